@@ -1,0 +1,42 @@
+# Two commands for a newcomer: `make run` (set up + serve the chat) and `make test`.
+# Every step is idempotent: a second run skips what is already done.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 7860
+HOST   ?= 127.0.0.1
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test setup prepare lint typecheck pytest clean-venv
+
+run: prepare
+	PORT=$(PORT) $(BIN)/reperes serve --host $(HOST) --port $(PORT)
+
+test: setup lint typecheck pytest
+
+# torch==2.13.0 first: it resolves to the CPU build on disk; a plain `torch` pulls CUDA (GBs).
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# Convert the bundled model (once) and (re)build the index when missing or stale.
+prepare: setup
+	$(BIN)/reperes ingest
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup
+	$(BIN)/mypy
+
+pytest: setup
+	$(BIN)/python -m pytest
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,65 @@
+"""The retrieval chain: question -> retriever -> answerer -> Answer, as a LangChain Runnable.
+
+Built from its parts (``build_chain``) so the CLI, the web app and tests share one path and
+tests can pass fakes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from langchain_core.runnables import Runnable, RunnableLambda
+
+from assistant.citations import referenced
+from assistant.records import Answer, Citation, Retrieved
+
+Answerer = Callable[[str, list[Document]], tuple[str, list[Citation], bool]]
+
+
+def _retrieved(doc: Document) -> Retrieved:
+    m = doc.metadata
+    return Retrieved(
+        source=str(m["source"]),
+        line_start=int(m["line_start"]),
+        line_end=int(m["line_end"]),
+        score=float(m.get("score", 0.0)),
+        title=str(m.get("title", "")),
+        chunk_id=str(m.get("chunk_id", doc.id or "")),
+    )
+
+
+def build_chain(retriever: BaseRetriever, answerer: Answerer) -> Runnable[str, Answer]:
+    """A Runnable taking a question (str) and returning an ``Answer``.
+
+    Args:
+        retriever: any LangChain retriever whose documents carry the provenance keys
+            (source, line_start, line_end, title, page, score).
+        answerer: (question, documents) -> (text, citations, refused).
+    """
+
+    def retrieve(question: str) -> dict[str, Any]:
+        if not question or not question.strip():
+            raise ValueError("La question est vide : tapez une question.")
+        start = time.perf_counter()
+        docs = retriever.invoke(question)
+        return {"question": question, "docs": docs, "retrieve_ms": (time.perf_counter() - start) * 1000}
+
+    def answer(state: dict[str, Any]) -> Answer:
+        start = time.perf_counter()
+        text, citations, refused = answerer(state["question"], state["docs"])
+        cited, _unknown = referenced(text, citations)
+        answer_ms = (time.perf_counter() - start) * 1000
+        return Answer(
+            question=state["question"],
+            answer=text,
+            refused=refused,
+            citations=tuple(cited),
+            retrieved=tuple(_retrieved(d) for d in state["docs"]),
+            timings_ms={"retrieve": state["retrieve_ms"], "answer": answer_ms},
+        )
+
+    return RunnableLambda(retrieve).with_config(run_name="retrieve") | RunnableLambda(answer).with_config(run_name="answer")

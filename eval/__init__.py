@@ -1,0 +1,4 @@
+"""Eval: evaluation runs over question sets (the `reperes eval` command comes with the evaluation issue).
+
+The development question set ships in `eval/data/`.
+"""

@@ -1,0 +1,91 @@
+"""Corpus folder -> chunks -> embeddings -> FaissStore, rebuilt only when something changed."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from index.store import FORMAT_VERSION, FaissStore, Manifest, read_manifest
+from ingest.chunking import DEFAULT_MAX_CHARS, chunk_documents
+from ingest.loaders import LoadProblem, corpus_files, load_corpus
+from ingest.records import Chunk
+
+# Identifies the chunking recipe; bump it when chunking changes so indexes get rebuilt.
+CHUNKER_ID = f"paragraphs-v1-{DEFAULT_MAX_CHARS}"
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What `build_index` did."""
+
+    rebuilt: bool
+    manifest: Manifest
+    problems: tuple[LoadProblem, ...]
+    seconds: float
+
+
+def corpus_fingerprint(corpus: Path) -> str:
+    """sha256 over the names and bytes of the corpus files: any edit, addition or removal changes it."""
+    digest = hashlib.sha256()
+    for path in corpus_files(corpus):
+        digest.update(path.name.encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def index_is_current(folder: Path, corpus: Path, model_id: str) -> bool:
+    """True when ``folder`` holds an index of exactly this corpus, chunker and model."""
+    manifest = read_manifest(folder)
+    return (
+        manifest is not None
+        and manifest.corpus_fingerprint == corpus_fingerprint(corpus)
+        and manifest.chunker == CHUNKER_ID
+        and manifest.embed_model == model_id
+        and (folder / "vectors.faiss").is_file()
+    )
+
+
+def load_chunks(corpus: Path) -> tuple[list[Chunk], list[LoadProblem]]:
+    """Load and chunk a corpus folder (no embedding)."""
+    docs, problems = load_corpus(corpus)
+    return chunk_documents(docs), problems
+
+
+def build_index(corpus: Path, folder: Path, embeddings: Embeddings, model_id: str, force: bool = False) -> BuildReport:
+    """Build the index of ``corpus`` into ``folder`` unless it is already current.
+
+    Args:
+        corpus: folder of source documents.
+        folder: where the index lives (replaced atomically).
+        embeddings: passage embedder (its ``embed_documents`` is used).
+        model_id: identifies the embedder in the manifest (see ``model_fingerprint``).
+        force: rebuild even if the index looks current.
+    """
+    start = time.perf_counter()
+    if not force and index_is_current(folder, corpus, model_id):
+        manifest = read_manifest(folder)
+        assert manifest is not None
+        return BuildReport(False, manifest, (), time.perf_counter() - start)
+    fingerprint = corpus_fingerprint(corpus)
+    chunks, problems = load_chunks(corpus)
+    vectors = np.asarray(embeddings.embed_documents([c.text for c in chunks]), dtype=np.float32)
+    dimension = vectors.shape[1] if len(chunks) else len(embeddings.embed_query("dimension"))
+    manifest = Manifest(
+        format=FORMAT_VERSION,
+        corpus_fingerprint=fingerprint,
+        chunker=CHUNKER_ID,
+        embed_model=model_id,
+        dimension=int(dimension),
+        count=len(chunks),
+        faiss_index="IndexFlatIP",
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+    store = FaissStore(chunks, vectors.reshape(len(chunks), int(dimension)), manifest)
+    store.save(folder)
+    return BuildReport(True, manifest, tuple(problems), time.perf_counter() - start)

@@ -1,0 +1,146 @@
+"""The vector index on disk: FAISS vectors + chunk records + a manifest. All index I/O lives here.
+
+Layout of an index folder (published atomically, never pickled)::
+
+    manifest.json   what was indexed with what (staleness check)
+    vectors.faiss   FAISS's own file format; row i is the vector of line i of chunks.jsonl
+    chunks.jsonl    one `Chunk.to_json()` record per line
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.atomic import publish_dir, staging_dir
+from ingest.records import Chunk
+
+FORMAT_VERSION = 1
+
+
+class IndexNotReady(RuntimeError):
+    """The index is missing, damaged or built for another model; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What an index holds and how it was built."""
+
+    format: int
+    corpus_fingerprint: str
+    chunker: str
+    embed_model: str
+    dimension: int
+    count: int
+    faiss_index: str
+    created: str
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One search result: a chunk and its similarity score (cosine, higher is better)."""
+
+    chunk: Chunk
+    score: float
+    rank: int
+
+
+class FaissStore:
+    """Chunks and their normalised vectors in a FAISS inner-product index."""
+
+    def __init__(self, chunks: list[Chunk], vectors: np.ndarray, manifest: Manifest) -> None:
+        if len(chunks) != vectors.shape[0]:
+            raise ValueError(f"{len(chunks)} chunks but {vectors.shape[0]} vectors: they must match one to one")
+        import faiss
+
+        self.chunks = chunks
+        self.manifest = manifest
+        self._index = faiss.IndexFlatIP(manifest.dimension)
+        if len(chunks):
+            self._index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+
+    @classmethod
+    def from_faiss(cls, chunks: list[Chunk], index: Any, manifest: Manifest) -> FaissStore:
+        store = cls.__new__(cls)
+        store.chunks, store.manifest, store._index = chunks, manifest, index
+        if index.ntotal != len(chunks):
+            raise IndexNotReady(
+                f"index damaged: {index.ntotal} vectors for {len(chunks)} chunks. Rebuild it with `reperes ingest --force`."
+            )
+        return store
+
+    def __len__(self) -> int:
+        return len(self.chunks)
+
+    def search(self, vector: list[float] | np.ndarray, k: int) -> list[Hit]:
+        """The ``k`` chunks most similar to ``vector``, best first."""
+        if k < 1:
+            raise ValueError(f"k ({k}) must be >= 1")
+        if not self.chunks:
+            return []
+        query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
+        if query.shape[1] != self.manifest.dimension:
+            raise IndexNotReady(
+                f"query vector has {query.shape[1]} dimensions, the index {self.manifest.dimension}: "
+                "the embedding model changed, rebuild with `reperes ingest`."
+            )
+        scores, ids = self._index.search(query, min(k, len(self.chunks)))
+        return [
+            Hit(self.chunks[i], float(s), rank) for rank, (s, i) in enumerate(zip(scores[0], ids[0], strict=True), 1) if i >= 0
+        ]
+
+    def save(self, folder: Path) -> None:
+        """Write the index to ``folder`` atomically (a complete new folder replaces the old one)."""
+        import faiss
+
+        work = staging_dir(folder)
+        try:
+            faiss.write_index(self._index, str(work / "vectors.faiss"))
+            with open(work / "chunks.jsonl", "w", encoding="utf-8") as handle:
+                for chunk in self.chunks:
+                    handle.write(json.dumps(chunk.to_json(), ensure_ascii=False) + "\n")
+            (work / "manifest.json").write_text(json.dumps(asdict(self.manifest), indent=2, ensure_ascii=False))
+            publish_dir(work, folder)
+        except BaseException:
+            import shutil
+
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+
+    @classmethod
+    def load(cls, folder: Path) -> FaissStore:
+        """Read an index folder written by ``save``. Raises IndexNotReady with the fix if it is unusable."""
+        import faiss
+
+        manifest = read_manifest(folder)
+        if manifest is None:
+            raise IndexNotReady(f"Aucun index dans {folder} : lancez `reperes ingest` (ou `make run`) pour le construire.")
+        try:
+            with open(folder / "chunks.jsonl", encoding="utf-8") as handle:
+                chunks = [Chunk.from_json(json.loads(line)) for line in handle if line.strip()]
+            index = faiss.read_index(str(folder / "vectors.faiss"))
+        except (OSError, ValueError, KeyError, RuntimeError) as exc:
+            raise IndexNotReady(
+                f"Index illisible dans {folder} ({exc}) : reconstruisez-le avec `reperes ingest --force`."
+            ) from exc
+        if index.d != manifest.dimension:
+            raise IndexNotReady(
+                f"index damaged: vectors of {index.d} dimensions, manifest says {manifest.dimension}. Run `reperes ingest --force`."
+            )
+        return cls.from_faiss(chunks, index, manifest)
+
+
+def read_manifest(folder: Path) -> Manifest | None:
+    """The manifest of the index in ``folder``, or None if there is no readable index there."""
+    try:
+        data = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        manifest = Manifest(**data)
+    except (OSError, ValueError, TypeError):
+        return None
+    if manifest.format != FORMAT_VERSION:
+        return None
+    return manifest
