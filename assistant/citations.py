@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 
@@ -92,7 +93,8 @@ def content_words(text: str) -> set[str]:
 def best_quote(question: str, passage: str, max_chars: int = 400) -> str:
     """The passage's sentences that share most words with the question, verbatim, in passage order.
 
-    Always returns text found in ``passage`` (whitespace collapsed), never a paraphrase.
+    Always returns text found in ``passage`` (whitespace collapsed), never a paraphrase; skipped
+    sentences between two quoted ones are marked " … ".
     """
     sentences = [" ".join(s.split()) for s in _SENTENCE_END.split(passage) if s.strip()]
     if not sentences:
@@ -108,7 +110,11 @@ def best_quote(question: str, passage: str, max_chars: int = 400) -> str:
         size += len(sentences[i]) + 1
         if size >= max_chars // 2:
             break
-    quote = " ".join(sentences[i] for i in sorted(chosen))
+    # Adjacent sentences join with a space; a gap between them is shown as " … ".
+    ordered = sorted(chosen)
+    quote = sentences[ordered[0]]
+    for previous, i in itertools.pairwise(ordered):
+        quote += (" " if i == previous + 1 else " … ") + sentences[i]
     if len(quote) > max_chars:
         quote = quote[: max_chars - 1].rsplit(" ", 1)[0] + "…"
     return quote

@@ -45,6 +45,9 @@ class SentenceTransformerEmbeddings(Embeddings):
             with self._lock:
                 if self._model is None:
                     from sentence_transformers import SentenceTransformer
+                    from transformers.utils import logging as hf_logging
+
+                    hf_logging.disable_progress_bar()
 
                     self._model = SentenceTransformer(self.model_name, device="cpu", local_files_only=self.local_files_only)
         return self._model

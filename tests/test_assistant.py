@@ -1,0 +1,103 @@
+"""The chain, the extractive answerer and citations, with fake embeddings (fast)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+
+from assistant.app import build_app, render, respond
+from assistant.chain import build_chain
+from assistant.citations import best_quote, referenced
+from assistant.extractive import ExtractiveAnswerer
+from assistant.records import Citation
+from assistant.service import Assistant
+from assistant.settings import Settings, SettingsError
+
+
+class ListRetriever(BaseRetriever):
+    docs: list[Document]
+
+    def _get_relevant_documents(self, query, *, run_manager):
+        return self.docs
+
+
+def _doc(text: str, source: str = "a.txt", start: int = 1, end: int = 3) -> Document:
+    return Document(
+        page_content=text, metadata={"source": source, "line_start": start, "line_end": end, "title": "T", "score": 0.5}
+    )
+
+
+def test_quote_is_verbatim_and_picks_the_sentences_about_the_question() -> None:
+    passage = "Le foyer accueille les apprentis. Il est ouvert le lundi.\nLe permis de conduire est financé pour les 18-25 ans."
+    quote = best_quote("financement du permis de conduire", passage, max_chars=80)
+    assert quote == "Le permis de conduire est financé pour les 18-25 ans."
+    assert quote in " ".join(passage.split())
+    gapped = best_quote("apprentis et permis", passage, max_chars=160)
+    assert gapped == "Le foyer accueille les apprentis. … Le permis de conduire est financé pour les 18-25 ans."
+
+
+def test_referenced_maps_markers_and_flags_unknown_numbers() -> None:
+    cites = [Citation(n, "a.txt", "T", 1, 2, None, "q") for n in (1, 2, 3)]
+    cited, unknown = referenced("Voir [3] et [1], mais pas [7].", cites)
+    assert [c.n for c in cited] == [1, 3]
+    assert unknown == [7]
+
+
+def test_chain_answers_with_numbered_citations_and_ranked_retrieved() -> None:
+    docs = [_doc("Premier passage sur le logement.", start=4, end=6), _doc("Second passage.", source="b.txt")]
+    answer = build_chain(ListRetriever(docs=docs), ExtractiveAnswerer(cite_k=2)).invoke("logement")
+    assert not answer.refused
+    assert "[1]" in answer.answer and "[2]" in answer.answer
+    assert [(c.n, c.source, c.line_start, c.line_end) for c in answer.citations] == [(1, "a.txt", 4, 6), (2, "b.txt", 1, 3)]
+    assert [r.source for r in answer.retrieved] == ["a.txt", "b.txt"]
+    assert set(answer.timings_ms) == {"retrieve", "answer"}
+
+
+def test_nothing_retrieved_means_a_french_refusal() -> None:
+    answer = build_chain(ListRetriever(docs=[]), ExtractiveAnswerer()).invoke("quoi ?")
+    assert answer.refused and answer.citations == () and "ne précisent pas" in answer.answer
+
+
+def test_empty_question_is_refused_with_a_message() -> None:
+    with pytest.raises(ValueError, match="vide"):
+        build_chain(ListRetriever(docs=[]), ExtractiveAnswerer()).invoke("  ")
+
+
+def test_assistant_end_to_end_on_the_mini_corpus(settings: Settings, keyword_embeddings) -> None:
+    assistant = Assistant(settings, embeddings=keyword_embeddings)
+    assert assistant.ingest().rebuilt
+    answer = assistant.ask("foyer de jeunes travailleurs logement temporaire", k=2)
+    assert answer.citations[0].source == "logement.md"
+    assert "logement" in answer.citations[0].quote
+    assert not assistant.ingest().rebuilt
+
+
+def test_settings_from_env_and_their_errors(tmp_path: Path) -> None:
+    s = Settings.from_env({"REPERES_HOME": str(tmp_path), "REPERES_TOP_K": "4", "PORT": "9000"})
+    assert (s.home, s.top_k, s.port, s.cite_k) == (tmp_path, 4, 9000, 3)
+    assert s.index_dir.is_relative_to(tmp_path)
+    with pytest.raises(SettingsError, match="REPERES_TOP_K"):
+        Settings.from_env({"REPERES_TOP_K": "beaucoup"})
+    with pytest.raises(SettingsError, match="REPERES_CITE_K"):
+        Settings.from_env({"REPERES_TOP_K": "2", "REPERES_CITE_K": "5"})
+
+
+def test_chat_turn_renders_sources_and_never_a_traceback(settings: Settings, keyword_embeddings) -> None:
+    assistant = Assistant(settings, embeddings=keyword_embeddings)
+    assistant.ingest()
+    reply = respond(assistant, "permis de conduire Roubaix", [])
+    assert "**Sources**" in reply and "actions.txt" in reply
+    assert "Tapez une question" in respond(assistant, "   ", [])
+    broken = Assistant(
+        Settings.from_env(environ={}, home=settings.home / "vide", corpus=settings.corpus), embeddings=keyword_embeddings
+    )
+    assert respond(broken, "logement", []).startswith("Désolé")
+    assert render(assistant.ask("logement")).count("lignes") >= 1
+
+
+def test_the_chat_app_builds_without_launching(settings: Settings, keyword_embeddings) -> None:
+    app = build_app(Assistant(settings, embeddings=keyword_embeddings))
+    assert app.title == "Repères"

@@ -1,0 +1,83 @@
+"""Loading and the first chunking: provenance invariants on a tiny French corpus."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ingest.chunking import chunk_document, chunk_documents
+from ingest.loaders import load_corpus, load_file
+from ingest.records import Chunk, SourceDoc
+
+
+def _lines_of(chunk: Chunk, doc: SourceDoc) -> str:
+    return "\n".join(doc.lines[chunk.line_start - 1 : chunk.line_end])
+
+
+def test_every_chunk_points_at_its_original_lines(mini_corpus: Path) -> None:
+    docs, problems = load_corpus(mini_corpus)
+    assert problems == []
+    by_name = {d.source: d for d in docs}
+    chunks = chunk_documents(docs, max_chars=200)
+    assert len(chunks) > len(docs)
+    for chunk in chunks:
+        original = _lines_of(chunk, by_name[chunk.source])
+        # Each paragraph of the chunk is a run of whole original lines, in order.
+        for block in chunk.text.split("\n\n"):
+            assert block in original
+        assert chunk.text.split("\n")[0].strip() in original.split("\n")[0]
+
+
+def test_chunks_respect_the_size_bound_and_never_cut_a_line() -> None:
+    doc = SourceDoc("a.txt", "\n".join(f"Ligne numéro {i} du paragraphe." for i in range(60)))
+    chunks = chunk_document(doc, max_chars=300)
+    assert all(len(c.text) <= 300 for c in chunks)
+    covered = [n for c in chunks for n in range(c.line_start, c.line_end + 1)]
+    assert covered == list(range(1, 61))  # every line once, in order
+
+
+def test_ids_are_stable_and_depend_on_text() -> None:
+    doc = SourceDoc("a.txt", "Premier paragraphe.\n\nSecond paragraphe.")
+    assert [c.id for c in chunk_document(doc)] == [c.id for c in chunk_document(doc)]
+    changed = SourceDoc("a.txt", "Premier paragraphe modifié.\n\nSecond paragraphe.")
+    assert chunk_document(doc)[0].id != chunk_document(changed)[0].id
+
+
+def test_empty_and_blank_documents_give_no_chunks() -> None:
+    assert chunk_document(SourceDoc("vide.txt", "")) == []
+    assert chunk_document(SourceDoc("blanc.txt", "\n  \n\n")) == []
+
+
+def test_chunk_rejects_bad_line_ranges() -> None:
+    with pytest.raises(ValueError, match="1-based"):
+        Chunk(source="a.txt", line_start=0, line_end=2, text="x")
+
+
+def test_json_round_trip_keeps_the_contract_keys() -> None:
+    chunk = chunk_document(SourceDoc("a.txt", "L’État finance.\n\nDeuxième."))[0]
+    record = chunk.to_json()
+    assert list(record) == ["id", "source", "line_start", "line_end", "page", "kind", "title", "text", "metadata"]
+    assert Chunk.from_json(record) == chunk
+
+
+def test_unsupported_and_unreadable_files_are_reported_not_fatal(tmp_path: Path) -> None:
+    (tmp_path / "ok.txt").write_text("Un texte lisible.", encoding="utf-8")
+    (tmp_path / "image.png").write_bytes(b"\x89PNG")
+    (tmp_path / "ancien.txt").write_bytes("Économie et société".encode("cp1252"))
+    docs, problems = load_corpus(tmp_path)
+    assert sorted(d.source for d in docs) == ["ancien.txt", "ok.txt"]
+    assert next(d for d in docs if d.source == "ancien.txt").text == "Économie et société"
+    assert [p.path.name for p in problems] == ["image.png"]
+    assert "non pris en charge" in problems[0].reason
+
+
+def test_missing_corpus_folder_says_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="--corpus"):
+        load_corpus(tmp_path / "absent")
+
+
+def test_crlf_files_keep_one_line_per_original_line(tmp_path: Path) -> None:
+    path = tmp_path / "dos.txt"
+    path.write_bytes(b"un\r\ndeux\r\n\r\ntrois")
+    assert load_file(path).lines == ["un", "deux", "", "trois"]
