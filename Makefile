@@ -12,7 +12,7 @@ STAMP  := $(VENV)/.installed
 run: prepare
 	PORT=$(PORT) $(BIN)/reperes serve --host $(HOST) --port $(PORT)
 
-test: setup lint typecheck pytest
+test: prepare lint typecheck pytest
 
 # torch==2.13.0 first: it resolves to the CPU build on disk; a plain `torch` pulls CUDA (GBs).
 $(STAMP): pyproject.toml
