@@ -9,7 +9,8 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: run test setup prepare lint typecheck pytest clean-venv
 
-run: prepare
+# `serve` itself converts the model and (re)builds the index when needed, then serves.
+run: setup
 	PORT=$(PORT) $(BIN)/reperes serve --host $(HOST) --port $(PORT)
 
 test: prepare lint typecheck pytest

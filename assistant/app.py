@@ -47,13 +47,14 @@ def build_app(assistant: Assistant) -> Any:
         cache_examples=False,
         autofocus=True,
         concurrency_limit=8,
+        api_name="chat",
     )
 
 
 def serve(assistant: Assistant, host: str, port: int) -> None:
     """Load the model and index, then serve the chat until interrupted."""
-    assistant.store  # noqa: B018 - load before the first question, not during it
-    assistant.embeddings.embed_query("préchauffage")
+    assistant.warm_up()  # load before the first question, not during it
     app = build_app(assistant)
+    app.launch(server_name=host, server_port=port, show_error=False, quiet=True, prevent_thread_lock=True)
     print(f"Repères est prêt : http://{host}:{port}", flush=True)
-    app.launch(server_name=host, server_port=port, show_error=False, quiet=True)
+    app.block_thread()

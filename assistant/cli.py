@@ -135,6 +135,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         items = _read_batch(args.batch)
         assistant = Assistant(_settings(args))
         _ensure_index(assistant)
+        assistant.warm_up()
         rows = []
         start = time.perf_counter()
         for item in items:
@@ -148,7 +149,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
         raise UsageError('Posez une question : reperes ask "quelle action pour un décrocheur de 17 ans à Loos ?"')
     assistant = Assistant(_settings(args))
     _ensure_index(assistant)
+    load_s = assistant.warm_up()
     answer = assistant.ask(args.question, k=args.k)
+    answer.timings_ms["load"] = load_s * 1000  # model + index load, paid once per process
     if args.json:
         print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
     else:

