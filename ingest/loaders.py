@@ -1,17 +1,19 @@
 """Files -> SourceDoc. All corpus file I/O lives here.
 
-This first version reads plain text and Markdown; other formats come with the ingest issue.
+One small loader per format (plain text, Markdown, PDF, Word .docx, HTML), chosen by suffix in ``LOADERS``.
 Unreadable or unsupported files are reported, never fatal: the rest of the corpus still loads.
+The PDF/Word/HTML libraries are imported inside their loader so ``import ingest`` stays fast.
 """
 
 from __future__ import annotations
 
+import io
+from collections.abc import Callable
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
 
 from ingest.records import SourceDoc
-
-TEXT_SUFFIXES = {".txt", ".md"}
 
 
 @dataclass(frozen=True)
@@ -31,20 +33,15 @@ def corpus_files(corpus: Path) -> list[Path]:
 
 def load_file(path: Path) -> SourceDoc:
     """Load one file. Raises ValueError with a French message if it cannot be read."""
-    if path.suffix.lower() not in TEXT_SUFFIXES:
-        raise ValueError(f"format non pris en charge ({path.suffix or 'sans extension'}) ; formats acceptés : .txt, .md")
+    loader = LOADERS.get(path.suffix.lower())
+    if loader is None:
+        accepted = ", ".join(LOADERS)
+        raise ValueError(f"format non pris en charge ({path.suffix or 'sans extension'}) ; formats acceptés : {accepted}")
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise ValueError(f"lecture impossible ({exc.strerror})") from exc
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        # Older exports are often Windows-1252; it decodes every byte, so it is the safe fallback.
-        text = raw.decode("cp1252", errors="replace")
-    # Normalise line ends only: one line of the original file stays one line here (citations).
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return SourceDoc(source=path.name, text=text, title=_guess_title(text, path))
+    return loader(path, raw)
 
 
 def load_corpus(corpus: Path) -> tuple[list[SourceDoc], list[LoadProblem]]:
@@ -57,6 +54,150 @@ def load_corpus(corpus: Path) -> tuple[list[SourceDoc], list[LoadProblem]]:
         except ValueError as exc:
             problems.append(LoadProblem(path, str(exc)))
     return docs, problems
+
+
+def _load_text(path: Path, raw: bytes) -> SourceDoc:
+    # Normalise line ends only: one line of the original file stays one line here (citations).
+    text = _newlines(_decode(raw))
+    return SourceDoc(source=path.name, text=text, title=_guess_title(text, path))
+
+
+def _load_pdf(path: Path, raw: bytes) -> SourceDoc:
+    from pypdf import PdfReader
+    from pypdf.errors import DependencyError
+
+    try:
+        reader = PdfReader(io.BytesIO(raw))
+        # Many PDFs are encrypted only to restrict printing/copying: they open with an empty password.
+        locked = reader.is_encrypted and not reader.decrypt("")
+        page_texts = [] if locked else [_newlines(page.extract_text() or "") for page in reader.pages]
+        meta_title = "" if locked or reader.metadata is None else reader.metadata.title or ""
+    except DependencyError as exc:
+        raise ValueError(
+            "PDF illisible : chiffrement AES non pris en charge (paquet Python « cryptography » absent) ; "
+            "enregistrez-en une copie non protégée (Imprimer > PDF)"
+        ) from exc
+    except Exception as exc:  # pypdf raises many kinds of errors on damaged files
+        raise ValueError(f"PDF illisible : fichier endommagé ou qui n'est pas un PDF (détail : {exc})") from exc
+    if locked:
+        raise ValueError("PDF illisible : protégé par un mot de passe ; enregistrez-en une copie sans mot de passe")
+    if not any(text.strip() for text in page_texts):
+        raise ValueError(
+            "PDF sans couche de texte (document numérisé ?) : passez-le par une reconnaissance de caractères (OCR) "
+            "avant de l'ajouter au corpus"
+        )
+    lines: list[str] = []
+    pages: list[int] = []
+    for number, text in enumerate(page_texts, start=1):
+        page_lines = text.split("\n")
+        lines += page_lines
+        pages += [number] * len(page_lines)
+    text = "\n".join(lines)
+    title = " ".join(meta_title.split()) or _guess_title(text, path)
+    return SourceDoc(source=path.name, text=text, title=title, pages=tuple(pages))
+
+
+def _load_docx(path: Path, raw: bytes) -> SourceDoc:
+    import docx
+    from docx.table import Table
+
+    try:
+        document = docx.Document(io.BytesIO(raw))
+        lines: list[str] = []
+        for block in document.iter_inner_content():  # paragraphs (headings included) and tables, in order
+            if isinstance(block, Table):
+                # One line per row, cells joined by a tab (a TSV row); a cell's own line breaks become spaces.
+                lines += ["\t".join(" ".join(cell.text.split()) for cell in row.cells) for row in block.rows]
+            else:
+                lines.append(block.text)
+        meta_title = document.core_properties.title or ""
+    except Exception as exc:  # not a zip, missing parts, wrong content type...
+        raise ValueError("document Word illisible : fichier endommagé ou ancien format .doc (réenregistrez-le en .docx)") from exc
+    text = _newlines("\n".join(lines))
+    return SourceDoc(source=path.name, text=text, title=" ".join(meta_title.split()) or _guess_title(text, path))
+
+
+def _load_html(path: Path, raw: bytes) -> SourceDoc:
+    import trafilatura
+
+    html = _decode(raw)
+    stripped = _HtmlText()
+    stripped.feed(html)
+    stripped.close()
+    # trafilatura keeps the main content (menus, footers dropped); plain tag stripping when it finds none.
+    text = trafilatura.extract(html, output_format="txt", include_tables=True, include_comments=False) or stripped.text()
+    text = _newlines(text)
+    return SourceDoc(source=path.name, text=text, title=" ".join(stripped.title.split()) or _guess_title(text, path))
+
+
+class _HtmlText(HTMLParser):
+    """Stdlib fallback: the visible text, one line per block element, and the <title>."""
+
+    # fmt: off
+    BLOCKS = frozenset({
+        "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption", "footer", "form",
+        "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol", "p", "pre", "section", "table",
+        "tr", "ul",
+    })
+    # fmt: on
+    HIDDEN = frozenset({"script", "style", "template", "noscript"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.title = ""
+        self._parts: list[str] = []
+        self._hidden = 0
+        self._in_title = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.HIDDEN:
+            self._hidden += 1
+        elif tag == "title":
+            self._in_title = True
+        elif tag in self.BLOCKS:
+            self._parts.append("\n")
+        elif tag in ("td", "th"):
+            self._parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.HIDDEN:
+            self._hidden = max(0, self._hidden - 1)
+        elif tag == "title":
+            self._in_title = False
+        elif tag in self.BLOCKS:
+            self._parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title += data
+        elif not self._hidden:
+            self._parts.append(data)
+
+    def text(self) -> str:
+        lines = (" ".join(line.split()) for line in "".join(self._parts).split("\n"))
+        return "\n".join(line for line in lines if line)
+
+
+LOADERS: dict[str, Callable[[Path, bytes], SourceDoc]] = {
+    ".txt": _load_text,
+    ".md": _load_text,
+    ".pdf": _load_pdf,
+    ".docx": _load_docx,
+    ".html": _load_html,
+    ".htm": _load_html,
+}
+
+
+def _decode(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        # Older exports are often Windows-1252; it decodes every byte, so it is the safe fallback.
+        return raw.decode("cp1252", errors="replace")
+
+
+def _newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _guess_title(text: str, path: Path) -> str:
