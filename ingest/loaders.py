@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html.parser import HTMLParser
 from pathlib import Path
 
 from ingest.records import SourceDoc
+from ingest.repair import build_vocabulary, repair_lines
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,13 @@ def load_corpus(corpus: Path) -> tuple[list[SourceDoc], list[LoadProblem]]:
             docs.append(load_file(path))
         except ValueError as exc:
             problems.append(LoadProblem(path, str(exc)))
-    return docs, problems
+    return repair_documents(docs), problems
+
+
+def repair_documents(docs: list[SourceDoc]) -> list[SourceDoc]:
+    """Repair extraction damage (ingest.repair) line by line; line i stays line i of the original file."""
+    vocabulary = build_vocabulary(d.lines for d in docs)
+    return [replace(d, text="\n".join(repair_lines(d.lines, vocabulary)[0])) for d in docs]
 
 
 def _load_text(path: Path, raw: bytes) -> SourceDoc:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from assistant.cli import main
+from ingest.loaders import load_corpus
 
 ROOT = Path(__file__).resolve().parent.parent
 ANSWER_KEYS = ["question", "answer", "refused", "citations", "retrieved", "timings_ms"]
@@ -144,10 +145,10 @@ def test_the_loos_question_on_the_bundled_corpus_cites_data_corpus() -> None:
     record = json.loads(result.stdout)
     assert_answer_shape(record)
     assert not record["refused"] and len(record["retrieved"]) >= 10
-    corpus = ROOT / "data" / "corpus"
+    docs = {d.source: d for d in load_corpus(ROOT / "data" / "corpus")[0]}  # the repaired text, same lines
     assert record["citations"]
     for c in record["citations"]:
-        text = " ".join((corpus / c["source"]).read_text().split())
+        text = " ".join(docs[c["source"]].text.split())
         # A quote is whole sentences of the passage (" … " marks a gap, a final "…" a cut): each is in the file.
         for sentence in re.split(r"(?<=[.!?;:])\s+|\n", c["quote"].removesuffix("…").replace(" … ", "\n")):
             assert sentence in text, f"{sentence!r} not in {c['source']}"
