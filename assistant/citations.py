@@ -96,7 +96,14 @@ def best_quote(question: str, passage: str, max_chars: int = 400) -> str:
     Always returns text found in ``passage`` (whitespace collapsed), never a paraphrase; skipped
     sentences between two quoted ones are marked " … ".
     """
-    sentences = [" ".join(s.split()) for s in _SENTENCE_END.split(passage) if s.strip()]
+    # (paragraph number, sentence): sentences of different paragraphs are never shown as contiguous.
+    pieces = [
+        (p, " ".join(s.split()))
+        for p, para in enumerate(re.split(r"\n{2,}", passage))
+        for s in _SENTENCE_END.split(para)
+        if s.strip()
+    ]
+    sentences = [s for _, s in pieces]
     if not sentences:
         return ""
     wanted = content_words(question)
@@ -114,7 +121,8 @@ def best_quote(question: str, passage: str, max_chars: int = 400) -> str:
     ordered = sorted(chosen)
     quote = sentences[ordered[0]]
     for previous, i in itertools.pairwise(ordered):
-        quote += (" " if i == previous + 1 else " … ") + sentences[i]
+        contiguous = i == previous + 1 and pieces[i][0] == pieces[previous][0]
+        quote += (" " if contiguous else " … ") + sentences[i]
     if len(quote) > max_chars:
         quote = quote[: max_chars - 1].rsplit(" ", 1)[0] + "…"
     return quote
