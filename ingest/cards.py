@@ -274,3 +274,58 @@ def _last_heading(lines: list[str], start: int, end: int) -> str:
             heading = [*heading, lines[i].strip()] if i == previous + 1 else [lines[i].strip()]
             result, previous = " ".join(heading), i
     return result
+
+
+ACTIONS_HEADER = re.compile(r"^\s*Actions?\s+concern", re.IGNORECASE)
+PAGE_REF = re.compile(r"(.+?)\s*p\.\s?(\d{1,3})\b", re.DOTALL)
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+@dataclass(frozen=True)
+class DirectoryEntry:
+    """One contact of the guide's closing directory and the actions (with guide pages) it is listed for."""
+
+    emails: frozenset[str]
+    actions: tuple[tuple[str, int], ...]
+
+
+def parse_directory(lines: list[str], start: int) -> list[DirectoryEntry]:
+    """Entries of the contact directory: blocks holding e-mails and "Action(s) concernée(s) … p.N"."""
+    entries: list[DirectoryEntry] = []
+    block: list[str] = []
+    for line in [*lines[start:], ""]:
+        if line.strip():
+            block.append(line.strip())
+            continue
+        header = next((k for k, text in enumerate(block) if ACTIONS_HEADER.match(text)), None)
+        if header is not None:
+            listed = " ".join(block[header + 1 :])
+            actions = tuple((" ".join(name.split()).strip(" ,;"), int(page)) for name, page in PAGE_REF.findall(listed))
+            emails = frozenset(e.lower() for text in block[:header] for e in EMAIL.findall(text))
+            if actions:
+                entries.append(DirectoryEntry(emails, actions))
+        block = []
+    return entries
+
+
+def guide_page(title: str, emails: set[str], directory: list[DirectoryEntry]) -> int | None:
+    """The guide page of a card: the directory lists its contacts with "<action> p.N".
+
+    Among the actions listed for the card's e-mails, the one whose name shares most words with the
+    card's title wins (a contact may be listed for several actions).
+    """
+    wanted = {w for w in re.findall(r"\w+", _fold(title)) if len(w) > 2}
+    best: tuple[int, int] | None = None
+    for entry in directory:
+        if not entry.emails & emails:
+            continue
+        for name, page in entry.actions:
+            score = len(wanted & {w for w in re.findall(r"\w+", _fold(name)) if len(w) > 2})
+            if score and (best is None or score > best[0]):
+                best = (score, page)
+    return best[1] if best else None
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.lower().replace("’", "'"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))

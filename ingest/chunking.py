@@ -1,61 +1,286 @@
-"""SourceDoc -> list[Chunk], along the document's structure.
+"""SourceDoc -> list[Chunk], along the document's structure, with metadata on every chunk.
 
-A guide of action cards (see ``ingest.cards``) gives one chunk per card, reassembled in reading
-order with its map labels removed, plus one chunk per section introduction. Other documents:
-paragraphs (runs of non-blank lines) are packed into chunks of at most ``max_chars`` characters;
-a paragraph longer than that is cut between lines. Every chunk keeps the 1-based line range of
-the original file, so ``"\\n".join(lines[line_start-1:line_end])`` contains the chunk's text.
+Which rule applies is read from layout signals, never from file names or line offsets:
+
+- a guide of action cards ("POUR EN SAVOIR PLUS" blocks, ``ingest.cards``): one chunk per card in
+  reading order, map labels removed; section introductions and the contact directory as paragraphs;
+- a deck whose pages repeat a banner (``ingest.actions``): one chunk per presented action, or its
+  sub-parts as children chunks that repeat the action's title when the action is long;
+- anything else: sections by heading; tab-separated tables row by row (header kept with each row,
+  first column carried down to continuation rows, long cells split between the items they hold);
+  paragraphs packed up to a size bound, long ones cut at sentence ends with one line of overlap.
+
+Every chunk keeps the 1-based line range of the original file it comes from (citations point
+there) and gets the metadata of ``ingest.enrich``.
 """
 
 from __future__ import annotations
 
-from ingest.cards import Card, is_guide, parse_guide
+import re
+from dataclasses import replace
+from typing import Any
+
+from ingest.actions import parse_actions
+from ingest.cards import EMAIL, Card, guide_page, is_caps, is_guide, parse_directory, parse_guide
+from ingest.enrich import chunk_metadata, document_epci
 from ingest.records import Chunk, SourceDoc
 
 DEFAULT_MAX_CHARS = 1200
-
-
-def paragraphs(doc: SourceDoc) -> list[tuple[int, int]]:
-    """1-based inclusive line ranges of the non-blank runs of ``doc``."""
-    spans: list[tuple[int, int]] = []
-    start = None
-    for number, line in enumerate(doc.lines, start=1):
-        if line.strip():
-            if start is None:
-                start = number
-        elif start is not None:
-            spans.append((start, number - 1))
-            start = None
-    if start is not None:
-        spans.append((start, len(doc.lines)))
-    return spans
+SENTENCE_END = re.compile(r"[.!?:;»)]\s*$")
+NUMBERED_HEADING = re.compile(r"^\s*(?:\d+(?:\.\d+)*\.?|[IVX]+\.|[A-H]\))\s+\S.{2,100}$")
+ITEM_SPLIT = re.compile(r"\s+;\s+")  # cell items (former <p> boundaries), see ingest.repair.strip_markup
 
 
 def chunk_document(doc: SourceDoc, max_chars: int = DEFAULT_MAX_CHARS) -> list[Chunk]:
-    """Chunks of ``doc``: action cards when it is a guide of cards, else packed paragraphs."""
+    """Chunks of ``doc`` with their metadata (see the module docstring for the rules)."""
+    if max_chars < 100:
+        raise ValueError(f"max_chars ({max_chars}) is too small: use at least 100 characters")
     if is_guide(doc.lines):
-        return guide_chunks(doc, max_chars)
-    return paragraph_chunks(doc, max_chars)
+        chunks = guide_chunks(doc, max_chars)
+    elif doc.banners:
+        chunks = action_chunks(doc, max_chars)
+    else:
+        chunks = structured_chunks(doc, max_chars)
+    epci = document_epci(doc.text)
+    return [_with_metadata(c, doc, epci) for c in sorted(chunks, key=lambda c: (c.line_start, c.line_end))]
+
+
+def chunk_documents(docs: list[SourceDoc], max_chars: int = DEFAULT_MAX_CHARS) -> list[Chunk]:
+    """Chunk every document, in corpus order."""
+    return [chunk for doc in docs for chunk in chunk_document(doc, max_chars)]
+
+
+def _with_metadata(chunk: Chunk, doc: SourceDoc, epci: str | None) -> Chunk:
+    hints = chunk.metadata
+    extracted = chunk_metadata(
+        chunk.text,
+        document=doc.title,
+        epci=epci,
+        theme=hints.get("theme"),
+        public=hints.get("public"),
+        porteur_line=hints.get("porteur_line"),
+        territory_text=hints.get("territory_text"),
+        highlights=tuple(hints.get("map_highlights", ())),
+    )
+    kept = {k: v for k, v in hints.items() if k not in {"porteur_line", "territory_text", "public", "theme"}}
+    return replace(chunk, metadata={**extracted, **kept})
+
+
+# ------------------------------------------------------------------------------------------------
+# Paragraphs (the generic rule)
+# ------------------------------------------------------------------------------------------------
+
+
+def paragraphs(lines: list[str], start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """0-based, end-exclusive spans of the non-blank runs of ``lines[start:end]``."""
+    end = len(lines) if end is None else end
+    spans: list[tuple[int, int]] = []
+    first = None
+    for i in range(start, end):
+        if lines[i].strip():
+            if first is None:
+                first = i
+        elif first is not None:
+            spans.append((first, i))
+            first = None
+    if first is not None:
+        spans.append((first, end))
+    return spans
+
+
+def _split_long(lines: list[str], span: tuple[int, int], max_chars: int) -> list[tuple[int, int]]:
+    """Cut a paragraph longer than ``max_chars`` after lines that end a sentence (one line of overlap).
+
+    Falls back to any line end when a single sentence is longer than the bound.
+    """
+    start, end = span
+    pieces: list[tuple[int, int]] = []
+    piece_start, size, last_sentence_end = start, 0, None
+    for i in range(start, end):
+        size += len(lines[i]) + 1
+        if SENTENCE_END.search(lines[i]):
+            last_sentence_end = i
+        if size > max_chars and i > piece_start:
+            cut = last_sentence_end if last_sentence_end is not None and last_sentence_end > piece_start else i - 1
+            pieces.append((piece_start, cut + 1))
+            # Overlap: the next piece repeats the last line of this one unless it ended a sentence.
+            piece_start = cut + 1 if cut == last_sentence_end else cut
+            size = sum(len(lines[j]) + 1 for j in range(piece_start, i + 1))
+            last_sentence_end = None
+    pieces.append((piece_start, end))
+    return [p for p in pieces if p[0] < p[1]]
+
+
+def _pack(lines: list[str], spans: list[tuple[int, int]], max_chars: int) -> list[list[tuple[int, int]]]:
+    """Group consecutive spans into chunks of at most ``max_chars`` characters."""
+    groups: list[list[tuple[int, int]]] = []
+    size = 0
+    for span in (piece for s in spans for piece in _split_long(lines, s, max_chars)):
+        length = sum(len(lines[i]) + 1 for i in range(*span))
+        if groups and size + length <= max_chars:
+            groups[-1].append(span)
+            size += length
+        else:
+            groups.append([span])
+            size = length
+    return groups
+
+
+def _chunk(doc: SourceDoc, spans: list[tuple[int, int]], kind: str, title: str = "", prefix: str = "", **metadata: Any) -> Chunk:
+    lines = doc.lines
+    blocks = ["\n".join(lines[i].strip() for i in range(a, b) if lines[i].strip()) for a, b in spans]
+    text = "\n\n".join(b for b in blocks if b)
+    first = next((" ".join(line.split()) for line in text.split("\n") if line.strip()), "")
+    return Chunk(
+        source=doc.source,
+        line_start=spans[0][0] + 1,
+        line_end=spans[-1][1],
+        text=f"{prefix}\n\n{text}" if prefix else text,
+        title=title or first[:100],
+        kind=kind,
+        page=doc.pages[spans[0][0]] if doc.pages else None,
+        metadata=metadata,
+    )
+
+
+def paragraph_chunks(
+    doc: SourceDoc, max_chars: int = DEFAULT_MAX_CHARS, start: int = 0, end: int | None = None, **meta: Any
+) -> list[Chunk]:
+    """Paragraphs of ``doc.lines[start:end]`` packed into chunks of about ``max_chars``."""
+    groups = _pack(doc.lines, paragraphs(doc.lines, start, end), max_chars)
+    return [_chunk(doc, g, "paragraph", **meta) for g in groups]
+
+
+# ------------------------------------------------------------------------------------------------
+# Sections and tables (contrats de ville and any other document)
+# ------------------------------------------------------------------------------------------------
+
+
+def is_section_heading(line: str) -> bool:
+    """A heading: capitals (two words or more) or a short numbered title ("2.3 Les publics")."""
+    text = line.strip()
+    if not text or "\t" in line or len(text) > 160:
+        return False
+    if is_caps(text) and len(text.split()) >= 2 and not text.endswith((",", ";")):
+        return True
+    return bool(NUMBERED_HEADING.match(text)) and not text.endswith((".", ",", ";")) and len(text) <= 100
+
+
+def _cells(line: str) -> list[str]:
+    return [" ".join(cell.split()) for cell in line.split("\t")]
+
+
+def _is_table_header(line: str) -> bool:
+    cells = [c for c in _cells(line) if c]
+    return len(cells) >= 3 and sum(is_caps(c) or len(c) <= 40 for c in cells) == len(cells)
+
+
+def structured_chunks(doc: SourceDoc, max_chars: int = DEFAULT_MAX_CHARS) -> list[Chunk]:
+    """Sections by heading, tables row by row, paragraphs packed (the rule for any document)."""
+    lines = doc.lines
+    chunks: list[Chunk] = []
+    heading = ""
+    heading_lines: list[str] = []
+    prose: list[tuple[int, int]] = []
+    header: list[str] | None = None
+    carried = ""
+    previous_heading_line = -2
+
+    def flush_prose() -> None:
+        if prose:
+            for group in _pack(lines, prose, max_chars):
+                chunks.append(_chunk(doc, group, "paragraph", title=heading or "", section=heading or None))
+            prose.clear()
+
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        if "\t" in line and _is_table_header(line):
+            flush_prose()
+            header, carried = _cells(line), ""
+            continue
+        if header is not None and "\t" in line:
+            cells = _cells(line)
+            if cells[0]:
+                carried = cells[0]
+            chunks += _row_chunks(doc, i, header, cells, carried, heading, max_chars)
+            continue
+        header = None
+        if is_section_heading(line):
+            if i > previous_heading_line + 2:
+                flush_prose()
+            # Consecutive heading lines ("CHANTIER 1 : …" then "THEMATIQUES : …") read as one heading;
+            # the heading lines stay in the text of the section's first chunk.
+            heading_lines = [*heading_lines, line.strip()] if i <= previous_heading_line + 2 else [line.strip()]
+            heading, previous_heading_line = " — ".join(heading_lines[-3:]), i
+        if prose and prose[-1][1] == i:
+            prose[-1] = (prose[-1][0], i + 1)
+        else:
+            prose.append((i, i + 1))
+    flush_prose()
+    return chunks
+
+
+def _row_chunks(
+    doc: SourceDoc, i: int, header: list[str], cells: list[str], carried: str, heading: str, max_chars: int
+) -> list[Chunk]:
+    """One table row as "COLUMN : value" lines; a row too long is split between the items of its cells."""
+    named = list(zip(header, cells, strict=False))
+    first_name = header[0] if header else ""
+    label = f"{first_name} : {carried}" if carried else ""
+    fields = [f"{name} : {value}" for name, value in named if value and name != first_name]
+    title = " — ".join(p for p in (heading, carried) if p)[:160]
+    context = "\n".join(p for p in (heading, label) if p)
+    body = "\n".join(fields)
+    if len(context) + len(body) <= max_chars:
+        return [_table_chunk(doc, i, title, f"{context}\n{body}".strip())]
+    # Several dispositifs in one cell (former <p> items): one chunk per run of items, context repeated.
+    items = [f"{name} : {item}" for name, value in named if value and name != first_name for item in ITEM_SPLIT.split(value)]
+    pieces: list[str] = []
+    for item in items:
+        if pieces and len(pieces[-1]) + len(item) + len(context) < max_chars:
+            pieces[-1] += "\n" + item
+        else:
+            pieces.append(item)
+    return [_table_chunk(doc, i, title, f"{context}\n{piece}".strip()) for piece in pieces]
+
+
+def _table_chunk(doc: SourceDoc, i: int, title: str, text: str) -> Chunk:
+    return Chunk(
+        source=doc.source,
+        line_start=i + 1,
+        line_end=i + 1,
+        text=text,
+        title=title,
+        kind="table_row",
+        page=doc.pages[i] if doc.pages else None,
+        metadata={"section": title or None},
+    )
+
+
+# ------------------------------------------------------------------------------------------------
+# Guide of action cards (001)
+# ------------------------------------------------------------------------------------------------
 
 
 def guide_chunks(doc: SourceDoc, max_chars: int = DEFAULT_MAX_CHARS) -> list[Chunk]:
     """One chunk per action card (reading order, no map labels), section introductions as paragraphs."""
-    lines = doc.lines
-    layout = parse_guide(lines)
-    chunks = [_card_chunk(doc, card) for card in layout.cards]
-    for start, end, theme in layout.sections:
-        part = SourceDoc(doc.source, "\n".join([""] * start + lines[start:end]), doc.title, doc.pages)
-        for chunk in paragraph_chunks(part, max_chars):
-            chunks.append(
-                Chunk(**{**chunk.__dict__, "id": "", "kind": "section", "metadata": {**chunk.metadata, "theme": theme}})
-            )
-    if layout.directory_start is not None:
-        part = SourceDoc(
-            doc.source, "\n".join([""] * layout.directory_start + lines[layout.directory_start :]), doc.title, doc.pages
+    layout = parse_guide(doc.lines)
+    directory = parse_directory(doc.lines, layout.directory_start) if layout.directory_start is not None else []
+    chunks = []
+    for card in layout.cards:
+        chunk = _card_chunk(doc, card)
+        emails = {e.lower() for i in card.contacts for e in EMAIL.findall(doc.lines[i])}
+        page = guide_page(chunk.title, emails, directory)
+        # The guide's own page numbers exist only in its directory ("Action concernée … p.13").
+        chunks.append(
+            replace(chunk, page=page, metadata={**chunk.metadata, "guide_page": f"p.{page}" if page else None}) if page else chunk
         )
-        for chunk in paragraph_chunks(part, max_chars):
-            chunks.append(Chunk(**{**chunk.__dict__, "id": "", "kind": "directory"}))
-    return sorted(chunks, key=lambda c: c.line_start)
+    for start, end, theme in layout.sections:
+        chunks += [replace(c, kind="section") for c in paragraph_chunks(doc, max_chars, start, end, theme=theme)]
+    if layout.directory_start is not None:
+        chunks += [replace(c, kind="directory") for c in paragraph_chunks(doc, max_chars, layout.directory_start)]
+    return chunks
 
 
 def _card_chunk(doc: SourceDoc, card: Card) -> Chunk:
@@ -77,67 +302,34 @@ def _card_chunk(doc: SourceDoc, card: Card) -> Chunk:
         kind="action_card",
         page=doc.pages[card.start] if doc.pages else None,
         metadata={
-            "document_title": doc.title,
             "theme": card.theme,
-            "porteur": text(card.porteur),
+            "porteur_line": text(card.porteur),
             "public": " ".join(lines[i].strip() for i in card.public) or None,
-            "territory_lines": [lines[i].strip() for i in card.territory],
+            "territory_text": "\n".join([text(card.territory), text(card.porteur)]),
             "map_highlights": list(card.highlights),
-            "contacts_text": text(card.contacts),
         },
     )
 
 
-def paragraph_chunks(doc: SourceDoc, max_chars: int = DEFAULT_MAX_CHARS) -> list[Chunk]:
-    """Pack paragraphs of ``doc`` into chunks of at most ``max_chars`` (a single long line may exceed it)."""
-    if max_chars < 100:
-        raise ValueError(f"max_chars ({max_chars}) is too small: use at least 100 characters")
-    lines = doc.lines
-    # Cut over-long paragraphs between lines first, so packing only ever joins whole pieces.
-    pieces: list[tuple[int, int]] = []
-    for start, end in paragraphs(doc):
-        piece_start, size = start, 0
-        for number in range(start, end + 1):
-            length = len(lines[number - 1]) + 1
-            if size and size + length > max_chars:
-                pieces.append((piece_start, number - 1))
-                piece_start, size = number, 0
-            size += length
-        pieces.append((piece_start, end))
+# ------------------------------------------------------------------------------------------------
+# Deck of presented actions (004)
+# ------------------------------------------------------------------------------------------------
 
+
+def action_chunks(doc: SourceDoc, max_chars: int = DEFAULT_MAX_CHARS) -> list[Chunk]:
+    """One chunk per presented action; long actions as sub-part chunks repeating the action's title."""
+    lines = doc.lines
+    budget = 2 * max_chars  # an action is read whole when it fits in two ordinary chunks
     chunks: list[Chunk] = []
-    group: list[tuple[int, int]] = []
-    size = 0
-    for start, end in pieces:
-        length = sum(len(lines[n - 1]) + 1 for n in range(start, end + 1))
-        if group and size + length > max_chars:
-            chunks.append(_make_chunk(doc, group))
-            group, size = [], 0
-        group.append((start, end))
-        size += length
-    if group:
-        chunks.append(_make_chunk(doc, group))
+    first_banner = doc.banners[0] - 1 if doc.banners else len(lines)
+    chunks += paragraph_chunks(doc, max_chars, 0, first_banner)
+    for action in parse_actions(lines, doc.banners):
+        spans = paragraphs(lines, action.start, action.end)
+        if sum(len(lines[i]) + 1 for a, b in spans for i in range(a, b)) <= budget:
+            chunks.append(_chunk(doc, spans, "action", title=action.title, action=action.title))
+            continue
+        for group in _pack(lines, [s for a, b in action.parts for s in paragraphs(lines, a, b)], budget):
+            has_title = any(a <= i < b for a, b in group for i in action.title_lines)
+            prefix = "" if has_title else action.title
+            chunks.append(_chunk(doc, group, "action_part", title=action.title, prefix=prefix, action=action.title))
     return chunks
-
-
-def _make_chunk(doc: SourceDoc, group: list[tuple[int, int]]) -> Chunk:
-    lines = doc.lines
-    blocks = ["\n".join(line.rstrip() for line in lines[s - 1 : e]) for s, e in group]
-    text = "\n\n".join(blocks).strip()
-    first = next((" ".join(line.split()) for line in text.split("\n") if line.strip()), "")
-    page = doc.pages[group[0][0] - 1] if doc.pages else None
-    return Chunk(
-        source=doc.source,
-        line_start=group[0][0],
-        line_end=group[-1][1],
-        text=text,
-        title=first[:100],
-        kind="paragraph",
-        page=page,
-        metadata={"document_title": doc.title},
-    )
-
-
-def chunk_documents(docs: list[SourceDoc], max_chars: int = DEFAULT_MAX_CHARS) -> list[Chunk]:
-    """Chunk every document, in corpus order."""
-    return [chunk for doc in docs for chunk in chunk_document(doc, max_chars)]

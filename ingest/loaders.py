@@ -14,7 +14,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from ingest.records import SourceDoc
-from ingest.repair import build_vocabulary, repair_lines
+from ingest.repair import banner_line_numbers, build_vocabulary, fix_glyph_shift, repair_lines
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,13 @@ def load_corpus(corpus: Path) -> tuple[list[SourceDoc], list[LoadProblem]]:
 def repair_documents(docs: list[SourceDoc]) -> list[SourceDoc]:
     """Repair extraction damage (ingest.repair) line by line; line i stays line i of the original file."""
     vocabulary = build_vocabulary(d.lines for d in docs)
-    return [replace(d, text="\n".join(repair_lines(d.lines, vocabulary)[0])) for d in docs]
+    repaired = []
+    for doc in docs:
+        readable = [fix_glyph_shift(line) for line in doc.lines]
+        lines, _report = repair_lines(doc.lines, vocabulary)
+        # Banner positions are read before repair blanks them: they delimit the actions of a slide deck.
+        repaired.append(replace(doc, text="\n".join(lines), banners=tuple(sorted(banner_line_numbers(readable)))))
+    return repaired
 
 
 def _load_text(path: Path, raw: bytes) -> SourceDoc:
@@ -208,8 +214,19 @@ def _newlines(text: str) -> str:
 
 
 def _guess_title(text: str, path: Path) -> str:
-    for line in text.split("\n"):
-        words = " ".join(line.split())
-        if len(words) >= 4:
-            return words[:120]
+    """A readable title: the first line of three words or more, with the capitals lines that continue it.
+
+    Lines are read with the glyph-shift repair applied (003's title is garbled otherwise); a heading
+    in capitals split over lines ("ILS INNOVENT POUR / L'AVENIR DES JEUNES") is joined; cut at 120 chars.
+    """
+    lines = [" ".join(fix_glyph_shift(line).split()) for line in text.split("\n")[:80]]
+    for i, words in enumerate(lines):
+        if len(words.split()) < 3:
+            continue
+        title = words
+        for following in lines[i + 1 : i + 3]:
+            if not (words.isupper() and following.isupper()):
+                break
+            title += " " + following
+        return title if len(title) <= 120 else title[:119].rsplit(" ", 1)[0] + "…"
     return path.stem

@@ -15,6 +15,7 @@ class SourceDoc:
     text: str
     title: str = ""
     pages: tuple[int, ...] = ()  # page number of each line (1-based) when the format has pages
+    banners: tuple[int, ...] = ()  # 1-based lines where a repeated page banner stood (blanked by repair)
 
     @property
     def lines(self) -> list[str]:

@@ -1,0 +1,106 @@
+"""Metadata counsellors filter on, extracted from each chunk's text (never typed in).
+
+The keys set here are fixed for every chunk (null when the text gives nothing), so the index and the
+retrieval can rely on them:
+
+    document, theme, porteur, public, age_min, age_max, age_max_extended, age_condition,
+    communes, territory_scope, territory_evidence, epci, qpv, contacts
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from ingest.gazetteer import Gazetteer, load_gazetteer
+from ingest.metadata import extract_age_range, extract_contacts, extract_porteur, extract_public, territory
+
+METADATA_KEYS = (
+    "document",
+    "theme",
+    "porteur",
+    "public",
+    "age_min",
+    "age_max",
+    "age_max_extended",
+    "age_condition",
+    "communes",
+    "territory_scope",
+    "territory_evidence",
+    "epci",
+    "qpv",
+    "contacts",
+)
+
+
+def document_epci(text: str, gazetteer: Gazetteer | None = None) -> str | None:
+    """The EPCI a document is about: the one whose communes and names it mentions most (MEL or CAVM).
+
+    Returns None when neither clearly dominates (a text about both, like the PIA notice).
+    """
+    gazetteer = gazetteer or load_gazetteer()
+    votes = Counter(c.epci for c in gazetteer.find(text))
+    votes.update(gazetteer.scopes(text))
+    if not votes:
+        return None
+    (first, n), *rest = votes.most_common(2)
+    second = rest[0][1] if rest else 0
+    return first if n >= 2 * second + 2 else None
+
+
+def chunk_metadata(
+    text: str,
+    *,
+    document: str,
+    epci: str | None,
+    theme: str | None = None,
+    public: str | None = None,
+    porteur_line: str | None = None,
+    territory_text: str | None = None,
+    highlights: tuple[str, ...] = (),
+    gazetteer: Gazetteer | None = None,
+) -> dict[str, Any]:
+    """Metadata of one chunk.
+
+    Args:
+        text: the chunk's (repaired) text; public, porteur, ages and contacts are read from it when
+            the structure did not already isolate them.
+        document: readable title of the source document.
+        epci: the document's EPCI ("MEL", "CAVM" or None): what "métropolitain" means there.
+        public, porteur_line, territory_text: parts isolated by the segmenter (action cards).
+        highlights: communes highlighted on a map: territory evidence of last resort.
+    """
+    gazetteer = gazetteer or load_gazetteer()
+    public = public or extract_public(text)
+    porteur = extract_porteur(porteur_line or text)
+    ages = extract_age_range(text, public)
+    place = territory(territory_text if territory_text is not None else text, public, porteur, gazetteer, metropole=epci)
+    communes, scope, evidence = list(place.communes), place.scope, place.evidence
+    if scope is None and highlights:
+        # Last resort (data-quality.md §2.2): the communes highlighted on the card's map.
+        communes = [c.name for h in highlights for c in gazetteer.find(h)]
+        scope = ("commune" if len(communes) == 1 else "several") if communes else None
+        evidence = "map" if communes else None
+    contacts = extract_contacts(text, gazetteer)
+    return {
+        "document": document,
+        "theme": theme,
+        "porteur": porteur,
+        "public": public,
+        "age_min": ages.age_min,
+        "age_max": ages.age_max,
+        "age_max_extended": ages.age_max_extended,
+        "age_condition": ages.extension_condition,
+        "communes": list(dict.fromkeys(communes)),
+        "territory_scope": scope,
+        "territory_evidence": evidence,
+        "epci": epci,
+        "qpv": place.qpv,
+        "contacts": {
+            "emails": list(contacts.emails),
+            "phones": list(contacts.phones),
+            "urls": list(contacts.urls),
+            "handles": list(contacts.handles),
+            "names": list(contacts.names),
+        },
+    }
