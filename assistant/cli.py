@@ -2,7 +2,7 @@
 
 Commands (stable contracts, extended but never broken):
 
-  reperes ingest [--corpus DIR] [--force]     build or update the index
+  reperes ingest [--corpus DIR] [--force] [--report]   build or update the index
   reperes chunks [--corpus DIR]               one JSON chunk per line, index untouched
   reperes ask "QUESTION" [--json] [-k N]      answer one question
   reperes ask --batch IN.jsonl --out OUT.jsonl   answer many (models load once)
@@ -25,6 +25,7 @@ from index.atomic import write_text_atomic
 from index.build import load_chunks
 from index.e5_convert import ConversionError
 from index.store import IndexNotReady
+from ingest.report import corpus_report, format_report
 
 EPILOG = """Réglages : variables d'environnement REPERES_HOME, REPERES_CORPUS, REPERES_EMBED_MODEL,
 REPERES_TOP_K, REPERES_CITE_K, REPERES_HOST, REPERES_PORT (ou PORT). Voir le README."""
@@ -45,6 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     ing = sub.add_parser("ingest", help="construire ou mettre à jour l'index du corpus")
     ing.add_argument("--corpus", type=Path, help="dossier des documents (défaut : corpus fourni, data/corpus)")
     ing.add_argument("--force", action="store_true", help="reconstruire même si l'index est à jour")
+    ing.add_argument(
+        "--report", action="store_true", help="afficher ce qui a été trouvé par document (passages, fiches, réparations, bruit)"
+    )
 
     ch = sub.add_parser("chunks", help="afficher les passages découpés (JSONL), sans toucher à l'index")
     ch.add_argument("--corpus", type=Path, help="dossier des documents (défaut : corpus fourni)")
@@ -80,7 +84,10 @@ def _ensure_index(assistant: Assistant) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    assistant = Assistant(_settings(args))
+    settings = _settings(args)
+    if args.report:
+        print(format_report(corpus_report(settings.corpus)))
+    assistant = Assistant(settings)
     report = assistant.ingest(force=args.force)
     m = report.manifest
     state = "construit" if report.rebuilt else "déjà à jour"

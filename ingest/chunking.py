@@ -319,7 +319,7 @@ def _card_chunk(doc: SourceDoc, card: Card) -> Chunk:
 def action_chunks(doc: SourceDoc, max_chars: int = DEFAULT_MAX_CHARS) -> list[Chunk]:
     """One chunk per presented action; long actions as sub-part chunks repeating the action's title."""
     lines = doc.lines
-    budget = 2 * max_chars  # an action is read whole when it fits in two ordinary chunks
+    budget = max_chars * 3 // 2  # an action is read whole when it fits the model window (~512 tokens)
     chunks: list[Chunk] = []
     first_banner = doc.banners[0] - 1 if doc.banners else len(lines)
     chunks += paragraph_chunks(doc, max_chars, 0, first_banner)

@@ -152,3 +152,10 @@ def test_the_loos_question_on_the_bundled_corpus_cites_data_corpus() -> None:
         # A quote is whole sentences of the passage (" … " marks a gap, a final "…" a cut): each is in the file.
         for sentence in re.split(r"(?<=[.!?;:])\s+|\n", c["quote"].removesuffix("…").replace(" … ", "\n")):
             assert sentence in text, f"{sentence!r} not in {c['source']}"
+
+
+def test_ingest_report_prints_a_table_per_document(fake_env: Path, capsys) -> None:
+    assert main(["ingest", "--report"]) == 0
+    out = capsys.readouterr().out
+    assert "actions.txt" in out and "logement.md" in out
+    assert "passages" in out and "Durée (sans plongements)" in out
