@@ -164,6 +164,13 @@ def _paragraph_end(lines: list[str], i: int, stop: int) -> int:
     return j
 
 
+def map_end_label(lines: list[str]) -> str | None:
+    """The label that closes the maps of a guide (its last drawn label), as written, or None."""
+    labels = map_labels(lines)
+    key = _map_end(lines, labels)
+    return next((line.strip() for line in lines if key and _key(line) == key), None)
+
+
 def _map_end(lines: list[str], labels: frozenset[str]) -> str | None:
     """The label that most often closes a map run (the last label drawn): highlighted communes come after it."""
     ends = Counter(_key(lines[end - 1]) for _start, end in _map_runs(lines, 0, len(lines), labels))

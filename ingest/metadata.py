@@ -432,7 +432,6 @@ _QPV = re.compile(
 )
 _QPV_NEGATION = re.compile(r"\bhors\s+(?:des\s+|les\s+|de\s+)?$", re.IGNORECASE)
 _MAX_TERRITORY_RUN = 3  # longer runs of label lines are (pieces of) maps
-_LAST_MAP_LABEL = name_key("Radinghem-en-Weppes")
 
 
 @dataclass(frozen=True)
@@ -482,14 +481,16 @@ def _from_statement(statement: str, gazetteer: Gazetteer, metropole: str) -> tup
     return communes, (scopes[0] if scopes else None)
 
 
-def territory_lines(text: str, gazetteer: Gazetteer) -> list[str]:
+def territory_lines(text: str, gazetteer: Gazetteer, map_end: str | None = None) -> list[str]:
     """Lines made only of commune names that state a territory, map label lists excluded.
 
-    Consecutive label lines (blank lines aside) form a run. In a run that holds "Radinghem-en-Weppes",
-    the last label of every map of the 001 guide, only the lines after it count: the highlighted
-    communes are repeated there. Otherwise a run of at most 3 lines is a territory statement (" Lille",
-    "Haubourdin / Loos") and a longer run is a piece of a map and counts for nothing.
+    Consecutive label lines (blank lines aside) form a run. ``map_end`` is the label that closes the
+    document's maps (``ingest.cards.map_end_label`` reads it from the document): in a run that holds
+    it, only the lines after it count, the highlighted communes being repeated there. Otherwise a run
+    of at most 3 lines is a territory statement (" Lille", "Haubourdin / Loos") and a longer run is a
+    piece of a map and counts for nothing.
     """
+    closing = name_key(map_end) if map_end else None
     runs: list[list[str]] = []
     current: list[str] = []
     for line in text.split("\n"):
@@ -505,7 +506,7 @@ def territory_lines(text: str, gazetteer: Gazetteer) -> list[str]:
         runs.append(current)
     kept: list[str] = []
     for run in runs:
-        last = max((k for k, line in enumerate(run) if name_key(line) == _LAST_MAP_LABEL), default=None)
+        last = max((k for k, line in enumerate(run) if closing and name_key(line) == closing), default=None)
         if last is not None:
             kept += run[last + 1 :]
         elif len(run) <= _MAX_TERRITORY_RUN:
@@ -520,6 +521,7 @@ def territory(
     gazetteer: Gazetteer | None = None,
     *,
     metropole: str | None = None,
+    map_end: str | None = None,
 ) -> Territory:
     """Territory of a chunk, from the best evidence available (data-quality §2.2), never from a map list.
 
@@ -547,7 +549,7 @@ def territory(
             return Territory(tuple(communes), _scope_for(communes, scope), qpv, "public")
 
     line_communes: list[str] = []
-    for line in territory_lines(text, gazetteer):
+    for line in territory_lines(text, gazetteer, map_end):
         line_communes += [c.name for c in gazetteer.find(line) if c.name not in line_communes]
     whole = metro if _WHOLE_TERRITORY.search(text) else None
     if line_communes or whole:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from ingest.cards import map_end_label
 from ingest.gazetteer import Commune, Gazetteer, load_gazetteer, osa_distance_at_most_one, parse_table
 from ingest.metadata import (
     AgeRange,
@@ -469,9 +470,14 @@ def test_territory_from_explicit_lines(gaz: Gazetteer) -> None:
 
 def test_territory_never_from_a_whole_map(gaz: Gazetteer, guide_lines: list[str]) -> None:
     card = "\n".join(guide_lines[183:345])  # l.184-345: porteur, map, highlighted "Lille", public
-    assert territory(card, extract_public(card), extract_porteur(card), gaz) == Territory(("Lille",), "commune", False, "line")
-    map_only = "\n".join(guide_lines[183:342])  # up to "Radinghem-en-Weppes": no highlight
-    assert territory(map_only, None, "Itinéraires", gaz) == Territory()
+    end = map_end_label(guide_lines)  # read from the guide: the label that closes every map
+    assert end == "Radinghem-en-Weppes"
+    assert territory(card, extract_public(card), extract_porteur(card), gaz, map_end=end) == Territory(
+        ("Lille",), "commune", False, "line"
+    )
+    assert territory(card, extract_public(card), extract_porteur(card), gaz) == Territory()  # unknown map end: no guess
+    map_only = "\n".join(guide_lines[183:342])  # up to the map's last label: no highlight
+    assert territory(map_only, None, "Itinéraires", gaz, map_end=end) == Territory()
     assert territory_lines("\n".join(guide_lines[185:300]), gaz) == []  # a piece of a map
 
 
@@ -529,5 +535,5 @@ def test_gold_cards(
     card = "\n".join(guide_lines[lines[0] - 1 : lines[1]])
     public = extract_public(card)
     assert extract_ages(card, public) == ages
-    found = territory(card, public, extract_porteur(card), gaz)
+    found = territory(card, public, extract_porteur(card), gaz, map_end=map_end_label(guide_lines))
     assert (found.communes, found.scope) == (communes, scope)
