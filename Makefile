@@ -7,13 +7,13 @@ PORT   ?= 7860
 HOST   ?= 127.0.0.1
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test setup prepare lint typecheck pytest clean-venv
+.PHONY: run test setup prepare lint typecheck pytest evalgate clean-venv
 
 # `serve` itself converts the model and (re)builds the index when needed, then serves.
 run: setup
 	PORT=$(PORT) $(BIN)/reperes serve --host $(HOST) --port $(PORT)
 
-test: prepare lint typecheck pytest
+test: prepare lint typecheck pytest evalgate
 
 # torch==2.13.0 first: it resolves to the CPU build on disk; a plain `torch` pulls CUDA (GBs).
 $(STAMP): pyproject.toml
@@ -38,6 +38,10 @@ typecheck: setup
 
 pytest: setup
 	$(BIN)/python -m pytest
+
+# Quality gate: the dev set must stay above the thresholds of assistant/settings.py (report in out/eval/).
+evalgate: prepare
+	$(BIN)/reperes eval --set eval/data/dev.jsonl --gate --report out/eval --no-progress
 
 clean-venv:
 	rm -rf $(VENV)

@@ -6,6 +6,8 @@ Commands (stable contracts, extended but never broken):
   reperes chunks [--corpus DIR]               one JSON chunk per line, index untouched
   reperes ask "QUESTION" [--json] [-k N]      answer one question
   reperes ask --batch IN.jsonl --out OUT.jsonl   answer many (models load once)
+  reperes eval --set FILE [--report DIR] [--compare A,B] [--gate]   evaluation run
+  reperes eval-drafts FEEDBACK.jsonl --out DRAFTS.jsonl   feedback -> draft eval items
   reperes serve [--host H] [--port P]         the web chat
 """
 
@@ -60,6 +62,30 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--batch", type=Path, metavar="IN", help='fichier JSONL de questions {"id","question"}')
     ask.add_argument("--out", type=Path, metavar="OUT", help="fichier JSONL des réponses (avec --batch)")
     ask.add_argument("--corpus", type=Path, help="dossier des documents (défaut : corpus fourni)")
+
+    ev = sub.add_parser("eval", help="évaluer les réponses sur un jeu de questions (rapport, comparaison, seuils)")
+    ev.add_argument(
+        "--set",
+        dest="eval_set",
+        type=Path,
+        required=True,
+        metavar="FICHIER.jsonl",
+        help="jeu de questions (format de eval/data/dev.jsonl)",
+    )
+    ev.add_argument(
+        "--report", type=Path, metavar="DOSSIER", help="écrire report.html, report.md et results.json dans ce dossier"
+    )
+    ev.add_argument(
+        "--compare",
+        metavar="CONFIGS",
+        help="configurations séparées par des virgules (défaut : le mode de recherche des réglages)",
+    )
+    ev.add_argument("--gate", action="store_true", help="échouer (code 1) si une métrique passe sous les seuils des réglages")
+    ev.add_argument("--no-progress", action="store_true", help="sans barre de progression")
+
+    dr = sub.add_parser("eval-drafts", help="transformer les avis exportés en brouillons de questions d'évaluation")
+    dr.add_argument("feedback", type=Path, help="fichier JSONL exporté par `reperes feedback export`")
+    dr.add_argument("--out", type=Path, required=True, help="fichier JSONL des brouillons à relire")
 
     srv = sub.add_parser("serve", help="lancer le chat web")
     srv.add_argument("--host", help="adresse d'écoute (défaut 127.0.0.1)")
@@ -146,7 +172,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         rows = []
         start = time.perf_counter()
         for item in items:
-            record = assistant.ask(item["question"], k=args.k).to_json()
+            record = assistant.ask(item["question"], k=args.k, history=item.get("history")).to_json()
             record["id"] = item.get("id")
             rows.append(json.dumps(record, ensure_ascii=False))
         write_text_atomic(args.out, "".join(row + "\n" for row in rows))
@@ -182,14 +208,73 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"ingest": cmd_ingest, "chunks": cmd_chunks, "ask": cmd_ask, "serve": cmd_serve}
+def cmd_eval(args: argparse.Namespace) -> int:
+    from assistant.service import CONFIGURATIONS
+    from eval.dataset import load_set
+    from eval.gate import gate_failures
+    from eval.history import append_history, history_path
+    from eval.report import write_report
+    from eval.run import run_set
+
+    settings = _settings(args)
+    items = load_set(args.eval_set)  # validated before any model loads
+    configs = [c.strip() for c in (args.compare or settings.retrieval).split(",") if c.strip()]
+    unknown = [c for c in configs if c not in CONFIGURATIONS]
+    if unknown:
+        raise UsageError(f"configuration inconnue : {', '.join(unknown)} ; disponibles : {', '.join(CONFIGURATIONS)}")
+    assistant = Assistant(settings)
+    _ensure_index(assistant)
+    results = run_set(items, assistant, configs, str(args.eval_set), progress=not args.no_progress and sys.stderr.isatty())
+    results["history"] = append_history(history_path(settings.home), results)
+    for run in results["runs"]:
+        m, lat = run["metrics"]["all"], run["latency"].get("total", {})
+        print(
+            f"{run['config']:<20} rappel@5 {_pct(m.get('recall@5'))}  MRR@10 {_pct(m.get('mrr@10'))}  "
+            f"couverture {_pct(m.get('coverage'))}  refus justes {_pct(m.get('refusal'))}  faux refus {_pct(m.get('false_refusal'))}  "
+            f"contacts inventés {m.get('invented_contacts', 0):.0f}  p50 {lat.get('p50', 0):.0f} ms"
+        )
+    if args.report:
+        paths = write_report(results, args.report)
+        print(f"Rapport : {paths['html']}")
+    if args.gate:
+        failures = [f"[{run['config']}] {line}" for run in results["runs"] for line in gate_failures(run, settings)]
+        if failures:
+            print("Seuils de qualité non atteints :\n" + "\n".join(f"  - {line}" for line in failures), file=sys.stderr)
+            return 1
+        print("Seuils de qualité : tous atteints.")
+    return 0
+
+
+def _pct(value: float | None) -> str:
+    return "   —  " if value is None else f"{100 * value:5.1f} %"
+
+
+def cmd_eval_drafts(args: argparse.Namespace) -> int:
+    from eval.drafts import drafts_from_feedback
+
+    drafts = drafts_from_feedback(args.feedback)
+    write_text_atomic(args.out, "".join(json.dumps(d, ensure_ascii=False) + "\n" for d in drafts))
+    print(
+        f"{len(drafts)} brouillons écrits dans {args.out} : complétez must_include, sources et type avant de les ajouter à un jeu."
+    )
+    return 0
+
+
+COMMANDS = {
+    "ingest": cmd_ingest,
+    "chunks": cmd_chunks,
+    "ask": cmd_ask,
+    "eval": cmd_eval,
+    "eval-drafts": cmd_eval_drafts,
+    "serve": cmd_serve,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (UsageError, SettingsError, IndexNotReady, ConversionError, FileNotFoundError, ValueError) as exc:
+    except (UsageError, SettingsError, IndexNotReady, ConversionError, FileNotFoundError, ValueError) as exc:  # DatasetError too
         print(f"Erreur : {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -18,8 +18,11 @@ from assistant.records import Answer
 from assistant.settings import Settings
 from index.build import BuildReport, build_index
 from index.embeddings import make_embeddings, model_fingerprint
-from index.retriever import DenseRetriever
+from index.retriever import RETRIEVAL_MODES, make_retriever
 from index.store import FaissStore
+
+# Configurations an evaluation can compare (`reperes eval --compare`): the retrieval modes for now.
+CONFIGURATIONS = RETRIEVAL_MODES
 
 
 class Assistant:
@@ -66,13 +69,19 @@ class Assistant:
         self.embeddings.embed_query("préchauffage")
         return time.perf_counter() - start
 
-    def chain(self, k: int | None = None) -> Any:
-        retriever = DenseRetriever(store=self.store, embeddings=self.embeddings, k=k or self.settings.top_k)
+    def chain(self, k: int | None = None, config: str | None = None) -> Any:
+        """The retrieval chain for a configuration name (default: the settings' retrieval mode)."""
+        mode = config or self.settings.retrieval
+        retriever = make_retriever(mode, self.store, self.embeddings, k or self.settings.top_k)
         return build_chain(retriever, ExtractiveAnswerer(cite_k=self.settings.cite_k))
 
-    def ask(self, question: str, k: int | None = None) -> Answer:
-        """Answer one question; ``k`` passages are retrieved (default ``settings.top_k``)."""
+    def ask(self, question: str, k: int | None = None, history: list[str] | None = None, config: str | None = None) -> Answer:
+        """Answer one question; ``k`` passages are retrieved (default ``settings.top_k``).
+
+        ``history`` (the counsellor's earlier questions) is accepted for the follow-up contract; the
+        extractive answerer does not use it yet. ``config`` is one of ``CONFIGURATIONS``.
+        """
         start = time.perf_counter()
-        answer: Answer = self.chain(k).invoke(question)
+        answer: Answer = self.chain(k, config).invoke(question)
         answer.timings_ms["total"] = (time.perf_counter() - start) * 1000
         return answer

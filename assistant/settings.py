@@ -29,10 +29,20 @@ class Settings:
     # e5 models are trained with these prefixes; queries and passages must carry them.
     query_prompt: str = "query: "
     passage_prompt: str = "passage: "
+    # Retrieval mode: "dense" (e5 + FAISS); more modes come with the retrieval work.
+    retrieval: str = "dense"
     # Number of passages retrieved for an answer (`--json` lists them all in "retrieved").
     top_k: int = 10
     # Number of passages quoted and cited in the extractive answer.
     cite_k: int = 3
+    # Evaluation gate (`reperes eval --gate`, run by `make test`): the dev set must stay at or above
+    # these (all answerable questions). Set from measured values minus noise; raise them as quality
+    # improves, never lower them to let a change through.
+    gate_recall_at_5: float = 0.78
+    gate_mrr_at_10: float = 0.62
+    gate_coverage: float = 0.35
+    gate_refusal: float = 0.0
+    gate_max_invented_contacts: int = 0
     # Web server for `reperes serve`.
     host: str = "127.0.0.1"
     port: int = 7860
@@ -42,6 +52,9 @@ class Settings:
             raise SettingsError(f"REPERES_TOP_K ({self.top_k}) doit être ≥ 1")
         if not 1 <= self.cite_k <= self.top_k:
             raise SettingsError(f"REPERES_CITE_K ({self.cite_k}) doit être entre 1 et REPERES_TOP_K ({self.top_k})")
+        for name in ("gate_recall_at_5", "gate_mrr_at_10", "gate_coverage", "gate_refusal"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise SettingsError(f"REPERES_{name.upper()} ({getattr(self, name)}) doit être entre 0 et 1")
         if not 0 < self.port < 65536:
             raise SettingsError(f"port ({self.port}) invalide : choisissez un port entre 1 et 65535")
 
@@ -73,6 +86,11 @@ def _parse(name: str, raw: str, type_: object) -> object:
     kind = str(type_)
     if "Path" in kind:
         return Path(raw).expanduser()
+    if "float" in kind:
+        try:
+            return float(raw)
+        except ValueError:
+            raise SettingsError(f"REPERES_{name.upper()}={raw!r} n'est pas un nombre") from None
     if "int" in kind:
         try:
             return int(raw)

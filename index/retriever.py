@@ -49,3 +49,14 @@ class DenseRetriever(BaseRetriever):
         k = int(kwargs.get("k", self.k))
         hits = self.store.search(self.embeddings.embed_query(query), k)
         return [hit_to_document(h) for h in hits]
+
+
+# Retrieval modes by name (settings `REPERES_RETRIEVAL`, `reperes eval --compare`).
+RETRIEVAL_MODES = ("dense",)
+
+
+def make_retriever(mode: str, store: FaissStore, embeddings: Embeddings, k: int) -> BaseRetriever:
+    """The retriever for a mode name; raises ValueError naming the known modes."""
+    if mode == "dense":
+        return DenseRetriever(store=store, embeddings=embeddings, k=k)
+    raise ValueError(f"mode de recherche inconnu : {mode!r} ; modes disponibles : {', '.join(RETRIEVAL_MODES)}")

@@ -1,0 +1,76 @@
+"""The evaluation gate on the real dev set and index: it passes as built and fails when retrieval breaks."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from assistant.service import Assistant
+from assistant.settings import Settings
+from eval.dataset import load_set
+from eval.gate import gate_failures
+from eval.run import run_set
+from index.retriever import hit_to_document
+from index.store import FaissStore, Hit
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV = ROOT / "eval" / "data" / "dev.jsonl"
+
+
+class RandomRetriever(BaseRetriever):
+    """Ten random passages, whatever the question: retrieval broken on purpose."""
+
+    store: FaissStore
+    seed: int = 0
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    def _get_relevant_documents(self, query: str, *, run_manager) -> list[Document]:
+        rng = random.Random(f"{self.seed}{query}")
+        return [hit_to_document(Hit(chunk, 0.0, rank)) for rank, chunk in enumerate(rng.sample(self.store.chunks, 10), 1)]
+
+
+@pytest.fixture(scope="module")
+def assistant() -> Assistant:
+    assistant = Assistant(Settings.from_env())
+    assistant.ingest()
+    return assistant
+
+
+@pytest.mark.slow
+def test_gate_passes_on_the_dev_set_and_fails_with_a_random_retriever(assistant: Assistant, monkeypatch) -> None:
+    items = load_set(DEV)
+    results = run_set(items, assistant, ["dense"], str(DEV), progress=False)
+    assert gate_failures(results["runs"][0], assistant.settings) == []
+
+    monkeypatch.setattr("assistant.service.make_retriever", lambda mode, store, embeddings, k: RandomRetriever(store=store))
+    broken = run_set(items, assistant, ["dense"], str(DEV), progress=False)
+    failures = gate_failures(broken["runs"][0], assistant.settings)
+    assert failures and failures[0].startswith("rappel@5")
+    assert any(line.startswith("rappel@5 par type") for line in failures)
+
+
+@pytest.mark.slow
+def test_reperes_eval_writes_the_three_report_files(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    out = tmp_path / "report"
+    result = subprocess.run(
+        [sys.executable, "-m", "assistant", "eval", "--set", str(DEV), "--report", str(out), "--gate", "--no-progress"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert sorted(p.name for p in out.iterdir()) == ["report.html", "report.md", "results.json"]
+    results = json.loads((out / "results.json").read_text())
+    assert results["runs"][0]["metrics"]["all"]["questions"] == 60
+    assert "Seuils de qualité : tous atteints." in result.stdout
