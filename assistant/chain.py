@@ -16,6 +16,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 
 from assistant.citations import referenced
 from assistant.records import Answer, Citation, Retrieved
+from index.query import analyse
 
 Answerer = Callable[[str, list[Document]], tuple[str, list[Citation], bool]]
 
@@ -29,6 +30,7 @@ def _retrieved(doc: Document) -> Retrieved:
         score=float(m.get("score", 0.0)),
         title=str(m.get("title", "")),
         chunk_id=str(m.get("chunk_id", doc.id or "")),
+        why=m.get("why"),
     )
 
 
@@ -45,8 +47,9 @@ def build_chain(retriever: BaseRetriever, answerer: Answerer) -> Runnable[str, A
         if not question or not question.strip():
             raise ValueError("La question est vide : tapez une question.")
         start = time.perf_counter()
-        docs = retriever.invoke(question)
-        return {"question": question, "docs": docs, "retrieve_ms": (time.perf_counter() - start) * 1000}
+        analysis = analyse(question)  # once: the retriever filters with it, the answer shows it
+        docs = retriever.invoke(question, analysis=analysis)
+        return {"question": question, "docs": docs, "analysis": analysis, "retrieve_ms": (time.perf_counter() - start) * 1000}
 
     def answer(state: dict[str, Any]) -> Answer:
         start = time.perf_counter()
@@ -60,6 +63,7 @@ def build_chain(retriever: BaseRetriever, answerer: Answerer) -> Runnable[str, A
             citations=tuple(cited),
             retrieved=tuple(_retrieved(d) for d in state["docs"]),
             timings_ms={"retrieve": state["retrieve_ms"], "answer": answer_ms},
+            filters=state["analysis"].to_json(),
         )
 
     return RunnableLambda(retrieve).with_config(run_name="retrieve") | RunnableLambda(answer).with_config(run_name="answer")

@@ -81,6 +81,9 @@ def _parser() -> argparse.ArgumentParser:
         help="configurations séparées par des virgules (défaut : le mode de recherche des réglages)",
     )
     ev.add_argument("--gate", action="store_true", help="échouer (code 1) si une métrique passe sous les seuils des réglages")
+    ev.add_argument(
+        "--retrieval-only", action="store_true", help="n'afficher que les métriques de recherche (rappel, MRR, nDCG, latence)"
+    )
     ev.add_argument("--no-progress", action="store_true", help="sans barre de progression")
 
     dr = sub.add_parser("eval-drafts", help="transformer les avis exportés en brouillons de questions d'évaluation")
@@ -226,7 +229,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     _ensure_index(assistant)
     results = run_set(items, assistant, configs, str(args.eval_set), progress=not args.no_progress and sys.stderr.isatty())
     results["history"] = append_history(history_path(settings.home), results)
-    for run in results["runs"]:
+    if args.retrieval_only:
+        print(_retrieval_table(results))
+    for run in [] if args.retrieval_only else results["runs"]:
         m, lat = run["metrics"]["all"], run["latency"].get("total", {})
         print(
             f"{run['config']:<20} rappel@5 {_pct(m.get('recall@5'))}  MRR@10 {_pct(m.get('mrr@10'))}  "
@@ -243,6 +248,19 @@ def cmd_eval(args: argparse.Namespace) -> int:
             return 1
         print("Seuils de qualité : tous atteints.")
     return 0
+
+
+def _retrieval_table(results: dict[str, Any]) -> str:
+    """Retrieval metrics per configuration: overall, on eligibility questions, and retrieval latency."""
+    head = f"{'configuration':<20} {'rappel@1':>8} {'rappel@5':>8} {'rappel@10':>9} {'MRR@10':>7} {'nDCG@10':>7} {'éligib.@5':>9} {'p50 ms':>7} {'p95 ms':>7}"
+    rows = [head, "-" * len(head)]
+    for run in results["runs"]:
+        m, e, lat = run["metrics"]["all"], run["metrics"].get("eligibility", {}), run["latency"].get("retrieve", {})
+        rows.append(
+            f"{run['config']:<20} {m['recall@1']:>8.3f} {m['recall@5']:>8.3f} {m['recall@10']:>9.3f} {m['mrr@10']:>7.3f} "
+            f"{m['ndcg@10']:>7.3f} {e.get('recall@5') or 0:>9.3f} {lat.get('p50', 0):>7.1f} {lat.get('p95', 0):>7.1f}"
+        )
+    return "\n".join(rows)
 
 
 def _pct(value: float | None) -> str:

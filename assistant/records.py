@@ -29,6 +29,7 @@ class Retrieved:
     score: float
     title: str
     chunk_id: str = ""
+    why: dict[str, Any] | None = None  # lexical rank, dense rank, fused score, eligibility verdict
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class Answer:
     citations: tuple[Citation, ...] = ()
     retrieved: tuple[Retrieved, ...] = ()
     timings_ms: dict[str, float] = field(default_factory=dict, compare=False)
+    filters: dict[str, Any] | None = None  # what was understood from the question (age, communes, …)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -66,8 +68,10 @@ class Answer:
                     "line_end": r.line_end,
                     "score": round(r.score, 6),
                     "title": r.title,
+                    **({"why": r.why} if r.why is not None else {}),
                 }
                 for r in self.retrieved
             ],
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+            "filters": self.filters,
         }

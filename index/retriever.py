@@ -52,11 +52,21 @@ class DenseRetriever(BaseRetriever):
 
 
 # Retrieval modes by name (settings `REPERES_RETRIEVAL`, `reperes eval --compare`).
-RETRIEVAL_MODES = ("dense",)
+RETRIEVAL_MODES = ("dense", "bm25", "hybrid", "hybrid+eligibility")
 
 
-def make_retriever(mode: str, store: FaissStore, embeddings: Embeddings, k: int) -> BaseRetriever:
-    """The retriever for a mode name; raises ValueError naming the known modes."""
+def make_retriever(mode: str, store: FaissStore, embeddings: Embeddings, k: int, params: Any = None) -> BaseRetriever:
+    """The retriever for a mode name; ``params`` are the fusion parameters. Raises ValueError naming the modes."""
     if mode == "dense":
         return DenseRetriever(store=store, embeddings=embeddings, k=k)
+    if mode == "bm25":
+        from index.lexical import BM25Retriever
+
+        return BM25Retriever(store=store, k=k)
+    if mode in {"hybrid", "hybrid+eligibility"}:
+        from index.hybrid import FusionParams, HybridRetriever
+
+        return HybridRetriever(
+            store=store, embeddings=embeddings, k=k, params=params or FusionParams(), use_eligibility=mode == "hybrid+eligibility"
+        )
     raise ValueError(f"mode de recherche inconnu : {mode!r} ; modes disponibles : {', '.join(RETRIEVAL_MODES)}")

@@ -150,16 +150,22 @@ def test_feedback_becomes_drafts_for_review(tmp_path: Path) -> None:
 
 def test_gate_lists_what_dropped() -> None:
     settings = Settings.from_env(environ={})
-    good = {"metrics": {"all": {"recall@5": 0.95, "mrr@10": 0.8, "coverage": 0.5, "refusal": 1.0, "invented_contacts": 0.0}}}
+    good = {
+        "metrics": {
+            "all": {"recall@5": 0.97, "mrr@10": 0.95, "coverage": 0.6, "refusal": 1.0, "invented_contacts": 0.0},
+            "eligibility": {"recall@5": 0.95},
+        }
+    }
     assert gate_failures(good, settings) == []
     bad = {
         "metrics": {
-            "all": {"recall@5": 0.10, "mrr@10": 0.8, "coverage": 0.5, "refusal": 1.0, "invented_contacts": 2.0},
+            "all": {"recall@5": 0.10, "mrr@10": 0.95, "coverage": 0.6, "refusal": 1.0, "invented_contacts": 2.0},
             "eligibility": {"recall@5": 0.0},
             "factual": {"recall@5": 0.3},
         }
     }
     failures = gate_failures(bad, settings)
     assert failures[0].startswith("rappel@5 (recall@5) : 0.100 < seuil")
-    assert "contacts inventés" in failures[1]
+    assert failures[1].startswith("rappel@5 des questions d'éligibilité (recall@5) : 0.000 < seuil 0.900")
+    assert "contacts inventés" in failures[2]
     assert failures[-1] == "rappel@5 par type : eligibility 0.00, factual 0.30"

@@ -80,3 +80,14 @@ def test_dense_retriever_returns_documents_with_provenance(mini_corpus: Path, tm
     meta = docs[0].metadata
     assert meta["source"] == "actions.txt" and "PERMIS SOLIDAIRE" in docs[0].page_content
     assert {"source", "line_start", "line_end", "page", "title", "score", "chunk_id"} <= set(meta)
+
+
+def test_large_indexes_switch_to_hnsw_and_record_it(mini_corpus: Path, tmp_path: Path, keyword_embeddings, monkeypatch) -> None:
+    import index.store
+
+    monkeypatch.setattr(index.store, "HNSW_THRESHOLD", 2)  # the mini corpus is "large" for this test
+    report = build_index(mini_corpus, tmp_path / "idx", keyword_embeddings, "kw")
+    assert report.manifest.faiss_index == "IndexHNSWFlat"
+    store = FaissStore.load(tmp_path / "idx")
+    hits = store.search(keyword_embeddings.embed_query("logement temporaire apprentis"), k=3)
+    assert hits[0].chunk.source == "logement.md"

@@ -17,6 +17,8 @@ from langchain_tests.integration_tests import EmbeddingsIntegrationTests, Retrie
 from langchain_tests.unit_tests import EmbeddingsUnitTests
 
 from index.embeddings import SentenceTransformerEmbeddings
+from index.hybrid import HybridRetriever
+from index.lexical import BM25Retriever
 from index.retriever import DenseRetriever
 from index.store import FaissStore, Manifest
 from ingest.records import Chunk
@@ -97,3 +99,32 @@ class TestDenseRetriever(RetrieversIntegrationTests):
     @property
     def retriever_query_example(self) -> str:
         return "Quel est le montant de l'allocation du contrat d'engagement jeune ?"
+
+
+class TestBM25Retriever(RetrieversIntegrationTests):
+    @property
+    def retriever_constructor(self) -> type[BM25Retriever]:
+        return BM25Retriever
+
+    @property
+    def retriever_constructor_params(self) -> dict[str, Any]:
+        return {"store": _store(), "k": 5}
+
+    @property
+    def retriever_query_example(self) -> str:
+        # Words shared with most passages, so k results exist for every k the suite asks for.
+        return "jeune jeunes mission locale conseiller contrat allocation aide permis service ateliers suivi"
+
+
+class TestHybridRetriever(RetrieversIntegrationTests):
+    @property
+    def retriever_constructor(self) -> type[HybridRetriever]:
+        return HybridRetriever
+
+    @property
+    def retriever_constructor_params(self) -> dict[str, Any]:
+        return {"store": _store(), "embeddings": DeterministicFakeEmbedding(size=_DIM), "k": 5}
+
+    @property
+    def retriever_query_example(self) -> str:
+        return "Un jeune de 19 ans à Loos : quel montant pour l'allocation du contrat d'engagement jeune ?"

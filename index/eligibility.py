@@ -1,0 +1,116 @@
+"""Eligibility of an action for the person in a question, from the chunk's metadata (pure).
+
+Each criterion the question gives (age, commune, QPV) is checked against what the chunk states:
+
+- ``match``: the chunk states it and the person fits (an age within "16-25 ans"; a commune the action
+  names, or any commune of the EPCI for a metropolitan-wide action);
+- ``excluded``: the chunk states it and the person does not fit (17 for "18-25 ans"; Loos for an
+  action for Lille only; a MEL commune for a Valenciennes Métropole action) — the reason is recorded;
+- ``unknown``: the chunk states nothing on it.
+
+The verdict is ``excluded`` if any criterion excludes, ``match`` if at least one matches and none
+excludes, ``unknown`` otherwise. A conditional extension ("jusqu'à 30 ans si … handicapé") admits the
+person with a reason that names the condition.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from index.query import QueryAnalysis
+from ingest.gazetteer import Gazetteer, load_gazetteer
+
+MATCH, UNKNOWN, EXCLUDED = "match", "unknown", "excluded"
+_EPCI_OF_SCOPE = {"MEL": "MEL", "Valenciennes Métropole": "CAVM"}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Eligibility of one chunk for one question, with the reason of each criterion (French)."""
+
+    status: str
+    matched: int = 0
+    reasons: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"status": self.status, "reasons": list(self.reasons)}
+
+
+def _age_verdict(meta: dict[str, Any], q: QueryAnalysis) -> tuple[str, str] | None:
+    low, high, extended = meta.get("age_min"), meta.get("age_max"), meta.get("age_max_extended")
+    if low is None and high is None:
+        return None
+    stated = f"{low if low is not None else '…'}-{high if high is not None else '…'} ans"
+    if q.age is not None:
+        if low is not None and q.age < low:
+            return EXCLUDED, f"{q.age} ans : l'action est pour les {stated}"
+        if high is not None and q.age > high:
+            if extended is not None and q.age <= extended:
+                condition = meta.get("age_condition") or "sous condition"
+                return MATCH, f"{q.age} ans : admis jusqu'à {extended} ans {condition}"
+            return EXCLUDED, f"{q.age} ans : l'action est pour les {stated}"
+        return MATCH, f"{q.age} ans : dans la tranche {stated}"
+    # A range from the question ("mineur" = up to 17): excluded only when the ranges cannot meet.
+    if q.age_max is not None and low is not None and low > q.age_max:
+        return EXCLUDED, f"jusqu'à {q.age_max} ans : l'action est pour les {stated}"
+    if q.age_min is not None and high is not None and high < q.age_min and (extended is None or extended < q.age_min):
+        return EXCLUDED, f"à partir de {q.age_min} ans : l'action est pour les {stated}"
+    if q.age_min is not None or q.age_max is not None:
+        return MATCH, f"tranche compatible avec {stated}"
+    return None
+
+
+def _place_verdict(meta: dict[str, Any], q: QueryAnalysis, gazetteer: Gazetteer) -> tuple[str, str] | None:
+    scope = meta.get("territory_scope")
+    if not q.communes or scope is None:
+        return None
+    served = set(meta.get("communes") or [])
+    # A commune associée (Lomme, Hellemmes) is served by an action of its commune (Lille).
+    for name in list(served):
+        served |= _associated(gazetteer).get(name, set())
+    if scope in _EPCI_OF_SCOPE:
+        epci = _EPCI_OF_SCOPE[scope]
+        inside = [c for c in q.communes if gazetteer.epci_of(c) == epci]
+        if inside:
+            return MATCH, f"{inside[0]} : action sur tout le territoire ({scope})"
+        return EXCLUDED, f"{q.communes[0]} : hors du territoire de l'action ({scope})"
+    hit = [c for c in q.communes if c in served]
+    if hit:
+        return MATCH, f"{hit[0]} : commune de l'action"
+    return EXCLUDED, f"{q.communes[0]} : l'action concerne {', '.join(sorted(served)) or 'd’autres communes'}"
+
+
+_ASSOCIATED: dict[int, dict[str, set[str]]] = {}
+
+
+def _associated(gazetteer: Gazetteer) -> dict[str, set[str]]:
+    """Commune -> its communes associées, computed once per gazetteer."""
+    key = id(gazetteer)
+    if key not in _ASSOCIATED:
+        table: dict[str, set[str]] = {}
+        for c in gazetteer.communes:
+            if c.associated_with:
+                table.setdefault(c.associated_with, set()).add(c.name)
+        _ASSOCIATED[key] = table
+    return _ASSOCIATED[key]
+
+
+def _qpv_verdict(meta: dict[str, Any], q: QueryAnalysis) -> tuple[str, str] | None:
+    # "qpv" on a chunk means it mentions priority neighbourhoods; only a positive match is informative.
+    if q.qpv and meta.get("qpv"):
+        return MATCH, "quartier prioritaire : l'action vise les QPV"
+    return None
+
+
+def eligibility(meta: dict[str, Any], q: QueryAnalysis, gazetteer: Gazetteer | None = None) -> Verdict:
+    """The verdict of a chunk (its metadata) for the person of ``q``."""
+    if not q.has_person:
+        return Verdict(UNKNOWN)
+    gazetteer = gazetteer or load_gazetteer()
+    results = [r for r in (_age_verdict(meta, q), _place_verdict(meta, q, gazetteer), _qpv_verdict(meta, q)) if r]
+    reasons = tuple(reason for _, reason in results)
+    if any(status == EXCLUDED for status, _ in results):
+        return Verdict(EXCLUDED, 0, tuple(r for s, r in results if s == EXCLUDED))
+    matched = sum(status == MATCH for status, _ in results)
+    return Verdict(MATCH if matched else UNKNOWN, matched, reasons)

@@ -1,0 +1,238 @@
+"""Query analysis: who the young person is, from a counsellor's question (pure, French).
+
+Reads an age ("17 ans", "17a", "dix-sept ans") or an age range ("mineur", "entre 16 et 18 ans",
+"les 16-25 ans", "moins de 26 ans"), the communes (gazetteer of the ingest package: missing accents,
+case and one typo tolerated), quartier prioritaire (with negation: "pas en QPV"), situations and needs
+(``index/data/synonyms.tsv``; a trigger's silent final "s" may be missing, as in SMS style: "le permi"),
+and the residual topic. Situations and needs add the documents' own words to the lexical query. A
+question without a person passes through unchanged (``has_person`` is False and nothing is filtered).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from ingest.gazetteer import Gazetteer, load_gazetteer
+
+_UNITS = {
+    "onze": 11,
+    "douze": 12,
+    "treize": 13,
+    "quatorze": 14,
+    "quinze": 15,
+    "seize": 16,
+    "dix sept": 17,
+    "dix huit": 18,
+    "dix neuf": 19,
+    "vingt": 20,
+    "vingt et un": 21,
+    "vingt deux": 22,
+    "vingt trois": 23,
+    "vingt quatre": 24,
+    "vingt cinq": 25,
+    "vingt six": 26,
+    "vingt sept": 27,
+    "vingt huit": 28,
+    "vingt neuf": 29,
+    "trente": 30,
+}
+# Longest first so "dix sept" wins over "dix", "vingt cinq" over "vingt".
+_WORD_AGE = re.compile(r"\b(" + "|".join(sorted(_UNITS, key=len, reverse=True)) + r")\s*ans?\b")
+_NUM_AGE = re.compile(r"\b(\d{1,2})\s*(?:ans?|a)\b(?!\s*(?:d experience|de carriere|d anciennete|de chomage|plus tard|apres))")
+# "de 16 à 25 ans", "entre 16 et 18 ans", "les 16-25 ans" (the hyphen is folded to a space), "16/25 ans".
+_AGE_RANGE = re.compile(r"\b(?:(?:de|entre)\s+)?(\d{1,2})(?:\s*(?:ans\s+)?(?:a|et)\s+|\s*/\s*|\s+)(\d{1,2})\s*ans\b")
+# "moins de 26 ans" (up to 25), "plus de 18 ans" (from 18).
+_AGE_BOUND = re.compile(r"\b(moins|plus)\s+de\s+(\d{1,2})\s*ans\b")
+_DURATION = re.compile(r"\b(?:depuis|pendant|durant|il y a|dans|sur)\s+(?:\w+\s+)?$")
+_MINOR = re.compile(r"\bmineur(?:e|s|es)?\b")
+_ADULT = re.compile(r"\bmajeur(?:e|s|es)?\b")
+_QPV = re.compile(r"\b(?:qpv|quartiers? prioritaires?|politique de la ville)\b")
+_QPV_NEGATED = re.compile(
+    # "pas de diplôme en QPV" denies the diploma, not the QPV: no "de"/"d" + noun among the words in between.
+    r"\b(?:pas|hors|non|plus|ni)\s+(?:(?!(?:de|d)\s+(?!(?:la|l|un|une|les)\s)\w)\w+\s+){0,2}(?:en\s+|d[ue]\s+|dans\s+(?:un\s+|les?\s+)?)?(?:qpv|quartiers? prioritaires?|politique de la ville)\b"
+)
+
+
+def fold(text: str) -> str:
+    """Lower case, no accents, apostrophes and hyphens as spaces, one space."""
+    decomposed = unicodedata.normalize("NFKD", text.lower().replace("œ", "oe"))
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(re.sub(r"[’'`\-]", " ", plain).split())
+
+
+@dataclass(frozen=True)
+class Concept:
+    """A situation or need of the synonym table."""
+
+    key: str
+    kind: str  # "situation" or "need"
+    triggers: tuple[re.Pattern[str], ...]
+    expansions: tuple[str, ...]
+
+
+@cache
+def load_concepts() -> tuple[Concept, ...]:
+    """The synonym table ``index/data/synonyms.tsv``."""
+    table = resources.files("index").joinpath("data/synonyms.tsv").read_text(encoding="utf-8")
+    concepts = []
+    header_seen = False
+    for line in table.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        if not header_seen:
+            header_seen = True
+            continue
+        key, kind, triggers, expansions = line.split("\t")
+        patterns = tuple(_trigger(t) for t in triggers.split("|") if t.strip())
+        concepts.append(Concept(key, kind, patterns, tuple(e for e in expansions.split("|") if e.strip())))
+    return tuple(concepts)
+
+
+def _trigger(text: str) -> re.Pattern[str]:
+    words = fold(text.rstrip("*"))
+    if text.endswith("*"):
+        tail = r"\w*"
+    elif words.endswith("s"):
+        words, tail = words[:-1], "s?"  # SMS style drops the silent final s ("le permi")
+    else:
+        tail = ""
+    return re.compile(r"\b" + re.escape(words).replace(r"\ ", r"\s+") + tail + r"\b")
+
+
+@dataclass(frozen=True)
+class QueryAnalysis:
+    """What was understood from a question (the `filters` of `reperes ask --json`)."""
+
+    text: str
+    age: int | None = None
+    age_min: int | None = None  # a range in the question ("mineur" -> max 17, "entre 16 et 18 ans")
+    age_max: int | None = None
+    communes: tuple[str, ...] = ()
+    epci: str | None = None  # "MEL" / "CAVM": from the communes or a metropolitan phrase
+    qpv: bool | None = None  # True: lives in a QPV; False: explicitly not; None: not said
+    situations: tuple[str, ...] = ()
+    needs: tuple[str, ...] = ()
+    expansions: tuple[str, ...] = field(default=(), compare=False)
+    topic: str = ""
+
+    @property
+    def has_person(self) -> bool:
+        """True when the question describes a person (age, place or situation) that eligibility can check."""
+        return (
+            self.age is not None
+            or self.age_min is not None
+            or self.age_max is not None
+            or bool(self.communes)
+            or self.qpv is not None
+        )
+
+    @property
+    def lexical_query(self) -> str:
+        """The question plus the documents' words for its situations and needs."""
+        return " ".join([self.text, *self.expansions])
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "age": self.age,
+            "age_min": self.age_min,
+            "age_max": self.age_max,
+            "communes": list(self.communes),
+            "epci": self.epci,
+            "qpv": self.qpv,
+            "situations": list(self.situations),
+            "needs": list(self.needs),
+            "topic": self.topic,
+        }
+
+
+def _ages(folded: str) -> tuple[int | None, int | None, int | None, list[tuple[int, int]]]:
+    """(age, age_min, age_max, spans used) read from a folded question."""
+    spans: list[tuple[int, int]] = []
+    age = age_min = age_max = None
+    for m in _AGE_RANGE.finditer(folded):
+        low, high = int(m.group(1)), int(m.group(2))
+        if 5 <= low <= high <= 99:
+            age_min, age_max = low, high
+            spans.append(m.span())
+    for m in _AGE_BOUND.finditer(folded):
+        value = int(m.group(2))
+        spans.append(m.span())  # consumed even as a duration ("depuis plus de 10 ans"): not an age either
+        if not 10 <= value <= 36 or _DURATION.search(folded[: m.start()]):
+            continue
+        if m.group(1) == "moins" and age_max is None:
+            age_max = value - 1
+        elif m.group(1) == "plus" and age_min is None:
+            age_min = value
+    for m in _NUM_AGE.finditer(folded):
+        value = int(m.group(1))
+        inside_range = any(a <= m.start() < b for a, b in spans)
+        if inside_range or not 10 <= value <= 35 or _DURATION.search(folded[: m.start()]):
+            continue
+        age = value
+        spans.append(m.span())
+        break
+    if age is None:
+        word = _WORD_AGE.search(folded)
+        if word and not _DURATION.search(folded[: word.start()]):
+            age = _UNITS[word.group(1)]
+            spans.append(word.span())
+    if age is None and age_max is None and _MINOR.search(folded):
+        age_max = 17
+    if age is None and age_min is None and _ADULT.search(folded):
+        age_min = 18
+    return age, age_min, age_max, spans
+
+
+def analyse(question: str, gazetteer: Gazetteer | None = None) -> QueryAnalysis:
+    """Read the person and the topic out of ``question`` (see the module docstring)."""
+    gazetteer = gazetteer or load_gazetteer()
+    folded = fold(question)
+    age, age_min, age_max, spans = _ages(folded)
+
+    communes = tuple(dict.fromkeys(c.name for c in gazetteer.find_in_question(question)))
+    epcis = {gazetteer.epci_of(name) for name in communes} - {None}
+    scopes = gazetteer.scopes(question)
+    epci = next(iter(epcis)) if len(epcis) == 1 else (scopes[0] if scopes else None)
+
+    qpv: bool | None = None
+    if _QPV_NEGATED.search(folded):
+        qpv = False
+    elif _QPV.search(folded):
+        qpv = True
+
+    situations: list[str] = []
+    needs: list[str] = []
+    expansions: list[str] = []
+    for concept in load_concepts():
+        if concept.key == "qpv" and qpv is not True:
+            continue  # "pas en QPV" must not pull QPV-only actions up
+        if any(p.search(folded) for p in concept.triggers):
+            (situations if concept.kind == "situation" else needs).append(concept.key)
+            expansions += [e for e in concept.expansions if e not in expansions]
+
+    topic = folded
+    for a, b in sorted(spans, reverse=True):
+        topic = topic[:a] + " " + topic[b:]
+    for mention in gazetteer.mentions(question, question=True):
+        if mention.commune is not None:  # as typed: "Roubiax", "lilloise", "st saulve"
+            topic = topic.replace(fold(mention.surface), " ")
+    # Prepositions left dangling by the removals ("de 17 ans à Loos" -> "de a").
+    topic = re.sub(r"\b(?:de|a|d|du)\s+(?=(?:de|a|d|du)\b|[,.;:?!]|$)", " ", topic)
+    return QueryAnalysis(
+        text=question,
+        age=age,
+        age_min=age_min,
+        age_max=age_max,
+        communes=communes,
+        epci=epci,
+        qpv=qpv,
+        situations=tuple(situations),
+        needs=tuple(needs),
+        expansions=tuple(expansions),
+        topic=" ".join(topic.split()),
+    )

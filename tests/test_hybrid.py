@@ -1,0 +1,120 @@
+"""BM25 analysis, reciprocal rank fusion, eligibility re-scoring, mentions and diversity (synthetic, fast)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from index.hybrid import FusionParams, fuse, group_key, mentioned
+from index.lexical import LexicalIndex, analyse_text
+from index.query import analyse
+from index.store import Hit
+from ingest.records import Chunk
+
+
+def _card(title: str, line: int, **meta) -> Chunk:
+    return Chunk(
+        source="g.txt",
+        line_start=line,
+        line_end=line + 9,
+        text=f"{title}\nPour les jeunes.",
+        title=title,
+        kind="action_card",
+        metadata=meta,
+    )
+
+
+def _hits(chunks: list[Chunk]) -> list[Hit]:
+    return [Hit(c, 1.0 / rank, rank) for rank, c in enumerate(chunks, 1)]
+
+
+def test_french_analysis_folds_stems_and_drops_stop_words() -> None:
+    assert analyse_text("Les décrocheurs de 16 ans à Villeneuve-d’Ascq") == ["decrocheur", "16", "an", "villeneuv", "ascq"]
+    assert analyse_text("DÉCROCHAGE") == analyse_text("decrochage")
+
+
+def test_bm25_finds_the_passage_that_shares_the_words() -> None:
+    chunks = [
+        Chunk(source="a.txt", line_start=1, line_end=1, text="Aide au permis de conduire pour les jeunes lillois."),
+        Chunk(source="a.txt", line_start=2, line_end=2, text="Épicerie solidaire étudiante sur le campus."),
+        Chunk(source="a.txt", line_start=3, line_end=3, text="Service civique et engagement citoyen."),
+    ]
+    index = LexicalIndex(chunks)
+    hits = index.search("une epicerie solidaire pour une etudiante", 3)
+    assert hits[0].chunk.line_start == 2 and hits[0].rank == 1
+    assert index.search("zzz inconnu", 3) == []
+
+
+def test_rrf_prefers_a_passage_found_by_both_lists() -> None:
+    a, b, c = _card("A", 1), _card("B", 20), _card("C", 40)
+    q = analyse("une action ?")
+    fused = fuse("une action ?", q, _hits([a, b]), _hits([c, b]), FusionParams(rrf_k=5), use_eligibility=True)
+    assert fused[0][0].title == "B"
+    why = fused[0][2]
+    assert (why["lexical_rank"], why["dense_rank"]) == (2, 2)
+
+
+def test_an_excluded_action_goes_down_with_its_reason() -> None:
+    adults = _card("ADULTES", 1, age_min=18, age_max=25, territory_scope="MEL", communes=[])
+    open_to_all = _card("TOUS", 20, age_min=16, age_max=25, territory_scope="MEL", communes=[])
+    question = "quelle action pour un décrocheur de 17 ans à Loos ?"
+    q = analyse(question)
+    fused = fuse(
+        question, q, _hits([adults, open_to_all]), _hits([adults, open_to_all]), FusionParams(rrf_k=5), use_eligibility=True
+    )
+    assert [chunk.title for chunk, _, _ in fused] == ["TOUS", "ADULTES"]
+    verdict = fused[1][2]["eligibility"]
+    assert verdict["status"] == "excluded" and "17 ans" in verdict["reasons"][0]
+    without = fuse(
+        question, q, _hits([adults, open_to_all]), _hits([adults, open_to_all]), FusionParams(rrf_k=5), use_eligibility=False
+    )
+    assert [chunk.title for chunk, _, _ in without] == ["ADULTES", "TOUS"]
+
+
+def test_a_named_action_is_boosted_and_keeps_all_its_parts() -> None:
+    part1 = Chunk(
+        source="f.txt",
+        line_start=1,
+        line_end=5,
+        text="x",
+        title="« Mon Avenir J'Y Crois » (MAJ'YC)",
+        kind="action_part",
+        metadata={"action": "« Mon Avenir J'Y Crois » (MAJ'YC)"},
+    )
+    part2 = Chunk(
+        source="f.txt", line_start=6, line_end=9, text="y", title=part1.title, kind="action_part", metadata=dict(part1.metadata)
+    )
+    other = _card("AUTRE", 30)
+    assert mentioned(part1, "Où sont accueillis les jeunes de MAJ'YC ?") == part1.metadata["action"]
+    assert mentioned(other, "Où sont accueillis les jeunes de MAJ'YC ?") is None
+    question = "Où sont accueillis les jeunes de MAJ'YC ?"
+    fused = fuse(question, analyse(question), _hits([other, part1, part2]), [], FusionParams(rrf_k=5), use_eligibility=True)
+    assert [c.line_start for c, _, _ in fused] == [1, 6, 30]
+    # Not named: the parts of one action collapse into the best one (diversity).
+    q2 = "quelles actions de remobilisation ?"
+    fused2 = fuse(q2, analyse(q2), _hits([part1, part2, other]), [], FusionParams(rrf_k=5), use_eligibility=True)
+    assert [c.line_start for c, _, _ in fused2] == [1, 30]
+
+
+def test_group_keys() -> None:
+    row_a = Chunk(source="t.txt", line_start=7, line_end=7, text="a", kind="table_row")
+    row_b = Chunk(source="t.txt", line_start=7, line_end=7, text="b", kind="table_row")
+    assert group_key(row_a) == group_key(row_b)
+    assert group_key(_card("A", 1)) != group_key(_card("B", 1))
+
+
+def test_ask_json_explains_filters_and_each_result(
+    monkeypatch, tmp_path: Path, mini_corpus: Path, keyword_embeddings, capsys
+) -> None:
+    from assistant.cli import main
+
+    monkeypatch.setenv("REPERES_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("REPERES_CORPUS", str(mini_corpus))
+    monkeypatch.setattr("assistant.service.make_embeddings", lambda *args, **kwargs: keyword_embeddings)
+    assert main(["ask", "--json", "un jeune de 19 ans à Roubaix veut passer le permis de conduire"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["filters"]["age"] == 19 and record["filters"]["communes"] == ["Roubaix"]
+    assert "permis" in record["filters"]["needs"]
+    top = record["retrieved"][0]
+    assert top["source"] == "actions.txt" and {"lexical_rank", "dense_rank", "rrf", "eligibility"} <= set(top["why"])
+    assert top["why"]["eligibility"]["status"] == "match"
