@@ -242,7 +242,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
         paths = write_report(results, args.report)
         print(f"Rapport : {paths['html']}")
     if args.gate:
-        failures = [f"[{run['config']}] {line}" for run in results["runs"] for line in gate_failures(run, settings)]
+        # The gate judges the configuration the product runs (the others are there to compare).
+        gated = [run for run in results["runs"] if run["config"] == settings.retrieval] or results["runs"]
+        failures = [f"[{run['config']}] {line}" for run in gated for line in gate_failures(run, settings)]
         if failures:
             print("Seuils de qualité non atteints :\n" + "\n".join(f"  - {line}" for line in failures), file=sys.stderr)
             return 1

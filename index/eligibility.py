@@ -15,6 +15,7 @@ person with a reason that names the condition.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,19 +82,19 @@ def _place_verdict(meta: dict[str, Any], q: QueryAnalysis, gazetteer: Gazetteer)
     return EXCLUDED, f"{q.communes[0]} : l'action concerne {', '.join(sorted(served)) or 'd’autres communes'}"
 
 
-_ASSOCIATED: dict[int, dict[str, set[str]]] = {}
+_ASSOCIATED: weakref.WeakKeyDictionary[Gazetteer, dict[str, set[str]]] = weakref.WeakKeyDictionary()
 
 
 def _associated(gazetteer: Gazetteer) -> dict[str, set[str]]:
     """Commune -> its communes associées, computed once per gazetteer."""
-    key = id(gazetteer)
-    if key not in _ASSOCIATED:
-        table: dict[str, set[str]] = {}
+    table = _ASSOCIATED.get(gazetteer)
+    if table is None:
+        table = {}
         for c in gazetteer.communes:
             if c.associated_with:
                 table.setdefault(c.associated_with, set()).add(c.name)
-        _ASSOCIATED[key] = table
-    return _ASSOCIATED[key]
+        _ASSOCIATED[gazetteer] = table
+    return table
 
 
 def _qpv_verdict(meta: dict[str, Any], q: QueryAnalysis) -> tuple[str, str] | None:

@@ -1,0 +1,265 @@
+"""Eligibility (``index.eligibility``): synthetic chunk metadata against the person of a question."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from index.eligibility import EXCLUDED, MATCH, UNKNOWN, Verdict, eligibility
+from index.query import QueryAnalysis, analyse
+
+CONDITION = "si le jeune est reconnu travailleur handicapé"
+
+
+def action(**meta: Any) -> dict[str, Any]:
+    """Chunk metadata as written by ``ingest.enrich`` (every eligibility key present, None when not stated)."""
+    record: dict[str, Any] = {
+        "age_min": None,
+        "age_max": None,
+        "age_max_extended": None,
+        "age_condition": None,
+        "communes": [],
+        "territory_scope": None,
+        "qpv": False,
+    }
+    record.update(meta)
+    return record
+
+
+AGES_16_25 = action(age_min=16, age_max=25)
+LILLE_ONLY = action(communes=["Lille"], territory_scope="commune")
+MEL_WIDE = action(territory_scope="MEL")
+CAVM_WIDE = action(territory_scope="Valenciennes Métropole")
+
+
+# -- age --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("meta", "age", "expected"),
+    [
+        (AGES_16_25, 17, Verdict(MATCH, 1, ("17 ans : dans la tranche 16-25 ans",))),
+        (AGES_16_25, 16, Verdict(MATCH, 1, ("16 ans : dans la tranche 16-25 ans",))),
+        (AGES_16_25, 25, Verdict(MATCH, 1, ("25 ans : dans la tranche 16-25 ans",))),
+        (AGES_16_25, 15, Verdict(EXCLUDED, 0, ("15 ans : l'action est pour les 16-25 ans",))),
+        (AGES_16_25, 26, Verdict(EXCLUDED, 0, ("26 ans : l'action est pour les 16-25 ans",))),
+        # Open ranges.
+        (action(age_min=18), 30, Verdict(MATCH, 1, ("30 ans : dans la tranche 18-… ans",))),
+        (action(age_min=18), 17, Verdict(EXCLUDED, 0, ("17 ans : l'action est pour les 18-… ans",))),
+        (action(age_max=25), 12, Verdict(MATCH, 1, ("12 ans : dans la tranche …-25 ans",))),
+        (action(age_max=25), 26, Verdict(EXCLUDED, 0, ("26 ans : l'action est pour les …-25 ans",))),
+        # No age stated: age decides nothing.
+        (action(), 17, Verdict(UNKNOWN, 0, ())),
+    ],
+)
+def test_age(meta: dict[str, Any], age: int, expected: Verdict) -> None:
+    assert eligibility(meta, QueryAnalysis(text=f"jeune de {age} ans", age=age)) == expected
+
+
+def test_age_from_the_question() -> None:
+    assert eligibility(AGES_16_25, analyse("DECROCHEUR DE 17 ANS A LOOS")).reasons[0] == "17 ans : dans la tranche 16-25 ans"
+    assert eligibility(action(age_min=18, age_max=25), analyse("g 1 jeune 17a")) == Verdict(
+        EXCLUDED, 0, ("17 ans : l'action est pour les 18-25 ans",)
+    )
+
+
+EXTENDED = action(age_min=16, age_max=25, age_max_extended=30, age_condition=CONDITION)
+
+
+@pytest.mark.parametrize(
+    ("age", "expected"),
+    [
+        (25, Verdict(MATCH, 1, ("25 ans : dans la tranche 16-25 ans",))),
+        (28, Verdict(MATCH, 1, (f"28 ans : admis jusqu'à 30 ans {CONDITION}",))),
+        (30, Verdict(MATCH, 1, (f"30 ans : admis jusqu'à 30 ans {CONDITION}",))),
+        (31, Verdict(EXCLUDED, 0, ("31 ans : l'action est pour les 16-25 ans",))),
+    ],
+)
+def test_conditional_extension(age: int, expected: Verdict) -> None:
+    verdict = eligibility(EXTENDED, QueryAnalysis(text="", age=age))
+    assert verdict == expected
+
+
+def test_conditional_extension_names_the_condition() -> None:
+    verdict = eligibility(EXTENDED, analyse("jeune de 28 ans avec une RQTH"))
+    assert verdict.status == MATCH
+    assert verdict.reasons == ("28 ans : admis jusqu'à 30 ans si le jeune est reconnu travailleur handicapé",)
+    assert "28 ans" in verdict.reasons[0] and "travailleur handicapé" in verdict.reasons[0]
+
+
+def test_extension_without_condition_text() -> None:
+    meta = action(age_min=16, age_max=25, age_max_extended=30)
+    assert eligibility(meta, QueryAnalysis(text="", age=28)) == Verdict(
+        MATCH, 1, ("28 ans : admis jusqu'à 30 ans sous condition",)
+    )
+
+
+@pytest.mark.parametrize(
+    ("question", "meta", "expected"),
+    [
+        (
+            "un mineur",
+            action(age_min=18, age_max=25),
+            Verdict(EXCLUDED, 0, ("jusqu'à 17 ans : l'action est pour les 18-25 ans",)),
+        ),
+        ("un mineur", AGES_16_25, Verdict(MATCH, 1, ("tranche compatible avec 16-25 ans",))),
+        (
+            "un jeune majeur",
+            action(age_min=11, age_max=15),
+            Verdict(EXCLUDED, 0, ("à partir de 18 ans : l'action est pour les 11-15 ans",)),
+        ),
+        ("un jeune majeur", AGES_16_25, Verdict(MATCH, 1, ("tranche compatible avec 16-25 ans",))),
+        # The extension reaches a range above the general bound.
+        ("jeunes de plus de 26 ans", EXTENDED, Verdict(MATCH, 1, ("tranche compatible avec 16-25 ans",))),
+        ("jeunes entre 16 et 18 ans", action(age_min=18, age_max=25), Verdict(MATCH, 1, ("tranche compatible avec 18-25 ans",))),
+        (
+            "jeunes entre 16 et 18 ans",
+            action(age_min=20, age_max=25),
+            Verdict(EXCLUDED, 0, ("jusqu'à 18 ans : l'action est pour les 20-25 ans",)),
+        ),
+        ("un jeune de moins de 26 ans", AGES_16_25, Verdict(MATCH, 1, ("tranche compatible avec 16-25 ans",))),
+        (
+            "quelles actions pour les 16-25 ans ?",
+            action(age_min=18, age_max=30),
+            Verdict(MATCH, 1, ("tranche compatible avec 18-30 ans",)),
+        ),
+        ("un mineur", action(), Verdict(UNKNOWN, 0, ())),
+    ],
+)
+def test_age_range_of_the_question(question: str, meta: dict[str, Any], expected: Verdict) -> None:
+    assert eligibility(meta, analyse(question)) == expected
+
+
+# -- place ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "meta", "expected"),
+    [
+        ("jeune de Lille", LILLE_ONLY, Verdict(MATCH, 1, ("Lille : commune de l'action",))),
+        ("une lilloise", LILLE_ONLY, Verdict(MATCH, 1, ("Lille : commune de l'action",))),
+        (
+            "jeune de Roubiax",
+            action(communes=["Roubaix", "Tourcoing"], territory_scope="several"),
+            Verdict(MATCH, 1, ("Roubaix : commune de l'action",)),
+        ),
+        (
+            "jeune de Loos",
+            action(communes=["Roubaix", "Tourcoing"], territory_scope="several"),
+            Verdict(EXCLUDED, 0, ("Loos : l'action concerne Roubaix, Tourcoing",)),
+        ),
+        # A commune associée is served by an action of its commune.
+        ("jeune de Lomme", LILLE_ONLY, Verdict(MATCH, 1, ("Lomme : commune de l'action",))),
+        ("jeune d'Hellemmes", LILLE_ONLY, Verdict(MATCH, 1, ("Hellemmes : commune de l'action",))),
+        (
+            "jeune de Loos",
+            LILLE_ONLY,
+            Verdict(EXCLUDED, 0, ("Loos : l'action concerne Hellemmes, Lille, Lomme",)),
+        ),
+        # Metropolitan-wide actions.
+        ("jeune de Wattrelos", MEL_WIDE, Verdict(MATCH, 1, ("Wattrelos : action sur tout le territoire (MEL)",))),
+        ("jeune de Lomme", MEL_WIDE, Verdict(MATCH, 1, ("Lomme : action sur tout le territoire (MEL)",))),
+        ("jeune d'Anzin", MEL_WIDE, Verdict(EXCLUDED, 0, ("Anzin : hors du territoire de l'action (MEL)",))),
+        (
+            "jeune d'Anzin",
+            CAVM_WIDE,
+            Verdict(MATCH, 1, ("Anzin : action sur tout le territoire (Valenciennes Métropole)",)),
+        ),
+        (
+            "jeune de Roubaix",
+            CAVM_WIDE,
+            Verdict(EXCLUDED, 0, ("Roubaix : hors du territoire de l'action (Valenciennes Métropole)",)),
+        ),
+        # One of the communes given is enough.
+        ("jeune d'Anzin ou de Lille", MEL_WIDE, Verdict(MATCH, 1, ("Lille : action sur tout le territoire (MEL)",))),
+        # No territory stated: place decides nothing.
+        ("jeune de Loos", action(), Verdict(UNKNOWN, 0, ())),
+        ("jeune de Loos", action(communes=["Lille"]), Verdict(UNKNOWN, 0, ())),
+    ],
+)
+def test_place(question: str, meta: dict[str, Any], expected: Verdict) -> None:
+    assert eligibility(meta, analyse(question)) == expected
+
+
+# -- QPV --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "meta", "expected"),
+    [
+        ("jeune en QPV", action(qpv=True), Verdict(MATCH, 1, ("quartier prioritaire : l'action vise les QPV",))),
+        ("jeune en quartier prioritaire", action(qpv=False), Verdict(UNKNOWN, 0, ())),
+        # Only a positive match is informative: a chunk that mentions QPV may also serve others.
+        ("jeune hors QPV", action(qpv=True), Verdict(UNKNOWN, 0, ())),
+    ],
+)
+def test_qpv(question: str, meta: dict[str, Any], expected: Verdict) -> None:
+    assert eligibility(meta, analyse(question)) == expected
+
+
+# -- no person, several criteria ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Combien de jeunes MAJ'YC a-t-il accompagnés ?",
+        "Quel est le budget de Wi-Filles ?",
+        "jeune sans diplôme qui veut le permis",
+    ],
+)
+def test_no_person_is_unknown(question: str) -> None:
+    meta = action(age_min=18, age_max=25, communes=["Lille"], territory_scope="commune", qpv=True)
+    assert eligibility(meta, analyse(question)) == Verdict(UNKNOWN, 0, ())
+
+
+def test_one_match_one_excluded_is_excluded() -> None:
+    meta = action(age_min=16, age_max=25, communes=["Lille"], territory_scope="commune")
+    verdict = eligibility(meta, analyse("jeune de 19 ans à Tourcoing"))
+    assert verdict == Verdict(EXCLUDED, 0, ("Tourcoing : l'action concerne Hellemmes, Lille, Lomme",))
+
+
+def test_age_excluded_and_place_excluded_keep_both_reasons() -> None:
+    meta = action(age_min=18, age_max=25, communes=["Lille"], territory_scope="commune")
+    verdict = eligibility(meta, analyse("DECROCHEUR DE 17 ANS A LOOS"))
+    assert verdict == Verdict(
+        EXCLUDED,
+        0,
+        ("17 ans : l'action est pour les 18-25 ans", "Loos : l'action concerne Hellemmes, Lille, Lomme"),
+    )
+
+
+def test_two_matches() -> None:
+    meta = action(age_min=16, age_max=25, territory_scope="MEL")
+    verdict = eligibility(meta, analyse("jeune de 19 ans à Tourcoing"))
+    assert verdict == Verdict(
+        MATCH,
+        2,
+        ("19 ans : dans la tranche 16-25 ans", "Tourcoing : action sur tout le territoire (MEL)"),
+    )
+
+
+def test_three_matches() -> None:
+    meta = action(age_min=16, age_max=25, communes=["Roubaix"], territory_scope="commune", qpv=True)
+    verdict = eligibility(meta, analyse("jeune de 22 ans en QPV à Roubaix"))
+    assert verdict == Verdict(
+        MATCH,
+        3,
+        (
+            "22 ans : dans la tranche 16-25 ans",
+            "Roubaix : commune de l'action",
+            "quartier prioritaire : l'action vise les QPV",
+        ),
+    )
+
+
+def test_one_match_one_unknown_is_match() -> None:
+    verdict = eligibility(AGES_16_25, analyse("jeune de 19 ans à Anzin"))
+    assert verdict == Verdict(MATCH, 1, ("19 ans : dans la tranche 16-25 ans",))
+
+
+def test_to_json() -> None:
+    verdict = eligibility(LILLE_ONLY, analyse("jeune de Loos"))
+    assert verdict.to_json() == {"status": "excluded", "reasons": ["Loos : l'action concerne Hellemmes, Lille, Lomme"]}
+    assert Verdict(UNKNOWN).to_json() == {"status": "unknown", "reasons": []}

@@ -1,0 +1,341 @@
+"""Query analysis (``index.query.analyse``): what a counsellor types, and what must be understood.
+
+Each phrasing is checked on every person field (age, range, communes, EPCI, QPV) and on the situations
+and needs found: a field not given in a case must be empty.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from index.query import QueryAnalysis, analyse, fold, load_concepts
+
+FIELDS = ("age", "age_min", "age_max", "communes", "epci", "qpv", "situations", "needs")
+
+
+def expect(**fields: Any) -> dict[str, Any]:
+    """The expected ``to_json()`` fields: everything not given is empty."""
+    unknown = set(fields) - set(FIELDS)
+    assert not unknown, unknown
+    expected: dict[str, Any] = {
+        "age": None,
+        "age_min": None,
+        "age_max": None,
+        "communes": [],
+        "epci": None,
+        "qpv": None,
+        "situations": [],
+        "needs": [],
+    }
+    expected.update({k: list(v) if isinstance(v, tuple) else v for k, v in fields.items()})
+    return expected
+
+
+def understood(question: str) -> dict[str, Any]:
+    data = analyse(question).to_json()
+    return {k: data[k] for k in FIELDS}
+
+
+PHRASINGS = [
+    # Typos in commune names (one edit on names of at least 7 letters).
+    pytest.param(
+        "Un jeune de Roubiax cherche un emploi",
+        expect(communes=["Roubaix"], epci="MEL", needs=["emploi"]),
+        id="typo-roubiax",
+    ),
+    pytest.param("jeune de 18 ans à Tourcong", expect(age=18, communes=["Tourcoing"], epci="MEL"), id="typo-tourcong"),
+    pytest.param(
+        "un jeune de villeneuve dascq qui cherche une alternance",
+        expect(communes=["Villeneuve-d'Ascq"], epci="MEL", needs=["alternance"]),
+        id="typo-villeneuve-dascq",
+    ),
+    pytest.param(
+        "jeune de Mons en Baroeul, 20 ans", expect(age=20, communes=["Mons-en-Barœul"], epci="MEL"), id="mons-en-baroeul"
+    ),
+    pytest.param("il habite marcq en bareul", expect(communes=["Marcq-en-Barœul"], epci="MEL"), id="typo-marcq-en-bareul"),
+    pytest.param("jeune de wasquhal", expect(communes=["Wasquehal"], epci="MEL"), id="typo-wasquhal"),
+    # Case and accents.
+    pytest.param(
+        "DECROCHEUR DE 17 ANS A LOOS",
+        expect(age=17, communes=["Loos"], epci="MEL", situations=["decrochage"]),
+        id="upper-case-no-accents",
+    ),
+    pytest.param("jeune de Villeneuve-d’Ascq", expect(communes=["Villeneuve-d'Ascq"], epci="MEL"), id="typographic-apostrophe"),
+    pytest.param("jeune de st saulve", expect(communes=["Saint-Saulve"], epci="CAVM"), id="st-for-saint"),
+    # SMS style.
+    pytest.param(
+        "g 1 jeune 17a lille ki veut le permi",
+        expect(age=17, communes=["Lille"], epci="MEL", needs=["permis"]),
+        id="sms-permi",
+    ),
+    pytest.param(
+        "jeune 19a tourcoing sans diplome",
+        expect(age=19, communes=["Tourcoing"], epci="MEL", situations=["sans_diplome"]),
+        id="sms-19a",
+    ),
+    pytest.param("ya koi pour 1 mineur a roubaix", expect(age_max=17, communes=["Roubaix"], epci="MEL"), id="sms-mineur"),
+    pytest.param(
+        "jeune 17ans roubaix pas de diplome cherche apprentissage",
+        expect(age=17, communes=["Roubaix"], epci="MEL", situations=["sans_diplome"], needs=["alternance"]),
+        id="sms-no-punctuation",
+    ),
+    # Ages written as words.
+    pytest.param("un jeune de dix-sept ans", expect(age=17), id="word-dix-sept"),
+    pytest.param("une jeune de vingt et un ans", expect(age=21), id="word-vingt-et-un"),
+    pytest.param("elle a seize ans", expect(age=16), id="word-seize"),
+    pytest.param("il a vingt-cinq ans", expect(age=25), id="word-vingt-cinq"),
+    # Ranges.
+    pytest.param("un mineur à Lille", expect(age_max=17, communes=["Lille"], epci="MEL"), id="mineur"),
+    pytest.param("une mineure de 16 ans", expect(age=16), id="mineure-with-age"),
+    pytest.param("un jeune majeur à Roubaix", expect(age_min=18, communes=["Roubaix"], epci="MEL"), id="majeur"),
+    pytest.param("jeunes entre 16 et 18 ans", expect(age_min=16, age_max=18), id="entre-16-et-18"),
+    pytest.param("jeunes de 16 ans à 18 ans", expect(age_min=16, age_max=18), id="de-16-ans-a-18-ans"),
+    pytest.param(
+        "quelles actions pour les 16-25 ans à Roubaix ?",
+        expect(age_min=16, age_max=25, communes=["Roubaix"], epci="MEL"),
+        id="hyphen-16-25",
+    ),
+    pytest.param("pour les 16 à 25 ans", expect(age_min=16, age_max=25), id="les-16-a-25"),
+    pytest.param("un jeune de moins de 26 ans", expect(age_max=25), id="moins-de-26"),
+    pytest.param("jeunes de plus de 18 ans", expect(age_min=18), id="plus-de-18"),
+    # Durations are not ages.
+    pytest.param("il a décroché depuis 2 ans", expect(situations=["decrochage"]), id="duration-depuis-2-ans"),
+    pytest.param("décroché depuis six mois", expect(situations=["decrochage"]), id="duration-six-mois"),
+    pytest.param("il a quitté l'école il y a 3 ans", expect(situations=["decrochage"]), id="duration-il-y-a"),
+    pytest.param("arrivé en France depuis 12 ans, il cherche un emploi", expect(needs=["emploi"]), id="duration-depuis-12-ans"),
+    pytest.param("elle vit à Roubaix depuis quinze ans", expect(communes=["Roubaix"], epci="MEL"), id="duration-word"),
+    pytest.param("jeune au chômage depuis plus de 10 ans", expect(), id="duration-depuis-plus-de"),
+    pytest.param(
+        "jeune de 24 ans sorti de l'école depuis 10 ans", expect(age=24, situations=["decrochage"]), id="age-then-duration"
+    ),
+    pytest.param("un jeune de 17 ans qui a 3 ans d'expérience", expect(age=17), id="experience-not-age"),
+    # A commune alone (follow-up question).
+    pytest.param("et à Wattrelos ?", expect(communes=["Wattrelos"], epci="MEL"), id="commune-only"),
+    pytest.param("jeune de croix", expect(communes=["Croix"], epci="MEL"), id="cased-name-after-de"),
+    # Demonyms.
+    pytest.param("une lilloise de 20 ans", expect(age=20, communes=["Lille"], epci="MEL"), id="demonym-lilloise"),
+    pytest.param("un ado monsois", expect(communes=["Mons-en-Barœul"], epci="MEL"), id="demonym-monsois"),
+    pytest.param(
+        "jeune roubaisien qui cherche un job",
+        expect(communes=["Roubaix"], epci="MEL", needs=["emploi"]),
+        id="demonym-roubaisien",
+    ),
+    pytest.param(
+        "une valenciennoise de 18 ans", expect(age=18, communes=["Valenciennes"], epci="CAVM"), id="demonym-valenciennoise"
+    ),
+    # QPV, positive and negative.
+    pytest.param(
+        "jeune de 22 ans en QPV à Roubaix",
+        expect(age=22, communes=["Roubaix"], epci="MEL", qpv=True, situations=["qpv"]),
+        id="en-qpv",
+    ),
+    pytest.param("il habite en quartier prioritaire", expect(qpv=True, situations=["qpv"]), id="quartier-prioritaire"),
+    pytest.param(
+        "qui vit dans un quartier de la politique de la ville", expect(qpv=True, situations=["qpv"]), id="politique-de-la-ville"
+    ),
+    pytest.param("jeune de 20 ans pas en quartier prioritaire", expect(age=20, qpv=False), id="pas-en-quartier-prioritaire"),
+    pytest.param("jeune hors QPV à Lille", expect(communes=["Lille"], epci="MEL", qpv=False), id="hors-qpv"),
+    pytest.param("il n'habite pas dans un quartier prioritaire", expect(qpv=False), id="n-habite-pas-dans-un-qpv"),
+    pytest.param("il n'est pas du tout en QPV", expect(qpv=False), id="pas-du-tout-en-qpv"),
+    pytest.param("hors d'un quartier prioritaire", expect(qpv=False), id="hors-d-un-qpv"),
+    pytest.param(
+        "jeune 19 ans roubaix pas de diplome en qpv",
+        expect(age=19, communes=["Roubaix"], epci="MEL", qpv=True, situations=["sans_diplome", "qpv"]),
+        id="pas-de-diplome-en-qpv",
+    ),
+    # Valenciennes Métropole.
+    pytest.param("jeune de 19 ans à Anzin", expect(age=19, communes=["Anzin"], epci="CAVM"), id="cavm-anzin"),
+    pytest.param("à Valenciennes, 24 ans", expect(age=24, communes=["Valenciennes"], epci="CAVM"), id="cavm-valenciennes"),
+    pytest.param("jeune de Saint-Saulve", expect(communes=["Saint-Saulve"], epci="CAVM"), id="cavm-saint-saulve"),
+    pytest.param("actions Valenciennes Métropole", expect(epci="CAVM"), id="cavm-scope-phrase"),
+    # Metropolitan phrases: the "Lille" inside is not the commune.
+    pytest.param("actions dans la métropole lilloise pour les 18 ans", expect(age=18, epci="MEL"), id="metropole-lilloise"),
+    pytest.param("Quelles aides sur la MEL pour un jeune de 20 ans ?", expect(age=20, epci="MEL"), id="mel-acronym"),
+    # Several communes.
+    pytest.param("jeune de Lille ou de Roubaix", expect(communes=["Lille", "Roubaix"], epci="MEL"), id="two-mel-communes"),
+    pytest.param("jeune d'Anzin et de Lille", expect(communes=["Anzin", "Lille"]), id="two-epcis-no-epci"),
+    # Communes associées of Lille.
+    pytest.param("jeune de 26 ans à Lomme", expect(age=26, communes=["Lomme"], epci="MEL"), id="lomme"),
+    pytest.param("jeune à Hellemmes", expect(communes=["Hellemmes"], epci="MEL"), id="hellemmes"),
+    # Situations and needs.
+    pytest.param("jeune décrocheur de 17 ans", expect(age=17, situations=["decrochage"]), id="decrocheur"),
+    pytest.param("jeune sans diplôme", expect(situations=["sans_diplome"]), id="sans-diplome"),
+    pytest.param("jeune qui veut passer le permis", expect(needs=["permis"]), id="permis"),
+    pytest.param("jeune qui cherche un logement", expect(needs=["logement"]), id="logement"),
+    pytest.param("il dort à droite à gauche", expect(needs=["logement"]), id="dort-a-droite-a-gauche"),
+    pytest.param(
+        "étudiante de 20 ans à Lille",
+        expect(age=20, communes=["Lille"], epci="MEL", situations=["etudiant"]),
+        id="etudiante",
+    ),
+    pytest.param("jeune avec une RQTH", expect(situations=["handicap"]), id="rqth"),
+    pytest.param("jeune qui veut faire un service civique", expect(needs=["engagement"]), id="service-civique"),
+    pytest.param("une jeune fille de 16 ans", expect(age=16, situations=["fille"]), id="jeune-fille"),
+    # No person: nothing to filter on.
+    pytest.param("Combien de jeunes MAJ'YC a-t-il accompagnés ?", expect(), id="no-person-majyc"),
+    pytest.param("Comment s'inscrire à la Garantie jeunes ?", expect(), id="no-person-garantie-jeunes"),
+    pytest.param("C'est quoi le CEJ ?", expect(), id="no-person-cej"),
+]
+
+
+@pytest.mark.parametrize(("question", "expected"), PHRASINGS)
+def test_phrasing(question: str, expected: dict[str, Any]) -> None:
+    assert understood(question) == expected
+
+
+def test_enough_phrasings() -> None:
+    assert len(PHRASINGS) >= 35
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Combien de jeunes MAJ'YC a-t-il accompagnés ?",
+        "Comment s'inscrire à la Garantie jeunes ?",
+        "C'est quoi le CEJ ?",
+    ],
+)
+def test_question_without_person_passes_through(question: str) -> None:
+    a = analyse(question)
+    assert a.has_person is False
+    assert a.expansions == ()
+    assert a.lexical_query == question
+
+
+def test_action_name_with_a_trigger_has_no_person_but_is_expanded() -> None:
+    # "Wi-Filles" is an action's name; its "filles" triggers the situation, which only adds words.
+    a = analyse("Quel est le budget de Wi-Filles ?")
+    assert a.has_person is False
+    assert a.situations == ("fille",)
+    assert a.lexical_query == "Quel est le budget de Wi-Filles ? filles jeunes filles"
+
+
+@pytest.mark.parametrize(
+    ("question", "has_person"),
+    [
+        ("et à Wattrelos ?", True),
+        ("un mineur", True),
+        ("jeune majeur", True),
+        ("elle a seize ans", True),
+        ("jeune hors QPV", True),
+        ("jeune en QPV", True),
+        ("jeune sans diplôme qui veut le permis", False),  # situations alone are not checked by eligibility
+        ("actions dans la métropole lilloise", False),  # an EPCI alone is not a person
+    ],
+)
+def test_has_person(question: str, has_person: bool) -> None:
+    assert analyse(question).has_person is has_person
+
+
+def test_expansions_add_the_documents_words() -> None:
+    a = analyse("jeune décrocheur de 17 ans")
+    assert a.expansions == (
+        "décrochage scolaire",
+        "décrocheurs",
+        "raccrochage",
+        "remobilisation",
+        "sortis du système scolaire",
+    )
+    assert a.lexical_query == (
+        "jeune décrocheur de 17 ans décrochage scolaire décrocheurs raccrochage remobilisation sortis du système scolaire"
+    )
+
+
+def test_expansions_of_several_concepts_are_not_repeated() -> None:
+    a = analyse("décrocheur sans diplôme qui veut le permis")
+    assert a.situations == ("decrochage", "sans_diplome")
+    assert a.needs == ("permis",)
+    assert a.expansions == (
+        "décrochage scolaire",
+        "décrocheurs",
+        "raccrochage",
+        "remobilisation",
+        "sortis du système scolaire",
+        "sans diplôme",
+        "sans qualification",
+        "deuxième chance",
+        "permis de conduire",
+        "mobilité",
+    )
+    assert a.expansions.count("sortis du système scolaire") == 1
+    assert a.lexical_query == " ".join(["décrocheur sans diplôme qui veut le permis", *a.expansions])
+
+
+def test_negated_qpv_adds_no_qpv_words() -> None:
+    a = analyse("jeune de 20 ans pas en QPV")
+    assert a.qpv is False
+    assert "qpv" not in a.situations
+    assert a.expansions == ()
+    assert a.lexical_query == "jeune de 20 ans pas en QPV"
+
+
+def test_positive_qpv_adds_qpv_words() -> None:
+    a = analyse("jeune en QPV")
+    assert a.expansions == ("quartiers prioritaires", "politique de la ville", "QPV")
+    assert a.lexical_query == "jeune en QPV quartiers prioritaires politique de la ville QPV"
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("DECROCHEUR DE 17 ANS A LOOS", "decrocheur"),
+        ("jeune de 18 ans à Tourcong", "jeune"),
+        ("jeune de st saulve", "jeune"),
+        ("une lilloise de 20 ans", "une"),
+        ("g 1 jeune 17a lille ki veut le permi", "g 1 jeune ki veut le permi"),
+        ("quelles actions pour les 16-25 ans à Roubaix ?", "quelles actions pour les ?"),
+        ("Combien de jeunes MAJ'YC a-t-il accompagnés ?", "combien de jeunes maj yc a t il accompagnes ?"),
+    ],
+)
+def test_topic_is_the_question_without_the_person(question: str, topic: str) -> None:
+    assert analyse(question).topic == topic
+
+
+def test_to_json_shape() -> None:
+    assert analyse("DECROCHEUR DE 17 ANS A LOOS").to_json() == {
+        "age": 17,
+        "age_min": None,
+        "age_max": None,
+        "communes": ["Loos"],
+        "epci": "MEL",
+        "qpv": None,
+        "situations": ["decrochage"],
+        "needs": [],
+        "topic": "decrocheur",
+    }
+
+
+def test_analysis_is_a_value() -> None:
+    # Expansions are derived data: two analyses of one question compare equal.
+    assert analyse("jeune de 17 ans à Loos") == analyse("jeune de 17 ans à Loos")
+    assert QueryAnalysis(text="x", age=17) == QueryAnalysis(text="x", age=17, expansions=("a",))
+
+
+def test_fold() -> None:
+    assert fold("  Mons-en-Barœul  L’ÉCOLE ") == "mons en baroeul l ecole"
+
+
+def test_synonym_table_is_well_formed() -> None:
+    concepts = load_concepts()
+    keys = [c.key for c in concepts]
+    assert len(keys) == len(set(keys))
+    assert {c.kind for c in concepts} == {"situation", "need"}
+    assert all(c.triggers and c.expansions for c in concepts)
+
+
+@pytest.mark.parametrize(
+    ("question", "need"),
+    [
+        ("il est à la rue depuis une semaine", "logement"),
+        ("il veut passer son code", "permis"),
+        ("elle veut partir à l'étranger", "international"),
+    ],
+)
+def test_everyday_wordings_of_needs(question: str, need: str) -> None:
+    assert analyse(question).needs == (need,)
+
+
+def test_a_partir_de_is_not_a_trip_abroad() -> None:
+    assert "international" not in analyse("à partir de 16 ans à Lille").needs
