@@ -16,9 +16,10 @@ from langchain_core.runnables import Runnable, RunnableLambda
 
 from assistant.citations import referenced
 from assistant.records import Answer, Citation, Retrieved
-from index.query import analyse
+from index.query import QueryAnalysis, analyse
 
-Answerer = Callable[[str, list[Document]], tuple[str, list[Citation], bool]]
+# (question, retrieved documents, what was understood of the question) -> (text, citations, refused)
+Answerer = Callable[[str, list[Document], QueryAnalysis], tuple[str, list[Citation], bool]]
 
 
 def _retrieved(doc: Document) -> Retrieved:
@@ -40,7 +41,7 @@ def build_chain(retriever: BaseRetriever, answerer: Answerer) -> Runnable[str, A
     Args:
         retriever: any LangChain retriever whose documents carry the provenance keys
             (source, line_start, line_end, title, page, score).
-        answerer: (question, documents) -> (text, citations, refused).
+        answerer: (question, documents, analysis) -> (text, citations, refused).
     """
 
     def retrieve(question: str) -> dict[str, Any]:
@@ -53,7 +54,7 @@ def build_chain(retriever: BaseRetriever, answerer: Answerer) -> Runnable[str, A
 
     def answer(state: dict[str, Any]) -> Answer:
         start = time.perf_counter()
-        text, citations, refused = answerer(state["question"], state["docs"])
+        text, citations, refused = answerer(state["question"], state["docs"], state["analysis"])
         cited, _unknown = referenced(text, citations)
         answer_ms = (time.perf_counter() - start) * 1000
         return Answer(

@@ -20,7 +20,7 @@ class ExtractiveAnswerer:
             raise ValueError(f"cite_k ({cite_k}) must be >= 1")
         self.cite_k = cite_k
 
-    def __call__(self, question: str, docs: list[Document]) -> tuple[str, list[Citation], bool]:
+    def __call__(self, question: str, docs: list[Document], analysis: object = None) -> tuple[str, list[Citation], bool]:
         """Return (answer text, citations, refused)."""
         if not docs:
             return load("refusal"), [], True

@@ -13,7 +13,7 @@ from typing import Any
 from langchain_core.embeddings import Embeddings
 
 from assistant.chain import build_chain
-from assistant.extractive import ExtractiveAnswerer
+from assistant.compose import ComposingAnswerer
 from assistant.records import Answer
 from assistant.settings import Settings
 from index.build import BuildReport, build_index
@@ -89,7 +89,7 @@ class Assistant:
         """The retrieval chain for a configuration name (default: the settings' retrieval mode)."""
         mode = config or self.settings.retrieval
         retriever = make_retriever(mode, self.store, self.embeddings, k or self.settings.top_k, self.fusion_params)
-        return build_chain(retriever, ExtractiveAnswerer(cite_k=self.settings.cite_k))
+        return build_chain(retriever, ComposingAnswerer())
 
     def ask(self, question: str, k: int | None = None, history: list[str] | None = None, config: str | None = None) -> Answer:
         """Answer one question; ``k`` passages are retrieved (default ``settings.top_k``).

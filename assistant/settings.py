@@ -52,13 +52,14 @@ class Settings:
     # Evaluation gate (`reperes eval --gate`, run by `make test`): the dev set must stay at or above
     # these (all answerable questions; eligibility questions apart). Set from measured values minus
     # about one question (hybrid+eligibility on the dev set: recall@5 0.962, eligibility 0.933, MRR@10
-    # 0.905, coverage 0.54); never below the retrieval targets (0.90 / 0.90 / 0.75). Raise them as
+    # 0.905; composed answers: coverage 0.60, refusal 0.75, false refusal 0.02); never below the retrieval targets (0.90 / 0.90 / 0.75). Raise them as
     # quality improves, never lower them to let a change through.
     gate_recall_at_5: float = 0.94
     gate_eligibility_recall_at_5: float = 0.90
     gate_mrr_at_10: float = 0.88
-    gate_coverage: float = 0.50
-    gate_refusal: float = 0.0
+    gate_coverage: float = 0.55
+    gate_refusal: float = 0.62
+    gate_max_false_refusal: float = 0.10
     gate_max_invented_contacts: int = 0
     # Web server for `reperes serve`.
     host: str = "127.0.0.1"
@@ -69,7 +70,14 @@ class Settings:
             raise SettingsError(f"REPERES_TOP_K ({self.top_k}) doit être ≥ 1")
         if not 1 <= self.cite_k <= self.top_k:
             raise SettingsError(f"REPERES_CITE_K ({self.cite_k}) doit être entre 1 et REPERES_TOP_K ({self.top_k})")
-        for name in ("gate_recall_at_5", "gate_eligibility_recall_at_5", "gate_mrr_at_10", "gate_coverage", "gate_refusal"):
+        for name in (
+            "gate_recall_at_5",
+            "gate_eligibility_recall_at_5",
+            "gate_mrr_at_10",
+            "gate_coverage",
+            "gate_refusal",
+            "gate_max_false_refusal",
+        ):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise SettingsError(f"REPERES_{name.upper()} ({getattr(self, name)}) doit être entre 0 et 1")
         if not 0 < self.port < 65536:

@@ -29,6 +29,7 @@ def checks(settings: Settings) -> list[Check]:
         Check("mrr@10", "MRR@10", minimum=settings.gate_mrr_at_10),
         Check("coverage", "couverture des faits", minimum=settings.gate_coverage),
         Check("refusal", "refus sur les questions sans réponse", minimum=settings.gate_refusal),
+        Check("false_refusal", "faux refus", maximum=settings.gate_max_false_refusal),
         Check("invented_contacts", "contacts inventés", maximum=float(settings.gate_max_invented_contacts)),
     ]
 
@@ -45,7 +46,7 @@ def gate_failures(run: dict[str, Any], settings: Settings) -> list[str]:
                 f"{check.label} ({check.metric}) : {value:.3f} < seuil {check.minimum:.3f} (écart {value - check.minimum:+.3f})"
             )
         if check.maximum is not None and value > check.maximum:
-            failures.append(f"{check.label} ({check.metric}) : {value:.0f} > maximum {check.maximum:.0f}")
+            failures.append(f"{check.label} ({check.metric}) : {value:g} > maximum {check.maximum:g}")
     if failures:
         by_type = run["metrics"]
         worst = sorted(

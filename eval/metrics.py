@@ -22,9 +22,11 @@ Span = tuple[str, int, int]  # (source file, line_start, line_end) of a retrieve
 REFUSAL_MARKERS = ("non precise", "ne precisent pas", "ne precise pas", "ne le disent pas", "ne disent pas", "ne mentionnent pas")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 PHONE = re.compile(r"(?<!\d)(?:\+33\s?\(0\)\s?|0)[1-9](?:[\s.]?\d{2}){4}(?!\d)")
-# Where a fact comes from is not a fact: "[1]", "001_….txt", "lignes 146–245", "p. 13", "page 2".
+# Where a fact comes from is not a fact: "[1]", "001_….txt", "lignes 146–245", "p. 13", "page 2", the
+# closing "Sources :" line, and list numbers ("1. ").
 PROVENANCE = re.compile(
-    r"\[\d+\]|\S+\.(?:txt|md|pdf|docx|html?)\b|\blignes?\s+\d+(?:\s*[–-]\s*\d+)?|\bp\.\s?\d+|\bpages?\s+\d+", re.IGNORECASE
+    r"^Sources\s*:.*$|^\s*\d+\.(?=\s)|\[\d+\]|\S+\.(?:txt|md|pdf|docx|html?)\b|\blignes?\s+\d+(?:\s*[–-]\s*\d+)?|\bp\.\s?\d+|\bpages?\s+\d+",
+    re.IGNORECASE | re.MULTILINE,
 )
 NUMBER = re.compile(r"(?<![\w.,])\d+(?:[ ,.]\d+)*(?![\w])")
 
@@ -190,7 +192,8 @@ def per_question_scores(
         "refusal": float(refused or says_not_stated(answer)) if not item.answerable else None,
         "false_refusal": float(refused) if item.answerable else None,
         "invented_contacts": float(len(invented)),
-        "grounding_drops": float(len(grounding_drops(answer, cited_texts))),
+        # What the counsellor said (the question) is not a fact to ground: "17 ans · Loos" restates it.
+        "grounding_drops": float(len(grounding_drops(answer, [*cited_texts, item.question, *item.history]))),
     }
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from assistant.cli import main
+from ingest.chunking import chunk_documents
 from ingest.loaders import load_corpus
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -147,13 +148,15 @@ def test_the_loos_question_on_the_bundled_corpus_cites_data_corpus() -> None:
     record = json.loads(result.stdout)
     assert_answer_shape(record)
     assert not record["refused"] and len(record["retrieved"]) >= 10
-    docs = {d.source: d for d in load_corpus(ROOT / "data" / "corpus")[0]}  # the repaired text, same lines
+    chunks = chunk_documents(load_corpus(ROOT / "data" / "corpus")[0])  # the passages the index holds
     assert record["citations"]
     for c in record["citations"]:
-        text = " ".join(docs[c["source"]].text.split())
-        # A quote is whole sentences of the passage (" … " marks a gap, a final "…" a cut): each is in the file.
+        cited = [ch for ch in chunks if (ch.source, ch.line_start, ch.line_end) == (c["source"], c["line_start"], c["line_end"])]
+        text = " ".join(" ".join(ch.text.split()) for ch in cited)
+        assert cited and all(c["line_start"] <= c["line_end"] for _ in cited)
+        # A quote is whole sentences of its passage (" … " marks a gap, a final "…" a cut): each is in it.
         for sentence in re.split(r"(?<=[.!?;:])\s+|\n", c["quote"].removesuffix("…").replace(" … ", "\n")):
-            assert sentence in text, f"{sentence!r} not in {c['source']}"
+            assert sentence in text, f"{sentence!r} not in the passage {c['source']}:{c['line_start']}-{c['line_end']}"
 
 
 def test_ingest_report_prints_a_table_per_document(fake_env: Path, capsys) -> None:

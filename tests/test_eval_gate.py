@@ -46,11 +46,12 @@ def assistant() -> Assistant:
 @pytest.mark.slow
 def test_gate_passes_on_the_dev_set_and_fails_with_a_random_retriever(assistant: Assistant, monkeypatch) -> None:
     items = load_set(DEV)
-    results = run_set(items, assistant, ["dense"], str(DEV), progress=False)
+    mode = assistant.settings.retrieval
+    results = run_set(items, assistant, [mode], str(DEV), progress=False)
     assert gate_failures(results["runs"][0], assistant.settings) == []
 
-    monkeypatch.setattr("assistant.service.make_retriever", lambda mode, store, embeddings, k: RandomRetriever(store=store))
-    broken = run_set(items, assistant, ["dense"], str(DEV), progress=False)
+    monkeypatch.setattr("assistant.service.make_retriever", lambda *args, **kwargs: RandomRetriever(store=args[1]))
+    broken = run_set(items, assistant, [mode], str(DEV), progress=False)
     failures = gate_failures(broken["runs"][0], assistant.settings)
     assert failures and failures[0].startswith("rappel@5")
     assert any(line.startswith("rappel@5 par type") for line in failures)

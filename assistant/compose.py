@@ -1,0 +1,287 @@
+"""The extractive answerer: a French answer composed from the retrieved passages, every line cited.
+
+No LLM: it picks the kind of question and lays out what the passages say.
+
+- eligibility / list ("quelle action pour…", a person described): the fitting actions, each with its
+  porteur, public, territory, a contact and why it fits; then the ones that do not fit and why;
+- contact: the contacts (names, e-mails, phones) of the action the question names;
+- porteur: who runs it;
+- fact (and anything else): the sentences of the top passages that answer, chosen by scoring.
+
+Every value shown comes from a passage's text or from metadata extracted from it, and the passage is
+cited as ``[n]``. When the passages do not hold what the question asks for (no e-mail for a contact
+question, no amount for "quel budget", no date for "quand"…), it says so: "Les documents ne précisent
+pas …", with the closest passages as leads.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.documents import Document
+
+from assistant.citations import best_quote, content_words, fold
+from assistant.records import Citation
+from index.query import QueryAnalysis, analyse
+
+LIST, CONTACT, PORTEUR, FACT = "list", "contact", "porteur", "fact"
+_CONTACT = re.compile(r"\b(?:contact\w*|mail|e-?mail|courriel|joindre|telephone|tel|numero|adresse|qui appeler|ecrire)\b")
+_PORTEUR = re.compile(r"\b(?:qui porte|quelle structure|qui pilote|qui organise|qui anime|porteur|porte par|qui mene|qui gere)\b")
+_FACT = re.compile(
+    r"\b(?:combien|quelle part|quel taux|quel montant|quels montants|montants?|quand|quelle date|quelle difference|quel est le nombre)\b"
+)
+_LIST = re.compile(
+    r"\b(?:quelle action|quelles actions|quoi pour|on a quoi|on fait quoi|piste|proposer|orienter|y a t il|existe|que proposent|quelque chose|aide)\b"
+)
+# What a fact question asks for, and the evidence a passage must hold to answer it.
+_ASKS: tuple[tuple[re.Pattern[str], re.Pattern[str], str], ...] = (
+    (
+        re.compile(r"\b(?:budget|montant|cout|combien coute|financement|finance)\b"),
+        re.compile(r"\d[\d\s.,]*\s*(?:€|euros?|millions?|k€)", re.I),
+        "le montant",
+    ),
+    (
+        re.compile(r"\b(?:quand|date|inscriptions?|prochaine session|calendrier)\b"),
+        re.compile(
+            r"\b(?:\d{1,2}(?:er)?\s+(?:janvier|fevrier|février|mars|avril|mai|juin|juillet|aout|août|septembre|octobre|novembre|decembre|décembre)|\d{1,2}/\d{1,2}/\d{2,4})\b",
+            re.I,
+        ),
+        "la date",
+    ),
+    (re.compile(r"\b(?:taux|pourcentage|part des)\b"), re.compile(r"\d+(?:[,.]\d+)?\s*%"), "le taux"),
+    (re.compile(r"\bhoraires?\b"), re.compile(r"\b\d{1,2}\s*h(?:\s*\d{2})?\b", re.I), "les horaires"),
+)
+
+
+@dataclass(frozen=True)
+class Item:
+    """One retrieved passage with its citation number and metadata."""
+
+    n: int
+    doc: Document
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        return self.doc.metadata
+
+    @property
+    def verdict(self) -> str:
+        return (self.meta.get("why") or {}).get("eligibility", {}).get("status", "unknown")
+
+
+def question_kind(question: str, analysis: QueryAnalysis) -> str:
+    folded = fold(question).replace("'", " ").replace("-", " ")
+    if _CONTACT.search(folded):
+        return CONTACT
+    if _PORTEUR.search(folded):
+        return PORTEUR
+    if _FACT.search(folded):
+        return FACT
+    if analysis.has_person or _LIST.search(folded):
+        return LIST
+    return FACT
+
+
+def _meta(doc: Document, key: str) -> Any:
+    return doc.metadata.get(f"meta_{key}", doc.metadata.get(key))
+
+
+def _title(doc: Document) -> str:
+    title = " ".join(str(_meta(doc, "action") or doc.metadata.get("title") or "").split())
+    return re.sub(r"^\d+(?:\.\d+)*\.?\s+", "", title)  # "6 CONTRIBUTION DE…": the number is layout
+
+
+def _contact_line(doc: Document) -> str:
+    contacts = _meta(doc, "contacts") or {}
+    names = contacts.get("names") or []
+    parts = [*names[:1], *(contacts.get("emails") or [])[:1], *(contacts.get("phones") or [])[:1]]
+    return ", ".join(parts)
+
+
+def _ages(doc: Document) -> str:
+    low, high = _meta(doc, "age_min"), _meta(doc, "age_max")
+    if low is not None and high is not None:
+        return f"{low} à {high} ans"
+    if low is not None:
+        return f"à partir de {low} ans"
+    if high is not None:
+        return f"jusqu'à {high} ans"
+    return ""
+
+
+def _grounded(text: str, doc: Document, question: str) -> bool:
+    """Every number of ``text`` is written in the passage or in the question (ages read from words are not)."""
+    support = doc.page_content + " " + question
+    return all(re.search(rf"(?<!\d){n}(?!\d)", support) for n in re.findall(r"\d+", text))
+
+
+def _list_line(item: Item, analysis: QueryAnalysis) -> str:
+    doc = item.doc
+    parts = [f"**{_title(doc)}**"]
+    porteur = _meta(doc, "porteur")
+    if porteur:
+        parts[0] += f" — {porteur}"
+    public = _meta(doc, "public")
+    details = [public] if public else [a for a in (_ages(doc),) if a and _grounded(a, doc, analysis.text)]
+    line = ". ".join([parts[0], *details])
+    contact = _contact_line(doc)
+    if contact:
+        line += f". Contact : {contact}"
+    reasons = [
+        r for r in (item.meta.get("why") or {}).get("eligibility", {}).get("reasons") or [] if _grounded(r, doc, analysis.text)
+    ]
+    if reasons:
+        line += f" ({'; '.join(reasons)})"
+    elif analysis.has_person and item.verdict == "unknown":
+        line += " (âge ou territoire non précisés : à vérifier)"
+    return f"{line} [{item.n}]"
+
+
+def _profile(analysis: QueryAnalysis) -> str:
+    """The person as understood, in the question's own terms (a wrong reading is then visible)."""
+    bits = []
+    if analysis.age is not None:
+        bits.append(f"{analysis.age} ans")
+    bits += list(analysis.communes)
+    bits += [s.replace("_", " ") for s in analysis.situations if s != "qpv"]
+    if analysis.qpv is False:
+        bits.append("hors QPV")
+    elif analysis.qpv:
+        bits.append("QPV")
+    return " · ".join(bits)
+
+
+def _sentences_answering(question: str, items: list[Item], limit: int = 2) -> list[tuple[str, int]]:
+    """The best sentences of the top passages for ``question``: (sentence, citation number)."""
+    wanted = content_words(question)
+    wants_number = bool(re.search(r"\b(?:combien|montant|nombre|taux|part|quel pourcentage)\b", fold(question)))
+    scored: list[tuple[float, int, str, int]] = []
+    for rank, item in enumerate(items[:4]):
+        for sentence in re.split(r"(?<=[.!?;])\s+|\n+", item.doc.page_content):
+            sentence = " ".join(sentence.split())
+            if len(sentence) < 12:
+                continue
+            overlap = len(wanted & content_words(sentence))
+            number = 1.0 if wants_number and re.search(r"\d", sentence) else 0.0
+            score = overlap + number - 0.3 * rank
+            scored.append((score, -rank, sentence, item.n))
+    scored.sort(reverse=True)
+    chosen: list[tuple[str, int]] = []
+    for score, _, sentence, n in scored:
+        if score <= 0 or any(sentence == s for s, _ in chosen):
+            continue
+        chosen.append((sentence[:400], n))
+        if len(chosen) == limit:
+            break
+    return chosen
+
+
+def _missing_evidence(question: str, items: list[Item]) -> str | None:
+    """What the question asks for that no top passage holds ("le montant", "la date"…), or None."""
+    folded = fold(question)
+    for asks, evidence, label in _ASKS:
+        if asks.search(folded) and not any(evidence.search(i.doc.page_content) for i in items[:3]):
+            return label
+    return None
+
+
+class ComposingAnswerer:
+    """The default answerer (no LLM); see the module docstring."""
+
+    def __init__(self, max_items: int = 5, max_excluded: int = 2) -> None:
+        self.max_items = max_items
+        self.max_excluded = max_excluded
+
+    def __call__(
+        self, question: str, docs: list[Document], analysis: QueryAnalysis | None = None
+    ) -> tuple[str, list[Citation], bool]:
+        from assistant.citations import make_citation
+        from prompts import load
+
+        analysis = analysis or analyse(question)
+        if not docs:
+            return load("refusal"), [], True
+        items = [Item(n, doc) for n, doc in enumerate(docs, start=1)]
+        kind = question_kind(question, analysis)
+        lines: list[str] = []
+        used: list[Item] = []
+        refused = False
+        named = [i for i in items if (i.meta.get("why") or {}).get("mention")]
+        focus = named or items
+        missing = _missing_evidence(question, named or items)
+        if missing:
+            refused = True
+            lines.append(f"Les documents ne précisent pas {missing} demandé{'e' if missing.startswith('la') else ''}.")
+            lines.append("Passages les plus proches :")
+            used = focus[:2]
+            lines += [f"- **{_title(i.doc)}** : {best_quote(question, i.doc.page_content, 200)} [{i.n}]" for i in used]
+        elif kind == CONTACT:
+            with_contacts = [i for i in focus if _contact_line(i.doc)]
+            if not with_contacts:
+                refused = True
+                lines.append("Les documents ne précisent pas de contact pour cette demande.")
+                used = focus[:2]
+                lines += [f"- **{_title(i.doc)}** [{i.n}]" for i in used]
+            else:
+                for item in with_contacts[:2]:
+                    contacts = _meta(item.doc, "contacts") or {}
+                    people = "; ".join(
+                        ", ".join(x for x in (name, email, phone) if x) for name, email, phone in _zip_contacts(contacts)
+                    )
+                    lines.append(f"**{_title(item.doc)}** : {people} [{item.n}]")
+                    used.append(item)
+        elif kind == PORTEUR:
+            for item in focus[:2]:
+                porteur = _meta(item.doc, "porteur")
+                if porteur:
+                    lines.append(f"**{_title(item.doc)}** est porté par {porteur} [{item.n}].")
+                else:
+                    lines.append(f"{best_quote(question, item.doc.page_content, 300)} [{item.n}]")
+                used.append(item)
+        elif kind == LIST:
+            fitting = [i for i in items if i.verdict != "excluded"][: self.max_items]
+            excluded = [i for i in items if i.verdict == "excluded"][: self.max_excluded]
+            profile = _profile(analysis)
+            lines.append(f"**Pistes pour ce jeune** ({profile})" if profile else "**Pistes**")
+            lines += [f"{k}. {_list_line(item, analysis)}" for k, item in enumerate(fitting, start=1)]
+            if excluded:
+                lines.append(
+                    "**Ne conviennent pas** : "
+                    + " ; ".join(f"{_title(i.doc)} — {_reason(i, question)} [{i.n}]" for i in excluded)
+                )
+            used = fitting + excluded
+        else:
+            answer = _sentences_answering(question, focus if named else items)
+            if not answer:
+                refused = True
+                lines.append("Les documents ne précisent pas de réponse à cette question. Passages les plus proches :")
+                used = items[:2]
+                lines += [f"- **{_title(i.doc)}** [{i.n}]" for i in used]
+            else:
+                lines += [f"{sentence} [{n}]" for sentence, n in answer]
+                used = [i for i in items if i.n in {n for _, n in answer}]
+        citations = [make_citation(i.n, question, i.doc) for i in used]
+        sources = "Sources : " + " · ".join(f"[{c.n}] {_source_label(i.doc, c)}" for i, c in zip(used, citations, strict=True))
+        return "\n\n".join([*lines, sources]), citations, refused
+
+
+def _zip_contacts(contacts: dict[str, Any]) -> list[tuple[str, str, str]]:
+    names, emails, phones = (list(contacts.get(k) or []) for k in ("names", "emails", "phones"))
+    width = max(len(names), len(emails), len(phones), 0)
+    pad = lambda xs: xs + [""] * (width - len(xs))  # noqa: E731 - three lists to align
+    return list(zip(pad(names), pad(emails), pad(phones), strict=True))[:4]
+
+
+def _reason(item: Item, question: str) -> str:
+    reasons = [
+        r for r in (item.meta.get("why") or {}).get("eligibility", {}).get("reasons") or [] if _grounded(r, item.doc, question)
+    ]
+    return reasons[0] if reasons else "hors des critères d'âge ou de territoire"
+
+
+def _source_label(doc: Document, citation: Citation) -> str:
+    document = _meta(doc, "document") or citation.source
+    where = f"p. {citation.page}" if citation.page else f"lignes {citation.line_start}–{citation.line_end}"
+    return f"{document}, {where}"

@@ -1,0 +1,106 @@
+"""The composing answerer (default, no LLM): layout by question kind, citations, refusals, grounding."""
+
+from __future__ import annotations
+
+import re
+
+from langchain_core.documents import Document
+
+from assistant.compose import CONTACT, FACT, LIST, PORTEUR, ComposingAnswerer, question_kind
+from eval.metrics import grounding_drops
+from index.query import analyse
+
+
+def _doc(title: str, text: str, line: int, verdict: str = "match", reasons: tuple[str, ...] = (), **meta) -> Document:
+    metadata = {
+        "source": "g.txt",
+        "line_start": line,
+        "line_end": line + 5,
+        "title": title,
+        "page": None,
+        "score": 1.0,
+        "why": {"eligibility": {"status": verdict, "reasons": list(reasons)}},
+        **{f"meta_{k}": v for k, v in meta.items()},
+    }
+    return Document(page_content=text, metadata=metadata)
+
+
+BOOSTER = _doc(
+    "PROGRAMME BOOSTER",
+    "PROGRAMME BOOSTER\nPorteur de l’action : UnisCité\nPour les jeunes de 16 à 25 ans en situation de décrochage scolaire.\n"
+    "Contacts :\nThorany Vachakoné\ntvachakone@uniscite.fr / 03 20 70 32 59",
+    10,
+    reasons=("17 ans : dans la tranche 16-25 ans",),
+    porteur="UnisCité",
+    public="Pour les jeunes de 16 à 25 ans en situation de décrochage scolaire.",
+    age_min=16,
+    age_max=25,
+    contacts={"names": ["Thorany Vachakoné"], "emails": ["tvachakone@uniscite.fr"], "phones": ["03 20 70 32 59"]},
+)
+E2C = _doc(
+    "PARCOURS INVERSÉS",
+    "PARCOURS INVERSÉS\nPour les jeunes métropolitains de 18 à 25 ans.",
+    40,
+    verdict="excluded",
+    reasons=("17 ans : l'action est pour les 18-25 ans",),
+    porteur="École de la deuxième chance",
+    age_min=18,
+    age_max=25,
+)
+
+
+def test_question_kinds() -> None:
+    for question, kind in [
+        ("quelle action pour un décrocheur de 17 ans à Loos ?", LIST),
+        ("Qui contacter pour Connect'Emploi ?", CONTACT),
+        ("Qui porte l'action Déclic'Sportif ?", PORTEUR),
+        ("Combien de jeunes MAJ'YC a-t-il accompagnés ?", FACT),
+        ("Quelle part des demandeurs d'emploi de moins de 26 ans vit en QPV ?", FACT),
+    ]:
+        assert question_kind(question, analyse(question)) == kind, question
+
+
+def test_eligibility_answer_lists_fitting_actions_then_the_ones_that_do_not_fit() -> None:
+    question = "quelle action pour un décrocheur de 17 ans à Loos ?"
+    text, citations, refused = ComposingAnswerer()(question, [BOOSTER, E2C], analyse(question))
+    assert not refused
+    assert text.startswith("**Pistes pour ce jeune** (17 ans · Loos · decrochage)")
+    assert "1. **PROGRAMME BOOSTER** — UnisCité. Pour les jeunes de 16 à 25 ans" in text
+    assert "tvachakone@uniscite.fr" in text and "(17 ans : dans la tranche 16-25 ans) [1]" in text
+    assert "**Ne conviennent pas** : PARCOURS INVERSÉS — 17 ans : l'action est pour les 18-25 ans [2]" in text
+    assert [c.n for c in citations] == [1, 2]
+    assert text.rstrip().split("\n")[-1].startswith("Sources : [1]")
+
+
+def test_every_marker_maps_to_a_citation_and_every_number_is_grounded() -> None:
+    question = "quelle action pour un décrocheur de 17 ans à Loos ?"
+    text, citations, _ = ComposingAnswerer()(question, [BOOSTER, E2C], analyse(question))
+    assert {int(n) for n in re.findall(r"\[(\d+)\]", text)} == {c.n for c in citations}
+    assert grounding_drops(text, [BOOSTER.page_content, E2C.page_content, question]) == []
+
+
+def test_contact_answer_gives_names_emails_and_phones() -> None:
+    question = "C'est quoi le mail de la coordinatrice du programme Booster ?"
+    text, _citations, refused = ComposingAnswerer()(question, [BOOSTER], analyse(question))
+    assert not refused
+    assert "**PROGRAMME BOOSTER** : Thorany Vachakoné, tvachakone@uniscite.fr, 03 20 70 32 59 [1]" in text
+
+
+def test_missing_evidence_is_a_refusal_with_leads() -> None:
+    question = "Quel est le budget du programme Booster ?"
+    text, _citations, refused = ComposingAnswerer()(question, [BOOSTER], analyse(question))
+    assert refused
+    assert text.startswith("Les documents ne précisent pas le montant demandé.")
+    assert "Passages les plus proches" in text and "[1]" in text
+
+
+def test_a_fact_is_the_sentence_that_answers() -> None:
+    doc = _doc("MAJ'YC", "Présentation de l'action.\n75 jeunes accompagnés depuis le 1er juillet 2024.\nAutre chose.", 5)
+    question = "Combien de jeunes MAJ'YC a-t-il accompagnés ?"
+    text, _, refused = ComposingAnswerer()(question, [doc], analyse(question))
+    assert not refused and text.startswith("75 jeunes accompagnés depuis le 1er juillet 2024. [1]")
+
+
+def test_nothing_retrieved_is_a_refusal() -> None:
+    text, citations, refused = ComposingAnswerer()("quoi ?", [], analyse("quoi ?"))
+    assert refused and citations == [] and "ne précisent pas" in text
