@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from langchain_core.documents import Document
 
-from assistant.citations import best_quote, content_words, fold
+from assistant.citations import best_quote, fold
 from assistant.records import Citation
 from index.query import QueryAnalysis, analyse
 
@@ -30,7 +31,7 @@ LIST, CONTACT, PORTEUR, FACT = "list", "contact", "porteur", "fact"
 _CONTACT = re.compile(r"\b(?:contact\w*|mail|e-?mail|courriel|joindre|telephone|tel|numero|adresse|qui appeler|ecrire)\b")
 _PORTEUR = re.compile(r"\b(?:qui porte|quelle structure|qui pilote|qui organise|qui anime|porteur|porte par|qui mene|qui gere)\b")
 _FACT = re.compile(
-    r"\b(?:combien|quelle part|quel taux|quel montant|quels montants|montants?|quand|quelle date|quelle difference|quel est le nombre)\b"
+    r"\b(?:combien|quelle part|taux|quel montant|quels montants|montants?|quand|quelle date|quelle difference|quel est le nombre)\b"
 )
 _LIST = re.compile(
     r"\b(?:quelle action|quelles actions|quoi pour|on a quoi|on fait quoi|piste|proposer|orienter|y a t il|existe|que proposent|quelque chose|aide)\b"
@@ -126,6 +127,9 @@ def _list_line(item: Item, analysis: QueryAnalysis) -> str:
     public = _meta(doc, "public")
     details = [public] if public else [a for a in (_ages(doc),) if a and _grounded(a, doc, analysis.text)]
     line = ". ".join([parts[0], *details])
+    key = _key_sentence(analysis.text, doc, skip=public or "")
+    if key and key.rstrip(".") not in line:
+        line += f". {key.rstrip('.')}"
     contact = _contact_line(doc)
     if contact:
         line += f". Contact : {contact}"
@@ -153,29 +157,115 @@ def _profile(analysis: QueryAnalysis) -> str:
     return " · ".join(bits)
 
 
-def _sentences_answering(question: str, items: list[Item], limit: int = 2) -> list[tuple[str, int]]:
+def sentences(text: str) -> list[str]:
+    """Sentences of a passage: PDF lines of a paragraph joined, list items kept apart, split at . ! ? ;"""
+    found: list[str] = []
+    for paragraph in re.split(r"\n\s*\n", text):
+        # A line starting a list item or a label ("- ", "Contact :") begins a new piece; others continue.
+        pieces: list[str] = []
+        for line in paragraph.split("\n"):
+            line = line.strip()
+            if not line:
+                continue
+            if pieces and not re.match(r"^(?:[-•►▶✓]|\d+[.)]\s|[A-ZÉ][^.!?]{0,40}:\s*$)", line) and not pieces[-1].endswith(":"):
+                pieces[-1] = pieces[-1][:-1] + line if pieces[-1].endswith("-") and line[:1].islower() else f"{pieces[-1]} {line}"
+            else:
+                pieces.append(line)
+        for piece in pieces:
+            # "!" is left alone: it ends names ("Accroche active!") more often than sentences here.
+            found += [" ".join(x.split()) for x in re.split(r"(?<=[.?;])\s+(?=[A-ZÀ-Ý0-9«\"-])", piece) if x.strip()]
+    return found
+
+
+@lru_cache(maxsize=65536)
+def _stems(text: str) -> frozenset[str]:
+    from index.lexical import analyse_text
+
+    return frozenset(analyse_text(text)) - _GENERIC
+
+
+# Question words that say what kind of answer is wanted, not what it is about.
+_GENERIC = {"combien", "quel", "quell", "qui", "quoi", "ou", "comment", "jeun", "action", "est", "a", "t", "il", "y"}
+
+
+def _key_sentence(question: str, doc: Document, skip: str = "") -> str:
+    """The sentence of a passage that shares most stems with the question (not ``skip``), or ""."""
+    wanted = _stems(question)
+    best, best_score = "", 0
+    for sentence in sentences(doc.page_content):
+        if len(sentence) < 20 or sentence in skip or (skip and skip in sentence):
+            continue
+        score = len(wanted & _stems(sentence))
+        if score > best_score:
+            best, best_score = sentence, score
+    return best[:220]
+
+
+def _sentences_answering(question: str, items: list[Item], limit: int = 3) -> list[tuple[str, int]]:
     """The best sentences of the top passages for ``question``: (sentence, citation number)."""
-    wanted = content_words(question)
+    wanted = _stems(question)
     wants_number = bool(re.search(r"\b(?:combien|montant|nombre|taux|part|quel pourcentage)\b", fold(question)))
     scored: list[tuple[float, int, str, int]] = []
     for rank, item in enumerate(items[:4]):
-        for sentence in re.split(r"(?<=[.!?;])\s+|\n+", item.doc.page_content):
-            sentence = " ".join(sentence.split())
+        for sentence in sentences(item.doc.page_content):
             if len(sentence) < 12:
                 continue
-            overlap = len(wanted & content_words(sentence))
-            number = 1.0 if wants_number and re.search(r"\d", sentence) else 0.0
+            overlap = len(wanted & _stems(sentence))
+            number = 2.0 if wants_number and re.search(r"\d", sentence) else 0.0
             score = overlap + number - 0.3 * rank
             scored.append((score, -rank, sentence, item.n))
     scored.sort(reverse=True)
     chosen: list[tuple[str, int]] = []
+    top = scored[0][0] if scored else 0
     for score, _, sentence, n in scored:
-        if score <= 0 or any(sentence == s for s, _ in chosen):
+        # Keep sentences close to the best one (a second fact, not padding); another passage's best
+        # sentence gets more room: comparisons need one fact from each side.
+        margin = 3.0 if all(n != m for _, m in chosen) else 1.5
+        if score <= 0 or score < top - margin or any(sentence == s for s, _ in chosen):
             continue
         chosen.append((sentence[:400], n))
         if len(chosen) == limit:
             break
-    return chosen
+    return [(_with_list(sentence, n, items), n) for sentence, n in chosen]
+
+
+def _with_list(sentence: str, n: int, items: list[Item]) -> str:
+    """A sentence that announces a list ("4 sites d'intérêt national :") with the items that follow it."""
+    if not sentence.endswith(":"):
+        return sentence
+    found = next((sentences(i.doc.page_content) for i in items if i.n == n), [])
+    after = found[found.index(sentence) + 1 :] if sentence in found else []
+    listed = [x for x in after[:8] if re.match(r"^[-•►▶✓o]\s", x)]
+    return " ".join([sentence, *listed])[:700]
+
+
+_CONTACT_WORDS = {
+    "contact",
+    "contacte",
+    "mail",
+    "courriel",
+    "joindr",
+    "telephon",
+    "numero",
+    "adress",
+    "ecrir",
+    "appel",
+    "coordon",
+}
+
+
+def _about(question: str, doc: Document) -> bool:
+    """True when the passage holds the question's rare words (its subject), contact words aside.
+
+    Rare = found in under a fifth of the passages of the index; one may be missing when there are
+    three or more (a title written differently).
+    """
+    from index.lexical import document_frequency
+
+    wanted = {w for w in _stems(question) if w not in _CONTACT_WORDS and document_frequency(w) < 0.2}
+    have = _stems(" ".join([doc.page_content, str(doc.metadata.get("title", ""))]))
+    missing = len(wanted - have)
+    return missing == 0 or (len(wanted) >= 3 and missing <= 1)
 
 
 def _missing_evidence(question: str, items: list[Item]) -> str | None:
@@ -218,7 +308,8 @@ class ComposingAnswerer:
             used = focus[:2]
             lines += [f"- **{_title(i.doc)}** : {best_quote(question, i.doc.page_content, 200)} [{i.n}]" for i in used]
         elif kind == CONTACT:
-            with_contacts = [i for i in focus if _contact_line(i.doc)]
+            # Only passages about what the question names: the rare words of the question must be there.
+            with_contacts = [i for i in focus if _contact_line(i.doc) and _about(question, i.doc)]
             if not with_contacts:
                 refused = True
                 lines.append("Les documents ne précisent pas de contact pour cette demande.")
@@ -231,6 +322,10 @@ class ComposingAnswerer:
                         ", ".join(x for x in (name, email, phone) if x) for name, email, phone in _zip_contacts(contacts)
                     )
                     lines.append(f"**{_title(item.doc)}** : {people} [{item.n}]")
+                    # The line that names the contact the question is about ("Nord : Olivier Rovere …").
+                    key = _key_sentence(question, item.doc)
+                    if key and key not in lines[-1]:
+                        lines.append(f"{key} [{item.n}]")
                     used.append(item)
         elif kind == PORTEUR:
             for item in focus[:2]:
@@ -238,7 +333,11 @@ class ComposingAnswerer:
                 if porteur:
                     lines.append(f"**{_title(item.doc)}** est porté par {porteur} [{item.n}].")
                 else:
-                    lines.append(f"{best_quote(question, item.doc.page_content, 300)} [{item.n}]")
+                    # No "Porteur de l'action" line: the passage's opening lines name the organisation
+                    # in these documents (FIJeM slides), then the sentence closest to the question.
+                    opening = " · ".join(sentences(item.doc.page_content)[:3])
+                    key = _key_sentence(question, item.doc, skip=opening)
+                    lines.append(" — ".join(x for x in (opening[:300], key) if x) + f" [{item.n}]")
                 used.append(item)
         elif kind == LIST:
             fitting = [i for i in items if i.verdict != "excluded"][: self.max_items]

@@ -41,7 +41,10 @@ def _progress(iterable: Sequence[Any], label: str, enabled: bool) -> Any:
 def run_config(items: Sequence[EvalItem], assistant: Assistant, config: str, progress: bool = True) -> dict[str, Any]:
     """Every item through ``assistant`` under ``config``; per-question scores, metrics per type, latency."""
     store = assistant.store
-    texts = {(c.source, c.line_start, c.line_end): c.text for c in store.chunks}
+    texts: dict[tuple[str, int, int], str] = {}
+    for c in store.chunks:  # a long table row is several chunks over the same line: a citation covers all
+        span = (c.source, c.line_start, c.line_end)
+        texts[span] = f"{texts[span]}\n{c.text}" if span in texts else c.text
     corpus_contacts = contacts_in("\n".join(texts.values()))
     questions: list[dict[str, Any]] = []
     for item in _progress(items, config, progress):

@@ -67,6 +67,14 @@ class LexicalIndex:
         self._bm25.index(corpus, show_progress=False)
         self._vocab: dict[str, int] = self._bm25.vocab_dict
 
+    def document_frequency(self, stem: str) -> float:
+        """Share of the chunks whose analysed text holds ``stem``."""
+        column = self._vocab.get(stem)
+        if column is None or not self.chunks:
+            return 0.0
+        indptr = self._bm25.scores["indptr"]  # bm25s keeps one column of scores per term
+        return float(indptr[column + 1] - indptr[column]) / len(self.chunks)
+
     def search(self, query: str, k: int) -> list[Hit]:
         """The ``k`` best chunks for ``query`` (only chunks sharing a term with it), best first."""
         tokens = [t for t in analyse_text(query) if t in self._vocab]
@@ -90,6 +98,16 @@ def lexical_index(store: FaissStore) -> LexicalIndex:
             if index is None:
                 index = _CACHE[store] = LexicalIndex(store.chunks)
     return index
+
+
+def document_frequency(stem: str) -> float:
+    """Share of the passages of the loaded index that contain ``stem`` (0.0 when none is loaded).
+
+    Lets an answer tell a question's subject ("booster", "ars") from everyday words ("jeune").
+    """
+    for index in list(_CACHE.values()):
+        return index.document_frequency(stem)
+    return 0.0
 
 
 class BM25Retriever(BaseRetriever):
