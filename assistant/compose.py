@@ -139,7 +139,7 @@ def _list_line(item: Item, analysis: QueryAnalysis) -> str:
     if reasons:
         line += f" ({'; '.join(reasons)})"
     elif analysis.has_person and item.verdict == "unknown":
-        line += " (âge ou territoire non précisés : à vérifier)"
+        line += " (âge ou territoire à vérifier dans la fiche)"
     return f"{line} [{item.n}]"
 
 
@@ -339,6 +339,19 @@ class ComposingAnswerer:
                     key = _key_sentence(question, item.doc, skip=opening)
                     lines.append(" — ".join(x for x in (opening[:300], key) if x) + f" [{item.n}]")
                 used.append(item)
+        elif (
+            kind == LIST
+            and analysis.communes
+            and not any(
+                i.verdict == "match" or (i.verdict == "unknown" and _about(question, i.doc)) for i in items[: self.max_items]
+            )
+        ):
+            # A place is named and no passage serves it or even speaks of the subject: say so.
+            refused = True
+            lines.append(f"Les documents ne décrivent pas d'action correspondante pour {', '.join(analysis.communes)}.")
+            lines.append("Passages les plus proches :")
+            used = items[:2]
+            lines += [f"- **{_title(i.doc)}** : {_reason(i, question)} [{i.n}]" for i in used]
         elif kind == LIST:
             fitting = [i for i in items if i.verdict != "excluded"][: self.max_items]
             excluded = [i for i in items if i.verdict == "excluded"][: self.max_excluded]

@@ -51,14 +51,15 @@ class Settings:
     cite_k: int = 3
     # Evaluation gate (`reperes eval --gate`, run by `make test`): the dev set must stay at or above
     # these (all answerable questions; eligibility questions apart). Set from measured values minus
-    # about one question (hybrid+eligibility on the dev set: recall@5 0.962, eligibility 0.933, MRR@10
-    # 0.905; composed answers: coverage 0.60, refusal 0.75, false refusal 0.02); never below the retrieval targets (0.90 / 0.90 / 0.75). Raise them as
-    # quality improves, never lower them to let a change through.
+    # about one question (hybrid+eligibility on the dev set: recall@5 0.962, eligibility 0.933,
+    # MRR@10 0.920; composed answers: coverage 0.76, refusal 0.875, false refusal 0.02), never below
+    # the retrieval targets (0.90 / 0.90 / 0.75). Raise them as quality improves, never lower them
+    # to let a change through.
     gate_recall_at_5: float = 0.94
     gate_eligibility_recall_at_5: float = 0.90
     gate_mrr_at_10: float = 0.88
-    gate_coverage: float = 0.55
-    gate_refusal: float = 0.62
+    gate_coverage: float = 0.70
+    gate_refusal: float = 0.75
     gate_max_false_refusal: float = 0.10
     gate_max_invented_contacts: int = 0
     # Web server for `reperes serve`.

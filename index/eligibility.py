@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from index.query import QueryAnalysis
-from ingest.gazetteer import Gazetteer, load_gazetteer
+from ingest.gazetteer import EPCI_NAMES, Gazetteer, load_gazetteer
 
 MATCH, UNKNOWN, EXCLUDED = "match", "unknown", "excluded"
 _EPCI_OF_SCOPE = {"MEL": "MEL", "Valenciennes Métropole": "CAVM"}
@@ -64,7 +64,14 @@ def _age_verdict(meta: dict[str, Any], q: QueryAnalysis) -> tuple[str, str] | No
 
 def _place_verdict(meta: dict[str, Any], q: QueryAnalysis, gazetteer: Gazetteer) -> tuple[str, str] | None:
     scope = meta.get("territory_scope")
-    if not q.communes or scope is None:
+    if not q.communes:
+        return None
+    if scope is None:
+        # No territory stated: the document's EPCI still rules out communes of the other one.
+        epci = meta.get("epci")
+        outside = [c for c in q.communes if gazetteer.epci_of(c) not in (None, epci)]
+        if epci and len(outside) == len(q.communes):
+            return EXCLUDED, f"{outside[0]} : hors du territoire du document ({EPCI_NAMES.get(epci, epci)})"
         return None
     served = set(meta.get("communes") or [])
     # A commune associée (Lomme, Hellemmes) is served by an action of its commune (Lille).

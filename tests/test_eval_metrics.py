@@ -152,14 +152,14 @@ def test_gate_lists_what_dropped() -> None:
     settings = Settings.from_env(environ={})
     good = {
         "metrics": {
-            "all": {"recall@5": 0.97, "mrr@10": 0.95, "coverage": 0.6, "refusal": 1.0, "invented_contacts": 0.0},
+            "all": {"recall@5": 0.97, "mrr@10": 0.95, "coverage": 0.9, "refusal": 1.0, "invented_contacts": 0.0},
             "eligibility": {"recall@5": 0.95},
         }
     }
     assert gate_failures(good, settings) == []
     bad = {
         "metrics": {
-            "all": {"recall@5": 0.10, "mrr@10": 0.95, "coverage": 0.6, "refusal": 1.0, "invented_contacts": 2.0},
+            "all": {"recall@5": 0.10, "mrr@10": 0.95, "coverage": 0.9, "refusal": 1.0, "invented_contacts": 2.0},
             "eligibility": {"recall@5": 0.0},
             "factual": {"recall@5": 0.3},
         }
