@@ -16,7 +16,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 
 from assistant.citations import referenced
 from assistant.records import Answer, Citation, Retrieved
-from index.query import QueryAnalysis, analyse
+from index.query import QueryAnalysis, in_context
 
 # (question, retrieved documents, what was understood of the question) -> (text, citations, refused)
 Answerer = Callable[[str, list[Document], QueryAnalysis], tuple[str, list[Citation], bool]]
@@ -35,8 +35,8 @@ def _retrieved(doc: Document) -> Retrieved:
     )
 
 
-def build_chain(retriever: BaseRetriever, answerer: Answerer) -> Runnable[str, Answer]:
-    """A Runnable taking a question (str) and returning an ``Answer``.
+def build_chain(retriever: BaseRetriever, answerer: Answerer) -> Runnable[Any, Answer]:
+    """A Runnable taking a question (str, or {"question", "history"}) and returning an ``Answer``.
 
     Args:
         retriever: any LangChain retriever whose documents carry the provenance keys
@@ -44,12 +44,15 @@ def build_chain(retriever: BaseRetriever, answerer: Answerer) -> Runnable[str, A
         answerer: (question, documents, analysis) -> (text, citations, refused).
     """
 
-    def retrieve(question: str) -> dict[str, Any]:
+    def retrieve(request: str | dict[str, Any]) -> dict[str, Any]:
+        question, history = (request, []) if isinstance(request, str) else (request["question"], request.get("history") or [])
         if not question or not question.strip():
             raise ValueError("La question est vide : tapez une question.")
         start = time.perf_counter()
-        analysis = analyse(question)  # once: the retriever filters with it, the answer shows it
-        docs = retriever.invoke(question, analysis=analysis)
+        # Once: the retriever filters with it, the answer shows it. A follow-up ("et s'il a 19 ans ?")
+        # carries the earlier questions' person and subject.
+        text, analysis = in_context(question, history)
+        docs = retriever.invoke(text, analysis=analysis)
         return {"question": question, "docs": docs, "analysis": analysis, "retrieve_ms": (time.perf_counter() - start) * 1000}
 
     def answer(state: dict[str, Any]) -> Answer:

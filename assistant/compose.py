@@ -295,21 +295,22 @@ class ComposingAnswerer:
             return load("refusal"), [], True
         items = [Item(n, doc) for n, doc in enumerate(docs, start=1)]
         kind = question_kind(question, analysis)
+        context = analysis.text  # the question with the earlier turns it leans on (follow-ups)
         lines: list[str] = []
         used: list[Item] = []
         refused = False
         named = [i for i in items if (i.meta.get("why") or {}).get("mention")]
         focus = named or items
-        missing = _missing_evidence(question, named or items)
+        missing = _missing_evidence(context, named or items)
         if missing:
             refused = True
             lines.append(f"Les documents ne précisent pas {missing} demandé{'e' if missing.startswith('la') else ''}.")
             lines.append("Passages les plus proches :")
             used = focus[:2]
-            lines += [f"- **{_title(i.doc)}** : {best_quote(question, i.doc.page_content, 200)} [{i.n}]" for i in used]
+            lines += [f"- **{_title(i.doc)}** : {best_quote(context, i.doc.page_content, 200)} [{i.n}]" for i in used]
         elif kind == CONTACT:
             # Only passages about what the question names: the rare words of the question must be there.
-            with_contacts = [i for i in focus if _contact_line(i.doc) and _about(question, i.doc)]
+            with_contacts = [i for i in focus if _contact_line(i.doc) and _about(context, i.doc)]
             if not with_contacts:
                 refused = True
                 lines.append("Les documents ne précisent pas de contact pour cette demande.")
@@ -323,7 +324,7 @@ class ComposingAnswerer:
                     )
                     lines.append(f"**{_title(item.doc)}** : {people} [{item.n}]")
                     # The line that names the contact the question is about ("Nord : Olivier Rovere …").
-                    key = _key_sentence(question, item.doc)
+                    key = _key_sentence(context, item.doc)
                     if key and key not in lines[-1]:
                         lines.append(f"{key} [{item.n}]")
                     used.append(item)
@@ -336,14 +337,14 @@ class ComposingAnswerer:
                     # No "Porteur de l'action" line: the passage's opening lines name the organisation
                     # in these documents (FIJeM slides), then the sentence closest to the question.
                     opening = " · ".join(sentences(item.doc.page_content)[:3])
-                    key = _key_sentence(question, item.doc, skip=opening)
+                    key = _key_sentence(context, item.doc, skip=opening)
                     lines.append(" — ".join(x for x in (opening[:300], key) if x) + f" [{item.n}]")
                 used.append(item)
         elif (
             kind == LIST
             and analysis.communes
             and not any(
-                i.verdict == "match" or (i.verdict == "unknown" and _about(question, i.doc)) for i in items[: self.max_items]
+                i.verdict == "match" or (i.verdict == "unknown" and _about(context, i.doc)) for i in items[: self.max_items]
             )
         ):
             # A place is named and no passage serves it or even speaks of the subject: say so.
@@ -351,7 +352,7 @@ class ComposingAnswerer:
             lines.append(f"Les documents ne décrivent pas d'action correspondante pour {', '.join(analysis.communes)}.")
             lines.append("Passages les plus proches :")
             used = items[:2]
-            lines += [f"- **{_title(i.doc)}** : {_reason(i, question)} [{i.n}]" for i in used]
+            lines += [f"- **{_title(i.doc)}** : {_reason(i, context)} [{i.n}]" for i in used]
         elif kind == LIST:
             fitting = [i for i in items if i.verdict != "excluded"][: self.max_items]
             excluded = [i for i in items if i.verdict == "excluded"][: self.max_excluded]
@@ -360,12 +361,11 @@ class ComposingAnswerer:
             lines += [f"{k}. {_list_line(item, analysis)}" for k, item in enumerate(fitting, start=1)]
             if excluded:
                 lines.append(
-                    "**Ne conviennent pas** : "
-                    + " ; ".join(f"{_title(i.doc)} — {_reason(i, question)} [{i.n}]" for i in excluded)
+                    "**Ne conviennent pas** : " + " ; ".join(f"{_title(i.doc)} — {_reason(i, context)} [{i.n}]" for i in excluded)
                 )
             used = fitting + excluded
         else:
-            answer = _sentences_answering(question, focus if named else items)
+            answer = _sentences_answering(context, focus if named else items)
             if not answer:
                 refused = True
                 lines.append("Les documents ne précisent pas de réponse à cette question. Passages les plus proches :")

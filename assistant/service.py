@@ -94,10 +94,10 @@ class Assistant:
     def ask(self, question: str, k: int | None = None, history: list[str] | None = None, config: str | None = None) -> Answer:
         """Answer one question; ``k`` passages are retrieved (default ``settings.top_k``).
 
-        ``history`` (the counsellor's earlier questions) is accepted for the follow-up contract; the
-        extractive answerer does not use it yet. ``config`` is one of ``CONFIGURATIONS``.
+        ``history`` holds the counsellor's earlier questions, oldest first: a follow-up ("et s'il a 19
+        ans ?") keeps their person and subject. ``config`` is one of ``CONFIGURATIONS``.
         """
         start = time.perf_counter()
-        answer: Answer = self.chain(k, config).invoke(question)
+        answer: Answer = self.chain(k, config).invoke({"question": question, "history": list(history or [])})
         answer.timings_ms["total"] = (time.perf_counter() - start) * 1000
         return answer

@@ -2,7 +2,10 @@
 
 One object per line: ``{"id", "question", "answer", "must_include": [...], "sources": [{"file",
 "line_start", "line_end"}], "type"}`` (``history``, the earlier questions of a conversation, optional).
-A malformed line stops loading with its line number and what to fix.
+A conversation line ``{"id", "turns": [{"question", "must_include", "sources", "must_not_include"}]}``
+(format of `eval/data/dev-conversations.jsonl`) becomes one item per turn, with the earlier turns'
+questions as history and the type "conversation". A malformed line stops loading with its line
+number and what to fix.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ class EvalItem:
     sources: tuple[GoldSource, ...] = ()
     type: str = "factual"
     history: tuple[str, ...] = ()
+    must_not_include: tuple[str, ...] = ()  # what a follow-up makes wrong (conversation sets)
 
     @property
     def answerable(self) -> bool:
@@ -80,6 +84,24 @@ def _item(record: Any, where: str) -> EvalItem:
     )
 
 
+def _conversation(record: dict[str, Any], where: str) -> list[EvalItem]:
+    turns = record.get("turns")
+    if not isinstance(turns, list) or not turns or not isinstance(record.get("id"), str):
+        raise DatasetError(f'{where} : une conversation a un "id" et une liste "turns" non vide')
+    items: list[EvalItem] = []
+    for number, turn in enumerate(turns, start=1):
+        if not isinstance(turn, dict):
+            raise DatasetError(f"{where} : le tour {number} doit être un objet JSON")
+        forbidden = turn.get("must_not_include", [])
+        if not isinstance(forbidden, list) or not all(isinstance(f, str) for f in forbidden):
+            raise DatasetError(f'{where} : tour {number}, "must_not_include" doit être une liste de textes')
+        base = _item(
+            {**turn, "id": f"{record['id']}#{number}", "type": "conversation", "history": [t.question for t in items]}, where
+        )
+        items.append(EvalItem(**{**base.__dict__, "must_not_include": tuple(forbidden)}))
+    return items
+
+
 def load_set(path: Path) -> list[EvalItem]:
     """Every item of a JSONL question set; raises DatasetError at the first malformed line."""
     try:
@@ -96,11 +118,11 @@ def load_set(path: Path) -> list[EvalItem]:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
             raise DatasetError(f"{where} : JSON invalide ({exc.msg}, colonne {exc.colno})") from None
-        item = _item(record, where)
-        if item.id in seen:
-            raise DatasetError(f'{where} : identifiant en double "{item.id}"')
-        seen.add(item.id)
-        items.append(item)
+        for item in _conversation(record, where) if isinstance(record, dict) and "turns" in record else [_item(record, where)]:
+            if item.id in seen:
+                raise DatasetError(f'{where} : identifiant en double "{item.id}"')
+            seen.add(item.id)
+            items.append(item)
     if not items:
         raise DatasetError(f"{path} ne contient aucune question")
     return items

@@ -192,6 +192,10 @@ def per_question_scores(
         "refusal": float(refused or says_not_stated(answer)) if not item.answerable else None,
         "false_refusal": float(refused) if item.answerable else None,
         "invented_contacts": float(len(invented)),
+        # Conversations: facts the follow-up made wrong must be gone ("must_not_include").
+        "forbidden": float(len(item.must_not_include) - len(missing_facts(answer, item.must_not_include)))
+        if item.must_not_include
+        else None,
         # What the counsellor said (the question) is not a fact to ground: "17 ans · Loos" restates it.
         "grounding_drops": float(len(grounding_drops(answer, [*cited_texts, item.question, *item.history]))),
     }
@@ -212,7 +216,7 @@ def aggregate(rows: Sequence[tuple[str, dict[str, float | None]]]) -> dict[str, 
         result[kind] = {"questions": float(len(group))}
         for name in names:
             values = [g[name] for g in group]
-            if name in {"invented_contacts", "grounding_drops"}:
+            if name in {"invented_contacts", "grounding_drops", "forbidden"}:
                 result[kind][name] = float(sum(v or 0.0 for v in values))
             else:
                 result[kind][name] = mean(values)

@@ -25,6 +25,7 @@ FAIL_RULES: dict[str, Callable[[float], bool]] = {
     "false_refusal": lambda v: v > 0.0,
     "invented_contacts": lambda v: v > 0.0,
     "grounding_drops": lambda v: v > 0.0,
+    "forbidden": lambda v: v > 0.0,
 }
 
 Asker = Callable[[EvalItem], Answer]

@@ -236,3 +236,45 @@ def analyse(question: str, gazetteer: Gazetteer | None = None) -> QueryAnalysis:
         expansions=tuple(expansions),
         topic=" ".join(topic.split()),
     )
+
+
+_FOLLOW_UP = re.compile(
+    r"^(?:et|mais|aussi|sinon|ou|alors)\b|\b(?:il|elle|ils|elles|lui|leur|ca|cela|cette action|ce dispositif|ce programme|la meme|le meme)\b"
+)
+
+
+def is_follow_up(question: str) -> bool:
+    """True when a question leans on the previous one ("et s'il a 19 ans ?", "tu as une adresse mail ?")."""
+    folded = fold(question)
+    return bool(_FOLLOW_UP.search(folded)) or len(folded.split()) <= 6
+
+
+def in_context(question: str, history: list[str] | tuple[str, ...]) -> tuple[str, QueryAnalysis]:
+    """The text to search and the person to check for a question asked after ``history``.
+
+    A follow-up keeps the earlier questions' person and subject, with what the new question changes:
+    "et s'il a 19 ans ?" replaces the age, "et à Roubaix ?" the commune. The search text is the last
+    earlier question followed by the new one. A question that stands alone is analysed alone.
+    """
+    current = analyse(question)
+    if not history or not is_follow_up(question):
+        return question, current
+    merged = analyse(history[0])
+    for earlier in [*history[1:], question]:
+        step = current if earlier is question else analyse(earlier)
+        age_given = step.age is not None or step.age_min is not None or step.age_max is not None
+        merged = QueryAnalysis(
+            text=earlier,
+            age=step.age if age_given else merged.age,
+            age_min=step.age_min if age_given else merged.age_min,
+            age_max=step.age_max if age_given else merged.age_max,
+            communes=step.communes or merged.communes,
+            epci=step.epci if step.communes else merged.epci,
+            qpv=step.qpv if step.qpv is not None else merged.qpv,
+            situations=tuple(dict.fromkeys([*merged.situations, *step.situations])),
+            needs=tuple(dict.fromkeys([*merged.needs, *step.needs])),
+            expansions=tuple(dict.fromkeys([*merged.expansions, *step.expansions])),
+            topic=" ".join(x for x in (merged.topic, step.topic) if x),
+        )
+    text = f"{history[-1]} {question}"
+    return text, QueryAnalysis(**{**merged.__dict__, "text": text})

@@ -169,3 +169,11 @@ def test_gate_lists_what_dropped() -> None:
     assert failures[1].startswith("rappel@5 des questions d'éligibilité (recall@5) : 0.000 < seuil 0.900")
     assert "contacts inventés" in failures[2]
     assert failures[-1] == "rappel@5 par type : eligibility 0.00, factual 0.30"
+
+
+def test_conversation_sets_become_turns_with_history() -> None:
+    items = load_set(Path(__file__).resolve().parent.parent / "eval" / "data" / "dev-conversations.jsonl")
+    first, second, third = items[:3]
+    assert (first.id, second.id, third.id) == ("devconv-01#1", "devconv-01#2", "devconv-01#3")
+    assert third.history == (first.question, second.question) and third.type == "conversation"
+    assert third.must_not_include == ("francine.blas@itineraires.asso.fr",)

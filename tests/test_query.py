@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from index.query import QueryAnalysis, analyse, fold, load_concepts
+from index.query import QueryAnalysis, analyse, fold, in_context, load_concepts
 
 FIELDS = ("age", "age_min", "age_max", "communes", "epci", "qpv", "situations", "needs")
 
@@ -339,3 +339,15 @@ def test_everyday_wordings_of_needs(question: str, need: str) -> None:
 
 def test_a_partir_de_is_not_a_trip_abroad() -> None:
     assert "international" not in analyse("à partir de 16 ans à Lille").needs
+
+
+def test_follow_ups_keep_the_person_and_change_what_the_new_question_says() -> None:
+    history = ["quelle action pour un décrocheur de 17 ans à Loos ?"]
+    text, a = in_context("et s'il a 19 ans ?", history)
+    assert (a.age, a.communes, a.situations) == (19, ("Loos",), ("decrochage",))
+    assert text.startswith(history[0]) and text.endswith("et s'il a 19 ans ?")
+    _, b = in_context("et à Roubaix ?", history)
+    assert (b.age, b.communes) == (17, ("Roubaix",))
+    # A question that stands alone is analysed alone.
+    text, c = in_context("Quel est le budget de l'action Wi-Filles pour les jeunes de la métropole ?", history)
+    assert c.age is None and c.communes == () and not text.startswith(history[0])
