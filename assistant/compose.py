@@ -130,6 +130,10 @@ def _list_line(item: Item, analysis: QueryAnalysis) -> str:
     key = _key_sentence(analysis.text, doc, skip=public or "")
     if key and key.rstrip(".") not in line:
         line += f". {key.rstrip('.')}"
+    # What the action gives, in figures ("80 heures de bénévolat", "300 €"): the counsellor's first question.
+    offer = _key_sentence(analysis.text, doc, skip=key or public or "", numbers_only=True)
+    if offer and offer.rstrip(".") not in line:
+        line += f". {offer.rstrip('.')}"
     contact = _contact_line(doc)
     if contact:
         line += f". Contact : {contact}"
@@ -164,7 +168,8 @@ def sentences(text: str) -> list[str]:
         # A line starting a list item or a label ("- ", "Contact :") begins a new piece; others continue.
         pieces: list[str] = []
         for line in paragraph.split("\n"):
-            line = line.strip()
+            # A flattened table row: its cells stay apart ("35 ; 31 ; 10", not "35 31 10").
+            line = " ; ".join(cell.strip() for cell in line.split("\t") if cell.strip()) if "\t" in line else line.strip()
             if not line:
                 continue
             if pieces and not re.match(r"^(?:[-•►▶✓]|\d+[.)]\s|[A-ZÉ][^.!?]{0,40}:\s*$)", line) and not pieces[-1].endswith(":"):
@@ -188,14 +193,24 @@ def _stems(text: str) -> frozenset[str]:
 _GENERIC = {"combien", "quel", "quell", "qui", "quoi", "ou", "comment", "jeun", "action", "est", "a", "t", "il", "y"}
 
 
-def _key_sentence(question: str, doc: Document, skip: str = "") -> str:
-    """The sentence of a passage that shares most stems with the question (not ``skip``), or ""."""
+_OFFER = re.compile(r"\d[\d\s.,]*\s*(?:€|euros?|heures?|h\b|jours?|mois|semaines?|séances?|places?)", re.IGNORECASE)
+
+
+def _key_sentence(question: str, doc: Document, skip: str = "", numbers_only: bool = False) -> str:
+    """The sentence of a passage that shares most stems with the question (not ``skip``), or "".
+
+    With ``numbers_only``, only sentences stating an amount or a duration ("300 €", "80 heures").
+    """
     wanted = _stems(question)
     best, best_score = "", 0
     for sentence in sentences(doc.page_content):
         if len(sentence) < 20 or sentence in skip or (skip and skip in sentence):
             continue
-        score = len(wanted & _stems(sentence))
+        if numbers_only and not _OFFER.search(sentence):
+            continue
+        if sum(c.isdigit() for c in sentence) > 0.2 * len(sentence):
+            continue  # a flattened table row, not a sentence a counsellor can read
+        score = len(wanted & _stems(sentence)) + (1 if numbers_only else 0)
         if score > best_score:
             best, best_score = sentence, score
     return best[:220]
@@ -280,7 +295,7 @@ def _missing_evidence(question: str, items: list[Item]) -> str | None:
 class ComposingAnswerer:
     """The default answerer (no LLM); see the module docstring."""
 
-    def __init__(self, max_items: int = 5, max_excluded: int = 2) -> None:
+    def __init__(self, max_items: int = 6, max_excluded: int = 2) -> None:
         self.max_items = max_items
         self.max_excluded = max_excluded
 
