@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
-from assistant.records import Answer
 from assistant.service import Assistant
 
 EXAMPLES = [
@@ -14,25 +14,29 @@ EXAMPLES = [
 ]
 
 
-def render(answer: Answer) -> str:
-    """Markdown for the chat: the answer, then its sources with their line ranges."""
-    if answer.refused or not answer.citations:
-        return answer.answer
-    sources = "\n".join(
-        f"{c.n}. {c.title} — `{c.source}`, lignes {c.line_start}–{c.line_end}" + (f", page {c.page}" if c.page else "")
-        for c in answer.citations
-    )
-    return f"{answer.answer}\n\n---\n**Sources**\n{sources}"
+def earlier_questions(history: list[Any] | None) -> list[str]:
+    """The counsellor's earlier questions from the chat history (Gradio messages or (user, bot) pairs)."""
+    questions: list[str] = []
+    for turn in history or []:
+        if isinstance(turn, dict) and turn.get("role") == "user" and isinstance(turn.get("content"), str):
+            questions.append(turn["content"])
+        elif isinstance(turn, list | tuple) and turn and isinstance(turn[0], str):
+            questions.append(turn[0])
+    return questions
 
 
-def respond(assistant: Assistant, message: str, history: list[Any] | None = None) -> str:
-    """One chat turn (history is not used yet: each question stands alone)."""
+def respond(assistant: Assistant, message: str, history: list[Any] | None = None) -> Iterator[str]:
+    """One chat turn, streamed section by section; earlier questions make follow-ups work."""
     if not message or not message.strip():
-        return "Tapez une question, par exemple : « Quelle action pour un décrocheur de 17 ans à Loos ? »"
+        yield "Tapez une question, par exemple : « Quelle action pour un décrocheur de 17 ans à Loos ? »"
+        return
     try:
-        return render(assistant.ask(message))
+        shown = ""
+        for section in assistant.stream(message, history=earlier_questions(history)):
+            shown += section
+            yield shown
     except Exception as exc:  # the chat shows a French message, never a traceback
-        return f"Désolé, une erreur est survenue : {exc}"
+        yield f"Désolé, une erreur est survenue : {exc}"
 
 
 def build_app(assistant: Assistant) -> Any:

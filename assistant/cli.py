@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.records import Answer
+from assistant.render import render
 from assistant.service import Assistant
 from assistant.settings import Settings, SettingsError
 from index.atomic import write_text_atomic
@@ -196,8 +197,6 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def _render_text(answer: Answer) -> str:
-    from assistant.app import render
-
     return render(answer)
 
 

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 
-from assistant.app import build_app, render, respond
+from assistant.app import build_app, respond
 from assistant.chain import build_chain
 from assistant.citations import best_quote, referenced
 from assistant.extractive import ExtractiveAnswerer
 from assistant.records import Citation
+from assistant.render import render
 from assistant.service import Assistant
 from assistant.settings import Settings, SettingsError
 
@@ -85,17 +87,33 @@ def test_settings_from_env_and_their_errors(tmp_path: Path) -> None:
         Settings.from_env({"REPERES_TOP_K": "2", "REPERES_CITE_K": "5"})
 
 
-def test_chat_turn_renders_sources_and_never_a_traceback(settings: Settings, keyword_embeddings) -> None:
+def test_chat_turn_streams_sections_with_sources_and_never_a_traceback(settings: Settings, keyword_embeddings) -> None:
     assistant = Assistant(settings, embeddings=keyword_embeddings)
     assistant.ingest()
-    reply = respond(assistant, "permis de conduire Roubaix", [])
-    assert "**Sources**" in reply and "actions.txt" in reply
-    assert "Tapez une question" in respond(assistant, "   ", [])
+    chunks = list(respond(assistant, "permis de conduire Roubaix", []))
+    assert len(chunks) > 1 and all(later.startswith(earlier) for earlier, later in itertools.pairwise(chunks))
+    reply = chunks[-1]
+    assert "Sources :" in reply and "**Passages cités**" in reply and "actions.txt" in reply
+    assert "Tapez une question" in next(respond(assistant, "   ", []))
     broken = Assistant(
         Settings.from_env(environ={}, home=settings.home / "vide", corpus=settings.corpus), embeddings=keyword_embeddings
     )
-    assert respond(broken, "logement", []).startswith("Désolé")
+    assert list(respond(broken, "logement", []))[-1].startswith("Désolé")
     assert render(assistant.ask("logement")).count("lignes") >= 1
+
+
+def test_chat_history_makes_follow_ups(settings: Settings, keyword_embeddings) -> None:
+    from assistant.app import earlier_questions
+
+    history = [
+        {"role": "user", "content": "un jeune de 19 ans à Roubaix veut passer le permis"},
+        {"role": "assistant", "content": "…"},
+    ]
+    assert earlier_questions(history) == ["un jeune de 19 ans à Roubaix veut passer le permis"]
+    assistant = Assistant(settings, embeddings=keyword_embeddings)
+    assistant.ingest()
+    answer = assistant.ask("et s'il a 17 ans ?", history=earlier_questions(history))
+    assert answer.filters is not None and (answer.filters["age"], answer.filters["communes"]) == (17, ["Roubaix"])
 
 
 def test_the_chat_app_builds_without_launching(settings: Settings, keyword_embeddings) -> None:
