@@ -164,7 +164,15 @@ def _profile(analysis: QueryAnalysis) -> str:
 def sentences(text: str) -> list[str]:
     """Sentences of a passage: PDF lines of a paragraph joined, list items kept apart, split at . ! ? ;"""
     found: list[str] = []
+    # Double-spaced extractions (003) put blank lines inside sentences: a paragraph that does not end
+    # a sentence and a next one that starts in lower case are one paragraph.
+    paragraphs: list[str] = []
     for paragraph in re.split(r"\n\s*\n", text):
+        if paragraphs and not re.search(r"[.!?:;»]\s*$", paragraphs[-1]) and paragraph.lstrip()[:1].islower():
+            paragraphs[-1] += "\n" + paragraph.strip()
+        else:
+            paragraphs.append(paragraph)
+    for paragraph in paragraphs:
         # A line starting a list item or a label ("- ", "Contact :") begins a new piece; others continue.
         pieces: list[str] = []
         for line in paragraph.split("\n"):
@@ -223,8 +231,8 @@ def _sentences_answering(question: str, items: list[Item], limit: int = 3) -> li
     scored: list[tuple[float, int, str, int]] = []
     for rank, item in enumerate(items[:4]):
         for sentence in sentences(item.doc.page_content):
-            if len(sentence) < 12:
-                continue
+            if len(sentence) < 12 or sentence.isupper():
+                continue  # titles in capitals name an action, they do not answer
             overlap = len(wanted & _stems(sentence))
             number = 2.0 if wants_number and re.search(r"\d", sentence) else 0.0
             score = overlap + number - 0.3 * rank
