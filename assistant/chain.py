@@ -15,6 +15,7 @@ from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from assistant.citations import referenced
+from assistant.llm import GROUNDING_DROPS
 from assistant.records import Answer, Citation, Retrieved
 from index.query import QueryAnalysis, in_context
 
@@ -57,7 +58,9 @@ def build_chain(retriever: BaseRetriever, answerer: Answerer) -> Runnable[Any, A
 
     def answer(state: dict[str, Any]) -> Answer:
         start = time.perf_counter()
+        GROUNDING_DROPS.set(())  # an LLM answerer records here the sentences its grounding check removed
         text, citations, refused = answerer(state["question"], state["docs"], state["analysis"])
+        drops = GROUNDING_DROPS.get()
         cited, _unknown = referenced(text, citations)
         answer_ms = (time.perf_counter() - start) * 1000
         return Answer(
@@ -68,6 +71,7 @@ def build_chain(retriever: BaseRetriever, answerer: Answerer) -> Runnable[Any, A
             retrieved=tuple(_retrieved(d) for d in state["docs"]),
             timings_ms={"retrieve": state["retrieve_ms"], "answer": answer_ms},
             filters=state["analysis"].to_json(),
+            grounding_drops=tuple(drops),
         )
 
     return RunnableLambda(retrieve).with_config(run_name="retrieve") | RunnableLambda(answer).with_config(run_name="answer")

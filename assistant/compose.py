@@ -360,8 +360,10 @@ class ComposingAnswerer:
                     # No "Porteur de l'action" line: the passage's opening lines name the organisation
                     # in these documents (FIJeM slides), then the sentence closest to the question.
                     opening = " · ".join(sentences(item.doc.page_content)[:3])
+                    if len(opening) > 300:  # cut between words, never inside a phone number or a figure
+                        opening = opening[:300].rsplit(" ", 1)[0].rstrip(" ,;:·") + " …"
                     key = _key_sentence(context, item.doc, skip=opening)
-                    lines.append(" — ".join(x for x in (opening[:300], key) if x) + f" [{item.n}]")
+                    lines.append(" — ".join(x for x in (opening, key) if x) + f" [{item.n}]")
                 used.append(item)
         elif (
             kind == LIST

@@ -43,6 +43,7 @@ class Answer:
     retrieved: tuple[Retrieved, ...] = ()
     timings_ms: dict[str, float] = field(default_factory=dict, compare=False)
     filters: dict[str, Any] | None = None  # what was understood from the question (age, communes, …)
+    grounding_drops: tuple[tuple[str, str], ...] = ()  # (sentence, reason) removed as unsupported
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -74,4 +75,5 @@ class Answer:
             ],
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
             "filters": self.filters,
+            "grounding_drops": [{"sentence": sentence, "reason": reason} for sentence, reason in self.grounding_drops],
         }

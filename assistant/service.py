@@ -36,7 +36,8 @@ class Assistant:
         self.settings = settings
         self._embeddings = embeddings
         self._store: FaissStore | None = None
-        self._lock = threading.Lock()
+        self._answerer: Any = None
+        self._lock = threading.RLock()
 
     @property
     def embeddings(self) -> Embeddings:
@@ -67,6 +68,24 @@ class Assistant:
         return self._store
 
     @property
+    def answerer(self) -> Any:
+        """The composing answerer, or the configured LLM (built once; its facts are grounding-checked)."""
+        if self._answerer is None:
+            with self._lock:
+                if self._answerer is None:
+                    s = self.settings
+                    if s.llm:
+                        from assistant.llm import LLMAnswerer, make_chat_model
+
+                        model = make_chat_model(
+                            s.llm, s.llm_base_url or None, s.llm_model or None, s.llm_api_key or None, s.llm_gguf or None
+                        )
+                        self._answerer = LLMAnswerer(model, s.llm_passages)
+                    else:
+                        self._answerer = ComposingAnswerer()
+        return self._answerer
+
+    @property
     def fusion_params(self) -> FusionParams:
         s = self.settings
         return FusionParams(
@@ -91,7 +110,7 @@ class Assistant:
         """The retrieval chain for a configuration name (default: the settings' retrieval mode)."""
         mode = config or self.settings.retrieval
         retriever = make_retriever(mode, self.store, self.embeddings, k or self.settings.top_k, self.fusion_params)
-        return build_chain(retriever, ComposingAnswerer())
+        return build_chain(retriever, self.answerer)
 
     def ask(self, question: str, k: int | None = None, history: list[str] | None = None, config: str | None = None) -> Answer:
         """Answer one question; ``k`` passages are retrieved (default ``settings.top_k``).

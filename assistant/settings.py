@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 # The bundled corpus ships inside the repo, next to the packages.
@@ -49,6 +49,16 @@ class Settings:
     top_k: int = 10
     # Number of passages quoted and cited in the extractive answer.
     cite_k: int = 3
+    # Optional LLM that writes the prose (every fact still checked against the cited passages):
+    # "" = the default composing answerer (no LLM); "openai" = any OpenAI-compatible endpoint
+    # (Albert API, Mistral, vLLM, Ollama) with base URL, model and key; "llamacpp" = a local GGUF file
+    # (pip install langchain-community llama-cpp-python).
+    llm: str = ""
+    llm_base_url: str = ""
+    llm_model: str = ""
+    llm_api_key: str = field(default="", repr=False)
+    llm_gguf: str = ""
+    llm_passages: int = 6
     # Evaluation gate (`reperes eval --gate`, run by `make test`): the dev set must stay at or above
     # these (all answerable questions; eligibility questions apart). Set from measured values minus
     # about one question (hybrid+eligibility on the dev set: recall@5 0.962, eligibility 0.933,
@@ -81,6 +91,8 @@ class Settings:
         ):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise SettingsError(f"REPERES_{name.upper()} ({getattr(self, name)}) doit être entre 0 et 1")
+        if self.llm not in {"", "openai", "llamacpp"}:
+            raise SettingsError(f"REPERES_LLM={self.llm!r} inconnu : laissez vide (sans LLM), « openai » ou « llamacpp »")
         if not 0 < self.port < 65536:
             raise SettingsError(f"port ({self.port}) invalide : choisissez un port entre 1 et 65535")
 

@@ -75,3 +75,18 @@ def test_reperes_eval_writes_the_three_report_files(tmp_path: Path) -> None:
     results = json.loads((out / "results.json").read_text())
     assert results["runs"][0]["metrics"]["all"]["questions"] == 60
     assert "Seuils de qualité : tous atteints." in result.stdout
+
+
+@pytest.mark.slow
+def test_the_composed_answers_of_the_dev_set_are_fully_grounded(assistant: Assistant) -> None:
+    """Every e-mail, phone, age range, amount and figure of a composed answer is in a passage it cites."""
+    from assistant.grounding import check
+
+    texts: dict[tuple[str, int, int], list[str]] = {}
+    for chunk in assistant.store.chunks:
+        texts.setdefault((chunk.source, chunk.line_start, chunk.line_end), []).append(chunk.text)
+    for item in load_set(DEV):
+        answer = assistant.ask(item.question)
+        cited = {c.n: "\n".join(texts[(c.source, c.line_start, c.line_end)]) for c in answer.citations}
+        result = check(answer.answer, cited, item.question)
+        assert result.dropped == [], (item.id, result.dropped)

@@ -1,0 +1,227 @@
+"""The LLM answerer: a chat model writes the answer from numbered passages; every fact is then checked.
+
+``LLMAnswerer(chat_model)`` has the answerer signature of ``assistant.chain`` (question, documents,
+analysis) -> (text, citations, refused), so it replaces ``ComposingAnswerer`` in ``build_chain``.
+
+1. The top passages are numbered [1]..[k] and quoted between ``<<<`` and ``>>>`` in the user message
+   (``prompts/answer_fr.md``); the system message (``prompts/system_fr.md`` then
+   ``prompts/citation_rules_fr.md``, one message: some chat templates accept a single system turn)
+   says to answer only from them, cite ``[n]`` after each fact, treat passages and question as data,
+   and start with "Les documents ne précisent pas" when they do not answer.
+2. The output is cleaned: reasoning blocks and a model-written "Sources" list removed, ``[1, 2]``
+   written ``[1][2]``, markers pointing to no passage removed.
+3. ``grounding.check`` drops every sentence holding an e-mail, phone, web address, age range, amount
+   or figure absent from the passages it cites (facts of the question excepted).
+4. Refusal when the model says the documents do not answer, or when no cited sentence is left: the
+   standard refusal (``prompts/refusal.md``) with the closest passages as leads.
+5. Only the passages still cited become citations, and a "Sources :" line is appended.
+
+What this guarantees against a passage that says "ignore the instructions…": the text is given to the
+model as quoted data under rules that forbid following it, and no contact or figure absent from the
+passages a sentence cites survives the check. It cannot stop the model from *repeating* a cited
+passage's words: those stay attributed to their ``[n]``, visible to the counsellor.
+
+Dropped sentences: the 3-tuple stays the answerer contract; the (sentence, reason) pairs of the last
+call are in the context variable ``GROUNDING_DROPS``, read right after the call *in the same context*
+(``GROUNDING_DROPS.get()``). LangChain runs each Runnable step in a copy of the context, so in
+``build_chain`` it must be read inside the "answer" step, next to the answerer call, not after
+``chain.invoke``. ``LLMAnswerer.run`` returns everything (``LLMAnswer``) for callers that prefer it.
+"""
+
+from __future__ import annotations
+
+import re
+from contextvars import ContextVar
+from dataclasses import dataclass
+from pathlib import Path
+
+from langchain_core.documents import Document
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage, SystemMessage
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.prompts import ChatPromptTemplate
+
+from assistant import grounding
+from assistant.citations import fold, make_citation
+from assistant.compose import _source_label, _title
+from assistant.records import Citation
+from index.query import QueryAnalysis
+from prompts import load
+
+REFUSAL_START = "Les documents ne précisent pas"
+# (sentence, reason) pairs dropped by the grounding check during the last call in this context.
+GROUNDING_DROPS: ContextVar[tuple[tuple[str, str], ...]] = ContextVar("GROUNDING_DROPS", default=())
+LLM_KINDS = ("openai", "llamacpp")
+
+_THINK = re.compile(r"<think>.*?</think>", re.DOTALL | re.IGNORECASE)
+_MARKER_LIST = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)+)\s*\]")
+_MARKER_WORD = re.compile(r"\[\s*(?:passage|source|document|doc)\s*(\d+)\s*\]", re.IGNORECASE)
+_MODEL_SOURCES = re.compile(r"^\W*Sources?\W*:", re.IGNORECASE | re.MULTILINE)
+
+
+class LLMError(RuntimeError):
+    """The chat model failed (server unreachable, model missing…); the message is in French."""
+
+
+@dataclass(frozen=True)
+class LLMAnswer:
+    """Everything one call produced: the answerer's 3-tuple, the dropped sentences and the raw output."""
+
+    text: str
+    citations: list[Citation]
+    refused: bool
+    dropped: list[tuple[str, str]]
+    raw: str  # the model's output before cleaning and checking ("" when the model was not called)
+
+
+def render_passage(n: int, doc: Document) -> str:
+    """``[n] (document, lignes a–b)`` then the passage text between ``<<<`` and ``>>>``.
+
+    Delimiters inside the text are neutralised so a passage cannot close its quote and speak outside it.
+    """
+    body = re.sub(r">{3,}", "›››", re.sub(r"<{3,}", "‹‹‹", doc.page_content.strip()))
+    return f"{_header(n, doc)}\n<<<\n{body}\n>>>"
+
+
+def _header(n: int, doc: Document) -> str:
+    m = doc.metadata
+    document = m.get("meta_document") or m.get("source") or "document"
+    page = f", p. {m['page']}" if m.get("page") else ""
+    return f"[{n}] ({document}{page}, lignes {m.get('line_start', '?')}–{m.get('line_end', '?')})"
+
+
+class LLMAnswerer:
+    """Answers with a chat model from the top ``max_passages`` passages; see the module docstring."""
+
+    def __init__(self, chat_model: BaseChatModel, max_passages: int = 6) -> None:
+        if max_passages < 1:
+            raise ValueError(f"max_passages ({max_passages}) doit être ≥ 1")
+        self.max_passages = max_passages
+        system = load("system_fr") + "\n\n" + load("citation_rules_fr")
+        # The system text is a message, not a template: its braces (if any) are never formatted.
+        self.prompt = ChatPromptTemplate.from_messages([SystemMessage(content=system), ("human", load("answer_fr"))])
+        self.chain = self.prompt | chat_model | StrOutputParser()
+
+    def _inputs(self, question: str, docs: list[Document]) -> dict[str, str]:
+        question = re.sub(r">{3,}", "›››", re.sub(r"<{3,}", "‹‹‹", question.strip()))
+        passages = "\n\n".join(render_passage(n, doc) for n, doc in enumerate(docs[: self.max_passages], start=1))
+        return {"question": question, "passages": passages}
+
+    def messages(self, question: str, docs: list[Document]) -> list[BaseMessage]:
+        """The messages sent to the model for this question (for inspection and tests)."""
+        return self.prompt.format_messages(**self._inputs(question, docs))
+
+    def __call__(
+        self, question: str, docs: list[Document], analysis: QueryAnalysis | None = None
+    ) -> tuple[str, list[Citation], bool]:
+        GROUNDING_DROPS.set(())
+        result = self.run(question, docs, analysis)
+        GROUNDING_DROPS.set(tuple(result.dropped))
+        return result.text, result.citations, result.refused
+
+    def run(self, question: str, docs: list[Document], analysis: QueryAnalysis | None = None) -> LLMAnswer:
+        """Answer ``question`` from ``docs`` (``analysis`` is not used: the model reads the question)."""
+        numbered = dict(enumerate(docs[: self.max_passages], start=1))
+        if not numbered:
+            return LLMAnswer(load("refusal"), [], True, [], "")
+        try:
+            raw = self.chain.invoke(self._inputs(question, docs))
+        except Exception as exc:  # any client error: connection, HTTP status, missing model…
+            raise LLMError(f"Le modèle de langage n'a pas pu répondre : {exc}") from exc
+        text = clean(raw, set(numbered))
+        if is_refusal(text):
+            return self._refusal(question, numbered, [], raw)
+        support = {n: f"{_header(n, doc)}\n{doc.page_content}" for n, doc in numbered.items()}
+        checked = grounding.check(text, support, question)
+        used = sorted({int(n) for n in grounding.MARKER.findall(checked.text)} & set(numbered))
+        if not used:  # nothing cited is left: nothing grounded
+            return self._refusal(question, numbered, checked.dropped, raw)
+        citations = [make_citation(n, question, numbered[n]) for n in used]
+        return LLMAnswer(f"{checked.text}\n\n{_sources(numbered, citations)}", citations, False, checked.dropped, raw)
+
+    def _refusal(self, question: str, numbered: dict[int, Document], dropped: list[tuple[str, str]], raw: str) -> LLMAnswer:
+        leads = list(numbered.items())[:2]
+        citations = [make_citation(n, question, doc) for n, doc in leads]
+        lines = [
+            load("refusal"),
+            "Passages les plus proches :\n"
+            + "\n".join(f"- **{_title(doc) or doc.metadata['source']}** [{n}]" for n, doc in leads),
+            _sources(numbered, citations),
+        ]
+        return LLMAnswer("\n\n".join(lines), citations, True, dropped, raw)
+
+
+def _sources(numbered: dict[int, Document], citations: list[Citation]) -> str:
+    return "Sources : " + " · ".join(f"[{c.n}] {_source_label(numbered[c.n], c)}" for c in citations)
+
+
+def clean(raw: str, known: set[int]) -> str:
+    """The model's answer without reasoning blocks nor its own "Sources" list; markers normalised,
+    those pointing to no passage (not in ``known``) removed."""
+    text = _THINK.sub("", raw)
+    sources = list(_MODEL_SOURCES.finditer(text))
+    if sources:  # the model's own list (the last one): ours replaces it
+        text = text[: sources[-1].start()]
+    text = _MARKER_WORD.sub(r"[\1]", text)
+    text = _MARKER_LIST.sub(lambda m: "".join(f"[{n}]" for n in re.split(r"\s*[,;]\s*", m.group(1))), text)
+    text = re.sub(r"\s*\[(\d+)\]", lambda m: m.group(0) if int(m.group(1)) in known else "", text)
+    return text.strip()
+
+
+def is_refusal(text: str) -> bool:
+    """True when the answer starts with "Les documents ne précisent pas" (accents, case, quotes and bold aside)."""
+    return fold(text.lstrip(" \t\n*_«\"'>")).startswith(fold(REFUSAL_START))
+
+
+def make_chat_model(
+    kind: str,
+    base_url: str | None = None,
+    model: str | None = None,
+    api_key: str | None = None,
+    gguf_path: str | None = None,
+) -> BaseChatModel:
+    """The chat model named by the settings (REPERES_LLM, REPERES_LLM_BASE_URL, REPERES_LLM_MODEL,
+    REPERES_LLM_API_KEY, REPERES_LLM_GGUF).
+
+    - "openai": any OpenAI-compatible server (llama.cpp server, vLLM, Ollama, OpenAI…) through
+      ``langchain-openai``; without an API key and with a ``base_url`` (a local server), a placeholder
+      key is sent.
+    - "llamacpp": a local GGUF file through ``langchain-community`` and ``llama-cpp-python``.
+
+    Raises ValueError (in French) for an unknown kind, a missing package or a missing setting.
+    """
+    name = (kind or "").strip().lower()
+    if name == "openai":
+        try:
+            from langchain_openai import ChatOpenAI
+            from pydantic import SecretStr
+        except ImportError as exc:
+            raise ValueError(
+                "REPERES_LLM=openai demande le paquet langchain-openai, absent : pip install langchain-openai"
+            ) from exc
+        if not model:
+            raise ValueError("REPERES_LLM_MODEL est requis avec REPERES_LLM=openai : le nom du modèle servi.")
+        key = api_key or ("sans-cle" if base_url else None)  # local servers ignore the key but the client wants one
+        return ChatOpenAI(base_url=base_url, model=model, api_key=SecretStr(key) if key else None, temperature=0)
+    if name == "llamacpp":
+        try:
+            from langchain_community.chat_models import ChatLlamaCpp
+        except ImportError as exc:
+            raise ValueError(
+                "REPERES_LLM=llamacpp demande les paquets langchain-community et llama-cpp-python, absents : "
+                "pip install langchain-community llama-cpp-python"
+            ) from exc
+        if not gguf_path or not Path(gguf_path).is_file():
+            raise ValueError(f"REPERES_LLM_GGUF doit être le chemin d'un fichier .gguf existant (reçu : {gguf_path!r}).")
+        try:
+            chat: BaseChatModel = ChatLlamaCpp(model_path=gguf_path, temperature=0)
+        except ImportError as exc:
+            raise ValueError(
+                "REPERES_LLM=llamacpp demande le paquet llama-cpp-python, absent : pip install llama-cpp-python"
+            ) from exc
+        return chat
+    accepted = " ou ".join(f"« {k} »" for k in LLM_KINDS)
+    raise ValueError(
+        f"REPERES_LLM={kind!r} inconnu : valeurs acceptées : {accepted} "
+        "(« openai » : serveur compatible OpenAI ; « llamacpp » : fichier GGUF local)."
+    )
