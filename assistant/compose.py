@@ -28,6 +28,7 @@ from assistant.records import Citation
 from index.query import QueryAnalysis, analyse
 
 LIST, CONTACT, PORTEUR, FACT = "list", "contact", "porteur", "fact"
+_ACTION_KINDS = {"action_card", "action", "action_part"}
 _CONTACT = re.compile(r"\b(?:contact\w*|mail|e-?mail|courriel|joindre|telephone|tel|numero|adresse|qui appeler|ecrire)\b")
 _PORTEUR = re.compile(r"\b(?:qui porte|quelle structure|qui pilote|qui organise|qui anime|porteur|porte par|qui mene|qui gere)\b")
 _FACT = re.compile(
@@ -379,7 +380,12 @@ class ComposingAnswerer:
             used = items[:2]
             lines += [f"- **{_title(i.doc)}** : {_reason(i, context)} [{i.n}]" for i in used]
         elif kind == LIST:
-            fitting = [i for i in items if i.verdict != "excluded"][: self.max_items]
+            # Explicit matches first, then actions that state nothing on the person; action cards and
+            # presented actions before plain paragraphs or table rows (they carry who, for whom, contact).
+            fitting = sorted(
+                (i for i in items if i.verdict != "excluded"),
+                key=lambda i: (i.verdict != "match", i.meta.get("kind") not in _ACTION_KINDS, i.n),
+            )[: self.max_items]
             excluded = [i for i in items if i.verdict == "excluded"][: self.max_excluded]
             profile = _profile(analysis)
             lines.append(f"**Pistes pour ce jeune** ({profile})" if profile else "**Pistes**")
