@@ -8,7 +8,8 @@ Commands (stable contracts, extended but never broken):
   reperes ask --batch IN.jsonl --out OUT.jsonl   answer many (models load once)
   reperes eval --set FILE [--report DIR] [--compare A,B] [--gate]   evaluation run
   reperes eval-drafts FEEDBACK.jsonl --out DRAFTS.jsonl   feedback -> draft eval items
-  reperes serve [--host H] [--port P]         the web chat
+  reperes feedback export --out FILE.jsonl      counsellors' 👍/👎 in the eval-set format
+  reperes serve [--host H] [--port P]         the web chat and the HTTP API (/api, /docs)
 """
 
 from __future__ import annotations
@@ -91,7 +92,12 @@ def _parser() -> argparse.ArgumentParser:
     dr.add_argument("feedback", type=Path, help="fichier JSONL exporté par `reperes feedback export`")
     dr.add_argument("--out", type=Path, required=True, help="fichier JSONL des brouillons à relire")
 
-    srv = sub.add_parser("serve", help="lancer le chat web")
+    fb = sub.add_parser("feedback", help="avis des conseillers (👍/👎) enregistrés par le chat et l'API")
+    fb_sub = fb.add_subparsers(dest="feedback_command", required=True, metavar="ACTION")
+    fb_export = fb_sub.add_parser("export", help="exporter les avis en JSONL (format des jeux d'évaluation)")
+    fb_export.add_argument("--out", type=Path, required=True, metavar="FICHIER.jsonl", help="fichier JSONL à écrire")
+
+    srv = sub.add_parser("serve", help="lancer le chat web et l'API")
     srv.add_argument("--host", help="adresse d'écoute (défaut 127.0.0.1)")
     srv.add_argument("--port", type=int, help="port (défaut 7860, ou PORT)")
     return p
@@ -279,12 +285,32 @@ def cmd_eval_drafts(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_feedback(args: argparse.Namespace) -> int:
+    import sqlite3
+
+    from assistant.feedback import FeedbackStore, feedback_path
+
+    path = feedback_path(_settings(args))
+    try:
+        count = FeedbackStore(path).export(args.out)
+    except sqlite3.Error as exc:
+        raise UsageError(f"Base des avis illisible ({path}) : {exc}") from exc
+    if count == 0:
+        print(f"Aucun avis enregistré dans {path} : {args.out} est vide.", file=sys.stderr)
+    else:
+        print(
+            f"{count} avis exportés dans {args.out} ; `reperes eval-drafts {args.out} --out BROUILLONS.jsonl` en fait des brouillons."
+        )
+    return 0
+
+
 COMMANDS = {
     "ingest": cmd_ingest,
     "chunks": cmd_chunks,
     "ask": cmd_ask,
     "eval": cmd_eval,
     "eval-drafts": cmd_eval_drafts,
+    "feedback": cmd_feedback,
     "serve": cmd_serve,
 }
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 from langchain_core.embeddings import Embeddings
@@ -16,7 +15,6 @@ from langchain_core.embeddings import Embeddings
 from assistant.chain import build_chain
 from assistant.compose import ComposingAnswerer
 from assistant.records import Answer
-from assistant.render import render
 from assistant.settings import Settings
 from index.build import BuildReport, build_index
 from index.embeddings import make_embeddings, model_fingerprint
@@ -122,14 +120,3 @@ class Assistant:
         answer: Answer = self.chain(k, config).invoke({"question": question, "history": list(history or [])})
         answer.timings_ms["total"] = (time.perf_counter() - start) * 1000
         return answer
-
-    def stream(self, question: str, history: list[str] | None = None, config: str | None = None) -> Iterator[str]:
-        """The answer as a stream of markdown sections (for the chat), then where each cited passage is.
-
-        Retrieval and composition take a few tens of milliseconds: the first section is sent as soon as
-        the answer exists, the rest follow section by section.
-        """
-        text = render(self.ask(question, history=history, config=config))
-        sections = text.split("\n\n")
-        for i, section in enumerate(sections):
-            yield section if i == 0 else "\n\n" + section

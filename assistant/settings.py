@@ -72,6 +72,10 @@ class Settings:
     gate_refusal: float = 0.75
     gate_max_false_refusal: float = 0.10
     gate_max_invented_contacts: int = 0
+    # Bearer token the API and the chat require when set (`Authorization: Bearer <token>`).
+    api_token: str = field(default="", repr=False)
+    # Browser origins allowed to call the API (CORS), comma-separated; empty = none.
+    cors_origins: str = ""
     # Web server for `reperes serve`.
     host: str = "127.0.0.1"
     port: int = 7860

@@ -116,6 +116,19 @@ def test_chat_history_makes_follow_ups(settings: Settings, keyword_embeddings) -
     assert answer.filters is not None and (answer.filters["age"], answer.filters["communes"]) == (17, ["Roubaix"])
 
 
-def test_the_chat_app_builds_without_launching(settings: Settings, keyword_embeddings) -> None:
+def test_the_chat_app_builds_without_launching_and_streams(settings: Settings, keyword_embeddings) -> None:
+    import inspect
+
     app = build_app(Assistant(settings, embeddings=keyword_embeddings))
     assert app.title == "Repères"
+    assert inspect.isgeneratorfunction(app.fn)  # Gradio streams only a generator function
+
+
+def test_gradio_6_message_parts_are_read_as_questions() -> None:
+    from assistant.app import earlier_questions
+
+    history = [
+        {"role": "user", "content": [{"type": "text", "text": "jeune de 17 ans à Loos"}]},
+        {"role": "assistant", "content": "…"},
+    ]
+    assert earlier_questions(history) == ["jeune de 17 ans à Loos"]

@@ -1,0 +1,417 @@
+"""The HTTP API (FastAPI), with the Gradio chat mounted at `/`: one server, one loaded model.
+
+    POST /api/ask                 a question -> exactly `Answer.to_json()` (the `reperes ask --json` contract)
+    GET  /api/health              index loaded? how many passages, which model and chunker
+    GET  /api/sources/{source}    the (repaired) text of lines of a corpus document, to show a citation
+    POST /api/feedback            a counsellor's 👍/👎 on an answer, stored in <home>/feedback.sqlite3
+
+The OpenAPI description is at `/openapi.json` (interactive docs at `/docs`). Endpoints are plain
+functions: FastAPI runs them in its thread pool, all sharing the one ``Assistant`` (its model and
+index load once and are read-only afterwards). With a token, every request except the API docs
+needs ``Authorization: Bearer <token>``, the chat included.
+"""
+
+from __future__ import annotations
+
+import http
+import re
+import secrets
+import threading
+from collections.abc import Awaitable, Callable, MutableMapping
+from importlib import metadata
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, FastAPI, Query, Request, Security
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPBearer
+from pydantic import BaseModel, Field, StringConstraints, field_validator
+from starlette.exceptions import HTTPException
+
+from assistant.feedback import FeedbackStore, feedback_path, settings_version
+from assistant.service import Assistant
+from index.store import IndexNotReady
+from ingest.loaders import load_corpus
+from ingest.records import SourceDoc
+
+MAX_TEXT = 2000  # characters of a question, an earlier question or a comment
+MAX_HISTORY = 50
+MAX_K = 100
+# Readable without the token: they describe the API, they do not run it.
+PUBLIC_PATHS = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
+EXAMPLE_QUESTION = "Quelle action pour un décrocheur de 17 ans à Loos ?"
+
+Text = Annotated[str, StringConstraints(max_length=MAX_TEXT)]
+
+
+# --- Request and response models (the response models document the contract in OpenAPI) ---------
+
+
+def _non_empty_question(value: str) -> str:
+    if not value.strip():
+        raise ValueError(f"la question est vide : posez une question, par exemple « {EXAMPLE_QUESTION} »")
+    return value.strip()
+
+
+class AskRequest(BaseModel):
+    question: Text = Field(description="La question du conseiller ou de la conseillère.", examples=[EXAMPLE_QUESTION])
+    history: list[Text] = Field(
+        default_factory=list,
+        max_length=MAX_HISTORY,
+        description="Les questions précédentes de la conversation, la plus ancienne d'abord (pour « et s'il a 19 ans ? »).",
+    )
+    k: int | None = Field(default=None, ge=1, le=MAX_K, description="Nombre de passages recherchés (défaut : REPERES_TOP_K).")
+
+    _question = field_validator("question")(_non_empty_question)
+
+
+class CitationOut(BaseModel):
+    n: int = Field(description="Numéro de la citation : [n] dans le texte de la réponse.")
+    source: str = Field(description="Nom du fichier du corpus.")
+    title: str
+    line_start: int = Field(description="Première ligne citée (à partir de 1, incluse).")
+    line_end: int = Field(description="Dernière ligne citée (incluse).")
+    page: int | None
+    quote: str = Field(description="Texte exact du passage cité.")
+
+
+class RetrievedOut(BaseModel):
+    source: str
+    line_start: int
+    line_end: int
+    score: float
+    title: str
+    why: dict[str, Any] | None = Field(default=None, description="Détail du classement (présent selon le mode de recherche).")
+
+
+class GroundingDropOut(BaseModel):
+    sentence: str
+    reason: str
+
+
+class AskResponse(BaseModel):
+    """Exactly the record of `reperes ask --json`."""
+
+    question: str
+    answer: str = Field(description="La réponse en markdown, avec des renvois [n] vers les citations.")
+    refused: bool = Field(description="Vrai quand les documents ne permettent pas de répondre.")
+    citations: list[CitationOut]
+    retrieved: list[RetrievedOut] = Field(description="Les passages trouvés, du meilleur au moins bon.")
+    timings_ms: dict[str, float]
+    filters: dict[str, Any] | None = Field(description="Ce qui a été compris de la question (âge, communes…).")
+    grounding_drops: list[GroundingDropOut]
+
+
+class HealthResponse(BaseModel):
+    status: Literal["ok"]
+    chunks: int = Field(description="Nombre de passages dans l'index.")
+    index: dict[str, Any] = Field(description="Modèle, découpage, nombre de passages et date de l'index.")
+
+
+class SourceResponse(BaseModel):
+    source: str
+    line_start: int
+    line_end: int
+    title: str
+    text: str = Field(description="Texte réparé de ces lignes du document (une ligne du fichier par ligne).")
+
+
+class FeedbackRequest(BaseModel):
+    question: Text = Field(description="La question posée.")
+    answer: dict[str, Any] = Field(description="La réponse notée : l'objet JSON renvoyé par /api/ask.")
+    rating: Literal["up", "down"] = Field(description="« up » (👍) ou « down » (👎).")
+    comment: Text = Field(default="", description="Commentaire libre (facultatif).")
+
+    _question = field_validator("question")(_non_empty_question)
+
+
+class FeedbackResponse(BaseModel):
+    id: int
+
+
+class ErrorResponse(BaseModel):
+    detail: str = Field(description="Message d'erreur en français.")
+
+
+# --- Corpus documents for /api/sources ----------------------------------------------------------
+
+
+class _Documents:
+    """The corpus documents (repaired, as indexed), loaded once on first use and kept by source name."""
+
+    def __init__(self, assistant: Assistant) -> None:
+        self._assistant = assistant
+        self._docs: dict[str, SourceDoc] | None = None
+        self._lock = threading.Lock()
+
+    def get(self, source: str) -> SourceDoc | None:
+        if self._docs is None:
+            with self._lock:
+                if self._docs is None:
+                    docs, _problems = load_corpus(self._assistant.settings.corpus)
+                    self._docs = {doc.source: doc for doc in docs}
+        return self._docs.get(source)
+
+
+_LINES = re.compile(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?")
+
+
+def _line_range(lines: str | None, count: int) -> tuple[int, int]:
+    """``a-b`` (or ``a``) as 1-based inclusive lines of a document of ``count`` lines; the whole document if None."""
+    if lines is None:
+        return 1, max(count, 1)
+    match = _LINES.fullmatch(lines)
+    if match is None:
+        raise HTTPException(400, f"paramètre lines={lines!r} invalide : écrivez une plage de lignes comme lines=12-18")
+    start = int(match.group(1))
+    end = int(match.group(2) or start)
+    if start < 1 or end < start:
+        raise HTTPException(400, f"plage de lignes {start}-{end} invalide : les lignes commencent à 1 et la fin suit le début")
+    if end > count:
+        raise HTTPException(400, f"plage de lignes {start}-{end} hors du document, qui a {count} lignes")
+    return start, end
+
+
+# --- Errors in French ------------------------------------------------------------------------------
+
+_STATUS_FR = {
+    400: "Requête invalide.",
+    401: "Authentification requise.",
+    403: "Accès refusé.",
+    404: "Ressource introuvable.",
+    405: "Méthode non autorisée pour cette adresse.",
+    413: "Requête trop volumineuse.",
+    500: "Erreur interne du serveur.",
+    503: "Service indisponible.",
+}
+
+
+def _french_error(error: dict[str, Any]) -> str:
+    """One pydantic validation error as a French sentence naming the field."""
+    kind, ctx = error.get("type", ""), error.get("ctx") or {}
+    where = ".".join(str(part) for part in error.get("loc", ()) if part != "body") or "corps de la requête"
+    if kind == "json_invalid":  # its location is a character offset, not a field
+        where = "corps de la requête"
+    if kind == "value_error":
+        return str(ctx.get("error", error.get("msg", "")))
+    messages = {
+        "missing": "champ obligatoire manquant",
+        "string_type": "doit être un texte",
+        "string_too_long": f"trop long ({ctx.get('max_length')} caractères au plus)",
+        "int_type": "doit être un nombre entier",
+        "int_parsing": "doit être un nombre entier",
+        "int_from_float": "doit être un nombre entier",
+        "greater_than_equal": f"doit être ≥ {ctx.get('ge')}",
+        "less_than_equal": f"doit être ≤ {ctx.get('le')}",
+        "list_type": "doit être une liste",
+        "too_long": f"trop d'éléments ({ctx.get('max_length')} au plus)",
+        "dict_type": "doit être un objet JSON",
+        "model_attributes_type": "doit être un objet JSON",
+        "literal_error": f"doit valoir {ctx.get('expected', '')}".replace(" or ", " ou "),
+        "json_invalid": "JSON invalide",
+    }
+    return f"{where} : {messages.get(kind, 'valeur invalide')}"
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    async def validation_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = [_french_error(dict(e)) for e in exc.errors()]
+        return JSONResponse({"detail": "Requête invalide : " + " ; ".join(errors)}, status_code=422)
+
+    async def http_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, HTTPException)
+        detail = exc.detail
+        if detail == http.HTTPStatus(exc.status_code).phrase:  # Starlette's English default
+            detail = _STATUS_FR.get(exc.status_code, detail)
+        return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
+
+    async def index_not_ready(request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=503)
+
+    async def server_error(request: Request, exc: Exception) -> JSONResponse:
+        # Starlette re-raises the exception after this response: the server logs the traceback.
+        return JSONResponse({"detail": "Erreur interne du serveur : réessayez ; si elle persiste, consultez les journaux."}, 500)
+
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(IndexNotReady, index_not_ready)
+    app.add_exception_handler(Exception, server_error)
+
+
+# --- Bearer token --------------------------------------------------------------------------------
+
+_Scope = MutableMapping[str, Any]
+_Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+_Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+_ASGI = Callable[[_Scope, _Receive, _Send], Awaitable[None]]
+
+
+class BearerTokenMiddleware:
+    """Every HTTP and websocket request needs ``Authorization: Bearer <token>`` (API docs excepted).
+
+    Plain ASGI (not ``BaseHTTPMiddleware``) so the chat's streamed responses pass through untouched.
+    """
+
+    def __init__(self, app: _ASGI, token: str) -> None:
+        self.app = app
+        self._token = token.encode("utf-8")
+
+    def _allowed(self, scope: _Scope) -> bool:
+        if scope.get("path") in PUBLIC_PATHS:
+            return True
+        for name, value in scope.get("headers") or []:
+            if name == b"authorization":
+                scheme, _, credentials = bytes(value).strip().partition(b" ")
+                return scheme.lower() == b"bearer" and secrets.compare_digest(credentials.strip(), self._token)
+        return False
+
+    async def __call__(self, scope: _Scope, receive: _Receive, send: _Send) -> None:
+        if scope["type"] not in ("http", "websocket") or self._allowed(scope):
+            await self.app(scope, receive, send)
+        elif scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+        else:
+            response = JSONResponse(
+                {
+                    "detail": "Authentification requise : ajoutez l'en-tête « Authorization: Bearer <jeton> » (jeton REPERES_API_TOKEN)."
+                },
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+            await response(scope, receive, send)
+
+
+# Documents the bearer scheme in OpenAPI; BearerTokenMiddleware is what enforces it (chat included).
+_bearer_doc = HTTPBearer(auto_error=False, description="Jeton d'accès (REPERES_API_TOKEN), quand il est configuré.")
+
+
+# --- The application -----------------------------------------------------------------------------
+
+
+def _version() -> str:
+    try:
+        return metadata.version("reperes")
+    except metadata.PackageNotFoundError:
+        return "0.0.0"
+
+
+def create_app(
+    assistant: Assistant, token: str | None = None, cors_origins: list[str] | None = None, mount_ui: bool = True
+) -> FastAPI:
+    """The API over ``assistant`` (and the Gradio chat at `/` when ``mount_ui``)."""
+    app = FastAPI(
+        title="Repères",
+        version=_version(),
+        description=(
+            "API de Repères : les actions jeunesse de la MEL et de Valenciennes Métropole, avec leurs sources. "
+            "Les réponses de /api/ask ont le format de `reperes ask --json`."
+        ),
+    )
+    app.state.assistant = assistant
+    app.state.feedback = feedback = FeedbackStore(feedback_path(assistant.settings))
+    app.state.settings_version = version = settings_version(assistant.settings)
+    documents = _Documents(assistant)
+    _install_error_handlers(app)
+
+    errors: dict[int | str, dict[str, Any]] = {422: {"model": ErrorResponse, "description": "Requête invalide."}}
+    if token:
+        errors[401] = {"model": ErrorResponse, "description": "Jeton absent ou invalide."}
+    router = APIRouter(prefix="/api", tags=["Repères"], dependencies=[Security(_bearer_doc)] if token else [], responses=errors)
+
+    @router.post(
+        "/ask",
+        operation_id="ask",
+        summary="Poser une question",
+        description="Répond à une question sur le corpus, avec citations ; le JSON est celui de `reperes ask --json`.",
+        response_model=None,
+        responses={
+            200: {"model": AskResponse, "description": "La réponse, ses citations et les passages trouvés."},
+            503: {"model": ErrorResponse, "description": "Index absent ou illisible."},
+        },
+    )
+    def ask(body: AskRequest) -> JSONResponse:
+        answer = assistant.ask(body.question, k=body.k, history=body.history)
+        return JSONResponse(answer.to_json())
+
+    @router.get(
+        "/health",
+        operation_id="health",
+        summary="État du service",
+        description="Index chargé, nombre de passages, modèle et découpage utilisés.",
+        response_model=HealthResponse,
+        responses={503: {"model": ErrorResponse, "description": "Index absent ou illisible."}},
+    )
+    def health() -> dict[str, Any]:
+        store = assistant.store
+        m = store.manifest
+        return {
+            "status": "ok",
+            "chunks": len(store.chunks),
+            "index": {"model": m.embed_model, "chunker": m.chunker, "count": m.count, "created": m.created},
+        }
+
+    @router.get(
+        "/sources/{source}",
+        operation_id="source",
+        summary="Lire un passage cité",
+        description="Le texte (réparé) des lignes `lines=a-b` d'un document du corpus ; le document entier sans `lines`.",
+        response_model=SourceResponse,
+        responses={
+            400: {"model": ErrorResponse, "description": "Plage de lignes invalide."},
+            404: {"model": ErrorResponse, "description": "Document inconnu."},
+        },
+    )
+    def source_text(
+        source: str,
+        lines: Annotated[str | None, Query(description="Plage de lignes, par exemple 12-18 (à partir de 1, incluses).")] = None,
+    ) -> dict[str, Any]:
+        doc = documents.get(source)
+        if doc is None:
+            raise HTTPException(404, f"document « {source} » inconnu : il n'est pas dans le corpus indexé")
+        doc_lines = doc.lines
+        start, end = _line_range(lines, len(doc_lines))
+        return {
+            "source": doc.source,
+            "line_start": start,
+            "line_end": end,
+            "title": doc.title,
+            "text": "\n".join(doc_lines[start - 1 : end]),
+        }
+
+    @router.post(
+        "/feedback",
+        operation_id="feedback",
+        summary="Noter une réponse",
+        description="Enregistre un 👍 ou un 👎 (et un commentaire) sur une réponse de /api/ask.",
+        status_code=201,
+        response_model=FeedbackResponse,
+    )
+    def record_feedback(body: FeedbackRequest) -> dict[str, int]:
+        try:
+            row = feedback.record(body.question, body.answer, body.rating, body.comment, settings_version=version)
+        except ValueError as exc:
+            raise RequestValidationError([{"type": "value_error", "loc": ("body", "answer"), "ctx": {"error": exc}}]) from exc
+        return {"id": row}
+
+    app.include_router(router)
+
+    if mount_ui:
+        import gradio
+
+        from assistant.app import build_app
+
+        gradio.mount_gradio_app(app, build_app(assistant), path="/")  # after the API routes: they win
+
+    if token:
+        app.add_middleware(BearerTokenMiddleware, token=token)
+    if cors_origins:
+        # Added last so it is outermost: preflights are answered, and 401s carry the CORS headers too.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    return app
