@@ -101,6 +101,10 @@ def build_app(assistant: Assistant, feedback: FeedbackStore | None = None) -> An
         fn=chat,
         title="Repères",
         description="Les actions pour les jeunes de la MEL et de Valenciennes Métropole, avec leurs sources.",
+        chatbot=gr.Chatbot(label="Repères", buttons=["copy"]),  # a copy button on each answer
+        textbox=gr.Textbox(
+            placeholder="Posez votre question : âge, commune, situation du jeune…", show_label=False, submit_btn=True
+        ),
         examples=EXAMPLES,
         examples_label="Exemples",
         cache_examples=False,
