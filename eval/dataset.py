@@ -11,6 +11,7 @@ number and what to fix.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -102,22 +103,27 @@ def _conversation(record: dict[str, Any], where: str) -> list[EvalItem]:
     return items
 
 
-def load_set(path: Path) -> list[EvalItem]:
-    """Every item of a JSONL question set; raises DatasetError at the first malformed line."""
+def jsonl_records(path: Path) -> Iterator[tuple[str, Any]]:
+    """(where, parsed object) for each non-blank line of a JSONL file; DatasetError names a bad line."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise DatasetError(f"lecture impossible de {path} : {exc.strerror}") from None
-    items: list[EvalItem] = []
-    seen: set[str] = set()
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         where = f"{path}, ligne {number}"
         try:
-            record = json.loads(line)
+            yield where, json.loads(line)
         except json.JSONDecodeError as exc:
             raise DatasetError(f"{where} : JSON invalide ({exc.msg}, colonne {exc.colno})") from None
+
+
+def load_set(path: Path) -> list[EvalItem]:
+    """Every item of a JSONL question set; raises DatasetError at the first malformed line."""
+    items: list[EvalItem] = []
+    seen: set[str] = set()
+    for where, record in jsonl_records(path):
         for item in _conversation(record, where) if isinstance(record, dict) and "turns" in record else [_item(record, where)]:
             if item.id in seen:
                 raise DatasetError(f'{where} : identifiant en double "{item.id}"')

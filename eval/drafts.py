@@ -10,11 +10,10 @@ kept as the draft reference answer; a 👎 answer is not (it is shown under ``re
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
-from eval.dataset import DatasetError
+from eval.dataset import DatasetError, jsonl_records
 
 DRAFT_TYPE = "à_qualifier"
 
@@ -46,19 +45,8 @@ def draft_item(record: dict[str, Any], where: str) -> dict[str, Any]:
 
 def drafts_from_feedback(path: Path) -> list[dict[str, Any]]:
     """Draft items for every feedback line of ``path`` (duplicates of the same question and answer merged)."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise DatasetError(f"lecture impossible de {path} : {exc.strerror}") from None
     drafts: dict[str, dict[str, Any]] = {}
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{path}, ligne {number}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DatasetError(f"{where} : JSON invalide ({exc.msg})") from None
+    for where, record in jsonl_records(path):
         if not isinstance(record, dict):
             raise DatasetError(f"{where} : un objet JSON est attendu")
         item = draft_item(record, where)
