@@ -229,6 +229,7 @@ def _sentences_answering(question: str, items: list[Item], limit: int = 3) -> li
     """The best sentences of the top passages for ``question``: (sentence, citation number)."""
     wanted = _stems(question)
     wants_number = bool(re.search(r"\b(?:combien|montant|nombre|taux|part|quel pourcentage)\b", fold(question)))
+    asked_figures = set(re.findall(r"\d+(?:[,.]\d+)?", question))
     scored: list[tuple[float, int, str, int]] = []
     for rank, item in enumerate(items[:4]):
         for sentence in sentences(item.doc.page_content):
@@ -236,7 +237,9 @@ def _sentences_answering(question: str, items: list[Item], limit: int = 3) -> li
                 continue  # titles in capitals name an action, they do not answer
             overlap = len(wanted & _stems(sentence))
             number = 2.0 if wants_number and re.search(r"\d", sentence) else 0.0
-            score = overlap + number - 0.3 * rank
+            # A figure the question itself names ("5,7 millions ou 12 millions ?") marks the sentence to show.
+            named = 2.0 if any(re.search(rf"(?<![\d,.]){re.escape(x)}(?![\d,])", sentence) for x in asked_figures) else 0.0
+            score = overlap + number + named - 0.3 * rank
             scored.append((score, -rank, sentence, item.n))
     scored.sort(reverse=True)
     chosen: list[tuple[str, int]] = []
@@ -250,6 +253,14 @@ def _sentences_answering(question: str, items: list[Item], limit: int = 3) -> li
         chosen.append((sentence[:400], n))
         if len(chosen) == limit:
             break
+    # Each figure the question confronts ("5,7 millions ou 12 millions ?") gets the best sentence stating it.
+    for figure in sorted(asked_figures):
+        pattern = re.compile(rf"(?<![\d,.]){re.escape(figure)}(?![\d,])")
+        if any(pattern.search(sentence) for sentence, _ in chosen):
+            continue
+        best = next(((sentence, n) for score, _, sentence, n in scored if score > 0 and pattern.search(sentence)), None)
+        if best:
+            chosen.append((best[0][:400], best[1]))
     return [(_with_list(sentence, n, items), n) for sentence, n in chosen]
 
 
