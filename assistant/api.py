@@ -397,6 +397,15 @@ def create_app(
 
     app.include_router(router)
 
+    @app.get("/embed-demo", include_in_schema=False)
+    def embed_demo() -> Any:
+        """A static page that embeds the chat in an iframe, to try the integration locally."""
+        from importlib import resources
+
+        from fastapi.responses import HTMLResponse
+
+        return HTMLResponse(resources.files("assistant").joinpath("static/embed-demo.html").read_text(encoding="utf-8"))
+
     if mount_ui:
         import gradio
 

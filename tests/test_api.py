@@ -274,3 +274,9 @@ def test_the_chat_is_mounted_at_the_root_behind_the_token(assistant: Assistant, 
         # Declared before the mount, the API routes win over the chat's catch-all.
         assert client.get("/api/health", headers=auth).json()["status"] == "ok"
         assert client.get("/openapi.json").status_code == 200
+
+
+def test_the_embed_demo_page_frames_the_chat(client: TestClient) -> None:
+    page = client.get("/embed-demo")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert '<iframe src="/"' in page.text and "&lt;gradio-app" in page.text and 'lang="fr"' in page.text
