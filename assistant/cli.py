@@ -32,7 +32,7 @@ from index.store import IndexNotReady
 from ingest.report import corpus_report, format_report
 
 EPILOG = """Réglages : variables d'environnement REPERES_HOME, REPERES_CORPUS, REPERES_EMBED_MODEL,
-REPERES_TOP_K, REPERES_CITE_K, REPERES_HOST, REPERES_PORT (ou PORT). Voir le README."""
+REPERES_TOP_K, REPERES_RETRIEVAL, REPERES_LLM, REPERES_HOST, REPERES_PORT (ou PORT). Voir le README."""
 
 
 class UsageError(Exception):

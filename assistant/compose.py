@@ -17,6 +17,7 @@ pas …", with the closest passages as leads.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -339,18 +340,14 @@ class ComposingAnswerer:
         missing = _missing_evidence(context, named or items)
         if missing:
             refused = True
-            lines.append(f"Les documents ne précisent pas {missing} demandé{'e' if missing.startswith('la') else ''}.")
-            lines.append("Passages les plus proches :")
-            used = focus[:2]
-            lines += [f"- **{_title(i.doc)}** : {best_quote(context, i.doc.page_content, 200)} [{i.n}]" for i in used]
+            statement = f"Les documents ne précisent pas {missing} demandé{'e' if missing.startswith('la') else ''}."
+            lines, used = _refusal(statement, focus, lambda i: best_quote(context, i.doc.page_content, 200))
         elif kind == CONTACT:
             # Only passages about what the question names: the rare words of the question must be there.
             with_contacts = [i for i in focus if _contact_line(i.doc) and _about(context, i.doc)]
             if not with_contacts:
                 refused = True
-                lines.append("Les documents ne précisent pas de contact pour cette demande.")
-                used = focus[:2]
-                lines += [f"- **{_title(i.doc)}** [{i.n}]" for i in used]
+                lines, used = _refusal("Les documents ne précisent pas de contact pour cette demande.", focus)
             else:
                 for item in with_contacts[:2]:
                     contacts = _meta(item.doc, "contacts") or {}
@@ -386,10 +383,8 @@ class ComposingAnswerer:
         ):
             # A place is named and no passage serves it or even speaks of the subject: say so.
             refused = True
-            lines.append(f"Les documents ne décrivent pas d'action correspondante pour {', '.join(analysis.communes)}.")
-            lines.append("Passages les plus proches :")
-            used = items[:2]
-            lines += [f"- **{_title(i.doc)}** : {_reason(i, context)} [{i.n}]" for i in used]
+            statement = f"Les documents ne décrivent pas d'action correspondante pour {', '.join(analysis.communes)}."
+            lines, used = _refusal(statement, items, lambda i: _reason(i, context))
         elif kind == LIST:
             # Explicit matches first, then actions that state nothing on the person; action cards and
             # presented actions before plain paragraphs or table rows (they carry who, for whom, contact).
@@ -410,15 +405,21 @@ class ComposingAnswerer:
             answer = _sentences_answering(context, focus if named else items)
             if not answer:
                 refused = True
-                lines.append("Les documents ne précisent pas de réponse à cette question. Passages les plus proches :")
-                used = items[:2]
-                lines += [f"- **{_title(i.doc)}** [{i.n}]" for i in used]
+                lines, used = _refusal("Les documents ne précisent pas de réponse à cette question.", items)
             else:
                 lines += [f"{sentence} [{n}]" for sentence, n in answer]
                 used = [i for i in items if i.n in {n for _, n in answer}]
         citations = [make_citation(i.n, question, i.doc) for i in used]
         sources = "Sources : " + " · ".join(f"[{c.n}] {_source_label(i.doc, c)}" for i, c in zip(used, citations, strict=True))
         return "\n\n".join([*lines, sources]), citations, refused
+
+
+def _refusal(statement: str, leads: list[Item], detail: Callable[[Item], str] | None = None) -> tuple[list[str], list[Item]]:
+    """What the documents do not state, then the two closest passages as leads (with a detail each)."""
+    shown = leads[:2]
+    lines = [statement, "Passages les plus proches :"]
+    lines += [f"- **{_title(i.doc)}**" + (f" : {detail(i)}" if detail else "") + f" [{i.n}]" for i in shown]
+    return lines, shown
 
 
 def _zip_contacts(contacts: dict[str, Any]) -> list[tuple[str, str, str]]:

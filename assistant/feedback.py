@@ -60,7 +60,6 @@ _ANSWER_SETTINGS = (
     "match_boost",
     "mention_boost",
     "top_k",
-    "cite_k",
     "llm",
     "llm_model",
     "llm_passages",

@@ -47,8 +47,6 @@ class Settings:
     mention_boost: float = 1.0
     # Number of passages retrieved for an answer (`--json` lists them all in "retrieved").
     top_k: int = 10
-    # Number of passages quoted and cited in the extractive answer.
-    cite_k: int = 3
     # Optional LLM that writes the prose (every fact still checked against the cited passages):
     # "" = the default composing answerer (no LLM); "openai" = any OpenAI-compatible endpoint
     # (Albert API, Mistral, vLLM, Ollama) with base URL, model and key; "llamacpp" = a local GGUF file
@@ -83,8 +81,6 @@ class Settings:
     def __post_init__(self) -> None:
         if self.top_k < 1:
             raise SettingsError(f"REPERES_TOP_K ({self.top_k}) doit être ≥ 1")
-        if not 1 <= self.cite_k <= self.top_k:
-            raise SettingsError(f"REPERES_CITE_K ({self.cite_k}) doit être entre 1 et REPERES_TOP_K ({self.top_k})")
         for name in (
             "gate_recall_at_5",
             "gate_eligibility_recall_at_5",

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import threading
-import unicodedata
 import weakref
 from functools import cache
 from typing import Any
@@ -21,6 +20,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field, PrivateAttr
 
+from index.query import fold
 from index.retriever import hit_to_document
 from index.store import FaissStore, Hit
 from ingest.records import Chunk
@@ -28,23 +28,18 @@ from ingest.records import Chunk
 _TOKEN = re.compile(r"\w+")
 
 
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.lower().replace("œ", "oe"))
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
 @cache
 def _analysis() -> tuple[frozenset[str], Any]:
     import Stemmer
     from bm25s.stopwords import STOPWORDS_FRENCH
 
-    return frozenset(_fold(w) for w in STOPWORDS_FRENCH), Stemmer.Stemmer("french")
+    return frozenset(fold(w) for w in STOPWORDS_FRENCH), Stemmer.Stemmer("french")
 
 
 def analyse_text(text: str) -> list[str]:
     """Folded, stop-word-free, stemmed tokens ("Décrocheurs de 16 ans" -> ["decrocheur", "16", "an"])."""
     stopwords, stemmer = _analysis()
-    words = [w for w in _TOKEN.findall(_fold(text.replace("’", "'"))) if w not in stopwords and (len(w) > 1 or w.isdigit())]
+    words = [w for w in _TOKEN.findall(fold(text)) if w not in stopwords and (len(w) > 1 or w.isdigit())]
     return list(stemmer.stemWords(words))
 
 

@@ -12,7 +12,7 @@ from langchain_core.retrievers import BaseRetriever
 from assistant.app import build_app, respond
 from assistant.chain import build_chain
 from assistant.citations import best_quote, referenced
-from assistant.extractive import ExtractiveAnswerer
+from assistant.compose import ComposingAnswerer
 from assistant.records import Citation
 from assistant.render import render
 from assistant.service import Assistant
@@ -49,23 +49,23 @@ def test_referenced_maps_markers_and_flags_unknown_numbers() -> None:
 
 
 def test_chain_answers_with_numbered_citations_and_ranked_retrieved() -> None:
-    docs = [_doc("Premier passage sur le logement.", start=4, end=6), _doc("Second passage.", source="b.txt")]
-    answer = build_chain(ListRetriever(docs=docs), ExtractiveAnswerer(cite_k=2)).invoke("logement")
+    docs = [_doc("Premier passage sur le logement des apprentis.", start=4, end=6), _doc("Second passage.", source="b.txt")]
+    answer = build_chain(ListRetriever(docs=docs), ComposingAnswerer()).invoke("Où loger des apprentis ? logement")
     assert not answer.refused
-    assert "[1]" in answer.answer and "[2]" in answer.answer
-    assert [(c.n, c.source, c.line_start, c.line_end) for c in answer.citations] == [(1, "a.txt", 4, 6), (2, "b.txt", 1, 3)]
+    assert answer.answer.startswith("Premier passage sur le logement des apprentis. [1]")
+    assert [(c.n, c.source, c.line_start, c.line_end) for c in answer.citations] == [(1, "a.txt", 4, 6)]
     assert [r.source for r in answer.retrieved] == ["a.txt", "b.txt"]
     assert set(answer.timings_ms) == {"retrieve", "answer"}
 
 
 def test_nothing_retrieved_means_a_french_refusal() -> None:
-    answer = build_chain(ListRetriever(docs=[]), ExtractiveAnswerer()).invoke("quoi ?")
+    answer = build_chain(ListRetriever(docs=[]), ComposingAnswerer()).invoke("quoi ?")
     assert answer.refused and answer.citations == () and "ne précisent pas" in answer.answer
 
 
 def test_empty_question_is_refused_with_a_message() -> None:
     with pytest.raises(ValueError, match="vide"):
-        build_chain(ListRetriever(docs=[]), ExtractiveAnswerer()).invoke("  ")
+        build_chain(ListRetriever(docs=[]), ComposingAnswerer()).invoke("  ")
 
 
 def test_assistant_end_to_end_on_the_mini_corpus(settings: Settings, keyword_embeddings) -> None:
@@ -79,12 +79,12 @@ def test_assistant_end_to_end_on_the_mini_corpus(settings: Settings, keyword_emb
 
 def test_settings_from_env_and_their_errors(tmp_path: Path) -> None:
     s = Settings.from_env({"REPERES_HOME": str(tmp_path), "REPERES_TOP_K": "4", "PORT": "9000"})
-    assert (s.home, s.top_k, s.port, s.cite_k) == (tmp_path, 4, 9000, 3)
+    assert (s.home, s.top_k, s.port) == (tmp_path, 4, 9000)
     assert s.index_dir.is_relative_to(tmp_path)
     with pytest.raises(SettingsError, match="REPERES_TOP_K"):
         Settings.from_env({"REPERES_TOP_K": "beaucoup"})
-    with pytest.raises(SettingsError, match="REPERES_CITE_K"):
-        Settings.from_env({"REPERES_TOP_K": "2", "REPERES_CITE_K": "5"})
+    with pytest.raises(SettingsError, match="REPERES_RRF_K"):
+        Settings.from_env({"REPERES_RRF_K": "cinq"})
 
 
 def test_chat_turn_streams_sections_with_sources_and_never_a_traceback(settings: Settings, keyword_embeddings) -> None:
