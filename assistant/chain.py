@@ -17,7 +17,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from assistant.citations import referenced
 from assistant.llm import GROUNDING_DROPS
 from assistant.records import Answer, Citation, Retrieved
-from index.query import QueryAnalysis, in_context
+from index.query import Filters, QueryAnalysis, in_context, with_filters
 
 # (question, retrieved documents, what was understood of the question) -> (text, citations, refused)
 Answerer = Callable[[str, list[Document], QueryAnalysis], tuple[str, list[Citation], bool]]
@@ -37,7 +37,10 @@ def _retrieved(doc: Document) -> Retrieved:
 
 
 def build_chain(retriever: BaseRetriever, answerer: Answerer) -> Runnable[Any, Answer]:
-    """A Runnable taking a question (str, or {"question", "history"}) and returning an ``Answer``.
+    """A Runnable taking a question (str, or {"question", "history", "filters"}) and returning an ``Answer``.
+
+    ``filters`` (a ``Filters``, or a dict of its fields) is the chat's filters panel: it completes what
+    the question says about the person.
 
     Args:
         retriever: any LangChain retriever whose documents carry the provenance keys
@@ -53,6 +56,8 @@ def build_chain(retriever: BaseRetriever, answerer: Answerer) -> Runnable[Any, A
         # Once: the retriever filters with it, the answer shows it. A follow-up ("et s'il a 19 ans ?")
         # carries the earlier questions' person and subject.
         text, analysis = in_context(question, history)
+        filters = None if isinstance(request, str) else request.get("filters")
+        analysis = with_filters(analysis, Filters(**filters) if isinstance(filters, dict) else filters)
         docs = retriever.invoke(text, analysis=analysis)
         return {"question": question, "docs": docs, "analysis": analysis, "retrieve_ms": (time.perf_counter() - start) * 1000}
 

@@ -20,6 +20,7 @@ from index.build import BuildReport, build_index
 from index.embeddings import make_embeddings, model_fingerprint
 from index.hybrid import FusionParams
 from index.lexical import lexical_index
+from index.query import Filters
 from index.retriever import RETRIEVAL_MODES, make_retriever
 from index.store import FaissStore
 
@@ -110,13 +111,20 @@ class Assistant:
         retriever = make_retriever(mode, self.store, self.embeddings, k or self.settings.top_k, self.fusion_params)
         return build_chain(retriever, self.answerer)
 
-    def ask(self, question: str, k: int | None = None, history: list[str] | None = None, config: str | None = None) -> Answer:
+    def ask(
+        self,
+        question: str,
+        k: int | None = None,
+        history: list[str] | None = None,
+        config: str | None = None,
+        filters: Filters | None = None,
+    ) -> Answer:
         """Answer one question; ``k`` passages are retrieved (default ``settings.top_k``).
 
         ``history`` holds the counsellor's earlier questions, oldest first: a follow-up ("et s'il a 19
         ans ?") keeps their person and subject. ``config`` is one of ``CONFIGURATIONS``.
         """
         start = time.perf_counter()
-        answer: Answer = self.chain(k, config).invoke({"question": question, "history": list(history or [])})
+        answer: Answer = self.chain(k, config).invoke({"question": question, "history": list(history or []), "filters": filters})
         answer.timings_ms["total"] = (time.perf_counter() - start) * 1000
         return answer

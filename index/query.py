@@ -278,3 +278,52 @@ def in_context(question: str, history: list[str] | tuple[str, ...]) -> tuple[str
         )
     text = f"{history[-1]} {question}"
     return text, QueryAnalysis(**{**merged.__dict__, "text": text})
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The chat's filters panel: the young person's commune, age and territory, set beside the question.
+
+    They feed the same analysis as the question: what the question itself says wins (a counsellor who
+    types "et à Roubaix ?" means Roubaix), the panel fills in what it leaves out.
+    """
+
+    commune: str | None = None
+    age: int | None = None
+    territory: str | None = None  # "MEL" or "CAVM"
+
+    def __post_init__(self) -> None:
+        if self.age is not None and not 10 <= self.age <= 99:
+            raise ValueError(f"âge {self.age} invalide dans les filtres : indiquez un âge entre 10 et 99 ans.")
+        if self.territory not in (None, "MEL", "CAVM"):
+            raise ValueError(
+                f"territoire « {self.territory} » inconnu dans les filtres : choisissez MEL ou CAVM (Valenciennes Métropole)."
+            )
+
+    @property
+    def empty(self) -> bool:
+        return self.commune is None and self.age is None and self.territory is None
+
+
+def with_filters(analysis: QueryAnalysis, filters: Filters | None, gazetteer: Gazetteer | None = None) -> QueryAnalysis:
+    """``analysis`` completed by the filters panel; an unknown commune is a French error naming it."""
+    if filters is None or filters.empty:
+        return analysis
+    gazetteer = gazetteer or load_gazetteer()
+    changes: dict[str, Any] = {}
+    asked_age = analysis.age is not None or analysis.age_min is not None or analysis.age_max is not None
+    if filters.age is not None and not asked_age:
+        changes["age"] = filters.age
+    if filters.commune and not analysis.communes:
+        found = gazetteer.find_in_question(filters.commune)
+        if not found:
+            raise ValueError(
+                f"commune « {filters.commune} » inconnue dans les filtres : choisissez une commune de la MEL ou de Valenciennes Métropole."
+            )
+        changes["communes"] = (found[0].name,)
+        changes["epci"] = gazetteer.epci_of(found[0].name)
+        # The commune's name helps the lexical search as if it had been typed.
+        changes["expansions"] = (*analysis.expansions, found[0].name)
+    if filters.territory and not analysis.communes and "communes" not in changes and analysis.epci is None:
+        changes["epci"] = filters.territory
+    return QueryAnalysis(**{**analysis.__dict__, **changes}) if changes else analysis

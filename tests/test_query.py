@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from index.query import QueryAnalysis, analyse, fold, in_context, load_concepts
+from index.query import Filters, QueryAnalysis, analyse, fold, in_context, load_concepts, with_filters
 
 FIELDS = ("age", "age_min", "age_max", "communes", "epci", "qpv", "situations", "needs")
 
@@ -351,3 +351,37 @@ def test_follow_ups_keep_the_person_and_change_what_the_new_question_says() -> N
     # A question that stands alone is analysed alone.
     text, c = in_context("Quel est le budget de l'action Wi-Filles pour les jeunes de la métropole ?", history)
     assert c.age is None and c.communes == () and not text.startswith(history[0])
+
+
+# --- The chat's filters panel -------------------------------------------------------------------
+
+
+def test_filters_fill_in_what_the_question_leaves_out() -> None:
+    a = with_filters(analyse("quelle action pour un décrocheur ?"), Filters(commune="loos", age=17))
+    assert (a.age, a.communes, a.epci) == (17, ("Loos",), "MEL")
+    assert "Loos" in a.lexical_query  # the commune helps the lexical search as if typed
+    assert a.situations == ("decrochage",)
+
+
+def test_the_question_wins_over_the_filters() -> None:
+    a = with_filters(analyse("un jeune de 19 ans à Roubaix"), Filters(commune="Loos", age=17, territory="CAVM"))
+    assert (a.age, a.communes, a.epci) == (19, ("Roubaix",), "MEL")
+
+
+def test_territory_filter_sets_the_epci_without_a_commune() -> None:
+    assert with_filters(analyse("aide au permis"), Filters(territory="CAVM")).epci == "CAVM"
+    assert with_filters(analyse("aide au permis"), None) == analyse("aide au permis")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"age": 5}, "âge 5"), ({"territory": "Paris"}, "territoire « Paris »")],
+)
+def test_bad_filters_are_named_in_french(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Filters(**kwargs)
+
+
+def test_unknown_commune_filter_is_named() -> None:
+    with pytest.raises(ValueError, match="commune « Marseille » inconnue"):
+        with_filters(analyse("aide au permis"), Filters(commune="Marseille"))
