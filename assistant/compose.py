@@ -122,19 +122,30 @@ def _grounded(text: str, doc: Document, question: str) -> bool:
 
 def _list_line(item: Item, analysis: QueryAnalysis) -> str:
     doc = item.doc
-    parts = [f"**{_title(doc)}**"]
+    title = _title(doc)
+    acronym = _acronym(title, doc.page_content)
+    head = f"**{title}**" + (f" ({acronym})" if acronym else "")
     porteur = _meta(doc, "porteur")
     if porteur:
-        parts[0] += f" — {porteur}"
+        head += f" — {porteur}"
     public = _meta(doc, "public")
     details = [public] if public else [a for a in (_ages(doc),) if a and _grounded(a, doc, analysis.text)]
-    line = ". ".join([parts[0], *details])
-    key = _key_sentence(analysis.text, doc, skip=public or "")
-    if key and key.rstrip(".") not in line:
+    line = ". ".join([head, *(d.rstrip(". ") for d in details)])
+    # What the action does, in the sentence closest to the question (headings and the public passed over).
+    shown: tuple[str, ...] = (title, public or "", porteur or "")
+    key = _key_sentence(analysis.lexical_query, doc, skip=shown)
+    if key:
         line += f". {key.rstrip('.')}"
+        shown += (key,)
+    # Where the question's commune appears in the passage ("La Campuserie (campus Pont de Bois à
+    # Villeneuve d'Ascq)"): the local detail a counsellor looks for.
+    local = _local_sentence(doc, analysis, skip=shown)
+    if local:
+        line += f". {local.rstrip('.')}"
+        shown += (local,)
     # What the action gives, in figures ("80 heures de bénévolat", "300 €"): the counsellor's first question.
-    offer = _key_sentence(analysis.text, doc, skip=key or public or "", numbers_only=True)
-    if offer and offer.rstrip(".") not in line:
+    offer = _key_sentence(analysis.text, doc, skip=shown, numbers_only=True)
+    if offer:
         line += f". {offer.rstrip('.')}"
     contact = _contact_line(doc)
     if contact:
@@ -147,6 +158,37 @@ def _list_line(item: Item, analysis: QueryAnalysis) -> str:
     elif analysis.has_person and item.verdict == "unknown":
         line += " (âge ou territoire à vérifier dans la fiche)"
     return f"{line} [{item.n}]"
+
+
+_SHORT_WORDS = {"a", "au", "aux", "d", "de", "des", "du", "en", "et", "l", "la", "le", "les", "pour", "sur", "un", "une"}
+
+
+def _acronym(title: str, text: str) -> str:
+    """The acronym the passage uses for its title ("ATTA" for "Accroche toi à ton avenir"), or ""."""
+    name = re.split(r"\s[:–-]\s", title)[0]
+    words = re.findall(r"[^\W\d_]+", fold(name))
+    if len(words) < 3:
+        return ""
+    initials = {"".join(w[0] for w in words), "".join(w[0] for w in words if w not in _SHORT_WORDS)}
+    for token in dict.fromkeys(re.findall(r"(?<!\w)[A-Z][A-Z'’]{2,9}(?![\w'’])", text)):
+        letters = re.sub(r"[^A-Z]", "", token).lower()
+        if len(letters) >= 3 and letters in initials and token not in title:
+            return token
+    return ""
+
+
+def _local_sentence(doc: Document, analysis: QueryAnalysis, skip: tuple[str, ...]) -> str:
+    """A sentence of the passage that names the question's commune, unless what is shown names it, or ""."""
+    norm = lambda text: " ".join(re.sub(r"[-'’]", " ", fold(text)).split())  # noqa: E731
+    names = [re.compile(rf"\b{re.escape(norm(c))}\b") for c in analysis.communes]
+    shown = [norm(x) for x in skip if x]
+    if not names or any(p.search(x) for p in names for x in shown):
+        return ""
+    for sentence in sentences(doc.page_content):
+        folded = norm(sentence)
+        if len(sentence) >= 20 and not _is_heading(sentence) and any(p.search(folded) for p in names):
+            return _clip(sentence, 220)
+    return ""
 
 
 def _profile(analysis: QueryAnalysis) -> str:
@@ -206,15 +248,21 @@ _GENERIC = {"combien", "quel", "quell", "qui", "quoi", "ou", "comment", "jeun", 
 _OFFER = re.compile(r"\d[\d\s.,]*\s*(?:€|euros?|heures?|h\b|jours?|mois|semaines?|séances?|places?)", re.IGNORECASE)
 
 
-def _key_sentence(question: str, doc: Document, skip: str = "", numbers_only: bool = False) -> str:
-    """The sentence of a passage that shares most stems with the question (not ``skip``), or "".
+def _key_sentence(question: str, doc: Document, skip: str | tuple[str, ...] = "", numbers_only: bool = False) -> str:
+    """The sentence of a passage that shares most stems with the question, or "".
 
+    Sentences already shown (``skip``: the title, the public line…) and headings in capitals are passed
+    over, so the next best sentence, the one that says what the action does, is chosen instead.
     With ``numbers_only``, only sentences stating an amount or a duration ("300 €", "80 heures").
     """
     wanted = _stems(question)
+    shown = [fold(x) for x in ((skip,) if isinstance(skip, str) else skip) if x]
     best, best_score = "", 0
     for sentence in sentences(doc.page_content):
-        if len(sentence) < 20 or sentence in skip or (skip and skip in sentence):
+        if len(sentence) < 20 or _is_heading(sentence) or _PERSON_LINE.match(sentence):
+            continue
+        folded = fold(sentence).rstrip(". ")
+        if any(folded in x or x in folded for x in shown):
             continue
         if numbers_only and not _OFFER.search(sentence):
             continue
@@ -223,7 +271,24 @@ def _key_sentence(question: str, doc: Document, skip: str = "", numbers_only: bo
         score = len(wanted & _stems(sentence)) + (1 if numbers_only else 0)
         if score > best_score:
             best, best_score = sentence, score
-    return best[:220]
+    return _clip(best, 220)
+
+
+# "- Adèle Bréant, cheffe de projets …": a speaker or a contact, not what the action does.
+_PERSON_LINE = re.compile(r"^[-•]?\s*[A-ZÉÈ][a-zéèëï]+(?:-[A-ZÉ][a-zéè]+)?\s+[A-ZÉ][A-Za-zéèëï'-]+\s*,")
+
+
+def _is_heading(sentence: str) -> bool:
+    """A title line in capitals ("INTERNET ET LES RÉSEAUX SOCIAUX…"): it names, it does not describe."""
+    letters = [c for c in sentence if c.isalpha()]
+    return bool(letters) and sum(c.isupper() for c in letters) > 0.8 * len(letters)
+
+
+def _clip(text: str, limit: int) -> str:
+    """``text`` cut between words (never inside a phone number or a figure), with "…" when cut."""
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(" ,;:·") + " …"
 
 
 def _sentences_answering(question: str, items: list[Item], limit: int = 3) -> list[tuple[str, int]]:

@@ -6,7 +6,7 @@ import re
 
 from langchain_core.documents import Document
 
-from assistant.compose import CONTACT, FACT, LIST, PORTEUR, ComposingAnswerer, question_kind
+from assistant.compose import CONTACT, FACT, LIST, PORTEUR, ComposingAnswerer, _acronym, question_kind
 from eval.metrics import grounding_drops
 from index.query import analyse
 
@@ -104,3 +104,36 @@ def test_a_fact_is_the_sentence_that_answers() -> None:
 def test_nothing_retrieved_is_a_refusal() -> None:
     text, citations, refused = ComposingAnswerer()("quoi ?", [], analyse("quoi ?"))
     assert refused and citations == [] and "ne précisent pas" in text
+
+
+# --- One line per action: what it does, where, its acronym -----------------------------------------
+
+CARD = _doc(
+    "INTERNET ET LES RÉSEAUX SOCIAUX",
+    "INTERNET ET LES RÉSEAUX SOCIAUX\n\nPorteur de l’action : ville de Mons\n\n"
+    "- Adèle Bréant, cheffe de projets réseaux sociaux\n\n"
+    "La ville a mis en place 2 outils de prévention des réseaux sociaux animés en classe.\n\n"
+    "Une antenne ouvre à Loos, rue des Écoles, pour les jeunes du quartier.",
+    30,
+    porteur="ville de Mons",
+)
+
+
+def test_list_line_says_what_the_action_does_not_its_heading_or_a_speaker() -> None:
+    text, _, _ = ComposingAnswerer()("une action de prévention sur les réseaux sociaux pour un jeune de 14 ans ?", [CARD])
+    assert "2 outils de prévention des réseaux sociaux" in text
+    assert "Adèle Bréant" not in text and "Porteur de l’action" not in text
+
+
+def test_list_line_adds_the_sentence_naming_the_question_commune() -> None:
+    text, _, _ = ComposingAnswerer()("une action sur les réseaux sociaux pour un jeune de Loos ?", [CARD])
+    assert "Une antenne ouvre à Loos" in text
+    text, _, _ = ComposingAnswerer()("une action sur les réseaux sociaux pour un jeune de Roubaix ?", [CARD])
+    assert "antenne" not in text
+
+
+def test_acronym_comes_from_the_passage_and_follows_it() -> None:
+    atta = "Le réseau coordonne l'action ATTA avec les lycées."
+    assert _acronym("ACCROCHE TOI A TON AVENIR : Lutte contre le décrochage", atta) == "ATTA"
+    assert _acronym("ACCROCHE TOI A TON AVENIR : Lutte contre le décrochage", atta.replace("ATTA", "ACTA")) == ""
+    assert _acronym("PROGRAMME BOOSTER", "Le PB et la MEL") == ""  # two words: no acronym guessed
