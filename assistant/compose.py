@@ -16,6 +16,7 @@ pas …", with the closest passages as leads.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,6 +39,12 @@ _FACT = re.compile(
 _LIST = re.compile(
     r"\b(?:quelle action|quelles actions|quoi pour|on a quoi|on fait quoi|piste|proposer|orienter|y a t il|existe|que proposent|quelque chose|aide)\b"
 )
+# "où est-il prévu ?", "dans quels quartiers ?": the places are the answer, not the person's commune.
+_WHERE = re.compile(r"(?:^|[\s:,])où\b|\bdans quel(?:le)?s? (?:quartiers?|communes?|villes?|territoires?)\b")
+# "quelle différence entre A et B ?": one line per named action, side by side.
+_COMPARE = re.compile(r"\b(?:difference|differences|differe\w*|comparer|compare\w*|versus|vs|plutot)\b")
+# The parts of a question that asks two things: "combien … et combien …", "… et quel …".
+_PART = re.compile(r"\s*(?:,\s*)?\bet\s+(?=(?:combien|quel\w*|comment|qui)\b)")
 # What a fact question asks for, and the evidence a passage must hold to answer it.
 _ASKS: tuple[tuple[re.Pattern[str], re.Pattern[str], str], ...] = (
     (
@@ -80,7 +87,7 @@ def question_kind(question: str, analysis: QueryAnalysis) -> str:
         return CONTACT
     if _PORTEUR.search(folded):
         return PORTEUR
-    if _FACT.search(folded):
+    if _FACT.search(folded) or _WHERE.search(question.lower()):
         return FACT
     if analysis.has_person or _LIST.search(folded):
         return LIST
@@ -224,13 +231,25 @@ def sentences(text: str) -> list[str]:
             line = " ; ".join(cell.strip() for cell in line.split("\t") if cell.strip()) if "\t" in line else line.strip()
             if not line:
                 continue
-            if pieces and not re.match(r"^(?:[-•►▶✓]|\d+[.)]\s|[A-ZÉ][^.!?]{0,40}:\s*$)", line) and not pieces[-1].endswith(":"):
+            # A capitalised line after a complete list item is a new line of text, not the item's end.
+            after_item = bool(pieces) and re.match(r"^[-•►▶✓]", pieces[-1]) is not None and line[:1].isupper()
+            after_item = after_item and not re.search(r"[,\-–(]$", pieces[-1])
+            if (
+                pieces
+                and not after_item
+                and not re.match(r"^(?:[-•►▶✓]|\d+[.)]\s|[A-ZÉ][^.!?]{0,40}:\s*$)", line)
+                and not pieces[-1].endswith(":")
+            ):
                 pieces[-1] = pieces[-1][:-1] + line if pieces[-1].endswith("-") and line[:1].islower() else f"{pieces[-1]} {line}"
             else:
                 pieces.append(line)
         for piece in pieces:
             # "!" is left alone: it ends names ("Accroche active!") more often than sentences here.
-            found += [" ".join(x.split()) for x in re.split(r"(?<=[.?;])\s+(?=[A-ZÀ-Ý0-9«\"-])", piece) if x.strip()]
+            found += [
+                " ".join(x.split())
+                for x in re.split(r"(?<=[.?;])(?<![\s(]M\.)(?<!Mme\.)\s+(?=[A-ZÀ-Ý0-9«\"-])", piece)
+                if x.strip()
+            ]
     return found
 
 
@@ -319,6 +338,23 @@ def _sentences_answering(question: str, items: list[Item], limit: int = 3) -> li
         chosen.append((sentence[:400], n))
         if len(chosen) == limit:
             break
+    # A question asking two things ("combien rencontrés, et combien ont signé ?"): each part its sentence.
+    parts = [part for part in _PART.split(fold(question)) if part.strip()]
+    if len(parts) > 1:
+        for k, part in enumerate(parts):
+            own = _stems(part) - set().union(*(_stems(p) for j, p in enumerate(parts) if j != k))
+            if not own or any(own <= _stems(sentence) for sentence, _ in chosen):
+                continue
+            best_part = max(
+                (
+                    (len(own & _stems(sentence)) + (1 if wants_number and re.search(r"\d", sentence) else 0), -rank, sentence, n)
+                    for score, rank, sentence, n in scored
+                    if own & _stems(sentence)
+                ),
+                default=None,
+            )
+            if best_part and best_part[0] >= 2 and all(best_part[2] != s for s, _ in chosen):
+                chosen.append((best_part[2][:400], best_part[3]))
     # Each figure the question confronts ("5,7 millions ou 12 millions ?") gets the best sentence stating it.
     for figure in sorted(asked_figures):
         pattern = re.compile(rf"(?<![\d,.]){re.escape(figure)}(?![\d,])")
@@ -332,12 +368,17 @@ def _sentences_answering(question: str, items: list[Item], limit: int = 3) -> li
 
 def _with_list(sentence: str, n: int, items: list[Item]) -> str:
     """A sentence that announces a list ("4 sites d'intérêt national :") with the items that follow it."""
-    if not sentence.endswith(":"):
-        return sentence
     found = next((sentences(i.doc.page_content) for i in items if i.n == n), [])
     after = found[found.index(sentence) + 1 :] if sentence in found else []
-    listed = [x for x in after[:8] if re.match(r"^[-•►▶✓o]\s", x)]
-    return " ".join([sentence, *listed])[:700]
+    if sentence.endswith(":"):
+        listed = [x for x in after[:8] if re.match(r"^[-•►▶✓o]\s", x)]
+        return " ".join([sentence, *listed])[:700]
+    # "… 4 sites d'intérêts nationaux/régionaux" followed by exactly 4 items: the items are the answer.
+    count = re.search(r"\b(\d{1,2})\s+[^\W\d][^:;.]*$", sentence)
+    items_after = list(itertools.takewhile(lambda x: re.match(r"^[-•►▶✓o]\s", x) is not None, after))
+    if count and len(items_after) == int(count.group(1)):
+        return " ".join([sentence, *items_after])[:700]
+    return sentence
 
 
 _CONTACT_WORDS = {
@@ -415,15 +456,20 @@ class ComposingAnswerer:
                 lines, used = _refusal("Les documents ne précisent pas de contact pour cette demande.", focus)
             else:
                 for item in with_contacts[:2]:
-                    contacts = _meta(item.doc, "contacts") or {}
-                    people = "; ".join(
-                        ", ".join(x for x in (name, email, phone) if x) for name, email, phone in _zip_contacts(contacts)
-                    )
-                    lines.append(f"**{_title(item.doc)}** : {people} [{item.n}]")
-                    # The line that names the contact the question is about ("Nord : Olivier Rovere …").
-                    key = _key_sentence(context, item.doc)
-                    if key and key not in lines[-1]:
-                        lines.append(f"{key} [{item.n}]")
+                    # Several people in one passage: the line naming the one asked about ("Pour le Nord :
+                    # M. Olivier Rovere - …"), else everyone with the sentence closest to the question.
+                    line = _contact_sentence(context, item.doc)
+                    if line:
+                        lines.append(f"**{_title(item.doc)}** : {line} [{item.n}]")
+                    else:
+                        contacts = _meta(item.doc, "contacts") or {}
+                        people = "; ".join(
+                            ", ".join(x for x in (name, email, phone) if x) for name, email, phone in _zip_contacts(contacts)
+                        )
+                        lines.append(f"**{_title(item.doc)}** : {people} [{item.n}]")
+                        key = _key_sentence(context, item.doc, skip=(_title(item.doc),))
+                        if key and key not in lines[-1]:
+                            lines.append(f"{key} [{item.n}]")
                     used.append(item)
         elif kind == PORTEUR:
             for item in focus[:2]:
@@ -466,6 +512,10 @@ class ComposingAnswerer:
                     "**Ne conviennent pas** : " + " ; ".join(f"{_title(i.doc)} — {_reason(i, context)} [{i.n}]" for i in excluded)
                 )
             used = fitting + excluded
+        elif _COMPARE.search(fold(question)) and len(sides := _named_actions(named)) >= 2:
+            # "Quelle différence entre Booster et MAJ'YC ?": each side's who, for whom, what, contact.
+            lines += [f"- {_list_line(item, analysis)}" for item in sides]
+            used = sides
         else:
             answer = _sentences_answering(context, focus if named else items)
             if not answer:
@@ -477,6 +527,33 @@ class ComposingAnswerer:
         citations = [make_citation(i.n, question, i.doc) for i in used]
         sources = "Sources : " + " · ".join(f"[{c.n}] {_source_label(i.doc, c)}" for i, c in zip(used, citations, strict=True))
         return "\n\n".join([*lines, sources]), citations, refused
+
+
+def _named_actions(named: list[Item]) -> list[Item]:
+    """The best passage of each action the question names, in retrieval order."""
+    seen: dict[str, Item] = {}
+    for item in named:
+        seen.setdefault(str(item.meta["why"]["mention"]), item)
+    return list(seen.values())
+
+
+_CONTACT_VALUE = re.compile(r"@|\b0\d(?:[\s.]?\d{2}){4}\b")
+
+
+def _contact_sentence(question: str, doc: Document) -> str:
+    """The one sentence with an e-mail or phone that shares most words with the question, or "" (tie or none)."""
+    wanted = {w for w in _stems(question) if w not in _CONTACT_WORDS}
+    scores = sorted(
+        (
+            (len(wanted & _stems(sentence)), sentence)
+            for sentence in sentences(doc.page_content)
+            if _CONTACT_VALUE.search(sentence)
+        ),
+        key=lambda pair: -pair[0],
+    )
+    if not scores or scores[0][0] == 0 or (len(scores) > 1 and scores[1][0] == scores[0][0]):
+        return ""
+    return _clip(scores[0][1], 300)
 
 
 def _refusal(statement: str, leads: list[Item], detail: Callable[[Item], str] | None = None) -> tuple[list[str], list[Item]]:

@@ -56,6 +56,7 @@ def test_question_kinds() -> None:
         ("Qui porte l'action Déclic'Sportif ?", PORTEUR),
         ("Combien de jeunes MAJ'YC a-t-il accompagnés ?", FACT),
         ("Quelle part des demandeurs d'emploi de moins de 26 ans vit en QPV ?", FACT),
+        ("Territoire zéro chômeur : où est-il prévu à Valenciennes ?", FACT),  # places asked, not a person's
     ]:
         assert question_kind(question, analyse(question)) == kind, question
 
@@ -137,3 +138,57 @@ def test_acronym_comes_from_the_passage_and_follows_it() -> None:
     assert _acronym("ACCROCHE TOI A TON AVENIR : Lutte contre le décrochage", atta) == "ATTA"
     assert _acronym("ACCROCHE TOI A TON AVENIR : Lutte contre le décrochage", atta.replace("ATTA", "ACTA")) == ""
     assert _acronym("PROGRAMME BOOSTER", "Le PB et la MEL") == ""  # two words: no acronym guessed
+
+
+# --- Facts: two-part questions, lists announced by a count, comparisons, one contact among several --
+
+
+def _fact(text: str, title: str = "Bilan", line: int = 50, **meta) -> Document:
+    return _doc(title, text, line, verdict="unknown", **meta)
+
+
+def test_a_question_asking_two_things_gets_a_sentence_for_each() -> None:
+    bilan = _fact(
+        "- 202 jeunes en décrochage ont été rencontrés entre septembre et juin par les ML,\n"
+        "- Sur ces 202 jeunes, 120 ont signé un contrat d'accompagnement avec la Mission Locale,\n"
+        "- 113 jeunes sensibilisés au CFA BTP."
+    )
+    question = "combien de jeunes en décrochage ont été rencontrés entre septembre et juin, et combien ont signé un contrat ?"
+    text, _, refused = ComposingAnswerer()(question, [bilan])
+    assert not refused and "202 jeunes en décrochage" in text and "120 ont signé" in text
+    assert "113" not in text
+
+
+def test_a_count_followed_by_as_many_items_brings_the_items() -> None:
+    sites = _fact(
+        "- 35 888 habitants\nProgramme de renouvellement : 3 sites d'intérêt national\n\n"
+        "- Chasse Royale (Valenciennes)\n- La Briquette (Marly)\n- Chanteclerc (Condé)\n\nObjectifs\n\n- Attirer des activités"
+    )
+    text, _, _ = ComposingAnswerer()("quels sont les sites d'intérêt national du programme de renouvellement ?", [sites])
+    assert "Chasse Royale" in text and "Chanteclerc" in text and "Attirer" not in text
+    assert "35 888" not in text  # the heading line is not glued to the list item above it
+
+
+def test_one_contact_among_several_is_the_line_naming_what_is_asked() -> None:
+    ars = _fact(
+        "Coordonnées des directeurs\n\nPour l’Aisne : M. Yves Duchange - yves.duchange@ars.fr – 03 23 22 45 62\n\n"
+        "Pour le Nord : M. Olivier Rovere - olivier.rovere@ars.fr – 03 62 72 86 61",
+        title="Coordonnées des directeurs",
+        contacts={"emails": ["yves.duchange@ars.fr", "olivier.rovere@ars.fr"], "phones": ["03 23 22 45 62", "03 62 72 86 61"]},
+    )
+    text, _, refused = ComposingAnswerer()("le contact du directeur pour le Nord ?", [ars])
+    assert not refused and "M. Olivier Rovere - olivier.rovere@ars.fr – 03 62 72 86 61" in text
+    assert "Duchange" not in text
+
+
+def test_a_comparison_puts_each_named_action_side_by_side() -> None:
+    def named(doc: Document, name: str) -> Document:
+        why = {**doc.metadata["why"], "mention": name}
+        return Document(page_content=doc.page_content, metadata={**doc.metadata, "why": why})
+
+    text, citations, _ = ComposingAnswerer()(
+        "quelle différence entre Booster et la E2C ?", [named(BOOSTER, "PROGRAMME BOOSTER"), named(E2C, "E2C")]
+    )
+    assert "Pour les jeunes de 16 à 25 ans en situation de décrochage scolaire" in text
+    assert "PARCOURS INVERSÉS** — École de la deuxième chance. 18 à 25 ans" in text
+    assert [c.n for c in citations] == [1, 2]
