@@ -17,7 +17,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from assistant.citations import referenced
 from assistant.llm import GROUNDING_DROPS
 from assistant.records import Answer, Citation, Retrieved
-from index.query import Filters, QueryAnalysis, in_context, with_filters
+from index.query import Filters, QueryAnalysis, in_context, leans_on_previous, with_filters
 
 # (question, retrieved documents, what was understood of the question) -> (text, citations, refused)
 Answerer = Callable[[str, list[Document], QueryAnalysis], tuple[str, list[Citation], bool]]
@@ -36,7 +36,7 @@ def _retrieved(doc: Document) -> Retrieved:
     )
 
 
-def build_chain(retriever: BaseRetriever, answerer: Answerer) -> Runnable[Any, Answer]:
+def build_chain(retriever: BaseRetriever, answerer: Answerer, referee: Answerer | None = None) -> Runnable[Any, Answer]:
     """A Runnable taking a question (str, or {"question", "history", "filters"}) and returning an ``Answer``.
 
     ``filters`` (a ``Filters``, or a dict of its fields) is the chat's filters panel: it completes what
@@ -46,7 +46,24 @@ def build_chain(retriever: BaseRetriever, answerer: Answerer) -> Runnable[Any, A
         retriever: any LangChain retriever whose documents carry the provenance keys
             (source, line_start, line_end, title, page, score).
         answerer: (question, documents, analysis) -> (text, citations, refused).
+        referee: the answerer replayed on the previous question to learn what a follow-up such as
+            "tu as un contact ?" is about (default: ``answerer``; pass a cheap one when it is an LLM).
     """
+    referee = referee or answerer
+
+    def referent(history: list[str], depth: int = 0) -> tuple[str, ...]:
+        """The chunk the answer to the last earlier question showed first (what "it" is), if any."""
+        if not history or depth > 2:
+            return ()
+        question, earlier = history[-1], history[:-1]
+        text, analysis = in_context(question, earlier)
+        before = referent(earlier, depth + 1) if earlier and leans_on_previous(question) else ()
+        docs = retriever.invoke(text, analysis=analysis, referents=before)
+        _text, citations, refused = referee(question, docs, analysis)
+        if refused or not citations or not 1 <= citations[0].n <= len(docs):
+            return ()
+        chunk_id = docs[citations[0].n - 1].metadata.get("chunk_id")
+        return (str(chunk_id),) if chunk_id else ()
 
     def retrieve(request: str | dict[str, Any]) -> dict[str, Any]:
         question, history = (request, []) if isinstance(request, str) else (request["question"], request.get("history") or [])
@@ -58,7 +75,9 @@ def build_chain(retriever: BaseRetriever, answerer: Answerer) -> Runnable[Any, A
         text, analysis = in_context(question, history)
         filters = None if isinstance(request, str) else request.get("filters")
         analysis = with_filters(analysis, Filters(**filters) if isinstance(filters, dict) else filters)
-        docs = retriever.invoke(text, analysis=analysis)
+        # "tu as un contact ?", "c'est pour quel âge ?": about what the previous answer showed first.
+        referents = referent(list(history)) if history and leans_on_previous(question) else ()
+        docs = retriever.invoke(text, analysis=analysis, referents=referents)
         return {"question": question, "docs": docs, "analysis": analysis, "retrieve_ms": (time.perf_counter() - start) * 1000}
 
     def answer(state: dict[str, Any]) -> Answer:

@@ -41,6 +41,10 @@ _LIST = re.compile(
 )
 # "où est-il prévu ?", "dans quels quartiers ?": the places are the answer, not the person's commune.
 _WHERE = re.compile(r"(?:^|[\s:,])où\b|\bdans quel(?:le)?s? (?:quartiers?|communes?|villes?|territoires?)\b")
+# "c'est pour quel âge ?", "pour qui ?": the public line answers, not a sentence that shares words.
+_AGE_ASKED = re.compile(
+    r"\b(?:quel age|quels ages|quelle tranche d age|tranche d age|quel public|pour qui|age minimum|age maximum)\b"
+)
 # "quelle différence entre A et B ?": one line per named action, side by side.
 _COMPARE = re.compile(r"\b(?:difference|differences|differe\w*|comparer|compare\w*|versus|vs|plutot)\b")
 # The parts of a question that asks two things: "combien … et combien …", "… et quel …".
@@ -53,7 +57,7 @@ _ASKS: tuple[tuple[re.Pattern[str], re.Pattern[str], str], ...] = (
         "le montant",
     ),
     (
-        re.compile(r"\b(?:quand|date|inscriptions?|prochaine session|calendrier)\b"),
+        re.compile(r"\b(?:quand(?! meme)|date|inscriptions?|prochaine session|calendrier)\b"),
         re.compile(
             r"\b(?:\d{1,2}(?:er)?\s+(?:janvier|fevrier|février|mars|avril|mai|juin|juillet|aout|août|septembre|octobre|novembre|decembre|décembre)|\d{1,2}/\d{1,2}/\d{2,4})\b",
             re.I,
@@ -450,7 +454,8 @@ class ComposingAnswerer:
             lines, used = _refusal(statement, focus, lambda i: best_quote(context, i.doc.page_content, 200))
         elif kind == CONTACT:
             # Only passages about what the question names: the rare words of the question must be there.
-            with_contacts = [i for i in focus if _contact_line(i.doc) and _about(context, i.doc)]
+            # An action the question names (or a follow-up's referent) is what is asked about.
+            with_contacts = [i for i in focus if _contact_line(i.doc) and (i in named or _about(context, i.doc))]
             if not with_contacts:
                 refused = True
                 lines, used = _refusal("Les documents ne précisent pas de contact pour cette demande.", focus)
@@ -516,6 +521,14 @@ class ComposingAnswerer:
             # "Quelle différence entre Booster et MAJ'YC ?": each side's who, for whom, what, contact.
             lines += [f"- {_list_line(item, analysis)}" for item in sides]
             used = sides
+        elif kind == FACT and _AGE_ASKED.search(fold(question).replace("'", " ")) and (publics := _publics(focus[:2])):
+            lines += publics
+            used = [i for i in focus[:2] if any(line.endswith(f"[{i.n}]") for line in publics)]
+            # "C'est quoi X et c'est pour quel âge ?": the other part gets its sentences too.
+            if len([p for p in _PART.split(fold(question)) if p.strip()]) > 1:
+                more = [(x, n) for x, n in _sentences_answering(context, focus, limit=2) if x not in " ".join(lines)]
+                lines += [f"{x} [{n}]" for x, n in more]
+                used += [i for i in focus if i.n in {n for _, n in more} and i not in used]
         else:
             answer = _sentences_answering(context, focus if named else items)
             if not answer:
@@ -527,6 +540,16 @@ class ComposingAnswerer:
         citations = [make_citation(i.n, question, i.doc) for i in used]
         sources = "Sources : " + " · ".join(f"[{c.n}] {_source_label(i.doc, c)}" for i, c in zip(used, citations, strict=True))
         return "\n\n".join([*lines, sources]), citations, refused
+
+
+def _publics(items: list[Item]) -> list[str]:
+    """ "**Title** : public (or ages) [n]" for the passages that state whom they are for."""
+    lines = []
+    for item in items:
+        public = _meta(item.doc, "public") or _ages(item.doc)
+        if public:
+            lines.append(f"**{_title(item.doc)}** : {public.rstrip('. ')} [{item.n}]")
+    return lines
 
 
 def _named_actions(named: list[Item]) -> list[Item]:

@@ -96,6 +96,7 @@ class Assistant:
             unknown_factor=s.unknown_factor,
             match_boost=s.match_boost,
             mention_boost=s.mention_boost,
+            place_boost=s.place_boost,
         )
 
     def warm_up(self) -> float:
@@ -109,7 +110,9 @@ class Assistant:
         """The retrieval chain for a configuration name (default: the settings' retrieval mode)."""
         mode = config or self.settings.retrieval
         retriever = make_retriever(mode, self.store, self.embeddings, k or self.settings.top_k, self.fusion_params)
-        return build_chain(retriever, self.answerer)
+        # A follow-up ("tu as un contact ?") replays the previous question to learn what it is about:
+        # the composer does it in a millisecond, where an LLM would cost a second call.
+        return build_chain(retriever, self.answerer, referee=ComposingAnswerer())
 
     def ask(
         self,

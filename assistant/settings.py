@@ -45,6 +45,8 @@ class Settings:
     unknown_factor: float = 0.85
     match_boost: float = 0.15
     mention_boost: float = 1.0
+    # Relative boost for a passage that names the young person's commune (a local action or project).
+    place_boost: float = 0.3
     # Number of passages retrieved for an answer (`--json` lists them all in "retrieved").
     top_k: int = 10
     # Optional LLM that writes the prose (every fact still checked against the cited passages):

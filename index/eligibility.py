@@ -42,7 +42,14 @@ def _age_verdict(meta: dict[str, Any], q: QueryAnalysis) -> tuple[str, str] | No
     low, high, extended = meta.get("age_min"), meta.get("age_max"), meta.get("age_max_extended")
     if low is None and high is None:
         return None
-    stated = f"{low if low is not None else '…'}-{high if high is not None else '…'} ans"
+    # As the documents say it: "16 à 25 ans", "18 ans et plus", "25 ans au plus".
+    stated = (
+        f"{low} à {high} ans"
+        if low is not None and high is not None
+        else f"{low} ans et plus"
+        if low is not None
+        else f"{high} ans au plus"
+    )
     if q.age is not None:
         if low is not None and q.age < low:
             return EXCLUDED, f"{q.age} ans : l'action est pour les {stated}"

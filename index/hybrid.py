@@ -8,9 +8,12 @@
    (it goes down, its reason recorded, and stays available for "ne conviennent pas"); one that states
    nothing is multiplied by ``unknown_factor`` when the question describes a person; each matched
    criterion adds ``match_boost`` (relative).
-5. An exact mention of an action's title or porteur in the question ("Connect'Emploi", "Unis-Cité")
+5. A passage that names the person's commune (among at most ``max_places``) adds ``place_boost``.
+   An exact mention of an action's title or porteur in the question ("Connect'Emploi", "Unis-Cité")
    adds ``mention_boost`` (relative).
-6. Diversity: chunks of the same action (or the same table row) collapse into their best passage,
+6. A follow-up without a subject of its own ("tu as un contact ?") is about the action the previous
+   answer showed first: the chain passes it as ``referents`` and it comes first, as if named.
+7. Diversity: chunks of the same action (or the same table row) collapse into their best passage,
    except for an action the question names (its parts hold the details asked for).
 
 Every returned document carries ``why``: lexical rank, dense rank, fused score, verdict and reasons.
@@ -49,6 +52,8 @@ class FusionParams:
     unknown_factor: float = 0.85
     match_boost: float = 0.15
     mention_boost: float = 0.5
+    place_boost: float = 0.0
+    max_places: int = 4  # a passage naming more communes than this is a list, not local to one
 
     def __post_init__(self) -> None:
         if self.rrf_k < 1 or self.candidates < 1:
@@ -77,6 +82,12 @@ def mentioned(chunk: Chunk, question: str) -> str | None:
     return None
 
 
+def _resident(analysis: QueryAnalysis) -> bool:
+    """True when the question's commune is where a described young person lives (an age or situation too)."""
+    described = analysis.age is not None or analysis.age_min is not None or analysis.age_max is not None
+    return bool(analysis.communes) and (described or bool(analysis.situations) or analysis.qpv is not None)
+
+
 def group_key(chunk: Chunk) -> str:
     """Chunks that present the same action (or the same table row) share a key."""
     if chunk.kind == "action_part" and chunk.metadata.get("action"):
@@ -93,14 +104,22 @@ def fuse(
     dense: list[Hit],
     params: FusionParams,
     use_eligibility: bool,
+    referents: tuple[Chunk, ...] = (),
 ) -> list[tuple[Chunk, float, dict[str, Any]]]:
-    """Fused, re-scored, collapsed results: (chunk, score, why), best first."""
+    """Fused, re-scored, collapsed results: (chunk, score, why), best first.
+
+    ``referents`` are what a follow-up ("tu as un contact ?") is about: the action the previous answer
+    showed first. They come first, as if the question named them, with their verdict for the person.
+    """
     chunks: dict[str, Chunk] = {}
     ranks: dict[str, dict[str, int]] = {}
     for name, hits in (("lexical_rank", lexical), ("dense_rank", dense)):
         for hit in hits:
             chunks[hit.chunk.id] = hit.chunk
             ranks.setdefault(hit.chunk.id, {})[name] = hit.rank
+    for chunk in referents:
+        chunks.setdefault(chunk.id, chunk)
+        ranks.setdefault(chunk.id, {})
     scored: list[tuple[Chunk, float, dict[str, Any]]] = []
     for cid, chunk in chunks.items():
         r = ranks[cid]
@@ -120,11 +139,23 @@ def fuse(
             elif verdict.status == MATCH:
                 factor *= 1.0 + params.match_boost * verdict.matched
             why["eligibility"] = verdict.to_json()
+        # Only for a described person ("16 ans d'Anzin"): in "la Mission locale de Lille" the commune
+        # names an organisation, not where the young person lives.
+        places = chunk.metadata.get("places") or [] if _resident(analysis) else []
+        local = next((c for c in analysis.communes if c in places), None) if len(places) <= params.max_places else None
+        if local and params.place_boost:
+            factor *= 1.0 + params.place_boost
+            why["place"] = local
         named = mentioned(chunk, question)
         if named:
             factor *= 1.0 + params.mention_boost
             why["mention"] = named
+        if any(chunk.id == r.id for r in referents):
+            why["mention"], why["referent"] = why.get("mention") or chunk.metadata.get("action") or chunk.title, True
         scored.append((chunk, rrf * factor, why))
+    if referents:
+        top = max(score for _, score, _ in scored) * (1.0 + params.mention_boost)
+        scored = [(c, top if why.get("referent") else score, why) for c, score, why in scored]
     scored.sort(key=lambda item: -item[1])
     seen: set[str] = set()
     collapsed = []
@@ -157,9 +188,11 @@ class HybridRetriever(BaseRetriever):
         n = max(self.params.candidates, k)
         lexical = lexical_index(self.store).search(analysis.lexical_query, n)
         dense = self.store.search(self.embeddings.embed_query(query), n)
+        wanted = set(kwargs.get("referents") or ())
+        referents = tuple(c for c in self.store.chunks if c.id in wanted) if wanted else ()
         docs = []
         for rank, (chunk, score, why) in enumerate(
-            fuse(query, analysis, lexical, dense, self.params, self.use_eligibility)[:k], 1
+            fuse(query, analysis, lexical, dense, self.params, self.use_eligibility, referents)[:k], 1
         ):
             doc = hit_to_document(Hit(chunk, score, rank))
             doc.metadata.pop("dense_rank", None)

@@ -249,6 +249,75 @@ def is_follow_up(question: str) -> bool:
     return bool(_FOLLOW_UP.search(folded)) or len(folded.split()) <= 6
 
 
+# Stems of a follow-up that ask again about what was shown, not about a new subject: contact, age,
+# place of residence, price, dates, conditions ("tu as un contact ?", "c'est pour quel âge ?").
+_RESTATING = frozenset(
+    [
+        "contact",
+        "adress",
+        "mail",
+        "courriel",
+        "telephon",
+        "numero",
+        "joindr",
+        "appel",
+        "ecrir",
+        "coordonne",
+        "quel",
+        "age",
+        "combien",
+        "jeun",
+        "si",
+        "habit",
+        "veut",
+        "etre",
+        "quand",
+        "dej",
+        "auss",
+        "encor",
+        "plus",
+        "ca",
+        "cel",
+        "cout",
+        "prix",
+        "tarif",
+        "horair",
+        "inscrir",
+        "inscript",
+        "lieu",
+        "condit",
+        "criter",
+        "vit",
+        "viv",
+        "etait",
+        "avait",
+        "cet",
+        "celui",
+        "action",
+        "disposit",
+        "programm",
+    ]
+)
+_QPV_STEMS = frozenset({"quarti", "prioritair", "qpv", "politiqu", "vill"})
+
+
+def leans_on_previous(question: str) -> bool:
+    """True for a follow-up without a subject of its own: it asks about what the previous answer showed.
+
+    "tu as un contact ?", "c'est pour quel âge ?", "et s'il a 19 ans ?", "et s'il habitait Roubaix ?"
+    lean on it; "et pour une aide au transport ?" brings its own subject (the person is still kept).
+    """
+    if not is_follow_up(question):
+        return False
+    from index.lexical import analyse_text  # index.lexical imports this module
+
+    analysis = analyse(question)
+    own = set(analyse_text(analysis.topic)) - _RESTATING
+    if analysis.qpv is not None:
+        own -= _QPV_STEMS
+    return not own
+
+
 def in_context(question: str, history: list[str] | tuple[str, ...]) -> tuple[str, QueryAnalysis]:
     """The text to search and the person to check for a question asked after ``history``.
 

@@ -51,6 +51,7 @@ class Card:
     map_lines: tuple[int, ...]
     highlights: tuple[str, ...] = ()  # communes highlighted on the map (territory candidates)
     theme: str = ""
+    figures: tuple[int, ...] = ()  # the page's key figure printed after the card ("149 jeunes accompagnés…")
 
 
 @dataclass(frozen=True)
@@ -259,7 +260,12 @@ def parse_guide(lines: list[str]) -> GuideLayout:
     theme = ""
     for n, start in enumerate(starts):
         stop = starts[n + 1] if n + 1 < len(starts) else limit
-        if any(line.strip() for line in lines[previous_end:start]):
+        between = [i for i in range(previous_end, start) if lines[i].strip()]
+        if cards and _is_key_figure(lines, between):
+            # A short line of figures between two cards is the previous card's key figure (the
+            # page's banner), not a section of its own.
+            cards[-1] = Card(**{**cards[-1].__dict__, "end": between[-1] + 1, "figures": tuple(between)})
+        elif between:
             heading = _last_heading(lines, previous_end, start)
             theme = heading or theme
             sections.append((previous_end, start, theme))
@@ -269,6 +275,11 @@ def parse_guide(lines: list[str]) -> GuideLayout:
     if any(line.strip() for line in lines[previous_end:limit]):
         sections.append((previous_end, limit, theme))
     return GuideLayout(cards, sections, directory, labels)
+
+
+def _is_key_figure(lines: list[str], numbers: list[int]) -> bool:
+    """One or two short lines, each starting with a figure: "149 jeunes accompagnés - 98 entreprises"."""
+    return 0 < len(numbers) <= 2 and all(re.match(r"^\s*\d[\d\s]*\s+[^\W\d_]", lines[i]) and len(lines[i]) < 120 for i in numbers)
 
 
 def _last_heading(lines: list[str], start: int, end: int) -> str:

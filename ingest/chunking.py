@@ -292,7 +292,7 @@ def _card_chunk(doc: SourceDoc, card: Card) -> Chunk:
     title = " ".join(lines[i].strip() for i in card.title)
     # Reading order a counsellor expects: what, who runs it, what it does, for whom, where, how, whom to call.
     parts = [title, text(card.porteur), text(card.description), text(card.timeline), text(card.public), text(card.territory)]
-    parts += [text(card.resources), ("Contacts :\n" + text(card.contacts)) if card.contacts else ""]
+    parts += [text(card.resources), ("Contacts :\n" + text(card.contacts)) if card.contacts else "", text(card.figures)]
     return Chunk(
         source=doc.source,
         line_start=card.start + 1,

@@ -4,7 +4,7 @@ The keys set here are fixed for every chunk (null when the text gives nothing), 
 retrieval can rely on them:
 
     document, theme, porteur, public, age_min, age_max, age_max_extended, age_condition,
-    communes, territory_scope, territory_evidence, epci, qpv, contacts
+    communes, territory_scope, territory_evidence, epci, qpv, contacts, places
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ METADATA_KEYS = (
     "epci",
     "qpv",
     "contacts",
+    "places",
 )
 
 
@@ -96,6 +97,9 @@ def chunk_metadata(
         "territory_evidence": evidence,
         "epci": epci,
         "qpv": place.qpv,
+        # Every commune the passage names, in order (not only those it is for): "collège Jules Ferry
+        # d'Anzin" makes a passage local to Anzin, which retrieval favours for a young person there.
+        "places": list(dict.fromkeys(c.name for c in gazetteer.find(text))),
         "contacts": {
             "emails": list(contacts.emails),
             "phones": list(contacts.phones),

@@ -132,3 +132,17 @@ def test_gradio_6_message_parts_are_read_as_questions() -> None:
         {"role": "assistant", "content": "…"},
     ]
     assert earlier_questions(history) == ["jeune de 17 ans à Loos"]
+
+
+def test_a_follow_up_without_a_subject_is_about_what_the_previous_answer_showed_first(
+    settings: Settings, keyword_embeddings
+) -> None:
+    assistant = Assistant(settings, embeddings=keyword_embeddings)
+    assistant.ingest()
+    first = assistant.ask("un jeune de 20 ans à Roubaix veut passer le permis")
+    assert "PERMIS SOLIDAIRE" in first.answer.split("\n\n")[1]  # the first action listed
+    contact = assistant.ask("tu as un contact ?", history=[first.question])
+    assert not contact.refused and "permis@mobilite-test.fr" in contact.answer
+    assert (contact.retrieved[0].why or {}).get("referent") is True
+    older = assistant.ask("et s'il a 17 ans ?", history=[first.question])
+    assert "PERMIS SOLIDAIRE" in older.answer and "18 à 25 ans" in older.answer  # why it no longer fits

@@ -112,7 +112,10 @@ def test_cards_read_in_order_title_porteur_description_public_contacts(chunks: d
         "several",
     )
     assert meta["contacts"]["emails"] == ["jckapusta@mlms.fr", "cbuisine@mlmsl.fr", "smonet@mlms.fr"]  # the source's typo kept
-    assert (card.line_start, card.line_end, card.page) == (797, 1004, 13)
+    # The page's key figure, printed after the card, belongs to it; a page number ("42 43") does not.
+    assert card.text.endswith("149 jeunes accompagnés - 98 entreprises partenaires")
+    assert (card.line_start, card.line_end, card.page) == (797, 1006, 13)
+    assert not any(c.text.strip().startswith("42 43") and c.kind == "action_card" for cs in chunks.values() for c in cs)
 
 
 def test_a_changed_card_yields_changed_metadata(docs: dict[str, SourceDoc]) -> None:

@@ -30,7 +30,7 @@ BOOSTER = _doc(
     "PROGRAMME BOOSTER\nPorteur de l’action : UnisCité\nPour les jeunes de 16 à 25 ans en situation de décrochage scolaire.\n"
     "Contacts :\nThorany Vachakoné\ntvachakone@uniscite.fr / 03 20 70 32 59",
     10,
-    reasons=("17 ans : dans la tranche 16-25 ans",),
+    reasons=("17 ans : dans la tranche 16 à 25 ans",),
     porteur="UnisCité",
     public="Pour les jeunes de 16 à 25 ans en situation de décrochage scolaire.",
     age_min=16,
@@ -42,7 +42,7 @@ E2C = _doc(
     "PARCOURS INVERSÉS\nPour les jeunes métropolitains de 18 à 25 ans.",
     40,
     verdict="excluded",
-    reasons=("17 ans : l'action est pour les 18-25 ans",),
+    reasons=("17 ans : l'action est pour les 18 à 25 ans",),
     porteur="École de la deuxième chance",
     age_min=18,
     age_max=25,
@@ -67,8 +67,8 @@ def test_eligibility_answer_lists_fitting_actions_then_the_ones_that_do_not_fit(
     assert not refused
     assert text.startswith("**Pistes pour ce jeune** (17 ans · Loos · decrochage)")
     assert "1. **PROGRAMME BOOSTER** — UnisCité. Pour les jeunes de 16 à 25 ans" in text
-    assert "tvachakone@uniscite.fr" in text and "(17 ans : dans la tranche 16-25 ans) [1]" in text
-    assert "**Ne conviennent pas** : PARCOURS INVERSÉS — 17 ans : l'action est pour les 18-25 ans [2]" in text
+    assert "tvachakone@uniscite.fr" in text and "(17 ans : dans la tranche 16 à 25 ans) [1]" in text
+    assert "**Ne conviennent pas** : PARCOURS INVERSÉS — 17 ans : l'action est pour les 18 à 25 ans [2]" in text
     assert [c.n for c in citations] == [1, 2]
     assert text.rstrip().split("\n")[-1].startswith("Sources : [1]")
 
@@ -192,3 +192,17 @@ def test_a_comparison_puts_each_named_action_side_by_side() -> None:
     assert "Pour les jeunes de 16 à 25 ans en situation de décrochage scolaire" in text
     assert "PARCOURS INVERSÉS** — École de la deuxième chance. 18 à 25 ans" in text
     assert [c.n for c in citations] == [1, 2]
+
+
+def test_an_age_question_is_answered_by_the_public_line() -> None:
+    booster = Document(page_content=BOOSTER.page_content, metadata={**BOOSTER.metadata, "why": {"mention": "PROGRAMME BOOSTER"}})
+    text, citations, refused = ComposingAnswerer()("c'est pour quel âge ?", [booster, E2C])
+    assert not refused and text.startswith(
+        "**PROGRAMME BOOSTER** : Pour les jeunes de 16 à 25 ans en situation de décrochage scolaire [1]"
+    )
+    assert [c.n for c in citations] == [1]
+
+
+def test_quand_meme_does_not_ask_for_a_date() -> None:
+    text, _, refused = ComposingAnswerer()("et pour un jeune de 17 ans qui veut s'engager quand même ?", [BOOSTER])
+    assert not refused and "date" not in text

@@ -39,16 +39,16 @@ CAVM_WIDE = action(territory_scope="Valenciennes Métropole")
 @pytest.mark.parametrize(
     ("meta", "age", "expected"),
     [
-        (AGES_16_25, 17, Verdict(MATCH, 1, ("17 ans : dans la tranche 16-25 ans",))),
-        (AGES_16_25, 16, Verdict(MATCH, 1, ("16 ans : dans la tranche 16-25 ans",))),
-        (AGES_16_25, 25, Verdict(MATCH, 1, ("25 ans : dans la tranche 16-25 ans",))),
-        (AGES_16_25, 15, Verdict(EXCLUDED, 0, ("15 ans : l'action est pour les 16-25 ans",))),
-        (AGES_16_25, 26, Verdict(EXCLUDED, 0, ("26 ans : l'action est pour les 16-25 ans",))),
+        (AGES_16_25, 17, Verdict(MATCH, 1, ("17 ans : dans la tranche 16 à 25 ans",))),
+        (AGES_16_25, 16, Verdict(MATCH, 1, ("16 ans : dans la tranche 16 à 25 ans",))),
+        (AGES_16_25, 25, Verdict(MATCH, 1, ("25 ans : dans la tranche 16 à 25 ans",))),
+        (AGES_16_25, 15, Verdict(EXCLUDED, 0, ("15 ans : l'action est pour les 16 à 25 ans",))),
+        (AGES_16_25, 26, Verdict(EXCLUDED, 0, ("26 ans : l'action est pour les 16 à 25 ans",))),
         # Open ranges.
-        (action(age_min=18), 30, Verdict(MATCH, 1, ("30 ans : dans la tranche 18-… ans",))),
-        (action(age_min=18), 17, Verdict(EXCLUDED, 0, ("17 ans : l'action est pour les 18-… ans",))),
-        (action(age_max=25), 12, Verdict(MATCH, 1, ("12 ans : dans la tranche …-25 ans",))),
-        (action(age_max=25), 26, Verdict(EXCLUDED, 0, ("26 ans : l'action est pour les …-25 ans",))),
+        (action(age_min=18), 30, Verdict(MATCH, 1, ("30 ans : dans la tranche 18 ans et plus",))),
+        (action(age_min=18), 17, Verdict(EXCLUDED, 0, ("17 ans : l'action est pour les 18 ans et plus",))),
+        (action(age_max=25), 12, Verdict(MATCH, 1, ("12 ans : dans la tranche 25 ans au plus",))),
+        (action(age_max=25), 26, Verdict(EXCLUDED, 0, ("26 ans : l'action est pour les 25 ans au plus",))),
         # No age stated: age decides nothing.
         (action(), 17, Verdict(UNKNOWN, 0, ())),
     ],
@@ -58,9 +58,9 @@ def test_age(meta: dict[str, Any], age: int, expected: Verdict) -> None:
 
 
 def test_age_from_the_question() -> None:
-    assert eligibility(AGES_16_25, analyse("DECROCHEUR DE 17 ANS A LOOS")).reasons[0] == "17 ans : dans la tranche 16-25 ans"
+    assert eligibility(AGES_16_25, analyse("DECROCHEUR DE 17 ANS A LOOS")).reasons[0] == "17 ans : dans la tranche 16 à 25 ans"
     assert eligibility(action(age_min=18, age_max=25), analyse("g 1 jeune 17a")) == Verdict(
-        EXCLUDED, 0, ("17 ans : l'action est pour les 18-25 ans",)
+        EXCLUDED, 0, ("17 ans : l'action est pour les 18 à 25 ans",)
     )
 
 
@@ -70,10 +70,10 @@ EXTENDED = action(age_min=16, age_max=25, age_max_extended=30, age_condition=CON
 @pytest.mark.parametrize(
     ("age", "expected"),
     [
-        (25, Verdict(MATCH, 1, ("25 ans : dans la tranche 16-25 ans",))),
+        (25, Verdict(MATCH, 1, ("25 ans : dans la tranche 16 à 25 ans",))),
         (28, Verdict(MATCH, 1, (f"28 ans : admis jusqu'à 30 ans {CONDITION}",))),
         (30, Verdict(MATCH, 1, (f"30 ans : admis jusqu'à 30 ans {CONDITION}",))),
-        (31, Verdict(EXCLUDED, 0, ("31 ans : l'action est pour les 16-25 ans",))),
+        (31, Verdict(EXCLUDED, 0, ("31 ans : l'action est pour les 16 à 25 ans",))),
     ],
 )
 def test_conditional_extension(age: int, expected: Verdict) -> None:
@@ -101,28 +101,32 @@ def test_extension_without_condition_text() -> None:
         (
             "un mineur",
             action(age_min=18, age_max=25),
-            Verdict(EXCLUDED, 0, ("jusqu'à 17 ans : l'action est pour les 18-25 ans",)),
+            Verdict(EXCLUDED, 0, ("jusqu'à 17 ans : l'action est pour les 18 à 25 ans",)),
         ),
-        ("un mineur", AGES_16_25, Verdict(MATCH, 1, ("tranche compatible avec 16-25 ans",))),
+        ("un mineur", AGES_16_25, Verdict(MATCH, 1, ("tranche compatible avec 16 à 25 ans",))),
         (
             "un jeune majeur",
             action(age_min=11, age_max=15),
-            Verdict(EXCLUDED, 0, ("à partir de 18 ans : l'action est pour les 11-15 ans",)),
+            Verdict(EXCLUDED, 0, ("à partir de 18 ans : l'action est pour les 11 à 15 ans",)),
         ),
-        ("un jeune majeur", AGES_16_25, Verdict(MATCH, 1, ("tranche compatible avec 16-25 ans",))),
+        ("un jeune majeur", AGES_16_25, Verdict(MATCH, 1, ("tranche compatible avec 16 à 25 ans",))),
         # The extension reaches a range above the general bound.
-        ("jeunes de plus de 26 ans", EXTENDED, Verdict(MATCH, 1, ("tranche compatible avec 16-25 ans",))),
-        ("jeunes entre 16 et 18 ans", action(age_min=18, age_max=25), Verdict(MATCH, 1, ("tranche compatible avec 18-25 ans",))),
+        ("jeunes de plus de 26 ans", EXTENDED, Verdict(MATCH, 1, ("tranche compatible avec 16 à 25 ans",))),
+        (
+            "jeunes entre 16 et 18 ans",
+            action(age_min=18, age_max=25),
+            Verdict(MATCH, 1, ("tranche compatible avec 18 à 25 ans",)),
+        ),
         (
             "jeunes entre 16 et 18 ans",
             action(age_min=20, age_max=25),
-            Verdict(EXCLUDED, 0, ("jusqu'à 18 ans : l'action est pour les 20-25 ans",)),
+            Verdict(EXCLUDED, 0, ("jusqu'à 18 ans : l'action est pour les 20 à 25 ans",)),
         ),
-        ("un jeune de moins de 26 ans", AGES_16_25, Verdict(MATCH, 1, ("tranche compatible avec 16-25 ans",))),
+        ("un jeune de moins de 26 ans", AGES_16_25, Verdict(MATCH, 1, ("tranche compatible avec 16 à 25 ans",))),
         (
-            "quelles actions pour les 16-25 ans ?",
+            "quelles actions pour les 16 à 25 ans ?",
             action(age_min=18, age_max=30),
-            Verdict(MATCH, 1, ("tranche compatible avec 18-30 ans",)),
+            Verdict(MATCH, 1, ("tranche compatible avec 18 à 30 ans",)),
         ),
         ("un mineur", action(), Verdict(UNKNOWN, 0, ())),
     ],
@@ -226,7 +230,7 @@ def test_age_excluded_and_place_excluded_keep_both_reasons() -> None:
     assert verdict == Verdict(
         EXCLUDED,
         0,
-        ("17 ans : l'action est pour les 18-25 ans", "Loos : l'action concerne Hellemmes, Lille, Lomme"),
+        ("17 ans : l'action est pour les 18 à 25 ans", "Loos : l'action concerne Hellemmes, Lille, Lomme"),
     )
 
 
@@ -236,7 +240,7 @@ def test_two_matches() -> None:
     assert verdict == Verdict(
         MATCH,
         2,
-        ("19 ans : dans la tranche 16-25 ans", "Tourcoing : action sur tout le territoire (MEL)"),
+        ("19 ans : dans la tranche 16 à 25 ans", "Tourcoing : action sur tout le territoire (MEL)"),
     )
 
 
@@ -247,7 +251,7 @@ def test_three_matches() -> None:
         MATCH,
         3,
         (
-            "22 ans : dans la tranche 16-25 ans",
+            "22 ans : dans la tranche 16 à 25 ans",
             "Roubaix : commune de l'action",
             "quartier prioritaire : l'action vise les QPV",
         ),
@@ -256,7 +260,7 @@ def test_three_matches() -> None:
 
 def test_one_match_one_unknown_is_match() -> None:
     verdict = eligibility(AGES_16_25, analyse("jeune de 19 ans à Anzin"))
-    assert verdict == Verdict(MATCH, 1, ("19 ans : dans la tranche 16-25 ans",))
+    assert verdict == Verdict(MATCH, 1, ("19 ans : dans la tranche 16 à 25 ans",))
 
 
 def test_to_json() -> None:

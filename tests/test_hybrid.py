@@ -118,3 +118,26 @@ def test_ask_json_explains_filters_and_each_result(
     top = record["retrieved"][0]
     assert top["source"] == "actions.txt" and {"lexical_rank", "dense_rank", "rrf", "eligibility"} <= set(top["why"])
     assert top["why"]["eligibility"]["status"] == "match"
+
+
+def test_a_referent_comes_first_as_if_named_with_its_verdict_for_the_new_person() -> None:
+    a, b, adults = _card("A", 1), _card("B", 20), _card("ADULTES", 40, age_min=18, age_max=25, communes=[])
+    q = analyse("et s'il a 17 ans ?")
+    fused = fuse("et s'il a 17 ans ?", q, _hits([a, b]), _hits([b, a]), FusionParams(rrf_k=5), True, referents=(adults,))
+    chunk, _, why = fused[0]
+    assert chunk.title == "ADULTES" and why["referent"] is True and why["mention"] == "ADULTES"
+    assert why["eligibility"]["status"] == "excluded"  # still says why it no longer fits
+    assert [c.title for c, _, _ in fused[1:]] == ["A", "B"] or [c.title for c, _, _ in fused[1:]] == ["B", "A"]
+
+
+def test_a_passage_naming_the_young_persons_commune_goes_up_not_for_an_organisation_name() -> None:
+    elsewhere, local = _card("AILLEURS", 1, places=[]), _card("COLLÈGE JULES FERRY", 20, places=["Anzin", "Valenciennes"])
+    crowded = _card("LISTE", 40, places=["Anzin", "Marly", "Onnaing", "Condé-sur-l'Escaut", "Valenciennes"])
+    params = FusionParams(rrf_k=5, place_boost=0.3)
+    q = analyse("un jeune de 16 ans d'Anzin a décroché")
+    fused = fuse(q.text, q, _hits([elsewhere, local, crowded]), [], params, use_eligibility=False)
+    assert fused[0][0].title == "COLLÈGE JULES FERRY" and fused[0][2]["place"] == "Anzin"
+    assert "place" not in next(why for c, _, why in fused if c.title == "LISTE")  # five communes: a list
+    # "la Mission locale de Lille": no person described, the commune names an organisation.
+    org = analyse("combien de missions la Mission locale de Anzin a-t-elle créées ?")
+    assert all("place" not in why for _, _, why in fuse(org.text, org, _hits([elsewhere, local]), [], params, False))

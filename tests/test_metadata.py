@@ -537,3 +537,11 @@ def test_gold_cards(
     assert extract_ages(card, public) == ages
     found = territory(card, public, extract_porteur(card), gaz, map_end=map_end_label(guide_lines))
     assert (found.communes, found.scope) == (communes, scope)
+
+
+def test_places_are_every_commune_the_passage_names_in_order() -> None:
+    from ingest.enrich import chunk_metadata
+
+    meta = chunk_metadata("Collèges Chasse Royale de Valenciennes et Jules Ferry d'Anzin.", document="Annexe", epci="CAVM")
+    assert meta["places"] == ["Valenciennes", "Anzin"]
+    assert chunk_metadata("Ateliers au centre social.", document="Annexe", epci="CAVM")["places"] == []

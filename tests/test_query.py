@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from index.query import Filters, QueryAnalysis, analyse, fold, in_context, load_concepts, with_filters
+from index.query import Filters, QueryAnalysis, analyse, fold, in_context, leans_on_previous, load_concepts, with_filters
 
 FIELDS = ("age", "age_min", "age_max", "communes", "epci", "qpv", "situations", "needs")
 
@@ -385,3 +385,20 @@ def test_bad_filters_are_named_in_french(kwargs: dict[str, Any], message: str) -
 def test_unknown_commune_filter_is_named() -> None:
     with pytest.raises(ValueError, match="commune « Marseille » inconnue"):
         with_filters(analyse("aide au permis"), Filters(commune="Marseille"))
+
+
+@pytest.mark.parametrize(
+    ("question", "leans"),
+    [
+        ("tu as un contact ?", True),
+        ("c'est pour quel âge ?", True),
+        ("et s'il a 19 ans ?", True),
+        ("et s'il habitait Roubaix ?", True),
+        ("et si elle habitait un quartier prioritaire ?", True),
+        ("et c'est combien ?", True),
+        ("et pour une aide au transport ?", False),  # a subject of its own
+        ("quelle action pour un décrocheur de 17 ans à Loos ?", False),  # not a follow-up
+    ],
+)
+def test_which_follow_ups_lean_on_the_previous_answer(question: str, leans: bool) -> None:
+    assert leans_on_previous(question) is leans
