@@ -28,6 +28,9 @@ def checks(settings: Settings) -> list[Check]:
         ),
         Check("mrr@10", "MRR@10", minimum=settings.gate_mrr_at_10),
         Check("coverage", "couverture des faits", minimum=settings.gate_coverage),
+        Check(
+            "coverage", "couverture des questions d'éligibilité", minimum=settings.gate_eligibility_coverage, scope="eligibility"
+        ),
         Check("refusal", "refus sur les questions sans réponse", minimum=settings.gate_refusal),
         Check("false_refusal", "faux refus", maximum=settings.gate_max_false_refusal),
         Check("invented_contacts", "contacts inventés", maximum=float(settings.gate_max_invented_contacts)),
