@@ -7,12 +7,12 @@ tests can pass fakes.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
-from langchain_core.runnables import Runnable, RunnableLambda
+from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 
 from assistant.citations import referenced
 from assistant.llm import GROUNDING_DROPS
@@ -49,23 +49,45 @@ def build_chain(retriever: BaseRetriever, answerer: Answerer, referee: Answerer 
         referee: the answerer replayed on the previous question to learn what a follow-up such as
             "tu as un contact ?" is about (default: ``answerer``; pass a cheap one when it is an LLM).
     """
-    referee = referee or answerer
+    steps = _Steps(retriever, answerer, referee or answerer)
+    return RunnableLambda(steps.retrieve).with_config(run_name="retrieve") | RunnableLambda(steps.answer).with_config(
+        run_name="answer"
+    )
 
-    def referent(history: list[str], depth: int = 0) -> tuple[str, ...]:
+
+def build_stream(retriever: BaseRetriever, answerer: Answerer, referee: Answerer | None = None) -> Runnable[Any, Any]:
+    """The same chain for the chat: ``.stream(request)`` yields the answer's new text as it is written
+    (str pieces: the composer's sections, an LLM's checked sentences), then the ``Answer``, last.
+
+    The ``Answer``'s text is authoritative: a refusal decided at the end replaces what was shown.
+    """
+    steps = _Steps(retriever, answerer, referee or answerer)
+    return RunnableLambda(steps.retrieve).with_config(run_name="retrieve") | RunnableGenerator(steps.answer_stream).with_config(
+        run_name="answer"
+    )
+
+
+class _Steps:
+    """The chain's steps: analysis and retrieval (with follow-ups and filters), then the answer."""
+
+    def __init__(self, retriever: BaseRetriever, answerer: Answerer, referee: Answerer) -> None:
+        self.retriever, self.answerer, self.referee = retriever, answerer, referee
+
+    def referent(self, history: list[str], depth: int = 0) -> tuple[str, ...]:
         """The chunk the answer to the last earlier question showed first (what "it" is), if any."""
         if not history or depth > 2:
             return ()
         question, earlier = history[-1], history[:-1]
         text, analysis = in_context(question, earlier)
-        before = referent(earlier, depth + 1) if earlier and leans_on_previous(question) else ()
-        docs = retriever.invoke(text, analysis=analysis, referents=before)
-        _text, citations, refused = referee(question, docs, analysis)
+        before = self.referent(earlier, depth + 1) if earlier and leans_on_previous(question) else ()
+        docs = self.retriever.invoke(text, analysis=analysis, referents=before)
+        _text, citations, refused = self.referee(question, docs, analysis)
         if refused or not citations or not 1 <= citations[0].n <= len(docs):
             return ()
         chunk_id = docs[citations[0].n - 1].metadata.get("chunk_id")
         return (str(chunk_id),) if chunk_id else ()
 
-    def retrieve(request: str | dict[str, Any]) -> dict[str, Any]:
+    def retrieve(self, request: str | dict[str, Any]) -> dict[str, Any]:
         question, history = (request, []) if isinstance(request, str) else (request["question"], request.get("history") or [])
         if not question or not question.strip():
             raise ValueError("La question est vide : tapez une question.")
@@ -76,26 +98,42 @@ def build_chain(retriever: BaseRetriever, answerer: Answerer, referee: Answerer 
         filters = None if isinstance(request, str) else request.get("filters")
         analysis = with_filters(analysis, Filters(**filters) if isinstance(filters, dict) else filters)
         # "tu as un contact ?", "c'est pour quel âge ?": about what the previous answer showed first.
-        referents = referent(list(history)) if history and leans_on_previous(question) else ()
-        docs = retriever.invoke(text, analysis=analysis, referents=referents)
+        referents = self.referent(list(history)) if history and leans_on_previous(question) else ()
+        docs = self.retriever.invoke(text, analysis=analysis, referents=referents)
         return {"question": question, "docs": docs, "analysis": analysis, "retrieve_ms": (time.perf_counter() - start) * 1000}
 
-    def answer(state: dict[str, Any]) -> Answer:
+    def answer(self, state: dict[str, Any]) -> Answer:
         start = time.perf_counter()
         GROUNDING_DROPS.set(())  # an LLM answerer records here the sentences its grounding check removed
-        text, citations, refused = answerer(state["question"], state["docs"], state["analysis"])
-        drops = GROUNDING_DROPS.get()
+        text, citations, refused = self.answerer(state["question"], state["docs"], state["analysis"])
+        return self._record(state, text, citations, refused, GROUNDING_DROPS.get(), start)
+
+    def answer_stream(self, states: Iterator[dict[str, Any]]) -> Iterator[str | Answer]:
+        for state in states:
+            stream = getattr(self.answerer, "stream", None)
+            if stream is None:  # the composer: all at once (a millisecond), shown section by section
+                answer = self.answer(state)
+                for i, section in enumerate(answer.answer.split("\n\n")):
+                    yield section if i == 0 else "\n\n" + section
+                yield answer
+                continue
+            start = time.perf_counter()
+            for item in stream(state["question"], state["docs"], state["analysis"]):
+                if isinstance(item, str):
+                    yield item
+                else:  # the record, last
+                    yield self._record(state, item.text, item.citations, item.refused, tuple(item.dropped), start)
+
+    @staticmethod
+    def _record(state: dict[str, Any], text: str, citations: list[Citation], refused: bool, drops: Any, start: float) -> Answer:
         cited, _unknown = referenced(text, citations)
-        answer_ms = (time.perf_counter() - start) * 1000
         return Answer(
             question=state["question"],
             answer=text,
             refused=refused,
             citations=tuple(cited),
             retrieved=tuple(_retrieved(d) for d in state["docs"]),
-            timings_ms={"retrieve": state["retrieve_ms"], "answer": answer_ms},
+            timings_ms={"retrieve": state["retrieve_ms"], "answer": (time.perf_counter() - start) * 1000},
             filters=state["analysis"].to_json(),
             grounding_drops=tuple(drops),
         )
-
-    return RunnableLambda(retrieve).with_config(run_name="retrieve") | RunnableLambda(answer).with_config(run_name="answer")

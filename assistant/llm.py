@@ -31,8 +31,9 @@ call are in the context variable ``GROUNDING_DROPS``, read right after the call 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from langchain_core.documents import Document
@@ -121,23 +122,68 @@ class LLMAnswerer:
 
     def run(self, question: str, docs: list[Document], analysis: QueryAnalysis | None = None) -> LLMAnswer:
         """Answer ``question`` from ``docs`` (``analysis`` is not used: the model reads the question)."""
+        *_, result = self.stream(question, docs, analysis)
+        assert isinstance(result, LLMAnswer)  # stream() always ends with the record
+        return result
+
+    def stream(self, question: str, docs: list[Document], analysis: QueryAnalysis | None = None) -> Iterator[str | LLMAnswer]:
+        """The checked answer as it is written: each new piece (whole sentences, with the separator
+        before it) once it has passed the grounding check, then the ``LLMAnswer`` record, last.
+
+        A sentence is shown only when complete and checked, so nothing unsupported is ever on screen.
+        The record's text is authoritative: a refusal (the model's, or nothing cited left) replaces
+        whatever was shown.
+        """
         numbered = dict(enumerate(docs[: self.max_passages], start=1))
         if not numbered:
-            return LLMAnswer(load("refusal"), [], True, [], "")
+            yield LLMAnswer(load("refusal"), [], True, [], "")
+            return
+        support = {n: f"{_header(n, doc)}\n{doc.page_content}" for n, doc in numbered.items()}
+        state = _StreamState()
+
+        def checked(piece: str) -> str | None:
+            """The piece as shown (separator first), or None when nothing of it may be shown."""
+            if not state.text and is_refusal(piece):
+                state.refusing = True
+            if state.refusing or state.ended:
+                return None
+            body, state.ended = _until_sources(piece)
+            result = grounding.check(clean(body, set(numbered)), support, question)
+            state.dropped += result.dropped
+            before = state.tail
+            # The whitespace since the last shown piece, a dropped piece's included ("\n\n" wins).
+            state.tail = (state.tail if not result.text else "") + piece[len(piece.rstrip()) :]
+            if not result.text:
+                return None
+            shown = (_separator(before) if state.text else "") + result.text
+            state.text += shown
+            return shown
+
         try:
-            raw = self.chain.invoke(self._inputs(question, docs))
+            for token in self.chain.stream(self._inputs(question, docs)):
+                state.raw += token
+                # Whole sentences only, outside reasoning blocks; the marker after a full stop stays
+                # with its sentence ("… 25 ans. [1]"): a boundary needs the next word to have begun.
+                visible = _THINK.sub("", state.raw)[state.consumed :]
+                if "<think>" in visible.lower():
+                    continue
+                cut = _last_boundary(visible)
+                if cut is not None:
+                    state.consumed += cut
+                    if (shown := checked(visible[:cut])) is not None:
+                        yield shown
         except Exception as exc:  # any client error: connection, HTTP status, missing model…
             raise LLMError(f"Le modèle de langage n'a pas pu répondre : {exc}") from exc
-        text = clean(raw, set(numbered))
-        if is_refusal(text):
-            return self._refusal(question, numbered, [], raw)
-        support = {n: f"{_header(n, doc)}\n{doc.page_content}" for n, doc in numbered.items()}
-        checked = grounding.check(text, support, question)
-        used = sorted({int(n) for n in grounding.MARKER.findall(checked.text)} & set(numbered))
-        if not used:  # nothing cited is left: nothing grounded
-            return self._refusal(question, numbered, checked.dropped, raw)
+        rest = _THINK.sub("", state.raw)[state.consumed :]
+        if rest.strip() and (shown := checked(rest)) is not None:
+            yield shown
+        text = state.text.strip()
+        used = sorted({int(n) for n in grounding.MARKER.findall(text)} & set(numbered))
+        if state.refusing or not used:  # the model's refusal, or nothing cited left: nothing grounded
+            yield self._refusal(question, numbered, state.dropped, state.raw)
+            return
         citations = [make_citation(n, question, numbered[n]) for n in used]
-        return LLMAnswer(f"{checked.text}\n\n{_sources(numbered, citations)}", citations, False, checked.dropped, raw)
+        yield LLMAnswer(f"{text}\n\n{_sources(numbered, citations)}", citations, False, state.dropped, state.raw)
 
     def _refusal(self, question: str, numbered: dict[int, Document], dropped: list[tuple[str, str]], raw: str) -> LLMAnswer:
         leads = list(numbered.items())[:2]
@@ -153,6 +199,39 @@ class LLMAnswerer:
 
 def _sources(numbered: dict[int, Document], citations: list[Citation]) -> str:
     return "Sources : " + " · ".join(f"[{c.n}] {_source_label(numbered[c.n], c)}" for c in citations)
+
+
+# A sentence boundary: end punctuation then a space and the start of the next word (not a marker),
+# or a blank line.
+_BOUNDARY = re.compile(r"(?<=[.!?])[ \t]+(?=[^\s\[])|\n\s*\n(?=\S)")
+
+
+def _last_boundary(text: str) -> int | None:
+    """Index after the last complete sentence of ``text`` (None when none is complete yet)."""
+    ends = [m.end() for m in _BOUNDARY.finditer(text)]
+    return ends[-1] if ends else None
+
+
+def _until_sources(text: str) -> tuple[str, bool]:
+    """``text`` up to a model-written "Sources :" list (ours replaces it), and whether it was found."""
+    found = _MODEL_SOURCES.search(text)
+    return (text[: found.start()], True) if found else (text, False)
+
+
+def _separator(whitespace: str) -> str:
+    """The model's separator between two pieces, kept: a paragraph break, a line break or a space."""
+    return "\n\n" if whitespace.count("\n") >= 2 else "\n" if "\n" in whitespace else " "
+
+
+@dataclass
+class _StreamState:
+    raw: str = ""  # everything the model wrote
+    consumed: int = 0  # characters of the visible text (reasoning removed) already cut into pieces
+    text: str = ""  # what was shown
+    tail: str = ""  # the whitespace that ended the last shown piece
+    dropped: list[tuple[str, str]] = field(default_factory=list)
+    refusing: bool = False
+    ended: bool = False  # the model's own "Sources :" list began
 
 
 def clean(raw: str, known: set[int]) -> str:

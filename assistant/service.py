@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
-from assistant.chain import build_chain
+from assistant.chain import build_chain, build_stream
 from assistant.compose import ComposingAnswerer
 from assistant.records import Answer
 from assistant.settings import Settings
@@ -106,13 +107,14 @@ class Assistant:
         self.embeddings.embed_query("préchauffage")
         return time.perf_counter() - start
 
-    def chain(self, k: int | None = None, config: str | None = None) -> Any:
-        """The retrieval chain for a configuration name (default: the settings' retrieval mode)."""
+    def chain(self, k: int | None = None, config: str | None = None, streaming: bool = False) -> Any:
+        """The retrieval chain for a configuration name (default: the settings' retrieval mode);
+        ``streaming``: the chat's chain, whose ``.stream()`` yields the text as written, then the Answer."""
         mode = config or self.settings.retrieval
         retriever = make_retriever(mode, self.store, self.embeddings, k or self.settings.top_k, self.fusion_params)
         # A follow-up ("tu as un contact ?") replays the previous question to learn what it is about:
         # the composer does it in a millisecond, where an LLM would cost a second call.
-        return build_chain(retriever, self.answerer, referee=ComposingAnswerer())
+        return (build_stream if streaming else build_chain)(retriever, self.answerer, referee=ComposingAnswerer())
 
     def ask(
         self,
@@ -125,9 +127,21 @@ class Assistant:
         """Answer one question; ``k`` passages are retrieved (default ``settings.top_k``).
 
         ``history`` holds the counsellor's earlier questions, oldest first: a follow-up ("et s'il a 19
-        ans ?") keeps their person and subject. ``config`` is one of ``CONFIGURATIONS``.
+        ans ?") keeps their person and subject. ``config`` is one of ``CONFIGURATIONS``. ``filters``
+        (the chat's panel: commune, age, territory) completes what the question says about the person.
         """
         start = time.perf_counter()
         answer: Answer = self.chain(k, config).invoke({"question": question, "history": list(history or []), "filters": filters})
         answer.timings_ms["total"] = (time.perf_counter() - start) * 1000
         return answer
+
+    def stream(
+        self, question: str, history: list[str] | None = None, filters: Filters | None = None, k: int | None = None
+    ) -> Iterator[str | Answer]:
+        """Like ``ask``, for the chat: the answer's new text as it is written, then the ``Answer``."""
+        start = time.perf_counter()
+        request = {"question": question, "history": list(history or []), "filters": filters}
+        for item in self.chain(k, streaming=True).stream(request):
+            if isinstance(item, Answer):
+                item.timings_ms["total"] = (time.perf_counter() - start) * 1000
+            yield item

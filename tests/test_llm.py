@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -9,6 +10,7 @@ from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from langchain_core.outputs import ChatGenerationChunk
 from langchain_core.retrievers import BaseRetriever
 from pydantic import Field
 
@@ -62,9 +64,16 @@ class RecordingChatModel(FakeListChatModel):
         self.seen.append(list(messages))
         return super()._call(messages, *args, **kwargs)
 
+    def _stream(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+        self.seen.append(list(messages))  # the answerer streams: the answer reaches the chat as it is written
+        yield from super()._stream(messages, *args, **kwargs)
+
 
 class FailingChatModel(FakeListChatModel):
     def _call(self, *args: Any, **kwargs: Any) -> str:
+        raise ConnectionError("connexion refusée")
+
+    def _stream(self, *args: Any, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
         raise ConnectionError("connexion refusée")
 
 
@@ -313,3 +322,49 @@ def test_the_assistant_uses_the_configured_llm_and_reports_its_drops(
     record = json.loads(out.getvalue())
     assert "invente@faux.fr" not in record["answer"] and "18 à 25 ans" in record["answer"]
     assert [d["reason"] for d in record["grounding_drops"]] == ["e-mail absent des passages cités : invente@faux.fr"]
+
+
+# --- streaming -----------------------------------------------------------------------------------
+
+
+def test_the_answer_streams_checked_sentences_and_an_invented_contact_never_shows() -> None:
+    answerer, _ = _answerer(
+        "Booster accueille les jeunes de 16 à 25 ans [1]. Écrivez à faux@exemple.fr pour vous inscrire [1].\n\n"
+        "- Parcours inversés : 18 à 25 ans [2].\n\nSources : [1] guide"
+    )
+    *pieces, record = answerer.stream("Quelle action ?", [BOOSTER, E2C], None)
+    assert all(isinstance(p, str) for p in pieces) and len(pieces) >= 2  # sentence by sentence
+    assert not any("faux@exemple.fr" in p for p in pieces)
+    assert not record.refused and record.text.startswith("".join(pieces))
+    assert "".join(pieces) == "Booster accueille les jeunes de 16 à 25 ans [1].\n\n- Parcours inversés : 18 à 25 ans [2]."
+    assert [c.n for c in record.citations] == [1, 2] and record.dropped[0][1].startswith("e-mail absent")
+
+
+def test_a_streamed_refusal_shows_nothing_before_the_standard_refusal() -> None:
+    answerer, _ = _answerer("Les documents ne précisent pas le budget. Voir [1].")
+    *pieces, record = answerer.stream("Quel budget ?", [BOOSTER], None)
+    assert pieces == [] and record.refused and record.text.startswith(load("refusal"))
+
+
+class FixedRetriever(BaseRetriever):
+    docs: list[Document]
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, **kwargs: Any
+    ) -> list[Document]:
+        return self.docs
+
+
+def test_the_chat_chain_streams_pieces_then_the_answer_record() -> None:
+    from assistant.chain import build_stream
+    from assistant.compose import ComposingAnswerer
+    from assistant.records import Answer
+
+    answerer, _ = _answerer("Booster accueille les jeunes de 16 à 25 ans [1]. Parcours inversés : 18 à 25 ans [2].")
+    retriever = FixedRetriever(docs=[BOOSTER, E2C])
+    *pieces, answer = build_stream(retriever, answerer).stream("Quelle action pour un jeune de 17 ans ?")
+    assert isinstance(answer, Answer) and len(pieces) == 2 and all(isinstance(p, str) for p in pieces)
+    assert answer.answer.startswith("".join(pieces)) and [c.n for c in answer.citations] == [1, 2]
+    # The composer streams section by section; the sections make up its answer exactly.
+    *sections, composed = build_stream(retriever, ComposingAnswerer()).stream("Quelle action pour 17 ans ?")
+    assert len(sections) > 1 and "".join(sections) == composed.answer
