@@ -8,6 +8,7 @@ benchmark prints numbers; no test asserts on time (timed tests flake).
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import sys
 import time
@@ -25,8 +26,10 @@ DEV_SET = Path(__file__).parent / "data" / "dev.jsonl"
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    items = load_set(DEV_SET)[: int(args[0])] if args else load_set(DEV_SET)
+    parser = argparse.ArgumentParser(prog="python -m eval.latency", description=__doc__.splitlines()[0])
+    parser.add_argument("n", nargs="?", type=int, help="only the first N dev questions (default: all)")
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    items = load_set(DEV_SET)[: args.n] if args.n else load_set(DEV_SET)
     settings = Settings.from_env()
     assistant = Assistant(settings)
     start = time.perf_counter()
