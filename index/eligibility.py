@@ -6,7 +6,9 @@ Each criterion the question gives (age, commune, QPV) is checked against what th
   names, or any commune of the EPCI for a metropolitan-wide action);
 - ``excluded``: the chunk states it and the person does not fit (17 for "18-25 ans"; Loos for an
   action for Lille only; a MEL commune for a Valenciennes Métropole action) — the reason is recorded;
-- ``unknown``: the chunk states nothing on it.
+- ``unknown``: the chunk states nothing on it;
+- a condition the question does not settle ("pour les territoires hors QPV" when the question says
+  nothing of a QPV) leaves the verdict as it is and adds a reason: "à vérifier : …".
 
 The verdict is ``excluded`` if any criterion excludes, ``match`` if at least one matches and none
 excludes, ``unknown`` otherwise. A conditional extension ("jusqu'à 30 ans si … handicapé") admits the
@@ -23,6 +25,7 @@ from index.query import QueryAnalysis
 from ingest.gazetteer import EPCI_NAMES, Gazetteer, load_gazetteer
 
 MATCH, UNKNOWN, EXCLUDED = "match", "unknown", "excluded"
+CHECK = "check"  # a criterion the question does not settle: its reason says what to check
 _EPCI_OF_SCOPE = {"MEL": "MEL", "Valenciennes Métropole": "CAVM"}
 
 
@@ -112,6 +115,13 @@ def _associated(gazetteer: Gazetteer) -> dict[str, set[str]]:
 
 
 def _qpv_verdict(meta: dict[str, Any], q: QueryAnalysis) -> tuple[str, str] | None:
+    # "qpv_excluded": the public lives outside priority neighbourhoods ("pour les territoires hors QPV").
+    if meta.get("qpv_excluded"):
+        if q.qpv:
+            return EXCLUDED, "quartier prioritaire : l'action est pour les jeunes hors QPV"
+        if q.qpv is False:
+            return MATCH, "hors QPV : l'action est pour les jeunes hors QPV"
+        return CHECK, "à vérifier : seulement si le jeune n'habite pas un QPV"
     # "qpv" on a chunk means it mentions priority neighbourhoods; only a positive match is informative.
     if q.qpv and meta.get("qpv"):
         return MATCH, "quartier prioritaire : l'action vise les QPV"

@@ -4,7 +4,7 @@ The keys set here are fixed for every chunk (null when the text gives nothing), 
 retrieval can rely on them:
 
     document, theme, porteur, public, age_min, age_max, age_max_extended, age_condition,
-    communes, territory_scope, territory_evidence, epci, qpv, contacts, places
+    communes, territory_scope, territory_evidence, epci, qpv, qpv_excluded, contacts, places
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections import Counter
 from typing import Any
 
 from ingest.gazetteer import Gazetteer, load_gazetteer
-from ingest.metadata import extract_age_range, extract_contacts, extract_porteur, extract_public, territory
+from ingest.metadata import excludes_qpv, extract_age_range, extract_contacts, extract_porteur, extract_public, territory
 
 METADATA_KEYS = (
     "document",
@@ -31,6 +31,7 @@ METADATA_KEYS = (
     "qpv",
     "contacts",
     "places",
+    "qpv_excluded",
 )
 
 
@@ -97,6 +98,7 @@ def chunk_metadata(
         "territory_evidence": evidence,
         "epci": epci,
         "qpv": place.qpv,
+        "qpv_excluded": excludes_qpv(text),  # "pour les territoires hors QPV": what to check
         # Every commune the passage names, in order (not only those it is for): "collège Jules Ferry
         # d'Anzin" makes a passage local to Anzin, which retrieval favours for a young person there.
         "places": list(dict.fromkeys(c.name for c in gazetteer.find(text))),

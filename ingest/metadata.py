@@ -431,6 +431,13 @@ _QPV = re.compile(
     re.IGNORECASE,
 )
 _QPV_NEGATION = re.compile(r"\bhors\s+(?:des\s+|les\s+|de\s+)?$", re.IGNORECASE)
+# "pour les territoires hors QPV", "jeunes … originaires des secteurs HORS POLITIQUE DE LA VILLE":
+# the public is outside priority neighbourhoods (a "for whom" word before "hors").
+_QPV_EXCLUDED = re.compile(
+    r"\b(?:pour|jeunes|originaires|résidant|residant|habitant)\b[^.\n]{0,80}?\bhors\s+(?:des\s+|les\s+|de\s+(?:la\s+)?)?"
+    r"(?:QPV|quartiers?\s+prioritaires?|(?:quartiers?\s+(?:de\s+la\s+|en\s+)?)?politique\s+de\s+la\s+ville)\b",
+    re.IGNORECASE,
+)
 _MAX_TERRITORY_RUN = 3  # longer runs of label lines are (pieces of) maps
 
 
@@ -448,6 +455,11 @@ class Territory:
     scope: str | None = None
     qpv: bool = False
     evidence: str | None = None
+
+
+def excludes_qpv(text: str) -> bool:
+    """True when the text says its public lives outside priority neighbourhoods ("pour les territoires hors QPV")."""
+    return _QPV_EXCLUDED.search(_clean(text)) is not None
 
 
 def is_qpv(text: str) -> bool:

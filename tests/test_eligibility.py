@@ -22,6 +22,7 @@ def action(**meta: Any) -> dict[str, Any]:
         "communes": [],
         "territory_scope": None,
         "qpv": False,
+        "qpv_excluded": False,
     }
     record.update(meta)
     return record
@@ -267,3 +268,20 @@ def test_to_json() -> None:
     verdict = eligibility(LILLE_ONLY, analyse("jeune de Loos"))
     assert verdict.to_json() == {"status": "excluded", "reasons": ["Loos : l'action concerne Hellemmes, Lille, Lomme"]}
     assert Verdict(UNKNOWN).to_json() == {"status": "unknown", "reasons": []}
+
+
+@pytest.mark.parametrize(
+    ("question", "status", "reason"),
+    [
+        ("un décrocheur de 17 ans", MATCH, "à vérifier : seulement si le jeune n'habite pas un QPV"),
+        ("un décrocheur de 17 ans, pas en QPV", MATCH, "hors QPV : l'action est pour les jeunes hors QPV"),
+        (
+            "un décrocheur de 17 ans en quartier prioritaire",
+            EXCLUDED,
+            "quartier prioritaire : l'action est pour les jeunes hors QPV",
+        ),
+    ],
+)
+def test_an_action_outside_priority_neighbourhoods_says_what_to_check(question: str, status: str, reason: str) -> None:
+    verdict = eligibility(action(age_min=16, age_max=21, qpv_excluded=True), analyse(question))
+    assert verdict.status == status and verdict.reasons[-1] == reason

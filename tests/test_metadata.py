@@ -545,3 +545,12 @@ def test_places_are_every_commune_the_passage_names_in_order() -> None:
     meta = chunk_metadata("Collèges Chasse Royale de Valenciennes et Jules Ferry d'Anzin.", document="Annexe", epci="CAVM")
     assert meta["places"] == ["Valenciennes", "Anzin"]
     assert chunk_metadata("Ateliers au centre social.", document="Annexe", epci="CAVM")["places"] == []
+
+
+def test_a_public_outside_priority_neighbourhoods_is_read_from_the_text() -> None:
+    from ingest.metadata import excludes_qpv
+
+    assert excludes_qpv("Une action de raccrochage des jeunes, pour les territoires hors QPV")
+    assert excludes_qpv("jeunes décrocheurs originaires des secteurs HORS POLITIQUE DE LA VILLE des Missions Locales")
+    assert not excludes_qpv("Production de logements prioritairement hors QPV.")  # not about a public
+    assert not excludes_qpv("Pour les jeunes des quartiers prioritaires.")
