@@ -4,6 +4,7 @@
     GET  /api/health              index loaded? how many passages, which model and chunker
     GET  /api/sources/{source}    the (repaired) text of lines of a corpus document, to show a citation
     POST /api/feedback            a counsellor's 👍/👎 on an answer, stored in <home>/feedback.sqlite3
+    GET  /passage/{source}        the page a citation link of the chat opens (HTML, quote highlighted)
 
 The OpenAPI description is at `/openapi.json` (interactive docs at `/docs`). Endpoints are plain
 functions: FastAPI runs them in its thread pool, all sharing the one ``Assistant`` (its model and
@@ -24,20 +25,23 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, FastAPI, Query, Request, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.security import HTTPBearer
-from pydantic import BaseModel, Field, StringConstraints, field_validator
+from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
 from starlette.exceptions import HTTPException
 
+from assistant.app import make_filters
 from assistant.feedback import FeedbackStore, feedback_path, settings_version
+from assistant.passage import error_page, passage_page
 from assistant.service import Assistant
 from index.store import IndexNotReady
 from ingest.loaders import load_corpus
-from ingest.records import SourceDoc
+from ingest.records import Chunk, SourceDoc
 
 MAX_TEXT = 2000  # characters of a question, an earlier question or a comment
 MAX_HISTORY = 50
 MAX_K = 100
+MAX_QUOTE = 1000  # characters of the text a passage page highlights (quotes are at most 400)
 # Readable without the token: they describe the API, they do not run it.
 PUBLIC_PATHS = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
 EXAMPLE_QUESTION = "Quelle action pour un décrocheur de 17 ans à Loos ?"
@@ -54,6 +58,23 @@ def _non_empty_question(value: str) -> str:
     return value.strip()
 
 
+class FiltersIn(BaseModel):
+    """The chat's filters panel: they complete what the question says about the young person."""
+
+    commune: Annotated[str, StringConstraints(max_length=100)] | None = Field(
+        default=None, description="Commune du jeune (MEL ou Valenciennes Métropole).", examples=["Loos"]
+    )
+    age: int | None = Field(default=None, description="Âge du jeune (10 à 99 ans).", examples=[17])
+    territory: Literal["MEL", "CAVM"] | None = Field(
+        default=None, description="Territoire : « MEL » ou « CAVM » (Valenciennes Métropole)."
+    )
+
+    @model_validator(mode="after")
+    def _known_values(self) -> FiltersIn:
+        make_filters(self.commune, self.age, self.territory)  # a French ValueError on an unknown commune, a bad age
+        return self
+
+
 class AskRequest(BaseModel):
     question: Text = Field(description="La question du conseiller ou de la conseillère.", examples=[EXAMPLE_QUESTION])
     history: list[Text] = Field(
@@ -62,6 +83,9 @@ class AskRequest(BaseModel):
         description="Les questions précédentes de la conversation, la plus ancienne d'abord (pour « et s'il a 19 ans ? »).",
     )
     k: int | None = Field(default=None, ge=1, le=MAX_K, description="Nombre de passages recherchés (défaut : REPERES_TOP_K).")
+    filters: FiltersIn | None = Field(
+        default=None, description="Filtres (commune, âge, territoire) : complètent ce que la question ne dit pas."
+    )
 
     _question = field_validator("question")(_non_empty_question)
 
@@ -171,6 +195,19 @@ def _line_range(lines: str | None, count: int) -> tuple[int, int]:
     if end > count:
         raise HTTPException(400, f"plage de lignes {start}-{end} hors du document, qui a {count} lignes")
     return start, end
+
+
+def _cited_chunk(assistant: Assistant, source: str, start: int, end: int) -> Chunk | None:
+    """The indexed passage with exactly these lines (its title and page), if the index is there."""
+    try:
+        chunks = assistant.store.chunks
+    except IndexNotReady:
+        return None
+    return next((c for c in chunks if (c.source, c.line_start, c.line_end) == (source, start, end)), None)
+
+
+# The passage page echoes the request's text (escaped): forbid scripts and outside resources anyway.
+PAGE_HEADERS = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'", "X-Content-Type-Options": "nosniff"}
 
 
 # --- Errors in French ------------------------------------------------------------------------------
@@ -332,7 +369,9 @@ def create_app(
         },
     )
     def ask(body: AskRequest) -> JSONResponse:
-        answer = assistant.ask(body.question, k=body.k, history=body.history)
+        f = body.filters
+        filters = make_filters(f.commune, f.age, f.territory) if f is not None else None  # validated with the body
+        answer = assistant.ask(body.question, k=body.k, history=body.history, filters=filters)
         return JSONResponse(answer.to_json())
 
     @router.get(
@@ -397,12 +436,36 @@ def create_app(
 
     app.include_router(router)
 
+    @app.get("/passage/{source}", include_in_schema=False)
+    def passage(
+        source: str,
+        lines: str | None = None,
+        hl: Annotated[str, Query(max_length=MAX_QUOTE)] = "",
+    ) -> HTMLResponse:
+        """The page a citation link of the chat opens: the cited lines, the quote (``hl``) highlighted."""
+        doc = documents.get(source)
+        try:
+            if doc is None:
+                raise HTTPException(404, f"Le document « {source} » n'est pas dans le corpus indexé.")
+            start, end = _line_range(lines, len(doc.lines))
+        except HTTPException as exc:
+            return HTMLResponse(error_page(str(exc.detail)), status_code=exc.status_code, headers=PAGE_HEADERS)
+        chunk = _cited_chunk(assistant, doc.source, start, end)
+        page = passage_page(
+            document=doc.title,
+            title=(chunk.title if chunk is not None and chunk.title else doc.title),
+            source=doc.source,
+            line_start=start,
+            lines=doc.lines[start - 1 : end],
+            page=chunk.page if chunk is not None else None,
+            quote=hl,
+        )
+        return HTMLResponse(page, headers=PAGE_HEADERS)
+
     @app.get("/embed-demo", include_in_schema=False)
     def embed_demo() -> Any:
         """A static page that embeds the chat in an iframe, to try the integration locally."""
         from importlib import resources
-
-        from fastapi.responses import HTMLResponse
 
         return HTMLResponse(resources.files("assistant").joinpath("static/embed-demo.html").read_text(encoding="utf-8"))
 
@@ -411,7 +474,9 @@ def create_app(
 
         from assistant.app import build_app
 
-        gradio.mount_gradio_app(app, build_app(assistant), path="/")  # after the API routes: they win
+        # After the API routes: they win. No footer: its links (Gradio's API page, its settings) are for
+        # developers, not for the counsellors of a page that embeds the chat; the API is at /docs.
+        gradio.mount_gradio_app(app, build_app(assistant), path="/", footer_links=[])
 
     if token:
         app.add_middleware(BearerTokenMiddleware, token=token)

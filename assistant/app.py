@@ -1,7 +1,9 @@
 """The Gradio chat (`reperes serve`), mounted beside the HTTP API. Gradio is imported only when serving.
 
-Answers stream section by section; earlier questions of the conversation make follow-ups work;
-👍/👎 on an answer is stored with its citations in the feedback database (`reperes feedback export`).
+Answers stream as they are written; earlier questions of the conversation make follow-ups work;
+each `[n]` links to the cited passage (`/passage/…`, quote highlighted); a refusal is set apart;
+an optional filters panel (commune, age, territory) completes the question; 👍/👎 on an answer is
+stored with its citations in the feedback database (`reperes feedback export`).
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from assistant.feedback import FeedbackStore, feedback_path, settings_version
-from assistant.render import render
+from assistant.render import passage_link, render
 from assistant.service import Assistant
+from index.query import Filters, QueryAnalysis, with_filters
+from ingest.gazetteer import load_gazetteer
 
 EXAMPLES = [
     "Quelle action pour un décrocheur de 17 ans à Loos ?",
@@ -65,54 +69,131 @@ class AnswerMemory:
             return self._items.get(text.strip())
 
 
+TERRITORIES = [("Tous", ""), ("MEL", "MEL"), ("Valenciennes Métropole", "CAVM")]
+
+
+def make_filters(commune: str | None, age: float | None, territory: str | None) -> Filters | None:
+    """The filters panel (or the API's ``filters``) as ``Filters``; None when all are empty.
+
+    Raises ValueError with a French message on an unknown commune, an age outside 10–99 or another
+    territory: checked here, before any search, with the same rule the chain applies.
+    """
+    if age is not None and age != int(age):
+        raise ValueError(f"âge {age} invalide dans les filtres : indiquez un nombre entier d'années.")
+    filters = Filters(
+        commune=(commune or "").strip() or None,
+        age=None if age is None else int(age),
+        territory=(territory or "").strip() or None,
+    )
+    if filters.empty:
+        return None
+    with_filters(QueryAnalysis(text=""), filters)  # an empty question: the commune is looked up, or refused
+    return filters
+
+
 def respond(
     assistant: Assistant,
     message: str,
     history: list[Any] | None = None,
     remember: Callable[[str, dict[str, Any]], None] | None = None,
+    filters: Filters | None = None,
 ) -> Iterator[str]:
-    """One chat turn, streamed section by section; ``remember`` keeps the JSON record a 👍/👎 will rate."""
+    """One chat turn, streamed as written (the composer's sections, an LLM's checked sentences), then
+    the final answer with its links; ``remember`` keeps the JSON record a 👍/👎 will rate."""
     if not message or not message.strip():
         yield "Tapez une question, par exemple : « Quelle action pour un décrocheur de 17 ans à Loos ? »"
         return
     try:
-        answer = assistant.ask(message, history=earlier_questions(history))
-        text = render(answer)
-        if remember is not None:
-            remember(text, answer.to_json())
         shown = ""
-        for i, section in enumerate(text.split("\n\n")):
-            shown += section if i == 0 else "\n\n" + section
-            yield shown
+        for item in assistant.stream(message, history=earlier_questions(history), filters=filters):
+            if isinstance(item, str):
+                shown += item
+                yield shown
+                continue
+            # The record, last: its text is authoritative (a refusal replaces what was shown).
+            text = render(item, link=passage_link, refusal_note=True)
+            if remember is not None:
+                remember(text, item.to_json())
+            yield text
     except Exception as exc:  # the chat shows a French message, never a traceback
         yield f"Désolé, une erreur est survenue : {exc}"
 
 
+def chat_turn(
+    assistant: Assistant,
+    message: str,
+    history: list[Any] | None,
+    commune: str | None,
+    age: float | None,
+    territory: str | None,
+    remember: Callable[[str, dict[str, Any]], None] | None = None,
+) -> Iterator[str]:
+    """A chat turn with the filters panel's values; a bad filter is answered in French, not searched."""
+    try:
+        filters = make_filters(commune, age, territory)
+    except ValueError as exc:
+        yield f"⚠️ {str(exc)[:1].upper()}{str(exc)[1:]}"
+        return
+    yield from respond(assistant, message, history, remember=remember, filters=filters)
+
+
 def build_app(assistant: Assistant, feedback: FeedbackStore | None = None) -> Any:
-    """The chat: streamed answers, examples, follow-ups, 👍/👎 stored in the feedback database."""
+    """The chat: streamed answers, examples, follow-ups, filters, 👍/👎 stored in the feedback database."""
     import gradio as gr
 
     memory = AnswerMemory()
 
-    def chat(message: str, history: list[Any]) -> Iterator[str]:  # a generator function: Gradio streams it
-        yield from respond(assistant, message, history, remember=memory.put)
+    def chat(
+        message: str, history: list[Any], commune: str | None, age: float | None, territory: str | None
+    ) -> Iterator[str]:  # a generator function: Gradio streams it
+        yield from chat_turn(assistant, message, history, commune, age, territory, remember=memory.put)
+
+    communes = sorted((c.name for c in load_gazetteer().communes), key=str.casefold)
+    filters: list[Any] = [
+        gr.Dropdown(
+            choices=communes,
+            value=None,
+            label="Commune du jeune",
+            allow_custom_value=True,  # typed names go through the gazetteer (variants, one typo)
+            filterable=True,
+        ),
+        # No minimum/maximum here: Gradio would refuse in English; Filters explains in French.
+        gr.Number(value=None, label="Âge du jeune", precision=0),
+        gr.Radio(choices=TERRITORIES, value="", label="Territoire"),
+    ]
 
     demo = gr.ChatInterface(
         fn=chat,
         title="Repères",
         description="Les actions pour les jeunes de la MEL et de Valenciennes Métropole, avec leurs sources.",
-        chatbot=gr.Chatbot(label="Repères", buttons=["copy"]),  # a copy button on each answer
+        # Half the window, not all of it (fill_height): the input, the filters and "Nouvelle conversation"
+        # stay in view below the answers, in a full tab as in an iframe of 640 px. A copy button on each answer.
+        chatbot=gr.Chatbot(label="Repères", buttons=["copy"], height="50vh", min_height=300),
+        fill_height=False,
         textbox=gr.Textbox(
             placeholder="Posez votre question : âge, commune, situation du jeune…", show_label=False, submit_btn=True
         ),
-        examples=EXAMPLES,
+        examples=[[question] for question in EXAMPLES],  # lists: with additional inputs, Gradio requires them
         examples_label="Exemples",
         cache_examples=False,
         autofocus=True,
+        additional_inputs=filters,
+        additional_inputs_accordion=gr.Accordion("Filtres", open=False),
         concurrency_limit=8,
         api_name="chat",
         flagging_mode="never",  # "manual" would write Gradio's own CSV; the 👍/👎 below go to FeedbackStore
     )
+    with demo:
+        # ChatInterface's own clear button is an unlabelled icon: this one says what it does. It empties
+        # what is shown and the interface's copy of the history, so the next question starts afresh.
+        new_chat = gr.Button("Nouvelle conversation", variant="secondary", size="sm", elem_id="nouvelle-conversation")
+        new_chat.click(
+            lambda: ([], [], []),
+            None,
+            [demo.chatbot, demo.chatbot_state, demo.chatbot_value],
+            queue=False,
+            api_visibility="private",
+        )
     store = feedback or FeedbackStore(feedback_path(assistant.settings))  # same file as /api/feedback
     if store is not None:
         version = settings_version(assistant.settings)

@@ -537,7 +537,10 @@ class ComposingAnswerer:
             else:
                 lines += [f"{sentence} [{n}]" for sentence, n in answer]
                 used = [i for i in items if i.n in {n for _, n in answer}]
-        citations = [make_citation(i.n, question, i.doc) for i in used]
+        # Each citation quotes the passage's sentences closest to what the answer says with its [n]
+        # (the chat highlights them in the passage), not those closest to the question.
+        said = {i.n: " ".join(line for line in lines if f"[{i.n}]" in line) for i in used}
+        citations = [make_citation(i.n, said[i.n] or question, i.doc) for i in used]
         sources = "Sources : " + " · ".join(f"[{c.n}] {_source_label(i.doc, c)}" for i, c in zip(used, citations, strict=True))
         return "\n\n".join([*lines, sources]), citations, refused
 

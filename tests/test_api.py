@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -280,3 +281,63 @@ def test_the_embed_demo_page_frames_the_chat(client: TestClient) -> None:
     page = client.get("/embed-demo")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert '<iframe src="/"' in page.text and "&lt;gradio-app" in page.text and 'lang="fr"' in page.text
+
+
+def test_ask_takes_the_filters_panel(client: TestClient) -> None:
+    record = _ask(client, "permis de conduire", filters={"commune": "Roubaix", "age": 19, "territory": None})
+    assert (record["filters"]["age"], record["filters"]["communes"], record["filters"]["epci"]) == (19, ["Roubaix"], "MEL")
+    assert _ask(client, "permis de conduire", filters={"territory": "CAVM"})["filters"]["epci"] == "CAVM"
+    assert _ask(client, "permis de conduire", filters={})["filters"]["age"] is None  # empty filters: none applied
+    schema = client.get("/openapi.json").json()["components"]["schemas"]
+    assert set(schema["FiltersIn"]["properties"]) == {"commune", "age", "territory"}
+    assert "filters" in schema["AskRequest"]["properties"]
+
+
+@pytest.mark.parametrize(
+    ("filters", "message"),
+    [
+        ({"commune": "Paris"}, "commune « Paris » inconnue dans les filtres"),
+        ({"age": 7}, "âge 7 invalide dans les filtres"),
+        ({"age": "dix-sept"}, "filters.age : doit être un nombre entier"),
+        ({"territory": "Lille"}, "filters.territory : doit valoir 'MEL' ou 'CAVM'"),
+        ("Loos", "filters : doit être un objet JSON"),
+    ],
+)
+def test_bad_filters_are_422_in_french(client: TestClient, filters: Any, message: str) -> None:
+    response = client.post("/api/ask", json={"question": "permis", "filters": filters})
+    assert response.status_code == 422 and message in response.json()["detail"], response.text
+
+
+def test_the_passage_page_shows_the_cited_lines_with_the_quote_highlighted(client: TestClient, mini_corpus: Path) -> None:
+    citation = _ask(client, "un jeune de 19 ans à Roubaix veut passer le permis")["citations"][0]
+    from assistant.records import Citation
+    from assistant.render import passage_link
+
+    response = client.get("/" + passage_link(Citation(**citation)))
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+    assert "default-src 'none'" in response.headers["content-security-policy"]  # no script can run there
+    page = response.text
+    doc = {d.source: d for d in load_corpus(mini_corpus)[0]}["actions.txt"]
+    assert f'<p class="doc">{doc.title}</p>' in page and "<h1>PERMIS SOLIDAIRE</h1>" in page
+    assert f"lignes {citation['line_start']}–{citation['line_end']}" in page
+    marked = " ".join(re.findall(r"<mark[^>]*>(.*?)</mark>", page))
+    assert "permis de conduire pour les jeunes de 18 à 25 ans" in marked
+    assert citation["quote"].endswith(" … permis@mobilite-test.fr")  # "Contact :" is not quoted: not marked
+    assert "<li>Contact : <mark>permis@mobilite-test.fr</mark></li>" in page
+
+
+def test_the_passage_page_escapes_the_request_and_explains_errors_in_french(client: TestClient) -> None:
+    page = client.get("/passage/actions.txt", params={"lines": "3-4", "hl": "<script>alert(1)</script>"}).text
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    unknown = client.get("/passage/inconnu.txt?lines=1-2")
+    assert unknown.status_code == 404 and "text/html" in unknown.headers["content-type"]
+    assert "Le document « inconnu.txt » n&#x27;est pas dans le corpus indexé." in unknown.text
+    bad = client.get("/passage/actions.txt?lines=9-3")
+    assert bad.status_code == 400 and "plage de lignes 9-3 invalide" in bad.text
+    assert client.get("/passage/actions.txt", params={"hl": "x" * 1001}).status_code == 422
+
+
+def test_the_passage_page_is_behind_the_token_like_the_chat(assistant: Assistant) -> None:
+    client = TestClient(create_app(assistant, token=TOKEN, mount_ui=False))
+    assert client.get("/passage/actions.txt?lines=3-7").status_code == 401
+    assert client.get("/passage/actions.txt?lines=3-7", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
