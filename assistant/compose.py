@@ -41,6 +41,8 @@ _LIST = re.compile(
 )
 # "où est-il prévu ?", "dans quels quartiers ?": the places are the answer, not the person's commune.
 _WHERE = re.compile(r"(?:^|[\s:,])où\b|\bdans quel(?:le)?s? (?:quartiers?|communes?|villes?|territoires?)\b")
+# "Quelle Mission Locale couvre Fretin ?", "de quelle structure dépend …": who serves a commune.
+_COVERS = re.compile(r"\b(?:couvre|couvrent|depend|dependent|competente?s? (?:pour|sur|a)|rattache\w*|s occupe de)\b")
 # "c'est pour quel âge ?", "pour qui ?": the public line answers, not a sentence that shares words.
 _AGE_ASKED = re.compile(
     r"\b(?:quel age|quels ages|quelle tranche d age|tranche d age|quel public|pour qui|age minimum|age maximum)\b"
@@ -501,6 +503,16 @@ class ComposingAnswerer:
             refused = True
             statement = f"Les documents ne décrivent pas d'action correspondante pour {', '.join(analysis.communes)}."
             lines, used = _refusal(statement, items, lambda i: _reason(i, context))
+        elif (
+            kind == LIST
+            and analysis.communes
+            and _COVERS.search(fold(question).replace("'", " "))
+            and not any(c in (_meta(i.doc, "places") or []) for i in items for c in analysis.communes)
+        ):
+            # "Quelle Mission Locale couvre Fretin ?": only a passage naming the commune can say.
+            refused = True
+            statement = f"Les documents ne précisent pas quelle structure couvre {', '.join(analysis.communes)}."
+            lines, used = _refusal(statement, items)
         elif kind == LIST:
             # Explicit matches first, then actions that state nothing on the person; action cards and
             # presented actions before plain paragraphs or table rows (they carry who, for whom, contact).

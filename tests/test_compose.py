@@ -206,3 +206,11 @@ def test_an_age_question_is_answered_by_the_public_line() -> None:
 def test_quand_meme_does_not_ask_for_a_date() -> None:
     text, _, refused = ComposingAnswerer()("et pour un jeune de 17 ans qui veut s'engager quand même ?", [BOOSTER])
     assert not refused and "date" not in text
+
+
+def test_which_structure_covers_a_commune_needs_a_passage_naming_it() -> None:
+    lille_only = _doc("MISSION LOCALE", "La Mission Locale de Lille accueille les jeunes.", 5, places=["Lille"])
+    text, _, refused = ComposingAnswerer()("Quelle Mission Locale couvre la commune de Fretin ?", [BOOSTER, lille_only])
+    assert refused and text.startswith("Les documents ne précisent pas quelle structure couvre Fretin.")
+    _, _, refused = ComposingAnswerer()("Quelle Mission Locale couvre Lille ?", [BOOSTER, lille_only])
+    assert not refused
