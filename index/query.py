@@ -243,6 +243,13 @@ _FOLLOW_UP = re.compile(
 )
 
 
+# A follow-up that brings another subject for the same person: "et pour une aide au transport ?",
+# "et côté MEL, il y a un événement ?".
+_SWITCH = re.compile(
+    r"^(?:et|mais|sinon)\s+(?:pour\s+(?:l|la|le|les|un|une|des|du|ses|son|sa)\b|cote\b|concernant\b|niveau\b|sinon\b)"
+)
+
+
 def is_follow_up(question: str) -> bool:
     """True when a question leans on the previous one ("et s'il a 19 ans ?", "tu as une adresse mail ?")."""
     folded = fold(question)
@@ -337,15 +344,17 @@ def in_context(question: str, history: list[str] | tuple[str, ...]) -> tuple[str
             age=step.age if age_given else merged.age,
             age_min=step.age_min if age_given else merged.age_min,
             age_max=step.age_max if age_given else merged.age_max,
-            communes=step.communes or merged.communes,
-            epci=step.epci if step.communes else merged.epci,
+            # "et côté MEL ?" changes the territory: the earlier communes of another one no longer hold.
+            communes=step.communes or (() if step.epci and step.epci != merged.epci else merged.communes),
+            epci=step.epci if step.communes or step.epci else merged.epci,
             qpv=step.qpv if step.qpv is not None else merged.qpv,
             situations=tuple(dict.fromkeys([*merged.situations, *step.situations])),
             needs=tuple(dict.fromkeys([*merged.needs, *step.needs])),
             expansions=tuple(dict.fromkeys([*merged.expansions, *step.expansions])),
             topic=" ".join(x for x in (merged.topic, step.topic) if x),
         )
-    text = f"{history[-1]} {question}"
+    # "et pour l'aide au BAFA ?" switches the subject: search it alone, the person kept.
+    text = question if _SWITCH.search(fold(question)) else f"{history[-1]} {question}"
     return text, QueryAnalysis(**{**merged.__dict__, "text": text})
 
 

@@ -353,6 +353,15 @@ def test_follow_ups_keep_the_person_and_change_what_the_new_question_says() -> N
     assert c.age is None and c.communes == () and not text.startswith(history[0])
 
 
+def test_a_follow_up_with_another_subject_searches_it_alone_for_the_same_person() -> None:
+    history = ["un jeune de 23 ans de Comines sans voiture pour aller au travail"]
+    text, a = in_context("et pour une aide financière ponctuelle ?", history)
+    assert text == "et pour une aide financière ponctuelle ?" and (a.age, a.communes) == (23, ("Comines",))
+    # "et côté MEL ?" after Valenciennes: the territory changes, the earlier commune no longer holds.
+    _, b = in_context("et côté MEL, il y a un événement ?", ["un collégien de Valenciennes cherche un stage"])
+    assert (b.epci, b.communes) == ("MEL", ())
+
+
 # --- The chat's filters panel -------------------------------------------------------------------
 
 
