@@ -162,6 +162,11 @@ PHRASINGS = [
     # Situations and needs.
     pytest.param("jeune décrocheur de 17 ans", expect(age=17, situations=["decrochage"]), id="decrocheur"),
     pytest.param("jeune sans diplôme", expect(situations=["sans_diplome"]), id="sans-diplome"),
+    pytest.param(
+        "sans aucun diplôme, il veut apprendre un métier",
+        expect(situations=["sans_diplome"], needs=["alternance", "orientation"]),
+        id="aucun-diplome-apprendre-un-metier",
+    ),
     pytest.param("jeune qui veut passer le permis", expect(needs=["permis"]), id="permis"),
     pytest.param("jeune qui cherche un logement", expect(needs=["logement"]), id="logement"),
     pytest.param("il dort à droite à gauche", expect(needs=["logement"]), id="dort-a-droite-a-gauche"),
