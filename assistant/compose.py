@@ -402,7 +402,7 @@ _CONTACT_WORDS = {
 }
 
 
-def _about(question: str, doc: Document) -> bool:
+def _about(question: str, doc: Document, frequency: Callable[[str], float] | None = None) -> bool:
     """True when the passage holds the question's rare words (its subject), contact words aside.
 
     Rare = found in under a fifth of the passages of the index; one may be missing when there are
@@ -410,7 +410,8 @@ def _about(question: str, doc: Document) -> bool:
     """
     from index.lexical import document_frequency
 
-    wanted = {w for w in _stems(question) if w not in _CONTACT_WORDS and document_frequency(w) < 0.2}
+    share = frequency or document_frequency
+    wanted = {w for w in _stems(question) if w not in _CONTACT_WORDS and share(w) < 0.2}
     have = _stems(" ".join([doc.page_content, str(doc.metadata.get("title", ""))]))
     missing = len(wanted - have)
     return missing == 0 or (len(wanted) >= 3 and missing <= 1)
@@ -428,9 +429,12 @@ def _missing_evidence(question: str, items: list[Item]) -> str | None:
 class ComposingAnswerer:
     """The default answerer (no LLM); see the module docstring."""
 
-    def __init__(self, max_items: int = 6, max_excluded: int = 2) -> None:
+    def __init__(self, max_items: int = 6, max_excluded: int = 2, frequency: Callable[[str], float] | None = None) -> None:
+        """``frequency``: share of the index's passages holding a stem (tells a subject from everyday
+        words); the service passes its own index's, tests may leave the loaded index's."""
         self.max_items = max_items
         self.max_excluded = max_excluded
+        self.frequency = frequency
 
     def __call__(
         self, question: str, docs: list[Document], analysis: QueryAnalysis | None = None
@@ -457,7 +461,7 @@ class ComposingAnswerer:
         elif kind == CONTACT:
             # Only passages about what the question names: the rare words of the question must be there.
             # An action the question names (or a follow-up's referent) is what is asked about.
-            with_contacts = [i for i in focus if _contact_line(i.doc) and (i in named or _about(context, i.doc))]
+            with_contacts = [i for i in focus if _contact_line(i.doc) and (i in named or _about(context, i.doc, self.frequency))]
             if not with_contacts:
                 refused = True
                 lines, used = _refusal("Les documents ne précisent pas de contact pour cette demande.", focus)
@@ -496,7 +500,8 @@ class ComposingAnswerer:
             kind == LIST
             and analysis.communes
             and not any(
-                i.verdict == "match" or (i.verdict == "unknown" and _about(context, i.doc)) for i in items[: self.max_items]
+                i.verdict == "match" or (i.verdict == "unknown" and _about(context, i.doc, self.frequency))
+                for i in items[: self.max_items]
             )
         ):
             # A place is named and no passage serves it or even speaks of the subject: say so.

@@ -82,8 +82,12 @@ class Assistant:
                         )
                         self._answerer = LLMAnswerer(model, s.llm_passages)
                     else:
-                        self._answerer = ComposingAnswerer()
+                        self._answerer = self._composer()
         return self._answerer
+
+    def _composer(self) -> ComposingAnswerer:
+        """The composing answerer, reading word frequencies from this assistant's own index."""
+        return ComposingAnswerer(frequency=lambda stem: lexical_index(self.store).document_frequency(stem))
 
     @property
     def fusion_params(self) -> FusionParams:
@@ -114,7 +118,7 @@ class Assistant:
         retriever = make_retriever(mode, self.store, self.embeddings, k or self.settings.top_k, self.fusion_params)
         # A follow-up ("tu as un contact ?") replays the previous question to learn what it is about:
         # the composer does it in a millisecond, where an LLM would cost a second call.
-        return (build_stream if streaming else build_chain)(retriever, self.answerer, referee=ComposingAnswerer())
+        return (build_stream if streaming else build_chain)(retriever, self.answerer, referee=self._composer())
 
     def ask(
         self,

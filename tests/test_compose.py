@@ -48,6 +48,14 @@ E2C = _doc(
     age_max=25,
 )
 
+E2C_WITH_CONTACT = _doc(
+    "PARCOURS INVERSÉS",
+    "PARCOURS INVERSÉS\nPour les jeunes de 18 à 25 ans.\nContact : v.diotalevi@e2c-test.fr",
+    60,
+    verdict="unknown",
+    contacts={"names": [], "emails": ["v.diotalevi@e2c-test.fr"], "phones": []},
+)
+
 
 def test_question_kinds() -> None:
     for question, kind in [
@@ -213,4 +221,14 @@ def test_which_structure_covers_a_commune_needs_a_passage_naming_it() -> None:
     text, _, refused = ComposingAnswerer()("Quelle Mission Locale couvre la commune de Fretin ?", [BOOSTER, lille_only])
     assert refused and text.startswith("Les documents ne précisent pas quelle structure couvre Fretin.")
     _, _, refused = ComposingAnswerer()("Quelle Mission Locale couvre Lille ?", [BOOSTER, lille_only])
+    assert not refused
+
+
+def test_the_subject_test_reads_the_frequencies_it_is_given_not_another_index() -> None:
+    # Which words are the subject depends on the index's word frequencies: the service passes its own,
+    # so an answer never depends on another index loaded in the same process.
+    question, docs = "Qui contacter pour le programme Booster ?", [E2C_WITH_CONTACT]
+    _, _, refused = ComposingAnswerer(frequency=lambda stem: 0.0)(question, docs)  # every word rare: "booster" missing
+    assert refused
+    _, _, refused = ComposingAnswerer(frequency=lambda stem: 1.0)(question, docs)  # no word rare: nothing to miss
     assert not refused
