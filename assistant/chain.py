@@ -74,7 +74,8 @@ class _Steps:
         self.retriever, self.answerer, self.referee = retriever, answerer, referee
 
     def referent(self, history: list[str], depth: int = 0) -> tuple[str, ...]:
-        """The chunk the answer to the last earlier question showed first (what "it" is), if any."""
+        """The chunks the answer to the last earlier question showed first (what "it" is): its first two
+        citations, so "tu as un contact ?" finds one when the first piste has none."""
         if not history or depth > 2:
             return ()
         question, earlier = history[-1], history[:-1]
@@ -82,10 +83,10 @@ class _Steps:
         before = self.referent(earlier, depth + 1) if earlier and leans_on_previous(question) else ()
         docs = self.retriever.invoke(text, analysis=analysis, referents=before)
         _text, citations, refused = self.referee(question, docs, analysis)
-        if refused or not citations or not 1 <= citations[0].n <= len(docs):
+        if refused:
             return ()
-        chunk_id = docs[citations[0].n - 1].metadata.get("chunk_id")
-        return (str(chunk_id),) if chunk_id else ()
+        ids = [docs[c.n - 1].metadata.get("chunk_id") for c in citations[:2] if 1 <= c.n <= len(docs)]
+        return tuple(str(i) for i in ids if i)
 
     def retrieve(self, request: str | dict[str, Any]) -> dict[str, Any]:
         question, history = (request, []) if isinstance(request, str) else (request["question"], request.get("history") or [])

@@ -523,7 +523,7 @@ class ComposingAnswerer:
             # presented actions before plain paragraphs or table rows (they carry who, for whom, contact).
             fitting = sorted(
                 (i for i in items if i.verdict != "excluded"),
-                key=lambda i: (i.verdict != "match", i.meta.get("kind") not in _ACTION_KINDS, i.n),
+                key=lambda i: (i.verdict != "match", i.n),
             )[: self.max_items]
             excluded = [i for i in items if i.verdict == "excluded"][: self.max_excluded]
             profile = _profile(analysis)

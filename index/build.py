@@ -17,7 +17,7 @@ from ingest.loaders import LoadProblem, corpus_files, load_corpus
 from ingest.records import Chunk
 
 # Identifies the chunking recipe; bump it when chunking changes so indexes get rebuilt.
-CHUNKER_ID = f"structure-v4-{DEFAULT_MAX_CHARS}"
+CHUNKER_ID = f"structure-v5-{DEFAULT_MAX_CHARS}"
 
 
 @dataclass(frozen=True)

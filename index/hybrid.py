@@ -154,9 +154,14 @@ def fuse(
             why["mention"], why["referent"] = why.get("mention") or chunk.metadata.get("action") or chunk.title, True
         scored.append((chunk, rrf * factor, why))
     if referents:
+        # Above everything else, in the order given (the previous answer's order).
         top = max(score for _, score, _ in scored) * (1.0 + params.mention_boost)
-        scored = [(c, top if why.get("referent") else score, why) for c, score, why in scored]
+        order = {r.id: k for k, r in enumerate(referents)}
+        scored = [(c, top * (1 - 0.01 * order[c.id]) if why.get("referent") else score, why) for c, score, why in scored]
     scored.sort(key=lambda item: -item[1])
+    # For a described person, an action is shown by its part that says whom it is for (its public
+    # line), at its best part's rank: that is what an eligibility answer lists.
+    presenting = {group_key(c): (c, why) for c, _, why in reversed(scored) if analysis.has_person and c.metadata.get("public")}
     seen: set[str] = set()
     collapsed = []
     for chunk, score, why in scored:
@@ -165,6 +170,8 @@ def fuse(
         if key in seen and "mention" not in why:
             continue
         seen.add(key)
+        if "mention" not in why and chunk.kind == "action_part" and key in presenting:
+            chunk, why = presenting[key]
         collapsed.append((chunk, score, why))
     return collapsed
 

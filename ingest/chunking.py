@@ -42,7 +42,54 @@ def chunk_document(doc: SourceDoc, max_chars: int = DEFAULT_MAX_CHARS) -> list[C
     else:
         chunks = structured_chunks(doc, max_chars)
     epci = document_epci(doc.text)
-    return [_with_metadata(c, doc, epci) for c in sorted(chunks, key=lambda c: (c.line_start, c.line_end))]
+    return _share_action_eligibility(
+        [_with_metadata(c, doc, epci) for c in sorted(chunks, key=lambda c: (c.line_start, c.line_end))]
+    )
+
+
+# What an action's parts share for eligibility: ages, territory, QPV condition. A part that states
+# nothing on it (its "Les réussites ?" half) takes the action's, read from the part that does. Only
+# verdict inputs are shared, never text shown as the part's own (public line, porteur, contacts):
+# an answer shows only what the cited lines say.
+_ACTION_KEYS = (
+    "age_min",
+    "age_max",
+    "age_max_extended",
+    "age_condition",
+    "communes",
+    "territory_scope",
+    "territory_evidence",
+    "qpv_excluded",
+)
+
+
+def _share_action_eligibility(chunks: list[Chunk]) -> list[Chunk]:
+    # The part with the action's public line is the reference; otherwise each key from the first part
+    # stating it. A part without a public line of its own takes them all: the ages it mentions
+    # ("15-18 ans" in a statistic) are not whom the action is for.
+    stated: dict[str, dict[str, Any]] = {}
+    for chunk in chunks:
+        if chunk.kind == "action_part" and chunk.metadata.get("action"):
+            mine = stated.setdefault(chunk.metadata["action"], {})
+            if chunk.metadata.get("public") and not mine.get("_public"):
+                mine.clear()
+                mine["_public"] = True
+            for key in _ACTION_KEYS:
+                if chunk.metadata.get(key) not in (None, [], False) and key not in mine:
+                    mine[key] = chunk.metadata[key]
+    shared = []
+    for chunk in chunks:
+        action = chunk.metadata.get("action") if chunk.kind == "action_part" else None
+        reference = stated.get(action or "")
+        if reference and not chunk.metadata.get("public"):
+            values = {k: v for k, v in reference.items() if k != "_public"}
+            if reference.get("_public"):  # the action's public rules, its ages included (or none)
+                update = {**dict.fromkeys(("age_min", "age_max", "age_max_extended", "age_condition")), **values}
+            else:
+                update = {k: v for k, v in values.items() if chunk.metadata.get(k) in (None, [], False)}
+            chunk = replace(chunk, metadata={**chunk.metadata, **update})
+        shared.append(chunk)
+    return shared
 
 
 def chunk_documents(docs: list[SourceDoc], max_chars: int = DEFAULT_MAX_CHARS) -> list[Chunk]:

@@ -180,3 +180,11 @@ def test_documents_without_cards_or_banners_fall_back_to_sections_and_paragraphs
     doc = SourceDoc("x.txt", "TITRE DU DOCUMENT\n\nUn paragraphe.\n\nPOUR EN SAVOIR PLUS\nUn seul bloc ne fait pas un guide.")
     assert {c.kind for c in chunk_document(doc)} == {"paragraph"}
     assert parse_guide(doc.lines).cards  # the card parser itself still reads one card
+
+
+def test_parts_of_an_action_share_its_eligibility_but_not_its_text(chunks: dict[str, list[Chunk]]) -> None:
+    parts = [c for cs in chunks.values() for c in cs if c.kind == "action_part" and c.title.startswith("ACCROCHE TOI")]
+    with_public = [p for p in parts if p.metadata["public"]]
+    assert len(parts) > 2 and len(with_public) == 1  # the public line is shown only where it is written
+    for part in parts:  # "15-18 ans" in a statistic of one part is not whom the action is for
+        assert (part.metadata["age_min"], part.metadata["age_max"], part.metadata["territory_scope"]) == (16, 25, "MEL")

@@ -141,3 +141,19 @@ def test_a_passage_naming_the_young_persons_commune_goes_up_not_for_an_organisat
     # "la Mission locale de Lille": no person described, the commune names an organisation.
     org = analyse("combien de missions la Mission locale de Anzin a-t-elle créées ?")
     assert all("place" not in why for _, _, why in fuse(org.text, org, _hits([elsewhere, local]), [], params, False))
+
+
+def test_an_action_is_listed_by_its_part_that_says_whom_it_is_for() -> None:
+    def part(line: int, public: str | None) -> Chunk:
+        return Chunk(
+            source="f.txt", line_start=line, line_end=line + 5, text="ATTA", title="ATTA", kind="action_part",
+            metadata={"action": "ATTA", "public": public, "age_min": 16, "age_max": 25},
+        )  # fmt: skip
+
+    details, presentation = part(30, None), part(10, "Jeunes de 16 à 25 ans")
+    q = analyse("un décrocheur de 17 ans")
+    fused = fuse(q.text, q, _hits([details, presentation]), [], FusionParams(rrf_k=5), True)
+    assert [c.line_start for c, _, _ in fused] == [10]
+    # At the best part's rank: the details part scored higher, the presentation part takes its place.
+    alone = fuse(q.text, q, _hits([details]), [], FusionParams(rrf_k=5), True)
+    assert fused[0][1] == alone[0][1]
