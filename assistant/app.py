@@ -137,6 +137,34 @@ def chat_turn(
     yield from respond(assistant, message, history, remember=remember, filters=filters)
 
 
+# Offered beside 👍/👎: one click records a 👎 with the reason as its comment.
+DISLIKE_REASONS = ("Information inexacte", "Réponse incomplète", "Source mal citée")
+
+
+def rate(
+    store: FeedbackStore,
+    memory: AnswerMemory,
+    history: list[Any],
+    index: int,
+    liked: bool | str,
+    comment: str = "",
+    version: str = "",
+) -> bool:
+    """Store a rating of the answer at ``index`` of the chat ``history``: 👍 (True), 👎 (False) or a
+    reason of ``DISLIKE_REASONS`` (a 👎 whose comment is the reason, then the typed comment).
+    Returns False when there is nothing to rate (no question before it, an unknown value)."""
+    if not 0 <= index < len(history) or not isinstance(history[index], dict):
+        return False
+    questions = earlier_questions(history[:index])
+    if not questions or not (liked in (True, False) or liked in DISLIKE_REASONS):
+        return False
+    shown = _text(history[index].get("content"))
+    record = memory.get(shown) or {"question": questions[-1], "answer": shown, "citations": []}
+    note = " — ".join(x for x in ((liked if isinstance(liked, str) else ""), (comment or "").strip()) if x)
+    store.record(questions[-1], record, "up" if liked is True else "down", comment=note, settings_version=version)
+    return True
+
+
 def build_app(assistant: Assistant, feedback: FeedbackStore | None = None) -> Any:
     """The chat: streamed answers, examples, follow-ups, filters, 👍/👎 stored in the feedback database."""
     import gradio as gr
@@ -168,10 +196,19 @@ def build_app(assistant: Assistant, feedback: FeedbackStore | None = None) -> An
         description="Les actions pour les jeunes de la MEL et de Valenciennes Métropole, avec leurs sources.",
         # Half the window, not all of it (fill_height): the input, the filters and "Nouvelle conversation"
         # stay in view below the answers, in a full tab as in an iframe of 640 px. A copy button on each answer.
-        chatbot=gr.Chatbot(label="Repères", buttons=["copy"], height="50vh", min_height=300),
+        chatbot=gr.Chatbot(
+            label="Repères",
+            buttons=["copy"],
+            height="50vh",
+            min_height=300,
+            feedback_options=("Like", "Dislike", *DISLIKE_REASONS),  # reasons: a 👎 with its comment
+        ),
         fill_height=False,
         textbox=gr.Textbox(
-            placeholder="Posez votre question : âge, commune, situation du jeune…", show_label=False, submit_btn=True
+            placeholder="Posez votre question : âge, commune, situation du jeune…",
+            show_label=False,
+            submit_btn=True,
+            elem_id="question",  # a stable handle for pages that embed or test the chat
         ),
         examples=[[question] for question in EXAMPLES],  # lists: with additional inputs, Gradio requires them
         examples_label="Exemples",
@@ -198,21 +235,25 @@ def build_app(assistant: Assistant, feedback: FeedbackStore | None = None) -> An
     if store is not None:
         version = settings_version(assistant.settings)
 
-        def on_like(history: list[dict[str, Any]], data: gr.LikeData) -> None:
+        def on_like(history: list[dict[str, Any]], comment: str, data: gr.LikeData) -> str:
             index = data.index if isinstance(data.index, int) else data.index[0]
-            shown = _text(history[index]["content"])
-            questions = earlier_questions(history[:index])
-            if not questions or data.liked not in (True, False):
-                return
-            record = memory.get(shown) or {"question": questions[-1], "answer": shown, "citations": []}
-            store.record(questions[-1], record, "up" if data.liked else "down", settings_version=version)
-            gr.Info("Merci pour votre avis !")
+            if rate(store, memory, history, index, data.liked, comment, version):
+                gr.Info("Merci pour votre avis !")
+                return ""  # the comment went with this rating
+            return comment
 
         # This module postpones annotations and imports gradio lazily: give Gradio the real class, or it
         # cannot see that ``data`` is the event's LikeData (and calls on_like with one argument).
         on_like.__annotations__["data"] = gr.LikeData
         with demo:
-            demo.chatbot.like(on_like, inputs=[demo.chatbot], outputs=None, api_visibility="private")
+            comment = gr.Textbox(
+                label="Commentaire (facultatif) : il accompagne votre prochain 👍 ou 👎",
+                placeholder="Ce qui manque, ce qui est faux…",
+                lines=1,
+                max_length=2000,
+                elem_id="commentaire",
+            )
+            demo.chatbot.like(on_like, inputs=[demo.chatbot, comment], outputs=[comment], api_visibility="private")
     return demo
 
 

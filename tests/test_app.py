@@ -240,3 +240,32 @@ def test_eight_chat_answers_run_at_once_without_blocking_the_page(live_server: t
         barrier.wait()  # release them all
         replies = [job.result(timeout=60) for job in jobs]
     assert all("**Passages cités**" in reply and "actions.txt" in reply for reply in replies)
+
+
+def test_a_rating_is_stored_with_the_optional_comment_or_the_reason_picked(tmp_path: Any) -> None:
+    from assistant.app import DISLIKE_REASONS, AnswerMemory, rate
+    from assistant.feedback import FeedbackStore
+
+    store, memory = FeedbackStore(tmp_path / "f.sqlite3"), AnswerMemory()
+    cited = {"n": 1, "source": "g.txt", "line_start": 3, "line_end": 9}
+    memory.put("Booster [1]", {"question": "décrocheur ?", "answer": "Booster [1]", "citations": [cited]})
+    history = [{"role": "user", "content": "décrocheur ?"}, {"role": "assistant", "content": "Booster [1]"}]
+    assert rate(store, memory, history, 1, True, "  très utile ")
+    assert rate(store, memory, history, 1, DISLIKE_REASONS[0], "le contact a changé")
+    assert not rate(store, memory, history, 0, False)  # a question is not rated
+    assert not rate(store, memory, history, 1, "autre chose")  # not an offered value
+    rows = store.all()
+    assert [(r.rating, r.comment) for r in rows] == [
+        ("up", "très utile"),
+        ("down", "Information inexacte — le contact a changé"),
+    ]
+    assert rows[0].citations[0]["source"] == "g.txt"  # the answer's record, found by its text
+
+
+def test_the_chat_offers_a_comment_box_and_dislike_reasons(assistant: Assistant) -> None:
+    import gradio as gr
+
+    demo = build_app(assistant)
+    assert list(demo.chatbot.feedback_options[2:]) == ["Information inexacte", "Réponse incomplète", "Source mal citée"]
+    boxes = [b for b in demo.blocks.values() if isinstance(b, gr.Textbox) and b.elem_id == "commentaire"]
+    assert len(boxes) == 1 and "facultatif" in str(boxes[0].label)

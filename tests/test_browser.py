@@ -138,10 +138,11 @@ def context(browser: Any) -> Iterator[Any]:
 
 def _ask_and_measure(chat: Any, question: str) -> tuple[float, str]:
     """Type ``question`` in the chat (a page or a frame) and send it; the ms to the first streamed chunk, and it."""
-    chat.locator("textarea").first.wait_for()
+    box = chat.locator("#question textarea")  # the question box (not the comment box)
+    box.wait_for()
     chat.evaluate(WATCH_FIRST_CHUNK)
-    chat.locator("textarea").first.fill(question)
-    chat.locator("textarea").first.press("Enter")
+    box.fill(question)
+    box.press("Enter")
     chat.wait_for_function("() => window.__reperes.first !== null", timeout=60_000)
     timing = chat.evaluate("() => window.__reperes")
     return timing["first"] - timing["sent"], timing["text"]
@@ -225,7 +226,7 @@ def test_the_embedded_chat_works_inside_the_iframe(server: tuple[str, Path], con
     url, home = server
     page = context.new_page()
     page.goto(url + "/embed-demo")
-    page.frame_locator("iframe").locator("textarea").wait_for()  # the chat is inside the frame…
+    page.frame_locator("iframe").locator("#question textarea").wait_for()  # the chat is inside the frame…
     assert page.locator("textarea").count() == 0  # …not in the host page
     frame = page.locator("iframe").element_handle().content_frame()
     ms, first = _ask_and_measure(frame, QUESTION)
