@@ -212,9 +212,12 @@ def test_the_chat_streams_cites_links_passages_and_stores_a_rating(server: tuple
     _check_the_answer_and_its_passage(context, page)
 
     before = len(_ratings(home))
+    page.locator("#commentaire textarea").fill("Très clair, merci")  # the optional comment goes with the 👍
     page.get_by_role("button", name="J'aime").last.click()
     rows = _wait_for_rating(home, before + 1)
     assert rows[-1] == (QUESTION, "up")
+    assert FeedbackStore(home / FEEDBACK_FILE).all()[-1].comment == "Très clair, merci"
+    page.wait_for_function("() => document.querySelector('#commentaire textarea').value === ''")  # sent, cleared
     page.screenshot(path=str(ARTIFACTS / "chat.png"), full_page=True)
 
     page.get_by_role("button", name="Nouvelle conversation").click()
