@@ -22,7 +22,7 @@ from typing import Any
 
 from ingest.actions import parse_actions
 from ingest.cards import EMAIL, Card, guide_page, is_caps, is_guide, parse_directory, parse_guide
-from ingest.enrich import chunk_metadata, document_epci
+from ingest.enrich import ELIGIBILITY_KEYS, chunk_metadata, document_epci
 from ingest.records import Chunk, SourceDoc
 
 DEFAULT_MAX_CHARS = 1200
@@ -51,16 +51,7 @@ def chunk_document(doc: SourceDoc, max_chars: int = DEFAULT_MAX_CHARS) -> list[C
 # nothing on it (its "Les réussites ?" half) takes the action's, read from the part that does. Only
 # verdict inputs are shared, never text shown as the part's own (public line, porteur, contacts):
 # an answer shows only what the cited lines say.
-_ACTION_KEYS = (
-    "age_min",
-    "age_max",
-    "age_max_extended",
-    "age_condition",
-    "communes",
-    "territory_scope",
-    "territory_evidence",
-    "qpv_excluded",
-)
+_ACTION_KEYS = ELIGIBILITY_KEYS
 
 
 def _share_action_eligibility(chunks: list[Chunk]) -> list[Chunk]:

@@ -15,11 +15,8 @@ from typing import Any
 from ingest.gazetteer import Gazetteer, load_gazetteer
 from ingest.metadata import excludes_qpv, extract_age_range, extract_contacts, extract_porteur, extract_public, territory
 
-METADATA_KEYS = (
-    "document",
-    "theme",
-    "porteur",
-    "public",
+# The keys eligibility reads (index/eligibility.py): whom an action is for, where, on what condition.
+ELIGIBILITY_KEYS = (
     "age_min",
     "age_max",
     "age_max_extended",
@@ -27,12 +24,10 @@ METADATA_KEYS = (
     "communes",
     "territory_scope",
     "territory_evidence",
-    "epci",
-    "qpv",
-    "contacts",
-    "places",
     "qpv_excluded",
 )
+# Every key of a chunk's metadata (``chunk_metadata``), as `reperes chunks` prints them.
+METADATA_KEYS = ("document", "theme", "porteur", "public", *ELIGIBILITY_KEYS, "epci", "qpv", "contacts", "places")
 
 
 def document_epci(text: str, gazetteer: Gazetteer | None = None) -> str | None:

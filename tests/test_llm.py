@@ -77,6 +77,15 @@ class FailingChatModel(FakeListChatModel):
         raise ConnectionError("connexion refusée")
 
 
+class FixedRetriever(BaseRetriever):
+    docs: list[Document]
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, **kwargs: Any
+    ) -> list[Document]:
+        return self.docs
+
+
 def _answerer(*responses: str) -> tuple[LLMAnswerer, RecordingChatModel]:
     model = RecordingChatModel(responses=list(responses))
     return LLMAnswerer(model), model
@@ -173,16 +182,8 @@ def test_clean_normalises_marker_forms_and_removes_reasoning() -> None:
 
 
 def test_llm_answerer_plugs_into_build_chain() -> None:
-    class Fixed(BaseRetriever):
-        docs: list[Document]
-
-        def _get_relevant_documents(
-            self, query: str, *, run_manager: CallbackManagerForRetrieverRun, **kwargs: Any
-        ) -> list[Document]:
-            return self.docs
-
     answerer, _ = _answerer("Booster accueille les jeunes de 16 à 25 ans [1].")
-    answer = build_chain(Fixed(docs=[BOOSTER, E2C]), answerer).invoke("Quelle action pour un jeune de 17 ans ?")
+    answer = build_chain(FixedRetriever(docs=[BOOSTER, E2C]), answerer).invoke("Quelle action pour un jeune de 17 ans ?")
     assert not answer.refused
     assert [c.n for c in answer.citations] == [1]
     assert answer.answer.startswith("Booster accueille les jeunes de 16 à 25 ans [1].")
@@ -344,15 +345,6 @@ def test_a_streamed_refusal_shows_nothing_before_the_standard_refusal() -> None:
     answerer, _ = _answerer("Les documents ne précisent pas le budget. Voir [1].")
     *pieces, record = answerer.stream("Quel budget ?", [BOOSTER], None)
     assert pieces == [] and record.refused and record.text.startswith(load("refusal"))
-
-
-class FixedRetriever(BaseRetriever):
-    docs: list[Document]
-
-    def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, **kwargs: Any
-    ) -> list[Document]:
-        return self.docs
 
 
 def test_the_chat_chain_streams_pieces_then_the_answer_record() -> None:

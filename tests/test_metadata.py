@@ -554,3 +554,10 @@ def test_a_public_outside_priority_neighbourhoods_is_read_from_the_text() -> Non
     assert excludes_qpv("jeunes décrocheurs originaires des secteurs HORS POLITIQUE DE LA VILLE des Missions Locales")
     assert not excludes_qpv("Production de logements prioritairement hors QPV.")  # not about a public
     assert not excludes_qpv("Pour les jeunes des quartiers prioritaires.")
+
+
+def test_every_chunk_carries_exactly_the_documented_metadata_keys() -> None:
+    from ingest.enrich import ELIGIBILITY_KEYS, METADATA_KEYS, chunk_metadata
+
+    meta = chunk_metadata("Pour les jeunes de 16 à 25 ans à Loos.", document="Guide", epci="MEL")
+    assert set(meta) == set(METADATA_KEYS) and set(ELIGIBILITY_KEYS) <= set(meta)
