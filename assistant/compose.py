@@ -30,7 +30,6 @@ from assistant.records import Citation
 from index.query import QueryAnalysis, analyse
 
 LIST, CONTACT, PORTEUR, FACT = "list", "contact", "porteur", "fact"
-_ACTION_KINDS = {"action_card", "action", "action_part"}
 _CONTACT = re.compile(r"\b(?:contact\w*|mail|e-?mail|courriel|joindre|telephone|tel|numero|adresse|qui appeler|ecrire)\b")
 _PORTEUR = re.compile(r"\b(?:qui porte|quelle structure|qui pilote|qui organise|qui anime|porteur|porte par|qui mene|qui gere)\b")
 _FACT = re.compile(
@@ -519,8 +518,8 @@ class ComposingAnswerer:
             statement = f"Les documents ne précisent pas quelle structure couvre {', '.join(analysis.communes)}."
             lines, used = _refusal(statement, items)
         elif kind == LIST:
-            # Explicit matches first, then actions that state nothing on the person; action cards and
-            # presented actions before plain paragraphs or table rows (they carry who, for whom, contact).
+            # Explicit matches first, then actions that state nothing on the person; each in retrieval
+            # order (relevance, with eligibility and locality already weighed in).
             fitting = sorted(
                 (i for i in items if i.verdict != "excluded"),
                 key=lambda i: (i.verdict != "match", i.n),
@@ -538,7 +537,7 @@ class ComposingAnswerer:
             # "Quelle différence entre Booster et MAJ'YC ?": each side's who, for whom, what, contact.
             lines += [f"- {_list_line(item, analysis)}" for item in sides]
             used = sides
-        elif kind == FACT and _AGE_ASKED.search(fold(question).replace("'", " ")) and (publics := _publics(focus[:2])):
+        elif kind == FACT and _AGE_ASKED.search(fold(question).replace("'", " ")) and (publics := _publics(focus[:2], context)):
             lines += publics
             used = [i for i in focus[:2] if any(line.endswith(f"[{i.n}]") for line in publics)]
             # "C'est quoi X et c'est pour quel âge ?": the other part gets its sentences too.
@@ -562,11 +561,13 @@ class ComposingAnswerer:
         return "\n\n".join([*lines, sources]), citations, refused
 
 
-def _publics(items: list[Item]) -> list[str]:
-    """ "**Title** : public (or ages) [n]" for the passages that state whom they are for."""
+def _publics(items: list[Item], question: str) -> list[str]:
+    """ "**Title** : public (or ages) [n]" for the passages that state whom they are for (ages only when
+    the cited passage writes them: a part of an action may carry the action's ages in its metadata)."""
     lines = []
     for item in items:
-        public = _meta(item.doc, "public") or _ages(item.doc)
+        ages = _ages(item.doc)
+        public = _meta(item.doc, "public") or (ages if ages and _grounded(ages, item.doc, question) else "")
         if public:
             lines.append(f"**{_title(item.doc)}** : {public.rstrip('. ')} [{item.n}]")
     return lines

@@ -232,3 +232,11 @@ def test_the_subject_test_reads_the_frequencies_it_is_given_not_another_index() 
     assert refused
     _, _, refused = ComposingAnswerer(frequency=lambda stem: 1.0)(question, docs)  # no word rare: nothing to miss
     assert not refused
+
+
+def test_an_age_answer_shows_only_ages_the_cited_passage_writes() -> None:
+    # A part of an action carries the action's ages in its metadata, not in its text: they are not shown.
+    part = _doc("ATTA", "ATTA\nLes réussites : 202 jeunes rencontrés.", 70, verdict="unknown", age_min=16, age_max=25)
+    named = Document(page_content=part.page_content, metadata={**part.metadata, "why": {"mention": "ATTA"}})
+    text, _, _ = ComposingAnswerer()("c'est pour quel âge ?", [named])
+    assert "16 à 25" not in text
