@@ -476,7 +476,7 @@ def create_app(
 
         # After the API routes: they win. No footer: its links (Gradio's API page, its settings) are for
         # developers, not for the counsellors of a page that embeds the chat; the API is at /docs.
-        gradio.mount_gradio_app(app, build_app(assistant), path="/", footer_links=[])
+        gradio.mount_gradio_app(app, build_app(assistant, feedback), path="/", footer_links=[])
 
     if token:
         app.add_middleware(BearerTokenMiddleware, token=token)

@@ -73,14 +73,15 @@ class _Steps:
     def __init__(self, retriever: BaseRetriever, answerer: Answerer, referee: Answerer) -> None:
         self.retriever, self.answerer, self.referee = retriever, answerer, referee
 
-    def referent(self, history: list[str], depth: int = 0) -> tuple[str, ...]:
+    def referent(self, history: list[str], filters: Filters | None = None, depth: int = 0) -> tuple[str, ...]:
         """The chunks the answer to the last earlier question showed first (what "it" is): its first two
         citations, so "tu as un contact ?" finds one when the first piste has none."""
         if not history or depth > 2:
             return ()
         question, earlier = history[-1], history[:-1]
         text, analysis = in_context(question, earlier)
-        before = self.referent(earlier, depth + 1) if earlier and leans_on_previous(question) else ()
+        analysis = with_filters(analysis, filters)  # replayed as it was shown: with the filters panel
+        before = self.referent(earlier, filters, depth + 1) if earlier and leans_on_previous(question) else ()
         docs = self.retriever.invoke(text, analysis=analysis, referents=before)
         _text, citations, refused = self.referee(question, docs, analysis)
         if refused:
@@ -96,10 +97,11 @@ class _Steps:
         # Once: the retriever filters with it, the answer shows it. A follow-up ("et s'il a 19 ans ?")
         # carries the earlier questions' person and subject.
         text, analysis = in_context(question, history)
-        filters = None if isinstance(request, str) else request.get("filters")
-        analysis = with_filters(analysis, Filters(**filters) if isinstance(filters, dict) else filters)
+        given = None if isinstance(request, str) else request.get("filters")
+        filters = Filters(**given) if isinstance(given, dict) else given
+        analysis = with_filters(analysis, filters)
         # "tu as un contact ?", "c'est pour quel âge ?": about what the previous answer showed first.
-        referents = self.referent(list(history)) if history and leans_on_previous(question) else ()
+        referents = self.referent(list(history), filters) if history and leans_on_previous(question) else ()
         docs = self.retriever.invoke(text, analysis=analysis, referents=referents)
         return {"question": question, "docs": docs, "analysis": analysis, "retrieve_ms": (time.perf_counter() - start) * 1000}
 

@@ -25,9 +25,11 @@ from typing import Any
 
 from langchain_core.documents import Document
 
+from assistant import grounding
 from assistant.citations import best_quote, fold
 from assistant.records import Citation
 from index.query import QueryAnalysis, analyse
+from index.query import fold as fold_question  # apostrophes (’ too) and hyphens as spaces
 
 LIST, CONTACT, PORTEUR, FACT = "list", "contact", "porteur", "fact"
 _CONTACT = re.compile(r"\b(?:contact\w*|mail|e-?mail|courriel|joindre|telephone|tel|numero|adresse|qui appeler|ecrire)\b")
@@ -55,7 +57,7 @@ _ASKS: tuple[tuple[re.Pattern[str], re.Pattern[str], str], ...] = (
     (
         re.compile(r"\b(?:budget|montant|cout|combien coute|financement|finance)\b"),
         re.compile(r"\d[\d\s.,]*\s*(?:€|euros?|millions?|k€)", re.I),
-        "le montant",
+        "le montant demandé",
     ),
     (
         re.compile(r"\b(?:quand(?! meme)|date|inscriptions?|prochaine session|calendrier)\b"),
@@ -63,10 +65,10 @@ _ASKS: tuple[tuple[re.Pattern[str], re.Pattern[str], str], ...] = (
             r"\b(?:\d{1,2}(?:er)?\s+(?:janvier|fevrier|février|mars|avril|mai|juin|juillet|aout|août|septembre|octobre|novembre|decembre|décembre)|\d{1,2}/\d{1,2}/\d{2,4})\b",
             re.I,
         ),
-        "la date",
+        "la date demandée",
     ),
-    (re.compile(r"\b(?:taux|pourcentage|part des)\b"), re.compile(r"\d+(?:[,.]\d+)?\s*%"), "le taux"),
-    (re.compile(r"\bhoraires?\b"), re.compile(r"\b\d{1,2}\s*h(?:\s*\d{2})?\b", re.I), "les horaires"),
+    (re.compile(r"\b(?:taux|pourcentage|part des)\b"), re.compile(r"\d+(?:[,.]\d+)?\s*%"), "le taux demandé"),
+    (re.compile(r"\bhoraires?\b"), re.compile(r"\b\d{1,2}\s*h(?:\s*\d{2})?\b", re.I), "les horaires demandés"),
 )
 
 
@@ -87,7 +89,7 @@ class Item:
 
 
 def question_kind(question: str, analysis: QueryAnalysis) -> str:
-    folded = fold(question).replace("'", " ").replace("-", " ")
+    folded = fold_question(question)
     if _CONTACT.search(folded):
         return CONTACT
     if _PORTEUR.search(folded):
@@ -127,9 +129,15 @@ def _ages(doc: Document) -> str:
 
 
 def _grounded(text: str, doc: Document, question: str) -> bool:
-    """Every number of ``text`` is written in the passage or in the question (ages read from words are not)."""
-    support = doc.page_content + " " + question
-    return all(re.search(rf"(?<!\d){n}(?!\d)", support) for n in re.findall(r"\d+", text))
+    """Every fact of ``text`` (figure, age range, contact) is written in the passage or the question: the
+    grounding check's own rule (ages read from words, or shared from another part, are not written)."""
+    return not grounding.unsupported(text, [doc.page_content, question])
+
+
+def _grounded_reasons(item: Item, question: str) -> list[str]:
+    """The eligibility reasons of ``item`` whose facts its passage or the question state."""
+    reasons = (item.meta.get("why") or {}).get("eligibility", {}).get("reasons") or []
+    return [r for r in reasons if _grounded(r, item.doc, question)]
 
 
 def _list_line(item: Item, analysis: QueryAnalysis) -> str:
@@ -162,9 +170,7 @@ def _list_line(item: Item, analysis: QueryAnalysis) -> str:
     contact = _contact_line(doc)
     if contact:
         line += f". Contact : {contact}"
-    reasons = [
-        r for r in (item.meta.get("why") or {}).get("eligibility", {}).get("reasons") or [] if _grounded(r, doc, analysis.text)
-    ]
+    reasons = _grounded_reasons(item, analysis.text)
     if reasons:
         line += f" ({'; '.join(reasons)})"
     elif analysis.has_person and item.verdict == "unknown":
@@ -191,13 +197,12 @@ def _acronym(title: str, text: str) -> str:
 
 def _local_sentence(doc: Document, analysis: QueryAnalysis, skip: tuple[str, ...]) -> str:
     """A sentence of the passage that names the question's commune, unless what is shown names it, or ""."""
-    norm = lambda text: " ".join(re.sub(r"[-'’]", " ", fold(text)).split())  # noqa: E731
-    names = [re.compile(rf"\b{re.escape(norm(c))}\b") for c in analysis.communes]
-    shown = [norm(x) for x in skip if x]
+    names = [re.compile(rf"\b{re.escape(fold_question(c))}\b") for c in analysis.communes]
+    shown = [fold_question(x) for x in skip if x]
     if not names or any(p.search(x) for p in names for x in shown):
         return ""
     for sentence in sentences(doc.page_content):
-        folded = norm(sentence)
+        folded = fold_question(sentence)
         if len(sentence) >= 20 and not _is_heading(sentence) and any(p.search(folded) for p in names):
             return _clip(sentence, 220)
     return ""
@@ -318,7 +323,7 @@ def _clip(text: str, limit: int) -> str:
 def _sentences_answering(question: str, items: list[Item], limit: int = 3) -> list[tuple[str, int]]:
     """The best sentences of the top passages for ``question``: (sentence, citation number)."""
     wanted = _stems(question)
-    wants_number = bool(re.search(r"\b(?:combien|montant|nombre|taux|part|quel pourcentage)\b", fold(question)))
+    wants_number = bool(re.search(r"\b(?:combien|montant|nombre|taux|part|quel pourcentage)\b", fold_question(question)))
     asked_figures = set(re.findall(r"\d+(?:[,.]\d+)?", question))
     scored: list[tuple[float, int, str, int]] = []
     for rank, item in enumerate(items[:4]):
@@ -344,7 +349,7 @@ def _sentences_answering(question: str, items: list[Item], limit: int = 3) -> li
         if len(chosen) == limit:
             break
     # A question asking two things ("combien rencontrés, et combien ont signé ?"): each part its sentence.
-    parts = [part for part in _PART.split(fold(question)) if part.strip()]
+    parts = [part for part in _PART.split(fold_question(question)) if part.strip()]
     if len(parts) > 1:
         for k, part in enumerate(parts):
             own = _stems(part) - set().union(*(_stems(p) for j, p in enumerate(parts) if j != k))
@@ -417,8 +422,8 @@ def _about(question: str, doc: Document, frequency: Callable[[str], float] | Non
 
 
 def _missing_evidence(question: str, items: list[Item]) -> str | None:
-    """What the question asks for that no top passage holds ("le montant", "la date"…), or None."""
-    folded = fold(question)
+    """What the question asks for that no top passage holds ("le montant demandé", "la date"…), or None."""
+    folded = fold_question(question)
     for asks, evidence, label in _ASKS:
         if asks.search(folded) and not any(evidence.search(i.doc.page_content) for i in items[:3]):
             return label
@@ -455,7 +460,7 @@ class ComposingAnswerer:
         missing = _missing_evidence(context, named or items)
         if missing:
             refused = True
-            statement = f"Les documents ne précisent pas {missing} demandé{'e' if missing.startswith('la') else ''}."
+            statement = f"Les documents ne précisent pas {missing}."
             lines, used = _refusal(statement, focus, lambda i: best_quote(context, i.doc.page_content, 200))
         elif kind == CONTACT:
             # Only passages about what the question names: the rare words of the question must be there.
@@ -490,8 +495,7 @@ class ComposingAnswerer:
                     # No "Porteur de l'action" line: the passage's opening lines name the organisation
                     # in these documents (FIJeM slides), then the sentence closest to the question.
                     opening = " · ".join(sentences(item.doc.page_content)[:3])
-                    if len(opening) > 300:  # cut between words, never inside a phone number or a figure
-                        opening = opening[:300].rsplit(" ", 1)[0].rstrip(" ,;:·") + " …"
+                    opening = _clip(opening, 300)  # between words, never inside a phone number or a figure
                     key = _key_sentence(context, item.doc, skip=opening)
                     lines.append(" — ".join(x for x in (opening, key) if x) + f" [{item.n}]")
                 used.append(item)
@@ -510,7 +514,7 @@ class ComposingAnswerer:
         elif (
             kind == LIST
             and analysis.communes
-            and _COVERS.search(fold(question).replace("'", " "))
+            and _COVERS.search(fold_question(question))
             and not any(c in (_meta(i.doc, "places") or []) for i in items for c in analysis.communes)
         ):
             # "Quelle Mission Locale couvre Fretin ?": only a passage naming the commune can say.
@@ -533,15 +537,15 @@ class ComposingAnswerer:
                     "**Ne conviennent pas** : " + " ; ".join(f"{_title(i.doc)} — {_reason(i, context)} [{i.n}]" for i in excluded)
                 )
             used = fitting + excluded
-        elif _COMPARE.search(fold(question)) and len(sides := _named_actions(named)) >= 2:
+        elif _COMPARE.search(fold_question(question)) and len(sides := _named_actions(named)) >= 2:
             # "Quelle différence entre Booster et MAJ'YC ?": each side's who, for whom, what, contact.
             lines += [f"- {_list_line(item, analysis)}" for item in sides]
             used = sides
-        elif kind == FACT and _AGE_ASKED.search(fold(question).replace("'", " ")) and (publics := _publics(focus[:2], context)):
+        elif kind == FACT and _AGE_ASKED.search(fold_question(question)) and (publics := _publics(focus[:2], context)):
             lines += publics
             used = [i for i in focus[:2] if any(line.endswith(f"[{i.n}]") for line in publics)]
             # "C'est quoi X et c'est pour quel âge ?": the other part gets its sentences too.
-            if len([p for p in _PART.split(fold(question)) if p.strip()]) > 1:
+            if len([p for p in _PART.split(fold_question(question)) if p.strip()]) > 1:
                 more = [(x, n) for x, n in _sentences_answering(context, focus, limit=2) if x not in " ".join(lines)]
                 lines += [f"{x} [{n}]" for x, n in more]
                 used += [i for i in focus if i.n in {n for _, n in more} and i not in used]
@@ -581,9 +585,6 @@ def _named_actions(named: list[Item]) -> list[Item]:
     return list(seen.values())
 
 
-_CONTACT_VALUE = re.compile(r"@|\b0\d(?:[\s.]?\d{2}){4}\b")
-
-
 def _contact_sentence(question: str, doc: Document) -> str:
     """The one sentence with an e-mail or phone that shares most words with the question, or "" (tie or none)."""
     wanted = {w for w in _stems(question) if w not in _CONTACT_WORDS}
@@ -591,7 +592,7 @@ def _contact_sentence(question: str, doc: Document) -> str:
         (
             (len(wanted & _stems(sentence)), sentence)
             for sentence in sentences(doc.page_content)
-            if _CONTACT_VALUE.search(sentence)
+            if grounding.EMAIL.search(sentence) or grounding.PHONE.search(sentence)
         ),
         key=lambda pair: -pair[0],
     )
@@ -616,9 +617,7 @@ def _zip_contacts(contacts: dict[str, Any]) -> list[tuple[str, str, str]]:
 
 
 def _reason(item: Item, question: str) -> str:
-    reasons = [
-        r for r in (item.meta.get("why") or {}).get("eligibility", {}).get("reasons") or [] if _grounded(r, item.doc, question)
-    ]
+    reasons = _grounded_reasons(item, question)
     return reasons[0] if reasons else "hors des critères d'âge ou de territoire"
 
 

@@ -17,13 +17,14 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from assistant.settings import Settings
 from index.atomic import write_text_atomic
+from index.hybrid import FusionParams
 
 RATINGS = ("up", "down")
 FEEDBACK_FILE = "feedback.sqlite3"
@@ -51,14 +52,7 @@ _ANSWER_SETTINGS = (
     "query_prompt",
     "passage_prompt",
     "retrieval",
-    "rrf_k",
-    "lexical_weight",
-    "dense_weight",
-    "candidates",
-    "excluded_factor",
-    "unknown_factor",
-    "match_boost",
-    "mention_boost",
+    *(f.name for f in fields(FusionParams) if f.name in {g.name for g in fields(Settings)}),  # they change the answers
     "top_k",
     "llm",
     "llm_model",

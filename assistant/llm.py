@@ -138,7 +138,8 @@ class LLMAnswerer:
         if not numbered:
             yield LLMAnswer(load("refusal"), [], True, [], "")
             return
-        support = {n: f"{_header(n, doc)}\n{doc.page_content}" for n, doc in numbered.items()}
+        # The passage text only: its header's line and page numbers are not facts a sentence may use.
+        support = {n: doc.page_content for n, doc in numbered.items()}
         state = _StreamState()
 
         def checked(piece: str) -> str | None:
@@ -168,7 +169,9 @@ class LLMAnswerer:
                 if "<think>" in visible.lower():
                     continue
                 cut = _last_boundary(visible)
-                if cut is not None:
+                # Only once a marker has come: a sentence without one is checked against the passages
+                # its neighbour cites, as a whole answer would be ("… 16 à 25 ans. Durée 6 mois [1].").
+                if cut is not None and grounding.MARKER.search(visible[:cut]):
                     state.consumed += cut
                     if (shown := checked(visible[:cut])) is not None:
                         yield shown

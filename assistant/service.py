@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import fields
 from typing import Any
 
 from langchain_core.embeddings import Embeddings
@@ -91,17 +92,9 @@ class Assistant:
 
     @property
     def fusion_params(self) -> FusionParams:
-        s = self.settings
+        # Every fusion parameter the settings carry (REPERES_RRF_K, …); the others keep their default.
         return FusionParams(
-            rrf_k=s.rrf_k,
-            lexical_weight=s.lexical_weight,
-            dense_weight=s.dense_weight,
-            candidates=s.candidates,
-            excluded_factor=s.excluded_factor,
-            unknown_factor=s.unknown_factor,
-            match_boost=s.match_boost,
-            mention_boost=s.mention_boost,
-            place_boost=s.place_boost,
+            **{f.name: getattr(self.settings, f.name) for f in fields(FusionParams) if hasattr(self.settings, f.name)}
         )
 
     def warm_up(self) -> float:

@@ -75,7 +75,7 @@ def _age_verdict(meta: dict[str, Any], q: QueryAnalysis) -> tuple[str, str] | No
 def _place_verdict(meta: dict[str, Any], q: QueryAnalysis, gazetteer: Gazetteer) -> tuple[str, str] | None:
     scope = meta.get("territory_scope")
     if not q.communes:
-        return None
+        return _territory_verdict(meta, q.epci) if q.epci else None
     if scope is None:
         # No territory stated: the document's EPCI still rules out communes of the other one.
         epci = meta.get("epci")
@@ -97,6 +97,22 @@ def _place_verdict(meta: dict[str, Any], q: QueryAnalysis, gazetteer: Gazetteer)
     if hit:
         return MATCH, f"{hit[0]} : commune de l'action"
     return EXCLUDED, f"{q.communes[0]} : l'action concerne {', '.join(sorted(served)) or 'd’autres communes'}"
+
+
+def _territory_verdict(meta: dict[str, Any], epci: str) -> tuple[str, str] | None:
+    """A territory without a commune ("à Valenciennes Métropole", the filters panel): the action's
+    metropolitan scope or its document's EPCI settles it; communes of an action are not checked here."""
+    name = EPCI_NAMES.get(epci, epci)
+    scope_epci = _EPCI_OF_SCOPE.get(meta.get("territory_scope") or "")
+    if scope_epci is not None:
+        return (
+            (MATCH, f"{name} : action sur tout le territoire")
+            if scope_epci == epci
+            else (EXCLUDED, f"{name} : hors du territoire de l'action")
+        )
+    if meta.get("epci") and meta["epci"] != epci:
+        return EXCLUDED, f"{name} : hors du territoire du document ({EPCI_NAMES.get(meta['epci'], meta['epci'])})"
+    return None
 
 
 _ASSOCIATED: weakref.WeakKeyDictionary[Gazetteer, dict[str, set[str]]] = weakref.WeakKeyDictionary()
@@ -130,7 +146,7 @@ def _qpv_verdict(meta: dict[str, Any], q: QueryAnalysis) -> tuple[str, str] | No
 
 def eligibility(meta: dict[str, Any], q: QueryAnalysis, gazetteer: Gazetteer | None = None) -> Verdict:
     """The verdict of a chunk (its metadata) for the person of ``q``."""
-    if not q.has_person:
+    if not q.has_criteria:
         return Verdict(UNKNOWN)
     gazetteer = gazetteer or load_gazetteer()
     results = [r for r in (_age_verdict(meta, q), _place_verdict(meta, q, gazetteer), _qpv_verdict(meta, q)) if r]

@@ -32,7 +32,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field
 
-from index.eligibility import EXCLUDED, MATCH, UNKNOWN, Verdict, eligibility
+from index.eligibility import EXCLUDED, MATCH, UNKNOWN, eligibility
 from index.lexical import lexical_index
 from index.query import QueryAnalysis, analyse, fold
 from index.retriever import hit_to_document
@@ -44,15 +44,16 @@ from ingest.records import Chunk
 class FusionParams:
     """Fusion and eligibility parameters (from the settings; tuned on the dev set)."""
 
-    rrf_k: int = 60
+    # The values tuned on the dev set, as in assistant/settings.py (a test keeps the two equal).
+    rrf_k: int = 5
     lexical_weight: float = 1.0
-    dense_weight: float = 1.0
+    dense_weight: float = 0.2
     candidates: int = 60
-    excluded_factor: float = 0.3
+    excluded_factor: float = 0.6
     unknown_factor: float = 0.85
     match_boost: float = 0.15
-    mention_boost: float = 0.5
-    place_boost: float = 0.0
+    mention_boost: float = 1.0
+    place_boost: float = 0.3
     max_places: int = 4  # a passage naming more communes than this is a list, not local to one
 
     def __post_init__(self) -> None:
@@ -131,7 +132,7 @@ def fuse(
         why: dict[str, Any] = {"lexical_rank": r.get("lexical_rank"), "dense_rank": r.get("dense_rank"), "rrf": round(rrf, 6)}
         factor = 1.0
         if use_eligibility:
-            verdict = eligibility(chunk.metadata, analysis) if analysis.has_person else Verdict(UNKNOWN)
+            verdict = eligibility(chunk.metadata, analysis)
             if verdict.status == EXCLUDED:
                 factor *= params.excluded_factor
             elif verdict.status == UNKNOWN and analysis.has_person:

@@ -132,6 +132,12 @@ class QueryAnalysis:
         )
 
     @property
+    def has_criteria(self) -> bool:
+        """True when eligibility has something to check: a person, or a territory alone ("à Valenciennes
+        Métropole", the filters panel's territory) that rules out the other metropolis' actions."""
+        return self.has_person or self.epci is not None
+
+    @property
     def lexical_query(self) -> str:
         """The question plus the documents' words for its situations and needs."""
         return " ".join([self.text, *self.expansions])
@@ -197,7 +203,8 @@ def analyse(question: str, gazetteer: Gazetteer | None = None) -> QueryAnalysis:
     communes = tuple(dict.fromkeys(c.name for c in gazetteer.find_in_question(question)))
     epcis = {gazetteer.epci_of(name) for name in communes} - {None}
     scopes = gazetteer.scopes(question)
-    epci = next(iter(epcis)) if len(epcis) == 1 else (scopes[0] if scopes else None)
+    # One territory only: "MEL vs Valenciennes Métropole" compares, it does not place a person.
+    epci = next(iter(epcis)) if len(epcis) == 1 else (scopes[0] if len(set(scopes)) == 1 else None)
 
     qpv: bool | None = None
     if _QPV_NEGATED.search(folded):
@@ -353,8 +360,12 @@ def in_context(question: str, history: list[str] | tuple[str, ...]) -> tuple[str
             expansions=tuple(dict.fromkeys([*merged.expansions, *step.expansions])),
             topic=" ".join(x for x in (merged.topic, step.topic) if x),
         )
-    # "et pour l'aide au BAFA ?" switches the subject: search it alone, the person kept.
-    text = question if _SWITCH.search(fold(question)) else f"{history[-1]} {question}"
+    # "et pour l'aide au BAFA ?" switches the subject: search it alone, the person kept (age, place,
+    # QPV, situations), the earlier needs and words dropped.
+    if _SWITCH.search(fold(question)):
+        switched = {"needs": current.needs, "expansions": current.expansions, "topic": current.topic}
+        return question, QueryAnalysis(**{**merged.__dict__, **switched, "text": question})
+    text = f"{history[-1]} {question}"
     return text, QueryAnalysis(**{**merged.__dict__, "text": text})
 
 

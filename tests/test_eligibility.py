@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from index.eligibility import EXCLUDED, MATCH, UNKNOWN, Verdict, eligibility
-from index.query import QueryAnalysis, analyse
+from index.query import Filters, QueryAnalysis, analyse, with_filters
 
 CONDITION = "si le jeune est reconnu travailleur handicapé"
 
@@ -285,3 +285,13 @@ def test_to_json() -> None:
 def test_an_action_outside_priority_neighbourhoods_says_what_to_check(question: str, status: str, reason: str) -> None:
     verdict = eligibility(action(age_min=16, age_max=21, qpv_excluded=True), analyse(question))
     assert verdict.status == status and verdict.reasons[-1] == reason
+
+
+def test_a_territory_alone_rules_out_the_other_metropolis() -> None:
+    q = with_filters(analyse("aide au permis"), Filters(territory="CAVM"))
+    assert eligibility(action(territory_scope="MEL"), q).status == EXCLUDED
+    assert eligibility(action(territory_scope="Valenciennes Métropole"), q).status == MATCH
+    assert eligibility(action(epci="MEL"), q).status == EXCLUDED  # a MEL document's passage
+    assert eligibility(action(), q).status == UNKNOWN
+    # Comparing both metropolises places nobody.
+    assert analyse("SREI : MEL vs Valenciennes Métropole ?").epci is None

@@ -157,3 +157,13 @@ def test_an_action_is_listed_by_its_part_that_says_whom_it_is_for() -> None:
     # At the best part's rank: the details part scored higher, the presentation part takes its place.
     alone = fuse(q.text, q, _hits([details]), [], FusionParams(rrf_k=5), True)
     assert fused[0][1] == alone[0][1]
+
+
+def test_the_fusion_defaults_are_the_settings_defaults() -> None:
+    from dataclasses import fields
+
+    from assistant.settings import Settings
+
+    settings = Settings.from_env(environ={})
+    shared = [f.name for f in fields(FusionParams) if hasattr(settings, f.name)]
+    assert len(shared) >= 9 and all(getattr(FusionParams(), name) == getattr(settings, name) for name in shared)

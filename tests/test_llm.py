@@ -360,3 +360,16 @@ def test_the_chat_chain_streams_pieces_then_the_answer_record() -> None:
     # The composer streams section by section; the sections make up its answer exactly.
     *sections, composed = build_stream(retriever, ComposingAnswerer()).stream("Quelle action pour 17 ans ?")
     assert len(sections) > 1 and "".join(sections) == composed.answer
+
+
+def test_a_figure_equal_to_a_line_or_page_number_is_not_supported_by_the_header() -> None:
+    on_line_120 = _doc("ATELIER CV\nDes ateliers chaque mardi.", 120, "Flyer", page=12)
+    answerer, _ = _answerer("Des ateliers chaque mardi [1]. L'atelier propose 120 places et 12 sessions [1].")
+    record = answerer.run("Quel atelier ?", [on_line_120])
+    assert "120 places" not in record.text and record.dropped  # "lignes 120–125, p. 12" is provenance, not a fact
+
+
+def test_a_sentence_without_a_marker_is_checked_against_its_neighbours_citation_when_streamed() -> None:
+    answerer, _ = _answerer("Booster accueille les jeunes de 16 à 25 ans. Ils sont 1 500 jeunes accompagnés en 2023 [1].")
+    *pieces, record = answerer.stream("Quelle action ?", [BOOSTER], None)
+    assert "".join(pieces).startswith("Booster accueille les jeunes de 16 à 25 ans.") and not record.dropped

@@ -362,6 +362,8 @@ def test_a_follow_up_with_another_subject_searches_it_alone_for_the_same_person(
     history = ["un jeune de 23 ans de Comines sans voiture pour aller au travail"]
     text, a = in_context("et pour une aide financière ponctuelle ?", history)
     assert text == "et pour une aide financière ponctuelle ?" and (a.age, a.communes) == (23, ("Comines",))
+    _, bafa = in_context("et pour l'aide au BAFA ?", ["permis de conduire pour un jeune de 17 ans à Loos"])
+    assert bafa.needs == ("bafa",) and "permis" not in bafa.lexical_query  # the earlier need is dropped
     # "et côté MEL ?" after Valenciennes: the territory changes, the earlier commune no longer holds.
     _, b = in_context("et côté MEL, il y a un événement ?", ["un collégien de Valenciennes cherche un stage"])
     assert (b.epci, b.communes) == ("MEL", ())
