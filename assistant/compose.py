@@ -412,9 +412,7 @@ def _about(question: str, doc: Document, frequency: Callable[[str], float] | Non
     Rare = found in under a fifth of the passages of the index; one may be missing when there are
     three or more (a title written differently).
     """
-    from index.lexical import document_frequency
-
-    share = frequency or document_frequency
+    share = frequency or (lambda _stem: 0.0)  # without the index's counts every word counts as rare
     wanted = {w for w in _stems(question) if w not in _CONTACT_WORDS and share(w) < 0.2}
     have = _stems(" ".join([doc.page_content, str(doc.metadata.get("title", ""))]))
     missing = len(wanted - have)
@@ -435,7 +433,7 @@ class ComposingAnswerer:
 
     def __init__(self, max_items: int = 6, max_excluded: int = 2, frequency: Callable[[str], float] | None = None) -> None:
         """``frequency``: share of the index's passages holding a stem (tells a subject from everyday
-        words); the service passes its own index's, tests may leave the loaded index's."""
+        words); the service passes its own index's. Without it every word counts as rare (strict)."""
         self.max_items = max_items
         self.max_excluded = max_excluded
         self.frequency = frequency

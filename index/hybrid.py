@@ -196,8 +196,8 @@ class HybridRetriever(BaseRetriever):
         n = max(self.params.candidates, k)
         lexical = lexical_index(self.store).search(analysis.lexical_query, n)
         dense = self.store.search(self.embeddings.embed_query(query), n)
-        wanted = set(kwargs.get("referents") or ())
-        referents = tuple(c for c in self.store.chunks if c.id in wanted) if wanted else ()
+        wanted = dict.fromkeys(kwargs.get("referents") or ())  # in the previous answer's order
+        referents = tuple(self.store.by_id[i] for i in wanted if i in self.store.by_id)
         docs = []
         for rank, (chunk, score, why) in enumerate(
             fuse(query, analysis, lexical, dense, self.params, self.use_eligibility, referents)[:k], 1

@@ -82,7 +82,6 @@ class LexicalIndex:
 
 _CACHE: weakref.WeakKeyDictionary[FaissStore, LexicalIndex] = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
-_LAST: list[LexicalIndex] = []  # the index used last (one store per process in the product)
 
 
 def lexical_index(store: FaissStore) -> LexicalIndex:
@@ -93,16 +92,7 @@ def lexical_index(store: FaissStore) -> LexicalIndex:
             index = _CACHE.get(store)
             if index is None:
                 index = _CACHE[store] = LexicalIndex(store.chunks)
-    _LAST[:] = [index]
     return index
-
-
-def document_frequency(stem: str) -> float:
-    """Share of the passages of the last index used that contain ``stem`` (0.0 when none is loaded).
-
-    Lets an answer tell a question's subject ("booster", "ars") from everyday words ("jeune").
-    """
-    return _LAST[0].document_frequency(stem) if _LAST else 0.0
 
 
 class BM25Retriever(BaseRetriever):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,7 @@ class FaissStore:
         if manifest.faiss_index == "IndexHNSWFlat":
             self._index = faiss.IndexHNSWFlat(manifest.dimension, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
             self._index.hnsw.efConstruction = 80
+            self._index.hnsw.efSearch = HNSW_EF_SEARCH  # once: searches share the index read-only
         elif manifest.faiss_index == "IndexFlatIP":
             self._index = faiss.IndexFlatIP(manifest.dimension)
         else:
@@ -84,6 +86,8 @@ class FaissStore:
     def from_faiss(cls, chunks: list[Chunk], index: Any, manifest: Manifest) -> FaissStore:
         store = cls.__new__(cls)
         store.chunks, store.manifest, store._index = chunks, manifest, index
+        if hasattr(index, "hnsw"):
+            index.hnsw.efSearch = HNSW_EF_SEARCH  # faiss searches max(efSearch, k) candidates anyway
         if index.ntotal != len(chunks):
             raise IndexNotReady(
                 f"index damaged: {index.ntotal} vectors for {len(chunks)} chunks. Rebuild it with `reperes ingest --force`."
@@ -92,6 +96,11 @@ class FaissStore:
 
     def __len__(self) -> int:
         return len(self.chunks)
+
+    @cached_property
+    def by_id(self) -> dict[str, Chunk]:
+        """Chunks by id (built once, on first use: a follow-up looks its referents up here)."""
+        return {c.id: c for c in self.chunks}
 
     def search(self, vector: list[float] | np.ndarray, k: int) -> list[Hit]:
         """The ``k`` chunks most similar to ``vector``, best first."""
@@ -105,8 +114,6 @@ class FaissStore:
                 f"query vector has {query.shape[1]} dimensions, the index {self.manifest.dimension}: "
                 "the embedding model changed, rebuild with `reperes ingest`."
             )
-        if hasattr(self._index, "hnsw"):
-            self._index.hnsw.efSearch = max(HNSW_EF_SEARCH, k)
         scores, ids = self._index.search(query, min(k, len(self.chunks)))
         return [
             Hit(self.chunks[i], float(s), rank) for rank, (s, i) in enumerate(zip(scores[0], ids[0], strict=True), 1) if i >= 0

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 CARD_START = re.compile(r"^\s*POUR EN SAVOIR PLUS\s*$")
 INNOVATION = re.compile(r"^\s*UNE ACTION INNOVANTE")
@@ -61,7 +61,6 @@ class GuideLayout:
     cards: list[Card]
     sections: list[tuple[int, int, str]]  # (start, end, theme) of the text between cards
     directory_start: int | None
-    labels: frozenset[str] = field(default_factory=frozenset)
 
 
 def _recurring(lines: list[str]) -> frozenset[str]:
@@ -274,7 +273,7 @@ def parse_guide(lines: list[str]) -> GuideLayout:
         previous_end = card.end
     if any(line.strip() for line in lines[previous_end:limit]):
         sections.append((previous_end, limit, theme))
-    return GuideLayout(cards, sections, directory, labels)
+    return GuideLayout(cards, sections, directory)
 
 
 def _is_key_figure(lines: list[str], numbers: list[int]) -> bool:

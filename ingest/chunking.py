@@ -51,7 +51,6 @@ def chunk_document(doc: SourceDoc, max_chars: int = DEFAULT_MAX_CHARS) -> list[C
 # nothing on it (its "Les réussites ?" half) takes the action's, read from the part that does. Only
 # verdict inputs are shared, never text shown as the part's own (public line, porteur, contacts):
 # an answer shows only what the cited lines say.
-_ACTION_KEYS = ELIGIBILITY_KEYS
 
 
 def _share_action_eligibility(chunks: list[Chunk]) -> list[Chunk]:
@@ -62,10 +61,12 @@ def _share_action_eligibility(chunks: list[Chunk]) -> list[Chunk]:
     for chunk in chunks:
         if chunk.kind == "action_part" and chunk.metadata.get("action"):
             mine = stated.setdefault(chunk.metadata["action"], {})
+            if mine.get("_public") and not chunk.metadata.get("public"):
+                continue  # the public part rules: a later statistic's "15-18 ans" must not fill its gaps
             if chunk.metadata.get("public") and not mine.get("_public"):
                 mine.clear()
                 mine["_public"] = True
-            for key in _ACTION_KEYS:
+            for key in ELIGIBILITY_KEYS:
                 if chunk.metadata.get(key) not in (None, [], False) and key not in mine:
                     mine[key] = chunk.metadata[key]
     shared = []
@@ -75,7 +76,7 @@ def _share_action_eligibility(chunks: list[Chunk]) -> list[Chunk]:
         if reference and not chunk.metadata.get("public"):
             values = {k: v for k, v in reference.items() if k != "_public"}
             if reference.get("_public"):  # the action's public rules, its ages included (or none)
-                update = {**dict.fromkeys(("age_min", "age_max", "age_max_extended", "age_condition")), **values}
+                update = {**dict.fromkeys(k for k in ELIGIBILITY_KEYS if k.startswith("age_")), **values}
             else:
                 update = {k: v for k, v in values.items() if chunk.metadata.get(k) in (None, [], False)}
             chunk = replace(chunk, metadata={**chunk.metadata, **update})

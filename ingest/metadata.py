@@ -274,9 +274,6 @@ class Contacts:
     handles: tuple[str, ...] = ()
     names: tuple[str, ...] = ()
 
-    def is_empty(self) -> bool:
-        return not (self.emails or self.phones or self.urls or self.handles or self.names)
-
 
 def _dedupe(items: list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(i for i in items if i))

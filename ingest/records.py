@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 
@@ -17,8 +18,9 @@ class SourceDoc:
     pages: tuple[int, ...] = ()  # page number of each line (1-based) when the format has pages
     banners: tuple[int, ...] = ()  # 1-based lines where a repeated page banner stood (blanked by repair)
 
-    @property
+    @cached_property
     def lines(self) -> list[str]:
+        """The text's lines, split once (chunking reads them per card and per chunk); do not mutate."""
         return self.text.split("\n")
 
 

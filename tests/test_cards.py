@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -188,3 +189,16 @@ def test_parts_of_an_action_share_its_eligibility_but_not_its_text(chunks: dict[
     assert len(parts) > 2 and len(with_public) == 1  # the public line is shown only where it is written
     for part in parts:  # "15-18 ans" in a statistic of one part is not whom the action is for
         assert (part.metadata["age_min"], part.metadata["age_max"], part.metadata["territory_scope"]) == (16, 25, "MEL")
+
+
+def test_a_statistic_part_does_not_fill_the_gaps_of_the_actions_public() -> None:
+    from ingest.chunking import _share_action_eligibility
+
+    def part(line: int, **meta: Any) -> Chunk:
+        base = {"action": "A", "public": None, "age_min": None, "age_max": None, "communes": [], "territory_scope": None}
+        return Chunk(source="d.txt", line_start=line, line_end=line, text="A", kind="action_part", metadata={**base, **meta})
+
+    shared = _share_action_eligibility(
+        [part(1, public="Pour les jeunes de la MEL", territory_scope="MEL"), part(2, age_min=15, age_max=18), part(3)]
+    )
+    assert [(c.metadata["age_min"], c.metadata["territory_scope"]) for c in shared] == [(None, "MEL")] * 3
