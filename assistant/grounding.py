@@ -15,7 +15,7 @@ Provenance is not a fact: ``[n]`` markers, a "Sources :" line, list numbers ("1.
 paraphrase that changes the meaning.
 
 The patterns are defined here because ``assistant`` must not import ``eval`` (imports go ingest ←
-index ← assistant ← eval); ``eval/metrics.py`` could import them from this module.
+index ← assistant ← eval); ``eval/metrics.py`` scores with them (``missing_facts``, ``contact_keys``).
 """
 
 from __future__ import annotations
@@ -97,17 +97,36 @@ def check(answer: str, cited_texts: dict[int, str], question: str) -> GroundingR
 
 def unsupported(sentence: str, support: Iterable[str]) -> list[str]:
     """Why ``sentence`` is not supported by the ``support`` texts (French reasons), [] when it is."""
-    facts = _facts(PROVENANCE.sub(" ", sentence))
-    text = " ".join(" ".join(support).split())
-    have = _facts(text)
     reasons = []
-    for kind, (one, many) in _LABELS.items():
-        missing = [shown for key, shown in facts[kind].items() if key not in have[kind] and not _verbatim(shown, text)]
+    for kind, missing in _missing(sentence, support).items():
+        one, many = _LABELS[kind]
         if missing:
             plural = len(missing) > 1
             label = f"{many if plural else one} absent{_AGREE[kind]}{'s' if plural else ''}"
             reasons.append(f"{label} des passages cités : {', '.join(missing)}")
     return reasons
+
+
+def missing_facts(text: str, support: Iterable[str]) -> list[str]:
+    """The facts of ``text`` (as written) absent from the ``support`` texts: what the check would drop.
+    Provenance ("[n]", "lignes a–b", "p. 13") is not a fact."""
+    return sorted(shown for shown_list in _missing(text, support).values() for shown in shown_list)
+
+
+def contact_keys(text: str) -> set[str]:
+    """The e-mails and phone numbers of ``text``, as comparison keys ("+33 (0)3 …" = "03 …")."""
+    facts = _facts(text)
+    return {str(key) for kind in ("email", "phone") for key in facts[kind]}
+
+
+def _missing(text: str, support: Iterable[str]) -> dict[str, list[str]]:
+    facts = _facts(PROVENANCE.sub(" ", text))
+    joined = " ".join(" ".join(support).split())
+    have = _facts(joined)
+    return {
+        kind: [shown for key, shown in facts[kind].items() if key not in have[kind] and not _verbatim(shown, joined)]
+        for kind in _LABELS
+    }
 
 
 def _verbatim(shown: str, text: str) -> bool:

@@ -10,25 +10,16 @@ passages it cites is a *grounding drop*.
 from __future__ import annotations
 
 import math
-import re
 import statistics
 import unicodedata
 from collections.abc import Iterable, Sequence
 
+from assistant import grounding
 from eval.dataset import EvalItem, GoldSource
 
 Span = tuple[str, int, int]  # (source file, line_start, line_end) of a retrieved or cited passage
 
 REFUSAL_MARKERS = ("non precise", "ne precisent pas", "ne precise pas", "ne le disent pas", "ne disent pas", "ne mentionnent pas")
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-PHONE = re.compile(r"(?<!\d)(?:\+33\s?\(0\)\s?|0)[1-9](?:[\s.]?\d{2}){4}(?!\d)")
-# Where a fact comes from is not a fact: "[1]", "001_….txt", "lignes 146–245", "p. 13", "page 2", the
-# closing "Sources :" line, and list numbers ("1. ").
-PROVENANCE = re.compile(
-    r"^Sources\s*:.*$|^\s*\d+\.(?=\s)|\[\d+\]|\S+\.(?:txt|md|pdf|docx|html?)\b|\blignes?\s+\d+(?:\s*[–-]\s*\d+)?|\bp\.\s?\d+|\bpages?\s+\d+",
-    re.IGNORECASE | re.MULTILINE,
-)
-NUMBER = re.compile(r"(?<![\w.,])\d+(?:[ ,.]\d+)*(?![\w])")
 
 
 def normalise(text: str) -> str:
@@ -122,10 +113,8 @@ def citation_precision(cited: Sequence[Span], gold: Sequence[GoldSource]) -> flo
 
 
 def contacts_in(text: str) -> set[str]:
-    """E-mails (lower case) and phone numbers (digits only) written in ``text``."""
-    found = {e.lower().rstrip(".") for e in EMAIL.findall(text)}
-    found |= {re.sub(r"\D", "", p).removeprefix("330").removeprefix("33") for p in PHONE.findall(text)}
-    return found
+    """E-mails and phone numbers written in ``text``, as the grounding check compares them."""
+    return grounding.contact_keys(text)
 
 
 def invented_contacts(answer: str, corpus_contacts: set[str]) -> list[str]:
@@ -134,18 +123,10 @@ def invented_contacts(answer: str, corpus_contacts: set[str]) -> list[str]:
 
 
 def grounding_drops(answer: str, cited_texts: Sequence[str]) -> list[str]:
-    """Contacts and numbers of the answer found in none of its cited passages.
-
-    Provenance ("[n]", file names, "lignes a–b", page numbers) is not a fact and is ignored.
-    """
-    body = PROVENANCE.sub(" ", answer)
-    support = " ".join(cited_texts)
-    support_contacts = contacts_in(support)
-    support_numbers = {n.replace(" ", "") for n in NUMBER.findall(support)}
-    dropped = [c for c in contacts_in(body) if c not in support_contacts]
-    body_without_contacts = PHONE.sub(" ", EMAIL.sub(" ", body))
-    dropped += [n for n in NUMBER.findall(body_without_contacts) if n.replace(" ", "") not in support_numbers]
-    return sorted(set(dropped))
+    """Facts of the answer (contacts, figures, age ranges, amounts) found in none of its cited passages:
+    the product's own grounding check (assistant/grounding.py), so the metric and the check agree.
+    Provenance ("[n]", file names, "lignes a–b", page numbers) is not a fact."""
+    return grounding.missing_facts(answer, cited_texts)
 
 
 # --- aggregation ---------------------------------------------------------------------------------

@@ -12,7 +12,6 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from assistant.records import Answer
 from assistant.service import Assistant
 from eval.dataset import EvalItem
 from eval.metrics import aggregate, contacts_in, hits, latency_summary, missing_facts, per_question_scores
@@ -27,8 +26,6 @@ FAIL_RULES: dict[str, Callable[[float], bool]] = {
     "grounding_drops": lambda v: v > 0.0,
     "forbidden": lambda v: v > 0.0,
 }
-
-Asker = Callable[[EvalItem], Answer]
 
 
 def _progress(iterable: Sequence[Any], label: str, enabled: bool) -> Any:

@@ -76,7 +76,9 @@ def test_invented_contacts_and_grounding_drops() -> None:
     assert invented_contacts(answer, corpus) == sorted(["a.b@faux.fr", "0320000000"])
     cited = ["Jean : jean@mlms.fr, 06.99.78.34.23. Pour les jeunes de 16 à 25 ans."]
     assert grounding_drops("jean@mlms.fr, 06 99 78 34 23, de 16 à 25 ans [1]", cited) == []
-    assert grounding_drops("Pour les 16 à 30 ans, 120 places [1]", cited) == ["120", "30"]
+    assert grounding_drops("Pour les 16 à 30 ans, 120 places [1]", cited) == ["120", "16 à 30 ans"]
+    # The same number written another way is the same contact, as for the grounding check.
+    assert invented_contacts("Appelez le +33 (0)6 99 78 34 23.", corpus) == []
     assert grounding_drops("**[1] Titre** (001_x.txt, lignes 146–245, p. 13) : de 16 à 25 ans", cited) == []
 
 
