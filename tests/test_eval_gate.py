@@ -59,22 +59,32 @@ def test_gate_passes_on_the_dev_set_and_fails_with_a_random_retriever(assistant:
 
 @pytest.mark.slow
 def test_reperes_eval_writes_the_three_report_files(tmp_path: Path) -> None:
+    """The CLI on a few dev questions, in a home of its own (the real model and index linked in) so
+    its run history stays out of the user's; the gate itself is `make test`'s last step."""
+    import os
     import subprocess
     import sys
 
+    real, home = Settings.from_env().home, tmp_path / "home"
+    home.mkdir()
+    for name in ("models", "indexes"):
+        (home / name).symlink_to(real / name, target_is_directory=True)
+    subset = tmp_path / "subset.jsonl"
+    subset.write_text("".join(DEV.read_text(encoding="utf-8").splitlines(keepends=True)[:6]), encoding="utf-8")
     out = tmp_path / "report"
     result = subprocess.run(
-        [sys.executable, "-m", "assistant", "eval", "--set", str(DEV), "--report", str(out), "--gate", "--no-progress"],
+        [sys.executable, "-m", "assistant", "eval", "--set", str(subset), "--report", str(out), "--no-progress"],
         capture_output=True,
         text=True,
         cwd=ROOT,
+        env={**os.environ, "REPERES_HOME": str(home)},
         check=False,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert sorted(p.name for p in out.iterdir()) == ["report.html", "report.md", "results.json"]
     results = json.loads((out / "results.json").read_text())
-    assert results["runs"][0]["metrics"]["all"]["questions"] == 60
-    assert "Seuils de qualité : tous atteints." in result.stdout
+    assert results["runs"][0]["metrics"]["all"]["questions"] == 6
+    assert (home / "eval" / "history.jsonl").exists()  # the history went to this home
 
 
 @pytest.mark.slow
