@@ -8,9 +8,10 @@ import unicodedata
 
 from langchain_core.documents import Document
 
+from assistant.grounding import MARKER
 from assistant.records import Citation
 
-_SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n{2,}")
+SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n{2,}")
 _WORD = re.compile(r"\w+")
 # Short French function words carry no topic; they must not decide which sentence is quoted.
 _STOP = frozenset(
@@ -77,7 +78,6 @@ _STOP = frozenset(
         "an",
     ]
 )
-_MARKER = re.compile(r"\[(\d+)\]")
 
 
 def fold(text: str) -> str:
@@ -100,7 +100,7 @@ def best_quote(question: str, passage: str, max_chars: int = 400) -> str:
     pieces = [
         (p, " ".join(s.split()))
         for p, para in enumerate(re.split(r"\n{2,}", passage))
-        for s in _SENTENCE_END.split(para)
+        for s in SENTENCE_END.split(para)
         if s.strip()
     ]
     sentences = [s for _, s in pieces]
@@ -144,6 +144,6 @@ def make_citation(n: int, question: str, doc: Document) -> Citation:
 
 def referenced(answer_text: str, citations: list[Citation]) -> tuple[list[Citation], list[int]]:
     """The citations whose `[n]` appears in ``answer_text`` (in number order), and unknown numbers."""
-    numbers = {int(m) for m in _MARKER.findall(answer_text)}
+    numbers = {int(m) for m in MARKER.findall(answer_text)}
     known = {c.n: c for c in citations}
     return [known[n] for n in sorted(numbers) if n in known], sorted(n for n in numbers if n not in known)

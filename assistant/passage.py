@@ -7,12 +7,12 @@ from the corpus or the request and is HTML-escaped; the page has no script and l
 from __future__ import annotations
 
 import html
-import re
+
+from assistant.citations import SENTENCE_END  # the quote was cut with it
 
 # A quote is whole sentences of its passage (see assistant/citations.py): " … " marks a gap, a final
 # "…" a cut. Sentences are looked up one by one: a card's passage text can follow a reading order
 # that differs from the file's lines, and whitespace differs (the quote collapses it).
-_SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+")
 _MIN_SENTENCE = 3  # shorter pieces ("-", "p.") would highlight noise
 
 PAGE_CSS = """
@@ -46,7 +46,7 @@ def highlight_spans(text: str, quote: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     position = 0
     for fragment in quote.strip().removesuffix("…").split(" … "):
-        for sentence in _SENTENCE_END.split(fragment):
+        for sentence in SENTENCE_END.split(fragment):
             needle = " ".join(sentence.split())
             if len(needle) < _MIN_SENTENCE:
                 continue

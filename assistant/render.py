@@ -6,9 +6,8 @@ import re
 from collections.abc import Callable
 from urllib.parse import quote, urlencode
 
+from assistant.grounding import MARKER
 from assistant.records import Answer, Citation
-
-_MARKER = re.compile(r"\[(\d+)\]")
 
 
 def passage_link(citation: Citation, base: str = "passage/") -> str:
@@ -43,7 +42,7 @@ def render(answer: Answer, link: Callable[[Citation], str] | None = None, refusa
             cited = by_n.get(int(match.group(1)))
             return match.group(0) if cited is None else f"[\\[{cited.n}\\]]({link(cited)})"
 
-        text = _MARKER.sub(linked, text)
+        text = MARKER.sub(linked, text)
     entries = []
     for c in answer.citations:
         where = f"{c.title} — `{c.source}`, lignes {c.line_start}–{c.line_end}" + (f", page {c.page}" if c.page else "")
