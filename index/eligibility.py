@@ -5,7 +5,8 @@ Each criterion the question gives (age, commune, QPV) is checked against what th
 - ``match``: the chunk states it and the person fits (an age within "16-25 ans"; a commune the action
   names, or any commune of the EPCI for a metropolitan-wide action);
 - ``excluded``: the chunk states it and the person does not fit (17 for "18-25 ans"; Loos for an
-  action for Lille only; a MEL commune for a Valenciennes Métropole action) — the reason is recorded;
+  action for Lille only; a MEL commune for a Valenciennes Métropole action; a young person of Denain,
+  outside both territories, for an action of the MEL or of some of its communes) — the reason is recorded;
 - ``unknown``: the chunk states nothing on it;
 - a condition the question does not settle ("pour les territoires hors QPV" when the question says
   nothing of a QPV) leaves the verdict as it is and adds a reason: "à vérifier : …".
@@ -74,6 +75,8 @@ def _age_verdict(meta: dict[str, Any], q: QueryAnalysis) -> tuple[str, str] | No
 
 def _place_verdict(meta: dict[str, Any], q: QueryAnalysis, gazetteer: Gazetteer) -> tuple[str, str] | None:
     scope = meta.get("territory_scope")
+    if q.lives_outside:
+        return _outside_verdict(meta, q.outside[0].name)
     if not q.communes:
         return _territory_verdict(meta, q.epci) if q.epci else None
     if scope is None:
@@ -97,6 +100,16 @@ def _place_verdict(meta: dict[str, Any], q: QueryAnalysis, gazetteer: Gazetteer)
     if hit:
         return MATCH, f"{hit[0]} : commune de l'action"
     return EXCLUDED, f"{q.communes[0]} : l'action concerne {', '.join(sorted(served)) or 'd’autres communes'}"
+
+
+def _outside_verdict(meta: dict[str, Any], place: str) -> tuple[str, str] | None:
+    """A young person living outside both territories ("Denain", "dans le Var"): an action of the MEL or
+    of Valenciennes Métropole, of some of their communes, or a passage of a document about one of them
+    does not serve them; an action that states no territory leaves the place unsettled (as for a commune
+    of the territories, the communes a passage names without a ``territory_scope`` are not its territory)."""
+    if meta.get("territory_scope") or meta.get("epci"):
+        return EXCLUDED, f"{place} : hors MEL et Valenciennes Métropole"
+    return None
 
 
 def _territory_verdict(meta: dict[str, Any], epci: str) -> tuple[str, str] | None:

@@ -3,7 +3,7 @@
 Reads an age ("17 ans", "17a", "dix-sept ans") or an age range ("mineur", "entre 16 et 18 ans",
 "les 16-25 ans", "moins de 26 ans"), the communes (gazetteer of the ingest package: missing accents,
 case and one typo tolerated), quartier prioritaire (with negation: "pas en QPV"), situations and needs
-(``index/data/synonyms.tsv``; a trigger's silent final "s" may be missing, as in SMS style: "le permi"),
+(``ingest/data/synonyms.tsv``, read by ``ingest.vocabulary``; a trigger's silent final "s" may be missing, as in SMS style: "le permi"),
 and the residual topic. Situations and needs add the documents' own words to the lexical query. A
 question without a person passes through unchanged (``has_person`` is False and nothing is filtered).
 """
@@ -11,13 +11,12 @@ question without a person passes through unchanged (``has_person`` is False and 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
 from typing import Any
 
-from ingest.gazetteer import Gazetteer, load_gazetteer
+from ingest.france import France, Place, load_france
+from ingest.gazetteer import Gazetteer
+from ingest.vocabulary import fold, load_concepts
 
 _UNITS = {
     "onze": 11,
@@ -58,52 +57,6 @@ _QPV_NEGATED = re.compile(
 )
 
 
-def fold(text: str) -> str:
-    """Lower case, no accents, apostrophes and hyphens as spaces, one space."""
-    decomposed = unicodedata.normalize("NFKD", text.lower().replace("œ", "oe"))
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(re.sub(r"[’'`\-]", " ", plain).split())
-
-
-@dataclass(frozen=True)
-class Concept:
-    """A situation or need of the synonym table."""
-
-    key: str
-    kind: str  # "situation" or "need"
-    triggers: tuple[re.Pattern[str], ...]
-    expansions: tuple[str, ...]
-
-
-@cache
-def load_concepts() -> tuple[Concept, ...]:
-    """The synonym table ``index/data/synonyms.tsv``."""
-    table = resources.files("index").joinpath("data/synonyms.tsv").read_text(encoding="utf-8")
-    concepts = []
-    header_seen = False
-    for line in table.splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        if not header_seen:
-            header_seen = True
-            continue
-        key, kind, triggers, expansions = line.split("\t")
-        patterns = tuple(_trigger(t) for t in triggers.split("|") if t.strip())
-        concepts.append(Concept(key, kind, patterns, tuple(e for e in expansions.split("|") if e.strip())))
-    return tuple(concepts)
-
-
-def _trigger(text: str) -> re.Pattern[str]:
-    words = fold(text.rstrip("*"))
-    if text.endswith("*"):
-        tail = r"\w*"
-    elif words.endswith("s"):
-        words, tail = words[:-1], "s?"  # SMS style drops the silent final s ("le permi")
-    else:
-        tail = ""
-    return re.compile(r"\b" + re.escape(words).replace(r"\ ", r"\s+") + tail + r"\b")
-
-
 @dataclass(frozen=True)
 class QueryAnalysis:
     """What was understood from a question (the `filters` of `reperes ask --json`)."""
@@ -112,13 +65,29 @@ class QueryAnalysis:
     age: int | None = None
     age_min: int | None = None  # a range in the question ("mineur" -> max 17, "entre 16 et 18 ans")
     age_max: int | None = None
-    communes: tuple[str, ...] = ()
+    communes: tuple[str, ...] = ()  # communes of the MEL and Valenciennes Métropole only
     epci: str | None = None  # "MEL" / "CAVM": from the communes or a metropolitan phrase
     qpv: bool | None = None  # True: lives in a QPV; False: explicitly not; None: not said
     situations: tuple[str, ...] = ()
     needs: tuple[str, ...] = ()
     expansions: tuple[str, ...] = field(default=(), compare=False)
     topic: str = ""
+    # Every place understood, in order: the communes above, communes elsewhere in France ("Denain"),
+    # departments and regions ("dans le Nord"), postal codes' communes.
+    places: tuple[Place, ...] = ()
+
+    @property
+    def outside(self) -> tuple[Place, ...]:
+        """The places of residence outside both territories (a commune of the CA de la Porte du Hainaut, the
+        Var…); not a place where the person works or studies ("un stage à Lyon")."""
+        return tuple(p for p in self.places if p.outside)
+
+    @property
+    def lives_outside(self) -> bool:
+        """True when the question places the person's home outside the MEL and Valenciennes Métropole only
+        ("à Denain"; "à Denain, cherche un stage à Lille": Lille is not where they live)."""
+        home_inside = any(p.kind == "commune" and p.in_territory and p.residence for p in self.places)
+        return bool(self.outside) and not home_inside and not (self.communes and not self.places)
 
     @property
     def has_person(self) -> bool:
@@ -128,6 +97,7 @@ class QueryAnalysis:
             or self.age_min is not None
             or self.age_max is not None
             or bool(self.communes)
+            or bool(self.outside)
             or self.qpv is not None
         )
 
@@ -153,6 +123,7 @@ class QueryAnalysis:
             "situations": list(self.situations),
             "needs": list(self.needs),
             "topic": self.topic,
+            "places": [p.to_json() for p in self.places],
         }
 
 
@@ -194,13 +165,20 @@ def _ages(folded: str) -> tuple[int | None, int | None, int | None, list[tuple[i
     return age, age_min, age_max, spans
 
 
-def analyse(question: str, gazetteer: Gazetteer | None = None) -> QueryAnalysis:
+def analyse(question: str, gazetteer: Gazetteer | None = None, france: France | None = None) -> QueryAnalysis:
     """Read the person and the topic out of ``question`` (see the module docstring)."""
-    gazetteer = gazetteer or load_gazetteer()
+    france = france or load_france()
+    gazetteer = gazetteer or france.gazetteer
     folded = fold(question)
     age, age_min, age_max, spans = _ages(folded)
 
-    communes = tuple(dict.fromkeys(c.name for c in gazetteer.find_in_question(question)))
+    # The places of the whole country, the two territories' communes among them ("59120" is Loos).
+    places: tuple[Place, ...] = ()
+    if gazetteer is france.gazetteer:
+        places = tuple(france.find_places(question))
+        communes = tuple(dict.fromkeys(p.name for p in places if p.kind == "commune" and p.in_territory))
+    else:  # a gazetteer of its own: its communes only
+        communes = tuple(dict.fromkeys(c.name for c in gazetteer.find_in_question(question)))
     epcis = {gazetteer.epci_of(name) for name in communes} - {None}
     scopes = gazetteer.scopes(question)
     # One territory only: "MEL vs Valenciennes Métropole" compares, it does not place a person.
@@ -228,8 +206,13 @@ def analyse(question: str, gazetteer: Gazetteer | None = None) -> QueryAnalysis:
     for mention in gazetteer.mentions(question, question=True):
         if mention.commune is not None:  # as typed: "Roubiax", "lilloise", "st saulve"
             topic = topic.replace(fold(mention.surface), " ")
-    # Prepositions left dangling by the removals ("de 17 ans à Loos" -> "de a").
-    topic = re.sub(r"\b(?:de|a|d|du)\s+(?=(?:de|a|d|du)\b|[,.;:?!]|$)", " ", topic)
+    for place in places:  # "Denain", "59120", "le Nord"
+        if place.surface:
+            topic = re.sub(rf"\b{re.escape(fold(place.surface))}\b", " ", topic)
+    # Prepositions left dangling by the removals ("de 17 ans à Loos" -> "de a", "au 59300", "dans le Nord").
+    topic = re.sub(
+        r"\b(?:de|a|d|du|au|aux|en|sur|dans(?:\s+(?:le|la|l))?)\s+(?=(?:de|a|d|du|au|aux|en|sur|dans)\b|[,.;:?!]|$)", " ", topic
+    )
     return QueryAnalysis(
         text=question,
         age=age,
@@ -242,6 +225,7 @@ def analyse(question: str, gazetteer: Gazetteer | None = None) -> QueryAnalysis:
         needs=tuple(needs),
         expansions=tuple(expansions),
         topic=" ".join(topic.split()),
+        places=places,
     )
 
 
@@ -346,19 +330,23 @@ def in_context(question: str, history: list[str] | tuple[str, ...]) -> tuple[str
     for earlier in [*history[1:], question]:
         step = current if earlier is question else analyse(earlier)
         age_given = step.age is not None or step.age_min is not None or step.age_max is not None
+        # "et à Denain ?" moves the person as "et à Roubaix ?" does; "et côté MEL ?" changes the territory.
+        moved = bool(step.communes) or bool(step.outside)
+        territory_changed = bool(step.epci) and step.epci != merged.epci
         merged = QueryAnalysis(
             text=earlier,
             age=step.age if age_given else merged.age,
             age_min=step.age_min if age_given else merged.age_min,
             age_max=step.age_max if age_given else merged.age_max,
             # "et côté MEL ?" changes the territory: the earlier communes of another one no longer hold.
-            communes=step.communes or (() if step.epci and step.epci != merged.epci else merged.communes),
-            epci=step.epci if step.communes or step.epci else merged.epci,
+            communes=step.communes if moved else (() if territory_changed else merged.communes),
+            epci=step.epci if moved or step.epci else merged.epci,
             qpv=step.qpv if step.qpv is not None else merged.qpv,
             situations=tuple(dict.fromkeys([*merged.situations, *step.situations])),
             needs=tuple(dict.fromkeys([*merged.needs, *step.needs])),
             expansions=tuple(dict.fromkeys([*merged.expansions, *step.expansions])),
             topic=" ".join(x for x in (merged.topic, step.topic) if x),
+            places=step.places if moved or territory_changed else tuple(dict.fromkeys([*merged.places, *step.places])),
         )
     # "et pour l'aide au BAFA ?" switches the subject: search it alone, the person kept (age, place,
     # QPV, situations), the earlier needs and words dropped.
@@ -394,25 +382,38 @@ class Filters:
         return self.commune is None and self.age is None and self.territory is None
 
 
-def with_filters(analysis: QueryAnalysis, filters: Filters | None, gazetteer: Gazetteer | None = None) -> QueryAnalysis:
-    """``analysis`` completed by the filters panel; an unknown commune is a French error naming it."""
+def with_filters(
+    analysis: QueryAnalysis, filters: Filters | None, gazetteer: Gazetteer | None = None, france: France | None = None
+) -> QueryAnalysis:
+    """``analysis`` completed by the filters panel; an unknown commune is a French error naming it.
+
+    The panel's commune may be anywhere in France, by name or postal code: "Denain" is accepted and
+    recorded as a place outside the two territories (``places``), "59120" is Loos."""
     if filters is None or filters.empty:
         return analysis
-    gazetteer = gazetteer or load_gazetteer()
+    france = france or load_france()
+    gazetteer = gazetteer or france.gazetteer
     changes: dict[str, Any] = {}
     asked_age = analysis.age is not None or analysis.age_min is not None or analysis.age_max is not None
     if filters.age is not None and not asked_age:
         changes["age"] = filters.age
-    if filters.commune and not analysis.communes:
-        found = gazetteer.find_in_question(filters.commune)
+    if filters.commune and not analysis.communes and not analysis.outside:
+        if gazetteer is france.gazetteer:
+            found = france.lookup(filters.commune)
+        else:  # a gazetteer of its own: its communes only
+            found = [france.home_place(c, filters.commune) for c in gazetteer.find_in_question(filters.commune)[:1]]
         if not found:
             raise ValueError(
-                f"commune « {filters.commune} » inconnue dans les filtres : choisissez une commune de la MEL ou de Valenciennes Métropole."
+                f"commune « {filters.commune} » inconnue dans les filtres : indiquez une commune française (son nom ou son code postal)."
             )
-        changes["communes"] = (found[0].name,)
-        changes["epci"] = gazetteer.epci_of(found[0].name)
-        # The commune's name helps the lexical search as if it had been typed.
-        changes["expansions"] = (*analysis.expansions, found[0].name)
-    if filters.territory and not analysis.communes and "communes" not in changes and analysis.epci is None:
+        changes["places"] = (*analysis.places, *found)
+        inside = tuple(dict.fromkeys(p.name for p in found if p.kind == "commune" and p.in_territory))
+        if inside:
+            changes["communes"] = inside
+            changes["epci"] = gazetteer.epci_of(inside[0])
+            # The commune's name helps the lexical search as if it had been typed.
+            changes["expansions"] = (*analysis.expansions, *inside)
+    placed = analysis.communes or analysis.outside or "communes" in changes or any(p.outside for p in changes.get("places", ()))
+    if filters.territory and not placed and analysis.epci is None:
         changes["epci"] = filters.territory
     return QueryAnalysis(**{**analysis.__dict__, **changes}) if changes else analysis

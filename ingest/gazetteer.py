@@ -1,6 +1,7 @@
 """Gazetteer of the communes served: the Métropole Européenne de Lille (MEL) and Valenciennes Métropole (CAVM).
 
-The list lives in ``ingest/data/communes.tsv`` (package data, read with ``importlib.resources``).
+The list lives in ``ingest/data/communes.tsv`` (package data, read with ``importlib.resources``). The
+communes of the rest of France are in ``ingest.france``, which matches them in questions around this one.
 
 Matching works on *tokens*: runs of letters/digits, with a lowercase→uppercase step inside a run also
 counted as a boundary, so the glued map labels of the 001 guide ("BaisieuxChéreng", "HellemmesLomme")
@@ -12,7 +13,9 @@ line break between the tokens are therefore all equivalent, and may even be miss
 longest match wins at each position, so "Loos-en-Gohelle" is not "Loos" and "Lys-lez-Lannoy" is not
 "Lannoy".
 
-Besides the communes, the index holds two kinds of phrases that consume their tokens without yielding a
+The hand-written lists (scopes, other places, locative words, words that are not typos, street words)
+are in ``ingest/data/gazetteer_phrases.tsv``, each row with its reason. Besides the communes, the
+index holds two kinds of phrases that consume their tokens without yielding a
 commune:
 
 * metropolitan scopes: "Métropole Européenne de Lille", "Lille Métropole", "métropole lilloise", "MEL"
@@ -43,73 +46,8 @@ from importlib import resources
 EPCI_CODES = ("MEL", "CAVM")
 EPCI_NAMES = {"MEL": "Métropole Européenne de Lille", "CAVM": "Valenciennes Métropole"}
 
-# Metropolitan scopes (folded and matched like names). Upper-case-only acronyms are separate.
-_SCOPE_PHRASES: dict[str, tuple[str, ...]] = {
-    "MEL": (
-        "Métropole Européenne de Lille",
-        "Métropole Européenne Lilloise",
-        "Lille Métropole",
-        "Lille Métropole Communauté Urbaine",
-        "Communauté urbaine de Lille",
-        "Métropole lilloise",
-        "Métropole de Lille",
-        "agglomération lilloise",
-        "Grand Lille",
-    ),
-    "CAVM": (
-        "Valenciennes Métropole",
-        "Communauté d'agglomération de Valenciennes",
-        "agglomération valenciennoise",
-    ),
-}
-_SCOPE_ACRONYMS: dict[str, tuple[str, ...]] = {"MEL": ("MEL", "LMCU"), "CAVM": ("CAVM",)}
-
-# Places outside the two EPCIs (or not a commune) whose names contain a member's name.
-_OTHER_PLACES = (
-    "Loos-en-Gohelle",
-    "Marcq-en-Pévèle",
-    "Mons-en-Pévèle",
-    "Comines-Warneton",
-    "Le Quesnoy",
-    "Noyelles-sur-Selle",
-    "Noyelles-sur-Escaut",
-    "Noyelles-Godault",
-    "Noyelles-sous-Lens",
-    "Bruay-la-Buissière",
-    "Anzin-Saint-Aubin",
-    "Marquette-en-Ostrevant",
-    "Hem-Lenglet",
-    "Marly-le-Roi",
-    "Croix-Rouge",
-    "Sainte-Croix",
-    "Eurométropole",
-    "Eurométropole Lille-Kortrijk-Tournai",
-    "le Valenciennois",
-    "du Valenciennois",
-    "au Valenciennois",
-    "Porte du Hainaut",
-)
-_OTHER_ACRONYMS = ("CAPH",)
-
-# Words after which a lower-case "cased" name is accepted in a question ("un jeune de croix").
-_LOCATIVES = frozenset({"a", "de", "d", "du", "sur", "vers", "pres", "habitant", "habite", "habitent", "vit", "ville"})
-
-# French words (folded) one edit away from a name of >= 7 letters: never corrected in questions.
-_NOT_TYPOS = frozenset(
-    {
-        "reseau",  # Préseau
-        "copines",  # Comines
-        "comices",  # Comines
-        "bovines",  # Bouvines
-        "ronchon",  # Ronchin
-        "comites",  # Comines (comités)
-        "willem",  # Willems (first name)
-    }
-)
-# "rue de Lille", "avenue de Roubaix", "Faubourg de Lille": the town names a street or a quartier.
-_STREET_WORDS = frozenset(
-    {"rue", "avenue", "av", "boulevard", "bd", "route", "chemin", "place", "allee", "quai", "faubourg", "porte", "impasse"}
-)
+# The hand-written phrase lists (metropolitan scopes, other places, locative words, words that are not
+# typos, street words) live in ``ingest/data/gazetteer_phrases.tsv``, each with its reason.
 _OF = frozenset({"de", "d", "du", "des"})
 _FUNCTION_WORDS = frozenset({"a", "au", "aux", "d", "de", "des", "du", "en", "et", "l", "la", "le", "les", "ou", "s", "sur", "y"})
 
@@ -162,10 +100,53 @@ class _Entry:
 
 
 @dataclass(frozen=True)
-class _Token:
+class Token:
+    """A token of a text: its character span and its folded key ("St" -> "saint")."""
+
     start: int
     end: int
     key: str
+
+
+@dataclass(frozen=True)
+class Phrases:
+    """The hand-written lists of ``ingest/data/gazetteer_phrases.tsv``: (value, extra) pairs by kind."""
+
+    rows: tuple[tuple[str, str, str], ...]  # (kind, value, extra), in file order
+
+    def pairs(self, kind: str) -> list[tuple[str, str]]:
+        return [(value, extra) for k, value, extra in self.rows if k == kind]
+
+    def values(self, kind: str) -> list[str]:
+        return [value for k, value, _ in self.rows if k == kind]
+
+    def words(self, kind: str) -> frozenset[str]:
+        """Single folded words of a kind ("près" and "pres" are one)."""
+        return frozenset(fold(value) for value in self.values(kind))
+
+
+def parse_phrases(text: str) -> Phrases:
+    """Parse ``gazetteer_phrases.tsv`` (kind, value, extra, note)."""
+    rows: list[tuple[str, str, str]] = []
+    header_seen = False
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip() or raw.startswith("#"):
+            continue
+        if not header_seen:
+            header_seen = True
+            continue
+        cells = [*raw.split("\t"), "", ""]
+        kind, value, extra = (c.strip() for c in cells[:3])
+        if not kind or not value:
+            raise ValueError(f"gazetteer_phrases.tsv line {number}: expected kind<TAB>value[<TAB>extra<TAB>note], got {raw!r}")
+        rows.append((kind, value, extra))
+    return Phrases(tuple(rows))
+
+
+@cache
+def load_phrases() -> Phrases:
+    """The packaged ``ingest/data/gazetteer_phrases.tsv`` (loaded once)."""
+    return parse_phrases(resources.files("ingest").joinpath("data/gazetteer_phrases.tsv").read_text(encoding="utf-8"))
 
 
 def fold(text: str) -> str:
@@ -187,21 +168,28 @@ def _split_camel(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return pieces
 
 
-def _tokenize(text: str) -> list[_Token]:
-    tokens: list[_Token] = []
+def tokenize(text: str) -> list[Token]:
+    """The tokens of ``text`` (see the module docstring): letter/digit runs, split at a lower→upper step."""
+    tokens: list[Token] = []
     for match in _TOKEN.finditer(text):
         for start, end in _split_camel(text, match.start(), match.end()):
             key = fold(text[start:end])
-            tokens.append(_Token(start, end, _CANON.get(key, key)))
+            tokens.append(Token(start, end, _CANON.get(key, key)))
     return tokens
+
+
+def joined(text: str, before: Token, after: Token) -> bool:
+    """True when two tokens are close enough to be parts of one name (separators, at most one line break)."""
+    return _GAP.fullmatch(text, before.end, after.start) is not None
 
 
 def name_key(name: str) -> str:
     """The matching key of a name: folded tokens joined without separators ("villeneuvedascq")."""
-    return "".join(token.key for token in _tokenize(name))
+    return "".join(token.key for token in tokenize(name))
 
 
-def _mask_addresses(text: str) -> str:
+def mask_addresses(text: str) -> str:
+    """``text`` with its e-mail and web addresses blanked out (same length, so offsets hold)."""
     return _ADDRESS.sub(lambda m: " " * len(m.group()), text)
 
 
@@ -227,8 +215,12 @@ def osa_distance_at_most_one(a: str, b: str) -> bool:
 class Gazetteer:
     """Finds the communes (and metropolitan scopes) mentioned in a text."""
 
-    def __init__(self, communes: list[Commune]) -> None:
+    def __init__(self, communes: list[Commune], phrases: Phrases | None = None) -> None:
+        phrases = phrases or load_phrases()
         self.communes: tuple[Commune, ...] = tuple(communes)
+        self._locatives = phrases.words("locative")
+        self._not_typos = phrases.words("not_typo")
+        self._street_words = phrases.words("street_word")
         self._by_name = {c.name: c for c in communes}
         self._index: dict[str, _Entry] = {}
         self._key_tokens: dict[str, int] = {}
@@ -240,15 +232,13 @@ class Gazetteer:
             for demonym in commune.demonyms:
                 for suffix in _DEMONYM_SUFFIXES:
                     self._add(demonym + suffix, _Entry("demonym", commune), replace=False)
-        for epci, phrases in _SCOPE_PHRASES.items():
-            for phrase in phrases:
-                self._add(phrase, _Entry("scope", scope=epci))
-        for epci, acronyms in _SCOPE_ACRONYMS.items():
-            for acronym in acronyms:
-                self._add(acronym, _Entry("scope", scope=epci, upper=True))
-        for place in _OTHER_PLACES:
+        for phrase, epci in phrases.pairs("scope_phrase"):
+            self._add(phrase, _Entry("scope", scope=_epci_code(epci)))
+        for acronym, epci in phrases.pairs("scope_acronym"):
+            self._add(acronym, _Entry("scope", scope=_epci_code(epci), upper=True))
+        for place in phrases.values("other_place"):
             self._add(place, _Entry("other"))
-        for acronym in _OTHER_ACRONYMS:
+        for acronym in phrases.values("other_acronym"):
             self._add(acronym, _Entry("other", upper=True))
         self._fuzzy_keys = [
             (key, entry)
@@ -257,7 +247,7 @@ class Gazetteer:
         ]
 
     def _add(self, text: str, entry: _Entry, replace: bool = True) -> None:
-        tokens = _tokenize(text)
+        tokens = tokenize(text)
         key = "".join(t.key for t in tokens)
         if not key:
             raise ValueError(f"empty name in the gazetteer: {text!r}")
@@ -301,8 +291,8 @@ class Gazetteer:
 
     def mentions(self, text: str, *, question: bool = False) -> list[Mention]:
         """Every commune, scope or other place matched in ``text``, in order, longest match first."""
-        masked = _mask_addresses(text)
-        tokens = _tokenize(masked)
+        masked = mask_addresses(text)
+        tokens = tokenize(masked)
         found: list[Mention] = []
         i = 0
         while i < len(tokens):
@@ -344,7 +334,7 @@ class Gazetteer:
         """
         if not all(c.isalpha() or c in _LABEL_PUNCT or unicodedata.combining(c) for c in line):
             return False
-        tokens = _tokenize(line)
+        tokens = tokenize(line)
         if not tokens:
             return False
         covered = 0
@@ -354,7 +344,7 @@ class Gazetteer:
             covered += sum(1 for t in tokens if mention.start <= t.start and t.end <= mention.end)
         return covered == len(tokens)
 
-    def _match_exact(self, text: str, tokens: list[_Token], i: int, question: bool) -> tuple[int, _Entry, str] | None:
+    def _match_exact(self, text: str, tokens: list[Token], i: int, question: bool) -> tuple[int, _Entry, str] | None:
         best: tuple[int, _Entry, str] | None = None
         joined = ""
         for j in range(i, min(len(tokens), i + self._max_tokens)):
@@ -366,7 +356,7 @@ class Gazetteer:
                 best = (j, entry, entry.kind)
         return best
 
-    def _match_fuzzy(self, text: str, tokens: list[_Token], i: int) -> tuple[int, _Entry, str] | None:
+    def _match_fuzzy(self, text: str, tokens: list[Token], i: int) -> tuple[int, _Entry, str] | None:
         """Longest span starting at token i that is one edit away from exactly one key of >= 7 letters.
 
         Guards: the first letter must be right; the span may have at most one token more than the
@@ -379,7 +369,7 @@ class Gazetteer:
             if j > i and not _GAP.fullmatch(text, tokens[j - 1].end, tokens[j].start):
                 break
             joined += tokens[j].key
-            if len(joined) < _MIN_FUZZY_NAME - 1 or joined.isdigit() or joined in _NOT_TYPOS or joined in self._index:
+            if len(joined) < _MIN_FUZZY_NAME - 1 or joined.isdigit() or joined in self._not_typos or joined in self._index:
                 continue
             span = j - i + 1
             first, last = tokens[i].key, tokens[j].key
@@ -397,16 +387,25 @@ class Gazetteer:
                 best = (j, matches[0][1], "fuzzy")
         return best
 
-    @staticmethod
-    def _accept(entry: _Entry, text: str, tokens: list[_Token], i: int, j: int, question: bool) -> bool:
+    def _accept(self, entry: _Entry, text: str, tokens: list[Token], i: int, j: int, question: bool) -> bool:
         surface = text[tokens[i].start : tokens[j].end]
-        if entry.commune is not None and i >= 2 and tokens[i - 1].key in _OF and tokens[i - 2].key in _STREET_WORDS:
+        if entry.commune is not None and self.after_street_word(tokens, i):
             return False  # "rue de Lille", "Faubourg de Lille" (a quartier of Valenciennes) name a street or a quartier
         if entry.upper:
             return surface.isupper()
         if entry.cased and not surface[0].isupper():
-            return question and i > 0 and tokens[i - 1].key in _LOCATIVES
+            return question and i > 0 and tokens[i - 1].key in self._locatives
         return True
+
+    def after_street_word(self, tokens: list[Token], i: int) -> bool:
+        """True when tokens[i] follows "rue de", "avenue du", "Faubourg de"…: a street or a quartier."""
+        return i >= 2 and tokens[i - 1].key in _OF and tokens[i - 2].key in self._street_words
+
+
+def _epci_code(code: str) -> str:
+    if code not in EPCI_CODES:
+        raise ValueError(f"gazetteer_phrases.tsv: unknown epci {code!r} (expected MEL or CAVM)")
+    return code
 
 
 def _unique(communes: Iterable[Commune | None]) -> list[Commune]:

@@ -140,7 +140,7 @@ def test_make_filters_empty_fields_mean_none() -> None:
 @pytest.mark.parametrize(
     ("commune", "age", "territory", "message"),
     [
-        ("Paris", None, None, "commune « Paris » inconnue dans les filtres"),
+        ("Trifouilly-les-Oies", None, None, "commune « Trifouilly-les-Oies » inconnue dans les filtres"),
         (None, 7, None, "âge 7 invalide dans les filtres"),
         (None, 17.5, None, "âge 17.5 invalide dans les filtres"),
         (None, None, "Lille", "territoire « Lille » inconnu"),
@@ -160,9 +160,9 @@ def test_the_chat_applies_the_filters_and_answers_a_bad_one_in_french(assistant:
     assert not plain.startswith("**Pistes pour ce jeune**")
     assert filtered.startswith("**Pistes pour ce jeune** (19 ans · Roubaix)")
     assert "[\\[1\\]](passage/actions.txt?lines=3-7&hl=" in filtered  # the chat's markdown links the citations
-    bad = list(chat_turn(assistant, "permis de conduire", [], "Paris", None, ""))
+    bad = list(chat_turn(assistant, "permis de conduire", [], "Trifouilly-les-Oies", None, ""))
     assert bad == [
-        "⚠️ Commune « Paris » inconnue dans les filtres : choisissez une commune de la MEL ou de Valenciennes Métropole."
+        "⚠️ Commune « Trifouilly-les-Oies » inconnue dans les filtres : indiquez une commune française (son nom ou son code postal)."
     ]
 
 

@@ -295,3 +295,46 @@ def test_a_territory_alone_rules_out_the_other_metropolis() -> None:
     assert eligibility(action(), q).status == UNKNOWN
     # Comparing both metropolises places nobody.
     assert analyse("SREI : MEL vs Valenciennes Métropole ?").epci is None
+
+
+# -- a young person living outside both territories ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "meta",
+    [
+        MEL_WIDE,
+        CAVM_WIDE,
+        LILLE_ONLY,
+        action(communes=["Loos", "Wattignies", "Haubourdin"], territory_scope="several"),
+        action(epci="MEL"),  # a passage of a MEL document
+        action(epci="CAVM", age_min=16, age_max=25),
+    ],
+)
+def test_an_action_of_the_territories_does_not_fit_a_young_person_living_elsewhere(meta: dict[str, Any]) -> None:
+    verdict = eligibility(meta, analyse("décrocheur de 19 ans à Denain"))
+    assert verdict.status == EXCLUDED
+    assert "Denain : hors MEL et Valenciennes Métropole" in verdict.reasons
+
+
+def test_an_action_stating_no_territory_stays_unknown_for_a_young_person_living_elsewhere() -> None:
+    assert eligibility(action(), analyse("un jeune de Maubeuge")) == Verdict(UNKNOWN, 0, ())
+    # Its age still decides.
+    assert eligibility(AGES_16_25, analyse("jeune de 19 ans à Marseille")).status == MATCH
+    assert eligibility(AGES_16_25, analyse("jeune de 30 ans à Marseille")).status == EXCLUDED
+
+
+def test_a_department_outside_rules_out_the_territories_but_the_nord_does_not() -> None:
+    assert eligibility(MEL_WIDE, analyse("un jeune qui vit dans le Var")).status == EXCLUDED
+    assert eligibility(MEL_WIDE, analyse("un jeune qui vit dans le Nord")).status == UNKNOWN
+
+
+def test_a_commune_of_the_territories_named_too_keeps_the_usual_rules() -> None:
+    # "de Denain à Roubaix": a commune of the MEL is given, the action of the MEL fits.
+    verdict = eligibility(MEL_WIDE, analyse("un jeune qui a déménagé de Denain à Roubaix"))
+    assert verdict == Verdict(MATCH, 1, ("Roubaix : action sur tout le territoire (MEL)",))
+
+
+def test_a_commune_elsewhere_typed_in_the_filters_panel_rules_out_the_territories() -> None:
+    q = with_filters(analyse("quelle action pour un décrocheur ?"), Filters(commune="Maubeuge"))
+    assert eligibility(MEL_WIDE, q) == Verdict(EXCLUDED, 0, ("Maubeuge : hors MEL et Valenciennes Métropole",))

@@ -309,6 +309,24 @@ def test_to_json_shape() -> None:
         "situations": ["decrochage"],
         "needs": [],
         "topic": "decrocheur",
+        "places": [
+            {
+                "kind": "commune",
+                "name": "Loos",
+                "insee": "59360",
+                "postal_codes": ["59120"],
+                "department": "59",
+                "region": "32",
+                "epci": "MEL",
+                "epci_siren": "200093201",
+                "in_territory": True,
+                "ambiguous": False,
+                "alternatives": [],
+                "via": "name",
+                "surface": "LOOS",
+                "residence": True,
+            }
+        ],
     }
 
 
@@ -399,8 +417,22 @@ def test_bad_filters_are_named_in_french(kwargs: dict[str, Any], message: str) -
 
 
 def test_unknown_commune_filter_is_named() -> None:
-    with pytest.raises(ValueError, match="commune « Marseille » inconnue"):
-        with_filters(analyse("aide au permis"), Filters(commune="Marseille"))
+    with pytest.raises(ValueError, match="commune « Trifouilly-les-Oies » inconnue"):
+        with_filters(analyse("aide au permis"), Filters(commune="Trifouilly-les-Oies"))
+
+
+def test_a_commune_elsewhere_in_france_is_accepted_by_the_filters_and_marked() -> None:
+    a = with_filters(analyse("aide au permis"), Filters(commune="Denain", territory="MEL"))
+    assert (a.communes, a.epci) == ((), None)  # the commune wins over the territory
+    assert [(p.name, p.epci, p.in_territory) for p in a.places] == [("Denain", "CA de la Porte du Hainaut", False)]
+    assert a.lives_outside and a.has_person
+    assert a.to_json()["places"][0]["in_territory"] is False
+
+
+def test_a_postal_code_in_the_filters_is_its_commune() -> None:
+    a = with_filters(analyse("aide au permis"), Filters(commune="59120"))
+    assert (a.communes, a.epci) == (("Loos",), "MEL")
+    assert "Loos" in a.lexical_query
 
 
 @pytest.mark.parametrize(
@@ -418,3 +450,28 @@ def test_unknown_commune_filter_is_named() -> None:
 )
 def test_which_follow_ups_lean_on_the_previous_answer(question: str, leans: bool) -> None:
     assert leans_on_previous(question) is leans
+
+
+# --- Places elsewhere in France ----------------------------------------------------------------------
+
+
+def test_a_commune_elsewhere_is_a_place_not_a_commune_of_the_territories() -> None:
+    a = analyse("décrocheur de 19 ans à Denain")
+    assert understood("décrocheur de 19 ans à Denain") == expect(age=19, situations=["decrochage"])
+    assert [(p.name, p.epci, p.in_territory) for p in a.places] == [("Denain", "CA de la Porte du Hainaut", False)]
+    assert a.has_person and a.topic == "decrocheur"
+
+
+def test_a_postal_code_fills_the_communes_as_the_name_would() -> None:
+    assert understood("jeune de 17 ans au 59120") == understood("jeune de 17 ans à Loos")
+
+
+def test_follow_ups_move_the_person_elsewhere_and_back() -> None:
+    history = ["quelle action pour un décrocheur de 17 ans à Loos ?"]
+    _, a = in_context("et à Denain ?", history)
+    assert (a.age, a.communes, a.epci, [p.name for p in a.places]) == (17, (), None, ["Denain"])
+    assert leans_on_previous("et à Denain ?")  # a change of place, no subject of its own
+    _, b = in_context("et à Roubaix ?", ["quelle action pour un décrocheur de 17 ans à Denain ?"])
+    assert (b.communes, b.epci, [p.name for p in b.places]) == (("Roubaix",), "MEL", ["Roubaix"])
+    _, c = in_context("et s'il a 19 ans ?", ["un décrocheur de 17 ans à Denain"])
+    assert (c.age, [p.name for p in c.places], c.lives_outside) == (19, ["Denain"], True)

@@ -1,0 +1,73 @@
+"""The domain vocabulary of youth counselling (``ingest/data/synonyms.tsv``): situations and needs.
+
+Questions are read with it (``index.query``: the young person's situations and needs) and so are the
+actions (``ingest.catalogue``: the situations an action is for and its themes), so a question's
+"décrocheur" and an action's "décrochage scolaire" meet on one key.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+
+def fold(text: str) -> str:
+    """Lower case, no accents, apostrophes and hyphens as spaces, one space."""
+    decomposed = unicodedata.normalize("NFKD", text.lower().replace("œ", "oe"))
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(re.sub(r"[’'`\-]", " ", plain).split())
+
+
+@dataclass(frozen=True)
+class Concept:
+    """A situation or need of the synonym table."""
+
+    key: str
+    kind: str  # "situation" or "need"
+    triggers: tuple[re.Pattern[str], ...]
+    expansions: tuple[str, ...]
+
+
+@cache
+def load_concepts() -> tuple[Concept, ...]:
+    """The synonym table ``ingest/data/synonyms.tsv``."""
+    table = resources.files("ingest").joinpath("data/synonyms.tsv").read_text(encoding="utf-8")
+    concepts = []
+    header_seen = False
+    for line in table.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        if not header_seen:
+            header_seen = True
+            continue
+        key, kind, triggers, expansions = line.split("\t")
+        patterns = tuple(_trigger(t) for t in triggers.split("|") if t.strip())
+        concepts.append(Concept(key, kind, patterns, tuple(e for e in expansions.split("|") if e.strip())))
+    return tuple(concepts)
+
+
+def _trigger(text: str) -> re.Pattern[str]:
+    words = fold(text.rstrip("*"))
+    if text.endswith("*"):
+        tail = r"\w*"
+    elif words.endswith("s"):
+        words, tail = words[:-1], "s?"  # SMS style drops the silent final s ("le permi")
+    else:
+        tail = ""
+    return re.compile(r"\b" + re.escape(words).replace(r"\ ", r"\s+") + tail + r"\b")
+
+
+def concepts_in(text: str, kind: str | None = None) -> list[str]:
+    """Keys of the concepts a document text speaks of: a trigger or one of the documents' own words
+    (the expansions) occurs in it. ``kind`` keeps only "situation" or "need"."""
+    folded = fold(text)
+    found = []
+    for concept in load_concepts():
+        if kind is not None and concept.kind != kind:
+            continue
+        if any(p.search(folded) for p in concept.triggers) or any(_trigger(e).search(folded) for e in concept.expansions):
+            found.append(concept.key)
+    return found
