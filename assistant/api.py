@@ -3,6 +3,8 @@
     POST /api/ask                 a question -> exactly `Answer.to_json()` (the `reperes ask --json` contract)
     GET  /api/health              index loaded? how many passages, which model and chunker
     GET  /api/sources/{source}    the (repaired) text of lines of a corpus document, to show a citation
+    GET  /api/actions             the action catalogue, filtered by age, commune, theme, words (`reperes actions --json`)
+    GET  /api/actions/{id}        one action of the catalogue
     POST /api/feedback            a counsellor's 👍/👎 on an answer, stored in <home>/feedback.sqlite3
     GET  /passage/{source}        the page a citation link of the chat opens (HTML, quote highlighted)
 
@@ -34,6 +36,7 @@ from assistant.app import make_filters
 from assistant.feedback import FeedbackStore, feedback_path, settings_version
 from assistant.passage import error_page, passage_page
 from assistant.service import Assistant
+from index.catalogue import ActionFilter, filter_actions
 from index.store import IndexNotReady
 from ingest.loaders import load_corpus
 from ingest.records import Chunk, SourceDoc
@@ -156,6 +159,63 @@ class FeedbackResponse(BaseModel):
 
 class ErrorResponse(BaseModel):
     detail: str = Field(description="Message d'erreur en français.")
+
+
+class ContactOut(BaseModel):
+    name: str | None = Field(description="Personne, telle qu'écrite (null pour une organisation).")
+    role: str | None
+    organisation: str | None
+    emails: list[str]
+    phones: list[str]
+    urls: list[str]
+    line: int | None = Field(description="Ligne (à partir de 1) du document où le contact commence.")
+    text: str | None = Field(description="Les lignes telles qu'écrites quand le texte ne dit pas à qui sont e-mail et téléphone.")
+
+
+class FigureOut(BaseModel):
+    value: str = Field(description="Le chiffre, tel qu'écrit (« 75 jeunes »).")
+    sentence: str = Field(description="La phrase qui le donne.")
+    line: int
+
+
+class ActionOut(BaseModel):
+    """Exactly one record of `reperes actions --json`: every value is read from the document at ingest."""
+
+    id: str = Field(description="Identifiant stable (document + titre).")
+    title: str
+    source: str = Field(description="Fichier du corpus (clé de citation).")
+    line_start: int
+    line_end: int
+    document: str
+    kind: str = Field(description="Structure lue : card, deck, table_row, item ou paragraph.")
+    page: int | None
+    acronym: str | None
+    porteur: str | None
+    partners: list[str]
+    public: str | None = Field(description="La phrase qui dit à qui s'adresse l'action, telle qu'écrite.")
+    age_min: int | None
+    age_max: int | None
+    age_max_extended: int | None
+    age_condition: str | None
+    age_evidence: str | None = Field(description="La phrase d'où viennent les âges.")
+    communes: list[str]
+    epci: str | None
+    territory_scope: str | None
+    territory_evidence: str | None
+    qpv: Literal["only", "excluded"] | None = Field(description="« only » : habitants des QPV ; « excluded » : hors QPV.")
+    qpv_evidence: str | None
+    mission_locale_sectors: list[str]
+    situations: list[str]
+    themes: list[str]
+    summary: str | None
+    figures: list[FigureOut]
+    contacts: list[ContactOut]
+    section: str | None
+
+
+class ActionsResponse(BaseModel):
+    count: int
+    actions: list[ActionOut]
 
 
 # --- Corpus documents for /api/sources ----------------------------------------------------------
@@ -418,6 +478,45 @@ def create_app(
             "title": doc.title,
             "text": "\n".join(doc_lines[start - 1 : end]),
         }
+
+    @router.get(
+        "/actions",
+        operation_id="actions",
+        summary="Catalogue des actions",
+        description=(
+            "Les actions de tous les documents (titre, porteur, public, âges, communes, contacts…), lues dans les textes. "
+            "Avec `age` ou `commune`, les actions qui conviennent d'abord, puis celles à vérifier ; celles qui excluent "
+            "ce jeune sont retirées."
+        ),
+        response_model=ActionsResponse,
+        responses={503: {"model": ErrorResponse, "description": "Index absent ou illisible."}},
+    )
+    def actions(
+        age: Annotated[int | None, Query(ge=5, le=99, description="Âge du jeune.")] = None,
+        commune: Annotated[str | None, Query(max_length=100, description="Commune du jeune.")] = None,
+        theme: Annotated[
+            str | None, Query(max_length=100, description="Thème ou situation (emploi, logement, décrochage…).")
+        ] = None,
+        search: Annotated[str | None, Query(max_length=200, description="Mots à chercher (titre, porteur, public…).")] = None,
+    ) -> dict[str, Any]:
+        try:
+            listed = filter_actions(assistant.store.actions, ActionFilter(age=age, commune=commune, theme=theme, search=search))
+        except ValueError as exc:
+            raise RequestValidationError([{"type": "value_error", "loc": ("query", "commune"), "ctx": {"error": exc}}]) from exc
+        return {"count": len(listed), "actions": [item.action.to_json() for item in listed]}
+
+    @router.get(
+        "/actions/{action_id}",
+        operation_id="action",
+        summary="Une action du catalogue",
+        response_model=ActionOut,
+        responses={404: {"model": ErrorResponse, "description": "Action inconnue."}},
+    )
+    def action(action_id: str) -> dict[str, Any]:
+        found = assistant.store.actions_by_id.get(action_id)
+        if found is None:
+            raise HTTPException(404, f"action « {action_id} » inconnue : la liste est sur /api/actions")
+        return found.to_json()
 
     @router.post(
         "/feedback",

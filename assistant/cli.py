@@ -4,6 +4,7 @@ Commands (stable contracts, extended but never broken):
 
   reperes ingest [--corpus DIR] [--force] [--report]   build or update the index
   reperes chunks [--corpus DIR]               one JSON chunk per line, index untouched
+  reperes actions [--corpus DIR] [--json] [--age N] [--commune C] [--theme T] [--search TEXT]   the action catalogue
   reperes ask "QUESTION" [--json] [-k N]      answer one question
   reperes ask --batch IN.jsonl --out OUT.jsonl   answer many (models load once)
   reperes eval --set FILE [--report DIR] [--compare A,B] [--gate]   evaluation run
@@ -26,7 +27,8 @@ from assistant.render import render
 from assistant.service import Assistant
 from assistant.settings import Settings, SettingsError
 from index.atomic import write_text_atomic
-from index.build import load_chunks
+from index.build import load_actions, load_chunks
+from index.catalogue import ActionFilter, Listed, filter_actions
 from index.e5_convert import ConversionError
 from index.store import IndexNotReady
 from ingest.report import corpus_report, format_report
@@ -56,6 +58,14 @@ def _parser() -> argparse.ArgumentParser:
 
     ch = sub.add_parser("chunks", help="afficher les passages découpés (JSONL), sans toucher à l'index")
     ch.add_argument("--corpus", type=Path, help="dossier des documents (défaut : corpus fourni)")
+
+    act = sub.add_parser("actions", help="le catalogue des actions lues dans les documents (tableau ou JSONL)")
+    act.add_argument("--corpus", type=Path, help="dossier des documents (défaut : corpus fourni)")
+    act.add_argument("--json", action="store_true", help="un objet JSON par action (contrat)")
+    act.add_argument("--age", type=int, help="âge du jeune : retire les actions qui l'excluent")
+    act.add_argument("--commune", help="commune du jeune : retire les actions qui l'excluent")
+    act.add_argument("--theme", help="thème ou situation : emploi, logement, decrochage…")
+    act.add_argument("--search", help="mots à chercher dans le titre, le porteur, le public, le résumé")
 
     ask = sub.add_parser("ask", help="poser une question (ou un lot avec --batch)")
     ask.add_argument("question", nargs="?", help="la question, entre guillemets")
@@ -143,6 +153,50 @@ def cmd_chunks(args: argparse.Namespace) -> int:
     for problem in problems:
         print(f"Fichier ignoré : {problem.path.name} — {problem.reason}", file=sys.stderr)
     return 0
+
+
+def cmd_actions(args: argparse.Namespace) -> int:
+    query = ActionFilter(age=args.age, commune=args.commune, theme=args.theme, search=args.search)
+    actions, problems = load_actions(_settings(args).corpus)
+    listed = filter_actions(actions, query)
+    if args.json:
+        for item in listed:
+            sys.stdout.write(json.dumps(item.action.to_json(), ensure_ascii=False) + "\n")
+    else:
+        print(_actions_table(listed))
+    for problem in problems:
+        print(f"Fichier ignoré : {problem.path.name} — {problem.reason}", file=sys.stderr)
+    return 0
+
+
+def _actions_table(listed: list[Listed]) -> str:
+    """A readable table: one action a line (id, title, porteur, ages, where, contact), then the count."""
+
+    def cell(text: str | None, width: int) -> str:
+        text = " ".join((text or "—").split())
+        return (text if len(text) <= width else text[: width - 1] + "…").ljust(width)
+
+    rows = [f"{'id':<34} {'titre':<44} {'porteur':<28} {'âges':<9} {'territoire':<26} contact"]
+    rows.append("-" * len(rows[0]))
+    for item in listed:
+        a = item.action
+        ages = f"{a.age_min if a.age_min is not None else ''}-{a.age_max if a.age_max is not None else ''}"
+        where = ", ".join(a.communes) or a.territory_scope or ""
+        if a.qpv:
+            where += " (QPV)" if a.qpv == "only" else " (hors QPV)"
+        person = next((c for c in a.contacts if c.emails or c.phones), None)
+        contact = (
+            (person.name or person.organisation or "") + " " + ", ".join([*person.emails[:1], *person.phones[:1]])
+            if person
+            else ""
+        )
+        check = " (à vérifier)" if item.verdict is not None and item.verdict.status != "match" else ""
+        rows.append(
+            f"{cell(a.id, 34)} {cell(a.title, 44)} {cell(a.porteur, 28)} {cell(ages if ages != '-' else '', 9)} "
+            f"{cell(where, 26)} {contact.strip() or '—'}{check}"
+        )
+    rows.append(f"{len(listed)} action(s).")
+    return "\n".join(rows)
 
 
 def _read_batch(path: Path) -> list[dict[str, Any]]:
@@ -307,6 +361,7 @@ def cmd_feedback(args: argparse.Namespace) -> int:
 COMMANDS = {
     "ingest": cmd_ingest,
     "chunks": cmd_chunks,
+    "actions": cmd_actions,
     "ask": cmd_ask,
     "eval": cmd_eval,
     "eval-drafts": cmd_eval_drafts,

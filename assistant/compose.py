@@ -30,6 +30,8 @@ from assistant.citations import best_quote, fold
 from assistant.records import Citation
 from index.query import QueryAnalysis, analyse
 from index.query import fold as fold_question  # apostrophes (’ too) and hyphens as spaces
+from ingest.contacts import format_contact
+from ingest.records import Contact
 
 LIST, CONTACT, PORTEUR, FACT = "list", "contact", "porteur", "fact"
 _CONTACT = re.compile(r"\b(?:contact\w*|mail|e-?mail|courriel|joindre|telephone|tel|numero|adresse|qui appeler|ecrire)\b")
@@ -110,11 +112,16 @@ def _title(doc: Document) -> str:
     return re.sub(r"^\d+(?:\.\d+)*\.?\s+", "", title)  # "6 CONTRIBUTION DE…": the number is layout
 
 
+def _people(doc: Document) -> list[Contact]:
+    """The people and organisations of the passage with an e-mail, phone or site, as the text groups them."""
+    people = [Contact.from_json(p) for p in _meta(doc, "people") or []]
+    return [p for p in people if p.emails or p.phones or p.urls]
+
+
 def _contact_line(doc: Document) -> str:
-    contacts = _meta(doc, "contacts") or {}
-    names = contacts.get("names") or []
-    parts = [*names[:1], *(contacts.get("emails") or [])[:1], *(contacts.get("phones") or [])[:1]]
-    return ", ".join(parts)
+    """One contact of the passage (the first person with details), never a name paired with another's phone."""
+    people = _people(doc)
+    return format_contact(people[0]) if people else ""
 
 
 def _ages(doc: Document) -> str:
@@ -475,10 +482,7 @@ class ComposingAnswerer:
                     if line:
                         lines.append(f"**{_title(item.doc)}** : {line} [{item.n}]")
                     else:
-                        contacts = _meta(item.doc, "contacts") or {}
-                        people = "; ".join(
-                            ", ".join(x for x in (name, email, phone) if x) for name, email, phone in _zip_contacts(contacts)
-                        )
+                        people = "; ".join(format_contact(p) for p in _people(item.doc)[:4])
                         lines.append(f"**{_title(item.doc)}** : {people} [{item.n}]")
                         key = _key_sentence(context, item.doc, skip=(_title(item.doc),))
                         if key and key not in lines[-1]:
@@ -605,13 +609,6 @@ def _refusal(statement: str, leads: list[Item], detail: Callable[[Item], str] | 
     lines = [statement, "Passages les plus proches :"]
     lines += [f"- **{_title(i.doc)}**" + (f" : {detail(i)}" if detail else "") + f" [{i.n}]" for i in shown]
     return lines, shown
-
-
-def _zip_contacts(contacts: dict[str, Any]) -> list[tuple[str, str, str]]:
-    names, emails, phones = (list(contacts.get(k) or []) for k in ("names", "emails", "phones"))
-    width = max(len(names), len(emails), len(phones), 0)
-    pad = lambda xs: xs + [""] * (width - len(xs))  # noqa: E731 - three lists to align
-    return list(zip(pad(names), pad(emails), pad(phones), strict=True))[:4]
 
 
 def _reason(item: Item, question: str) -> str:

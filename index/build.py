@@ -12,12 +12,13 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from index.store import FORMAT_VERSION, FaissStore, Manifest, index_kind, read_manifest
-from ingest.chunking import DEFAULT_MAX_CHARS, chunk_documents
+from ingest.catalogue import build_catalogue
+from ingest.chunking import DEFAULT_MAX_CHARS, chunk_document
 from ingest.loaders import LoadProblem, corpus_files, load_corpus
-from ingest.records import Chunk
+from ingest.records import Action, Chunk
 
 # Identifies the chunking recipe; bump it when chunking changes so indexes get rebuilt.
-CHUNKER_ID = f"structure-v5-{DEFAULT_MAX_CHARS}"
+CHUNKER_ID = f"structure-v6-{DEFAULT_MAX_CHARS}"
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,24 @@ def index_is_current(folder: Path, corpus: Path, model_id: str) -> bool:
 
 def load_chunks(corpus: Path) -> tuple[list[Chunk], list[LoadProblem]]:
     """Load and chunk a corpus folder (no embedding)."""
+    chunks, _, problems = load_records(corpus)
+    return chunks, problems
+
+
+def load_actions(corpus: Path) -> tuple[list[Action], list[LoadProblem]]:
+    """The action catalogue of a corpus folder (no chunking, no embedding)."""
     docs, problems = load_corpus(corpus)
-    return chunk_documents(docs), problems
+    return build_catalogue(docs), problems
+
+
+def load_records(corpus: Path) -> tuple[list[Chunk], list[Action], list[LoadProblem]]:
+    """Chunks and actions of a corpus folder, each document's actions read once for both."""
+    docs, problems = load_corpus(corpus)
+    actions = build_catalogue(docs)
+    chunks: list[Chunk] = []
+    for doc in docs:
+        chunks += chunk_document(doc, DEFAULT_MAX_CHARS, [a for a in actions if a.source == doc.source])
+    return chunks, actions, problems
 
 
 def build_index(corpus: Path, folder: Path, embeddings: Embeddings, model_id: str, force: bool = False) -> BuildReport:
@@ -73,7 +90,7 @@ def build_index(corpus: Path, folder: Path, embeddings: Embeddings, model_id: st
         assert manifest is not None
         return BuildReport(False, manifest, (), time.perf_counter() - start)
     fingerprint = corpus_fingerprint(corpus)
-    chunks, problems = load_chunks(corpus)
+    chunks, actions, problems = load_records(corpus)
     vectors = np.asarray(embeddings.embed_documents([c.text for c in chunks]), dtype=np.float32)
     dimension = vectors.shape[1] if len(chunks) else len(embeddings.embed_query("dimension"))
     manifest = Manifest(
@@ -86,6 +103,6 @@ def build_index(corpus: Path, folder: Path, embeddings: Embeddings, model_id: st
         faiss_index=index_kind(len(chunks)),
         created=datetime.now(UTC).isoformat(timespec="seconds"),
     )
-    store = FaissStore(chunks, vectors.reshape(len(chunks), int(dimension)), manifest)
+    store = FaissStore(chunks, vectors.reshape(len(chunks), int(dimension)), manifest, actions)
     store.save(folder)
     return BuildReport(True, manifest, tuple(problems), time.perf_counter() - start)

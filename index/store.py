@@ -5,6 +5,7 @@ Layout of an index folder (published atomically, never pickled)::
     manifest.json   what was indexed with what (staleness check)
     vectors.faiss   FAISS's own file format; row i is the vector of line i of chunks.jsonl
     chunks.jsonl    one `Chunk.to_json()` record per line
+    actions.jsonl   one `Action.to_json()` record per line: the action catalogue chunks point to (action_id)
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from typing import Any
 import numpy as np
 
 from index.atomic import publish_dir, staging_dir
-from ingest.records import Chunk
+from ingest.records import Action, Chunk
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: actions.jsonl (the action catalogue) beside the chunks
 # Exact search (flat inner product on normalised vectors) is fast enough up to about 50k chunks;
 # above, an HNSW graph answers in ~1 ms at a small recall cost. Chosen at build, kept in the manifest.
 HNSW_THRESHOLD = 50_000
@@ -63,12 +64,13 @@ class Hit:
 class FaissStore:
     """Chunks and their normalised vectors in a FAISS inner-product index."""
 
-    def __init__(self, chunks: list[Chunk], vectors: np.ndarray, manifest: Manifest) -> None:
+    def __init__(self, chunks: list[Chunk], vectors: np.ndarray, manifest: Manifest, actions: list[Action] | None = None) -> None:
         if len(chunks) != vectors.shape[0]:
             raise ValueError(f"{len(chunks)} chunks but {vectors.shape[0]} vectors: they must match one to one")
         import faiss
 
         self.chunks = chunks
+        self.actions: list[Action] = list(actions or [])
         self.manifest = manifest
         self._index: Any
         if manifest.faiss_index == "IndexHNSWFlat":
@@ -83,9 +85,10 @@ class FaissStore:
             self._index.add(np.ascontiguousarray(vectors, dtype=np.float32))
 
     @classmethod
-    def from_faiss(cls, chunks: list[Chunk], index: Any, manifest: Manifest) -> FaissStore:
+    def from_faiss(cls, chunks: list[Chunk], index: Any, manifest: Manifest, actions: list[Action] | None = None) -> FaissStore:
         store = cls.__new__(cls)
         store.chunks, store.manifest, store._index = chunks, manifest, index
+        store.actions = list(actions or [])
         if hasattr(index, "hnsw"):
             index.hnsw.efSearch = HNSW_EF_SEARCH  # faiss searches max(efSearch, k) candidates anyway
         if index.ntotal != len(chunks):
@@ -101,6 +104,16 @@ class FaissStore:
     def by_id(self) -> dict[str, Chunk]:
         """Chunks by id (built once, on first use: a follow-up looks its referents up here)."""
         return {c.id: c for c in self.chunks}
+
+    @cached_property
+    def actions_by_id(self) -> dict[str, Action]:
+        """The catalogue's actions by id (a chunk's ``action_id`` is looked up here)."""
+        return {a.id: a for a in self.actions}
+
+    def action_of(self, chunk: Chunk) -> Action | None:
+        """The action ``chunk`` is part of, or None."""
+        action_id = chunk.metadata.get("action_id")
+        return self.actions_by_id.get(action_id) if action_id else None
 
     def search(self, vector: list[float] | np.ndarray, k: int) -> list[Hit]:
         """The ``k`` chunks most similar to ``vector``, best first."""
@@ -129,6 +142,9 @@ class FaissStore:
             with open(work / "chunks.jsonl", "w", encoding="utf-8") as handle:
                 for chunk in self.chunks:
                     handle.write(json.dumps(chunk.to_json(), ensure_ascii=False) + "\n")
+            with open(work / "actions.jsonl", "w", encoding="utf-8") as handle:
+                for action in self.actions:
+                    handle.write(json.dumps(action.to_json(), ensure_ascii=False) + "\n")
             (work / "manifest.json").write_text(json.dumps(asdict(self.manifest), indent=2, ensure_ascii=False))
             publish_dir(work, folder)
         except BaseException:
@@ -148,6 +164,8 @@ class FaissStore:
         try:
             with open(folder / "chunks.jsonl", encoding="utf-8") as handle:
                 chunks = [Chunk.from_json(json.loads(line)) for line in handle if line.strip()]
+            with open(folder / "actions.jsonl", encoding="utf-8") as handle:
+                actions = [Action.from_json(json.loads(line)) for line in handle if line.strip()]
             index = faiss.read_index(str(folder / "vectors.faiss"))
         except (OSError, ValueError, KeyError, RuntimeError) as exc:
             raise IndexNotReady(
@@ -157,7 +175,7 @@ class FaissStore:
             raise IndexNotReady(
                 f"index damaged: vectors of {index.d} dimensions, manifest says {manifest.dimension}. Run `reperes ingest --force`."
             )
-        return cls.from_faiss(chunks, index, manifest)
+        return cls.from_faiss(chunks, index, manifest, actions)
 
 
 def read_manifest(folder: Path) -> Manifest | None:

@@ -1,6 +1,6 @@
 """Action cards of a guide laid out like "Ils innovent pour l'avenir des jeunes" (001), reassembled.
 
-The PDF extraction emits each card in a fixed but wrong order (data-quality.md §2.1)::
+The PDF extraction emits each card in a fixed but wrong order (docs/data-quality.md §2.1)::
 
     POUR EN SAVOIR PLUS        contact block (function, name, e-mail, phone, site)
     UNE ACTION INNOVANTE...    bullets, then the description paragraph
@@ -30,6 +30,8 @@ INNOVATION = re.compile(r"^\s*UNE ACTION INNOVANTE")
 PORTEUR = re.compile(r"^\s*Porteurs?\s+de\s+l[’']actions?\b", re.IGNORECASE)
 RESOURCES = re.compile(r"^\s*LES RESSOURCES\b")
 DIRECTORY = re.compile(r"^\s*CONTACTS\s*$")
+# A line ending on a word that cannot end a title: the title goes on ("SUR LA", "DES", "ET", "L’").
+OPEN_END = re.compile(r"(?:^|\s)(?:LA|LE|LES|L[’']|DE|DES|DU|D[’']|ET|OU|À|A|AU|AUX|EN|SUR|POUR|PAR|AVEC|DANS)\s*$")
 MIN_MAP_RUN = 8  # a map has ~80 labels; shorter runs of place names are real text
 MIN_LABEL_REPEATS = 4  # a map label recurs on many cards
 
@@ -83,6 +85,11 @@ def is_caps(line: str) -> bool:
     """A heading in capitals: at least 4 letters, nearly all upper case."""
     letters = [c for c in line if c.isalpha()]
     return len(letters) >= 4 and sum(c.isupper() for c in letters) >= 0.9 * len(letters)
+
+
+def _all_upper(line: str) -> bool:
+    letters = [c for c in line if c.isalpha()]
+    return bool(letters) and all(c.isupper() for c in letters)
 
 
 def is_heading(line: str) -> bool:
@@ -199,6 +206,13 @@ def _card(
         while j < title_stop and lines[j].strip() and is_caps(lines[j]):
             j += 1
         title = tuple(range(title_first, j))
+        # A title is never cut mid-phrase: one ending on a function word ("… DU SERVICE CIVIQUE SUR LA")
+        # goes on after the blank line the layout put in it ("MEL").
+        while title and OPEN_END.search(lines[title[-1]]):
+            follow = next((k for k in range(title[-1] + 1, title_stop) if lines[k].strip()), None)
+            if follow is None or not _all_upper(lines[follow]):
+                break
+            title = (*title, follow)
     contacts = _nonblank(lines, range(start + 1, innovation if innovation is not None else start + 1))
     description = _nonblank(lines, range(desc_start, title[0] if title else title_stop))
     timeline = _nonblank(lines, range(title[-1] + 1 if title else title_stop, title_stop))

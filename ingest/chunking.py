@@ -22,8 +22,10 @@ from typing import Any
 
 from ingest.actions import parse_actions
 from ingest.cards import EMAIL, Card, guide_page, is_caps, is_guide, parse_directory, parse_guide
-from ingest.enrich import ELIGIBILITY_KEYS, chunk_metadata, document_epci
-from ingest.records import Chunk, SourceDoc
+from ingest.catalogue import document_actions
+from ingest.enrich import CONTACTS_HEADING, chunk_metadata, document_epci
+from ingest.gazetteer import fold
+from ingest.records import Action, Chunk, SourceDoc
 
 DEFAULT_MAX_CHARS = 1200
 SENTENCE_END = re.compile(r"[.!?:;»)]\s*$")
@@ -31,8 +33,12 @@ NUMBERED_HEADING = re.compile(r"^\s*(?:\d+(?:\.\d+)*\.?|[IVX]+\.|[A-H]\))\s+\S.{
 ITEM_SPLIT = re.compile(r"\s+;\s+")  # cell items (former <p> boundaries), see ingest.repair.strip_markup
 
 
-def chunk_document(doc: SourceDoc, max_chars: int = DEFAULT_MAX_CHARS) -> list[Chunk]:
-    """Chunks of ``doc`` with their metadata (see the module docstring for the rules)."""
+def chunk_document(doc: SourceDoc, max_chars: int = DEFAULT_MAX_CHARS, actions: list[Action] | None = None) -> list[Chunk]:
+    """Chunks of ``doc`` with their metadata (see the module docstring for the rules).
+
+    ``actions`` are the document's catalogue records (``ingest.catalogue.document_actions``, computed
+    when not given): a chunk of an action carries its ``action_id`` and reads its eligibility from it.
+    """
     if max_chars < 100:
         raise ValueError(f"max_chars ({max_chars}) is too small: use at least 100 characters")
     if is_guide(doc.lines):
@@ -42,46 +48,57 @@ def chunk_document(doc: SourceDoc, max_chars: int = DEFAULT_MAX_CHARS) -> list[C
     else:
         chunks = structured_chunks(doc, max_chars)
     epci = document_epci(doc.text)
-    return _share_action_eligibility(
-        [_with_metadata(c, doc, epci) for c in sorted(chunks, key=lambda c: (c.line_start, c.line_end))]
-    )
+    if actions is None:
+        actions = document_actions(doc)
+    ordered = sorted(chunks, key=lambda c: (c.line_start, c.line_end))
+    return with_actions([_with_metadata(c, doc, epci) for c in ordered], actions)
 
 
-# What an action's parts share for eligibility: ages, territory, QPV condition. A part that states
-# nothing on it (its "Les réussites ?" half) takes the action's, read from the part that does. Only
-# verdict inputs are shared, never text shown as the part's own (public line, porteur, contacts):
-# an answer shows only what the cited lines say.
+# The eligibility an action's chunks read from its record: ages, territory, QPV condition. A part
+# that states nothing on it (its "Les réussites ?" half) gets the action's, and a statistic inside a
+# part ("15-18 ans") never becomes whom the action is for. Only verdict inputs come from the record,
+# never text shown as the chunk's own (public line, porteur, contacts): an answer shows only what the
+# cited lines say.
 
 
-def _share_action_eligibility(chunks: list[Chunk]) -> list[Chunk]:
-    # The part with the action's public line is the reference; otherwise each key from the first part
-    # stating it. A part without a public line of its own takes them all: the ages it mentions
-    # ("15-18 ans" in a statistic) are not whom the action is for.
-    stated: dict[str, dict[str, Any]] = {}
+def _overlaps(chunk: Chunk, action: Action) -> bool:
+    return action.line_start <= chunk.line_end and chunk.line_start <= action.line_end
+
+
+def with_actions(chunks: list[Chunk], actions: list[Action]) -> list[Chunk]:
+    """``chunks`` with ``action_id`` (the one action a chunk is part of, else None) and ``action_ids``
+    (every action whose lines it overlaps); a chunk of one action takes its eligibility keys."""
+    tagged = []
     for chunk in chunks:
-        if chunk.kind == "action_part" and chunk.metadata.get("action"):
-            mine = stated.setdefault(chunk.metadata["action"], {})
-            if mine.get("_public") and not chunk.metadata.get("public"):
-                continue  # the public part rules: a later statistic's "15-18 ans" must not fill its gaps
-            if chunk.metadata.get("public") and not mine.get("_public"):
-                mine.clear()
-                mine["_public"] = True
-            for key in ELIGIBILITY_KEYS:
-                if chunk.metadata.get(key) not in (None, [], False) and key not in mine:
-                    mine[key] = chunk.metadata[key]
-    shared = []
-    for chunk in chunks:
-        action = chunk.metadata.get("action") if chunk.kind == "action_part" else None
-        reference = stated.get(action or "")
-        if reference and not chunk.metadata.get("public"):
-            values = {k: v for k, v in reference.items() if k != "_public"}
-            if reference.get("_public"):  # the action's public rules, its ages included (or none)
-                update = {**dict.fromkeys(k for k in ELIGIBILITY_KEYS if k.startswith("age_")), **values}
-            else:
-                update = {k: v for k, v in values.items() if chunk.metadata.get(k) in (None, [], False)}
-            chunk = replace(chunk, metadata={**chunk.metadata, **update})
-        shared.append(chunk)
-    return shared
+        if chunk.kind in ("section", "directory"):
+            mine: list[Action] = []
+        else:
+            mine = [a for a in actions if a.source == chunk.source and _overlaps(chunk, a)]
+        if len(mine) > 1:
+            # A table row or paragraph holding several: the ones whose title the chunk's text names.
+            text = fold(" ".join(chunk.text.split()))
+            named = [a for a in mine if fold(a.title) in text]
+            mine = named or mine
+        metadata = {**chunk.metadata, "action_id": mine[0].id if len(mine) == 1 else None, "action_ids": [a.id for a in mine]}
+        if len(mine) == 1:
+            metadata.update(eligibility_of(mine[0]))
+        tagged.append(replace(chunk, metadata=metadata))
+    return tagged
+
+
+def eligibility_of(action: Action) -> dict[str, Any]:
+    """The chunk metadata keys eligibility reads (``ELIGIBILITY_KEYS``), from an action's record."""
+    values: dict[str, Any] = {
+        "age_min": action.age_min,
+        "age_max": action.age_max,
+        "age_max_extended": action.age_max_extended,
+        "age_condition": action.age_condition,
+        "communes": list(action.communes),
+        "territory_scope": action.territory_scope,
+        "territory_evidence": action.territory_evidence,
+        "qpv_excluded": action.qpv == "excluded",
+    }
+    return values
 
 
 def chunk_documents(docs: list[SourceDoc], max_chars: int = DEFAULT_MAX_CHARS) -> list[Chunk]:
@@ -331,7 +348,7 @@ def _card_chunk(doc: SourceDoc, card: Card) -> Chunk:
     title = " ".join(lines[i].strip() for i in card.title)
     # Reading order a counsellor expects: what, who runs it, what it does, for whom, where, how, whom to call.
     parts = [title, text(card.porteur), text(card.description), text(card.timeline), text(card.public), text(card.territory)]
-    parts += [text(card.resources), ("Contacts :\n" + text(card.contacts)) if card.contacts else "", text(card.figures)]
+    parts += [text(card.resources), (f"{CONTACTS_HEADING}\n" + text(card.contacts)) if card.contacts else "", text(card.figures)]
     return Chunk(
         source=doc.source,
         line_start=card.start + 1,

@@ -12,8 +12,17 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from ingest.contacts import extract_people
 from ingest.gazetteer import Gazetteer, load_gazetteer
-from ingest.metadata import excludes_qpv, extract_age_range, extract_contacts, extract_porteur, extract_public, territory
+from ingest.metadata import (
+    eligibility_statements,
+    excludes_qpv,
+    extract_age_range,
+    extract_contacts,
+    extract_porteur,
+    extract_public,
+    territory,
+)
 
 # The keys eligibility reads (index/eligibility.py): whom an action is for, where, on what condition.
 ELIGIBILITY_KEYS = (
@@ -27,7 +36,10 @@ ELIGIBILITY_KEYS = (
     "qpv_excluded",
 )
 # Every key of a chunk's metadata (``chunk_metadata``), as `reperes chunks` prints them.
-METADATA_KEYS = ("document", "theme", "porteur", "public", *ELIGIBILITY_KEYS, "epci", "qpv", "contacts", "places")
+METADATA_KEYS = ("document", "theme", "porteur", "public", *ELIGIBILITY_KEYS, "epci", "qpv", "contacts", "people", "places")
+# Set by ``ingest.chunking.with_actions``: the catalogue action a chunk belongs to (None when it is part
+# of none, or of several: then ``action_ids`` lists them).
+ACTION_KEYS = ("action_id", "action_ids")
 
 
 def document_epci(text: str, gazetteer: Gazetteer | None = None) -> str | None:
@@ -43,6 +55,16 @@ def document_epci(text: str, gazetteer: Gazetteer | None = None) -> str | None:
     (first, n), *rest = votes.most_common(2)
     second = rest[0][1] if rest else 0
     return first if n >= 2 * second + 2 else None
+
+
+CONTACTS_HEADING = "Contacts :"  # ingest.chunking puts a card's contact block under this line
+
+
+def contact_part(text: str) -> list[str]:
+    """The lines to read people from: a card chunk's contact block, else the whole chunk."""
+    lines = text.split("\n")
+    start = next((i for i, line in enumerate(lines) if line.strip() == CONTACTS_HEADING), None)
+    return lines if start is None else lines[start + 1 :]
 
 
 def chunk_metadata(
@@ -70,11 +92,12 @@ def chunk_metadata(
     gazetteer = gazetteer or load_gazetteer()
     public = public or extract_public(text)
     porteur = extract_porteur(porteur_line or text)
-    ages = extract_age_range(text, public)
+    # Ages only from the sentences that say who may take part, never from statistics or definitions.
+    ages = extract_age_range("\n".join(eligibility_statements(text.split("\n"))), public)
     place = territory(territory_text if territory_text is not None else text, public, porteur, gazetteer, metropole=epci)
     communes, scope, evidence = list(place.communes), place.scope, place.evidence
     if scope is None and highlights:
-        # Last resort (data-quality.md §2.2): the communes highlighted on the card's map.
+        # Last resort (docs/data-quality.md §2.2): the communes highlighted on the card's map.
         communes = [c.name for h in highlights for c in gazetteer.find(h)]
         scope = ("commune" if len(communes) == 1 else "several") if communes else None
         evidence = "map" if communes else None
@@ -97,6 +120,9 @@ def chunk_metadata(
         # Every commune the passage names, in order (not only those it is for): "collège Jules Ferry
         # d'Anzin" makes a passage local to Anzin, which retrieval favours for a young person there.
         "places": list(dict.fromkeys(c.name for c in gazetteer.find(text))),
+        # People and organisations as the text groups them (ingest.contacts): an e-mail or a phone is a
+        # person's only when the text puts them together; answers show contacts from here.
+        "people": [person.to_json() for person in extract_people(contact_part(text))],
         "contacts": {
             "emails": list(contacts.emails),
             "phones": list(contacts.phones),

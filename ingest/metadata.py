@@ -54,6 +54,7 @@ import re
 from dataclasses import dataclass
 
 from ingest.gazetteer import EPCI_NAMES, Gazetteer, load_gazetteer, name_key
+from ingest.text import sentences
 
 _SPACES = str.maketrans({"\u00a0": " ", "\u2009": " ", "\u202f": " ", "\u2007": " ", "\u2002": " ", "\u2003": " "})
 _APOS = "['’]"
@@ -343,6 +344,11 @@ def extract_contacts(text: str, gazetteer: Gazetteer | None = None) -> Contacts:
     return Contacts(_dedupe(emails), _dedupe(phones), _dedupe(urls), _dedupe(handles), _dedupe(names))
 
 
+# The same patterns and helpers under public names, for ingest.contacts (people and their own details).
+EMAIL, PHONE, SHORT_NUMBER = _EMAIL, _PHONE, _SHORT_NUMBER
+clean_spaces, join_cut_emails, find_urls = _clean, _join_cut_emails, _urls
+
+
 # ---------------------------------------------------------------------------------------------------
 # Target public and porteur
 # ---------------------------------------------------------------------------------------------------
@@ -387,6 +393,67 @@ def extract_public(text: str) -> str | None:
     """The first "Pour les …" target-public statement (see ``extract_publics``), or None."""
     publics = extract_publics(text)
     return publics[0] if publics else None
+
+
+# ---------------------------------------------------------------------------------------------------
+# Eligibility statements: the sentences that say who may take part (docs/data-quality.md §7)
+# ---------------------------------------------------------------------------------------------------
+
+# Whom a sentence is about: people an action can be for.
+_PEOPLE = (
+    r"jeunes?|personnes?|élèves|étudiant[·.]?\w*|publics?|habitant[·.]?\w*|décrocheu\w*|allocataires?|collégien\w*|"
+    r"lycéen\w*|demandeu\w*|porteu\w*\s+de\s+projets?|filles|garçons|mineur\w*|majeur\w*|adolescent\w*|volontaires|"
+    r"bénéficiaires|lillois\w*|monsois\w*|roubaisien\w*|tourquennois\w*|apprenti\w*|stagiaires"
+)
+# A target cue before the people ("pour les", "à destination des", "cible :", "réservé aux"…) or a
+# statement that starts with them ("Jeunes âgés entre 16 et 25 ans résidant…", "Auprès de jeunes…").
+_TARGET = re.compile(
+    rf"(?:^|\b)(?:pour|auprès|à\s+destination|destinée?s?|s{_APOS}adress\w*|réservée?s?|ouverte?s?|accessibles?|cibles?|"
+    rf"publics?(?:\s+(?:cibles?|visés?|concernés?|prioritaires?))?\s*:|bénéficiaires?\s*:|éligibles?|accueill\w*|"
+    rf"espace\s+de\s+\w+\s+pour|concerne)\b[^.;]{{0,60}}?\b(?:{_PEOPLE})\b"
+    rf"|^\W*(?:des\s+|les\s+)?(?:{_PEOPLE})\b\s+(?:de|du|des|âgé\w*|entre|habitant|résidant|issus?|originaires?|en\s+situation)\b",
+    re.IGNORECASE,
+)
+# Counts of people already served, shares and definitions are statistics, never whom an action is for:
+# "10 jeunes concernés à ce jour, 19/27 ans", "un habitant sur trois ayant moins de 20 ans",
+# "nombre de personnes de 15 à 64 ans ayant un emploi".
+_COUNTED_PEOPLE = re.compile(
+    rf"(?<![\w/])\d[\d  .,]*\s*(?:%\s*)?(?:des\s+|de\s+)?(?:{_PEOPLE})\b|\b(?:un|une|deux|trois)\s+(?:{_PEOPLE})\s+sur\b",
+    re.IGNORECASE,
+)
+_STATISTIC = re.compile(
+    r"\b(?:à\s+ce\s+jour|taux|nombre\s+(?:de|total)|sur\s+(?:deux|trois|quatre|cinq|dix)|en\s+moyenne|proportion|part\s+des)\b|%",
+    re.IGNORECASE,
+)
+_FOR_WHOM_HEADING = re.compile(
+    r"^\W*(?:Pour\s+qui|Public(?:s)?(?:\s+cibles?|\s+visés?)?|Cibles?|Bénéficiaires)\s*[?:]?\s*$", re.IGNORECASE
+)
+
+
+def is_eligibility_statement(sentence: str) -> bool:
+    """True when ``sentence`` says who may take part, and is no statistic (see the module's traps)."""
+    text = " ".join(_clean(sentence).split())
+    if _COUNTED_PEOPLE.search(text) or _STATISTIC.search(text):
+        return False
+    return _PUBLIC_START.match(text) is not None or _TARGET.search(text) is not None
+
+
+def eligibility_statements(lines: list[str]) -> list[str]:
+    """The sentences of ``lines`` that say who may take part, in order, whitespace collapsed.
+
+    A sentence right after a "Pour qui ?" / "Public :" / "Cible" heading is one too.
+    """
+    found: list[str] = []
+    after_heading = False
+    for sentence in sentences(lines):
+        text = sentence.text
+        if _FOR_WHOM_HEADING.match(text):
+            after_heading = True
+            continue
+        if (after_heading and not _COUNTED_PEOPLE.search(text) and not _STATISTIC.search(text)) or is_eligibility_statement(text):
+            found.append(text)
+        after_heading = False
+    return list(dict.fromkeys(found))
 
 
 _PORTEUR = re.compile(rf"^[ \t]*Porteurs?\s+de\s+l{_APOS}\s*actions?\s*:\s*(.*?)\s*$", re.MULTILINE | re.IGNORECASE)
@@ -532,7 +599,7 @@ def territory(
     metropole: str | None = None,
     map_end: str | None = None,
 ) -> Territory:
-    """Territory of a chunk, from the best evidence available (data-quality §2.2), never from a map list.
+    """Territory of a chunk, from the best evidence available (docs/data-quality.md §2.2), never from a map list.
 
     Evidence, in order, the first one that names a place decides:
 

@@ -8,7 +8,7 @@ line end), and then only the first token of the next line moves up.
 
 Why before normalisation: NFKC turns U+037E (GREEK QUESTION MARK, which stands for "(" in the
 glyph-shifted file) into ";", and stripping combining marks deletes U+035B (which stands for the
-apostrophe). See ``shared/docs/data-quality.md`` for the problems and their line numbers.
+apostrophe). See ``docs/data-quality.md`` for the problems and their line numbers.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from itertools import pairwise
 # --- 1. Glyph-shift mojibake -------------------------------------------------------------------
 
 # One subset-embedded font without a usable ToUnicode map shifts letters to fixed wrong code points
-# (data-quality.md §1, each mapping checked on the real file).
+# (docs/data-quality.md §1, each mapping checked on the real file).
 _GLYPH_TABLE: dict[str, str] = {
     "\u0176": "n",  # Ŷ
     "\u018c": "r",  # ƌ

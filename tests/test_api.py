@@ -71,7 +71,14 @@ def test_the_published_schema_of_ask_matches_the_contract(client: TestClient) ->
     assert set(schemas["CitationOut"]["properties"]) == CITATION_KEYS
     assert set(schemas["RetrievedOut"]["properties"]) == RETRIEVED_KEYS | {"why"}
     summaries = {op["summary"] for path in spec["paths"].values() for op in path.values()}
-    assert summaries == {"Poser une question", "État du service", "Lire un passage cité", "Noter une réponse"}
+    assert summaries == {
+        "Poser une question",
+        "État du service",
+        "Lire un passage cité",
+        "Noter une réponse",
+        "Catalogue des actions",
+        "Une action du catalogue",
+    }
 
 
 def test_history_makes_a_follow_up(client: TestClient) -> None:
@@ -296,7 +303,7 @@ def test_ask_takes_the_filters_panel(client: TestClient) -> None:
 @pytest.mark.parametrize(
     ("filters", "message"),
     [
-        ({"commune": "Paris"}, "commune « Paris » inconnue dans les filtres"),
+        ({"commune": "Trifouilly-les-Oies"}, "commune « Trifouilly-les-Oies » inconnue dans les filtres"),
         ({"age": 7}, "âge 7 invalide dans les filtres"),
         ({"age": "dix-sept"}, "filters.age : doit être un nombre entier"),
         ({"territory": "Lille"}, "filters.territory : doit valoir 'MEL' ou 'CAVM'"),

@@ -191,14 +191,19 @@ def test_parts_of_an_action_share_its_eligibility_but_not_its_text(chunks: dict[
         assert (part.metadata["age_min"], part.metadata["age_max"], part.metadata["territory_scope"]) == (16, 25, "MEL")
 
 
-def test_a_statistic_part_does_not_fill_the_gaps_of_the_actions_public() -> None:
-    from ingest.chunking import _share_action_eligibility
+def test_chunks_of_an_action_read_its_eligibility_from_the_record() -> None:
+    from ingest.chunking import with_actions
+    from ingest.records import Action
 
     def part(line: int, **meta: Any) -> Chunk:
-        base = {"action": "A", "public": None, "age_min": None, "age_max": None, "communes": [], "territory_scope": None}
+        base = {"public": None, "age_min": None, "age_max": None, "communes": [], "territory_scope": None}
         return Chunk(source="d.txt", line_start=line, line_end=line, text="A", kind="action_part", metadata={**base, **meta})
 
-    shared = _share_action_eligibility(
-        [part(1, public="Pour les jeunes de la MEL", territory_scope="MEL"), part(2, age_min=15, age_max=18), part(3)]
+    action = Action(id="d-a", title="A", source="d.txt", line_start=1, line_end=3, territory_scope="MEL")
+    tagged = with_actions(
+        [part(1, public="Pour les jeunes de la MEL"), part(2, age_min=15, age_max=18), part(3), part(9)], [action]
     )
-    assert [(c.metadata["age_min"], c.metadata["territory_scope"]) for c in shared] == [(None, "MEL")] * 3
+    # "15-18 ans" in a statistic of one part is not whom the action is for: the record says no age.
+    assert [(c.metadata["age_min"], c.metadata["territory_scope"]) for c in tagged[:3]] == [(None, "MEL")] * 3
+    assert [c.metadata["action_id"] for c in tagged] == ["d-a", "d-a", "d-a", None]
+    assert tagged[3].metadata["action_ids"] == [] and tagged[1].metadata["public"] is None  # shown text stays the chunk's

@@ -9,9 +9,13 @@ from langchain_core.documents import Document
 from assistant.compose import CONTACT, FACT, LIST, PORTEUR, ComposingAnswerer, _acronym, question_kind
 from eval.metrics import grounding_drops
 from index.query import analyse
+from ingest.contacts import extract_people
+from ingest.enrich import contact_part
 
 
 def _doc(title: str, text: str, line: int, verdict: str = "match", reasons: tuple[str, ...] = (), **meta) -> Document:
+    # People as ingest groups them (ingest.enrich): the composer shows contacts from here.
+    meta.setdefault("people", [p.to_json() for p in extract_people(contact_part(text))])
     metadata = {
         "source": "g.txt",
         "line_start": line,

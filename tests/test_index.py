@@ -16,7 +16,7 @@ def test_build_save_load_and_search(mini_corpus: Path, tmp_path: Path, keyword_e
     folder = tmp_path / "idx"
     report = build_index(mini_corpus, folder, keyword_embeddings, "kw")
     assert report.rebuilt and report.manifest.count > 0 and report.manifest.chunker == CHUNKER_ID
-    assert sorted(p.name for p in folder.iterdir()) == ["chunks.jsonl", "manifest.json", "vectors.faiss"]
+    assert sorted(p.name for p in folder.iterdir()) == ["actions.jsonl", "chunks.jsonl", "manifest.json", "vectors.faiss"]
     store = FaissStore.load(folder)
     hits = store.search(keyword_embeddings.embed_query("logement temporaire apprentis"), k=3)[:2]
     assert hits[0].chunk.source == "logement.md"

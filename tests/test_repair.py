@@ -28,7 +28,7 @@ NAMES = {
     "003": "003_3aef8e652bfca41e.txt",
     "004": "004_2142389b9465621c.txt",
 }
-# Every character the glyph-shift table replaces (data-quality.md §1), plus the contextual left quote.
+# Every character the glyph-shift table replaces (docs/data-quality.md §1), plus the contextual left quote.
 GARBLED = set("ŶƌĐŵĠďƋǆǇğġ\u035b\u035a\u037e\u037f\u2018") | {chr(c) for c in range(0x03EC, 0x03F6)}
 
 
@@ -48,7 +48,7 @@ def repaired(corpus: dict[str, list[str]], vocabulary: set[str]) -> dict[str, tu
 
 
 def _line(lines: list[str], number: int) -> str:
-    """1-based access, like the line numbers of data-quality.md."""
+    """1-based access, like the line numbers of docs/data-quality.md."""
     return lines[number - 1]
 
 
