@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -31,7 +31,7 @@ from assistant.records import Citation
 from index.query import QueryAnalysis, analyse
 from index.query import fold as fold_question  # apostrophes (’ too) and hyphens as spaces
 from ingest.contacts import format_contact
-from ingest.records import Contact
+from ingest.records import Action, Contact
 
 LIST, CONTACT, PORTEUR, FACT = "list", "contact", "porteur", "fact"
 _CONTACT = re.compile(r"\b(?:contact\w*|mail|e-?mail|courriel|joindre|telephone|tel|numero|adresse|qui appeler|ecrire)\b")
@@ -80,6 +80,9 @@ class Item:
 
     n: int
     doc: Document
+    # The catalogue record of the action the passage holds whole (a guide card, a short slide): its fields
+    # were read from exactly the cited lines, so the answer may show them. None for a part of an action.
+    record: Action | None = None
 
     @property
     def meta(self) -> dict[str, Any]:
@@ -148,19 +151,20 @@ def _grounded_reasons(item: Item, question: str) -> list[str]:
 
 
 def _list_line(item: Item, analysis: QueryAnalysis) -> str:
-    doc = item.doc
-    title = _title(doc)
-    acronym = _acronym(title, doc.page_content)
-    head = f"**{title}**" + (f" ({acronym})" if acronym else "")
-    porteur = _meta(doc, "porteur")
+    doc, record = item.doc, item.record
+    title = record.title if record else _title(doc)
+    acronym = (record.acronym if record else None) or _acronym(title, doc.page_content)
+    head = f"**{title}**" + (f" ({acronym})" if acronym and acronym not in title else "")
+    porteur = record.porteur if record else _meta(doc, "porteur")
     if porteur:
         head += f" — {porteur}"
-    public = _meta(doc, "public")
+    public = _meta(doc, "public") or (record.public if record else None)
     details = [public] if public else [a for a in (_ages(doc),) if a and _grounded(a, doc, analysis.text)]
     line = ". ".join([head, *(d.rstrip(". ") for d in details)])
-    # What the action does, in the sentence closest to the question (headings and the public passed over).
+    # What the action does: the sentence closest to the question, else the record's summary (headings and
+    # the public passed over).
     shown: tuple[str, ...] = (title, public or "", porteur or "")
-    key = _key_sentence(analysis.lexical_query, doc, skip=shown)
+    key = _key_sentence(analysis.lexical_query, doc, skip=shown) or (record.summary if record and record.summary else "")
     if key:
         line += f". {key.rstrip('.')}"
         shown += (key,)
@@ -174,7 +178,8 @@ def _list_line(item: Item, analysis: QueryAnalysis) -> str:
     offer = _key_sentence(analysis.text, doc, skip=shown, numbers_only=True)
     if offer:
         line += f". {offer.rstrip('.')}"
-    contact = _contact_line(doc)
+    reachable = [c for c in record.contacts if c.emails or c.phones or c.urls] if record else []
+    contact = format_contact(reachable[0]) if reachable else _contact_line(doc)
     if contact:
         line += f". Contact : {contact}"
     reasons = _grounded_reasons(item, analysis.text)
@@ -438,12 +443,29 @@ def _missing_evidence(question: str, items: list[Item]) -> str | None:
 class ComposingAnswerer:
     """The default answerer (no LLM); see the module docstring."""
 
-    def __init__(self, max_items: int = 6, max_excluded: int = 2, frequency: Callable[[str], float] | None = None) -> None:
+    def __init__(
+        self,
+        max_items: int = 6,
+        max_excluded: int = 2,
+        frequency: Callable[[str], float] | None = None,
+        actions: Callable[[], Mapping[str, Action]] | None = None,
+    ) -> None:
         """``frequency``: share of the index's passages holding a stem (tells a subject from everyday
-        words); the service passes its own index's. Without it every word counts as rare (strict)."""
+        words); the service passes its own index's. Without it every word counts as rare (strict).
+        ``actions``: the catalogue by id (the index's), read when a passage is an action's."""
         self.max_items = max_items
         self.max_excluded = max_excluded
         self.frequency = frequency
+        self.actions = actions
+
+    def _record(self, doc: Document) -> Action | None:
+        """The action ``doc`` holds whole, or None (no catalogue, no action, or only a part of it)."""
+        action_id = doc.metadata.get("meta_action_id")
+        action = self.actions().get(action_id) if self.actions is not None and action_id else None
+        if action is None or action.source != doc.metadata.get("source"):
+            return None
+        whole = doc.metadata.get("line_start", 0) <= action.line_start and action.line_end <= doc.metadata.get("line_end", 0)
+        return action if whole else None
 
     def __call__(
         self, question: str, docs: list[Document], analysis: QueryAnalysis | None = None
@@ -454,7 +476,7 @@ class ComposingAnswerer:
         analysis = analysis or analyse(question)
         if not docs:
             return load("refusal"), [], True
-        items = [Item(n, doc) for n, doc in enumerate(docs, start=1)]
+        items = [Item(n, doc, self._record(doc)) for n, doc in enumerate(docs, start=1)]
         kind = question_kind(question, analysis)
         context = analysis.text  # the question with the earlier turns it leans on (follow-ups)
         lines: list[str] = []

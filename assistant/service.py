@@ -88,7 +88,9 @@ class Assistant:
 
     def _composer(self) -> ComposingAnswerer:
         """The composing answerer, reading word frequencies from this assistant's own index."""
-        return ComposingAnswerer(frequency=lambda stem: lexical_index(self.store).document_frequency(stem))
+        return ComposingAnswerer(
+            frequency=lambda stem: lexical_index(self.store).document_frequency(stem), actions=lambda: self.store.actions_by_id
+        )
 
     @property
     def fusion_params(self) -> FusionParams:

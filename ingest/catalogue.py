@@ -432,7 +432,8 @@ def _action(doc: SourceDoc, block: _Block, epci: str | None, gazetteer: Gazettee
         qpv=qpv,
         qpv_evidence=qpv_evidence,
         mission_locale_sectors=tuple(find_missions_locales(eligibility_text)),
-        situations=tuple(concepts_in(eligibility_text, "situation")),
+        # "hors politique de la ville" speaks of QPV without being for QPV residents: ``qpv`` says which.
+        situations=tuple(k for k in concepts_in(eligibility_text, "situation") if k != "qpv" or qpv == "only"),
         themes=tuple(concepts_in(described, "need")),
         summary=summary,
         figures=_figures(doc, block),

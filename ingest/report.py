@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.cards import is_guide, parse_guide
+from ingest.catalogue import document_actions
 from ingest.chunking import chunk_document
 from ingest.loaders import LoadProblem, corpus_files, load_file, repair_documents
 from ingest.records import Chunk
@@ -30,6 +31,11 @@ class DocumentReport:
     repaired_lines: int
     noise_lines: int  # map labels and page banners kept out of the chunks
     warnings: tuple[str, ...] = ()
+    actions: int = 0  # actions of the catalogue read in the document
+    without_public: int = 0
+    without_ages: int = 0
+    without_contact: int = 0  # no e-mail, phone or site
+    ambiguous_contacts: int = 0  # contact lines kept as written: the text does not say whose they are
 
 
 @dataclass(frozen=True)
@@ -56,7 +62,8 @@ def corpus_report(corpus: Path) -> CorpusReport:
     chunk_seconds = 0.0
     for before, doc in zip(raw, docs, strict=True):
         t = time.perf_counter()
-        chunks = chunk_document(doc)
+        actions = document_actions(doc)
+        chunks = chunk_document(doc, actions=actions)
         chunk_seconds += time.perf_counter() - t
         cards = parse_guide(doc.lines).cards if is_guide(doc.lines) else []
         noise = sum(len(c.map_lines) for c in cards) + len(doc.banners)
@@ -71,6 +78,11 @@ def corpus_report(corpus: Path) -> CorpusReport:
                 repaired_lines=repair_lines(before.lines, vocabulary)[1].repaired_lines,
                 noise_lines=noise,
                 warnings=tuple(_warnings(chunks)),
+                actions=len(actions),
+                without_public=sum(1 for a in actions if not a.public),
+                without_ages=sum(1 for a in actions if a.age_min is None and a.age_max is None),
+                without_contact=sum(1 for a in actions if not any(c.emails or c.phones or c.urls for c in a.contacts)),
+                ambiguous_contacts=sum(1 for a in actions for c in a.contacts if c.text),
             )
         )
     seconds = {"load": loaded - start, "repair": repaired - loaded, "chunk": chunk_seconds}
@@ -97,6 +109,12 @@ def format_report(report: CorpusReport) -> str:
     for d in report.documents:
         kinds = ", ".join(f"{k} {n}" for k, n in sorted(d.kinds.items()))
         rows.append(f"{d.source:<28} {d.lines:>6} {d.chunks:>8} {d.cards:>6} {d.repaired_lines:>8} {d.noise_lines:>6}  {kinds}")
+    head = f"{'document':<28} {'actions':>7} {'sans public':>11} {'sans âges':>9} {'sans contact':>12} {'contacts ambigus':>16}"
+    rows += ["", head, "-" * len(head)]
+    for d in report.documents:
+        rows.append(
+            f"{d.source:<28} {d.actions:>7} {d.without_public:>11} {d.without_ages:>9} {d.without_contact:>12} {d.ambiguous_contacts:>16}"
+        )
     for d in report.documents:
         for w in d.warnings:
             rows.append(f"Attention : {d.source} — {w}")

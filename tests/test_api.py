@@ -348,3 +348,50 @@ def test_the_passage_page_is_behind_the_token_like_the_chat(assistant: Assistant
     client = TestClient(create_app(assistant, token=TOKEN, mount_ui=False))
     assert client.get("/passage/actions.txt?lines=3-7").status_code == 401
     assert client.get("/passage/actions.txt?lines=3-7", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
+
+
+# --- the action catalogue ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def deck_client(tmp_path: Path, keyword_embeddings: Any) -> TestClient:
+    """The API over an index of one real document, the FIJeM deck (004): six actions."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    source = next((Path(__file__).resolve().parent.parent / "data" / "corpus").glob("004_*.txt"))
+    (corpus / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    assistant = Assistant(Settings.from_env(environ={}, home=tmp_path / "home", corpus=corpus), embeddings=keyword_embeddings)
+    assistant.ingest()
+    return TestClient(create_app(assistant, mount_ui=False))
+
+
+def test_actions_lists_the_catalogue_and_filters_it(deck_client: TestClient) -> None:
+    every = deck_client.get("/api/actions").json()
+    assert every["count"] == 6 == len(every["actions"])
+    majyc = next(a for a in every["actions"] if a["acronym"] == "MAJ'YC")
+    assert (majyc["age_min"], majyc["age_max"], majyc["qpv"]) == (16, 21, "excluded")
+    # 22 ans: MAJ'YC (16-21) and the harassment action (11-18) rule the person out; actions without ages stay.
+    at_22 = deck_client.get("/api/actions", params={"age": 22}).json()["actions"]
+    assert "MAJ'YC" not in {a["acronym"] for a in at_22} and any(a["acronym"] == "ATTA" for a in at_22)
+    assert all(a["age_max"] is None or a["age_max"] >= 22 for a in at_22)
+    housing = deck_client.get("/api/actions", params={"theme": "logement"}).json()["actions"]
+    assert any("HEBERGEMENT" in a["title"] for a in housing)
+    found = deck_client.get("/api/actions", params={"search": "harcèlement"}).json()["actions"]
+    assert [a["title"] for a in found] == ["Le pair à pair dans la lutte contre le harcèlement"]
+
+
+def test_one_action_by_id_and_french_errors(deck_client: TestClient) -> None:
+    first = deck_client.get("/api/actions").json()["actions"][0]
+    assert deck_client.get(f"/api/actions/{first['id']}").json() == first
+    missing = deck_client.get("/api/actions/inconnue")
+    assert missing.status_code == 404 and "inconnue" in missing.json()["detail"]
+    bad = deck_client.get("/api/actions", params={"commune": "Trifouilly-les-Oies"})
+    assert bad.status_code == 422 and "Trifouilly" in bad.json()["detail"]
+    assert deck_client.get("/api/actions", params={"age": 3}).status_code == 422
+
+
+def test_the_published_schema_of_actions_is_the_record(deck_client: TestClient) -> None:
+    from ingest.records import Action
+
+    schemas = deck_client.get("/openapi.json").json()["components"]["schemas"]
+    assert set(schemas["ActionOut"]["properties"]) == set(Action.__dataclass_fields__)

@@ -164,3 +164,25 @@ def test_ingest_report_prints_a_table_per_document(fake_env: Path, capsys) -> No
     out = capsys.readouterr().out
     assert "actions.txt" in out and "logement.md" in out
     assert "passages" in out and "Durée (sans plongements)" in out
+
+
+@pytest.mark.slow  # reads the whole bundled corpus
+def test_actions_lists_the_catalogue_as_jsonl_and_as_a_table(capsys) -> None:
+    from ingest.records import Action
+
+    corpus = str(Path(__file__).resolve().parent.parent / "data" / "corpus")
+    assert main(["actions", "--corpus", corpus, "--json"]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert list(records[0]) == list(Action.__dataclass_fields__)
+    assert len({r["source"] for r in records}) == 5 and len({r["id"] for r in records}) == len(records)
+
+    assert main(["actions", "--corpus", corpus, "--json", "--age", "17", "--commune", "Loos"]) == 0
+    fitting = {json.loads(line)["title"] for line in capsys.readouterr().out.splitlines()}
+    assert "CONNECT’EMPLOI" in fitting and "PARCOURS INVERSÉS" not in fitting  # 18-25: excluded at 17
+
+    assert main(["actions", "--corpus", corpus, "--search", "booster uniscité"]) == 0
+    table = capsys.readouterr().out
+    assert "PROGRAMME BOOSTER" in table and table.rstrip().endswith("1 action(s).")
+
+    assert main(["actions", "--corpus", corpus, "--commune", "Trifouilly-les-Oies"]) == 2
+    assert "Trifouilly" in capsys.readouterr().err
