@@ -226,6 +226,7 @@ def _profile(analysis: QueryAnalysis) -> str:
     if analysis.age is not None:
         bits.append(f"{analysis.age} ans")
     bits += list(analysis.communes)
+    bits += [p.name for p in analysis.outside]
     bits += [s.replace("_", " ") for s in analysis.situations if s != "qpv"]
     if analysis.qpv is False:
         bits.append("hors QPV")
@@ -500,7 +501,7 @@ class ComposingAnswerer:
                 for item in with_contacts[:2]:
                     # Several people in one passage: the line naming the one asked about ("Pour le Nord :
                     # M. Olivier Rovere - …"), else everyone with the sentence closest to the question.
-                    line = _contact_sentence(context, item.doc)
+                    line = _contact_person(context, item.doc)
                     if line:
                         lines.append(f"**{_title(item.doc)}** : {line} [{item.n}]")
                     else:
@@ -554,7 +555,17 @@ class ComposingAnswerer:
             )[: self.max_items]
             excluded = [i for i in items if i.verdict == "excluded"][: self.max_excluded]
             profile = _profile(analysis)
-            lines.append(f"**Pistes pour ce jeune** ({profile})" if profile else "**Pistes**")
+            if analysis.lives_outside:
+                # The documents describe the actions of two territories: none is offered as a fit elsewhere.
+                where = ", ".join(f"{p.name} ({p.epci})" if p.epci else p.name for p in analysis.outside)
+                lines.append(
+                    f"**{where}** : hors de la Métropole Européenne de Lille et de Valenciennes Métropole. "
+                    "Les documents ne décrivent que les actions de ces deux territoires ; aucune ne peut être "
+                    "proposée comme adaptée à ce jeune."
+                )
+                fitting, refused = [], True
+            else:
+                lines.append(f"**Pistes pour ce jeune** ({profile})" if profile else "**Pistes**")
             lines += [f"{k}. {_list_line(item, analysis)}" for k, item in enumerate(fitting, start=1)]
             if excluded:
                 lines.append(
@@ -609,20 +620,25 @@ def _named_actions(named: list[Item]) -> list[Item]:
     return list(seen.values())
 
 
-def _contact_sentence(question: str, doc: Document) -> str:
-    """The one sentence with an e-mail or phone that shares most words with the question, or "" (tie or none)."""
+def _contact_person(question: str, doc: Document) -> str:
+    """The one person (or organisation) of the passage the question is about, formatted, or "" (tie or none).
+
+    Each contact is scored on its own words (name, role, organisation) and on the lines that write its
+    name, e-mail or phone ("Pour le Nord : M. …"); what is shown is the contact as ingest grouped it,
+    never a line that runs into the next person's details.
+    """
     wanted = {w for w in _stems(question) if w not in _CONTACT_WORDS}
-    scores = sorted(
-        (
-            (len(wanted & _stems(sentence)), sentence)
-            for sentence in sentences(doc.page_content)
-            if grounding.EMAIL.search(sentence) or grounding.PHONE.search(sentence)
-        ),
-        key=lambda pair: -pair[0],
-    )
-    if not scores or scores[0][0] == 0 or (len(scores) > 1 and scores[1][0] == scores[0][0]):
+    lines = doc.page_content.split("\n")
+    scored = []
+    for person in _people(doc):
+        keys = [k for k in (person.name, *person.emails, *person.phones) if k]
+        written = " ".join(line for line in lines if any(k in line for k in keys))
+        words = _stems(" ".join(filter(None, (person.name, person.role, person.organisation, person.text, written))))
+        scored.append((len(wanted & words), person))
+    scored.sort(key=lambda pair: -pair[0])
+    if not scored or scored[0][0] == 0 or (len(scored) > 1 and scored[1][0] == scored[0][0]):
         return ""
-    return _clip(scores[0][1], 300)
+    return format_contact(scored[0][1])
 
 
 def _refusal(statement: str, leads: list[Item], detail: Callable[[Item], str] | None = None) -> tuple[list[str], list[Item]]:

@@ -181,7 +181,7 @@ def test_a_count_followed_by_as_many_items_brings_the_items() -> None:
     assert "35 888" not in text  # the heading line is not glued to the list item above it
 
 
-def test_one_contact_among_several_is_the_line_naming_what_is_asked() -> None:
+def test_one_contact_among_several_is_the_person_the_question_names() -> None:
     ars = _fact(
         "Coordonnées des directeurs\n\nPour l’Aisne : M. Yves Duchange - yves.duchange@ars.fr – 03 23 22 45 62\n\n"
         "Pour le Nord : M. Olivier Rovere - olivier.rovere@ars.fr – 03 62 72 86 61",
@@ -189,7 +189,7 @@ def test_one_contact_among_several_is_the_line_naming_what_is_asked() -> None:
         contacts={"emails": ["yves.duchange@ars.fr", "olivier.rovere@ars.fr"], "phones": ["03 23 22 45 62", "03 62 72 86 61"]},
     )
     text, _, refused = ComposingAnswerer()("le contact du directeur pour le Nord ?", [ars])
-    assert not refused and "M. Olivier Rovere - olivier.rovere@ars.fr – 03 62 72 86 61" in text
+    assert not refused and "M. Olivier Rovere, olivier.rovere@ars.fr, 03 62 72 86 61" in text
     assert "Duchange" not in text
 
 
@@ -244,3 +244,21 @@ def test_an_age_answer_shows_only_ages_the_cited_passage_writes() -> None:
     named = Document(page_content=part.page_content, metadata={**part.metadata, "why": {"mention": "ATTA"}})
     text, _, _ = ComposingAnswerer()("c'est pour quel âge ?", [named])
     assert "16 à 25" not in text
+
+
+def test_a_young_person_outside_both_territories_gets_no_pistes() -> None:
+    question = "quelle action pour un décrocheur de 19 ans à Denain ?"
+    analysis = analyse(question)
+    assert analysis.lives_outside
+    excluded = _doc(
+        "PROGRAMME BOOSTER",
+        BOOSTER.page_content,
+        10,
+        verdict="excluded",
+        reasons=("Denain : hors MEL et Valenciennes Métropole",),
+    )
+    unknown = _doc("PLATEFORME", "PLATEFORME\nUn accompagnement pour tous.", 30, verdict="unknown")
+    text, _citations, refused = ComposingAnswerer()(question, [excluded, unknown], analysis)
+    assert refused and text.startswith("**Denain (CA de la Porte du Hainaut)** : hors de la Métropole Européenne de Lille")
+    assert "Pistes pour ce jeune" not in text and "PLATEFORME" not in text
+    assert "Ne conviennent pas" in text and "PROGRAMME BOOSTER" in text
