@@ -352,6 +352,17 @@ def _epci_name(code: str | None) -> str | None:
     return code if code in (None, "MEL") else EPCI_NAMES.get(code, code)
 
 
+def _action_epci(document: str | None, scope: str | None, communes: Iterable[str], gazetteer: Gazetteer) -> str | None:
+    """The territory an action belongs to: its document's; in a document about both (the PIA note), the
+    one its own scope or communes name."""
+    if document:
+        return _epci_name(document)
+    if scope in ("MEL", EPCI_NAMES["CAVM"]):
+        return scope
+    codes = {gazetteer.epci_of(c) for c in communes} - {None}
+    return _epci_name(codes.pop()) if len(codes) == 1 else None
+
+
 def _lines_of(doc: SourceDoc, numbers: Iterable[int]) -> list[str]:
     """The lines ``numbers`` of ``doc``, a blank line where they are not consecutive (a card's parts
     are not adjacent in the file: a sentence must not run from one part into the next)."""
@@ -426,7 +437,7 @@ def _action(doc: SourceDoc, block: _Block, epci: str | None, gazetteer: Gazettee
         age_condition=ages.extension_condition,
         age_evidence=_age_evidence(statements),
         communes=tuple(communes),
-        epci=_epci_name(epci) if epci else (_epci_name(gazetteer.epci_of(communes[0])) if communes else None),
+        epci=_action_epci(epci, scope, communes, gazetteer),
         territory_scope=scope,
         territory_evidence=evidence,
         qpv=qpv,

@@ -408,7 +408,7 @@ _PEOPLE = (
 # A target cue before the people ("pour les", "à destination des", "cible :", "réservé aux"…) or a
 # statement that starts with them ("Jeunes âgés entre 16 et 25 ans résidant…", "Auprès de jeunes…").
 _TARGET = re.compile(
-    rf"(?:^|\b)(?:pour|auprès|à\s+destination|destinée?s?|s{_APOS}adress\w*|réservée?s?|ouverte?s?|accessibles?|cibles?|"
+    rf"(?:^|\b)(?:pour|auprès|à\s+destination|à\s+tou(?:t|te|s|tes)|destinée?s?|s{_APOS}adress\w*|réservée?s?|ouverte?s?|accessibles?|cibles?|"
     rf"publics?(?:\s+(?:cibles?|visés?|concernés?|prioritaires?))?\s*:|bénéficiaires?\s*:|éligibles?|accueill\w*|"
     rf"espace\s+de\s+\w+\s+pour|concerne)\b[^.;]{{0,60}}?\b(?:{_PEOPLE})\b"
     rf"|^\W*(?:des\s+|les\s+)?(?:{_PEOPLE})\b\s+(?:de|du|des|âgé\w*|entre|habitant|résidant|issus?|originaires?|en\s+situation)\b",

@@ -147,7 +147,7 @@ def test_contrat_de_ville_actions(catalogue: list[Action], docs: dict[str, Sourc
     assert pop.line_start <= 1260 <= pop.line_end and pop.epci == "Valenciennes Métropole"
     assert pop.summary and "développeur web et mobile" in pop.summary
     cap = _by_title(cavm, "Cap Quartiers")
-    assert cap.line_start <= 1462 <= cap.line_end and "2000€" in (cap.summary or "") + " ".join(f.sentence for f in cap.figures)
+    assert [f.value for f in cap.figures] == ["2000€"] and "porteur de projets" in (cap.public or "")
 
     mel = [a for a in catalogue if a.source == docs["002"].source]
     start = _by_title(mel, "Start'Avenir")
@@ -158,6 +158,38 @@ def test_contrat_de_ville_actions(catalogue: list[Action], docs: dict[str, Sourc
     assert len(pia) == 2
     accroche = _by_title(pia, "Accroche active")
     assert accroche.line_start <= 13 <= accroche.line_end
+
+
+# Hand-checked records of the two contrats de ville: (document, title start, line inside, field values read by hand).
+PROTOCOL_RECORDS = [
+    ("002", "Start'Avenir", 289, {"kind": "table_row", "qpv": "only", "epci": "MEL"}),
+    ("002", "Initiative pour l'emploi des jeunes", 276, {"age_min": 25, "age_max": 29, "porteur": "Department du Nord"}),
+    (
+        "002",
+        "Les Maisons de l'Insertion et de l'Emploi",
+        277,
+        {"communes": ("Lille", "Roubaix", "Tourcoing"), "porteur": "Département du Nord"},
+    ),
+    ("002", "Développement du PAQTE", 287, {"qpv": "only", "qpv_evidence": "habitants des quartiers prioritaires"}),
+    ("002", "Incubateur culinaire « Food Job Fabrique »", 268, {"communes": ("Lille",), "territory_scope": "commune"}),
+    ("002", "CHEQUE PASS FORMATION", 272, {"porteur": "Région Hauts-de-France", "age_min": None}),
+    ("002", "Activ'Emploi", 276, {"age_min": None, "age_max": None}),
+    ("003", "Cap Quartiers", 1462, {"qpv": "only", "line_end": 1463}),
+    ("003", "Proch’Emploi", 1178, {"porteur": "Région Hauts de France"}),
+    ("003", "Plateforme Insertion et Emploi", 1181, {"porteur": "Département du Nord"}),
+    ("003", "PAQTE", 1291, {"porteur": "Valenciennes Métropole", "qpv": "only"}),
+    ("003", "Garage Numérique", 1251, {"epci": "Valenciennes Métropole", "age_min": None}),
+    ("000", "Investir dans les jeunesses", 19, {"porteur": "Métropole européenne de Lille (MEL)", "epci": "MEL"}),
+]
+
+
+@pytest.mark.parametrize(("prefix", "title", "line", "fields"), PROTOCOL_RECORDS, ids=[r[1] for r in PROTOCOL_RECORDS])
+def test_hand_checked_protocol_records(
+    prefix: str, title: str, line: int, fields: dict, catalogue: list[Action], docs: dict[str, SourceDoc]
+) -> None:
+    action = _by_title([a for a in catalogue if a.source == docs[prefix].source], title)
+    assert action.line_start <= line <= action.line_end
+    assert {k: getattr(action, k) for k in fields} == fields
 
 
 def test_a_protocol_measure_without_a_place_applies_to_the_protocols_territory(
