@@ -30,10 +30,11 @@ from assistant.citations import best_quote, fold
 from assistant.records import Citation
 from index.query import QueryAnalysis, analyse
 from index.query import fold as fold_question  # apostrophes (’ too) and hyphens as spaces
-from ingest.contacts import format_contact
+from ingest.contacts import ROLE, format_contact
 from ingest.records import Action, Contact
 
 LIST, CONTACT, PORTEUR, FACT = "list", "contact", "porteur", "fact"
+_WHO_IS = re.compile(r"\bqui\s+(?:est|sont|c est)\s+(?:le|la|les|l)\b")
 _CONTACT = re.compile(r"\b(?:contact\w*|mail|e-?mail|courriel|joindre|telephone|tel|numero|adresse|qui appeler|ecrire)\b")
 _PORTEUR = re.compile(r"\b(?:qui porte|quelle structure|qui pilote|qui organise|qui anime|porteur|porte par|qui mene|qui gere)\b")
 _FACT = re.compile(
@@ -95,8 +96,8 @@ class Item:
 
 def question_kind(question: str, analysis: QueryAnalysis) -> str:
     folded = fold_question(question)
-    if _CONTACT.search(folded):
-        return CONTACT
+    if _CONTACT.search(folded) or (_WHO_IS.search(folded) and ROLE.search(question)):
+        return CONTACT  # "qui est le référent CLAP …": a person is asked for
     if _PORTEUR.search(folded):
         return PORTEUR
     if _FACT.search(folded) or _WHERE.search(question.lower()):
@@ -164,7 +165,10 @@ def _list_line(item: Item, analysis: QueryAnalysis) -> str:
     # What the action does: the sentence closest to the question, else the record's summary (headings and
     # the public passed over).
     shown: tuple[str, ...] = (title, public or "", porteur or "")
-    key = _key_sentence(analysis.lexical_query, doc, skip=shown) or (record.summary if record and record.summary else "")
+    key = _key_sentence(analysis.lexical_query, doc, skip=shown)
+    if grounding.EMAIL.search(key) or grounding.PHONE.search(key):
+        key = ""  # a contact line is no description: the contact is shown apart, as ingest grouped it
+    key = key or (record.summary if record and record.summary else "")
     if key:
         line += f". {key.rstrip('.')}"
         shown += (key,)
@@ -550,7 +554,8 @@ class ComposingAnswerer:
             # Explicit matches first, then actions that state nothing on the person; each in retrieval
             # order (relevance, with eligibility and locality already weighed in).
             fitting = sorted(
-                (i for i in items if i.verdict != "excluded"),
+                # A contact directory page lists people, not an action a young person can join.
+                (i for i in items if i.verdict != "excluded" and i.meta.get("kind") != "directory"),
                 key=lambda i: (i.verdict != "match", i.n),
             )[: self.max_items]
             excluded = [i for i in items if i.verdict == "excluded"][: self.max_excluded]

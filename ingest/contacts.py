@@ -70,6 +70,7 @@ _ROLE = re.compile(
     r"intervenante?s?\b|manager\b",
     re.IGNORECASE,
 )
+ROLE = _ROLE  # public: a question asking "qui est le référent …" asks for a person (assistant.compose)
 # Organisations, at the start of a line: "Mission locale Métropole Sud", "Ville de Croix", "Centre social Echo".
 _ORG = re.compile(
     rf"(?:missions?\s+locales?|ML\s+[A-Z]|maisons?\s+(?:de|des|du|d{_A})|villes?\s+(?:de|du|d{_A})|mairie|CCAS\b|"

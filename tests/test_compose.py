@@ -69,8 +69,11 @@ def test_question_kinds() -> None:
         ("Combien de jeunes MAJ'YC a-t-il accompagnés ?", FACT),
         ("Quelle part des demandeurs d'emploi de moins de 26 ans vit en QPV ?", FACT),
         ("Territoire zéro chômeur : où est-il prévu à Valenciennes ?", FACT),  # places asked, not a person's
+        ("Qui est la coordinatrice de Wi-Filles à Roubaix ?", CONTACT),  # a role: a person is asked for
+        ("qui est le directeur de l'E2C ?", CONTACT),
     ]:
         assert question_kind(question, analyse(question)) == kind, question
+    assert question_kind("Qui est le public de Booster ?", analyse("Qui est le public de Booster ?")) != CONTACT  # no role
 
 
 def test_eligibility_answer_lists_fitting_actions_then_the_ones_that_do_not_fit() -> None:
