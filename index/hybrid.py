@@ -91,6 +91,8 @@ def _resident(analysis: QueryAnalysis) -> bool:
 
 def group_key(chunk: Chunk) -> str:
     """Chunks that present the same action (or the same table row) share a key."""
+    if chunk.kind == "action_part" and chunk.metadata.get("action_id"):
+        return f"action:{chunk.metadata['action_id']}"  # the catalogue's action (ingest.catalogue)
     if chunk.kind == "action_part" and chunk.metadata.get("action"):
         return f"{chunk.source}#action:{chunk.metadata['action']}"
     if chunk.kind == "table_row":
