@@ -33,6 +33,7 @@ from ingest.enrich import document_epci
 from ingest.gazetteer import EPCI_NAMES, Gazetteer, fold, load_gazetteer
 from ingest.locate import locate_actions
 from ingest.metadata import (
+    HORS_QPV,
     eligibility_statements,
     extract_age_range,
     extract_porteur,
@@ -198,10 +199,6 @@ _QPV_PHRASE = re.compile(
     r"(?:QPV|quartiers?\s+(?:prioritaires?|(?:de\s+la\s+|en\s+)?politique\s+de\s+la\s+ville))\b[^,;.]*",
     re.IGNORECASE,
 )
-_QPV_EXCLUDED = re.compile(
-    r"\bhors\s+(?:des\s+|les\s+|de\s+(?:la\s+)?)?(?:QPV|quartiers?\s+prioritaires?|(?:quartiers?\s+(?:de\s+la\s+|en\s+)?)?politique\s+de\s+la\s+ville)\b[^,;.]*",
-    re.IGNORECASE,
-)
 _NOT_ONLY = re.compile(
     r"\b(?:principalement|notamment|en\s+priorité|prioritairement|en\s+particulier|particulièrement|y\s+compris|dont)\b",
     re.IGNORECASE,
@@ -216,7 +213,7 @@ def qpv_condition(statements: list[str]) -> tuple[str | None, str | None]:
     not a condition).
     """
     for statement in statements:
-        match = _QPV_EXCLUDED.search(statement)
+        match = HORS_QPV.search(statement)
         if match:
             return "excluded", squash(match.group())
     for statement in statements:

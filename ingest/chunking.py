@@ -26,11 +26,10 @@ from ingest.catalogue import document_actions
 from ingest.enrich import CONTACTS_HEADING, chunk_metadata, document_epci
 from ingest.gazetteer import fold
 from ingest.records import Action, Chunk, SourceDoc
+from ingest.text import ITEM_SPLIT, is_section_heading
 
 DEFAULT_MAX_CHARS = 1200
 SENTENCE_END = re.compile(r"[.!?:;»)]\s*$")
-NUMBERED_HEADING = re.compile(r"^\s*(?:\d+(?:\.\d+)*\.?|[IVX]+\.|[A-H]\))\s+\S.{2,100}$")
-ITEM_SPLIT = re.compile(r"\s+;\s+")  # cell items (former <p> boundaries), see ingest.repair.strip_markup
 
 
 def chunk_document(doc: SourceDoc, max_chars: int = DEFAULT_MAX_CHARS, actions: list[Action] | None = None) -> list[Chunk]:
@@ -210,16 +209,6 @@ def paragraph_chunks(
 # ------------------------------------------------------------------------------------------------
 # Sections and tables (contrats de ville and any other document)
 # ------------------------------------------------------------------------------------------------
-
-
-def is_section_heading(line: str) -> bool:
-    """A heading: capitals (two words or more) or a short numbered title ("2.3 Les publics")."""
-    text = line.strip()
-    if not text or "\t" in line or len(text) > 160:
-        return False
-    if is_caps(text) and len(text.split()) >= 2 and not text.endswith((",", ";")):
-        return True
-    return bool(NUMBERED_HEADING.match(text)) and not text.endswith((".", ",", ";")) and len(text) <= 100
 
 
 def _cells(line: str) -> list[str]:

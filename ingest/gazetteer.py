@@ -43,6 +43,8 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+from ingest.tsv import data_rows
+
 EPCI_CODES = ("MEL", "CAVM")
 EPCI_NAMES = {"MEL": "Métropole Européenne de Lille", "CAVM": "Valenciennes Métropole"}
 
@@ -128,17 +130,10 @@ class Phrases:
 def parse_phrases(text: str) -> Phrases:
     """Parse ``gazetteer_phrases.tsv`` (kind, value, extra, note)."""
     rows: list[tuple[str, str, str]] = []
-    header_seen = False
-    for number, raw in enumerate(text.splitlines(), start=1):
-        if not raw.strip() or raw.startswith("#"):
-            continue
-        if not header_seen:
-            header_seen = True
-            continue
-        cells = [*raw.split("\t"), "", ""]
-        kind, value, extra = (c.strip() for c in cells[:3])
+    for number, cells in data_rows(text, width=3):
+        kind, value, extra = cells[:3]
         if not kind or not value:
-            raise ValueError(f"gazetteer_phrases.tsv line {number}: expected kind<TAB>value[<TAB>extra<TAB>note], got {raw!r}")
+            raise ValueError(f"gazetteer_phrases.tsv line {number}: expected kind<TAB>value[<TAB>extra<TAB>note], got {cells!r}")
         rows.append((kind, value, extra))
     return Phrases(tuple(rows))
 
@@ -419,14 +414,10 @@ def _unique(communes: Iterable[Commune | None]) -> list[Commune]:
 def parse_table(text: str) -> list[Commune]:
     """Parse the communes table (see the header of ``ingest/data/communes.tsv``)."""
     communes: list[Commune] = []
-    for number, raw in enumerate(text.splitlines(), start=1):
-        if not raw.strip() or raw.startswith("#") or raw.startswith("name\t"):
-            continue
-        cells = raw.split("\t")
-        if len(cells) < 2:
-            raise ValueError(f"communes.tsv line {number}: expected name<TAB>epci[...], got {raw!r}")
-        cells += [""] * (6 - len(cells))
-        name, epci, variants, demonyms, flags = (c.strip() for c in cells[:5])
+    for number, cells in data_rows(text, width=6):
+        name, epci, variants, demonyms, flags = cells[:5]
+        if not name or not epci:
+            raise ValueError(f"communes.tsv line {number}: expected name<TAB>epci[...], got {cells!r}")
         if epci not in EPCI_CODES:
             raise ValueError(f"communes.tsv line {number}: unknown epci {epci!r} (expected MEL or CAVM)")
         flag_set = {f.strip() for f in flags.split(",") if f.strip()}

@@ -35,8 +35,9 @@ from functools import cache
 from importlib import resources
 from itertools import pairwise
 
-from ingest.cards import is_caps
 from ingest.gazetteer import fold, load_gazetteer
+from ingest.text import ITEM_SPLIT, is_section_heading
+from ingest.tsv import data_rows
 
 
 @dataclass(frozen=True)
@@ -109,21 +110,6 @@ _ACRONYM = re.compile(rf"[{_UPPER}][{_UPPER}a-z0-9&]{{1,11}}")
 _AIRE_VERBS = frozenset({"faire", "refaire", "défaire", "plaire", "extraire", "distraire"})  # -aire is mostly nouns
 # Words after which a capitalised word continues a name ("de la Métropole", "une Newsletter").
 _LINKS = _CONNECTORS | {"un", "une", "ce", "cet", "cette", "ces", "son", "sa", "ses", "leur", "leurs", "notre", "nos"}
-# Cell items: former <p> boundaries (ingest.repair.strip_markup writes " ; "); the same rule as ingest.chunking,
-# which cannot be imported here (it imports the catalogue, which imports this module).
-ITEM_SPLIT = re.compile(r"\s+;\s+")
-# "2.2. Actualisation du Contrat de Ville", "C) Développer …"; not a year ("2018 (délibération …").
-_NUMBERED_HEADING = re.compile(r"^\s*(?:\d{1,2}(?:\.\d{1,2})*\.?|[IVX]+\.|[A-H][.)])\s+[«\"A-ZÀ-ÖØ-Þ].{2,100}$")
-
-
-def is_section_heading(line: str) -> bool:
-    """A heading: capitals (two words or more) or a short numbered title ("2.3 Les publics", "C) Développer …")."""
-    text = line.strip()
-    if not text or "\t" in line or len(text) > 160:
-        return False
-    if is_caps(text) and len(text.split()) >= 2 and not text.endswith((",", ";")):
-        return True
-    return bool(_NUMBERED_HEADING.match(text)) and not text.endswith((".", ",", ";")) and len(text) <= 100
 
 
 def _tidy(text: str) -> str:
@@ -178,8 +164,7 @@ def _lower_vocabulary(lines: list[str]) -> frozenset[str]:
 def _not_action_names() -> tuple[tuple[str, str], ...]:
     """(key, kind) of every entry of ``ingest/data/not_action_names.tsv``, longest first."""
     table = resources.files("ingest").joinpath("data/not_action_names.tsv").read_text(encoding="utf-8")
-    rows = [line.split("\t") for line in table.splitlines() if line.strip() and not line.startswith("#")]
-    entries = [(_key(name), kind.strip()) for name, kind in rows[1:]]
+    entries = [(_key(cells[0]), cells[1]) for _number, cells in data_rows(table, width=2)]
     return tuple(sorted(entries, key=lambda e: -len(e[0])))
 
 

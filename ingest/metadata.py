@@ -497,9 +497,14 @@ _QPV = re.compile(
 _QPV_NEGATION = re.compile(r"\bhors\s+(?:des\s+|les\s+|de\s+)?$", re.IGNORECASE)
 # "pour les territoires hors QPV", "jeunes … originaires des secteurs HORS POLITIQUE DE LA VILLE":
 # the public is outside priority neighbourhoods (a "for whom" word before "hors").
+_HORS_QPV = (
+    r"\bhors\s+(?:des\s+|les\s+|de\s+(?:la\s+)?)?"
+    r"(?:QPV|quartiers?\s+prioritaires?|(?:quartiers?\s+(?:de\s+la\s+|en\s+)?)?politique\s+de\s+la\s+ville)\b"
+)
+# The phrase itself, up to the end of its clause ("hors politique de la ville des Missions Locales …").
+HORS_QPV = re.compile(_HORS_QPV + r"[^,;.]*", re.IGNORECASE)
 _QPV_EXCLUDED = re.compile(
-    r"\b(?:pour|jeunes|originaires|résidant|residant|habitant)\b[^.\n]{0,80}?\bhors\s+(?:des\s+|les\s+|de\s+(?:la\s+)?)?"
-    r"(?:QPV|quartiers?\s+prioritaires?|(?:quartiers?\s+(?:de\s+la\s+|en\s+)?)?politique\s+de\s+la\s+ville)\b",
+    r"\b(?:pour|jeunes|originaires|résidant|residant|habitant)\b[^.\n]{0,80}?" + _HORS_QPV,
     re.IGNORECASE,
 )
 _MAX_TERRITORY_RUN = 3  # longer runs of label lines are (pieces of) maps

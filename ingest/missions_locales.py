@@ -20,6 +20,7 @@ from functools import cache
 from importlib import resources
 
 from ingest.gazetteer import EPCI_CODES, Gazetteer, joined, load_gazetteer, mask_addresses, tokenize
+from ingest.tsv import data_rows
 
 # Plural and singular are one; little words are skipped on both sides.
 _SAME = {"missions": "mission", "locales": "locale"}
@@ -129,17 +130,10 @@ def parse_table(text: str, gazetteer: Gazetteer | None = None) -> list[MissionLo
     gazetteer = gazetteer or load_gazetteer()
     known = {c.name for c in gazetteer.communes}
     missions: list[MissionLocale] = []
-    header_seen = False
-    for number, raw in enumerate(text.splitlines(), start=1):
-        if not raw.strip() or raw.startswith("#"):
-            continue
-        if not header_seen:
-            header_seen = True
-            continue
-        cells = [*raw.split("\t"), *[""] * 8][:8]
-        ident, name, aliases, epci, communes, doubtful, source, note = (c.strip() for c in cells)
+    for number, cells in data_rows(text, width=8):
+        ident, name, aliases, epci, communes, doubtful, source, note = cells[:8]
         if not ident or not name or epci not in EPCI_CODES:
-            raise ValueError(f"missions_locales.tsv line {number}: expected id, name, aliases, epci (MEL/CAVM)…, got {raw!r}")
+            raise ValueError(f"missions_locales.tsv line {number}: expected id, name, aliases, epci (MEL/CAVM)…, got {cells!r}")
         mission = MissionLocale(
             id=ident,
             name=name,

@@ -5,12 +5,29 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ingest.cards import is_caps
 from ingest.gazetteer import fold
 
 # A sentence ends at . ! ? (or ;) followed by a space and a capital, a bullet or a line end; "M." and
 # "Mme." and initials ("J.-C.") do not end one; a line that starts with a bullet starts a new sentence.
 _END = re.compile(r"(?<!\b[A-Z])(?<!\bM)(?<!\bMme)(?<!\bMM)(?<!\bcf)[.!?;](?=\s+(?:[A-ZÀ-Ý«\"\-–•►▶]|$))|[.!?](?=\s*$)")
 _BULLET = re.compile(r"^\s*(?:[-–•►▶✓❑❖o]\s+|\*\s+|\d+[.)]\s+)")
+
+
+# Cell items: former <p> boundaries (ingest.repair.strip_markup writes " ; ").
+ITEM_SPLIT = re.compile(r"\s+;\s+")
+# "2.2. Actualisation du Contrat de Ville", "C) Développer …"; not a year ("2018 (délibération …").
+_NUMBERED_HEADING = re.compile(r"^\s*(?:\d{1,2}(?:\.\d{1,2})*\.?|[IVX]+\.|[A-H][.)])\s+[«\"A-ZÀ-ÖØ-Þ].{2,100}$")
+
+
+def is_section_heading(line: str) -> bool:
+    """A heading: capitals (two words or more) or a short numbered title ("2.3 Les publics", "C) Développer …")."""
+    text = line.strip()
+    if not text or "\t" in line or len(text) > 160:
+        return False
+    if is_caps(text) and len(text.split()) >= 2 and not text.endswith((",", ";")):
+        return True
+    return bool(_NUMBERED_HEADING.match(text)) and not text.endswith((".", ",", ";")) and len(text) <= 100
 
 
 @dataclass(frozen=True)

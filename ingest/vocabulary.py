@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+from ingest.tsv import data_rows
+
 
 def fold(text: str) -> str:
     """Lower case, no accents, apostrophes and hyphens as spaces, one space."""
@@ -36,14 +38,8 @@ def load_concepts() -> tuple[Concept, ...]:
     """The synonym table ``ingest/data/synonyms.tsv``."""
     table = resources.files("ingest").joinpath("data/synonyms.tsv").read_text(encoding="utf-8")
     concepts = []
-    header_seen = False
-    for line in table.splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        if not header_seen:
-            header_seen = True
-            continue
-        key, kind, triggers, expansions = line.split("\t")
+    for _number, cells in data_rows(table, width=4):
+        key, kind, triggers, expansions = cells[:4]
         patterns = tuple(_trigger(t) for t in triggers.split("|") if t.strip())
         concepts.append(Concept(key, kind, patterns, tuple(e for e in expansions.split("|") if e.strip())))
     return tuple(concepts)

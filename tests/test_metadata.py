@@ -63,9 +63,9 @@ def test_table_rejects_unknown_epci_and_flags() -> None:
         "Lille", "MEL", ("Lille Centre",), ("lillois",)
     )
     with pytest.raises(ValueError, match="unknown epci"):
-        parse_table("Douai\tCAD\n")
+        parse_table("name\tepci\nDouai\tCAD\n")
     with pytest.raises(ValueError, match="unknown flags"):
-        parse_table("Lille\tMEL\t\t\tcapital\n")
+        parse_table("name\tepci\nLille\tMEL\t\t\tcapital\n")
 
 
 def test_load_gazetteer_is_cached(gaz: Gazetteer) -> None:
