@@ -1,0 +1,58 @@
+"""Small shared text helpers: sentences with their lines, slugs, the reference-table reader, the vocabulary."""
+
+from __future__ import annotations
+
+import pytest
+
+from ingest.text import is_section_heading, sentences, slug
+from ingest.tsv import data_rows
+from ingest.vocabulary import concepts_in
+
+
+def test_sentences_keep_their_first_line_and_join_cut_words() -> None:
+    lines = ["L’action a pour objectif de développer l’accueil au sein", "de l’AFEV. La structure accompagne-", "ment 20 jeunes."]
+    found = sentences(lines, first=10)
+    assert [(s.text, s.line) for s in found] == [
+        ("L’action a pour objectif de développer l’accueil au sein de l’AFEV.", 10),
+        ("La structure accompagnement 20 jeunes.", 11),
+    ]
+
+
+def test_bullets_and_blank_lines() -> None:
+    # The guide's bullets have blank lines inside them: a line in lower case goes on with the item.
+    lines = ["- Qui met en place un accompagnement", "", "personnalisé des jeunes.", "", "Un paragraphe. M. Dupont le suit."]
+    found = sentences(lines)
+    assert [(s.text, s.bullet) for s in found] == [
+        ("Qui met en place un accompagnement personnalisé des jeunes.", True),
+        ("Un paragraphe.", False),
+        ("M. Dupont le suit.", False),
+    ]
+
+
+def test_slug() -> None:
+    assert slug("Connect’Emploi") == "connect-emploi"
+    assert slug("« Mon Avenir J'Y Crois » (MAJ'YC)") == "mon-avenir-j-y-crois-maj-yc"
+    assert slug("!!!") == "action"
+
+
+@pytest.mark.parametrize(
+    ("line", "heading"),
+    [
+        ("CHANTIER 1 : METTRE EN ŒUVRE", True),
+        ("2.3 Les publics", True),
+        ("C) Développer l’emploi", True),
+        ("2018 (délibération du", False),
+        ("Un texte.", False),
+    ],
+)
+def test_section_headings(line: str, heading: bool) -> None:
+    assert is_section_heading(line) is heading
+
+
+def test_data_rows_skip_comments_and_the_header_and_pad() -> None:
+    assert data_rows("# source\nname\tepci\n\nLille\tMEL\nLoos\n", width=3) == [(4, ["Lille", "MEL", ""]), (5, ["Loos", "", ""])]
+
+
+def test_concepts_of_a_document_text() -> None:
+    assert concepts_in("Pour les jeunes de 16 à 25 ans en situation de décrochage scolaire", "situation") == ["decrochage"]
+    assert set(concepts_in("financer le passage du permis de conduire", "need")) >= {"permis"}
