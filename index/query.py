@@ -2,7 +2,8 @@
 
 Reads an age ("17 ans", "17a", "dix-sept ans") or an age range ("mineur", "entre 16 et 18 ans",
 "les 16-25 ans", "moins de 26 ans"), the communes (gazetteer of the ingest package: missing accents,
-case and one typo tolerated), quartier prioritaire (with negation: "pas en QPV"), situations and needs
+case and one typo tolerated; a quartier, ``ingest.quartiers``, gives its commune: "de Wazemmes" is Lille),
+quartier prioritaire (with negation: "pas en QPV"; a quartier the data gives as a QPV), situations and needs
 (``ingest/data/synonyms.tsv``, read by ``ingest.vocabulary``; a trigger's silent final "s" may be missing, as in SMS style: "le permi"),
 and the residual topic. Situations and needs add the documents' own words to the lexical query. A
 question without a person passes through unchanged (``has_person`` is False and nothing is filtered).
@@ -16,6 +17,7 @@ from typing import Any
 
 from ingest.france import France, Place, load_france
 from ingest.gazetteer import Gazetteer
+from ingest.quartiers import QuartierMention, QuartierPlace, load_quartiers, quartier_place
 from ingest.vocabulary import fold, load_concepts
 
 _UNITS = {
@@ -50,6 +52,10 @@ _AGE_BOUND = re.compile(r"\b(moins|plus)\s+de\s+(\d{1,2})\s*ans\b")
 _DURATION = re.compile(r"\b(?:depuis|pendant|durant|il y a|dans|sur)\s+(?:\w+\s+)?$")
 _MINOR = re.compile(r"\bmineur(?:e|s|es)?\b")
 _ADULT = re.compile(r"\bmajeur(?:e|s|es)?\b")
+# Words that describe a person ("un jeune", "elle habite"): a QPV quartier is then where the person lives.
+_PERSON = re.compile(
+    r"\b(?:jeunes?|ados?|adolescente?s?|filles?|garcons?|mineure?s?|majeure?s?|il|elle|habite\w*|vit|vivent|reside\w*|domicilie\w*)\b"
+)
 _QPV = re.compile(r"\b(?:qpv|quartiers? prioritaires?|politique de la ville)\b")
 _QPV_NEGATED = re.compile(
     # "pas de diplôme en QPV" denies the diploma, not the QPV: no "de"/"d" + noun among the words in between.
@@ -73,7 +79,8 @@ class QueryAnalysis:
     expansions: tuple[str, ...] = field(default=(), compare=False)
     topic: str = ""
     # Every place understood, in order: the communes above, communes elsewhere in France ("Denain"),
-    # departments and regions ("dans le Nord"), postal codes' communes.
+    # departments and regions ("dans le Nord"), postal codes' communes, quartiers of the two territories
+    # (``kind`` "quartier", with their ``commune`` and ``qpv``: "Wazemmes" fills ``communes`` with Lille).
     places: tuple[Place, ...] = ()
 
     @property
@@ -86,7 +93,7 @@ class QueryAnalysis:
     def lives_outside(self) -> bool:
         """True when the question places the person's home outside the MEL and Valenciennes Métropole only
         ("à Denain"; "à Denain, cherche un stage à Lille": Lille is not where they live)."""
-        home_inside = any(p.kind == "commune" and p.in_territory and p.residence for p in self.places)
+        home_inside = any(p.kind in ("commune", "quartier") and p.in_territory and p.residence for p in self.places)
         return bool(self.outside) and not home_inside and not (self.communes and not self.places)
 
     @property
@@ -175,8 +182,9 @@ def analyse(question: str, gazetteer: Gazetteer | None = None, france: France | 
     # The places of the whole country, the two territories' communes among them ("59120" is Loos).
     places: tuple[Place, ...] = ()
     if gazetteer is france.gazetteer:
-        places = tuple(france.find_places(question))
-        communes = tuple(dict.fromkeys(p.name for p in places if p.kind == "commune" and p.in_territory))
+        # A quartier ("de Wazemmes", "quartier Chasse Royale") places the person in its commune, as if typed.
+        places = _with_quartiers(question, france.find_places(question), load_quartiers().mentions(question), france)
+        communes = tuple(dict.fromkeys(name for name in map(home_commune, places) if name))
     else:  # a gazetteer of its own: its communes only
         communes = tuple(dict.fromkeys(c.name for c in gazetteer.find_in_question(question)))
     epcis = {gazetteer.epci_of(name) for name in communes} - {None}
@@ -199,10 +207,20 @@ def analyse(question: str, gazetteer: Gazetteer | None = None, france: France | 
         if any(p.search(folded) for p in concept.triggers):
             (situations if concept.kind == "situation" else needs).append(concept.key)
             expansions += [e for e in concept.expansions if e not in expansions]
+    in_qpv_quartier = any(isinstance(p, QuartierPlace) and p.qpv and p.residence for p in places)
+    described = age is not None or age_min is not None or age_max is not None or bool(situations) or bool(_PERSON.search(folded))
+    if qpv is None and in_qpv_quartier and described:
+        # A young person who lives in a quartier the data gives as a QPV ("jeune de 17 ans du quartier Chasse
+        # Royale"). Only when the question says nothing of QPVs itself: "pas en QPV" (or "en QPV") as written
+        # wins over the table; and not for a question about the quartier ("le taux d'emploi du quartier Lecocq").
+        qpv = True
 
     topic = folded
     for a, b in sorted(spans, reverse=True):
         topic = topic[:a] + " " + topic[b:]
+    for place in places:  # a quartier first: its name may hold its commune's ("Lille-Sud", "Loos-les-Oliveaux")
+        if place.kind == "quartier" and place.surface:
+            topic = re.sub(rf"\b{re.escape(fold(place.surface))}\b", " ", topic)
     for mention in gazetteer.mentions(question, question=True):
         if mention.commune is not None:  # as typed: "Roubiax", "lilloise", "st saulve"
             topic = topic.replace(fold(mention.surface), " ")
@@ -227,6 +245,33 @@ def analyse(question: str, gazetteer: Gazetteer | None = None, france: France | 
         topic=" ".join(topic.split()),
         places=places,
     )
+
+
+def home_commune(place: Place) -> str | None:
+    """The commune of the two territories a place gives: a member commune's name, a quartier's commune."""
+    if isinstance(place, QuartierPlace):
+        return place.commune
+    return place.name if place.kind == "commune" and place.in_territory else None
+
+
+def _with_quartiers(question: str, places: list[Place], mentions: list[QuartierMention], france: France) -> tuple[Place, ...]:
+    """The places of a question with its quartiers, in the order they are written.
+
+    A commune elsewhere in France read inside a quartier's name gives way to it ("quartier Saint-Pierre" in
+    Condé); ``ingest.france`` already ignores the names the quartiers table holds ("à Moulins")."""
+    if not mentions:
+        return tuple(places)
+    positioned: list[tuple[int, int, Place]] = []
+    at = 0
+    for place in places:
+        found = question.find(place.surface, at) if place.surface else -1
+        start = found if found >= 0 else at
+        at = start
+        overlaps = found >= 0 and any(m.start < start + len(place.surface) and start < m.end for m in mentions)
+        if not (overlaps and place.in_territory is not True):
+            positioned.append((start, len(positioned), place))
+    positioned += [(m.start, len(positioned) + n, quartier_place(m, france)) for n, m in enumerate(mentions)]
+    return tuple(p for _, _, p in sorted(positioned, key=lambda item: (item[0], item[1])))
 
 
 _FOLLOW_UP = re.compile(
@@ -400,6 +445,10 @@ def with_filters(
     if filters.commune and not analysis.communes and not analysis.outside:
         if gazetteer is france.gazetteer:
             found = france.lookup(filters.commune)
+            quartier = load_quartiers().get(filters.commune) if not found else None
+            if quartier is not None:  # a quartier typed in the commune field: "Wazemmes" is Lille
+                value = filters.commune.strip()
+                found = [quartier_place(QuartierMention(0, len(value), value, quartier, "name"), france)]
         else:  # a gazetteer of its own: its communes only
             found = [france.home_place(c, filters.commune) for c in gazetteer.find_in_question(filters.commune)[:1]]
         if not found:
@@ -407,7 +456,7 @@ def with_filters(
                 f"commune « {filters.commune} » inconnue dans les filtres : indiquez une commune française (son nom ou son code postal)."
             )
         changes["places"] = (*analysis.places, *found)
-        inside = tuple(dict.fromkeys(p.name for p in found if p.kind == "commune" and p.in_territory))
+        inside = tuple(dict.fromkeys(name for name in map(home_commune, found) if name))
         if inside:
             changes["communes"] = inside
             changes["epci"] = gazetteer.epci_of(inside[0])

@@ -209,6 +209,7 @@ class France:
         common_words: Iterable[str],
         phrases: Phrases | None = None,
         gazetteer: Gazetteer | None = None,
+        quartier_forms: Iterable[str] | None = None,
     ) -> None:
         phrases = phrases or load_phrases()
         self.gazetteer = gazetteer or load_gazetteer()
@@ -233,7 +234,12 @@ class France:
                 self._by_postal.setdefault(code, []).append(commune)
         for listed in self._by_postal.values():
             listed.sort(key=_rank)
-        self._quartiers = frozenset(name_key(q) for q in phrases.values("quartier"))
+        if quartier_forms is None:
+            from ingest.quartiers import load_quartiers  # ingest.quartiers imports this module
+
+            quartier_forms = load_quartiers().blocking_forms()
+        # A quartier of a member commune named like a commune elsewhere ("à Moulins" is in Lille): not that commune.
+        self._quartiers = frozenset(name_key(q) for q in quartier_forms)
         self._associee_postal = {code: name for name, code in phrases.pairs("associee_postal")}
         # Areas by name key; a department wins over the region of the same name (Guadeloupe, La Réunion).
         self._areas: dict[str, Department | Region] = {name_key(r.name): r for r in self.regions.values()}
