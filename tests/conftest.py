@@ -12,8 +12,11 @@ import pytest
 from langchain_core.embeddings import Embeddings
 
 from assistant.settings import Settings
+from ingest.loaders import load_corpus
+from ingest.records import SourceDoc
 
 MINI_CORPUS = Path(__file__).parent / "data" / "mini_corpus"
+BUNDLED_CORPUS = Path(__file__).resolve().parent.parent / "data" / "corpus"
 
 
 class KeywordEmbeddings(Embeddings):
@@ -44,6 +47,12 @@ class KeywordEmbeddings(Embeddings):
 @pytest.fixture
 def keyword_embeddings() -> KeywordEmbeddings:
     return KeywordEmbeddings()
+
+
+@pytest.fixture(scope="session")
+def corpus_docs() -> dict[str, SourceDoc]:
+    """The bundled corpus, repaired, by the first part of the file name ("001"), loaded once."""
+    return {d.source.split("_")[0]: d for d in load_corpus(BUNDLED_CORPUS)[0]}
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import pytest
 from ingest.catalogue import acronym_of, build_catalogue, catalogue_stats, document_actions, qpv_condition
 from ingest.chunking import chunk_document
 from ingest.gazetteer import fold, load_gazetteer
-from ingest.loaders import load_corpus, repair_documents
+from ingest.loaders import repair_documents
 from ingest.metadata import eligibility_statements, is_eligibility_statement
 from ingest.records import Action, SourceDoc
 
@@ -23,13 +23,8 @@ CORPUS = ROOT / "data" / "corpus"
 
 
 @pytest.fixture(scope="module")
-def docs() -> dict[str, SourceDoc]:
-    return {d.source[:3]: d for d in load_corpus(CORPUS)[0]}
-
-
-@pytest.fixture(scope="module")
-def catalogue(docs: dict[str, SourceDoc]) -> list[Action]:
-    return build_catalogue(list(docs.values()))
+def catalogue(corpus_docs: dict[str, SourceDoc]) -> list[Action]:
+    return build_catalogue(list(corpus_docs.values()))
 
 
 def _by_title(actions: list[Action], start: str) -> Action:
@@ -49,13 +44,13 @@ def _mutated(doc: SourceDoc, *pairs: tuple[str, str]) -> SourceDoc:
 # --- every document has actions ------------------------------------------------------------------
 
 
-def test_every_document_has_actions_with_unique_stable_ids(docs: dict[str, SourceDoc], catalogue: list[Action]) -> None:
+def test_every_document_has_actions_with_unique_stable_ids(corpus_docs: dict[str, SourceDoc], catalogue: list[Action]) -> None:
     stats = catalogue_stats(catalogue)
-    assert set(stats.by_source) == {d.source for d in docs.values()}
-    assert stats.by_source[docs["001"].source] == 40
-    assert stats.by_source[docs["004"].source] == 6
+    assert set(stats.by_source) == {d.source for d in corpus_docs.values()}
+    assert stats.by_source[corpus_docs["001"].source] == 40
+    assert stats.by_source[corpus_docs["004"].source] == 6
     assert len({a.id for a in catalogue}) == len(catalogue)
-    assert [a.id for a in build_catalogue(list(docs.values()))] == [a.id for a in catalogue]  # stable across runs
+    assert [a.id for a in build_catalogue(list(corpus_docs.values()))] == [a.id for a in catalogue]  # stable across runs
     assert all(a.line_start <= a.line_end for a in catalogue)
 
 
@@ -67,8 +62,8 @@ def test_records_round_trip_through_json(catalogue: list[Action]) -> None:
 # --- the guide (001) ----------------------------------------------------------------------------
 
 
-def test_guide_cards_have_whole_titles_publics_and_pages(catalogue: list[Action], docs: dict[str, SourceDoc]) -> None:
-    cards = [a for a in catalogue if a.source == docs["001"].source]
+def test_guide_cards_have_whole_titles_publics_and_pages(catalogue: list[Action], corpus_docs: dict[str, SourceDoc]) -> None:
+    cards = [a for a in catalogue if a.source == corpus_docs["001"].source]
     assert all(a.kind == "card" and a.public and a.porteur and a.page for a in cards)
     titles = [a.title for a in cards]
     assert "DÉVELOPPEMENT DU SERVICE CIVIQUE SUR LA MEL" in titles  # never cut mid-phrase
@@ -106,8 +101,8 @@ def test_acronyms() -> None:
 # --- the FIJeM deck (004) -------------------------------------------------------------------------
 
 
-def test_fijem_actions(catalogue: list[Action], docs: dict[str, SourceDoc]) -> None:
-    deck = [a for a in catalogue if a.source == docs["004"].source]
+def test_fijem_actions(catalogue: list[Action], corpus_docs: dict[str, SourceDoc]) -> None:
+    deck = [a for a in catalogue if a.source == corpus_docs["004"].source]
     assert [a.kind for a in deck] == ["deck"] * 6
 
     harassment = _by_title(deck, "Le pair à pair dans la lutte contre le harcèlement")
@@ -141,20 +136,20 @@ def test_fijem_actions(catalogue: list[Action], docs: dict[str, SourceDoc]) -> N
 # --- the contrats de ville (002, 003) and the PIA note (000) ------------------------------------------
 
 
-def test_contrat_de_ville_actions(catalogue: list[Action], docs: dict[str, SourceDoc]) -> None:
-    cavm = [a for a in catalogue if a.source == docs["003"].source]
+def test_contrat_de_ville_actions(catalogue: list[Action], corpus_docs: dict[str, SourceDoc]) -> None:
+    cavm = [a for a in catalogue if a.source == corpus_docs["003"].source]
     pop = _by_title(cavm, "Pop School")
     assert pop.line_start <= 1260 <= pop.line_end and pop.epci == "Valenciennes Métropole"
     assert pop.summary and "développeur web et mobile" in pop.summary
     cap = _by_title(cavm, "Cap Quartiers")
     assert [f.value for f in cap.figures] == ["2000€"] and "porteur de projets" in (cap.public or "")
 
-    mel = [a for a in catalogue if a.source == docs["002"].source]
+    mel = [a for a in catalogue if a.source == corpus_docs["002"].source]
     start = _by_title(mel, "Start'Avenir")
     assert start.line_start == 289 and start.kind == "table_row" and start.epci == "MEL"
     assert start.qpv == "only" and "quartiers prioritaires" in (start.qpv_evidence or "")
 
-    pia = [a for a in catalogue if a.source == docs["000"].source]
+    pia = [a for a in catalogue if a.source == corpus_docs["000"].source]
     assert len(pia) == 2
     accroche = _by_title(pia, "Accroche active")
     assert accroche.line_start <= 13 <= accroche.line_end
@@ -185,17 +180,17 @@ PROTOCOL_RECORDS = [
 
 @pytest.mark.parametrize(("prefix", "title", "line", "fields"), PROTOCOL_RECORDS, ids=[r[1] for r in PROTOCOL_RECORDS])
 def test_hand_checked_protocol_records(
-    prefix: str, title: str, line: int, fields: dict, catalogue: list[Action], docs: dict[str, SourceDoc]
+    prefix: str, title: str, line: int, fields: dict, catalogue: list[Action], corpus_docs: dict[str, SourceDoc]
 ) -> None:
-    action = _by_title([a for a in catalogue if a.source == docs[prefix].source], title)
+    action = _by_title([a for a in catalogue if a.source == corpus_docs[prefix].source], title)
     assert action.line_start <= line <= action.line_end
     assert {k: getattr(action, k) for k in fields} == fields
 
 
 def test_a_protocol_measure_without_a_place_applies_to_the_protocols_territory(
-    catalogue: list[Action], docs: dict[str, SourceDoc]
+    catalogue: list[Action], corpus_docs: dict[str, SourceDoc]
 ) -> None:
-    cavm = [a for a in catalogue if a.source == docs["003"].source]
+    cavm = [a for a in catalogue if a.source == corpus_docs["003"].source]
     assert cavm and all(a.epci == "Valenciennes Métropole" for a in cavm)
     assert any(a.territory_evidence == "document" and a.territory_scope == "Valenciennes Métropole" for a in cavm)
 
@@ -239,11 +234,11 @@ def test_a_for_whom_heading_makes_the_next_sentence_a_statement() -> None:
 
 
 def test_the_three_statistic_traps_give_no_ages_to_any_chunk_or_action(
-    docs: dict[str, SourceDoc], catalogue: list[Action]
+    corpus_docs: dict[str, SourceDoc], catalogue: list[Action]
 ) -> None:
     traps = [("001", 9), ("004", 703), ("003", 1060)]
     for prefix, line in traps:
-        doc = docs[prefix]
+        doc = corpus_docs[prefix]
         for chunk in chunk_document(doc):
             if chunk.line_start <= line <= chunk.line_end:
                 assert (chunk.metadata["age_min"], chunk.metadata["age_max"]) == (None, None), (prefix, line, chunk.title)
@@ -265,9 +260,9 @@ def test_qpv_condition_reads_the_statement() -> None:
 # --- mutations: the record follows the text ---------------------------------------------------------
 
 
-def test_a_changed_fijem_action_yields_a_changed_record(docs: dict[str, SourceDoc]) -> None:
+def test_a_changed_fijem_action_yields_a_changed_record(corpus_docs: dict[str, SourceDoc]) -> None:
     doc = _mutated(
-        docs["004"],
+        corpus_docs["004"],
         (
             "âgés de 16 à 21 ans originaires des secteurs HORS POLITIQUE DE LA VILLE",
             "âgés de 17 à 23 ans habitant des quartiers prioritaires de Roubaix",
@@ -281,9 +276,9 @@ def test_a_changed_fijem_action_yields_a_changed_record(docs: dict[str, SourceDo
     assert (housing.age_min, housing.age_max) == (18, 27)  # now the text says whom it is for
 
 
-def test_a_changed_card_yields_a_changed_record_and_a_moved_phone_follows_the_text(docs: dict[str, SourceDoc]) -> None:
+def test_a_changed_card_yields_a_changed_record_and_a_moved_phone_follows_the_text(corpus_docs: dict[str, SourceDoc]) -> None:
     doc = _mutated(
-        docs["001"],
+        corpus_docs["001"],
         (
             "Pour les jeunes de 16 à 25 ans habitant Loos, Wattignies ou Haubourdin.",
             "Pour les jeunes de 18 à 29 ans habitant Seclin ou Roubaix, hors QPV.",
@@ -298,10 +293,12 @@ def test_a_changed_card_yields_a_changed_record_and_a_moved_phone_follows_the_te
     assert people["Christine Buisine"].phones == ("07 82 16 95 52", "06 99 78 34 23")
 
 
-def test_no_phone_is_given_to_a_person_the_text_does_not_give_it_to(catalogue: list[Action], docs: dict[str, SourceDoc]) -> None:
+def test_no_phone_is_given_to_a_person_the_text_does_not_give_it_to(
+    catalogue: list[Action], corpus_docs: dict[str, SourceDoc]
+) -> None:
     """For every person of every action, each phone is on a line of that person's own block."""
     for action in catalogue:
-        lines = docs[action.source[:3]].lines
+        lines = corpus_docs[action.source[:3]].lines
         for contact in action.contacts:
             if contact.name and contact.phones and contact.line:
                 block = "\n".join(lines[contact.line - 1 : contact.line + 5])
@@ -313,14 +310,16 @@ def test_no_phone_is_given_to_a_person_the_text_does_not_give_it_to(catalogue: l
 # --- provenance: every extracted value is in the action's own lines -----------------------------------
 
 
-def test_every_extracted_value_occurs_in_the_actions_source_lines(docs: dict[str, SourceDoc], catalogue: list[Action]) -> None:
+def test_every_extracted_value_occurs_in_the_actions_source_lines(
+    corpus_docs: dict[str, SourceDoc], catalogue: list[Action]
+) -> None:
     gazetteer = load_gazetteer()
 
     def norm(text: str) -> str:
         return fold(" ".join(text.replace("-\n", "").split())).replace("’", "'")
 
     for action in catalogue:
-        lines = docs[action.source[:3]].lines[action.line_start - 1 : action.line_end]
+        lines = corpus_docs[action.source[:3]].lines[action.line_start - 1 : action.line_end]
         text = "\n".join(lines)
         flat = norm(text)
         joined = norm(re.sub(r"-\s*\n\s*", "", text))

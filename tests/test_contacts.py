@@ -15,7 +15,6 @@ import pytest
 
 from ingest.cards import Card, parse_guide
 from ingest.contacts import extract_people, format_contact
-from ingest.loaders import load_corpus
 from ingest.metadata import clean_spaces, join_cut_emails
 from ingest.records import Contact, SourceDoc
 
@@ -24,13 +23,8 @@ CORPUS = ROOT / "data" / "corpus"
 
 
 @pytest.fixture(scope="module")
-def docs() -> dict[str, SourceDoc]:
-    return {d.source[:3]: d for d in load_corpus(CORPUS)[0]}
-
-
-@pytest.fixture(scope="module")
-def guide(docs: dict[str, SourceDoc]) -> list[str]:
-    return docs["001"].lines
+def guide(corpus_docs: dict[str, SourceDoc]) -> list[str]:
+    return corpus_docs["001"].lines
 
 
 @pytest.fixture(scope="module")
@@ -245,8 +239,8 @@ def test_name_role_email_phone_on_one_line() -> None:
     assert [(c.name, c.role, c.phones) for c in prose] == [("Jean Dupont", "chargé de mission", ("06 12 34 56 78",))]
 
 
-def test_ars_directors_one_per_line(docs: dict[str, SourceDoc]) -> None:
-    lines = docs["003"].lines
+def test_ars_directors_one_per_line(corpus_docs: dict[str, SourceDoc]) -> None:
+    lines = corpus_docs["003"].lines
     i = _find(lines, "olivier.rovere@ars.sante.fr")
     start, end = i - 8, i + 12
     contacts = [c for c in extract_people(lines[start:end], start + 1) if c.name]
@@ -266,8 +260,8 @@ def test_ars_directors_one_per_line(docs: dict[str, SourceDoc]) -> None:
     assert all(len(c.emails) == 1 and len(c.phones) == 1 for c in contacts)
 
 
-def test_slides_speakers(docs: dict[str, SourceDoc]) -> None:
-    lines = docs["004"].lines
+def test_slides_speakers(corpus_docs: dict[str, SourceDoc]) -> None:
+    lines = corpus_docs["004"].lines
     i = _find(lines, "Intervenants : Olivier Jastrzab")
     assert [(c.name, c.organisation) for c in extract_people([lines[i]], i + 1)] == [
         ("Olivier Jastrzab", "ML Lille avenir"),
@@ -331,10 +325,12 @@ def test_moving_a_phone_moves_its_owner(guide: list[str], directory_start: int, 
     assert _person(contacts, "Mathilde Testart").phones == ("07 69 67 67 40",)
 
 
-def _blocks(docs: dict[str, SourceDoc], guide: list[str], cards: list[Card], directory_start: int) -> list[tuple[list[str], int]]:
+def _blocks(
+    corpus_docs: dict[str, SourceDoc], guide: list[str], cards: list[Card], directory_start: int
+) -> list[tuple[list[str], int]]:
     blocks = [(guide[directory_start:], directory_start + 1)]
     blocks += [(guide[c.contacts[0] : c.contacts[-1] + 1], c.contacts[0] + 1) for c in cards]
-    for doc in docs.values():
+    for doc in corpus_docs.values():
         lines = doc.lines
         for start in range(0, len(lines), 40):
             blocks.append((lines[start : start + 40], start + 1))
@@ -347,9 +343,9 @@ def _blocks(docs: dict[str, SourceDoc], guide: list[str], cards: list[Card], dir
 
 
 def test_every_extracted_value_is_written_in_the_input(
-    docs: dict[str, SourceDoc], guide: list[str], cards: list[Card], directory_start: int
+    corpus_docs: dict[str, SourceDoc], guide: list[str], cards: list[Card], directory_start: int
 ) -> None:
-    blocks = _blocks(docs, guide, cards, directory_start)
+    blocks = _blocks(corpus_docs, guide, cards, directory_start)
     assert sum(len(extract_people(lines, first)) for lines, first in blocks) > 250  # the property is not vacuous
     for lines, first in blocks:
         written = join_cut_emails(clean_spaces("\n".join(lines)))
