@@ -128,6 +128,9 @@ class AskResponse(BaseModel):
     timings_ms: dict[str, float]
     filters: dict[str, Any] | None = Field(description="Ce qui a été compris de la question (âge, communes…).")
     grounding_drops: list[GroundingDropOut]
+    kind: Literal["answer", "refusal", "clarification", "out_of_scope", "error"] = Field(
+        description="Nature de la réponse : réponse, refus (les documents ne le disent pas), demande de précision, hors champ, erreur."
+    )
 
 
 class HealthResponse(BaseModel):

@@ -16,7 +16,7 @@ from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 
 from assistant.citations import referenced
 from assistant.llm import GROUNDING_DROPS
-from assistant.records import Answer, Citation, Retrieved
+from assistant.records import OUT_OF_SCOPE, Answer, Citation, Retrieved
 from index.query import Filters, QueryAnalysis, in_context, leans_on_previous, with_filters
 
 # (question, retrieved documents, what was understood of the question) -> (text, citations, refused)
@@ -130,6 +130,9 @@ class _Steps:
     @staticmethod
     def _record(state: dict[str, Any], text: str, citations: list[Citation], refused: bool, drops: Any, start: float) -> Answer:
         cited, _unknown = referenced(text, citations)
+        analysis = state["analysis"]
+        # A young person living outside both territories: the documents do not cover them.
+        kind = OUT_OF_SCOPE if refused and analysis.lives_outside else ""
         return Answer(
             question=state["question"],
             answer=text,
@@ -139,4 +142,5 @@ class _Steps:
             timings_ms={"retrieve": state["retrieve_ms"], "answer": (time.perf_counter() - start) * 1000},
             filters=state["analysis"].to_json(),
             grounding_drops=tuple(drops),
+            kind=kind,
         )

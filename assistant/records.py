@@ -32,6 +32,13 @@ class Retrieved:
     why: dict[str, Any] | None = None  # lexical rank, dense rank, fused score, eligibility verdict
 
 
+# What an answer is (the `kind` of `reperes ask --json`): an answer; a refusal (the documents do not say it);
+# a request for what is missing (too vague: age, commune, need); out of scope (a subject outside youth
+# insertion, or a young person outside both territories); an error. ``refused`` is true for all but "answer".
+ANSWER, REFUSAL, CLARIFICATION, OUT_OF_SCOPE, ERROR = "answer", "refusal", "clarification", "out_of_scope", "error"
+ANSWER_KINDS = (ANSWER, REFUSAL, CLARIFICATION, OUT_OF_SCOPE, ERROR)
+
+
 @dataclass(frozen=True)
 class Answer:
     """The answer to one question, with its citations and the passages retrieved for it."""
@@ -44,6 +51,15 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict, compare=False)
     filters: dict[str, Any] | None = None  # what was understood from the question (age, communes, …)
     grounding_drops: tuple[tuple[str, str], ...] = ()  # (sentence, reason) removed as unsupported
+    kind: str = ""  # one of ANSWER_KINDS; empty means ANSWER or REFUSAL as ``refused`` says
+
+    def __post_init__(self) -> None:
+        if not self.kind:
+            object.__setattr__(self, "kind", REFUSAL if self.refused else ANSWER)
+        if self.kind not in ANSWER_KINDS:
+            raise ValueError(f"unknown answer kind {self.kind!r}: use one of {', '.join(ANSWER_KINDS)}")
+        if (self.kind == ANSWER) == self.refused:
+            raise ValueError(f"an answer of kind {self.kind!r} cannot have refused={self.refused}")
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -76,4 +92,5 @@ class Answer:
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
             "filters": self.filters,
             "grounding_drops": [{"sentence": sentence, "reason": reason} for sentence, reason in self.grounding_drops],
+            "kind": self.kind,
         }

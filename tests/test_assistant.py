@@ -13,7 +13,7 @@ from assistant.app import build_app, respond
 from assistant.chain import build_chain
 from assistant.citations import best_quote, referenced
 from assistant.compose import ComposingAnswerer
-from assistant.records import Citation
+from assistant.records import Answer, Citation
 from assistant.render import render
 from assistant.service import Assistant
 from assistant.settings import Settings, SettingsError
@@ -61,6 +61,21 @@ def test_chain_answers_with_numbered_citations_and_ranked_retrieved() -> None:
 def test_nothing_retrieved_means_a_french_refusal() -> None:
     answer = build_chain(ListRetriever(docs=[]), ComposingAnswerer()).invoke("quoi ?")
     assert answer.refused and answer.citations == () and "ne précisent pas" in answer.answer
+
+
+def test_the_answer_says_its_kind() -> None:
+    answered = build_chain(ListRetriever(docs=[_doc("Le logement des apprentis.")]), ComposingAnswerer()).invoke(
+        "logement apprentis"
+    )
+    assert (answered.kind, answered.to_json()["kind"]) == ("answer", "answer")
+    assert build_chain(ListRetriever(docs=[]), ComposingAnswerer()).invoke("quoi ?").kind == "refusal"
+    # A young person living outside both territories: out of scope (refused, but not "the documents do not say").
+    outside = build_chain(ListRetriever(docs=[_doc("Pour les jeunes de la MEL.")]), ComposingAnswerer()).invoke(
+        "quelle action pour un jeune de 19 ans à Denain ?"
+    )
+    assert (outside.kind, outside.refused) == ("out_of_scope", True)
+    with pytest.raises(ValueError, match="refused"):
+        Answer("q", "texte", refused=False, kind="refusal")
 
 
 def test_empty_question_is_refused_with_a_message() -> None:
