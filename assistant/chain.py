@@ -86,8 +86,8 @@ class _Steps:
         _text, citations, refused = self.referee(question, docs, analysis)
         if refused:
             return ()
-        ids = [docs[c.n - 1].metadata.get("chunk_id") for c in citations[:2] if 1 <= c.n <= len(docs)]
-        return tuple(str(i) for i in ids if i)
+        # Citations are numbered in the order the answer uses them: [1] and [2] are what it showed first.
+        return tuple(c.chunk_id for c in sorted(citations, key=lambda c: c.n)[:2] if c.chunk_id)
 
     def retrieve(self, request: str | dict[str, Any]) -> dict[str, Any]:
         question, history = (request, []) if isinstance(request, str) else (request["question"], request.get("history") or [])

@@ -139,6 +139,7 @@ def make_citation(n: int, question: str, doc: Document) -> Citation:
         line_end=int(meta["line_end"]),
         page=meta.get("page"),
         quote=best_quote(question, doc.page_content),
+        chunk_id=str(meta.get("chunk_id") or ""),
     )
 
 

@@ -597,12 +597,28 @@ class ComposingAnswerer:
             else:
                 lines += [f"{sentence} [{n}]" for sentence, n in answer]
                 used = [i for i in items if i.n in {n for _, n in answer}]
+        lines, used = _renumbered(lines, used)
         # Each citation quotes the passage's sentences closest to what the answer says with its [n]
         # (the chat highlights them in the passage), not those closest to the question.
         said = {i.n: " ".join(line for line in lines if f"[{i.n}]" in line) for i in used}
         citations = [make_citation(i.n, said[i.n] or question, i.doc) for i in used]
         sources = "Sources : " + " · ".join(f"[{c.n}] {_source_label(i.doc, c)}" for i, c in zip(used, citations, strict=True))
         return "\n\n".join([*lines, sources]), citations, refused
+
+
+def _renumbered(lines: list[str], used: list[Item]) -> tuple[list[str], list[Item]]:
+    """Citations numbered 1..n in the order the answer first uses them (retrieval ranks are no reader's
+    business), and the used passages in that order."""
+    order: dict[int, int] = {}
+    for line in lines:
+        for match in grounding.MARKER.finditer(line):
+            order.setdefault(int(match.group(1)), len(order) + 1)
+    by_n = {i.n: i for i in used}
+    for item in used:  # a passage used without a marker (none today) keeps a number after the others
+        order.setdefault(item.n, len(order) + 1)
+    renumber = lambda text: grounding.MARKER.sub(lambda m: f"[{order.get(int(m.group(1)), int(m.group(1)))}]", text)  # noqa: E731
+    items = [Item(order[n], by_n[n].doc, by_n[n].record) for n in sorted(by_n, key=lambda n: order[n])]
+    return [renumber(line) for line in lines], items
 
 
 def _publics(items: list[Item], question: str) -> list[str]:

@@ -17,6 +17,7 @@ class Citation:
     line_end: int
     page: int | None
     quote: str  # verbatim text of the cited passage
+    chunk_id: str = ""  # the cited chunk (internal: follow-ups find what an answer showed; not in the JSON)
 
 
 @dataclass(frozen=True)
