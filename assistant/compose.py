@@ -84,6 +84,7 @@ class Item:
     # The catalogue record of the action the passage holds whole (a guide card, a short slide): its fields
     # were read from exactly the cited lines, so the answer may show them. None for a part of an action.
     record: Action | None = None
+    name: str = ""  # the title of the one catalogue action the passage presents, when the passage writes it
 
     @property
     def meta(self) -> dict[str, Any]:
@@ -153,7 +154,7 @@ def _grounded_reasons(item: Item, question: str) -> list[str]:
 
 def _list_line(item: Item, analysis: QueryAnalysis) -> str:
     doc, record = item.doc, item.record
-    title = record.title if record else _title(doc)
+    title = record.title if record else (item.name or _title(doc))
     acronym = (record.acronym if record else None) or _acronym(title, doc.page_content)
     head = f"**{title}**" + (f" ({acronym})" if acronym and acronym not in title else "")
     porteur = record.porteur if record else _meta(doc, "porteur")
@@ -451,6 +452,7 @@ class ComposingAnswerer:
     def __init__(
         self,
         max_items: int = 6,
+        min_items: int = 4,
         max_excluded: int = 2,
         frequency: Callable[[str], float] | None = None,
         actions: Callable[[], Mapping[str, Action]] | None = None,
@@ -459,6 +461,7 @@ class ComposingAnswerer:
         words); the service passes its own index's. Without it every word counts as rare (strict).
         ``actions``: the catalogue by id (the index's), read when a passage is an action's."""
         self.max_items = max_items
+        self.min_items = min_items  # actions that state nothing on the person are shown up to this many pistes
         self.max_excluded = max_excluded
         self.frequency = frequency
         self.actions = actions
@@ -472,6 +475,15 @@ class ComposingAnswerer:
         whole = doc.metadata.get("line_start", 0) <= action.line_start and action.line_end <= doc.metadata.get("line_end", 0)
         return action if whole else None
 
+    def _name(self, doc: Document) -> str:
+        """The title of the one action a passage presents (a paragraph under "La culture" that presents
+        "Résidence d'artistes en collège"), when the passage writes it; else ""."""
+        action_id = doc.metadata.get("meta_action_id")
+        action = self.actions().get(action_id) if self.actions is not None and action_id else None
+        if action is None:
+            return ""
+        return action.title if fold(action.title) in fold(" ".join(doc.page_content.split())) else ""
+
     def __call__(
         self, question: str, docs: list[Document], analysis: QueryAnalysis | None = None
     ) -> tuple[str, list[Citation], bool]:
@@ -481,7 +493,7 @@ class ComposingAnswerer:
         analysis = analysis or analyse(question)
         if not docs:
             return load("refusal"), [], True
-        items = [Item(n, doc, self._record(doc)) for n, doc in enumerate(docs, start=1)]
+        items = [Item(n, doc, self._record(doc), self._name(doc)) for n, doc in enumerate(docs, start=1)]
         kind = question_kind(question, analysis)
         context = analysis.text  # the question with the earlier turns it leans on (follow-ups)
         lines: list[str] = []
@@ -553,11 +565,14 @@ class ComposingAnswerer:
         elif kind == LIST:
             # Explicit matches first, then actions that state nothing on the person; each in retrieval
             # order (relevance, with eligibility and locality already weighed in).
-            fitting = sorted(
-                # A contact directory page lists people, not an action a young person can join.
-                (i for i in items if i.verdict != "excluded" and i.meta.get("kind") != "directory"),
-                key=lambda i: (i.verdict != "match", i.n),
-            )[: self.max_items]
+            # Pistes are actions (a passage of a catalogue action): not a statistic, a strategy paragraph,
+            # a table header or a contact directory. Explicit matches first; those that state nothing on the
+            # person only fill a short list.
+            eligible = [i for i in items if i.verdict != "excluded" and i.meta.get("kind") != "directory"]
+            # (A corpus in which ingest found no action at all still gets its passages as pistes.)
+            actions = [i for i in eligible if _is_action(i)] if any(_is_action(i) for i in items) else eligible
+            matches = [i for i in actions if i.verdict == "match"][: self.max_items]
+            fitting = matches + [i for i in actions if i.verdict != "match"][: max(0, self.min_items - len(matches))]
             excluded = [i for i in items if i.verdict == "excluded"][: self.max_excluded]
             profile = _profile(analysis)
             if analysis.lives_outside:
@@ -606,6 +621,13 @@ class ComposingAnswerer:
         return "\n\n".join([*lines, sources]), citations, refused
 
 
+def _is_action(item: Item) -> bool:
+    """The passage presents an action of the catalogue (a card, a slide, a measure a row or an item names)."""
+    if item.meta.get("kind") == "directory":
+        return False
+    return bool(item.meta.get("meta_action_ids")) or item.meta.get("kind") in ("action_card", "action", "action_part")
+
+
 def _renumbered(lines: list[str], used: list[Item]) -> tuple[list[str], list[Item]]:
     """Citations numbered 1..n in the order the answer first uses them (retrieval ranks are no reader's
     business), and the used passages in that order."""
@@ -617,7 +639,7 @@ def _renumbered(lines: list[str], used: list[Item]) -> tuple[list[str], list[Ite
     for item in used:  # a passage used without a marker (none today) keeps a number after the others
         order.setdefault(item.n, len(order) + 1)
     renumber = lambda text: grounding.MARKER.sub(lambda m: f"[{order.get(int(m.group(1)), int(m.group(1)))}]", text)  # noqa: E731
-    items = [Item(order[n], by_n[n].doc, by_n[n].record) for n in sorted(by_n, key=lambda n: order[n])]
+    items = [Item(order[n], by_n[n].doc, by_n[n].record, by_n[n].name) for n in sorted(by_n, key=lambda n: order[n])]
     return [renumber(line) for line in lines], items
 
 

@@ -265,3 +265,14 @@ def test_a_young_person_outside_both_territories_gets_no_pistes() -> None:
     assert refused and text.startswith("**Denain (CA de la Porte du Hainaut)** : hors de la Métropole Européenne de Lille")
     assert "Pistes pour ce jeune" not in text and "PLATEFORME" not in text
     assert "Ne conviennent pas" in text and "PROGRAMME BOOSTER" in text
+
+
+def test_pistes_are_actions_never_a_statistic_or_strategy_paragraph() -> None:
+    question = "quelle action pour un décrocheur de 17 ans à Loos ?"
+    booster = _doc("PROGRAMME BOOSTER", BOOSTER.page_content, 10, action_ids=["001-booster"], kind="action_card")
+    booster.metadata["kind"] = "action_card"
+    statistic = _doc("Chiffres clés", "44 % des demandeurs d'emploi des quartiers ont moins de 26 ans.", 80, verdict="unknown")
+    strategy = _doc("Orientations", "Renforcer la coordination des acteurs du décrochage sur le territoire.", 90)
+    text, citations, _ = ComposingAnswerer()(question, [statistic, booster, strategy], analyse(question))
+    assert "PROGRAMME BOOSTER" in text and "Chiffres clés" not in text and "Orientations" not in text
+    assert [c.n for c in citations] == [1]  # numbered in the order the answer uses them, from 1
