@@ -1,0 +1,83 @@
+"""Answerability from the slot a question asks for: a fact is stated only when a sentence holds that slot.
+
+A question asking "combien coûte …" asks for an *amount*; "combien de jeunes …" for a *count* of young
+people; "quand …" for a *date*; "pendant combien de temps …" for a *duration*. A sentence answers only
+when it holds a value of that slot (an amount in euros, a number of the people asked about, a date…);
+a figure of another unit never does ("60 jeunes" does not answer "combien ça coûte ?"). Which
+passages may answer (the named action's, not another's) is the answerer's business; this module only
+says whether a sentence holds the slot, and how to say that none does.
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant import grounding
+from index.query import fold as fold_question
+
+_NUMBER = r"(?<![\w/])\d{1,3}(?:[  .]\d{3})*(?:[,.]\d+)?"
+_MONTHS = r"janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre"
+SLOT_EVIDENCE: dict[str, re.Pattern[str]] = {
+    "amount": re.compile(rf"{_NUMBER}\s*(?:€|euros?\b|k€|millions?\s+d['’]\s*euros|M€)", re.IGNORECASE),
+    "date": re.compile(
+        rf"\b\d{{1,2}}(?:er)?\s+(?:{_MONTHS})(?:\s+\d{{4}})?\b|\b\d{{1,2}}/\d{{1,2}}/\d{{2,4}}\b|\b(?:{_MONTHS})\s+\d{{4}}\b"
+        r"|\b(?:en|depuis|dès|à partir de|jusqu['’]en|au)\s+(?:19|20)\d{2}\b",
+        re.IGNORECASE,
+    ),
+    "duration": re.compile(
+        rf"{_NUMBER}\s*(?:mois|semaines?|jours?|ans|années?|heures?|h\b)|\b(?:un|une|deux|trois|six)\s+(?:mois|semaines?|ans|années?|jours?)\b",
+        re.IGNORECASE,
+    ),
+    "rate": re.compile(rf"{_NUMBER}\s*%"),
+    "hours": re.compile(r"\b\d{1,2}\s*h(?:\s*\d{2})?\b|\bde\s+\d{1,2}\s*h\b", re.IGNORECASE),
+    "phone": grounding.PHONE,
+    "email": grounding.EMAIL,
+    "age": re.compile(
+        r"\b\d{1,2}\s*(?:à|-|/|et)\s*\d{1,2}\s*ans\b|\b(?:moins|plus)\s+de\s+\d{1,2}\s*ans\b|\bmineur|\bmajeur", re.IGNORECASE
+    ),
+}
+# How the refusal names what is asked ("Les documents ne précisent pas le montant pour Cap Quartiers.").
+SLOT_LABEL = {
+    "amount": "le montant",
+    "count": "le nombre",
+    "date": "la date",
+    "duration": "la durée",
+    "rate": "le taux",
+    "hours": "les horaires",
+    "phone": "de numéro de téléphone",
+    "email": "d'adresse e-mail",
+    "age": "l'âge",
+    "place": "le lieu",
+}
+# "combien de jeunes", "combien de Missions Locales", "nombre de participants": what is counted.
+_COUNTED = re.compile(r"\b(?:combien\s+(?:de|d)|nombre\s+(?:de|d))\s+([a-z]+)")
+
+
+def counted_noun(question: str) -> str | None:
+    """The noun a count question counts ("jeunes" in "combien de jeunes …"), folded, or None."""
+    match = _COUNTED.search(fold_question(question))
+    return match.group(1) if match else None
+
+
+def _stem(word: str) -> str:
+    return word[:-1] if len(word) > 4 and word.endswith(("s", "x")) else word
+
+
+def holds(slot: str, sentence: str, question: str = "") -> bool:
+    """True when ``sentence`` holds a value of ``slot``; a count must count what the question counts."""
+    if slot == "count":
+        noun = counted_noun(question)
+        folded = fold_question(sentence)
+        if noun is None:
+            return re.search(r"\d", folded) is not None
+        return re.search(rf"\b\d[\d .]*\s+(?:[a-z]+\s+){{0,2}}{re.escape(_stem(noun))}", folded) is not None
+    pattern = SLOT_EVIDENCE.get(slot)
+    return pattern is None or pattern.search(sentence) is not None
+
+
+def not_stated(slot: str, entity: str | None = None, asked: str | None = None) -> str:
+    """The French refusal for a slot no passage holds: "Les documents ne précisent pas le montant pour X."."""
+    what = SLOT_LABEL.get(slot, "ce qui est demandé")
+    if slot == "count" and asked:
+        what = f"le nombre de {asked}"
+    return f"Les documents ne précisent pas {what}" + (f" pour {entity}" if entity else "") + "."

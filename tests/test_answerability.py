@@ -1,0 +1,39 @@
+"""A sentence answers a fact question only when it holds the slot asked for."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.answerability import counted_noun, holds, not_stated
+
+
+@pytest.mark.parametrize(
+    ("slot", "sentence", "question", "expected"),
+    [
+        ("amount", "Une aide de 150 euros par an, 300 euros en situation exceptionnelle.", "", True),
+        ("amount", "60 jeunes accompagnés en 2021.", "", False),  # a count is no amount
+        ("count", "75 jeunes accompagnés depuis le 1er juillet 2024.", "combien de jeunes ont été accompagnés ?", True),
+        ("count", "Un budget de 2 millions d'euros.", "combien de jeunes ?", False),
+        ("count", "8 Missions Locales du territoire métropolitain.", "combien de missions locales participent ?", True),
+        ("count", "22 lycées professionnels partenaires.", "combien de jeunes ?", False),  # another noun is counted
+        ("date", "Le forum a lieu le 12 mars 2019.", "", True),
+        ("date", "Lancé en 2016, le dispositif s'étend.", "", True),
+        ("date", "Un accompagnement sur mesure.", "", False),
+        ("duration", "Un accompagnement de proximité sur une durée d'un an.", "", False),  # "d'un an": no number
+        ("duration", "Un parcours de 6 mois.", "", True),
+        ("rate", "28% des élèves ont raccroché.", "", True),
+        ("hours", "Ouvert de 9h à 12h.", "", True),
+        ("hours", "Ouvert le mercredi.", "", False),
+        ("phone", "Tél : 03 20 70 32 59", "", True),
+    ],
+)
+def test_holds(slot: str, sentence: str, question: str, expected: bool) -> None:
+    assert holds(slot, sentence, question) is expected
+
+
+def test_counted_noun_and_refusal_text() -> None:
+    assert counted_noun("Combien de jeunes MAJ'YC a-t-il accompagnés ?") == "jeunes"
+    assert counted_noun("Quel est le budget ?") is None
+    assert not_stated("amount", "Cap Quartiers") == "Les documents ne précisent pas le montant pour Cap Quartiers."
+    assert not_stated("count", "MAJ'YC", asked="places") == "Les documents ne précisent pas le nombre de places pour MAJ'YC."
+    assert not_stated("other") == "Les documents ne précisent pas ce qui est demandé."
