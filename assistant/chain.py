@@ -16,11 +16,12 @@ from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 
 from assistant.citations import referenced
 from assistant.llm import GROUNDING_DROPS
-from assistant.records import OUT_OF_SCOPE, Answer, Citation, Retrieved
+from assistant.records import ANSWER, OUT_OF_SCOPE, Answer, Citation, Retrieved
 from index.query import Filters, QueryAnalysis, in_context, leans_on_previous, with_filters
 
-# (question, retrieved documents, what was understood of the question) -> (text, citations, refused)
-Answerer = Callable[[str, list[Document], QueryAnalysis], tuple[str, list[Citation], bool]]
+# (question, retrieved documents, what was understood of the question) -> (text, citations, outcome): the
+# outcome is ``refused`` (a bool) or the answer's kind (one of ``assistant.records.ANSWER_KINDS``).
+Answerer = Callable[[str, list[Document], QueryAnalysis], tuple[str, list[Citation], bool | str]]
 
 
 def _retrieved(doc: Document) -> Retrieved:
@@ -67,6 +68,13 @@ def build_stream(retriever: BaseRetriever, answerer: Answerer, referee: Answerer
     )
 
 
+def _outcome(outcome: bool | str) -> tuple[bool, str]:
+    """(refused, kind) of an answerer's outcome: a bool (refused or not) or the answer's kind."""
+    if isinstance(outcome, str):
+        return outcome != ANSWER, outcome
+    return outcome, ""
+
+
 class _Steps:
     """The chain's steps: analysis and retrieval (with follow-ups and filters), then the answer."""
 
@@ -83,8 +91,8 @@ class _Steps:
         analysis = with_filters(analysis, filters)  # replayed as it was shown: with the filters panel
         before = self.referent(earlier, filters, depth + 1) if earlier and leans_on_previous(question) else ()
         docs = self.retriever.invoke(text, analysis=analysis, referents=before)
-        _text, citations, refused = self.referee(question, docs, analysis)
-        if refused:
+        _text, citations, outcome = self.referee(question, docs, analysis)
+        if _outcome(outcome)[0]:
             return ()
         # Citations are numbered in the order the answer uses them: [1] and [2] are what it showed first.
         return tuple(c.chunk_id for c in sorted(citations, key=lambda c: c.n)[:2] if c.chunk_id)
@@ -128,11 +136,11 @@ class _Steps:
                     yield self._record(state, item.text, item.citations, item.refused, tuple(item.dropped), start)
 
     @staticmethod
-    def _record(state: dict[str, Any], text: str, citations: list[Citation], refused: bool, drops: Any, start: float) -> Answer:
+    def _record(state: dict[str, Any], text: str, citations: list[Citation], outcome: bool | str, drops: Any, start: float) -> Answer:
         cited, _unknown = referenced(text, citations)
-        analysis = state["analysis"]
+        refused, kind = _outcome(outcome)
         # A young person living outside both territories: the documents do not cover them.
-        kind = OUT_OF_SCOPE if refused and analysis.lives_outside else ""
+        kind = kind or (OUT_OF_SCOPE if refused and state["analysis"].lives_outside else "")
         return Answer(
             question=state["question"],
             answer=text,
