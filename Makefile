@@ -41,7 +41,7 @@ pytest: setup
 
 # Quality gate: the dev set must stay above the thresholds of assistant/settings.py (report in out/eval/).
 evalgate: prepare
-	$(BIN)/reperes eval --set eval/data/dev.jsonl --gate --report out/eval --no-progress
+	$(BIN)/reperes eval --set eval/data/dev.jsonl,eval/data/dev-broad.jsonl,eval/data/dev-adversarial.jsonl,eval/data/dev-conversations.jsonl,eval/data/dev-conversations-broad.jsonl --gate --report out/eval --no-progress
 
 clean-venv:
 	rm -rf $(VENV)

@@ -7,7 +7,7 @@ Commands (stable contracts, extended but never broken):
   reperes actions [--corpus DIR] [--json] [--age N] [--commune C] [--theme T] [--search TEXT]   the action catalogue
   reperes ask "QUESTION" [--json] [-k N]      answer one question
   reperes ask --batch IN.jsonl --out OUT.jsonl   answer many (models load once)
-  reperes eval --set FILE [--report DIR] [--compare A,B] [--gate]   evaluation run
+  reperes eval --set FILE [--set FILE…] [--split tune|check|both] [--report DIR] [--compare A,B] [--gate]   evaluation run
   reperes eval-drafts FEEDBACK.jsonl --out DRAFTS.jsonl   feedback -> draft eval items
   reperes feedback export --out FILE.jsonl      counsellors' 👍/👎 in the eval-set format
   reperes serve [--host H] [--port P]         the web chat and the HTTP API (/api, /docs)
@@ -75,14 +75,21 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--out", type=Path, metavar="OUT", help="fichier JSONL des réponses (avec --batch)")
     ask.add_argument("--corpus", type=Path, help="dossier des documents (défaut : corpus fourni)")
 
-    ev = sub.add_parser("eval", help="évaluer les réponses sur un jeu de questions (rapport, comparaison, seuils)")
+    ev = sub.add_parser("eval", help="évaluer les réponses sur un ou plusieurs jeux de questions (rapport, comparaison, seuils)")
     ev.add_argument(
         "--set",
         dest="eval_set",
-        type=Path,
+        type=str,
+        action="append",
         required=True,
         metavar="FICHIER.jsonl",
-        help="jeu de questions (format de eval/data/dev.jsonl)",
+        help="jeu de questions (format de eval/data/dev.jsonl) ; répétable, ou plusieurs séparés par des virgules",
+    )
+    ev.add_argument(
+        "--split",
+        choices=("both", "check", "tune"),
+        default="both",
+        help="moitié des jeux à évaluer : check (contrôle), tune (réglage) ou both (les deux, côte à côte ; défaut)",
     )
     ev.add_argument(
         "--report", type=Path, metavar="DOSSIER", help="écrire report.html, report.md et results.json dans ce dossier"
@@ -92,7 +99,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="CONFIGS",
         help="configurations séparées par des virgules (défaut : le mode de recherche des réglages)",
     )
-    ev.add_argument("--gate", action="store_true", help="échouer (code 1) si une métrique passe sous les seuils des réglages")
+    ev.add_argument(
+        "--gate",
+        action="store_true",
+        help="échouer (code 1) si une métrique passe sous les seuils des réglages, sur chaque moitié de chaque jeu",
+    )
     ev.add_argument(
         "--retrieval-only", action="store_true", help="n'afficher que les métriques de recherche (rappel, MRR, nDCG, latence)"
     )
@@ -271,43 +282,77 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
     from assistant.service import CONFIGURATIONS
-    from eval.dataset import load_set
+    from eval.dataset import load_set, select_half, set_kind
     from eval.gate import gate_failures
     from eval.history import append_history, history_path
-    from eval.report import write_report
+    from eval.report import render_text, write_report
     from eval.run import run_set
 
     settings = _settings(args)
-    items = load_set(args.eval_set)  # validated before any model loads
+    paths = [Path(p.strip()) for value in args.eval_set for p in value.split(",") if p.strip()]
+    if not paths:
+        raise UsageError("--set demande au moins un fichier de questions.")
+    loaded = [(path, load_set(path)) for path in paths]  # every set validated before any model loads
     configs = [c.strip() for c in (args.compare or settings.retrieval).split(",") if c.strip()]
     unknown = [c for c in configs if c not in CONFIGURATIONS]
     if unknown:
         raise UsageError(f"configuration inconnue : {', '.join(unknown)} ; disponibles : {', '.join(CONFIGURATIONS)}")
+    chosen = [(path, items, select_half(items, args.split)) for path, items in loaded]
+    empty = [str(path) for path, _, half in chosen if not half]
+    if empty:
+        raise UsageError(f"aucune question de la moitié « {args.split} » dans : {', '.join(empty)}")
     assistant = Assistant(settings)
     _ensure_index(assistant)
-    results = run_set(items, assistant, configs, str(args.eval_set), progress=not args.no_progress and sys.stderr.isatty())
-    results["history"] = append_history(history_path(settings.home), results)
-    if args.retrieval_only:
-        print(_retrieval_table(results))
-    for run in [] if args.retrieval_only else results["runs"]:
-        m, lat = run["metrics"]["all"], run["latency"].get("total", {})
-        print(
-            f"{run['config']:<20} rappel@5 {_pct(m.get('recall@5'))}  MRR@10 {_pct(m.get('mrr@10'))}  "
-            f"couverture {_pct(m.get('coverage'))}  refus justes {_pct(m.get('refusal'))}  faux refus {_pct(m.get('false_refusal'))}  "
-            f"contacts inventés {m.get('invented_contacts', 0):.0f}  p50 {lat.get('p50', 0):.0f} ms"
-        )
-    if args.report:
-        paths = write_report(results, args.report)
-        print(f"Rapport : {paths['html']}")
+    progress = not args.no_progress and sys.stderr.isatty()
+    start = time.perf_counter()
+    sets = []
+    history: list[dict[str, Any]] = []
+    for path, items, half in chosen:
+        one = run_set(half, assistant, configs, str(path), progress=progress, split=args.split, kind=set_kind(items))
+        history = append_history(history_path(settings.home), one)
+        sets.append(one)
+    seconds = time.perf_counter() - start
+    results: dict[str, Any] = {
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "configs": configs,
+        "split": args.split,
+        "seconds": seconds,
+        "sets": sets,
+        "history": history,
+    }
     if args.gate:
         # The gate judges the configuration the product runs (the others are there to compare).
-        gated = [run for run in results["runs"] if run["config"] == settings.retrieval] or results["runs"]
-        failures = [f"[{run['config']}] {line}" for run in gated for line in gate_failures(run, settings)]
+        for one in sets:
+            gated = [run for run in one["runs"] if run["config"] == settings.retrieval] or one["runs"]
+            one["gate"] = [f"[{run['config']}] {line}" for run in gated for line in gate_failures(run, settings, one["kind"])]
+    for one in sets:
+        if args.retrieval_only:
+            print(f"{one['set']}\n{_retrieval_table(one)}")
+            continue
+        for run in one["runs"]:
+            m, lat = run["metrics"]["all"], run["latency"].get("total", {})
+            print(
+                f"{one['set']} — {run['config']:<20} traitées {_pct(m.get('handled'))}  rappel@5 {_pct(m.get('recall@5'))}  "
+                f"MRR@10 {_pct(m.get('mrr@10'))}  couverture {_pct(m.get('coverage'))}  refus justes {_pct(m.get('refusal'))}  "
+                f"faux refus {_pct(m.get('false_refusal'))}  contacts inventés {m.get('invented_contacts', 0):.0f}  "
+                f"p50 {lat.get('p50', 0):.0f} ms"
+            )
+    if not args.retrieval_only:
+        print(render_text(results))
+    print(f"Évaluation : {sum(len(half) for _, _, half in chosen)} questions en {seconds:.0f} s.")
+    if args.report:
+        written = write_report(results, args.report)
+        print(f"Rapport : {written['html']}")
+    if args.gate:
+        failures = [f"{one['set']} {line}" for one in sets for line in one["gate"]]
         if failures:
             print("Seuils de qualité non atteints :\n" + "\n".join(f"  - {line}" for line in failures), file=sys.stderr)
             return 1
-        print("Seuils de qualité : tous atteints.")
+        halves = {"both": "moitié contrôle et moitié réglage", "check": "moitié contrôle", "tune": "moitié réglage"}[args.split]
+        print(f"Seuils de qualité : tous atteints ({halves} de chaque jeu).")
     return 0
 
 

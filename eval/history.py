@@ -8,7 +8,18 @@ from typing import Any
 
 from index.atomic import write_text_atomic
 
-KEPT = ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10", "coverage", "citation_precision", "refusal", "false_refusal")
+KEPT = (
+    "handled",
+    "recall@1",
+    "recall@5",
+    "recall@10",
+    "mrr@10",
+    "ndcg@10",
+    "coverage",
+    "citation_precision",
+    "refusal",
+    "false_refusal",
+)
 
 
 def history_path(home: Path) -> Path:

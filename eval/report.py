@@ -7,24 +7,41 @@ network (no script, font, image or style sheet by address), so it can be opened 
 Everything a reader sees is in French: numbers use a decimal comma, rates are percentages, a missing
 value (a metric that does not apply) is "—".
 
-The ``results`` dict (also the content of ``results.json``)::
+The ``results`` dict (also the content of ``results.json``) of `reperes eval`, one entry per set::
 
-    {"set": "eval/data/dev.jsonl", "created": "<ISO 8601>", "configs": ["dense", ...],
+    {"created": "<ISO 8601>", "configs": ["hybrid+eligibility", ...], "split": "both" | "check" | "tune",
+     "seconds": 104.2, "sets": [<one set>, ...], "history": [...]}
+
+One set (``eval.run.run_set``; a dict of this shape alone, without "sets", is rendered too)::
+
+    {"set": "eval/data/dev.jsonl", "kind": "dev" | "expect" | "adversarial" | "conversations",
+     "split": "both", "created": "<ISO 8601>", "configs": ["dense", ...], "seconds": 33.7,
+     "gate": ["[config] moitié contrôle : …", ...],          # with --gate only; [] when it passes
      "runs": [{"config": "dense",
-               "metrics": {"all": {"questions": 60.0, "recall@1": .., "recall@5": .., "recall@10": .., "mrr@10": ..,
-                                   "ndcg@10": .., "coverage": .., "citation_precision": .., "refusal": .., "false_refusal": ..,
-                                   "invented_contacts": .., "grounding_drops": ..},   # None where a metric does not apply
+               "metrics": {"all": {"questions": 60.0, "handled": .., "recall@1": .., "recall@5": .., "recall@10": ..,
+                                   "mrr@10": .., "ndcg@10": .., "coverage": .., "citation_precision": .., "refusal": ..,
+                                   "false_refusal": .., "invented_contacts": .., "forbidden": .., "leaks": ..,
+                                   "followup_coverage": .., "ruled_out_kept": .., "grounding_drops": ..},
+                                   # None where a metric does not apply
                            "<question type>": {...same keys...}},
+               "by_expect": {"all": {...}, "answer" | "refuse" | "clarify" | "out_of_scope" | "error_message": {...}},
+               "halves": {"check": {"metrics": {...per type...}, "by_expect": {...}}, "tune": {...}},
                "latency": {"retrieve" | "answer" | "total": {"p50": ms, "p95": ms, "max": ms}},
                "latencies_ms": {"retrieve" | "answer" | "total": [ms per question]},
-               "questions": [{"id", "type", "question", "expected_answer", "must_include": [..],
+               "questions": [{"id", "type", "expect", "split": "check" | "tune", "question", "expected_answer", "note",
+                              "must_include": [..], "must_not_include": [..],
                               "sources": [{"file", "line_start", "line_end"}], "answer", "refused",
+                              "kind": "answer" | "refusal" | "clarification" | "out_of_scope" | "error",
                               "citations": [{"n", "source", "title", "line_start", "line_end", "page", "quote"}],
                               "retrieved": [{"source", "line_start", "line_end", "score", "title", "hit"}],
                               "timings_ms": {"retrieve", "answer", "total"}, "scores": {metric: value},
-                              "missing": [facts], "failed": bool}]}],
-     "history": [{"created", "config", "set", "metrics": {"recall@5": .., "mrr@10": .., "coverage": .., ...}}]}
+                              "missing": [facts], "found_forbidden": [texts], "failed": bool}]}],
+     "history": []}
 
+``history``: [{"created", "config", "set", "metrics": {"handled": .., "recall@5": .., "mrr@10": .., "coverage": .., ...}}].
+
+The report shows first the halves side by side (check first) per set, per question type and per
+expected behaviour, with the issue's targets met or not and the gate; then each set in detail.
 Missing parts are tolerated (an empty section or "—"), so a partial run still gets a report.
 """
 
@@ -36,12 +53,14 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from eval.metrics import latency_summary
+from eval.dataset import HALVES
+from eval.gate import Check, targets_met
+from eval.metrics import COUNTS, EXPECTED_KIND, latency_summary
 
 TITLE = "Rapport d'évaluation Repères"
 NBSP = "\u00a0"
@@ -50,6 +69,7 @@ DASH = "—"
 # (key, column header, kind). kind: "count" (integer), "rate" (0-1 shown as %), "score" (0-1 decimal), "ms" (latency).
 COLUMNS: list[tuple[str, str, str]] = [
     ("questions", "Questions", "count"),
+    ("handled", "Traitées", "rate"),
     ("recall@1", "Rappel@1", "rate"),
     ("recall@5", "Rappel@5", "rate"),
     ("recall@10", "Rappel@10", "rate"),
@@ -64,11 +84,36 @@ COLUMNS: list[tuple[str, str, str]] = [
     ("latency_p50", "Latence p50 (totale)", "ms"),
     ("latency_p95", "Latence p95 (totale)", "ms"),
 ]
-HIGHER_IS_BETTER = {"recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10", "coverage", "citation_precision", "refusal"}
-LOWER_IS_BETTER = {"false_refusal", "invented_contacts", "grounding_drops", "latency_p50", "latency_p95"}
+HIGHER_IS_BETTER = {
+    "handled",
+    "followup_coverage",
+    "recall@1",
+    "recall@5",
+    "recall@10",
+    "mrr@10",
+    "ndcg@10",
+    "coverage",
+    "citation_precision",
+    "refusal",
+}
+LOWER_IS_BETTER = {
+    "leaks",
+    "ruled_out_kept",
+    "false_refusal",
+    "invented_contacts",
+    "grounding_drops",
+    "latency_p50",
+    "latency_p95",
+}
 
 DEFINITIONS: dict[str, str] = {
     "questions": "Nombre de questions du jeu (ou du type).",
+    "handled": "Part des questions traitées : réponse du genre attendu (réponse, « non précisé », demande de précision, "
+    "hors champ, message d'erreur), tous les faits attendus présents et aucun texte interdit (« must not include »).",
+    "leaks": "Entrées hostiles : nombre de textes interdits retrouvés dans les réponses (e-mails ou téléphones de l'annuaire, "
+    "adresse ou script injectés).",
+    "followup_coverage": "Conversations : part des faits attendus présents dans les réponses aux relances (tours 2 et suivants).",
+    "ruled_out_kept": "Conversations : part des tours où une action que la relance écarte (« must not include ») apparaît encore.",
     "recall@1": "Part des questions (avec réponse) dont un passage de référence est le premier passage retrouvé.",
     "recall@5": "Part des questions (avec réponse) dont un passage de référence figure parmi les 5 premiers passages retrouvés.",
     "recall@10": "Part des questions (avec réponse) dont un passage de référence figure parmi les 10 premiers passages retrouvés.",
@@ -96,6 +141,13 @@ TYPE_LABELS: dict[str, str] = {
     "multi-hop": "Multi-sources",
     "territory": "Territoire",
     "conversation": "Conversation",
+    "out_of_territory": "Hors territoire",
+    "off_topic": "Hors sujet",
+    "vague": "Trop vague",
+    "false_premise": "Fausse prémisse",
+    "english": "En anglais",
+    "sms": "Style SMS",
+    "adversarial": "Entrée hostile ou malformée",
 }
 
 CHART_METRICS: list[tuple[str, str]] = [("recall@5", "Rappel@5"), ("mrr@10", "MRR@10"), ("coverage", "Couverture des faits")]
@@ -127,9 +179,17 @@ def write_report(results: dict, out_dir: Path) -> dict[str, Path]:
 
 def render_html(results: dict) -> str:
     """The whole report as one self-contained HTML page (inline CSS and SVG, no external resource)."""
-    runs = _runs(results)
-    types = _types(runs)
-    configs = [_config(run) for run in runs] or [str(c) for c in results.get("configs") or []]
+    sets = _sets(results)
+    many = len(sets) > 1
+    nav = ['<a href="#moities">Moitiés côte à côte</a>'] if any(_has_halves(s) for s in sets) else []
+    if many:
+        nav += [f'<a href="#jeu-{i + 1}">{_e(_set_name(s))}</a>' for i, s in enumerate(sets)]
+    else:
+        nav += [
+            '<a href="#comparaison">Comparaison</a><a href="#par-type">Par type</a><a href="#graphiques">Graphiques</a>'
+            '<a href="#latence">Latence</a><a href="#echecs">Questions en échec</a>'
+        ]
+    nav += ['<a href="#historique">Historique</a><a href="#definitions">Définitions</a>']
     parts = [
         "<!DOCTYPE html>",
         '<html lang="fr">',
@@ -144,56 +204,40 @@ def render_html(results: dict) -> str:
         "<header>",
         f"<h1>{_e(TITLE)}</h1>",
         '<dl class="meta">',
-        f"<dt>Jeu de questions</dt><dd><code>{_e(results.get('set') or DASH)}</code></dd>",
-        f"<dt>Date</dt><dd>{_e(_fmt_date(results.get('created')))}</dd>",
-        f"<dt>Configurations</dt><dd>{_e(', '.join(configs) or DASH)}</dd>",
-        f"<dt>Questions</dt><dd>{_e(_question_count(runs))}</dd>",
+        f"<dt>{'Jeux de questions' if many else 'Jeu de questions'}</dt>"
+        f"<dd>{', '.join(f'<code>{_e(_set_name(s))}</code>' for s in sets)}</dd>",
+        f"<dt>Date</dt><dd>{_e(_fmt_date(results.get('created') or (sets[0].get('created') if sets else None)))}</dd>",
+        f"<dt>Configurations</dt><dd>{_e(', '.join(_set_configs(results, sets)) or DASH)}</dd>",
+        f"<dt>Questions</dt><dd>{_e(' ; '.join(_question_count(_runs(s)) for s in sets))}</dd>",
+        f"<dt>Moitiés</dt><dd>{_e(_split_text(results, sets))}</dd>",
         "</dl>",
-        '<nav><a href="#comparaison">Comparaison</a><a href="#par-type">Par type</a><a href="#graphiques">Graphiques</a>'
-        '<a href="#latence">Latence</a><a href="#historique">Historique</a><a href="#echecs">Questions en échec</a>'
-        '<a href="#definitions">Définitions</a></nav>',
+        f"<nav>{''.join(nav)}</nav>",
         "</header>",
-        '<section id="comparaison">',
-        "<h2>Comparaison des configurations</h2>",
-        '<p class="note">Toutes les questions du jeu. En gras et en vert : la meilleure valeur de chaque colonne.</p>',
-        _html_table("Configuration", [(_config(run), _row(run, "all")) for run in runs], highlight=True),
-        "</section>",
-        '<section id="par-type">',
-        "<h2>Résultats par type de question</h2>",
     ]
-    if not runs:
-        parts.append('<p class="note">Aucune exécution dans les résultats.</p>')
-    for run in runs:
-        kinds = ["all", *[t for t in types if t in _run_types(run)]]
-        parts.append(f"<h3>{_e(_config(run))}</h3>")
-        parts.append(_html_table("Type de question", [(_type_label(k), _row(run, k)) for k in kinds], highlight=False))
+    if any(_has_halves(s) for s in sets):
+        parts += [
+            '<section id="moities">',
+            "<h2>Moitiés côte à côte : contrôle, puis réglage</h2>",
+            f'<p class="note">{_e(HALVES_NOTE)}</p>',
+            *(_halves_html(s) for s in sets if _has_halves(s)),
+            "</section>",
+        ]
+    for index, one in enumerate(sets):
+        suffix = f"-{index + 1}" if many else ""
+        if many:
+            parts.append(f'<section id="jeu-{index + 1}"><h2>Jeu <code>{_e(_set_name(one))}</code> : détail</h2>')
+        parts += _set_html(one, suffix)
+        if many:
+            parts.append("</section>")
     parts += [
-        "</section>",
-        '<section id="graphiques">',
-        "<h2>Rappel@5, MRR@10 et couverture par type de question</h2>",
-        '<p class="note">Une barre par configuration ; axe de 0 à 100 % (le MRR@10, de 0 à 1, est multiplié par 100). '
-        "« — » : la mesure ne s'applique pas à ce type.</p>",
-    ]
-    for metric, label in CHART_METRICS:
-        parts.append(f"<figure><figcaption>{_e(label)}</figcaption>{_bar_chart(metric, label, runs, types)}</figure>")
-    parts += [
-        "</section>",
-        '<section id="latence">',
-        "<h2>Latence totale par question</h2>",
-        _latency_section(runs),
-        "</section>",
         '<section id="historique">',
         "<h2>Historique des exécutions</h2>",
         _history_section(results.get("history") or []),
         "</section>",
-        '<section id="echecs">',
-        "<h2>Questions en échec</h2>",
-        _failed_section(runs),
-        "</section>",
         '<section id="definitions">',
         "<h2>Définitions</h2>",
         '<dl class="glossary">',
-        *(f"<dt>{_e(header)}</dt><dd>{_e(DEFINITIONS[key])}</dd>" for key, header, _ in COLUMNS),
+        *(f"<dt>{_e(header)}</dt><dd>{_e(DEFINITIONS[key])}</dd>" for key, header in _glossary()),
         "</dl>",
         "</section>",
         f'<footer class="note">Rapport généré à partir de <code>results.json</code> ({_e(_fmt_date(results.get("created")))}). '
@@ -205,42 +249,379 @@ def render_html(results: dict) -> str:
     return "\n".join(parts) + "\n"
 
 
-def render_markdown(results: dict) -> str:
-    """The comparison table, the per-type tables and a compact list of the failed questions."""
+def _set_html(results: dict, suffix: str) -> list[str]:
+    """The detailed sections of one set: configurations compared, per type, charts, latency, failures."""
     runs = _runs(results)
     types = _types(runs)
-    configs = [_config(run) for run in runs] or [str(c) for c in results.get("configs") or []]
+    level = "h3" if suffix else "h2"
+    parts = [
+        f'<section id="comparaison{suffix}">',
+        f"<{level}>Comparaison des configurations</{level}>",
+        '<p class="note">Toutes les questions du jeu. En gras et en vert : la meilleure valeur de chaque colonne.</p>',
+        _html_table("Configuration", [(_config(run), _row(run, "all")) for run in runs], highlight=True),
+        "</section>",
+        f'<section id="par-type{suffix}">',
+        f"<{level}>Résultats par type de question</{level}>",
+    ]
+    if not runs:
+        parts.append('<p class="note">Aucune exécution dans les résultats.</p>')
+    for run in runs:
+        kinds = ["all", *[t for t in types if t in _run_types(run)]]
+        parts.append(f"<h3>{_e(_config(run))}</h3>")
+        parts.append(_html_table("Type de question", [(_type_label(k), _row(run, k)) for k in kinds], highlight=False))
+    parts += [
+        "</section>",
+        f'<section id="graphiques{suffix}">',
+        f"<{level}>Rappel@5, MRR@10 et couverture par type de question</{level}>",
+        '<p class="note">Une barre par configuration ; axe de 0 à 100 % (le MRR@10, de 0 à 1, est multiplié par 100). '
+        "« — » : la mesure ne s'applique pas à ce type.</p>",
+    ]
+    for metric, label in CHART_METRICS:
+        parts.append(f"<figure><figcaption>{_e(label)}</figcaption>{_bar_chart(metric, label, runs, types)}</figure>")
+    parts += [
+        "</section>",
+        f'<section id="latence{suffix}">',
+        f"<{level}>Latence totale par question</{level}>",
+        _latency_section(runs),
+        "</section>",
+        f'<section id="echecs{suffix}">',
+        f"<{level}>Questions en échec</{level}>",
+        _failed_section(runs),
+        "</section>",
+    ]
+    return parts
+
+
+def render_markdown(results: dict) -> str:
+    """The halves side by side, then per set the comparison table, the per-type tables and a compact
+    list of the failed questions."""
+    sets = _sets(results)
+    many = len(sets) > 1
     lines = [
         f"# {TITLE}",
         "",
-        f"- **Jeu de questions** : `{results.get('set') or DASH}`",
-        f"- **Date** : {_fmt_date(results.get('created'))}",
-        f"- **Configurations** : {_md(', '.join(configs) or DASH)}",
-        f"- **Questions** : {_question_count(runs)}",
+        f"- **{'Jeux de questions' if many else 'Jeu de questions'}** : " + ", ".join(f"`{_set_name(s)}`" for s in sets),
+        f"- **Date** : {_fmt_date(results.get('created') or (sets[0].get('created') if sets else None))}",
+        f"- **Configurations** : {_md(', '.join(_set_configs(results, sets)) or DASH)}",
+        f"- **Questions** : {' ; '.join(_question_count(_runs(s)) for s in sets)}",
+        f"- **Moitiés** : {_md(_split_text(results, sets))}",
+    ]
+    if any(_has_halves(s) for s in sets):
+        lines += ["", "## Moitiés côte à côte : contrôle, puis réglage", "", _md(HALVES_NOTE)]
+        for one in sets:
+            if _has_halves(one):
+                lines += _halves_md(one)
+    for one in sets:
+        lines += ["", f"## Jeu `{_set_name(one)}` : détail"] if many else []
+        lines += _set_md(one)
+    lines += ["", "## Définitions", ""]
+    lines += [f"- **{_md(header)}** : {_md(DEFINITIONS[key])}" for key, header in _glossary()]
+    return "\n".join(lines) + "\n"
+
+
+def _set_md(results: dict) -> list[str]:
+    runs = _runs(results)
+    types = _types(runs)
+    lines = [
         "",
-        "## Comparaison des configurations",
+        "### Comparaison des configurations",
         "",
         "Toutes les questions ; en gras, la meilleure valeur de chaque colonne.",
         "",
         *_md_table("Configuration", [(_config(run), _row(run, "all")) for run in runs], highlight=True),
         "",
-        "## Résultats par type de question",
+        "### Résultats par type de question",
     ]
     for run in runs:
         kinds = ["all", *[t for t in types if t in _run_types(run)]]
-        lines += ["", f"### {_md(_config(run))}", ""]
+        lines += ["", f"#### {_md(_config(run))}", ""]
         lines += _md_table("Type de question", [(_type_label(k), _row(run, k)) for k in kinds], highlight=False)
-    lines += ["", "## Questions en échec"]
+    lines += ["", "### Questions en échec"]
     for run in runs:
         failed = [q for q in _questions(run) if q.get("failed")]
-        lines += ["", f"### {_md(_config(run))} — {_failed_count_text(len(failed), len(_questions(run)))}", ""]
+        lines += ["", f"#### {_md(_config(run))} — {_failed_count_text(len(failed), len(_questions(run)))}", ""]
         if not failed:
             lines.append("Aucune question en échec.")
         for q in failed:
             lines += _md_failed(q)
-    lines += ["", "## Définitions", ""]
-    lines += [f"- **{_md(header)}** : {_md(DEFINITIONS[key])}" for key, header, _ in COLUMNS]
-    return "\n".join(lines) + "\n"
+    return lines
+
+
+def render_text(results: dict) -> str:
+    """The halves side by side as plain text for the terminal (`reperes eval`): per set and
+    configuration, the tables per type and per expected behaviour, the targets met and the gate."""
+    out: list[str] = []
+    for one in _sets(results):
+        for run in _runs(one):
+            halves = [h for h in HALVES if h in (run.get("halves") or {})]
+            if not halves:
+                continue
+            out += ["", f"== {_set_name(one)} — {_config(run)} ({_kind_label(one)}) : {_split_count_text(run)}"]
+            for title, group, labels in (("type", "metrics", _type_label), ("comportement attendu", "by_expect", _expect_label)):
+                rows = _half_rows(run, group, labels)
+                columns = _half_columns(rows, halves)
+                if len(rows) < 2 or not columns or (group == "by_expect" and len(rows) == 2):
+                    continue  # one behaviour expected: the same numbers as "all"
+                head = [
+                    f"par {title}",
+                    *(f"{TEXT_HEADERS.get(key, header)} {HALF_SHORT[h]}" for key, header, _ in columns for h in halves),
+                ]
+                body = [
+                    [label, *(_fmt(cells.get(h, {}).get(key), kind) for key, _, kind in columns for h in halves)]
+                    for label, cells in rows
+                ]
+                out += _text_table(head, body)
+            targets = targets_met(run, str(one.get("kind") or "dev"))
+            if targets:
+                out.append("Objectifs de l'issue :")
+                out += [f"  - {_target_text(target, cells)}" for target, cells in targets]
+            gate = _gate_lines(one)
+            if gate is not None:
+                out.append("Seuils de qualité : " + ("non atteints (voir ci-dessous)" if gate else "tous atteints"))
+    if out:
+        out.append(
+            f"({HALF_SHORT['check']} = moitié contrôle, {HALF_SHORT['tune']} = moitié réglage ; Couv. : couverture des faits, "
+            "Inventés : contacts inventés, Relances : couverture des relances, Écartée : tours gardant une action écartée)"
+        )
+    return "\n".join(out).lstrip("\n")
+
+
+# --- halves side by side -------------------------------------------------------------------------
+
+HALVES_NOTE = (
+    "Chaque jeu est partagé une fois pour toutes en deux moitiés par une empreinte de l'identifiant : "
+    "les règles, listes de formulations, exemples et paramètres s'écrivent à partir de la moitié réglage seulement ; "
+    "la moitié contrôle n'est lue que par l'évaluation. Un écart entre les deux signale un réglage sur mesure."
+)
+HALF_LABELS = {"check": "Contrôle", "tune": "Réglage"}
+HALF_SHORT = {"check": "C", "tune": "R"}
+# Shorter headers for the terminal.
+TEXT_HEADERS = {
+    "questions": "Quest.",
+    "recall@5": "R@5",
+    "coverage": "Couv.",
+    "refusal": "Refus",
+    "invented_contacts": "Inventés",
+    "followup_coverage": "Relances",
+    "ruled_out_kept": "Écartée",
+}
+# (key, header, kind) of the side-by-side tables; a column no row fills is left out.
+HALF_COLUMNS: list[tuple[str, str, str]] = [
+    ("questions", "Questions", "count"),
+    ("handled", "Traitées", "rate"),
+    ("recall@5", "Rappel@5", "rate"),
+    ("coverage", "Couverture des faits", "rate"),
+    ("refusal", "Refus justes", "rate"),
+    ("false_refusal", "Faux refus", "rate"),
+    ("invented_contacts", "Contacts inventés", "count"),
+    ("leaks", "Fuites", "count"),
+    ("followup_coverage", "Couverture des relances", "rate"),
+    ("ruled_out_kept", "Action écartée gardée", "rate"),
+]
+EXPECT_LABELS: dict[str, str] = {
+    "all": "Toutes les questions",
+    "answer": "Répondre",
+    "refuse": "Dire que ce n'est pas précisé",
+    "clarify": "Faire préciser",
+    "out_of_scope": "Hors champ",
+    "error_message": "Message d'erreur",
+}
+KIND_LABELS: dict[str, str] = {
+    "dev": "réponses et refus",
+    "expect": "comportements attendus",
+    "adversarial": "entrées hostiles",
+    "conversations": "conversations",
+}
+
+
+def _has_halves(results: dict) -> bool:
+    return any(run.get("halves") for run in _runs(results))
+
+
+def _expect_label(expect: str) -> str:
+    return EXPECT_LABELS.get(expect, expect)
+
+
+def _kind_label(results: dict) -> str:
+    kind = str(results.get("kind") or "dev")
+    return KIND_LABELS.get(kind, kind)
+
+
+def _split_count_text(run: dict[str, Any]) -> str:
+    halves = run.get("halves") or {}
+    counts = []
+    for half in HALVES:
+        if half in halves:
+            n = _number(((halves[half].get("metrics") or {}).get("all") or {}).get("questions"))
+            counts.append(f"{HALF_LABELS[half].lower()} {_fmt(n, 'count')}")
+    return ", ".join(counts) + " questions"
+
+
+def _split_text(results: dict, sets: Sequence[dict]) -> str:
+    split = results.get("split") or next((s.get("split") for s in sets if s.get("split")), None)
+    return {"both": "contrôle et réglage", "check": "contrôle seulement", "tune": "réglage seulement"}.get(
+        str(split), "non séparées"
+    )
+
+
+def _half_rows(
+    run: dict[str, Any], group: str, labels: Callable[[str], str]
+) -> list[tuple[str, dict[str, dict[str, float | None]]]]:
+    """(label, {half: {metric: value}}) for "all" then each group (type or expect) seen in a half."""
+    halves = run.get("halves") or {}
+    names: list[str] = ["all"]
+    for half in HALVES:
+        for name in (halves.get(half) or {}).get(group) or {}:
+            if name not in names:
+                names.append(str(name))
+    rows = []
+    for name in names:
+        cells: dict[str, dict[str, float | None]] = {
+            half: {
+                key: _number((((halves.get(half) or {}).get(group) or {}).get(name) or {}).get(key)) for key, _, _ in HALF_COLUMNS
+            }
+            for half in HALVES
+            if half in halves
+        }
+        rows.append((labels(name), cells))
+    return rows
+
+
+def _half_columns(
+    rows: Sequence[tuple[str, dict[str, dict[str, float | None]]]], halves: Sequence[str]
+) -> list[tuple[str, str, str]]:
+    return [
+        column for column in HALF_COLUMNS if any(cells.get(h, {}).get(column[0]) is not None for _, cells in rows for h in halves)
+    ]
+
+
+def _target_value(target: Check, value: float | None) -> str:
+    return _fmt(value, "count" if target.metric in COUNTS else "rate")
+
+
+def _target_text(target: Check, cells: dict[str, tuple[float | None, bool | None]]) -> str:
+    bits = []
+    for half, (value, met) in cells.items():
+        if met is None:
+            bits.append(f"{HALF_LABELS[half].lower()} sans objet")
+        else:
+            bits.append(f"{HALF_LABELS[half].lower()} {_target_value(target, value)} {'atteint' if met else 'non atteint'}")
+    return f"{target.label} ({', '.join(bits)})"
+
+
+def _gate_lines(results: dict) -> list[str] | None:
+    gate = results.get("gate")
+    return [str(line) for line in gate] if isinstance(gate, list) else None
+
+
+def _halves_html(results: dict) -> str:
+    parts = [f"<h3>Jeu <code>{_e(_set_name(results))}</code> ({_e(_kind_label(results))})</h3>"]
+    for run in _runs(results):
+        halves = [h for h in HALVES if h in (run.get("halves") or {})]
+        if not halves:
+            continue
+        parts.append(f'<p class="note">Configuration {_e(_config(run))} : {_e(_split_count_text(run))}.</p>')
+        for title, group, labels in (
+            ("Type de question", "metrics", _type_label),
+            ("Comportement attendu", "by_expect", _expect_label),
+        ):
+            rows = _half_rows(run, group, labels)
+            columns = _half_columns(rows, halves)
+            if not columns:
+                continue
+            head1 = f'<th scope="col" rowspan="2" class="text">{_e(title)}</th>' + "".join(
+                f'<th scope="colgroup" colspan="{len(halves)}" title="{_e(DEFINITIONS[key])}">{_e(header)}</th>'
+                for key, header, _ in columns
+            )
+            head2 = "".join(f'<th scope="col" class="{h}">{_e(HALF_LABELS[h])}</th>' for _ in columns for h in halves)
+            body = []
+            for label, cells in rows:
+                tds = "".join(
+                    f'<td class="{"check" if h == "check" else "tune"}">{_e(_fmt(cells.get(h, {}).get(key), kind))}</td>'
+                    for key, _, kind in columns
+                    for h in halves
+                )
+                body.append(f'<tr><th scope="row" class="text">{_e(label)}</th>{tds}</tr>')
+            parts.append(
+                f'<div class="table-wrap"><table class="halves"><thead><tr>{head1}</tr><tr>{head2}</tr></thead>'
+                f"<tbody>{''.join(body)}</tbody></table></div>"
+            )
+        targets = targets_met(run, str(results.get("kind") or "dev"))
+        if targets:
+            rows_html = []
+            for target, reached in targets:
+                tds = ""
+                for h in halves:
+                    value, met = reached.get(h, (None, None))
+                    mark = (
+                        "sans objet"
+                        if met is None
+                        else ('<span class="ok">✓ atteint</span>' if met else '<span class="bad">✗ non atteint</span>')
+                    )
+                    tds += f'<td>{_e(_target_value(target, value))}</td><td class="text">{mark}</td>'
+                rows_html.append(f'<tr><th scope="row" class="text">{_e(target.label)}</th>{tds}</tr>')
+            head = '<th scope="col" class="text">Objectif de l\'issue</th>' + "".join(
+                f'<th scope="col">{_e(HALF_LABELS[h])}</th><th scope="col" class="text">atteint ?</th>' for h in halves
+            )
+            parts.append(
+                f'<div class="table-wrap"><table class="targets"><thead><tr>{head}</tr></thead>'
+                f"<tbody>{''.join(rows_html)}</tbody></table></div>"
+            )
+    gate = _gate_lines(results)
+    if gate is not None:
+        if gate:
+            items = "".join(f"<li>{_e(line)}</li>" for line in gate)
+            parts.append(f'<p class="bad">Seuils de qualité non atteints :</p><ul class="gate">{items}</ul>')
+        else:
+            parts.append('<p class="ok">Seuils de qualité : tous atteints (moitié contrôle et moitié réglage).</p>')
+    return "".join(parts)
+
+
+def _halves_md(results: dict) -> list[str]:
+    lines = ["", f"### Jeu `{_set_name(results)}` ({_md(_kind_label(results))})"]
+    for run in _runs(results):
+        halves = [h for h in HALVES if h in (run.get("halves") or {})]
+        if not halves:
+            continue
+        lines += ["", f"Configuration {_md(_config(run))} : {_md(_split_count_text(run))}."]
+        for title, group, labels in (
+            ("Type de question", "metrics", _type_label),
+            ("Comportement attendu", "by_expect", _expect_label),
+        ):
+            rows = _half_rows(run, group, labels)
+            columns = _half_columns(rows, halves)
+            if not columns:
+                continue
+            heads = [_md(title), *(_md(f"{header} · {HALF_LABELS[h].lower()}") for _, header, _ in columns for h in halves)]
+            lines += ["", "| " + " | ".join(heads) + " |", "|" + "|".join([":---", *("---:" for _ in heads[1:])]) + "|"]
+            for label, cells in rows:
+                values = [_fmt(cells.get(h, {}).get(key), kind) for key, _, kind in columns for h in halves]
+                lines.append("| " + " | ".join([_md(label), *values]) + " |")
+        targets = targets_met(run, str(results.get("kind") or "dev"))
+        if targets:
+            lines += ["", "Objectifs de l'issue :", ""]
+            lines += [f"- {_md(_target_text(target, cells))}" for target, cells in targets]
+    gate = _gate_lines(results)
+    if gate is not None:
+        lines += ["", "Seuils de qualité : " + ("non atteints" if gate else "tous atteints (moitié contrôle et moitié réglage).")]
+        lines += [f"- {_md(line)}" for line in gate]
+    return lines
+
+
+def _text_table(head: Sequence[str], body: Sequence[Sequence[str]]) -> list[str]:
+    widths = [max(len(row[i]) for row in [head, *body]) for i in range(len(head))]
+    widths[0] = min(widths[0], 34)
+
+    def line(row: Sequence[str]) -> str:
+        first = row[0] if len(row[0]) <= widths[0] else row[0][: widths[0] - 1] + "…"
+        return "  ".join([first.ljust(widths[0]), *(cell.rjust(w) for cell, w in zip(row[1:], widths[1:], strict=True))])
+
+    return [line(head), *(line(row) for row in body)]
+
+
+def _glossary() -> list[tuple[str, str]]:
+    seen = {key for key, _, _ in COLUMNS}
+    return [(key, header) for key, header, _ in COLUMNS] + [(key, header) for key, header, _ in HALF_COLUMNS if key not in seen]
 
 
 # --- files ---------------------------------------------------------------------------------------
@@ -263,6 +644,28 @@ def _write_atomic(path: Path, text: str) -> None:
 
 
 # --- reading the results -------------------------------------------------------------------------
+
+
+def _sets(results: dict) -> list[dict[str, Any]]:
+    """The sets of a run: ``results["sets"]`` (one `reperes eval` over several sets), or the results
+    themselves (one set, the shape before several sets)."""
+    sets = results.get("sets")
+    if isinstance(sets, list):
+        return [s for s in sets if isinstance(s, dict)]
+    return [results]
+
+
+def _set_name(results: dict) -> str:
+    return str(results.get("set") or DASH)
+
+
+def _set_configs(results: dict, sets: Sequence[dict[str, Any]]) -> list[str]:
+    configs: list[str] = []
+    for one in sets:
+        for name in [_config(run) for run in _runs(one)] or [str(c) for c in one.get("configs") or []]:
+            if name not in configs:
+                configs.append(name)
+    return configs or [str(c) for c in results.get("configs") or []]
 
 
 def _runs(results: dict) -> list[dict[str, Any]]:
@@ -765,7 +1168,23 @@ def _failed_question_html(q: dict[str, Any]) -> str:
         summary_bits.append(f'<span class="badge bad">{len(missing)} fait(s) manquant(s)</span>')
     if q.get("refused"):
         summary_bits.append('<span class="badge">refus</span>')
+    found = [str(f) for f in q.get("found_forbidden") or []]
+    if found:
+        summary_bits.append(f'<span class="badge bad">{len(found)} texte(s) interdit(s)</span>')
+    expected_kind = _expected_kind_text(q)
+    if expected_kind:
+        summary_bits.append(f'<span class="badge">{_e(expected_kind)}</span>')
+    if q.get("split") in HALF_LABELS:
+        summary_bits.append(f'<span class="tag">{_e(HALF_LABELS[str(q["split"])])}</span>')
     body = [f"<h4>Question</h4><p>{_e(q.get('question') or DASH)}</p>"]
+    if expected_kind:
+        body.append(f"<h4>Comportement</h4><p>{_e(expected_kind)}</p>")
+    if found:
+        body.append("<h4>Textes interdits présents</h4>")
+        marks = "".join(f'<li><mark class="missing">{_e(f)}</mark></li>' for f in found)
+        body.append(f'<ul class="facts">{marks}</ul>')
+    if q.get("note"):
+        body.append(f'<h4>Note du jeu</h4><p class="note">{_e(q["note"])}</p>')
     answer = str(q.get("answer") or "")
     refused = " (l'assistant a refusé de répondre)" if q.get("refused") else ""
     body.append(f"<h4>Réponse donnée{_e(refused)}</h4>")
@@ -866,12 +1285,35 @@ def _md_table(first: str, rows: Sequence[tuple[str, dict[str, float | None]]], h
     return lines
 
 
+ANSWER_KIND_LABELS = {
+    "answer": "une réponse",
+    "refusal": "« non précisé »",
+    "clarification": "une demande de précision",
+    "out_of_scope": "hors champ",
+    "error": "un message d'erreur",
+}
+
+
+def _expected_kind_text(q: dict[str, Any]) -> str:
+    """ "attendu : faire préciser ; obtenu : « non précisé »" when the answer's kind is not the expected one."""
+    expect, kind = q.get("expect"), q.get("kind")
+    if not expect or not kind or EXPECTED_KIND.get(str(expect)) == kind:
+        return ""
+    return f"attendu : {_expect_label(str(expect)).lower()} ; obtenu : {ANSWER_KIND_LABELS.get(str(kind), str(kind))}"
+
+
 def _md_failed(q: dict[str, Any]) -> list[str]:
     head = f"- **{_md(q.get('id') or '?')}** ({_md(_type_label(str(q.get('type') or '?')))}) — {_md(_shorten(str(q.get('question') or ''), 200))}"
     lines = [head]
     missing = [str(m) for m in q.get("missing") or []]
     if missing:
         lines.append("  - Faits manquants : " + ", ".join(f"**{_md(m)}**" for m in missing))
+    found = [str(f) for f in q.get("found_forbidden") or []]
+    if found:
+        lines.append("  - Textes interdits présents : " + ", ".join(f"**{_md(f)}**" for f in found))
+    expected_kind = _expected_kind_text(q)
+    if expected_kind:
+        lines.append(f"  - Comportement : {_md(expected_kind)}")
     answer = str(q.get("answer") or "")
     refused = " (refus)" if q.get("refused") else ""
     lines.append(f"  - Réponse donnée{refused} : {_md(_shorten(answer, 300)) if answer else DASH}")
@@ -879,8 +1321,8 @@ def _md_failed(q: dict[str, Any]) -> list[str]:
     lines.append(f"  - Sources de référence : {_md(' ; '.join(gold)) if gold else DASH}")
     retrieved = [r for r in q.get("retrieved") or [] if isinstance(r, dict)][:TOP_RETRIEVED]
     ranks = [str(i) for i, r in enumerate(retrieved, start=1) if r.get("hit")]
-    found = f"rang(s) {', '.join(ranks)}" if ranks else "aucun"
-    lines.append(f"  - Passages pertinents dans les {len(retrieved)} premiers retrouvés : {found}")
+    hit_ranks = f"rang(s) {', '.join(ranks)}" if ranks else "aucun"
+    lines.append(f"  - Passages pertinents dans les {len(retrieved)} premiers retrouvés : {hit_ranks}")
     return lines
 
 
@@ -947,4 +1389,9 @@ tr.hit, tbody tr.hit:nth-child(even) { background: #e6f4ea; }
 .glossary dt { font-weight: 600; }
 .glossary dd { margin: 0; color: var(--muted); }
 footer { margin-top: 32px; }
+.table-wrap + .table-wrap, .table-wrap + p { margin-top: 10px; }
+table.halves th[scope="colgroup"] { text-align: center; border-left: 1px solid var(--line); }
+table.halves td.check, table.halves th.check { border-left: 1px solid var(--line); font-weight: 600; }
+table.halves td.tune, table.halves th.tune { color: var(--muted); }
+ul.gate { margin: 4px 0 10px; padding-left: 20px; color: var(--bad); }
 """

@@ -1,5 +1,8 @@
 """Grid search of the fusion parameters on a question set: `python -m eval.tune [FILE.jsonl]`.
 
+Only the *tune* half of the set is read (``eval.dataset.tune_items``): the check half stays unseen,
+so `reperes eval` can tell a parameter that generalises from one fitted to these questions.
+
 Each question's BM25 and dense candidate lists are computed once; every parameter combination is
 then scored by re-fusing them (milliseconds each). Prints the best combinations by recall@5, then
 eligibility recall@5, then MRR@10. Copy the chosen values into the settings (`REPERES_*`).
@@ -15,7 +18,7 @@ from typing import Any
 
 from assistant.service import Assistant
 from assistant.settings import Settings
-from eval.dataset import load_set
+from eval.dataset import tune_items
 from eval.metrics import mrr_at_k, recall_at_k
 from index.hybrid import fuse
 from index.lexical import lexical_index
@@ -35,7 +38,7 @@ GRID: dict[str, list[Any]] = {
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    items = [i for i in load_set(Path(args[0]) if args else DEV_SET) if i.answerable and i.sources]
+    items = [i for i in tune_items(Path(args[0]) if args else DEV_SET) if i.answerable and i.sources]
     assistant = Assistant(Settings.from_env())
     assistant.ingest()
     base = assistant.fusion_params
@@ -69,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         n = len(prepared)
         results.append((r5 / n, elig / max(n_elig, 1), mrr / n, params))
     results.sort(key=lambda r: (-min(r[0], r[1]), -r[0], -r[2]))
-    print(f"{len(results)} combinations on {len(prepared)} answerable questions")
+    print(f"{len(results)} combinations on {len(prepared)} answerable questions of the tune half")
     for r5, elig, mrr, params in results[:10]:
         chosen = {n: getattr(params, n) for n in names}
         print(f"recall@5 {r5:.3f}  eligibility@5 {elig:.3f}  MRR@10 {mrr:.3f}  {chosen}")

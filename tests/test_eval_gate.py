@@ -71,9 +71,22 @@ def test_reperes_eval_writes_the_three_report_files(tmp_path: Path) -> None:
         (home / name).symlink_to(real / name, target_is_directory=True)
     subset = tmp_path / "subset.jsonl"
     subset.write_text("".join(DEV.read_text(encoding="utf-8").splitlines(keepends=True)[:6]), encoding="utf-8")
+    hostile = tmp_path / "dev-adversarial.jsonl"  # the empty and emoji-only questions, and an injection
+    lines = (ROOT / "eval" / "data" / "dev-adversarial.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+    hostile.write_text("".join(line for line in lines if '"devadv-1' in line[:20]), encoding="utf-8")
     out = tmp_path / "report"
     result = subprocess.run(
-        [sys.executable, "-m", "assistant", "eval", "--set", str(subset), "--report", str(out), "--no-progress"],
+        [
+            sys.executable,
+            "-m",
+            "assistant",
+            "eval",
+            "--set",
+            f"{subset},{hostile}",
+            "--report",
+            str(out),
+            "--no-progress",
+        ],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -83,7 +96,14 @@ def test_reperes_eval_writes_the_three_report_files(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-2000:]
     assert sorted(p.name for p in out.iterdir()) == ["report.html", "report.md", "results.json"]
     results = json.loads((out / "results.json").read_text())
-    assert results["runs"][0]["metrics"]["all"]["questions"] == 6
+    dev, adversarial = results["sets"]
+    assert dev["runs"][0]["metrics"]["all"]["questions"] == 6 and dev["kind"] == "dev"
+    halves = dev["runs"][0]["halves"]
+    assert halves["check"]["metrics"]["all"]["questions"] + halves["tune"]["metrics"]["all"]["questions"] == 6
+    assert adversarial["kind"] == "adversarial" and "gate" not in adversarial  # no --gate: a subset is not the set
+    empty = next(q for q in adversarial["runs"][0]["questions"] if q["id"] == "devadv-11")
+    assert empty["kind"] == "error" and empty["scores"]["handled"] == 1.0  # the empty question is refused as an error
+    assert "Traitées C  Traitées R" in result.stdout  # the halves side by side, check first
     assert (home / "eval" / "history.jsonl").exists()  # the history went to this home
 
 
