@@ -39,7 +39,8 @@ typecheck: setup
 pytest: setup
 	$(BIN)/python -m pytest
 
-# Quality gate: the dev set must stay above the thresholds of assistant/settings.py (report in out/eval/).
+# Quality gate: the five development sets (both halves) must stay above the thresholds of assistant/settings.py
+# (report in out/eval/).
 evalgate: prepare
 	$(BIN)/reperes eval --set eval/data/dev.jsonl,eval/data/dev-broad.jsonl,eval/data/dev-adversarial.jsonl,eval/data/dev-conversations.jsonl,eval/data/dev-conversations-broad.jsonl --gate --report out/eval --no-progress
 
