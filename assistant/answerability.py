@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import re
 
-from assistant import grounding
-from index.query import fold as fold_question
+from ingest.text import EMAIL, PHONE
+from ingest.text import fold_words as fold_question
 
 _NUMBER = r"(?<![\w/])\d{1,3}(?:[  .]\d{3})*(?:[,.]\d+)?"
 _MONTHS = r"janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre"
@@ -30,8 +30,8 @@ SLOT_EVIDENCE: dict[str, re.Pattern[str]] = {
     ),
     "rate": re.compile(rf"{_NUMBER}\s*%"),
     "hours": re.compile(r"\b\d{1,2}\s*h(?:\s*\d{2})?\b|\bde\s+\d{1,2}\s*h\b", re.IGNORECASE),
-    "phone": grounding.PHONE,
-    "email": grounding.EMAIL,
+    "phone": PHONE,
+    "email": EMAIL,
     "age": re.compile(
         r"\b\d{1,2}\s*(?:à|-|/|et)\s*\d{1,2}\s*ans\b|\b(?:moins|plus)\s+de\s+\d{1,2}\s*ans\b|\bmineur|\bmajeur", re.IGNORECASE
     ),

@@ -11,7 +11,7 @@
 The OpenAPI description is at `/openapi.json` (interactive docs at `/docs`). Endpoints are plain
 functions: FastAPI runs them in its thread pool, all sharing the one ``Assistant`` (its model and
 index load once and are read-only afterwards). With a token, every request except the API docs
-needs ``Authorization: Bearer <token>``, the chat included.
+needs ``Authorization: Bearer <token>``, the chat included. ``serve`` runs it (`reperes serve`).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from __future__ import annotations
 import http
 import re
 import secrets
+import sys
 import threading
 from collections.abc import Awaitable, Callable, MutableMapping
 from importlib import metadata
@@ -32,8 +33,8 @@ from fastapi.security import HTTPBearer
 from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
 from starlette.exceptions import HTTPException
 
-from assistant.app import make_filters
 from assistant.feedback import FeedbackStore, feedback_path, settings_version
+from assistant.filters import make_filters
 from assistant.passage import error_page, passage_page
 from assistant.service import Assistant
 from index.catalogue import ActionFilter, filter_actions
@@ -591,3 +592,17 @@ def create_app(
             allow_headers=["Authorization", "Content-Type"],
         )
     return app
+
+
+def serve(assistant: Assistant, host: str, port: int) -> None:
+    """Load the model and index, then serve the chat and the API (uvicorn) until interrupted."""
+    import uvicorn
+
+    s = assistant.settings
+    assistant.warm_up()  # load before the first question, not during it
+    origins = [o.strip() for o in s.cors_origins.split(",") if o.strip()]
+    app = create_app(assistant, token=s.api_token or None, cors_origins=origins or None)
+    if host not in {"127.0.0.1", "localhost", "::1"} and not s.api_token:
+        print("Attention : serveur ouvert au réseau sans REPERES_API_TOKEN.", file=sys.stderr)
+    print(f"Repères est prêt : http://{host}:{port} (API : /api, documentation : /docs)", flush=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")

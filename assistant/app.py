@@ -8,16 +8,16 @@ stored with its citations in the feedback database (`reperes feedback export`).
 
 from __future__ import annotations
 
-import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from assistant.feedback import FeedbackStore, feedback_path, settings_version
+from assistant.filters import TERRITORIES, make_filters
 from assistant.render import passage_link, render
 from assistant.service import Assistant
-from index.query import Filters, QueryAnalysis, with_filters
+from index.query import Filters
 from ingest.gazetteer import load_gazetteer
 
 EXAMPLES = [
@@ -67,28 +67,6 @@ class AnswerMemory:
     def get(self, text: str) -> dict[str, Any] | None:
         with self._lock:
             return self._items.get(text.strip())
-
-
-TERRITORIES = [("Tous", ""), ("MEL", "MEL"), ("Valenciennes Métropole", "CAVM")]
-
-
-def make_filters(commune: str | None, age: float | None, territory: str | None) -> Filters | None:
-    """The filters panel (or the API's ``filters``) as ``Filters``; None when all are empty.
-
-    Raises ValueError with a French message on an unknown commune, an age outside 10–99 or another
-    territory: checked here, before any search, with the same rule the chain applies.
-    """
-    if age is not None and age != int(age):
-        raise ValueError(f"âge {age} invalide dans les filtres : indiquez un nombre entier d'années.")
-    filters = Filters(
-        commune=(commune or "").strip() or None,
-        age=None if age is None else int(age),
-        territory=(territory or "").strip() or None,
-    )
-    if filters.empty:
-        return None
-    with_filters(QueryAnalysis(text=""), filters)  # an empty question: the commune is looked up, or refused
-    return filters
 
 
 def respond(
@@ -255,19 +233,3 @@ def build_app(assistant: Assistant, feedback: FeedbackStore | None = None) -> An
             )
             demo.chatbot.like(on_like, inputs=[demo.chatbot, comment], outputs=[comment], api_visibility="private")
     return demo
-
-
-def serve(assistant: Assistant, host: str, port: int) -> None:
-    """Load the model and index, then serve the chat and the API (uvicorn) until interrupted."""
-    import uvicorn
-
-    from assistant.api import create_app
-
-    s = assistant.settings
-    assistant.warm_up()  # load before the first question, not during it
-    origins = [o.strip() for o in s.cors_origins.split(",") if o.strip()]
-    app = create_app(assistant, token=s.api_token or None, cors_origins=origins or None)
-    if host not in {"127.0.0.1", "localhost", "::1"} and not s.api_token:
-        print("Attention : serveur ouvert au réseau sans REPERES_API_TOKEN.", file=sys.stderr)
-    print(f"Repères est prêt : http://{host}:{port} (API : /api, documentation : /docs)", flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")

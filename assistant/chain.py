@@ -136,7 +136,9 @@ class _Steps:
                     yield self._record(state, item.text, item.citations, item.refused, tuple(item.dropped), start)
 
     @staticmethod
-    def _record(state: dict[str, Any], text: str, citations: list[Citation], outcome: bool | str, drops: Any, start: float) -> Answer:
+    def _record(
+        state: dict[str, Any], text: str, citations: list[Citation], outcome: bool | str, drops: Any, start: float
+    ) -> Answer:
         cited, _unknown = referenced(text, citations)
         refused, kind = _outcome(outcome)
         # A young person living outside both territories: the documents do not cover them.

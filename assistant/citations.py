@@ -4,90 +4,17 @@ from __future__ import annotations
 
 import itertools
 import re
-import unicodedata
 
 from langchain_core.documents import Document
 
-from assistant.grounding import MARKER
 from assistant.records import Citation
+from ingest.text import MARKER, QUOTE_SPLIT, STOP_WORDS, fold  # assistant/compose.py imports fold from here
 
-SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n{2,}")
 _WORD = re.compile(r"\w+")
-# Short French function words carry no topic; they must not decide which sentence is quoted.
-_STOP = frozenset(
-    [
-        "a",
-        "au",
-        "aux",
-        "avec",
-        "ce",
-        "ces",
-        "dans",
-        "de",
-        "des",
-        "du",
-        "elle",
-        "en",
-        "et",
-        "il",
-        "ils",
-        "je",
-        "la",
-        "le",
-        "les",
-        "leur",
-        "leurs",
-        "l",
-        "d",
-        "ma",
-        "mes",
-        "mon",
-        "ne",
-        "nous",
-        "on",
-        "ou",
-        "par",
-        "pas",
-        "pour",
-        "qu",
-        "que",
-        "qui",
-        "quel",
-        "quelle",
-        "quelles",
-        "quels",
-        "sa",
-        "se",
-        "ses",
-        "son",
-        "sur",
-        "ta",
-        "te",
-        "tes",
-        "ton",
-        "tu",
-        "un",
-        "une",
-        "vos",
-        "votre",
-        "vous",
-        "y",
-        "est",
-        "sont",
-        "ans",
-        "an",
-    ]
-)
-
-
-def fold(text: str) -> str:
-    """Lower case without accents: `Métropole` and `metropole` compare equal."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def content_words(text: str) -> set[str]:
-    return {w for w in _WORD.findall(fold(text)) if w not in _STOP and len(w) > 1}
+    return {w for w in _WORD.findall(fold(text)) if w not in STOP_WORDS and len(w) > 1}
 
 
 def best_quote(question: str, passage: str, max_chars: int = 400) -> str:
@@ -100,7 +27,7 @@ def best_quote(question: str, passage: str, max_chars: int = 400) -> str:
     pieces = [
         (p, " ".join(s.split()))
         for p, para in enumerate(re.split(r"\n{2,}", passage))
-        for s in SENTENCE_END.split(para)
+        for s in QUOTE_SPLIT.split(para)
         if s.strip()
     ]
     sentences = [s for _, s in pieces]

@@ -272,7 +272,7 @@ def _render_text(answer: Answer) -> str:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from assistant.app import serve
+    from assistant.api import serve
 
     settings = _settings(args)
     assistant = Assistant(settings)

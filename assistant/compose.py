@@ -26,12 +26,15 @@ from typing import Any
 from langchain_core.documents import Document
 
 from assistant import grounding
-from assistant.citations import best_quote, fold
-from assistant.records import Citation
+from assistant.answerability import counted_noun, holds, not_stated
+from assistant.citations import best_quote
+from assistant.records import CLARIFICATION, OUT_OF_SCOPE, Citation
+from index.intent import Assertion, Intent, KindClassifier, read_intent
 from index.query import QueryAnalysis, analyse
-from index.query import fold as fold_question  # apostrophes (’ too) and hyphens as spaces
 from ingest.contacts import ROLE, format_contact
 from ingest.records import Action, Contact
+from ingest.text import EMAIL, MARKER, PHONE, SHORT_WORDS, fold, passage_sentences
+from ingest.text import fold_words as fold_question  # apostrophes (’ too) and hyphens as spaces
 
 LIST, CONTACT, PORTEUR, FACT = "list", "contact", "porteur", "fact"
 _WHO_IS = re.compile(r"\bqui\s+(?:est|sont|c est)\s+(?:le|la|les|l)\b")
@@ -56,23 +59,6 @@ _COMPARE = re.compile(r"\b(?:difference|differences|differe\w*|comparer|compare\
 # The parts of a question that asks two things: "combien … et combien …", "… et quel …".
 _PART = re.compile(r"\s*(?:,\s*)?\bet\s+(?=(?:combien|quel\w*|comment|qui)\b)")
 # What a fact question asks for, and the evidence a passage must hold to answer it.
-_ASKS: tuple[tuple[re.Pattern[str], re.Pattern[str], str], ...] = (
-    (
-        re.compile(r"\b(?:budget|montant|cout|combien coute|financement|finance)\b"),
-        re.compile(r"\d[\d\s.,]*\s*(?:€|euros?|millions?|k€)", re.I),
-        "le montant demandé",
-    ),
-    (
-        re.compile(r"\b(?:quand(?! meme)|date|inscriptions?|prochaine session|calendrier)\b"),
-        re.compile(
-            r"\b(?:\d{1,2}(?:er)?\s+(?:janvier|fevrier|février|mars|avril|mai|juin|juillet|aout|août|septembre|octobre|novembre|decembre|décembre)|\d{1,2}/\d{1,2}/\d{2,4})\b",
-            re.I,
-        ),
-        "la date demandée",
-    ),
-    (re.compile(r"\b(?:taux|pourcentage|part des)\b"), re.compile(r"\d+(?:[,.]\d+)?\s*%"), "le taux demandé"),
-    (re.compile(r"\bhoraires?\b"), re.compile(r"\b\d{1,2}\s*h(?:\s*\d{2})?\b", re.I), "les horaires demandés"),
-)
 
 
 @dataclass(frozen=True)
@@ -167,7 +153,7 @@ def _list_line(item: Item, analysis: QueryAnalysis) -> str:
     # the public passed over).
     shown: tuple[str, ...] = (title, public or "", porteur or "")
     key = _key_sentence(analysis.lexical_query, doc, skip=shown)
-    if grounding.EMAIL.search(key) or grounding.PHONE.search(key):
+    if EMAIL.search(key) or PHONE.search(key):
         key = ""  # a contact line is no description: the contact is shown apart, as ingest grouped it
     key = key or (record.summary if record and record.summary else "")
     if key:
@@ -195,16 +181,13 @@ def _list_line(item: Item, analysis: QueryAnalysis) -> str:
     return f"{line} [{item.n}]"
 
 
-_SHORT_WORDS = {"a", "au", "aux", "d", "de", "des", "du", "en", "et", "l", "la", "le", "les", "pour", "sur", "un", "une"}
-
-
 def _acronym(title: str, text: str) -> str:
     """The acronym the passage uses for its title ("ATTA" for "Accroche toi à ton avenir"), or ""."""
     name = re.split(r"\s[:–-]\s", title)[0]
     words = re.findall(r"[^\W\d_]+", fold(name))
     if len(words) < 3:
         return ""
-    initials = {"".join(w[0] for w in words), "".join(w[0] for w in words if w not in _SHORT_WORDS)}
+    initials = {"".join(w[0] for w in words), "".join(w[0] for w in words if w not in SHORT_WORDS)}
     for token in dict.fromkeys(re.findall(r"(?<!\w)[A-Z][A-Z'’]{2,9}(?![\w'’])", text)):
         letters = re.sub(r"[^A-Z]", "", token).lower()
         if len(letters) >= 3 and letters in initials and token not in title:
@@ -218,7 +201,7 @@ def _local_sentence(doc: Document, analysis: QueryAnalysis, skip: tuple[str, ...
     shown = [fold_question(x) for x in skip if x]
     if not names or any(p.search(x) for p in names for x in shown):
         return ""
-    for sentence in sentences(doc.page_content):
+    for sentence in passage_sentences(doc.page_content):
         folded = fold_question(sentence)
         if len(sentence) >= 20 and not _is_heading(sentence) and any(p.search(folded) for p in names):
             return _clip(sentence, 220)
@@ -238,47 +221,6 @@ def _profile(analysis: QueryAnalysis) -> str:
     elif analysis.qpv:
         bits.append("QPV")
     return " · ".join(bits)
-
-
-def sentences(text: str) -> list[str]:
-    """Sentences of a passage: PDF lines of a paragraph joined, list items kept apart, split at . ! ? ;"""
-    found: list[str] = []
-    # Double-spaced extractions (003) put blank lines inside sentences: a paragraph that does not end
-    # a sentence and a next one that starts in lower case are one paragraph.
-    paragraphs: list[str] = []
-    for paragraph in re.split(r"\n\s*\n", text):
-        if paragraphs and not re.search(r"[.!?:;»]\s*$", paragraphs[-1]) and paragraph.lstrip()[:1].islower():
-            paragraphs[-1] += "\n" + paragraph.strip()
-        else:
-            paragraphs.append(paragraph)
-    for paragraph in paragraphs:
-        # A line starting a list item or a label ("- ", "Contact :") begins a new piece; others continue.
-        pieces: list[str] = []
-        for line in paragraph.split("\n"):
-            # A flattened table row: its cells stay apart ("35 ; 31 ; 10", not "35 31 10").
-            line = " ; ".join(cell.strip() for cell in line.split("\t") if cell.strip()) if "\t" in line else line.strip()
-            if not line:
-                continue
-            # A capitalised line after a complete list item is a new line of text, not the item's end.
-            after_item = bool(pieces) and re.match(r"^[-•►▶✓]", pieces[-1]) is not None and line[:1].isupper()
-            after_item = after_item and not re.search(r"[,\-–(]$", pieces[-1])
-            if (
-                pieces
-                and not after_item
-                and not re.match(r"^(?:[-•►▶✓]|\d+[.)]\s|[A-ZÉ][^.!?]{0,40}:\s*$)", line)
-                and not pieces[-1].endswith(":")
-            ):
-                pieces[-1] = pieces[-1][:-1] + line if pieces[-1].endswith("-") and line[:1].islower() else f"{pieces[-1]} {line}"
-            else:
-                pieces.append(line)
-        for piece in pieces:
-            # "!" is left alone: it ends names ("Accroche active!") more often than sentences here.
-            found += [
-                " ".join(x.split())
-                for x in re.split(r"(?<=[.?;])(?<![\s(]M\.)(?<!Mme\.)\s+(?=[A-ZÀ-Ý0-9«\"-])", piece)
-                if x.strip()
-            ]
-    return found
 
 
 @lru_cache(maxsize=65536)
@@ -305,7 +247,7 @@ def _key_sentence(question: str, doc: Document, skip: str | tuple[str, ...] = ""
     wanted = _stems(question)
     shown = [fold(x) for x in ((skip,) if isinstance(skip, str) else skip) if x]
     best, best_score = "", 0
-    for sentence in sentences(doc.page_content):
+    for sentence in passage_sentences(doc.page_content):
         if len(sentence) < 20 or _is_heading(sentence) or _PERSON_LINE.match(sentence):
             continue
         folded = fold(sentence).rstrip(". ")
@@ -345,7 +287,7 @@ def _sentences_answering(question: str, items: list[Item], limit: int = 3) -> li
     asked_figures = set(re.findall(r"\d+(?:[,.]\d+)?", question))
     scored: list[tuple[float, int, str, int]] = []
     for rank, item in enumerate(items[:4]):
-        for sentence in sentences(item.doc.page_content):
+        for sentence in passage_sentences(item.doc.page_content):
             if len(sentence) < 12 or sentence.isupper():
                 continue  # titles in capitals name an action, they do not answer
             overlap = len(wanted & _stems(sentence))
@@ -396,7 +338,7 @@ def _sentences_answering(question: str, items: list[Item], limit: int = 3) -> li
 
 def _with_list(sentence: str, n: int, items: list[Item]) -> str:
     """A sentence that announces a list ("4 sites d'intérêt national :") with the items that follow it."""
-    found = next((sentences(i.doc.page_content) for i in items if i.n == n), [])
+    found = next((passage_sentences(i.doc.page_content) for i in items if i.n == n), [])
     after = found[found.index(sentence) + 1 :] if sentence in found else []
     if sentence.endswith(":"):
         listed = [x for x in after[:8] if re.match(r"^[-•►▶✓o]\s", x)]
@@ -437,15 +379,6 @@ def _about(question: str, doc: Document, frequency: Callable[[str], float] | Non
     return missing == 0 or (len(wanted) >= 3 and missing <= 1)
 
 
-def _missing_evidence(question: str, items: list[Item]) -> str | None:
-    """What the question asks for that no top passage holds ("le montant demandé", "la date"…), or None."""
-    folded = fold_question(question)
-    for asks, evidence, label in _ASKS:
-        if asks.search(folded) and not any(evidence.search(i.doc.page_content) for i in items[:3]):
-            return label
-    return None
-
-
 class ComposingAnswerer:
     """The default answerer (no LLM); see the module docstring."""
 
@@ -456,6 +389,7 @@ class ComposingAnswerer:
         max_excluded: int = 2,
         frequency: Callable[[str], float] | None = None,
         actions: Callable[[], Mapping[str, Action]] | None = None,
+        classifier: Callable[[], KindClassifier | None] | None = None,
     ) -> None:
         """``frequency``: share of the index's passages holding a stem (tells a subject from everyday
         words); the service passes its own index's. Without it every word counts as rare (strict).
@@ -465,6 +399,7 @@ class ComposingAnswerer:
         self.max_excluded = max_excluded
         self.frequency = frequency
         self.actions = actions
+        self.classifier = classifier  # decides the kind of a question no phrase list reads (index.intent)
 
     def _record(self, doc: Document) -> Action | None:
         """The action ``doc`` holds whole, or None (no catalogue, no action, or only a part of it)."""
@@ -484,13 +419,34 @@ class ComposingAnswerer:
             return ""
         return action.title if fold(action.title) in fold(" ".join(doc.page_content.split())) else ""
 
+    def _distinctive(self, question: str, doc: Document) -> bool:
+        """A short question is specific enough when a word of it is rare in the index (in under 5 % of the
+        passages) and written in a retrieved passage: "PIA ?" names something, "aide jeunes" does not."""
+        if self.frequency is None:
+            return False
+        have = _stems(doc.page_content)
+        return any(0 < self.frequency(stem) < 0.05 and stem in have for stem in _stems(question))
+
+    def intent(self, question: str, analysis: QueryAnalysis) -> Intent:
+        """What ``question`` asks for (index.intent), read against this index's action catalogue."""
+        actions = list(self.actions().values()) if self.actions is not None else []
+        return read_intent(question, analysis, actions, self.classifier() if self.classifier is not None else None)
+
     def __call__(
         self, question: str, docs: list[Document], analysis: QueryAnalysis | None = None
-    ) -> tuple[str, list[Citation], bool]:
+    ) -> tuple[str, list[Citation], bool | str]:
         from assistant.citations import make_citation
         from prompts import load
 
         analysis = analysis or analyse(question)
+        intent = self.intent(question, analysis)
+        # Nothing to look up: a greeting or a question too vague to place anyone asks for what is missing;
+        # a subject outside youth insertion gets a short out-of-scope answer, without pistes.
+        vague = intent.kind == "too_vague" and not any(self._distinctive(question, doc) for doc in docs[:3])
+        if intent.kind == "greeting" or vague:
+            return load("greeting" if intent.kind == "greeting" else "clarification"), [], CLARIFICATION
+        if intent.kind == "out_of_scope":
+            return load("out_of_scope"), [], OUT_OF_SCOPE
         if not docs:
             return load("refusal"), [], True
         items = [Item(n, doc, self._record(doc), self._name(doc)) for n, doc in enumerate(docs, start=1)]
@@ -499,12 +455,31 @@ class ComposingAnswerer:
         lines: list[str] = []
         used: list[Item] = []
         refused = False
+        entity_ids = {i for e in intent.entities for i in ((e.action_id,) if e.action_id else e.runs)}
         named = [i for i in items if (i.meta.get("why") or {}).get("mention")]
+        # The actions the question names (index.intent, against the catalogue): what a slot or an
+        # assertion is checked against.
+        entity_items = [i for i in items if entity_ids & set(i.meta.get("meta_action_ids") or ())]
         focus = named or items
-        missing = _missing_evidence(context, named or items)
-        if missing:
+        entity = intent.entities[0].name if intent.entities else None
+        corrections = _corrections(intent, entity_items or named)
+        missing = _missing_evidence(context, focus)
+        if missing and not corrections:
             refused = True
-            statement = f"Les documents ne précisent pas {missing}."
+            statement = f"Les documents ne précisent pas {missing}" + (f" pour {entity}." if entity else ".")
+            lines, used = _refusal(statement, focus, lambda i: best_quote(context, i.doc.page_content, 200))
+        elif corrections:
+            # "Booster demande 12 mois ?": what the question asserts is not what the action's passage says.
+            lines, used = corrections
+        elif (
+            kind == FACT
+            and intent.slot in ANSWERABLE
+            and not _slot_sentences(context, question, intent.slot, entity_items or focus, 6, False)
+        ):
+            # No passage about the subject holds the slot asked (an amount, a count of what is counted, a
+            # date…): a figure of another unit never answers.
+            refused = True
+            statement = not_stated(intent.slot, entity, counted_noun(question))
             lines, used = _refusal(statement, focus, lambda i: best_quote(context, i.doc.page_content, 200))
         elif kind == CONTACT:
             # Only passages about what the question names: the rare words of the question must be there.
@@ -535,7 +510,7 @@ class ComposingAnswerer:
                 else:
                     # No "Porteur de l'action" line: the passage's opening lines name the organisation
                     # in these documents (FIJeM slides), then the sentence closest to the question.
-                    opening = " · ".join(sentences(item.doc.page_content)[:3])
+                    opening = " · ".join(passage_sentences(item.doc.page_content)[:3])
                     opening = _clip(opening, 300)  # between words, never inside a phone number or a figure
                     key = _key_sentence(context, item.doc, skip=opening)
                     lines.append(" — ".join(x for x in (opening, key) if x) + f" [{item.n}]")
@@ -612,13 +587,131 @@ class ComposingAnswerer:
             else:
                 lines += [f"{sentence} [{n}]" for sentence, n in answer]
                 used = [i for i in items if i.n in {n for _, n in answer}]
+        outcome: bool | str = refused
+        if kind == LIST and intent.outside and refused:
+            outcome = OUT_OF_SCOPE
         lines, used = _renumbered(lines, used)
         # Each citation quotes the passage's sentences closest to what the answer says with its [n]
         # (the chat highlights them in the passage), not those closest to the question.
         said = {i.n: " ".join(line for line in lines if f"[{i.n}]" in line) for i in used}
         citations = [make_citation(i.n, said[i.n] or question, i.doc) for i in used]
         sources = "Sources : " + " · ".join(f"[{c.n}] {_source_label(i.doc, c)}" for i, c in zip(used, citations, strict=True))
-        return "\n\n".join([*lines, sources]), citations, refused
+        return "\n\n".join([*lines, sources]), citations, outcome
+
+
+_ASKS: tuple[tuple[re.Pattern[str], re.Pattern[str], str], ...] = (
+    (
+        re.compile(r"\b(?:budget|montant|cout|combien coute|financement|finance)\b"),
+        re.compile(r"\d[\d\s.,]*\s*(?:€|euros?|millions?|k€)", re.I),
+        "le montant demandé",
+    ),
+    (
+        re.compile(r"\b(?:quand(?! meme)|date|inscriptions?|prochaine session|calendrier)\b"),
+        re.compile(
+            r"\b(?:\d{1,2}(?:er)?\s+(?:janvier|fevrier|février|mars|avril|mai|juin|juillet|aout|août|septembre|octobre|novembre|decembre|décembre)|\d{1,2}/\d{1,2}/\d{2,4})\b",
+            re.I,
+        ),
+        "la date demandée",
+    ),
+    (re.compile(r"\b(?:taux|pourcentage|part des)\b"), re.compile(r"\d+(?:[,.]\d+)?\s*%"), "le taux demandé"),
+    (re.compile(r"\bhoraires?\b"), re.compile(r"\b\d{1,2}\s*h(?:\s*\d{2})?\b", re.I), "les horaires demandés"),
+)
+
+
+def _missing_evidence(question: str, items: list[Item]) -> str | None:
+    """What the question asks for that no top passage holds ("le montant demandé", "la date"…), or None."""
+    folded = fold_question(question)
+    for asks, evidence, label in _ASKS:
+        if asks.search(folded) and not any(evidence.search(i.doc.page_content) for i in items[:3]):
+            return label
+    return None
+
+
+def _slot_sentences(
+    context: str, question: str, slot: str, items: list[Item], limit: int = 2, need_overlap: bool = True
+) -> list[tuple[str, int]]:
+    """The sentences of the top passages about the subject that hold the slot asked, closest to the
+    question first: a figure of another unit never answers (assistant.answerability)."""
+    wanted = _stems(context)
+    scored = []
+    for rank, item in enumerate(items[:3]):
+        for sentence in passage_sentences(item.doc.page_content):
+            if holds(slot, sentence, question) and not _is_heading(sentence):
+                scored.append((len(wanted & _stems(sentence)), rank, sentence, item.n))
+    scored.sort(key=lambda row: (-row[0], row[1]))
+    return [(_clip(sentence, 400), n) for overlap, _rank, sentence, n in scored[:limit] if overlap > 0 or not need_overlap]
+
+
+# Slots a sentence must hold to answer: a figure of another unit never answers (assistant.answerability).
+# Counts and durations are not enforced yet: their check refused questions the dev set answers (a count
+# written without its noun, "120 ont signé"; a duration in words), so they go to the general fact path.
+ANSWERABLE = frozenset({"amount", "date", "rate", "hours"})
+
+
+def _corrections(intent: Intent, named: list[Item]) -> tuple[list[str], list[Item]] | None:
+    """Corrections of what the question asserts about a named action that its record or passage
+    contradicts (a porteur, an age range, a QPV condition, a duration, an amount, a date, a place), each
+    with the documented value, cited; None when nothing is contradicted (or nothing can be checked)."""
+    lines: list[str] = []
+    used: list[Item] = []
+    for assertion in intent.asserted:
+        for item in named[:3]:
+            found = _contradiction(assertion, item)
+            if found:
+                lines.append(f"{found} [{item.n}]")
+                used.append(item) if item not in used else None
+                break
+    if not lines:
+        return None
+    return ["Ce n'est pas ce que disent les documents :", *lines], used
+
+
+def _contradiction(assertion: Assertion, item: Item) -> str:
+    """The documented value that contradicts ``assertion`` in ``item``'s passage, as a French sentence, or ""."""
+    record, title = item.record, item.record.title if item.record else (item.name or _title(item.doc))
+    text = " ".join(item.doc.page_content.split())
+    folded_text = fold_question(text)
+    if assertion.slot == "porteur":
+        porteur = (record.porteur if record else None) or _meta(item.doc, "porteur")
+        if porteur and fold_question(assertion.value) not in fold_question(porteur) and porteur in text:
+            return f"**{title}** est porté par {porteur}"
+        return ""
+    if assertion.slot == "age":
+        low, high = (record.age_min, record.age_max) if record else (_meta(item.doc, "age_min"), _meta(item.doc, "age_max"))
+        stated = _ages(item.doc) if not record else (f"{low} à {high} ans" if low is not None and high is not None else "")
+        asked = assertion.value.split("-")
+        if stated and low is not None and high is not None and asked != [str(low), str(high)] and _grounded(stated, item.doc, ""):
+            return f"**{title}** est pour les jeunes de {stated}"
+        return ""
+    if assertion.slot == "qpv":
+        qpv = record.qpv if record else None
+        if qpv and qpv != assertion.value and record and record.qpv_evidence:
+            return f"**{title}** : « {record.qpv_evidence} »"
+        return ""
+    slot = assertion.slot
+    if slot in ("duration", "amount", "date", "place", "hours", "count"):
+        value = fold_question(assertion.value)
+        # The same unit as the assertion ("12 mois" is contradicted by a sentence in months, not by "3 jours").
+        unit = re.sub(r"[\d\s.,]+", " ", value).split()
+        evidence = [
+            s
+            for s in passage_sentences(item.doc.page_content)
+            if (slot == "place" or holds(slot, s))
+            and _shares_subject(assertion, s)
+            and (slot not in ("duration", "count") or not unit or re.search(rf"\d\s*{re.escape(unit[0][:4])}", fold_question(s)))
+        ]
+        if evidence and not any(value in fold_question(s) for s in evidence) and value not in folded_text:
+            return f"**{title}** : {_clip(evidence[0], 300)}"
+    return ""
+
+
+def _shares_subject(assertion: Assertion, sentence: str) -> bool:
+    """The sentence speaks of what the assertion is about (a word of its text beyond the value itself)."""
+    if assertion.slot != "place":
+        return True
+    words = {w for w in _stems(assertion.text) if w not in _stems(assertion.value)}
+    place_words = {"lieu", "site", "locaux", "salle", "creps", "centre", "se", "deroul", "passe"}
+    return bool(_stems(sentence) & (words | place_words))
 
 
 def _is_action(item: Item) -> bool:
@@ -633,12 +726,12 @@ def _renumbered(lines: list[str], used: list[Item]) -> tuple[list[str], list[Ite
     business), and the used passages in that order."""
     order: dict[int, int] = {}
     for line in lines:
-        for match in grounding.MARKER.finditer(line):
+        for match in MARKER.finditer(line):
             order.setdefault(int(match.group(1)), len(order) + 1)
     by_n = {i.n: i for i in used}
     for item in used:  # a passage used without a marker (none today) keeps a number after the others
         order.setdefault(item.n, len(order) + 1)
-    renumber = lambda text: grounding.MARKER.sub(lambda m: f"[{order.get(int(m.group(1)), int(m.group(1)))}]", text)  # noqa: E731
+    renumber = lambda text: MARKER.sub(lambda m: f"[{order.get(int(m.group(1)), int(m.group(1)))}]", text)  # noqa: E731
     items = [Item(order[n], by_n[n].doc, by_n[n].record, by_n[n].name) for n in sorted(by_n, key=lambda n: order[n])]
     return [renumber(line) for line in lines], items
 
@@ -659,7 +752,8 @@ def _named_actions(named: list[Item]) -> list[Item]:
     """The best passage of each action the question names, in retrieval order."""
     seen: dict[str, Item] = {}
     for item in named:
-        seen.setdefault(str(item.meta["why"]["mention"]), item)
+        why = item.meta.get("why") or {}
+        seen.setdefault(str(why.get("mention") or item.meta.get("meta_action_id") or item.n), item)
     return list(seen.values())
 
 

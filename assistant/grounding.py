@@ -14,8 +14,9 @@ Provenance is not a fact: ``[n]`` markers, a "Sources :" line, list numbers ("1.
 "lignes a–b", "p. 3". Words are not checked: this catches invented contacts and figures, not a
 paraphrase that changes the meaning.
 
-The patterns are defined here because ``assistant`` must not import ``eval`` (imports go ingest ←
-index ← assistant ← eval); ``eval/metrics.py`` scores with them (``missing_facts``, ``contact_keys``).
+The e-mail, phone and age-range patterns, the ``[n]`` marker and the sentence splitter are
+``ingest.text``'s (the one text module); ``eval/metrics.py`` scores with this module's functions
+(``missing_facts``, ``contact_keys``), so the metric and the check agree.
 """
 
 from __future__ import annotations
@@ -24,17 +25,14 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# EMAIL and PHONE are also what assistant/compose.py and assistant/answerability.py use from here.
+from ingest.text import AGE_RANGE, EMAIL, MARKER, PHONE, line_sentences
+
 URL = re.compile(r"\b(?:https?://|www\.)[^\s<>()\[\]«»\"]+", re.IGNORECASE)
-PHONE = re.compile(r"(?<![\d\w])(?:\+33\s?(?:\(0\)\s?)?|0)[1-9](?:[\s./-]?\d{2}){4}(?!\d)")
 # A figure: "1 500", "1.500", "1\u202f500" (groups of three), or plain digits; an optional decimal comma.
 # A digit right after a letter belongs to a name ("E2C") and is not a figure.
 _FIGURE = r"(?:\d{1,3}(?:[ \u00a0\u202f.]\d{3})+|\d+)(?:,\d+)?"
 NUMBER = re.compile(rf"(?<![^\W_]){_FIGURE}(?!\d)")
-AGE_RANGE = re.compile(
-    r"(?<![\w,.])(\d{1,2})\s*(?:ans\s*)?(?:à|a|au|et|-|–|—|/)\s*(\d{1,2})\s*ans\b",
-    re.IGNORECASE,
-)
 AMOUNT = re.compile(
     rf"(?<![\w,.])({_FIGURE})\s*(millions?|milliards?|mds?|md|m|k|mille)?\s*(?:d['’]\s*)?(€|\beuros?\b|\beur\b)",
     re.IGNORECASE,
@@ -47,10 +45,6 @@ PROVENANCE = re.compile(
     r"|\blignes?\s+\d+(?:\s*[–-]\s*\d+)?|\bp\.\s?\d+(?:\s*[–-]\s*\d+)?|\bpages?\s+\d+",
     re.IGNORECASE | re.MULTILINE,
 )
-MARKER = re.compile(r"\[(\d+)\]")
-# The end of a sentence: . ! ? (and the markers right after it), before a capital, a digit, a bullet or the end.
-_SENTENCE_END = re.compile(r"[.!?…](?:\s*\[\d+\])*(?=\s+[A-ZÀ-Ý0-9«\"*(•-]|\s*$)")
-_ABBREVIATION = re.compile(r"(?:^|\s)(?:[^\W\d_]|cf|etc|art|Mme|Mlle|MM|Dr|St|n°)\.$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -79,7 +73,7 @@ def check(answer: str, cited_texts: dict[int, str], question: str) -> GroundingR
         prefix = re.match(r"^\s*(?:[-*•]\s+|\d+[.)]\s+)?", line)
         head = prefix.group(0) if prefix else ""
         kept: list[str] = []
-        for sentence in _sentences(line[len(head) :]):
+        for sentence in line_sentences(line[len(head) :]):
             cited = {int(n) for n in MARKER.findall(sentence)} & set(cited_texts)
             support = [cited_texts[n] for n in sorted(cited or in_answer)]
             reasons = unsupported(sentence, [*support, question])
@@ -187,17 +181,3 @@ def _number_key(figure: str) -> str:
 def _amount_key(figure: str, magnitude: str | None) -> float:
     value = float(_number_key(figure).replace(",", "."))
     return round(value * _MAGNITUDE.get((magnitude or "").lower(), 1.0), 2)
-
-
-def _sentences(line: str) -> list[str]:
-    """Sentences of one line; the ``[n]`` markers after a full stop stay with the sentence they close."""
-    pieces: list[str] = []
-    start = 0
-    for match in _SENTENCE_END.finditer(line):
-        piece = line[start : match.end()]
-        if (_ABBREVIATION.search(piece.rstrip()) and not MARKER.search(match.group(0))) or re.fullmatch(r"\s*\d+[.)]", piece):
-            continue  # "M. Dupont", "cf. la fiche", an inline list number "2.": not an end
-        pieces.append(piece.strip())
-        start = match.end()
-    pieces.append(line[start:].strip())
-    return [p for p in pieces if p]

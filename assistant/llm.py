@@ -43,10 +43,11 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
 from assistant import grounding
-from assistant.citations import fold, make_citation
+from assistant.citations import make_citation
 from assistant.compose import _source_label, _title
 from assistant.records import Citation
 from index.query import QueryAnalysis
+from ingest.text import MARKER, fold
 from prompts import load
 
 REFUSAL_START = "Les documents ne précisent pas"
@@ -171,7 +172,7 @@ class LLMAnswerer:
                 cut = _last_boundary(visible)
                 # Only once a marker has come: a sentence without one is checked against the passages
                 # its neighbour cites, as a whole answer would be ("… 16 à 25 ans. Durée 6 mois [1].").
-                if cut is not None and grounding.MARKER.search(visible[:cut]):
+                if cut is not None and MARKER.search(visible[:cut]):
                     state.consumed += cut
                     if (shown := checked(visible[:cut])) is not None:
                         yield shown
@@ -181,7 +182,7 @@ class LLMAnswerer:
         if rest.strip() and (shown := checked(rest)) is not None:
             yield shown
         text = state.text.strip()
-        used = sorted({int(n) for n in grounding.MARKER.findall(text)} & set(numbered))
+        used = sorted({int(n) for n in MARKER.findall(text)} & set(numbered))
         if state.refusing or not used:  # the model's refusal, or nothing cited left: nothing grounded
             yield self._refusal(question, numbered, state.dropped, state.raw)
             return

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 
-from assistant.citations import SENTENCE_END  # the quote was cut with it
+from ingest.text import QUOTE_SPLIT  # the quote was cut with it (assistant/citations.py)
 
 # A quote is whole sentences of its passage (see assistant/citations.py): " … " marks a gap, a final
 # "…" a cut. Sentences are looked up one by one: a card's passage text can follow a reading order
@@ -46,7 +46,7 @@ def highlight_spans(text: str, quote: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     position = 0
     for fragment in quote.strip().removesuffix("…").split(" … "):
-        for sentence in SENTENCE_END.split(fragment):
+        for sentence in QUOTE_SPLIT.split(fragment):
             needle = " ".join(sentence.split())
             if len(needle) < _MIN_SENTENCE:
                 continue

@@ -6,8 +6,8 @@ import re
 from collections.abc import Callable
 from urllib.parse import quote, urlencode
 
-from assistant.grounding import MARKER
 from assistant.records import Answer, Citation
+from ingest.text import MARKER
 
 
 def passage_link(citation: Citation, base: str = "passage/") -> str:

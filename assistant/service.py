@@ -21,9 +21,10 @@ from assistant.settings import Settings
 from index.build import BuildReport, build_index
 from index.embeddings import make_embeddings, model_fingerprint
 from index.hybrid import FusionParams
+from index.intent import KindClassifier
 from index.lexical import lexical_index
+from index.modes import RETRIEVAL_MODES, make_retriever
 from index.query import Filters
-from index.retriever import RETRIEVAL_MODES, make_retriever
 from index.store import FaissStore
 
 # Configurations an evaluation can compare (`reperes eval --compare`): the retrieval modes for now.
@@ -38,6 +39,7 @@ class Assistant:
         self._embeddings = embeddings
         self._store: FaissStore | None = None
         self._answerer: Any = None
+        self._classifier: KindClassifier | None = None
         self._lock = threading.RLock()
 
     @property
@@ -87,10 +89,22 @@ class Assistant:
         return self._answerer
 
     def _composer(self) -> ComposingAnswerer:
-        """The composing answerer, reading word frequencies from this assistant's own index."""
+        """The composing answerer, reading word frequencies and the action catalogue from this assistant's
+        own index, and the kind of a question no phrase list reads from the nearest example questions."""
         return ComposingAnswerer(
-            frequency=lambda stem: lexical_index(self.store).document_frequency(stem), actions=lambda: self.store.actions_by_id
+            frequency=lambda stem: lexical_index(self.store).document_frequency(stem),
+            actions=lambda: self.store.actions_by_id,
+            classifier=lambda: self.classifier,
         )
+
+    @property
+    def classifier(self) -> KindClassifier:
+        """The question-kind classifier over this assistant's embedder (its examples embedded once, lazily)."""
+        if self._classifier is None:
+            with self._lock:
+                if self._classifier is None:
+                    self._classifier = KindClassifier(self.embeddings)
+        return self._classifier
 
     @property
     def fusion_params(self) -> FusionParams:

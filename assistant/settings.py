@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+from index.hybrid import FusionParams
+
 # The bundled corpus ships inside the repo, next to the packages.
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_HOME = Path.home() / ".cache" / "reperes"
@@ -36,17 +38,18 @@ class Settings:
     # taken from each list, factor for an action that excludes the person, factor for one that states
     # nothing when the question describes a person, relative boost per matched criterion and for an
     # action or organisation named in the question. Values from `python -m eval.tune` on the dev set
-    # (BM25 carries most of the signal on these documents; the dense list breaks its ties).
-    rrf_k: int = 5
-    lexical_weight: float = 1.0
-    dense_weight: float = 0.2
-    candidates: int = 60
-    excluded_factor: float = 0.6
-    unknown_factor: float = 0.85
-    match_boost: float = 0.15
-    mention_boost: float = 1.0
+    # (BM25 carries most of the signal on these documents; the dense list breaks its ties). The values
+    # are written once, as the defaults of index.hybrid.FusionParams.
+    rrf_k: int = FusionParams.rrf_k
+    lexical_weight: float = FusionParams.lexical_weight
+    dense_weight: float = FusionParams.dense_weight
+    candidates: int = FusionParams.candidates
+    excluded_factor: float = FusionParams.excluded_factor
+    unknown_factor: float = FusionParams.unknown_factor
+    match_boost: float = FusionParams.match_boost
+    mention_boost: float = FusionParams.mention_boost
     # Relative boost for a passage that names the young person's commune (a local action or project).
-    place_boost: float = 0.3
+    place_boost: float = FusionParams.place_boost
     # Number of passages retrieved for an answer (`--json` lists them all in "retrieved").
     top_k: int = 10
     # Optional LLM that writes the prose (every fact still checked against the cited passages):

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import math
 import statistics
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from assistant import grounding
 from eval.dataset import ADVERSARIAL, CONVERSATION, EvalItem, GoldSource
+from ingest.text import fold_spaces as normalise  # lower case, no accents, ’ as ', one space
 
 Span = tuple[str, int, int]  # (source file, line_start, line_end) of a retrieved or cited passage
 
@@ -38,12 +38,6 @@ EXPECTED_KIND = {
 COUNTS = {"invented_contacts", "grounding_drops", "forbidden", "leaks"}
 
 REFUSAL_MARKERS = ("non precise", "ne precisent pas", "ne precise pas", "ne le disent pas", "ne disent pas", "ne mentionnent pas")
-
-
-def normalise(text: str) -> str:
-    """Lower case, no accents, one space: "Métropole  Européenne" -> "metropole europeenne"."""
-    decomposed = unicodedata.normalize("NFKD", text.replace("’", "'").lower())
-    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
 
 
 def _squash(text: str) -> str:

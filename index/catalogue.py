@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from index.eligibility import EXCLUDED, MATCH, Verdict, eligibility
-from index.query import Filters, analyse, fold, with_filters
+from index.query import Filters, analyse, with_filters
 from ingest.chunking import eligibility_of
 from ingest.records import Action
+from ingest.text import fold_words
 
 
 @dataclass(frozen=True)
@@ -40,13 +41,13 @@ class Listed:
 def _words(action: Action) -> str:
     contacts = " ".join(" ".join(filter(None, (c.name, c.organisation, c.role))) for c in action.contacts)
     parts = (action.title, action.acronym, action.porteur, action.public, action.summary, action.section, contacts)
-    return fold(" ".join(p for p in parts if p))
+    return fold_words(" ".join(p for p in parts if p))
 
 
 def _has_theme(action: Action, theme: str) -> bool:
-    wanted = fold(theme)
-    keys = {fold(k) for k in (*action.themes, *action.situations)}
-    return wanted in keys or any(wanted in k for k in keys) or wanted in fold(action.section or "")
+    wanted = fold_words(theme)
+    keys = {fold_words(k) for k in (*action.themes, *action.situations)}
+    return wanted in keys or any(wanted in k for k in keys) or wanted in fold_words(action.section or "")
 
 
 def filter_actions(actions: list[Action], query: ActionFilter) -> list[Listed]:
@@ -57,7 +58,7 @@ def filter_actions(actions: list[Action], query: ActionFilter) -> list[Listed]:
     person = None
     if query.age is not None or query.commune:
         person = with_filters(analyse(""), Filters(commune=query.commune, age=query.age))
-    words = fold(query.search).split() if query.search else []
+    words = fold_words(query.search).split() if query.search else []
     kept: list[Listed] = []
     for action in actions:
         if query.theme and not _has_theme(action, query.theme):

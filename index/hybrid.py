@@ -1,5 +1,8 @@
 """Hybrid retrieval: BM25 and dense lists fused by reciprocal rank, then eligibility, mentions, diversity.
 
+``fuse`` composes four steps, each a function: ``fuse_ranks`` (3), ``rescore`` (4, 5), ``pin`` (6) and
+``collapse`` (7).
+
 1. Query analysis (``index.query``): the person (age, communes, QPV), situations and needs.
 2. BM25 on the question plus the documents' words for its situations and needs; dense e5 search on
    the question as asked. ``candidates`` from each.
@@ -32,19 +35,23 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field
 
+from index.documents import hit_to_document
 from index.eligibility import EXCLUDED, MATCH, UNKNOWN, eligibility
 from index.lexical import lexical_index
-from index.query import QueryAnalysis, analyse, fold
-from index.retriever import hit_to_document
+from index.query import QueryAnalysis, analyse
 from index.store import FaissStore, Hit
 from ingest.records import Chunk
+from ingest.text import fold_words
 
 
 @dataclass(frozen=True)
 class FusionParams:
-    """Fusion and eligibility parameters (from the settings; tuned on the dev set)."""
+    """Fusion and eligibility parameters (from the settings; tuned on the dev set).
 
-    # The values tuned on the dev set, as in assistant/settings.py (a test keeps the two equal).
+    These defaults are the one source of the values: ``assistant.settings.Settings`` takes its fusion
+    defaults from them (``REPERES_RRF_K``…, see README "Settings").
+    """
+
     rrf_k: int = 5
     lexical_weight: float = 1.0
     dense_weight: float = 0.2
@@ -65,7 +72,7 @@ class FusionParams:
 
 @lru_cache(maxsize=8192)
 def _squash(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", fold(text))
+    return re.sub(r"[^a-z0-9]", "", fold_words(text))
 
 
 def mentioned(chunk: Chunk, question: str) -> str | None:
@@ -100,19 +107,14 @@ def group_key(chunk: Chunk) -> str:
     return chunk.id
 
 
-def fuse(
-    question: str,
-    analysis: QueryAnalysis,
-    lexical: list[Hit],
-    dense: list[Hit],
-    params: FusionParams,
-    use_eligibility: bool,
-    referents: tuple[Chunk, ...] = (),
-) -> list[tuple[Chunk, float, dict[str, Any]]]:
-    """Fused, re-scored, collapsed results: (chunk, score, why), best first.
+Scored = tuple[Chunk, float, dict[str, Any]]  # (chunk, score, why)
 
-    ``referents`` are what a follow-up ("tu as un contact ?") is about: the action the previous answer
-    showed first. They come first, as if the question named them, with their verdict for the person.
+
+def fuse_ranks(lexical: list[Hit], dense: list[Hit], params: FusionParams, extra: tuple[Chunk, ...] = ()) -> list[Scored]:
+    """Reciprocal rank fusion of the two lists: ``w_lex / (rrf_k + rank_lex) + w_dense / (rrf_k + rank_dense)``.
+
+    One entry per chunk, in the order first seen (lexical list, dense list, then ``extra`` chunks that
+    neither list holds, scored 0); ``why`` holds both ranks (None when absent) and the fused score.
     """
     chunks: dict[str, Chunk] = {}
     ranks: dict[str, dict[str, int]] = {}
@@ -120,10 +122,10 @@ def fuse(
         for hit in hits:
             chunks[hit.chunk.id] = hit.chunk
             ranks.setdefault(hit.chunk.id, {})[name] = hit.rank
-    for chunk in referents:
+    for chunk in extra:
         chunks.setdefault(chunk.id, chunk)
         ranks.setdefault(chunk.id, {})
-    scored: list[tuple[Chunk, float, dict[str, Any]]] = []
+    fused: list[Scored] = []
     for cid, chunk in chunks.items():
         r = ranks[cid]
         rrf = sum(
@@ -131,7 +133,21 @@ def fuse(
             for name, weight in (("lexical_rank", params.lexical_weight), ("dense_rank", params.dense_weight))
             if name in r
         )
-        why: dict[str, Any] = {"lexical_rank": r.get("lexical_rank"), "dense_rank": r.get("dense_rank"), "rrf": round(rrf, 6)}
+        fused.append(
+            (chunk, rrf, {"lexical_rank": r.get("lexical_rank"), "dense_rank": r.get("dense_rank"), "rrf": round(rrf, 6)})
+        )
+    return fused
+
+
+def rescore(
+    question: str, analysis: QueryAnalysis, fused: list[Scored], params: FusionParams, use_eligibility: bool
+) -> list[Scored]:
+    """Each fused score times its factors, recorded in ``why``: the person's eligibility (with
+    ``use_eligibility``), the young person's commune named in the passage, an action or porteur named in
+    the question. Same order as ``fused``."""
+    scored: list[Scored] = []
+    for chunk, rrf, fused_why in fused:
+        why = dict(fused_why)
         factor = 1.0
         if use_eligibility:
             verdict = eligibility(chunk.metadata, analysis)
@@ -153,21 +169,35 @@ def fuse(
         if named:
             factor *= 1.0 + params.mention_boost
             why["mention"] = named
-        if any(chunk.id == r.id for r in referents):
-            why["mention"], why["referent"] = why.get("mention") or chunk.metadata.get("action") or chunk.title, True
         scored.append((chunk, rrf * factor, why))
+    return scored
+
+
+def pin(scored: list[Scored], referents: tuple[Chunk, ...], params: FusionParams) -> list[Scored]:
+    """Best first, with the ``referents`` (what a follow-up is about) above everything else, in the order
+    given, marked as named (``why["mention"]``, ``why["referent"]``)."""
     if referents:
-        # Above everything else, in the order given (the previous answer's order).
         top = max(score for _, score, _ in scored) * (1.0 + params.mention_boost)
         order = {r.id: k for k, r in enumerate(referents)}
-        scored = [(c, top * (1 - 0.01 * order[c.id]) if why.get("referent") else score, why) for c, score, why in scored]
-    scored.sort(key=lambda item: -item[1])
-    # For a described person, an action is shown by its part that says whom it is for (its public
-    # line), at its best part's rank: that is what an eligibility answer lists.
-    presenting = {group_key(c): (c, why) for c, _, why in reversed(scored) if analysis.has_person and c.metadata.get("public")}
+        pinned: list[Scored] = []
+        for chunk, score, why in scored:
+            if chunk.id in order:
+                why = {**why, "mention": why.get("mention") or chunk.metadata.get("action") or chunk.title, "referent": True}
+                score = top * (1 - 0.01 * order[chunk.id])
+            pinned.append((chunk, score, why))
+        scored = pinned
+    return sorted(scored, key=lambda item: -item[1])
+
+
+def collapse(ranked: list[Scored], analysis: QueryAnalysis) -> list[Scored]:
+    """Diversity: the chunks of one action (or one table row) collapse into their best-ranked passage,
+    except for an action the question names (its parts hold the details asked for). For a described
+    person, an action is shown by its part that says whom it is for (its public line), at its best
+    part's rank: that is what an eligibility answer lists."""
+    presenting = {group_key(c): (c, why) for c, _, why in reversed(ranked) if analysis.has_person and c.metadata.get("public")}
     seen: set[str] = set()
-    collapsed = []
-    for chunk, score, why in scored:
+    collapsed: list[Scored] = []
+    for chunk, score, why in ranked:
         key = group_key(chunk)
         # An action the question names keeps all its parts: the question is about its details.
         if key in seen and "mention" not in why:
@@ -177,6 +207,25 @@ def fuse(
             chunk, why = presenting[key]
         collapsed.append((chunk, score, why))
     return collapsed
+
+
+def fuse(
+    question: str,
+    analysis: QueryAnalysis,
+    lexical: list[Hit],
+    dense: list[Hit],
+    params: FusionParams,
+    use_eligibility: bool,
+    referents: tuple[Chunk, ...] = (),
+) -> list[Scored]:
+    """Fused, re-scored, pinned, collapsed results: (chunk, score, why), best first.
+
+    ``referents`` are what a follow-up ("tu as un contact ?") is about: the action the previous answer
+    showed first. They come first, as if the question named them, with their verdict for the person.
+    """
+    fused = fuse_ranks(lexical, dense, params, extra=referents)
+    scored = rescore(question, analysis, fused, params, use_eligibility)
+    return collapse(pin(scored, referents, params), analysis)
 
 
 class HybridRetriever(BaseRetriever):

@@ -20,10 +20,10 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field, PrivateAttr
 
-from index.query import fold
-from index.retriever import hit_to_document
+from index.documents import hit_to_document
 from index.store import FaissStore, Hit
 from ingest.records import Chunk
+from ingest.text import fold_words
 
 _TOKEN = re.compile(r"\w+")
 
@@ -33,13 +33,13 @@ def _analysis() -> tuple[frozenset[str], Any]:
     import Stemmer
     from bm25s.stopwords import STOPWORDS_FRENCH
 
-    return frozenset(fold(w) for w in STOPWORDS_FRENCH), Stemmer.Stemmer("french")
+    return frozenset(fold_words(w) for w in STOPWORDS_FRENCH), Stemmer.Stemmer("french")
 
 
 def analyse_text(text: str) -> list[str]:
     """Folded, stop-word-free, stemmed tokens ("Décrocheurs de 16 ans" -> ["decrocheur", "16", "an"])."""
     stopwords, stemmer = _analysis()
-    words = [w for w in _TOKEN.findall(fold(text)) if w not in stopwords and (len(w) > 1 or w.isdigit())]
+    words = [w for w in _TOKEN.findall(fold_words(text)) if w not in stopwords and (len(w) > 1 or w.isdigit())]
     return list(stemmer.stemWords(words))
 
 

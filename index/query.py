@@ -15,10 +15,16 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from index.lexical import analyse_text
 from ingest.france import France, Place, load_france
 from ingest.gazetteer import Gazetteer
 from ingest.quartiers import QuartierMention, QuartierPlace, load_quartiers, quartier_place
-from ingest.vocabulary import fold, load_concepts
+from ingest.text import QUESTION_AGE_RANGE, fold_words
+from ingest.vocabulary import load_concepts
+
+# The question fold under its former name, for the modules that still import it from here
+# (assistant/compose.py, assistant/answerability.py, index/intent.py): ``ingest.text.fold_words``.
+fold = fold_words
 
 _UNITS = {
     "onze": 11,
@@ -45,8 +51,6 @@ _UNITS = {
 # Longest first so "dix sept" wins over "dix", "vingt cinq" over "vingt".
 _WORD_AGE = re.compile(r"\b(" + "|".join(sorted(_UNITS, key=len, reverse=True)) + r")\s*ans?\b")
 _NUM_AGE = re.compile(r"\b(\d{1,2})\s*(?:ans?|a)\b(?!\s*(?:d experience|de carriere|d anciennete|de chomage|plus tard|apres))")
-# "de 16 à 25 ans", "entre 16 et 18 ans", "les 16-25 ans" (the hyphen is folded to a space), "16/25 ans".
-_AGE_RANGE = re.compile(r"\b(?:(?:de|entre)\s+)?(\d{1,2})(?:\s*(?:ans\s+)?(?:a|et)\s+|\s*/\s*|\s+)(\d{1,2})\s*ans\b")
 # "moins de 26 ans" (up to 25), "plus de 18 ans" (from 18).
 _AGE_BOUND = re.compile(r"\b(moins|plus)\s+de\s+(\d{1,2})\s*ans\b")
 _DURATION = re.compile(r"\b(?:depuis|pendant|durant|il y a|dans|sur)\s+(?:\w+\s+)?$")
@@ -138,7 +142,7 @@ def _ages(folded: str) -> tuple[int | None, int | None, int | None, list[tuple[i
     """(age, age_min, age_max, spans used) read from a folded question."""
     spans: list[tuple[int, int]] = []
     age = age_min = age_max = None
-    for m in _AGE_RANGE.finditer(folded):
+    for m in QUESTION_AGE_RANGE.finditer(folded):
         low, high = int(m.group(1)), int(m.group(2))
         if 5 <= low <= high <= 99:
             age_min, age_max = low, high
@@ -176,7 +180,7 @@ def analyse(question: str, gazetteer: Gazetteer | None = None, france: France | 
     """Read the person and the topic out of ``question`` (see the module docstring)."""
     france = france or load_france()
     gazetteer = gazetteer or france.gazetteer
-    folded = fold(question)
+    folded = fold_words(question)
     age, age_min, age_max, spans = _ages(folded)
 
     # The places of the whole country, the two territories' communes among them ("59120" is Loos).
@@ -220,13 +224,13 @@ def analyse(question: str, gazetteer: Gazetteer | None = None, france: France | 
         topic = topic[:a] + " " + topic[b:]
     for place in places:  # a quartier first: its name may hold its commune's ("Lille-Sud", "Loos-les-Oliveaux")
         if place.kind == "quartier" and place.surface:
-            topic = re.sub(rf"\b{re.escape(fold(place.surface))}\b", " ", topic)
+            topic = re.sub(rf"\b{re.escape(fold_words(place.surface))}\b", " ", topic)
     for mention in gazetteer.mentions(question, question=True):
         if mention.commune is not None:  # as typed: "Roubiax", "lilloise", "st saulve"
-            topic = topic.replace(fold(mention.surface), " ")
+            topic = topic.replace(fold_words(mention.surface), " ")
     for place in places:  # "Denain", "59120", "le Nord"
         if place.surface:
-            topic = re.sub(rf"\b{re.escape(fold(place.surface))}\b", " ", topic)
+            topic = re.sub(rf"\b{re.escape(fold_words(place.surface))}\b", " ", topic)
     # Prepositions left dangling by the removals ("de 17 ans à Loos" -> "de a", "au 59300", "dans le Nord").
     topic = re.sub(
         r"\b(?:de|a|d|du|au|aux|en|sur|dans(?:\s+(?:le|la|l))?)\s+(?=(?:de|a|d|du|au|aux|en|sur|dans)\b|[,.;:?!]|$)", " ", topic
@@ -288,7 +292,7 @@ _SWITCH = re.compile(
 
 def is_follow_up(question: str) -> bool:
     """True when a question leans on the previous one ("et s'il a 19 ans ?", "tu as une adresse mail ?")."""
-    folded = fold(question)
+    folded = fold_words(question)
     return bool(_FOLLOW_UP.search(folded)) or len(folded.split()) <= 6
 
 
@@ -352,8 +356,6 @@ def leans_on_previous(question: str) -> bool:
     """
     if not is_follow_up(question):
         return False
-    from index.lexical import analyse_text  # index.lexical imports this module
-
     analysis = analyse(question)
     own = set(analyse_text(analysis.topic)) - _RESTATING
     if analysis.qpv is not None:
@@ -395,7 +397,7 @@ def in_context(question: str, history: list[str] | tuple[str, ...]) -> tuple[str
         )
     # "et pour l'aide au BAFA ?" switches the subject: search it alone, the person kept (age, place,
     # QPV, situations), the earlier needs and words dropped.
-    if _SWITCH.search(fold(question)):
+    if _SWITCH.search(fold_words(question)):
         switched = {"needs": current.needs, "expansions": current.expansions, "topic": current.topic}
         return question, QueryAnalysis(**{**merged.__dict__, **switched, "text": question})
     text = f"{history[-1]} {question}"

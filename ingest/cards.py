@@ -21,9 +21,10 @@ whose capitalised heading is the theme of the cards that follow.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass
+
+from ingest.text import EMAIL, fold, is_caps
 
 CARD_START = re.compile(r"^\s*POUR EN SAVOIR PLUS\s*$")
 INNOVATION = re.compile(r"^\s*UNE ACTION INNOVANTE")
@@ -77,14 +78,7 @@ def is_guide(lines: list[str]) -> bool:
 
 def _key(text: str) -> str:
     """Comparison key for labels: no accents, case, spaces or hyphens."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in decomposed if c.isalnum() and not unicodedata.combining(c))
-
-
-def is_caps(line: str) -> bool:
-    """A heading in capitals: at least 4 letters, nearly all upper case."""
-    letters = [c for c in line if c.isalpha()]
-    return len(letters) >= 4 and sum(c.isupper() for c in letters) >= 0.9 * len(letters)
+    return "".join(c for c in fold(text) if c.isalnum())
 
 
 def _all_upper(line: str) -> bool:
@@ -309,7 +303,6 @@ def _last_heading(lines: list[str], start: int, end: int) -> str:
 
 ACTIONS_HEADER = re.compile(r"^\s*Actions?\s+concern", re.IGNORECASE)
 PAGE_REF = re.compile(r"(.+?)\s*p\.\s?(\d{1,3})\b", re.DOTALL)
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
 @dataclass(frozen=True)
@@ -345,18 +338,13 @@ def guide_page(title: str, emails: set[str], directory: list[DirectoryEntry]) ->
     Among the actions listed for the card's e-mails, the one whose name shares most words with the
     card's title wins (a contact may be listed for several actions).
     """
-    wanted = {w for w in re.findall(r"\w+", _fold(title)) if len(w) > 2}
+    wanted = {w for w in re.findall(r"\w+", fold(title)) if len(w) > 2}
     best: tuple[int, int] | None = None
     for entry in directory:
         if not entry.emails & emails:
             continue
         for name, page in entry.actions:
-            score = len(wanted & {w for w in re.findall(r"\w+", _fold(name)) if len(w) > 2})
+            score = len(wanted & {w for w in re.findall(r"\w+", fold(name)) if len(w) > 2})
             if score and (best is None or score > best[0]):
                 best = (score, page)
     return best[1] if best else None
-
-
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.lower().replace("’", "'"))
-    return "".join(c for c in decomposed if not unicodedata.combining(c))

@@ -30,7 +30,7 @@ from ingest.actions import PERSON_FOR, parse_actions
 from ingest.cards import guide_page, is_guide, parse_directory, parse_guide
 from ingest.contacts import extract_people
 from ingest.enrich import document_epci
-from ingest.gazetteer import EPCI_NAMES, Gazetteer, fold, load_gazetteer
+from ingest.gazetteer import EPCI_NAMES, Gazetteer, load_gazetteer
 from ingest.locate import locate_actions
 from ingest.metadata import (
     HORS_QPV,
@@ -41,7 +41,7 @@ from ingest.metadata import (
 )
 from ingest.missions_locales import find_missions_locales
 from ingest.records import Action, Figure, SourceDoc
-from ingest.text import sentences, slug, squash
+from ingest.text import AGE_MENTION, CONTACT_HINT, SHORT_WORDS, fold, is_caps, sentences, slug, squash
 from ingest.vocabulary import concepts_in
 
 _APOS = "['’]"
@@ -170,9 +170,6 @@ def _blocks(doc: SourceDoc) -> list[_Block]:
 # ------------------------------------------------------------------------------------------------
 
 _ACRONYM_TOKEN = re.compile(r"(?<![\w'’])[A-Z][A-Za-z'’]{1,10}[A-Z](?![\w'’])")
-_SHORT_WORDS = frozenset(
-    {"a", "au", "aux", "d", "de", "des", "du", "en", "et", "l", "la", "le", "les", "pour", "sur", "un", "une"}
-)
 
 
 def acronym_of(title: str, text: str) -> str | None:
@@ -186,7 +183,7 @@ def acronym_of(title: str, text: str) -> str | None:
     words = re.findall(r"[^\W\d_]+", fold(name))
     if len(words) < 3:
         return None
-    initials = {"".join(w[0] for w in words), "".join(w[0] for w in words if w not in _SHORT_WORDS)}
+    initials = {"".join(w[0] for w in words), "".join(w[0] for w in words if w not in SHORT_WORDS)}
     for token in dict.fromkeys(_ACRONYM_TOKEN.findall(text)):
         letters = re.sub(r"[^A-Za-z]", "", token).lower()
         if len(letters) >= 3 and sum(c.isupper() for c in token) >= 3 and letters in initials and fold(token) not in words:
@@ -223,16 +220,11 @@ def qpv_condition(statements: list[str]) -> tuple[str | None, str | None]:
     return None, None
 
 
-_AGE_MENTION = re.compile(
-    r"\b\d{1,2}\s*(?:ans|-\s*\d{1,2}\s*ans)\b|\bmineur|\bmajeur|coll[ée]gien|lyc[ée]en|\b[3-6]\s*(?:e|è|ème)\b", re.IGNORECASE
-)
-
-
 def _age_evidence(statements: list[str]) -> str | None:
     """The statements the ages are read from, joined by " / " (the public line first)."""
     found = []
     for statement in statements:
-        if _AGE_MENTION.search(statement):
+        if AGE_MENTION.search(statement):
             ages = extract_age_range(statement, statement)
             if ages.age_min is not None or ages.age_max is not None:
                 found.append(statement)
@@ -263,19 +255,14 @@ def _summary(doc: SourceDoc, block: _Block, skip: Iterable[str]) -> str | None:
         and not s.text.rstrip().endswith("?")
         and not _NOT_SUMMARY.match(s.text)
         and squash(s.text) not in skipped
-        and not _is_caps(s.text)
-        and not re.search(r"@|\b0\d(?:[ .]?\d{2}){4}\b", s.text)
+        and not is_caps(s.text)
+        and not CONTACT_HINT.search(s.text)
     ]
     # The description paragraph's first sentence; among bullets only, the one saying what it is for.
     prose = [c.text for c in candidates if not c.bullet]
     items = [c.text for c in candidates if c.bullet]
     best = prose[0] if prose else next((c for c in items if _DOES.search(c)), items[0] if items else None)
     return _clip(best) if best else None
-
-
-def _is_caps(text: str) -> bool:
-    letters = [c for c in text if c.isalpha()]
-    return len(letters) >= 4 and sum(c.isupper() for c in letters) >= 0.9 * len(letters)
 
 
 def _clip(sentence: str, limit: int = 400) -> str:
@@ -309,7 +296,7 @@ def _figures(doc: SourceDoc, block: _Block) -> tuple[Figure, ...]:
     seen: set[str] = set()
     for line, text in found:
         match = _FIGURE.search(text)
-        if match is None or _AGE_MENTION.fullmatch(match.group().strip()):
+        if match is None or AGE_MENTION.fullmatch(match.group().strip()):
             continue
         value = squash(match.group())
         if text in seen or len(figures) >= _MAX_FIGURES:

@@ -21,12 +21,11 @@ from dataclasses import replace
 from typing import Any
 
 from ingest.actions import parse_actions
-from ingest.cards import EMAIL, Card, guide_page, is_caps, is_guide, parse_directory, parse_guide
+from ingest.cards import Card, guide_page, is_guide, parse_directory, parse_guide
 from ingest.catalogue import document_actions
 from ingest.enrich import CONTACTS_HEADING, chunk_metadata, document_epci
-from ingest.gazetteer import fold
 from ingest.records import Action, Chunk, SourceDoc
-from ingest.text import ITEM_SPLIT, is_section_heading
+from ingest.text import EMAIL, ITEM_SPLIT, fold, is_caps, is_section_heading
 
 DEFAULT_MAX_CHARS = 1200
 SENTENCE_END = re.compile(r"[.!?:;»)]\s*$")

@@ -41,11 +41,11 @@ a civility is read as an icon line, never as a name.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
-from ingest.metadata import EMAIL, PHONE, SHORT_NUMBER, clean_spaces, find_urls, join_cut_emails
+from ingest.metadata import SHORT_NUMBER, clean_spaces, find_urls, join_cut_emails
 from ingest.records import Contact
+from ingest.text import CONTACT_EMAIL, CONTACT_PHONE, fold
 
 # ---------------------------------------------------------------------------------------------------
 # Vocabulary
@@ -138,11 +138,6 @@ _SHORT_WORDS = 12  # a line or sentence of at most this many words can be part o
 _ORG_WORDS = 10
 
 
-def _fold(word: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", word.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
 def _words(text: str) -> int:
     return len(text.split())
 
@@ -168,23 +163,23 @@ class _Details:
 
 
 def _details(text: str) -> _Details:
-    emails = EMAIL.findall(text)
-    phones = [m.group().strip() for m in PHONE.finditer(text)]
+    emails = CONTACT_EMAIL.findall(text)
+    phones = [m.group().strip() for m in CONTACT_PHONE.finditer(text)]
     phones += [m.group(1) or m.group(2) for m in SHORT_NUMBER.finditer(text)]
-    return _Details(emails, phones, find_urls(EMAIL.sub(" ", text)))
+    return _Details(emails, phones, find_urls(CONTACT_EMAIL.sub(" ", text)))
 
 
 def _split_generic(details: _Details) -> tuple[_Details, _Details]:
     """(the holder's own details, an organisation's generic addresses: contact@, accueil@ …)."""
-    generic = [e for e in details.emails if _fold(e.split("@")[0]) in _GENERIC_LOCAL]
+    generic = [e for e in details.emails if fold(e.split("@")[0]) in _GENERIC_LOCAL]
     own = _Details([e for e in details.emails if e not in generic], details.phones, details.urls)
     return own, _Details(generic)
 
 
 def _without_details(text: str) -> str:
     """``text`` with its e-mails, phones and web addresses blanked out (same length)."""
-    masked = EMAIL.sub(lambda m: " " * len(m.group()), text)
-    masked = PHONE.sub(lambda m: " " * len(m.group()), masked)
+    masked = CONTACT_EMAIL.sub(lambda m: " " * len(m.group()), text)
+    masked = CONTACT_PHONE.sub(lambda m: " " * len(m.group()), masked)
     for url in find_urls(masked):
         masked = masked.replace(url, " " * len(url))
     return masked
@@ -217,20 +212,20 @@ def _name_at(tokens: list[re.Match[str]], k: int, text: str) -> tuple[_Name, int
 
     first = tokens[k].group()
     civility = _CIVILITY.match(first) is not None
-    if not civility and (not _CAP_WORD.match(first) or _fold(first) in _NOT_NAME):
+    if not civility and (not _CAP_WORD.match(first) or fold(first) in _NOT_NAME):
         return None
     parts = [k]
     j = k
     while adjacent(j) and len(parts) < _MAX_NAME_WORDS + civility:
         word = tokens[j + 1].group()
-        middle = _fold(word) in _PARTICLES and adjacent(j + 1) and _CAP_WORD.match(tokens[j + 2].group()) is not None
+        middle = fold(word) in _PARTICLES and adjacent(j + 1) and _CAP_WORD.match(tokens[j + 2].group()) is not None
         if not (middle or _CAP_WORD.match(word) or _CAPS_WORD.match(word)):
             break
-        if _fold(word) in _NOT_NAME and not middle:
+        if fold(word) in _NOT_NAME and not middle:
             break
         parts.append(j + 1)
         j += 1
-    while len(parts) > 1 and _fold(tokens[parts[-1]].group()) in _PARTICLES:
+    while len(parts) > 1 and fold(tokens[parts[-1]].group()) in _PARTICLES:
         parts.pop()  # "Jean de" without a surname after it
     if len(parts) < 2:
         return None
@@ -295,11 +290,11 @@ class _Loose:
 def _role_text(text: str) -> str:
     """A function as written, cut before the details and what leads to them ("… – Tél :")."""
     cut = len(text)
-    for pattern in (EMAIL, PHONE):
+    for pattern in (CONTACT_EMAIL, CONTACT_PHONE):
         match = pattern.search(text)
         if match:
             cut = min(cut, match.start())
-    for url in find_urls(EMAIL.sub(" ", text)):
+    for url in find_urls(CONTACT_EMAIL.sub(" ", text)):
         cut = min(cut, text.find(url))
     role = text[:cut].rstrip()
     while True:

@@ -51,6 +51,8 @@ from ingest.gazetteer import (
     name_key,
     tokenize,
 )
+from ingest.quartier_table import blocking_forms, read_quartiers
+from ingest.text import PHRASE_BREAK
 
 MEL_SIREN = "200093201"
 CAVM_SIREN = "245901160"
@@ -61,7 +63,6 @@ HOME_REGION = "32"  # Hauts-de-France
 
 _LINKS = frozenset({"a", "au", "aux", "d", "de", "des", "du", "en", "et", "l", "la", "le", "les", "s", "sous", "sur", "lo", "y"})
 _ARTICLES = frozenset({"le", "la", "l", "les", "du", "de", "d", "des"})
-_SENTENCE_BREAK = re.compile(r"[.!?:;,()\[\]«»\"\n]")
 _QUANTITY_SIGN = re.compile(r"\s*(?:[%€$]|[/:.,]\s*\d|-\s*\d)")
 _POSTAL_CODE = re.compile(r"\d{5}")
 # "dans le", "département du", "région", "en": what may come before an area typed in a field.
@@ -235,9 +236,7 @@ class France:
         for listed in self._by_postal.values():
             listed.sort(key=_rank)
         if quartier_forms is None:
-            from ingest.quartiers import load_quartiers  # ingest.quartiers imports this module
-
-            quartier_forms = load_quartiers().blocking_forms()
+            quartier_forms = blocking_forms(read_quartiers())
         # A quartier of a member commune named like a commune elsewhere ("à Moulins" is in Lille): not that commune.
         self._quartiers = frozenset(name_key(q) for q in quartier_forms)
         self._associee_postal = {code: name for name, code in phrases.pairs("associee_postal")}
@@ -542,14 +541,14 @@ class France:
 
     def _title_after(self, text: str, tokens: list[Token], j: int) -> bool:
         """The next word, in the same phrase, is capitalised ("Julie Nancy", "Orange Bank")."""
-        if j + 1 >= len(tokens) or _SENTENCE_BREAK.search(text, tokens[j].end, tokens[j + 1].start):
+        if j + 1 >= len(tokens) or PHRASE_BREAK.search(text, tokens[j].end, tokens[j + 1].start):
             return False
         following = tokens[j + 1]
         return following.key not in _LINKS and self._is_title(text, following)
 
     def _title_before(self, text: str, tokens: list[Token], i: int) -> bool:
         """The previous word, in the same phrase, is capitalised ("Véronique Cormont", "Ecole Descartes")."""
-        if i == 0 or _SENTENCE_BREAK.search(text, tokens[i - 1].end, tokens[i].start):
+        if i == 0 or PHRASE_BREAK.search(text, tokens[i - 1].end, tokens[i].start):
             return False
         previous = tokens[i - 1]
         return previous.key not in _LINKS and self._is_title(text, previous)
@@ -623,7 +622,7 @@ class France:
     @staticmethod
     def _noun_after(text: str, tokens: list[Token], i: int) -> bool:
         """A plural word right after the number: it counts something ("12 lycées", "33 établissements")."""
-        if i + 1 >= len(tokens) or _SENTENCE_BREAK.search(text, tokens[i].end, tokens[i + 1].start):
+        if i + 1 >= len(tokens) or PHRASE_BREAK.search(text, tokens[i].end, tokens[i + 1].start):
             return False
         following = tokens[i + 1]
         word = text[following.start : following.end]

@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+from ingest.text import fold
 from ingest.tsv import data_rows
 
 EPCI_CODES = ("MEL", "CAVM")
@@ -142,13 +143,6 @@ def parse_phrases(text: str) -> Phrases:
 def load_phrases() -> Phrases:
     """The packaged ``ingest/data/gazetteer_phrases.tsv`` (loaded once)."""
     return parse_phrases(resources.files("ingest").joinpath("data/gazetteer_phrases.tsv").read_text(encoding="utf-8"))
-
-
-def fold(text: str) -> str:
-    """Lower case without accents, ligatures unfolded: "Mons-en-Barœul" -> "mons-en-baroeul"."""
-    text = text.replace("œ", "oe").replace("Œ", "OE").replace("æ", "ae").replace("Æ", "AE")
-    text = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in text if not unicodedata.combining(c)).casefold()
 
 
 def _split_camel(text: str, start: int, end: int) -> list[tuple[int, int]]:

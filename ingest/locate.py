@@ -35,8 +35,8 @@ from functools import cache
 from importlib import resources
 from itertools import pairwise
 
-from ingest.gazetteer import fold, load_gazetteer
-from ingest.text import ITEM_SPLIT, is_section_heading
+from ingest.gazetteer import load_gazetteer
+from ingest.text import ITEM_SPLIT, fold, is_section_heading
 from ingest.tsv import data_rows
 
 

@@ -54,7 +54,7 @@ import re
 from dataclasses import dataclass
 
 from ingest.gazetteer import EPCI_NAMES, Gazetteer, load_gazetteer, name_key
-from ingest.text import sentences
+from ingest.text import CONTACT_EMAIL, CONTACT_PHONE, PUBLIC_AGE_RANGE, sentences
 
 _SPACES = str.maketrans({"\u00a0": " ", "\u2009": " ", "\u202f": " ", "\u2007": " ", "\u2002": " ", "\u2003": " "})
 _APOS = "['’]"
@@ -69,15 +69,11 @@ def _clean(text: str) -> str:
 # Ages
 # ---------------------------------------------------------------------------------------------------
 
+# A range of a public ("de 16 à 25 ans", "entre 16 et 18 ans") is ingest.text's PUBLIC_AGE_RANGE.
 _N = r"(\d{1,2})"
 _ANS = r"\s*ans\b"
 _DURATION_BEFORE = re.compile(
     rf"(?:pendant|durant|sur|depuis|dans|durée\s+de|d{_APOS}ici|tous\s+les|toutes\s+les|il\s+y\s+a)\s+(?:de\s+|d{_APOS}\s*)?$",
-    re.IGNORECASE,
-)
-_RANGE = re.compile(
-    rf"(?:\bentre\s+{_N}(?:{_ANS})?\s+et\s+{_N}{_ANS})"
-    rf"|(?:(?<![\d/.,])\b{_N}(?:{_ANS})?\s*(?:à|a|au|-|–|—|/)\s*{_N}{_ANS})",
     re.IGNORECASE,
 )
 _UPPER_EXCL = re.compile(rf"(?:\bmoins\s+de|(?<![\w-])-\s*de|<)\s*{_N}{_ANS}", re.IGNORECASE)
@@ -131,7 +127,7 @@ def _numeric_ages(text: str) -> list[tuple[int | None, int | None]]:
     def free(span: tuple[int, int]) -> bool:
         return all(span[1] <= s or span[0] >= e for s, e in taken + extension_spans)
 
-    for match in _RANGE.finditer(text):
+    for match in PUBLIC_AGE_RANGE.finditer(text):
         if _DURATION_BEFORE.search(text[max(0, match.start() - 30) : match.start()]):
             continue  # "sur 10 à 12 ans": a duration
         low, high = (int(g) for g in match.groups() if g is not None)
@@ -194,7 +190,7 @@ def _is_extension(text: str, match: re.Match[str]) -> bool:
     if not match.group("intro") and not match.group("cond"):
         return False
     sentence_start = max(text.rfind(".", 0, match.start()), text.rfind("\n\n", 0, match.start()))
-    return _RANGE.search(text, sentence_start + 1, match.start()) is not None
+    return PUBLIC_AGE_RANGE.search(text, sentence_start + 1, match.start()) is not None
 
 
 def _extension(text: str) -> tuple[int, str | None] | None:
@@ -232,16 +228,10 @@ def extract_ages(text: str, public: str | None = None) -> tuple[int | None, int 
 # Contacts
 # ---------------------------------------------------------------------------------------------------
 
-_EMAIL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 # An address cut at a line end: inside the domain the hyphen is a soft hyphen (domain labels cannot end
 # with "-"), inside the local part it is kept ("resp-jeunesse@…" is a real address).
 _EMAIL_CUT_DOMAIN = re.compile(r"(@[A-Za-z0-9.-]*[A-Za-z0-9])-[ \t]*\n[ \t]*([a-z0-9][A-Za-z0-9.-]*\.[A-Za-z]{2,})")
 _EMAIL_CUT_LOCAL = re.compile(r"([A-Za-z0-9._%+]*[A-Za-z0-9])-[ \t]*\n[ \t]*([A-Za-z0-9._%+-]+@)")
-_PHONE = re.compile(
-    r"(?<![\d+])0[1-9](?:[ .\-]?\d{2}){4}(?!\d)"
-    r"|\+33\s?(?:\(0\)\s?)?[1-9](?:[ .\-]?\d{2}){4}(?!\d)"
-    r"|\+32\s?(?:\(0\)\s?)?\d{1,2}(?:[ .\-]?\d{2,3}){3}(?!\d)"
-)
 _SHORT_NUMBER = re.compile(
     r"\b(?:le|au|appel\w*|compos\w*|numéro|n°|tél\w*|contact\w*)\b[^\n\d]{0,40}?(?<!\d)(3018|3020|3919|3114|3949|3939|3646|3230|119|115)(?!\d)"
     r"|:\s*(3018|3020|3919|3114|3949|3939|3646|3230|119|115)(?!\d)",
@@ -297,7 +287,7 @@ def _urls(line: str) -> list[str]:
 def _is_handle(stripped: str, gazetteer: Gazetteer) -> bool:
     if not stripped or len(stripped) > 60 or _NOT_HANDLE_START.match(stripped) or stripped[-1] in ".,;:":
         return False
-    if _EMAIL.search(stripped) or _PHONE.search(stripped) or _URL.search(stripped):
+    if CONTACT_EMAIL.search(stripped) or CONTACT_PHONE.search(stripped) or _URL.search(stripped):
         return False
     if gazetteer.is_label_line(stripped):
         return False
@@ -321,10 +311,10 @@ def extract_contacts(text: str, gazetteer: Gazetteer | None = None) -> Contacts:
     names: list[str] = []
     contact_lines: list[int] = []
     for number, line in enumerate(lines):
-        line_emails = _EMAIL.findall(line)
-        line_phones = [m.group().strip() for m in _PHONE.finditer(line)]
+        line_emails = CONTACT_EMAIL.findall(line)
+        line_phones = [m.group().strip() for m in CONTACT_PHONE.finditer(line)]
         line_phones += [m.group(1) or m.group(2) for m in _SHORT_NUMBER.finditer(line)]
-        line_urls = _urls(_EMAIL.sub(" ", line))
+        line_urls = _urls(CONTACT_EMAIL.sub(" ", line))
         emails += line_emails
         phones += line_phones
         urls += line_urls
@@ -344,8 +334,9 @@ def extract_contacts(text: str, gazetteer: Gazetteer | None = None) -> Contacts:
     return Contacts(_dedupe(emails), _dedupe(phones), _dedupe(urls), _dedupe(handles), _dedupe(names))
 
 
-# The same patterns and helpers under public names, for ingest.contacts (people and their own details).
-EMAIL, PHONE, SHORT_NUMBER = _EMAIL, _PHONE, _SHORT_NUMBER
+# The same pattern and helpers under public names, for ingest.contacts (people and their own details);
+# the e-mail and phone patterns are ingest.text's CONTACT_EMAIL and CONTACT_PHONE.
+SHORT_NUMBER = _SHORT_NUMBER
 clean_spaces, join_cut_emails, find_urls = _clean, _join_cut_emails, _urls
 
 

@@ -1,6 +1,6 @@
 """Quartiers of the MEL and of Valenciennes Métropole, and their matching in questions.
 
-The table is ``ingest/data/quartiers.tsv`` (package data, loaded once; its header and
+The table is ``ingest/data/quartiers.tsv`` (read by ``ingest.quartier_table``; its header and
 ``ingest/data/README.md`` give the sources): each quartier has a name, other names, its commune (an
 official name of ``communes.tsv``), whether it is a QPV (``True``, ``False`` or ``None`` when the sources do
 not say) and how a question may name it (``match``).
@@ -34,19 +34,15 @@ In a question, a quartier's name that is also a commune elsewhere in France ("Mo
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Any
 
 from ingest.france import France, Place, load_france
 from ingest.gazetteer import Gazetteer, Phrases, Token, joined, load_gazetteer, load_phrases, mask_addresses, tokenize
-from ingest.tsv import data_rows
-
-MATCH_MODES = ("auto", "cased", "quartier")
-QPV_VALUES = {"yes": True, "no": False, "unknown": None}
+from ingest.quartier_table import MATCH_MODES, Quartier, blocking_forms, read_quartiers
+from ingest.text import PHRASE_BREAK
 
 _ARTICLES = frozenset({"le", "la", "l", "les"})
 _OF = frozenset({"de", "d", "du", "des"})
@@ -56,24 +52,6 @@ _LITTLE = _ARTICLES | _OF | frozenset({"saint", "sainte", "et", "a", "au", "aux"
 _CONTRACTED = {"du": "le", "au": "le", "des": "les", "aux": "les"}
 # Right before a name (some articles between): it is a quartier ("quartier des Moulins", "la cité Cuvinot").
 _QUARTIER_WORDS = frozenset({"quartier", "quartiers", "cite", "cites", "residence", "residences"})
-_SENTENCE_BREAK = re.compile(r"[.!?:;,()\[\]«»\"\n]")
-
-
-@dataclass(frozen=True)
-class Quartier:
-    """A quartier of a commune of the MEL or of Valenciennes Métropole."""
-
-    name: str
-    commune: str  # official name, as in communes.tsv
-    variants: tuple[str, ...] = ()
-    qpv: bool | None = None  # a QPV (or an NPNRU site) per the source; None: not known
-    match: str = "auto"  # "auto", "cased" or "quartier" (the module docstring)
-    source: str = ""
-    note: str = ""
-
-    @property
-    def forms(self) -> tuple[str, ...]:
-        return (self.name, *self.variants)
 
 
 @dataclass(frozen=True)
@@ -154,7 +132,7 @@ class Quartiers:
     def blocking_forms(self) -> list[str]:
         """The names that, in a question, are the quartier rather than a commune of the same name elsewhere
         ("à Moulins" is Lille): every form of the quartiers not restricted to "quartier …"."""
-        return [form for q in self.all if q.match != "quartier" for form in q.forms]
+        return blocking_forms(self.all)
 
     # -- matching --------------------------------------------------------------------------------
 
@@ -240,11 +218,7 @@ class Quartiers:
             and joined(text, tokens[k], tokens[i])
         ):
             k -= 1  # "à l'Épeule", "de la Bourgogne" is matched with its article
-        if (
-            k < 0
-            or not joined(text, tokens[k], tokens[k + 1])
-            or _SENTENCE_BREAK.search(text, tokens[k].end, tokens[k + 1].start)
-        ):
+        if k < 0 or not joined(text, tokens[k], tokens[k + 1]) or PHRASE_BREAK.search(text, tokens[k].end, tokens[k + 1].start):
             return None
         return k if tokens[k].key in self._cues else None
 
@@ -295,34 +269,10 @@ def quartier_place(mention: QuartierMention, france: France | None = None) -> Qu
     )
 
 
-def parse_quartiers(text: str) -> list[Quartier]:
-    """Parse ``quartiers.tsv`` (name, variants, commune, qpv, match, source, note)."""
-    quartiers: list[Quartier] = []
-    for number, cells in data_rows(text, width=7):
-        name, variants, commune, qpv, match, source, note = cells[:7]
-        if not name or not commune or qpv not in QPV_VALUES or match not in MATCH_MODES:
-            raise ValueError(
-                f"quartiers.tsv line {number}: expected name, variants, commune, qpv (yes/no/unknown), match, source, note: {cells!r}"
-            )
-        quartiers.append(
-            Quartier(
-                name=name,
-                commune=commune,
-                variants=tuple(v.strip() for v in variants.split("|") if v.strip()),
-                qpv=QPV_VALUES[qpv],
-                match=match,
-                source=source,
-                note=note,
-            )
-        )
-    return quartiers
-
-
 @cache
 def load_quartiers() -> Quartiers:
     """The packaged ``ingest/data/quartiers.tsv`` (loaded once)."""
-    table = resources.files("ingest").joinpath("data/quartiers.tsv").read_text(encoding="utf-8")
-    return Quartiers(parse_quartiers(table))
+    return Quartiers(read_quartiers())
 
 
 def find_quartiers(text: str) -> list[Quartier]:

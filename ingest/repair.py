@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import pairwise
 
+from ingest.text import CONTACT_HINT, EMAIL_ASCII
+
 # --- 1. Glyph-shift mojibake -------------------------------------------------------------------
 
 # One subset-embedded font without a usable ToUnicode map shifts letters to fixed wrong code points
@@ -268,7 +270,6 @@ def _letter_spaced_run(tokens: list[re.Match[str]], start: int, vocabulary: set[
 # --- 6. Words cut by a hyphen at a line end ---------------------------------------------------------------
 
 _CUT_AT_END = re.compile(r"(?P<left>(?<!\S)\S*[^\W\d_])-[ \t]*$")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.ASCII)
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.I)
 # Continuations that make a place-name compound: Lys-lez-Lannoy, Mons-en-Barœul, Villeneuve-d'Ascq.
 _PARTICLES = frozenset({"lez", "lès", "les", "le", "la", "en", "sur", "sous", "de", "du", "des", "aux", "au", "saint", "sainte"})
@@ -326,7 +327,7 @@ def _join_next(out: list[str], i: int, vocab: set[str]) -> bool:
         return False
     left = match["left"]
     glued = (left + fragment).strip(_TRAILING_PUNCT + "(«")
-    is_address = bool(_EMAIL.fullmatch(glued) or _URL.match(glued))
+    is_address = bool(EMAIL_ASCII.fullmatch(glued) or _URL.match(glued))
     if not is_address and _keeps_hyphen(left, fragment, vocab):
         return False
     indent = out[nxt][: len(out[nxt]) - len(body)]
@@ -343,7 +344,6 @@ _MIN_BANNER_REPEATS = 3
 _MIN_TITLE_WORDS = 5
 _TITLE_WORD = re.compile(rf"{_LETTERS}{{2,}}")
 # Contacts repeat too (one person on several cards, then in the directory) and must never be dropped.
-_CONTACT = re.compile(r"@|\b0\d(?:[ .]?\d\d){4}\b")
 
 
 def _banner_key(line: str) -> str:
@@ -363,7 +363,7 @@ def _banner_candidates(lines: list[str]) -> set[str]:
         and len(key) >= _MIN_BANNER_CHARS
         and key not in prose
         and not key[0].islower()
-        and not _CONTACT.search(key)
+        and not CONTACT_HINT.search(key)
     }
 
 

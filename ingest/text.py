@@ -1,12 +1,141 @@
-"""Small text helpers shared by the extractors: sentence splitting with line numbers, slugs."""
+"""The one home of the text handling every package shares: folds, stop words, the e-mail, phone and age
+patterns, citation markers, and sentence splitting; also slugs and heading tests.
+
+This module imports nothing from the project, so any module of any package may import it.
+
+Folds (pick one by name; never write another):
+
+- ``fold``: case (``casefold``), accents and the œ/æ ligatures, nothing else: "Mons-en-Barœul" ->
+  "mons-en-baroeul". Names, keys, slugs, word overlap.
+- ``fold_words``: ``fold`` with apostrophes (’ ' `) and hyphens read as spaces, and one space between
+  words: "L’ÉCOLE de Mons-en-Barœul" -> "l ecole de mons en baroeul". Questions and the domain vocabulary
+  (``index.query``, ``ingest.vocabulary``), BM25 (``index.lexical``).
+- ``fold_spaces``: ``fold`` with ’ written ' and one space between words, other punctuation kept: facts
+  compared as written in two texts ("16-25 ans", "l'AFEV"; ``eval.metrics``).
+
+Patterns come in pairs where two uses need two readings; the variant is documented next to the pattern:
+
+- ``EMAIL`` / ``PHONE`` / ``AGE_RANGE``: anything written like one (answers, passages, directory blocks):
+  the grounding check and the evaluation must find every e-mail or phone an answer holds.
+- ``CONTACT_EMAIL`` / ``CONTACT_PHONE`` / ``PUBLIC_AGE_RANGE``: what the extractors keep from a document
+  (``ingest.metadata``, ``ingest.contacts``), stricter where a document holds look-alikes;
+  ``QUESTION_AGE_RANGE``: the range in a question once folded (``index.query``); ``EMAIL_ASCII``: ``EMAIL``
+  in ASCII letters (a cut address, not a cut word: ``ingest.repair``).
+- ``CONTACT_HINT`` (a text holding an e-mail or a phone, at a glance), ``AGE_MENTION`` (a statement
+  speaking of ages), ``MARKER`` (a citation marker "[3]").
+
+Stop words: ``STOP_WORDS`` (words that carry no topic), ``SHORT_WORDS`` (the little words an acronym skips).
+
+Sentence splitters, one per kind of text: ``sentences`` (lines of a document, with their line numbers),
+``passage_sentences`` (a chunk's text, for choosing what to say), ``QUOTE_SPLIT`` (where a quote may be
+cut), ``line_sentences`` (one line of an answer, its ``[n]`` markers kept).
+"""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
-from ingest.cards import is_caps
-from ingest.gazetteer import fold
+# ---------------------------------------------------------------------------------------------------
+# Folds
+# ---------------------------------------------------------------------------------------------------
+
+_WORD_JOINERS = re.compile(r"[’'`\-]")
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, ligatures unfolded: "Mons-en-Barœul" -> "mons-en-baroeul"."""
+    text = text.replace("œ", "oe").replace("Œ", "OE").replace("æ", "ae").replace("Æ", "AE")
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in text if not unicodedata.combining(c)).casefold()
+
+
+def fold_words(text: str) -> str:
+    """``fold``, apostrophes and hyphens as spaces, one space: "  Mons-en-Barœul  L’ÉCOLE " -> "mons en baroeul l ecole"."""
+    return " ".join(_WORD_JOINERS.sub(" ", fold(text)).split())
+
+
+def fold_spaces(text: str) -> str:
+    """``fold``, ’ written ', one space: "Métropole  Européenne l’AFEV" -> "metropole europeenne l'afev"."""
+    return " ".join(fold(text.replace("’", "'")).split())
+
+
+# ---------------------------------------------------------------------------------------------------
+# Stop words
+# ---------------------------------------------------------------------------------------------------
+
+
+def _wordset(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+# Short French function words (folded) that carry no topic: they must not decide which sentence is quoted.
+STOP_WORDS = _wordset(
+    "a au aux avec ce ces dans de des du elle en et il ils je la le les leur leurs l d ma mes mon ne nous on ou par pas"
+    " pour qu que qui quel quelle quelles quels sa se ses son sur ta te tes ton tu un une vos votre vous y est sont ans an"
+)
+# The little words an acronym may skip ("ATTA" for "Accroche toi à ton avenir"), folded.
+SHORT_WORDS = _wordset("a au aux d de des du en et l la le les pour sur un une")
+
+# ---------------------------------------------------------------------------------------------------
+# E-mails, phones, ages, citation markers
+# ---------------------------------------------------------------------------------------------------
+
+# Anything written like an e-mail address (letters of any script): what an answer or a block holds.
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# Variant: ``EMAIL`` with ASCII letters only, to tell a word cut at a line end from a cut address
+# (ingest.repair: "accompagne-" + "ment" has an accent, an address has none).
+EMAIL_ASCII = re.compile(EMAIL.pattern, re.ASCII)
+# Variant: an address as the extractors keep it: ASCII, starting with a letter or digit, a domain
+# ending in a top-level domain of two letters or more (no "x@y.z" scraps of a broken line).
+CONTACT_EMAIL = re.compile(
+    r"[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+)
+# A French phone number as an answer or a passage may write it: 0 or +33 (optionally "(0)"), then nine
+# digits in pairs, any space, dot, slash or hyphen between; never inside a longer number or a word.
+PHONE = re.compile(r"(?<![\d\w])(?:\+33\s?(?:\(0\)\s?)?|0)[1-9](?:[\s./-]?\d{2}){4}(?!\d)")
+# Variant: a phone number as the extractors keep it from a document: separators are a space, a dot or
+# a hyphen only (a slash or a line break joins two numbers of a list), Belgian +32 numbers too.
+CONTACT_PHONE = re.compile(
+    r"(?<![\d+])0[1-9](?:[ .\-]?\d{2}){4}(?!\d)"
+    r"|\+33\s?(?:\(0\)\s?)?[1-9](?:[ .\-]?\d{2}){4}(?!\d)"
+    r"|\+32\s?(?:\(0\)\s?)?\d{1,2}(?:[ .\-]?\d{2,3}){3}(?!\d)"
+)
+# At a glance, a text that holds an e-mail or a phone (a contact line, not a sentence to quote).
+CONTACT_HINT = re.compile(r"@|\b0\d(?:[ .]?\d{2}){4}\b")
+
+# An age range as written anywhere: "de 16 à 25 ans", "16-25 ans", "16 ans à 25 ans", "16 et 17 ans";
+# groups: the two bounds.
+AGE_RANGE = re.compile(
+    r"(?<![\w,.])(\d{1,2})\s*(?:ans\s*)?(?:à|a|au|et|-|–|—|/)\s*(\d{1,2})\s*ans\b",
+    re.IGNORECASE,
+)
+# Variant: the range of a public as the extractors read it: "et" only after "entre" ("16 et 17 ans"
+# alone may list two ages), never right after a digit, slash, dot or comma (a date, a score); groups:
+# the two bounds of "entre … et …", or the two bounds of the other forms.
+_N = r"(\d{1,2})"
+_ANS = r"\s*ans\b"
+PUBLIC_AGE_RANGE = re.compile(
+    rf"(?:\bentre\s+{_N}(?:{_ANS})?\s+et\s+{_N}{_ANS})"
+    rf"|(?:(?<![\d/.,])\b{_N}(?:{_ANS})?\s*(?:à|a|au|-|–|—|/)\s*{_N}{_ANS})",
+    re.IGNORECASE,
+)
+# Variant: the range in a question folded by ``fold_words`` (no accents, hyphens as spaces): "de 16 a 25
+# ans", "entre 16 et 18 ans", "les 16 25 ans" (written "16-25"), "16/25 ans"; groups: the two bounds.
+QUESTION_AGE_RANGE = re.compile(r"\b(?:(?:de|entre)\s+)?(\d{1,2})(?:\s*(?:ans\s+)?(?:a|et)\s+|\s*/\s*|\s+)(\d{1,2})\s*ans\b")
+# A statement that speaks of ages: "16 ans", "16-25 ans", "mineurs", "majeurs", "collégiens", "lycéens", "3e".
+AGE_MENTION = re.compile(
+    r"\b\d{1,2}\s*(?:ans|-\s*\d{1,2}\s*ans)\b|\bmineur|\bmajeur|coll[ée]gien|lyc[ée]en|\b[3-6]\s*(?:e|è|ème)\b", re.IGNORECASE
+)
+
+# A citation marker of an answer, "[3]"; group: the number.
+MARKER = re.compile(r"\[(\d+)\]")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Sentences
+# ---------------------------------------------------------------------------------------------------
 
 # A sentence ends at . ! ? (or ;) followed by a space and a capital, a bullet or a line end; "M." and
 # "Mme." and initials ("J.-C.") do not end one; a line that starts with a bullet starts a new sentence.
@@ -14,10 +143,25 @@ _END = re.compile(r"(?<!\b[A-Z])(?<!\bM)(?<!\bMme)(?<!\bMM)(?<!\bcf)[.!?;](?=\s+
 _BULLET = re.compile(r"^\s*(?:[-–•►▶✓❑❖o]\s+|\*\s+|\d+[.)]\s+)")
 
 
+# Punctuation between two words that breaks a phrase: a place name never runs across it.
+PHRASE_BREAK = re.compile(r"[.!?:;,()\[\]«»\"\n]")
+# Where a passage is cut into the sentences a quote is made of: after . ! ? ; : and a space, or a blank line.
+QUOTE_SPLIT = re.compile(r"(?<=[.!?;:])\s+|\n{2,}")
+# The end of a sentence of an answer: . ! ? (and the markers right after it), before a capital, a digit,
+# a bullet or the end of the line.
+_ANSWER_END = re.compile(r"[.!?…](?:\s*\[\d+\])*(?=\s+[A-ZÀ-Ý0-9«\"*(•-]|\s*$)")
+_ABBREVIATION = re.compile(r"(?:^|\s)(?:[^\W\d_]|cf|etc|art|Mme|Mlle|MM|Dr|St|n°)\.$", re.IGNORECASE)
+
 # Cell items: former <p> boundaries (ingest.repair.strip_markup writes " ; ").
 ITEM_SPLIT = re.compile(r"\s+;\s+")
 # "2.2. Actualisation du Contrat de Ville", "C) Développer …"; not a year ("2018 (délibération …").
 _NUMBERED_HEADING = re.compile(r"^\s*(?:\d{1,2}(?:\.\d{1,2})*\.?|[IVX]+\.|[A-H][.)])\s+[«\"A-ZÀ-ÖØ-Þ].{2,100}$")
+
+
+def is_caps(line: str) -> bool:
+    """A heading in capitals: at least 4 letters, nearly all upper case."""
+    letters = [c for c in line if c.isalpha()]
+    return len(letters) >= 4 and sum(c.isupper() for c in letters) >= 0.9 * len(letters)
 
 
 def is_section_heading(line: str) -> bool:
@@ -87,6 +231,61 @@ def sentences(lines: list[str], first: int = 0) -> list[Sentence]:
     if current.strip():
         found.append(Sentence(current.strip(), start, bullet))
     return found
+
+
+def passage_sentences(text: str) -> list[str]:
+    """Sentences of a passage: PDF lines of a paragraph joined, list items kept apart, split at . ? ;"""
+    found: list[str] = []
+    # Double-spaced extractions (003) put blank lines inside sentences: a paragraph that does not end
+    # a sentence and a next one that starts in lower case are one paragraph.
+    paragraphs: list[str] = []
+    for paragraph in re.split(r"\n\s*\n", text):
+        if paragraphs and not re.search(r"[.!?:;»]\s*$", paragraphs[-1]) and paragraph.lstrip()[:1].islower():
+            paragraphs[-1] += "\n" + paragraph.strip()
+        else:
+            paragraphs.append(paragraph)
+    for paragraph in paragraphs:
+        # A line starting a list item or a label ("- ", "Contact :") begins a new piece; others continue.
+        pieces: list[str] = []
+        for line in paragraph.split("\n"):
+            # A flattened table row: its cells stay apart ("35 ; 31 ; 10", not "35 31 10").
+            line = " ; ".join(cell.strip() for cell in line.split("\t") if cell.strip()) if "\t" in line else line.strip()
+            if not line:
+                continue
+            # A capitalised line after a complete list item is a new line of text, not the item's end.
+            after_item = bool(pieces) and re.match(r"^[-•►▶✓]", pieces[-1]) is not None and line[:1].isupper()
+            after_item = after_item and not re.search(r"[,\-–(]$", pieces[-1])
+            if (
+                pieces
+                and not after_item
+                and not re.match(r"^(?:[-•►▶✓]|\d+[.)]\s|[A-ZÉ][^.!?]{0,40}:\s*$)", line)
+                and not pieces[-1].endswith(":")
+            ):
+                pieces[-1] = pieces[-1][:-1] + line if pieces[-1].endswith("-") and line[:1].islower() else f"{pieces[-1]} {line}"
+            else:
+                pieces.append(line)
+        for piece in pieces:
+            # "!" is left alone: it ends names ("Accroche active!") more often than sentences here.
+            found += [
+                " ".join(x.split())
+                for x in re.split(r"(?<=[.?;])(?<![\s(]M\.)(?<!Mme\.)\s+(?=[A-ZÀ-Ý0-9«\"-])", piece)
+                if x.strip()
+            ]
+    return found
+
+
+def line_sentences(line: str) -> list[str]:
+    """Sentences of one line of an answer; the ``[n]`` markers after a full stop stay with the sentence they close."""
+    pieces: list[str] = []
+    start = 0
+    for match in _ANSWER_END.finditer(line):
+        piece = line[start : match.end()]
+        if (_ABBREVIATION.search(piece.rstrip()) and not MARKER.search(match.group(0))) or re.fullmatch(r"\s*\d+[.)]", piece):
+            continue  # "M. Dupont", "cf. la fiche", an inline list number "2.": not an end
+        pieces.append(piece.strip())
+        start = match.end()
+    pieces.append(line[start:].strip())
+    return [p for p in pieces if p]
 
 
 def slug(text: str, limit: int = 48) -> str:

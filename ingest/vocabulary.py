@@ -8,19 +8,12 @@ actions (``ingest.catalogue``: the situations an action is for and its themes), 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+from ingest.text import fold_words
 from ingest.tsv import data_rows
-
-
-def fold(text: str) -> str:
-    """Lower case, no accents, apostrophes and hyphens as spaces, one space."""
-    decomposed = unicodedata.normalize("NFKD", text.lower().replace("œ", "oe"))
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(re.sub(r"[’'`\-]", " ", plain).split())
 
 
 @dataclass(frozen=True)
@@ -46,7 +39,7 @@ def load_concepts() -> tuple[Concept, ...]:
 
 
 def _trigger(text: str) -> re.Pattern[str]:
-    words = fold(text.rstrip("*"))
+    words = fold_words(text.rstrip("*"))
     if text.endswith("*"):
         tail = r"\w*"
     elif words.endswith("s"):
@@ -59,7 +52,7 @@ def _trigger(text: str) -> re.Pattern[str]:
 def concepts_in(text: str, kind: str | None = None) -> list[str]:
     """Keys of the concepts a document text speaks of: a trigger or one of the documents' own words
     (the expansions) occurs in it. ``kind`` keeps only "situation" or "need"."""
-    folded = fold(text)
+    folded = fold_words(text)
     found = []
     for concept in load_concepts():
         if kind is not None and concept.kind != kind:

@@ -16,7 +16,8 @@ import httpx
 import pytest
 
 from assistant.api import create_app
-from assistant.app import build_app, chat_turn, make_filters
+from assistant.app import build_app, chat_turn
+from assistant.filters import make_filters
 from assistant.passage import highlight_spans, passage_page
 from assistant.records import Answer, Citation
 from assistant.render import passage_link, render

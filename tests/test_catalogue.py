@@ -13,10 +13,11 @@ import pytest
 
 from ingest.catalogue import acronym_of, build_catalogue, catalogue_stats, document_actions, qpv_condition
 from ingest.chunking import chunk_document
-from ingest.gazetteer import fold, load_gazetteer
+from ingest.gazetteer import load_gazetteer
 from ingest.loaders import repair_documents
 from ingest.metadata import eligibility_statements, is_eligibility_statement
 from ingest.records import Action, SourceDoc
+from ingest.text import fold
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "data" / "corpus"

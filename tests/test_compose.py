@@ -11,6 +11,7 @@ from eval.metrics import grounding_drops
 from index.query import analyse
 from ingest.contacts import extract_people
 from ingest.enrich import contact_part
+from ingest.records import Action
 
 
 def _doc(title: str, text: str, line: int, verdict: str = "match", reasons: tuple[str, ...] = (), **meta) -> Document:
@@ -106,7 +107,7 @@ def test_missing_evidence_is_a_refusal_with_leads() -> None:
     question = "Quel est le budget du programme Booster ?"
     text, _citations, refused = ComposingAnswerer()(question, [BOOSTER], analyse(question))
     assert refused
-    assert text.startswith("Les documents ne précisent pas le montant demandé.")
+    assert text.startswith("Les documents ne précisent pas le montant")  # the slot asked, no nearby figure
     assert "Passages les plus proches" in text and "[1]" in text
 
 
@@ -118,8 +119,20 @@ def test_a_fact_is_the_sentence_that_answers() -> None:
 
 
 def test_nothing_retrieved_is_a_refusal() -> None:
-    text, citations, refused = ComposingAnswerer()("quoi ?", [], analyse("quoi ?"))
+    question = "Quel est le public du programme Booster ?"
+    text, citations, refused = ComposingAnswerer()(question, [], analyse(question))
     assert refused and citations == [] and "ne précisent pas" in text
+
+
+def test_a_vague_question_asks_for_what_is_missing_and_an_outside_subject_is_out_of_scope() -> None:
+    for question in ("quoi ?", "logement", "aide jeunes"):
+        text, citations, outcome = ComposingAnswerer()(question, [BOOSTER], analyse(question))
+        assert outcome == "clarification" and citations == [] and "l'âge" in text and "Par exemple" in text, question
+    text, citations, outcome = ComposingAnswerer()("Bonjour !", [BOOSTER], analyse("Bonjour !"))
+    assert outcome == "clarification" and text.startswith("Bonjour")
+    question = "Tu as une recette de crêpes ?"
+    text, citations, outcome = ComposingAnswerer()(question, [BOOSTER], analyse(question))
+    assert outcome == "out_of_scope" and citations == [] and "PROGRAMME BOOSTER" not in text
 
 
 # --- One line per action: what it does, where, its acronym -----------------------------------------
@@ -276,3 +289,48 @@ def test_pistes_are_actions_never_a_statistic_or_strategy_paragraph() -> None:
     text, citations, _ = ComposingAnswerer()(question, [statistic, booster, strategy], analyse(question))
     assert "PROGRAMME BOOSTER" in text and "Chiffres clés" not in text and "Orientations" not in text
     assert [c.n for c in citations] == [1]  # numbered in the order the answer uses them, from 1
+
+
+# --- What a question asserts or asks, checked against the action it names (index.intent) --------------
+
+BOOSTER_RECORD = Action(
+    id="001-booster",
+    title="PROGRAMME BOOSTER",
+    source="g.txt",
+    line_start=10,
+    line_end=15,
+    porteur="UnisCité",
+    public="Pour les jeunes de 16 à 25 ans en situation de décrochage scolaire.",
+    age_min=16,
+    age_max=25,
+)
+BOOSTER_CARD = _doc(
+    "PROGRAMME BOOSTER",
+    BOOSTER.page_content + "\n- Réduction de la durée d’engagement à 6 mois.",
+    10,
+    action_ids=["001-booster"],
+    action_id="001-booster",
+    porteur="UnisCité",
+    age_min=16,
+    age_max=25,
+)
+
+
+def _with_catalogue() -> ComposingAnswerer:
+    return ComposingAnswerer(actions=lambda: {BOOSTER_RECORD.id: BOOSTER_RECORD})
+
+
+def test_a_false_premise_is_corrected_with_the_documented_value() -> None:
+    for question, expected in [
+        ("Le programme Booster demande 12 mois d'engagement, c'est trop long ?", "6 mois"),
+        ("Booster, c'est porté par l'AFEV, c'est bien ça ?", "est porté par UnisCité"),
+    ]:
+        text, citations, outcome = _with_catalogue()(question, [BOOSTER_CARD], analyse(question))
+        assert outcome is False and text.startswith("Ce n'est pas ce que disent les documents"), question
+        assert expected in text and [c.n for c in citations] == [1], question
+
+
+def test_a_slot_no_passage_of_the_named_action_holds_is_not_stated() -> None:
+    question = "Combien coûte le programme Booster ?"
+    text, _citations, refused = _with_catalogue()(question, [BOOSTER_CARD], analyse(question))
+    assert refused and text.startswith("Les documents ne précisent pas le montant")

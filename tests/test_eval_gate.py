@@ -16,7 +16,7 @@ from assistant.settings import Settings
 from eval.dataset import load_set
 from eval.gate import gate_failures
 from eval.run import run_set
-from index.retriever import hit_to_document
+from index.documents import hit_to_document
 from index.store import FaissStore, Hit
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from index.hybrid import FusionParams, fuse, group_key, mentioned
+import pytest
+
+from index.hybrid import FusionParams, collapse, fuse, fuse_ranks, group_key, mentioned, pin, rescore
 from index.lexical import LexicalIndex, analyse_text
 from index.query import analyse
 from index.store import Hit
@@ -167,3 +169,22 @@ def test_the_fusion_defaults_are_the_settings_defaults() -> None:
     settings = Settings.from_env(environ={})
     shared = [f.name for f in fields(FusionParams) if hasattr(settings, f.name)]
     assert len(shared) >= 9 and all(getattr(FusionParams(), name) == getattr(settings, name) for name in shared)
+
+
+def test_fuse_is_rank_fusion_then_rescoring_then_pinning_then_collapsing() -> None:
+    a, b, adults = _card("A", 1), _card("B", 20), _card("ADULTES", 40, age_min=18, age_max=25, communes=[])
+    q = analyse("un jeune de 17 ans")
+    params = FusionParams(rrf_k=5)
+    fused = fuse_ranks(_hits([a, b]), _hits([b, adults]), params)
+    ranks = [(c.title, why["lexical_rank"], why["dense_rank"]) for c, _, why in fused]
+    assert ranks == [("A", 1, None), ("B", 2, 1), ("ADULTES", None, 2)]  # first seen first
+    assert fused[1][1] == pytest.approx(1.0 / 7 + 0.2 / 6)
+    scored = rescore(q.text, q, fused, params, use_eligibility=True)
+    assert [c.title for c, _, _ in scored] == ["A", "B", "ADULTES"]
+    assert scored[2][2]["eligibility"]["status"] == "excluded" and scored[2][1] == pytest.approx(fused[2][1] * 0.6)
+    ranked = pin(scored, (adults,), params)
+    assert ranked[0][0].title == "ADULTES" and ranked[0][2]["referent"] is True
+    assert "referent" not in scored[2][2]  # a step never changes its input
+    assert [c.title for c, _, _ in pin(scored, (), params)] == ["B", "A", "ADULTES"]  # best first
+    whole = fuse(q.text, q, _hits([a, b]), _hits([b, adults]), params, True, referents=(adults,))
+    assert collapse(ranked, q) == whole

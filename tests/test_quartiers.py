@@ -18,7 +18,8 @@ from index.eligibility import EXCLUDED, MATCH, eligibility
 from index.query import Filters, analyse, in_context, with_filters
 from ingest.france import load_france
 from ingest.gazetteer import load_gazetteer, load_phrases, name_key
-from ingest.quartiers import Quartier, Quartiers, find_quartiers, load_quartiers, parse_quartiers
+from ingest.quartier_table import Quartier, parse_quartiers
+from ingest.quartiers import Quartiers, find_quartiers, load_quartiers
 from ingest.repair import fix_glyph_shift
 
 ROOT = Path(__file__).resolve().parent.parent

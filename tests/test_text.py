@@ -1,10 +1,25 @@
-"""Small shared text helpers: sentences with their lines, slugs, the reference-table reader, the vocabulary."""
+"""The text module (folds, patterns, sentences with their lines, slugs), the reference-table reader, the vocabulary."""
 
 from __future__ import annotations
 
 import pytest
 
-from ingest.text import is_section_heading, sentences, slug
+from ingest.text import (
+    AGE_RANGE,
+    CONTACT_EMAIL,
+    CONTACT_PHONE,
+    EMAIL,
+    EMAIL_ASCII,
+    PHONE,
+    PUBLIC_AGE_RANGE,
+    fold,
+    fold_spaces,
+    fold_words,
+    is_section_heading,
+    line_sentences,
+    sentences,
+    slug,
+)
 from ingest.tsv import data_rows
 from ingest.vocabulary import concepts_in
 
@@ -56,3 +71,23 @@ def test_data_rows_skip_comments_and_the_header_and_pad() -> None:
 def test_concepts_of_a_document_text() -> None:
     assert concepts_in("Pour les jeunes de 16 à 25 ans en situation de décrochage scolaire", "situation") == ["decrochage"]
     assert set(concepts_in("financer le passage du permis de conduire", "need")) >= {"permis"}
+
+
+def test_the_three_folds() -> None:
+    assert fold("Mons-en-Barœul L’ÉCOLE") == "mons-en-baroeul l’ecole"
+    assert fold_words("  Mons-en-Barœul  L’ÉCOLE ") == "mons en baroeul l ecole"
+    assert fold_spaces("Métropole  Européenne de l’AFEV, 16-25 ans") == "metropole europeenne de l'afev, 16-25 ans"
+
+
+def test_fact_patterns_and_their_extraction_variants_differ_where_documented() -> None:
+    assert PHONE.search("tél. 03/20/12/34/56") and not CONTACT_PHONE.search("tél. 03/20/12/34/56")
+    assert CONTACT_PHONE.search("+32 56 12 34 56") and not PHONE.search("+32 56 12 34 56")
+    assert EMAIL.fullmatch("élodie@mairie.fr") and not EMAIL_ASCII.fullmatch("élodie@mairie.fr")
+    assert not CONTACT_EMAIL.fullmatch("élodie@mairie.fr") and CONTACT_EMAIL.fullmatch("elodie@mairie-lille.fr")
+    assert AGE_RANGE.search("16 et 17 ans") and not PUBLIC_AGE_RANGE.search("16 et 17 ans")
+    assert PUBLIC_AGE_RANGE.search("entre 16 et 25 ans") and PUBLIC_AGE_RANGE.search("de 16 à 25 ans")
+
+
+def test_answer_lines_split_into_sentences_with_their_markers() -> None:
+    line = "Voir M. Dupont au 03 20 00 00 00 [1]. Ensuite, cf. la fiche [2]. 2. Fin"
+    assert line_sentences(line) == ["Voir M. Dupont au 03 20 00 00 00 [1].", "Ensuite, cf. la fiche [2].", "2. Fin"]

@@ -1,0 +1,1081 @@
+"""A typed reading of a counsellor's question: what it asks for, what it names, what it asserts (pure, French).
+
+``read_intent(question, analysis, actions)`` returns an ``Intent``:
+
+- ``kind``: ``person`` (the actions that fit a young person), ``contact``, ``porteur``, ``fact`` (one value, with
+  its ``slot``: amount, count, date, duration, rate, phone, email, place, age, hours, other), ``comparison``,
+  ``definition``, ``out_of_scope`` (a subject outside youth insertion: recipes, weather, a legal dispute, tax,
+  benefit amounts, a directory dump), ``too_vague`` (one or two words, no person, nothing named), ``greeting``;
+- ``entities``: the catalogue actions and organisations the question names (title, acronym or porteur; tolerant
+  of case, accents and one typo per word: "fibr and co", "wifille", "maj yc");
+- ``person``: the ``QueryAnalysis`` of ``index.query.analyse`` (age, places, QPV, situations, needs), and
+  ``outside`` when the person lives outside both territories;
+- ``asserted``: the values the question asserts about what it names ("X est pour les 18-30 ans ?", "X dure
+  6 mois ?", "porté par Y"), for the answerer to check against the record (a false premise).
+
+The phrase lists are data (``ingest/data/intent_phrases.tsv``), read in a fixed order: greeting, instructions
+pasted in the question (dropped), out-of-scope subjects, contact, porteur, comparison, fact slots, person,
+definition; then the person the analysis found, the too-vague rule, and when nothing decided, the
+nearest-example ``KindClassifier`` (``ingest/data/intent_examples.tsv``, embedded once by the bundled embedder).
+``Intent.reason`` says which rule decided.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+from index.query import QueryAnalysis
+from ingest.gazetteer import load_gazetteer, osa_distance_at_most_one
+from ingest.records import Action
+from ingest.text import fold_words
+from ingest.tsv import data_rows
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from langchain_core.embeddings import Embeddings
+
+KINDS = ("person", "contact", "porteur", "fact", "comparison", "definition", "out_of_scope", "too_vague", "greeting")
+SLOTS = ("amount", "count", "date", "duration", "rate", "phone", "email", "place", "age", "hours", "other")
+# Situations too common to make a question precise on their own ("il galère", "une jeune fille").
+_WEAK_SITUATIONS = frozenset({"precarite", "fille", "qpv"})
+_CUE_CLASSES = (
+    "greeting",
+    "injection",
+    "out_of_scope",
+    "contact",
+    "porteur",
+    "comparison",
+    "fact",
+    "person",
+    "definition",
+    "someone",
+    "assertive",
+)
+_WORD_CLASSES = ("generic", "ordinary", "institution")
+
+
+# --- records ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EntityMatch:
+    """A catalogue action (``action_id``) or an organisation (``action_id`` None, ``runs`` its actions) the
+    question names. ``surface`` is the text of the question that names it, ``score`` in 0..1 how much of the
+    name it holds, ``via`` "title", "acronym", "porteur" or "fuzzy" (a word matched with a typo)."""
+
+    action_id: str | None
+    name: str
+    surface: str
+    score: float
+    via: str
+    runs: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "action_id": self.action_id,
+            "name": self.name,
+            "surface": self.surface,
+            "score": round(self.score, 3),
+            "via": self.via,
+            "runs": list(self.runs),
+        }
+
+
+@dataclass(frozen=True)
+class Assertion:
+    """A value the question asserts ("X est pour les 18-30 ans ?" -> slot "age", value "18-30").
+
+    Slots and values: ``age`` "18-30", "16-" (from 16), "-25" (up to 25); ``duration`` "6 mois"; ``amount``
+    "50 €"; ``rate`` "60 %"; ``count`` "100 jeunes"; ``qpv`` "only" / "excluded"; ``porteur`` the name given;
+    ``place`` "CREPS de Valenciennes"; ``date`` "fin 2020"; ``hours`` "9h-17h", "18h", "samedi". ``text`` is
+    the part of the question it was read from."""
+
+    slot: str
+    value: str
+    text: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"slot": self.slot, "value": self.value, "text": self.text}
+
+
+@dataclass(frozen=True)
+class Intent:
+    """What a question asks for (see the module docstring)."""
+
+    kind: str
+    person: QueryAnalysis
+    slot: str | None = None
+    entities: tuple[EntityMatch, ...] = ()
+    asserted: tuple[Assertion, ...] = ()
+    outside: bool = False  # the person lives outside the MEL and Valenciennes Métropole
+    injection: bool = False  # the question held instructions to the assistant (dropped before reading)
+    focus: str = ""  # the text read: no markup, no pasted instructions; the last question of a long paste
+    reason: str = ""  # the rule that decided ("cue contact: mail", "classifier 0.91", "too vague: 1 word")
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown intent kind {self.kind!r}")
+        if self.slot is not None and self.slot not in SLOTS:
+            raise ValueError(f"unknown slot {self.slot!r}")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "slot": self.slot,
+            "entities": [e.to_json() for e in self.entities],
+            "person": self.person.to_json(),
+            "asserted": [a.to_json() for a in self.asserted],
+            "outside": self.outside,
+            "injection": self.injection,
+            "focus": self.focus,
+            "reason": self.reason,
+        }
+
+
+# --- the phrase table ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _CueRow:
+    cls: str
+    slot: str | None
+    pattern: re.Pattern[str]
+
+
+@dataclass(frozen=True)
+class _Hit:
+    start: int
+    end: int
+    cls: str
+    slot: str | None
+    text: str
+
+
+@dataclass(frozen=True)
+class _Words:
+    """A word class of the table: exact words and prefixes (a trailing ``*``)."""
+
+    exact: frozenset[str]
+    prefixes: tuple[str, ...]
+
+    @property
+    def _prefix_pattern(self) -> re.Pattern[str] | None:
+        return _prefix_regex(self.prefixes)
+
+    def __contains__(self, word: object) -> bool:
+        if not isinstance(word, str):
+            return False
+        pattern = self._prefix_pattern
+        return word in self.exact or (pattern is not None and pattern.match(word) is not None)
+
+
+@lru_cache(maxsize=16)
+def _prefix_regex(prefixes: tuple[str, ...]) -> re.Pattern[str] | None:
+    return re.compile("|".join(re.escape(p) for p in sorted(prefixes, key=len, reverse=True))) if prefixes else None
+
+
+@dataclass(frozen=True)
+class _Table:
+    cues: tuple[_CueRow, ...]
+    words: dict[str, _Words]
+
+
+def _cue_regex(cue: str) -> str:
+    """The regex of one cue of the table (syntax in the table's header)."""
+    cue = cue.strip()
+    start, end = cue.startswith("^"), cue.endswith("$")
+    body = cue.strip("^$").strip()
+    parts = []
+    for part in re.split(r"\s*(?:…|\.\.\.)\s*", body):
+        words = part.split()
+        if words:
+            parts.append(
+                r"\s+".join(re.escape(w[:-1]) + r"\w*" if w.endswith("*") and len(w) > 1 else re.escape(w) for w in words)
+            )
+    rx = r"(?:\s+\S+){0,3}?\s+".join(parts)
+    first, last = body[:1], body.rstrip("*")[-1:]
+    left = r"(?<!\w)" if re.match(r"\w", first) else ""
+    right = r"(?!\w)" if re.match(r"\w", last) or body.endswith("*") else ""
+    if start:
+        left = r"(?:^|(?<=[?!.;:(] ))(?:(?:et|mais|alors|bon|ok|donc|question|du coup|sinon)\s+(?:[,:]\s+)?)?"
+    if end:
+        right = r"(?=\s*(?:[?!.,;:)]|$))"
+    return left + rx + right
+
+
+@cache
+def _table() -> _Table:
+    text = resources.files("ingest").joinpath("data/intent_phrases.tsv").read_text(encoding="utf-8")
+    cues: list[_CueRow] = []
+    words: dict[str, tuple[set[str], list[str]]] = {c: (set(), []) for c in _WORD_CLASSES}
+    for number, cells in data_rows(text, width=4):
+        phrases, cls, slot = cells[0], cells[1], cells[2] or None
+        items = [p.strip() for p in phrases.split("|") if p.strip()]
+        if cls in _WORD_CLASSES:
+            exact, prefixes = words[cls]
+            for item in items:
+                for word in fold_words(item).split() if not item.endswith("*") else [fold_words(item[:-1])]:
+                    (prefixes.append(word) if item.endswith("*") else exact.add(word))
+            continue
+        if cls not in _CUE_CLASSES:
+            raise ValueError(f"intent_phrases.tsv line {number}: unknown class {cls!r}")
+        if slot is not None and slot not in SLOTS:
+            raise ValueError(f"intent_phrases.tsv line {number}: unknown slot {slot!r}")
+        # Longest first: the alternation then prefers "combien de temps" over "combien de".
+        alternatives = sorted(items, key=len, reverse=True)
+        pattern = re.compile("|".join(f"(?:{_cue_regex(c)})" for c in alternatives))
+        cues.append(_CueRow(cls, slot, pattern))
+    return _Table(tuple(cues), {c: _Words(frozenset(e), tuple(p)) for c, (e, p) in words.items()})
+
+
+def _prepare(text: str) -> str:
+    """The folded text cues are matched on: "où" as the token ``ou_``, punctuation as tokens, one space."""
+    text = re.sub(r"(?<!\w)[oO][ùÙ](?!\w)", " ou_ ", text)
+    folded = fold_words(text)
+    folded = re.sub(r"([?!.,;:()\[\]«»\"/€%…])", r" \1 ", folded)
+    return " ".join(folded.split())
+
+
+def _hits(prepared: str) -> list[_Hit]:
+    found = []
+    for row in _table().cues:
+        for m in row.pattern.finditer(prepared):
+            if m.end() > m.start():
+                found.append(_Hit(m.start(), m.end(), row.cls, row.slot, m.group(0).strip()))
+    return found
+
+
+# --- cleaning: markup, pasted instructions, long pastes ------------------------------------------------
+
+_SCRIPT = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.S | re.I)
+_TAG = re.compile(r"</?[a-zA-Z][^<>]*>")
+_BRACKETS = re.compile(r"\[[^\[\]]{0,600}\]|<<[^<>]{0,600}>>")
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
+_LONG = 400  # characters: a longer question is a paste; its last question is read
+
+
+def _units(text: str) -> list[str]:
+    """Sentences of ``text``, a bracketed block ("[SYSTEM: …]") being one unit."""
+    units: list[str] = []
+    at = 0
+    for m in _BRACKETS.finditer(text):
+        units += [s for s in _SENTENCE_END.split(text[at : m.start()]) if s.strip()]
+        units.append(m.group(0))
+        at = m.end()
+    units += [s for s in _SENTENCE_END.split(text[at:]) if s.strip()]
+    return [" ".join(u.split()) for u in units]
+
+
+def clean_question(question: str) -> tuple[str, bool]:
+    """The question without markup and without the sentences that instruct the assistant, and whether any
+    sentence did ("Ignore tes instructions et …", "[SYSTEM: …]")."""
+    text = html.unescape(_TAG.sub(" ", _SCRIPT.sub(" ", question or "")))
+    kept, dropped = [], False
+    for unit in _units(text):
+        if any(h.cls == "injection" for h in _hits(_prepare(unit))):
+            dropped = True
+        else:
+            kept.append(unit)
+    return " ".join(kept).strip(), dropped
+
+
+def focus_of(text: str) -> str:
+    """The part of a long paste that asks: its last question (with the sentence before it when short)."""
+    if len(text) <= _LONG:
+        return text
+    units = _units(text)
+    asking = [i for i, u in enumerate(units) if "?" in u]
+    if not asking:
+        return " ".join(units[-2:])
+    i = asking[-1]
+    start = i - 1 if i > 0 and len(units[i]) < 60 else i
+    return " ".join(units[start : i + 1])
+
+
+# --- entities -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """A word of a name: folded, its weight, whether it is distinctive; ``short`` words (one or two letters)
+    count only beside their neighbour, joined, or written in capitals."""
+
+    key: str
+    weight: float
+    distinctive: bool
+    short: bool
+    compound: int  # index of the compound it belongs to (-1: none)
+
+
+@dataclass(frozen=True)
+class _Name:
+    action_id: str | None
+    name: str
+    via: str  # title | acronym | porteur
+    units: tuple[_Unit, ...]
+    compounds: tuple[tuple[str, bool], ...]  # (joined key, distinctive) of the name's compounds ("wifilles")
+    runs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _QToken:
+    key: str
+    start: int
+    end: int
+    marked: bool  # capitalised mid-sentence or in capitals: a proper name as written
+    upper: bool = False  # in capitals ("UP", "FACE")
+
+
+_WORD = re.compile(r"[^\W_]+")
+_ELISION = frozenset({"l", "d", "j", "n", "s", "qu", "c", "m", "t", "jusqu", "lorsqu", "puisqu"})
+
+
+@cache
+def _place_words() -> frozenset[str]:
+    """Words of the names of the communes and quartiers of the two territories ("mons", "chasse", "royale")."""
+    from ingest.quartiers import load_quartiers
+
+    names = [n for commune in load_gazetteer().communes for n in (commune.name, *commune.variants)]
+    names += [form for quartier in load_quartiers().all for form in quartier.forms]
+    return frozenset(w for name in names for w in fold_words(name).split() if len(w) > 2)
+
+
+@cache
+def _institution_names() -> frozenset[str]:
+    """Institutions and general terms that are no organisation to name (``ingest/data/not_action_names.tsv``:
+    "Métropole Européenne de Lille", "Pôle Emploi", "CAF"…)."""
+    text = resources.files("ingest").joinpath("data/not_action_names.tsv").read_text(encoding="utf-8")
+    return frozenset(" ".join(fold_words(cells[0]).split()) for _, cells in data_rows(text, width=2) if cells[0])
+
+
+@cache
+def _vocabulary() -> tuple[_Words, _Words, _Words, frozenset[str]]:
+    """(generic, ordinary, institution words, place and domain words): the word classes of names."""
+    table = _table()
+    domain: set[str] = set(_place_words())
+    synonyms = resources.files("ingest").joinpath("data/synonyms.tsv").read_text(encoding="utf-8")
+    for _number, cells in data_rows(synonyms, width=4):
+        for trigger in cells[2].split("|"):
+            words = fold_words(trigger.rstrip("*")).split()
+            if len(words) == 1:
+                domain.add(words[0])
+    return table.words["generic"], table.words["ordinary"], table.words["institution"], frozenset(domain)
+
+
+@lru_cache(maxsize=65536)
+def _word_class(key: str) -> str:
+    generic, ordinary, institution, domain = _vocabulary()
+    if key in generic:
+        return "generic"
+    if key in institution:
+        return "institution"
+    if key in ordinary or key in domain or key.rstrip("sx") in ordinary or key.rstrip("sx") in domain:
+        return "ordinary"
+    return "distinctive"
+
+
+def _name_units(text: str) -> tuple[tuple[_Unit, ...], tuple[tuple[str, bool], ...]]:
+    """The units of a name and its compounds ("WI-FILLES", "FIBR’&CO", "MAJ'YC", "Unis-Cité")."""
+    tokens = [(m.group(0), m.start(), m.end()) for m in _WORD.finditer(text)]
+    # Compounds: words joined by an apostrophe, hyphen or "&" without spaces (an elision "l'" is not one).
+    groups: list[list[int]] = []
+    for i, (_word, start, _end) in enumerate(tokens):
+        gap = text[tokens[i - 1][2] : start] if i else " "
+        joined = bool(gap) and all(c in "'’-‐‑&" for c in gap) and fold_words(tokens[i - 1][0]) not in _ELISION
+        if joined and groups:
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    units: list[_Unit] = []
+    compounds: list[tuple[str, bool]] = []
+    for group in groups:
+        keys = [fold_words(tokens[i][0]).replace(" ", "") for i in group]
+        classes = [_word_class(k) for k in keys]
+        gaps = "".join(text[tokens[a][2] : tokens[b][1]] for a, b in itertools.pairwise(group))
+        coined = len(group) > 1 and (
+            any(c in gaps for c in "'’&")
+            or any(len(k) <= 2 and c != "generic" for k, c in zip(keys, classes, strict=True))
+            or any(c == "distinctive" for c in classes)
+        )
+        # A hyphenated place or institution ("Hauts-de-France", "Mons-en-Barœul") is no coined name.
+        if len(group) > 1 and any(c == "institution" for c in classes):
+            coined = False
+        index = len(compounds) if len(group) > 1 else -1
+        if len(group) > 1:
+            compounds.append(("".join(keys), coined and any(len(k) > 2 for k in keys)))
+        for key, cls in zip(keys, classes, strict=True):
+            short = len(key) <= 2 and not key.isdigit()
+            if cls == "generic" and not (coined and len(group) > 1):
+                continue
+            distinctive = cls == "distinctive"
+            if key.isdigit():
+                distinctive = len(tokens) <= 3 and len(key) >= 2  # "LABO 148"; a year or an age in a long title is not
+            weight = 1.0 if distinctive and not short else 0.2 if cls == "institution" else 0.5
+            units.append(_Unit(key, weight, distinctive and not short, short, index))
+    return tuple(units), tuple(compounds)
+
+
+def _variants(title: str, acronym: str | None) -> list[str]:
+    """The ways a title may be written: whole, before " : " or " (", its quoted part, without the acronym."""
+    title = re.sub(r"^\d+(?:\.\d+)*\.?\s+", "", " ".join(title.split()))
+    if acronym:
+        title = re.sub(rf"\s*\(\s*{re.escape(acronym)}\s*\)", "", title)
+    found = [title]
+    for sep in (" : ", " (", ", "):
+        if sep in title:
+            found.append(title.split(sep)[0])
+    found += re.findall(r"«\s*([^»]+?)\s*»", title)
+    return [v.strip(" «»\"'!") for v in dict.fromkeys(found) if v.strip(" «»\"'!")]
+
+
+_PORTEUR_SPLIT = re.compile(r"\s*(?:;|,|/|\s[–—-]\s|:|\bET\b|\bEt\b|\bEn lien avec\b|\bet suivi par\b)\s*")
+
+
+def _porteur_names(porteur: str) -> list[str]:
+    parts = [p.strip(" .-–") for p in _PORTEUR_SPLIT.split(porteur)]
+    return [p for p in parts if p and len(p) > 1]
+
+
+@lru_cache(maxsize=8)
+def _names(key: tuple[tuple[str, str, str | None, str | None], ...]) -> tuple[_Name, ...]:
+    names: list[_Name] = []
+    organisations: dict[str, tuple[str, list[str]]] = {}
+    for action_id, title, acronym, porteur in key:
+        for variant in _variants(title, acronym):
+            units, compounds = _name_units(variant)
+            if units:
+                names.append(_Name(action_id, title, "title", units, compounds))
+        for acro in _acronym_name_from(title, acronym):
+            joined = fold_words(acro).replace(" ", "")
+            if len(joined) >= 3 and _word_class(joined) not in ("generic", "institution"):
+                unit = _Unit(joined, 1.0, True, False, -1)
+                names.append(_Name(action_id, title, "acronym", (unit,), ((joined, True),)))
+        for org in _porteur_names(porteur or ""):
+            folded = " ".join(fold_words(org).split())
+            organisations.setdefault(folded, (org, []))[1].append(action_id)
+    # One organisation per set of words ("FACE MEL" and "FACE MEL MEL" are one), its shortest spelling.
+    merged: dict[frozenset[str], tuple[str, list[str]]] = {}
+    for org, runs in organisations.values():
+        units, _ = _name_units(org)
+        keys = {u.key for u in units}
+        words = frozenset(k.rstrip("sx") for k in keys)
+        general = " ".join(fold_words(re.sub(r"\([^()]*\)", " ", org)).split()) in _institution_names()
+        if keys and not general and any(_word_class(k) != "institution" and k not in _place_words() for k in keys):
+            shown, all_runs = merged.get(words, (org, []))
+            merged[words] = (min(shown, org, key=len), all_runs + runs)
+    for org, runs in merged.values():
+        units, compounds = _name_units(org)
+        names.append(_Name(None, org, "porteur", units, compounds, tuple(dict.fromkeys(runs))))
+    return tuple(names)
+
+
+def _acronym_name_from(title: str, acronym: str | None) -> list[str]:
+    found = [acronym] if acronym else []
+    if not title.isupper():
+        found += [
+            w
+            for w in re.findall(r"(?<![\w'’])[A-ZÀ-Ý][A-ZÀ-Ý]{2,}(?![\w'’])", title)
+            if _word_class(fold_words(w)) == "distinctive"
+        ]
+    return list(dict.fromkeys(found))
+
+
+def _question_tokens(text: str) -> list[_QToken]:
+    tokens = []
+    # A question typed in capitals marks no word as a name.
+    mostly_upper = len(_WORD.findall(text)) >= 3 and sum(c.isupper() for c in text) > 0.8 * max(1, sum(c.isalpha() for c in text))
+    for m in _WORD.finditer(text):
+        word = m.group(0)
+        before = text[: m.start()].rstrip()
+        sentence_start = not before or before[-1] in '.!?:;\n([«"' or before.endswith("...")
+        upper = len(word) > 1 and word.isupper()
+        marked = not mostly_upper and (upper or (word[0].isupper() and not sentence_start))
+        tokens.append(_QToken(fold_words(word).replace(" ", ""), m.start(), m.end(), marked, upper and not mostly_upper))
+    return tokens
+
+
+def _similar(question_key: str, name_key: str) -> float:
+    """1.0 for the same word (or a plural), 0.9 for one typo in a long enough distinctive word, else 0."""
+    if question_key == name_key or question_key.rstrip("sx") == name_key.rstrip("sx"):
+        return 1.0
+    if len(name_key) >= 5 and len(question_key) >= 4 and osa_distance_at_most_one(question_key, name_key):
+        return 0.9
+    if len(name_key) == 4 and len(question_key) == 5 and question_key.startswith(name_key):
+        return 0.9  # "fibre" for "FIBR"
+    return 0.0
+
+
+@dataclass(frozen=True)
+class _Scored:
+    name: _Name
+    score: float
+    positions: frozenset[int]
+    fuzzy: bool
+
+
+def _nearest(positions: list[int], matched: dict[int, tuple[float, tuple[int, ...]]]) -> int:
+    """Of a word's positions in the question, the one nearest to the words of the name already matched."""
+    if not matched or len(positions) == 1:
+        return positions[0]
+    placed = [p for _, ps in matched.values() for p in ps]
+    return min(positions, key=lambda p: min(abs(p - q) for q in placed))
+
+
+def _score(name: _Name, tokens: list[_QToken], by_key: dict[str, list[int]]) -> _Scored | None:
+    """How much of ``name`` the question holds, or None when it does not name it (see ``find_entities``)."""
+    matched: dict[int, tuple[float, tuple[int, ...]]] = {}  # unit index -> (similarity, question positions)
+    joined_hit = False
+    # Joined forms: "wifille" or "maj yc" for "WI-FILLES", "MAJ'YC" (one, two or three question words).
+    for c_index, (joined, distinctive) in enumerate(name.compounds):
+        if not distinctive:
+            continue
+        for i in range(len(tokens)):
+            for width in (1, 2, 3):
+                if i + width > len(tokens):
+                    break
+                words = tokens[i : i + width]
+                if width > 1 and any(tokens[j + 1].start - tokens[j].end > 1 for j in range(i, i + width - 1)):
+                    break  # joined words are written side by side ("maj yc", "maj'yc")
+                surface = "".join(t.key for t in words)
+                if surface == joined:
+                    sim = 1.0
+                elif len(joined) >= 5 and _word_class(surface) == "distinctive":
+                    sim = _similar(surface, joined)
+                else:
+                    sim = 0.0
+                if name.via == "acronym" and len(joined) <= 3 and not all(t.marked for t in words):
+                    sim = 0.0  # "PIC", "PTS": as written in capitals only
+                if sim:
+                    for u, unit in enumerate(name.units):
+                        if (unit.compound == c_index or name.via == "acronym") and sim > matched.get(u, (0.0, ()))[0]:
+                            matched[u] = (sim, tuple(range(i, i + width)))
+                    joined_hit = True
+    for u, unit in enumerate(name.units):
+        if u in matched or name.via == "acronym":
+            continue  # an acronym is matched whole, above
+        if unit.key in by_key:
+            matched[u] = (1.0, (_nearest(by_key[unit.key], matched),))
+        elif unit.distinctive and not unit.short:
+            best = max(
+                ((_similar(t.key, unit.key), p) for p, t in enumerate(tokens) if _word_class(t.key) == "distinctive"),
+                default=(0.0, -1),
+            )
+            if best[0] > 0:
+                matched[u] = (best[0], (best[1],))
+    # A short word ("wi", "co", "up") counts beside a matched neighbour of the name, or written in capitals.
+    for u, unit in enumerate(name.units):
+        if unit.short and u in matched and len(matched[u][1]) == 1:
+            (position,) = matched[u][1]
+            beside = any(
+                v in matched and any(abs(p - position) <= 2 for p in matched[v][1])
+                for v in (u - 1, u + 1)
+                if 0 <= v < len(name.units)
+            )
+            if not beside and not tokens[position].marked:
+                del matched[u]
+    # The words of a name are written together: a word far from the others is another mention.
+    if len(matched) > 1:
+        window = len(name.units) + 4
+        anchor = sorted(p for _, ps in matched.values() for p in ps)[len(matched) // 2]
+        matched = {u: m for u, m in matched.items() if all(abs(p - anchor) <= window for p in m[1])}
+    if not matched:
+        return None
+    fuzzy = any(sim < 1.0 for sim, _ in matched.values())
+    total = sum(unit.weight for unit in name.units)
+    got = sum(name.units[u].weight * sim for u, (sim, _) in matched.items())
+    coverage = got / total if total else 0.0
+    positions = frozenset(p for _, ps in matched.values() for p in ps)
+    if name.via == "acronym":
+        return _Scored(name, 1.0 if not fuzzy else 0.9, positions, fuzzy) if coverage >= 0.99 else None
+    # Distinctive: a distinctive word, a coined compound joined ("wifille"), or a word the question writes in
+    # capitals that the name holds ("UP Lille", "FACE MEL").
+    distinctive = joined_hit or any(
+        name.units[u].distinctive
+        or (
+            all(tokens[p].marked and tokens[p].key == name.units[u].key for p in ps)
+            and len(tokens[ps[0]].key) <= 4
+            and tokens[ps[0]].upper
+        )
+        for u, (_, ps) in matched.items()
+        if _word_class(name.units[u].key) != "institution"
+    )
+    exact = not fuzzy
+    ordered = sorted(positions)
+    generic = _vocabulary()[0]
+    contiguous = all(all(tokens[k].key in generic for k in range(a + 1, b)) for a, b in itertools.pairwise(ordered))
+    if distinctive and coverage >= 0.6:
+        return _Scored(name, coverage, positions, fuzzy)
+    if exact and contiguous and len(matched) >= 2 and coverage >= 0.8:
+        return _Scored(name, coverage, positions, fuzzy)
+    # A one-word name ("Itinéraires", "Rubika") written with its capital in the question.
+    key = name.units[0].key
+    if (
+        len(name.units) == 1
+        and exact
+        and tokens[ordered[0]].marked
+        and _word_class(key) != "institution"
+        and key not in _place_words()
+        and len(key) >= 4
+    ):
+        return _Scored(name, coverage, positions, fuzzy)
+    return None
+
+
+def find_entities(text: str, actions: Sequence[Action]) -> tuple[EntityMatch, ...]:
+    """The actions and organisations of ``actions`` that ``text`` names, best first.
+
+    A name is named when the question holds its acronym ("ATTA"; three letters only in capitals, "PIC"), a
+    distinctive word of it and most of its weight ("booster" for PROGRAMME BOOSTER, "wifille" for WI-FILLES:
+    one typo allowed in a word of five letters or more), or all of its words side by side ("forum emploi",
+    "fabrique ta ville"); an ordinary word alone ("emploi", "filles") names nothing. A name whose matched
+    words are a part of another's (COOP for COOP LAB) gives way to it."""
+    tokens = _question_tokens(text)
+    if not tokens or not actions:
+        return ()
+    by_key: dict[str, list[int]] = {}
+    for position, token in enumerate(tokens):
+        by_key.setdefault(token.key, []).append(position)
+        by_key.setdefault(token.key.rstrip("sx"), []).append(position)
+    key = tuple((a.id, a.title, a.acronym, a.porteur) for a in actions)
+    scored = [s for name in _names(key) if (s := _score(name, tokens, by_key)) is not None]
+    # Best per action / organisation.
+    best: dict[tuple[str | None, str], _Scored] = {}
+    for s in scored:
+        ident = (s.name.action_id, s.name.name if s.name.action_id is None else "")
+        if ident not in best or (s.score, len(s.positions)) > (best[ident].score, len(best[ident].positions)):
+            best[ident] = s
+    kept = [
+        s
+        for s in best.values()
+        if not any(o is not s and s.positions < o.positions and s.score <= o.score + 0.2 for o in best.values())
+    ]
+    kept.sort(key=lambda s: (-s.score, -len(s.positions), min(s.positions)))
+    matches = []
+    for s in kept:
+        start = min(tokens[p].start for p in s.positions)
+        end = max(tokens[p].end for p in s.positions)
+        via = "fuzzy" if s.fuzzy else s.name.via
+        matches.append(EntityMatch(s.name.action_id, s.name.name, text[start:end], min(1.0, s.score), via, s.name.runs))
+    return tuple(matches)
+
+
+# --- assertions ---------------------------------------------------------------------------------------
+
+_NUMBER_WORDS = {
+    "un": 1,
+    "une": 1,
+    "deux": 2,
+    "trois": 3,
+    "quatre": 4,
+    "cinq": 5,
+    "six": 6,
+    "sept": 7,
+    "huit": 8,
+    "neuf": 9,
+    "dix": 10,
+    "onze": 11,
+    "douze": 12,
+    "quinze": 15,
+    "dix-huit": 18,
+    "vingt": 20,
+    "trente": 30,
+}
+_NUM = r"(\d+(?:[,.]\d+)?|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")"
+_MONTHS = r"janvier|f[ée]vrier|mars|avril|mai|juin|juillet|ao[uû]t|septembre|octobre|novembre|d[ée]cembre"
+_ASSERTIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "age",
+        re.compile(
+            r"\b(?:pour|aux|réservée?s?\s+aux|ouverte?s?\s+aux|destinée?s?\s+aux|accessibles?\s+aux|concerne|vise)\s+(?:les\s+)?(?:jeunes\s+(?:de|âgés\s+de)\s+)?(\d{1,2})\s*(?:-|–|/|à|a|et)\s*(\d{1,2})\s*ans\b",
+            re.I,
+        ),
+    ),
+    ("age_from", re.compile(r"\b(?:à\s+partir\s+de|dès|dés|plus\s+de)\s+(\d{1,2})\s*ans\b", re.I)),
+    ("age_to", re.compile(r"\b(?:jusqu['’]\s*à|moins\s+de)\s+(\d{1,2})\s*ans\b", re.I)),
+    ("age_minor", re.compile(r"\b(?:réservée?s?\s+aux|que\s+(?:pour\s+)?les|pour\s+les|aux)\s+(mineurs|majeurs)\b", re.I)),
+    (
+        "duration",
+        re.compile(
+            rf"\b(?:dure|durent|durée\s+(?:de|d['’]environ)|demande|demandent|nécessite|pendant|s['’]étale\s+sur|engagement\s+de|sur|en)\s+(?:(?:environ|seulement|au\s+moins|plus\s+de|moins\s+de)\s+)?{_NUM}\s+(mois|semaines?|jours?|ans|années?|heures?)\b",
+            re.I,
+        ),
+    ),
+    ("amount", re.compile(r"(\d[\d\s  .,]*\d|\d)\s*(€|euros?\b|k€)", re.I)),
+    ("rate", re.compile(r"(\d+(?:[,.]\d+)?)\s*(%|pour\s*cent\b)", re.I)),
+    (
+        "count",
+        re.compile(
+            r"(?<!combien de )\b(\d+)\s+(jeunes|participants|personnes|places|bénéficiaires|missions\s+locales|sessions|sites|partenaires|actions|entreprises|ateliers)\b",
+            re.I,
+        ),
+    ),
+    (
+        "qpv_only",
+        re.compile(
+            r"\b(?:réservée?s?\s+aux\s+|(?:ouverte?s?|destinée?s?)\s+(?:qu|seulement|uniquement)\s*(?:aux|en)\s+|que\s+(?:pour\s+|en\s+|dans\s+)?(?:les\s+)?|seulement\s+(?:pour\s+|en\s+|dans\s+)?(?:les\s+)?|uniquement\s+(?:pour\s+|en\s+|dans\s+)?(?:les\s+)?|pour\s+les\s+(?:jeunes\s+des\s+)?)(?:qpv|quartiers?\s+prioritaires?|quartiers?\s+politique\s+de\s+la\s+ville)\b",
+            re.I,
+        ),
+    ),
+    (
+        "qpv_excluded",
+        re.compile(
+            r"\b(?:hors\s+|sauf\s+(?:les\s+|en\s+)?|pas\s+(?:pour|en|dans)\s+(?:les\s+)?)(?:qpv|quartiers?\s+prioritaires?|politique\s+de\s+la\s+ville)\b",
+            re.I,
+        ),
+    ),
+    (
+        "porteur",
+        re.compile(
+            r"\b(?:port[ée]e?s?|pilot[ée]e?s?|organis[ée]e?s?|g[ée]r[ée]e?s?|men[ée]e?s?|anim[ée]e?s?)\s+par\s+(?P<v>[^,;?!.()]+)",
+            re.I,
+        ),
+    ),
+    (
+        "porteur_c_est",
+        re.compile(r"\bc['’]est\s+(?P<v>[^,;?!.()]+?)\s+qui\s+(?:porte|pilote|organise|g[èe]re|m[èe]ne|anime)\b", re.I),
+    ),
+    (
+        "place",
+        re.compile(
+            r"\b(?:se\s+passe|a\s+lieu|ont\s+lieu|se\s+déroule|se\s+tient|est\s+situ[ée]e?|est\s+basée?|c['’]est)\s+(?P<p>à|au|aux|en)\s+(?P<v>[^,;?!.()]+)",
+            re.I,
+        ),
+    ),
+    (
+        "date",
+        re.compile(
+            rf"\b(?:se\s+termine|termine|finit|prend\s+fin|s['’]arrête|s['’]achève|commence|débute|démarre|a\s+commencé|a\s+été\s+signée?|signée?|lancée?|créée?|ouvre|jusqu['’](?:à|en|au))\s+(?:(?:en|le|au|à|depuis)\s+)?(?P<v>(?:(?:fin|début|mi|courant)[\s-]+)?(?:\d{{1,2}}(?:er)?\s+)?(?:(?:{_MONTHS})\s*)?(?:(?:19|20)\d{{2}})|(?:(?:fin|début|mi)[\s-]+)?(?:{_MONTHS}))\b",
+            re.I,
+        ),
+    ),
+    ("hours_range", re.compile(r"\b(?:de|entre)\s+(\d{1,2})\s*h\s*(\d{2})?\s*(?:à|a|et|-)\s*(\d{1,2})\s*h\s*(\d{2})?", re.I)),
+    (
+        "hours_at",
+        re.compile(r"\b(?:jusqu['’]\s*à|à\s+partir\s+de|dès|avant|après|ferme\s+à|ouvre\s+à)\s+(\d{1,2})\s*h\s*(\d{2})?\b", re.I),
+    ),
+    (
+        "hours_day",
+        re.compile(
+            r"\bouverte?s?\s+(?:le\s+|les\s+)?(lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|week[\s-]?end)s?\b", re.I
+        ),
+    ),
+)
+_ASKING_VALUE = re.compile(r"^(?:qui|quoi|quel\w*|combien|où|ou|lequel|laquelle|qu['’]|quand)\b", re.I)
+_VALUE_END = re.compile(r"\s+(?:non|hein|c['’]est|je\s|j['’]|ou\s+pas|n['’]est|pour\s+(?:mon|ma|un|une|les)\s)", re.I)
+
+
+def _number(text: str) -> str:
+    value = _NUMBER_WORDS.get(text.lower())
+    return str(value) if value is not None else text
+
+
+def _clip(value: str) -> str:
+    value = _VALUE_END.split(value, maxsplit=1)[0]
+    words = value.split()
+    return " ".join(words[:6]).strip(" '’\"«»")
+
+
+def read_assertions(text: str, entities: Sequence[EntityMatch] = (), assertive: bool = False) -> tuple[Assertion, ...]:
+    """The values ``text`` asserts (see ``Assertion``). Ages, QPV, place and porteur are read only when the
+    question names an action or organisation or asks for confirmation ("…, c'est bien ça ?"); durations,
+    amounts, rates and dates stated with their verb ("dure 6 mois", "coûte 50 €", "se termine fin 2020") always.
+    A value inside a name ("Mobilisation de 20% de l'enveloppe", "… 25 à 29 ans") is not asserted."""
+    names = [e.surface for e in entities]
+    about = bool(entities) or assertive
+    found: list[Assertion] = []
+
+    def inside_name(start: int, end: int) -> bool:
+        return any(0 <= (at := text.find(n)) <= start and end <= at + len(n) for n in names if n)
+
+    def add(slot: str, value: str, m: re.Match[str]) -> None:
+        if inside_name(m.start(), m.end()) or not value:
+            return
+        item = Assertion(slot, value, m.group(0).strip())
+        if all((a.slot, a.value) != (item.slot, item.value) for a in found):
+            found.append(item)
+
+    for rule, pattern in _ASSERTIONS:
+        for m in pattern.finditer(text):
+            if rule == "age" and about:
+                add("age", f"{int(m.group(1))}-{int(m.group(2))}", m)
+            elif rule == "age_from" and about:
+                add("age", f"{int(m.group(1))}-", m)
+            elif rule == "age_to" and about:
+                bound = int(m.group(1)) - (1 if m.group(0).lower().startswith("moins") else 0)
+                add("age", f"-{bound}", m)
+            elif rule == "age_minor" and about:
+                add("age", "-17" if m.group(1).lower() == "mineurs" else "18-", m)
+            elif rule == "duration":
+                unit = m.group(2).lower()
+                add("duration", f"{_number(m.group(1))} {unit}", m)
+            elif rule == "amount":
+                add("amount", f"{' '.join(m.group(1).split())} €", m)
+            elif rule == "rate":
+                add("rate", f"{m.group(1)} %", m)
+            elif rule == "count" and about:
+                add("count", f"{m.group(1)} {' '.join(m.group(2).lower().split())}", m)
+            elif rule == "qpv_only" and about:
+                add("qpv", "only", m)
+            elif rule == "qpv_excluded" and about:
+                add("qpv", "excluded", m)
+            elif rule in ("porteur", "porteur_c_est") and about:
+                value = _clip(m.group("v"))
+                if value and not _ASKING_VALUE.match(value):
+                    add("porteur", value, m)
+            elif rule == "place" and about:
+                value = _clip(m.group("v"))
+                if value and not _ASKING_VALUE.match(value) and not re.match(r"(?:quel|combien|qui)\b", value, re.I):
+                    prefix = m.group("p").lower()
+                    add(
+                        "place",
+                        value if prefix in ("à", "en") else f"{prefix} {value}".replace("au ", "", 1).replace("aux ", "", 1),
+                        m,
+                    )
+            elif rule == "date":
+                add("date", " ".join(m.group("v").lower().replace("-", " ").split()), m)
+            elif rule == "hours_range" and about:
+                add("hours", f"{int(m.group(1))}h{m.group(2) or ''}-{int(m.group(3))}h{m.group(4) or ''}", m)
+            elif rule == "hours_at" and about:
+                add("hours", f"{int(m.group(1))}h{m.group(2) or ''}", m)
+            elif rule == "hours_day" and about:
+                add("hours", m.group(1).lower(), m)
+    # The age of the person asked about ("mon jeune de 16 ans") is no assertion; a duration that is a
+    # value asked ("il a travaillé pendant 6 mois") stays: the answerer compares only what the record holds.
+    return tuple(found)
+
+
+# --- the nearest-example classifier -------------------------------------------------------------------
+
+
+@cache
+def load_examples() -> tuple[tuple[str, str], ...]:
+    """(question, kind) rows of ``ingest/data/intent_examples.tsv``."""
+    text = resources.files("ingest").joinpath("data/intent_examples.tsv").read_text(encoding="utf-8")
+    rows = []
+    for number, cells in data_rows(text, width=2):
+        question, kind = cells[0], cells[1]
+        if kind not in KINDS:
+            raise ValueError(f"intent_examples.tsv line {number}: unknown kind {kind!r}")
+        rows.append((question, kind))
+    return tuple(rows)
+
+
+class KindClassifier:
+    """The kind of the nearest example questions (k-NN vote weighted by cosine similarity).
+
+    The examples are embedded once, on first use, with the query prompt of the embedder (question against
+    question). A question whose nearest example is below ``floor`` gets None: nothing is near enough.
+    ``floor`` depends on the embedder: e5 puts any two French questions above 0.8.
+    """
+
+    def __init__(
+        self,
+        embeddings: Embeddings,
+        examples: Sequence[tuple[str, str]] | None = None,
+        k: int = 7,
+        floor: float = 0.85,
+    ) -> None:
+        self.embeddings = embeddings
+        self.examples = tuple(examples) if examples is not None else load_examples()
+        if not self.examples:
+            raise ValueError("KindClassifier needs at least one example")
+        unknown = {kind for _, kind in self.examples} - set(KINDS)
+        if unknown:
+            raise ValueError(f"unknown kinds in the examples: {sorted(unknown)}")
+        self.k = k
+        self.floor = floor
+        self._matrix: Any = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def bundled(cls, home: Path, **kwargs: Any) -> KindClassifier:
+        """A classifier over the bundled embedder (converted once under ``home``)."""
+        from index.embeddings import BUNDLED, make_embeddings
+
+        return cls(make_embeddings(BUNDLED, home), **kwargs)
+
+    def _embed_questions(self, texts: list[str]) -> list[list[float]]:
+        from index.embeddings import SentenceTransformerEmbeddings
+
+        if isinstance(self.embeddings, SentenceTransformerEmbeddings):
+            vectors = self.embeddings.model.encode(
+                texts,
+                prompt=self.embeddings.query_prompt,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+            return [[float(x) for x in row] for row in vectors]
+        return [self.embeddings.embed_query(t) for t in texts]
+
+    @property
+    def matrix(self) -> Any:
+        """The normalised example vectors (computed once, thread-safe)."""
+        if self._matrix is None:
+            with self._lock:
+                if self._matrix is None:
+                    import numpy as np
+
+                    vectors = np.asarray(self._embed_questions([q for q, _ in self.examples]), dtype=np.float32)
+                    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+                    self._matrix = vectors / np.where(norms == 0, 1.0, norms)
+        return self._matrix
+
+    def nearest(self, question: str, k: int | None = None) -> list[tuple[float, str, str]]:
+        """(similarity, kind, example) of the ``k`` nearest examples, best first."""
+        import numpy as np
+
+        vector = np.asarray(self.embeddings.embed_query(question), dtype=np.float32)
+        norm = float(np.linalg.norm(vector))
+        if norm == 0:
+            return []
+        scores = self.matrix @ (vector / norm)
+        order = np.argsort(-scores)[: k or self.k]
+        return [(float(scores[i]), self.examples[i][1], self.examples[i][0]) for i in order]
+
+    def scores(self, question: str) -> dict[str, float]:
+        """The similarity-weighted vote of each kind among the nearest examples above the floor."""
+        votes: dict[str, float] = {}
+        for similarity, kind, _ in self.nearest(question):
+            if similarity >= self.floor:
+                votes[kind] = votes.get(kind, 0.0) + similarity
+        return votes
+
+    def classify(self, question: str) -> str | None:
+        """The kind of the nearest examples, or None when none is above the floor."""
+        votes = self.scores(question)
+        return max(votes, key=lambda kind: votes[kind]) if votes else None
+
+
+# --- reading ------------------------------------------------------------------------------------------
+
+
+def _first(hits: list[_Hit], cls: str) -> _Hit | None:
+    chosen = [h for h in hits if h.cls == cls]
+    return min(chosen, key=lambda h: (h.start, -(h.end - h.start))) if chosen else None
+
+
+def _content_words(prepared: str, hits: list[_Hit]) -> list[str]:
+    """The words of the question that carry a subject: not generic, not part of a greeting."""
+    generic = _table().words["generic"]
+    spans = [(h.start, h.end) for h in hits if h.cls == "greeting"]
+    words = []
+    for m in re.finditer(r"[^\W_]+|ou_", prepared):
+        if any(a <= m.start() < b for a, b in spans):
+            continue
+        word = m.group(0)
+        if word in generic or len(word) < 2:
+            continue
+        words.append(word)
+    return words
+
+
+def _someone_besides(prepared: str, asserted: Sequence[Assertion]) -> bool:
+    """True when the question speaks of a young person outside what it asserts ("réservé aux mineurs")."""
+    for item in asserted:
+        prepared = prepared.replace(_prepare(item.text), " ")
+    return any(h.cls == "someone" for h in _hits(prepared))
+
+
+def read_intent(
+    question: str,
+    analysis: QueryAnalysis,
+    actions: Sequence[Action],
+    classifier: KindClassifier | None = None,
+) -> Intent:
+    """Read what ``question`` asks for (see the module docstring); ``analysis`` is ``analyse(question)``."""
+    cleaned, injection = clean_question(question)
+    focus = focus_of(cleaned)
+    outside = analysis.lives_outside
+
+    def intent(kind: str, reason: str, slot: str | None = None) -> Intent:
+        return Intent(
+            kind=kind,
+            person=analysis,
+            slot=slot,
+            entities=entities,
+            asserted=asserted,
+            outside=outside and kind == "person",
+            injection=injection,
+            focus=focus,
+            reason=reason,
+        )
+
+    entities: tuple[EntityMatch, ...] = ()
+    asserted: tuple[Assertion, ...] = ()
+    if not re.search(r"[^\W_]", focus):
+        return intent("out_of_scope" if injection else "too_vague", "instructions only" if injection else "no words")
+    prepared = _prepare(focus)
+    hits = _hits(prepared)
+    entities = find_entities(focus, actions)
+    asserted = read_assertions(focus, entities, assertive=any(h.cls == "assertive" for h in hits))
+    content = _content_words(prepared, hits)
+
+    if any(h.cls == "greeting" for h in hits) and not content:
+        return intent("greeting", "greeting only")
+    oos = _first(hits, "out_of_scope")
+    if oos and not entities:
+        return intent("out_of_scope", f"cue out_of_scope: {oos.text}")
+    contact = _first(hits, "contact")
+    if contact:
+        slots = [h for h in hits if h.cls == "contact" and h.slot]
+        slot = min(slots, key=lambda h: (h.start, -(h.end - h.start))).slot if slots else None
+        return intent("contact", f"cue contact: {contact.text}", slot)
+    porteur = _first(hits, "porteur")
+    if porteur:
+        return intent("porteur", f"cue porteur: {porteur.text}")
+    fact_hits = [h for h in hits if h.cls == "fact"]
+    strong = [h for h in fact_hits if h.slot != "other"]
+    slot_hit = min(strong or fact_hits, key=lambda h: (h.start, -(h.end - h.start))) if fact_hits else None
+    comparison = _first(hits, "comparison")
+    if comparison:
+        return intent("comparison", f"cue comparison: {comparison.text}", slot_hit.slot if slot_hit else None)
+
+    age_given = analysis.age is not None or analysis.age_min is not None or analysis.age_max is not None
+    strong_situations = [s for s in analysis.situations if s not in _WEAK_SITUATIONS]
+    placed = bool(analysis.communes) or bool(analysis.outside) or analysis.qpv is not None or analysis.epci is not None
+    described = age_given or placed or bool(strong_situations) or bool(analysis.needs)
+    someone = age_given or any(h.cls == "someone" for h in hits)
+    person_cue = _first(hits, "person")
+
+    # "Wi-Filles est pour les 18-30 ans ?", "Connect'Emploi dure 6 mois ?": a value to check, not a person.
+    own = [a for a in asserted if a.slot != "porteur"]
+    if entities and own and not _someone_besides(prepared, own):
+        slot = own[0].slot if own[0].slot in SLOTS else "other"
+        return intent("fact", f"asserted {own[0].slot}: {own[0].text}", slot)
+    if strong:
+        return intent("fact", f"cue fact: {slot_hit.text}" if slot_hit else "cue fact", slot_hit.slot if slot_hit else None)
+    if person_cue and (described or entities):
+        return intent("person", f"cue person: {person_cue.text}")
+    if slot_hit:
+        return intent("fact", f"cue fact: {slot_hit.text}", slot_hit.slot)
+    definition = _first(hits, "definition")
+    if definition and not (someone and described):
+        return intent("definition", f"cue definition: {definition.text}")
+    if age_given or (someone and described):
+        return intent("person", "a young person described")
+    needs_or_situation = bool(analysis.needs) or bool(strong_situations)
+    words = len(re.findall(r"[^\W_]+", prepared))
+    vague = not content or (len(content) <= 2 and (not needs_or_situation or words <= 1))
+    if vague and not entities and not placed:
+        return intent("too_vague", f"too vague: {len(content)} content word(s)")
+    if entities:
+        return intent("definition", "an action named, nothing asked")
+    if needs_or_situation:
+        return intent("person", "a need or situation")
+    if classifier is not None:
+        kind = classifier.classify(focus)
+        if kind is not None:
+            return intent(kind, f"classifier: {kind}", "other" if kind in ("fact", "comparison") else None)
+    if placed:
+        return intent("person", "a place")
+    return intent("fact", "default", "other")
