@@ -446,7 +446,7 @@ class ComposingAnswerer:
         if intent.kind == "greeting" or vague:
             return load("greeting" if intent.kind == "greeting" else "clarification"), [], CLARIFICATION
         if intent.kind == "out_of_scope":
-            return load("out_of_scope"), [], OUT_OF_SCOPE
+            return (load("declined"), [], True) if intent.declined else (load("out_of_scope"), [], OUT_OF_SCOPE)
         if not docs:
             return load("refusal"), [], True
         items = [Item(n, doc, self._record(doc), self._name(doc)) for n, doc in enumerate(docs, start=1)]

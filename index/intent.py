@@ -50,6 +50,7 @@ _WEAK_SITUATIONS = frozenset({"precarite", "fille", "qpv"})
 _CUE_CLASSES = (
     "greeting",
     "injection",
+    "dump",
     "out_of_scope",
     "contact",
     "porteur",
@@ -120,6 +121,12 @@ class Intent:
     injection: bool = False  # the question held instructions to the assistant (dropped before reading)
     focus: str = ""  # the text read: no markup, no pasted instructions; the last question of a long paste
     reason: str = ""  # the rule that decided ("cue contact: mail", "classifier 0.91", "too vague: 1 word")
+
+    @property
+    def declined(self) -> bool:
+        """A request the assistant declines rather than a subject outside its field: instructions alone, or a
+        dump of the contact directory or of its own instructions (answered as a refusal, never as a list)."""
+        return self.kind == "out_of_scope" and (self.reason.startswith("cue dump") or self.reason == "instructions only")
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -1022,6 +1029,9 @@ def read_intent(
 
     if any(h.cls == "greeting" for h in hits) and not content:
         return intent("greeting", "greeting only")
+    dump = _first(hits, "dump")
+    if dump and not entities:
+        return intent("out_of_scope", f"cue dump: {dump.text}")
     oos = _first(hits, "out_of_scope")
     if oos and not entities:
         return intent("out_of_scope", f"cue out_of_scope: {oos.text}")
