@@ -35,6 +35,7 @@ from ingest.contacts import ROLE, format_contact
 from ingest.records import Action, Contact
 from ingest.text import EMAIL, MARKER, PHONE, SHORT_WORDS, fold, passage_sentences
 from ingest.text import fold_words as fold_question  # apostrophes (’ too) and hyphens as spaces
+from ingest.vocabulary import label as concept_label
 
 LIST, CONTACT, PORTEUR, FACT = "list", "contact", "porteur", "fact"
 _WHO_IS = re.compile(r"\bqui\s+(?:est|sont|c est)\s+(?:le|la|les|l)\b")
@@ -215,7 +216,7 @@ def _profile(analysis: QueryAnalysis) -> str:
         bits.append(f"{analysis.age} ans")
     bits += list(analysis.communes)
     bits += [p.name for p in analysis.outside]
-    bits += [s.replace("_", " ") for s in analysis.situations if s != "qpv"]
+    bits += [concept_label(s) for s in analysis.situations if s != "qpv"]
     if analysis.qpv is False:
         bits.append("hors QPV")
     elif analysis.qpv:

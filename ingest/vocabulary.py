@@ -24,6 +24,7 @@ class Concept:
     kind: str  # "situation" or "need"
     triggers: tuple[re.Pattern[str], ...]
     expansions: tuple[str, ...]
+    label: str = ""  # accented French, as shown to a counsellor ("décrochage scolaire")
 
 
 @cache
@@ -31,10 +32,10 @@ def load_concepts() -> tuple[Concept, ...]:
     """The synonym table ``ingest/data/synonyms.tsv``."""
     table = resources.files("ingest").joinpath("data/synonyms.tsv").read_text(encoding="utf-8")
     concepts = []
-    for _number, cells in data_rows(table, width=4):
-        key, kind, triggers, expansions = cells[:4]
+    for _number, cells in data_rows(table, width=5):
+        key, kind, triggers, expansions, label = cells[:5]
         patterns = tuple(_trigger(t) for t in triggers.split("|") if t.strip())
-        concepts.append(Concept(key, kind, patterns, tuple(e for e in expansions.split("|") if e.strip())))
+        concepts.append(Concept(key, kind, patterns, tuple(e for e in expansions.split("|") if e.strip()), label or key))
     return tuple(concepts)
 
 
@@ -60,3 +61,8 @@ def concepts_in(text: str, kind: str | None = None) -> list[str]:
         if any(p.search(folded) for p in concept.triggers) or any(_trigger(e).search(folded) for e in concept.expansions):
             found.append(concept.key)
     return found
+
+
+def label(key: str) -> str:
+    """How a situation or need key is shown to a counsellor ("decrochage" -> "décrochage scolaire")."""
+    return next((c.label for c in load_concepts() if c.key == key), key.replace("_", " "))

@@ -81,7 +81,7 @@ def test_eligibility_answer_lists_fitting_actions_then_the_ones_that_do_not_fit(
     question = "quelle action pour un décrocheur de 17 ans à Loos ?"
     text, citations, refused = ComposingAnswerer()(question, [BOOSTER, E2C], analyse(question))
     assert not refused
-    assert text.startswith("**Pistes pour ce jeune** (17 ans · Loos · decrochage)")
+    assert text.startswith("**Pistes pour ce jeune** (17 ans · Loos · décrochage scolaire)")
     assert "1. **PROGRAMME BOOSTER** — UnisCité. Pour les jeunes de 16 à 25 ans" in text
     assert "tvachakone@uniscite.fr" in text and "(17 ans : dans la tranche 16 à 25 ans) [1]" in text
     assert "**Ne conviennent pas** : PARCOURS INVERSÉS — 17 ans : l'action est pour les 18 à 25 ans [2]" in text
