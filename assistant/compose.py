@@ -139,7 +139,7 @@ def _grounded_reasons(item: Item, question: str) -> list[str]:
     return [r for r in reasons if _grounded(r, item.doc, question)]
 
 
-def _list_line(item: Item, analysis: QueryAnalysis) -> str:
+def _list_line(item: Item, analysis: QueryAnalysis, shown_contacts: set[str] | None = None) -> str:
     doc, record = item.doc, item.record
     title = record.title if record else (item.name or _title(doc))
     acronym = (record.acronym if record else None) or _acronym(title, doc.page_content)
@@ -172,8 +172,12 @@ def _list_line(item: Item, analysis: QueryAnalysis) -> str:
         line += f". {offer.rstrip('.')}"
     reachable = [c for c in record.contacts if c.emails or c.phones or c.urls] if record else []
     contact = format_contact(reachable[0]) if reachable else _contact_line(doc)
-    if contact:
+    if contact and shown_contacts is not None and contact in shown_contacts:
+        line += ". Contact : le même que plus haut"  # each contact once in an answer
+    elif contact:
         line += f". Contact : {contact}"
+        if shown_contacts is not None:
+            shown_contacts.add(contact)
     reasons = _grounded_reasons(item, analysis.text)
     if reasons:
         line += f" ({'; '.join(reasons)})"
@@ -562,7 +566,8 @@ class ComposingAnswerer:
                 fitting, refused = [], True
             else:
                 lines.append(f"**Pistes pour ce jeune** ({profile})" if profile else "**Pistes**")
-            lines += [f"{k}. {_list_line(item, analysis)}" for k, item in enumerate(fitting, start=1)]
+            shown_contacts: set[str] = set()
+            lines += [f"{k}. {_list_line(item, analysis, shown_contacts)}" for k, item in enumerate(fitting, start=1)]
             if excluded:
                 lines.append(
                     "**Ne conviennent pas** : " + " ; ".join(f"{_title(i.doc)} — {_reason(i, context)} [{i.n}]" for i in excluded)
