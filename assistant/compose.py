@@ -31,9 +31,10 @@ from assistant.citations import best_quote
 from assistant.records import CLARIFICATION, OUT_OF_SCOPE, Citation
 from index.intent import Assertion, Intent, KindClassifier, read_intent
 from index.query import QueryAnalysis, analyse
+from ingest.catalogue import acronym_of
 from ingest.contacts import ROLE, format_contact
 from ingest.records import Action, Contact
-from ingest.text import EMAIL, MARKER, PHONE, SHORT_WORDS, fold, passage_sentences
+from ingest.text import EMAIL, MARKER, PHONE, fold, passage_sentences
 from ingest.text import fold_words as fold_question  # apostrophes (’ too) and hyphens as spaces
 from ingest.vocabulary import label as concept_label
 
@@ -142,7 +143,7 @@ def _grounded_reasons(item: Item, question: str) -> list[str]:
 def _list_line(item: Item, analysis: QueryAnalysis, shown_contacts: set[str] | None = None) -> str:
     doc, record = item.doc, item.record
     title = record.title if record else (item.name or _title(doc))
-    acronym = (record.acronym if record else None) or _acronym(title, doc.page_content)
+    acronym = (record.acronym if record else None) or acronym_of(title, doc.page_content)
     head = f"**{title}**" + (f" ({acronym})" if acronym and acronym not in title else "")
     porteur = record.porteur if record else _meta(doc, "porteur")
     if porteur:
@@ -184,20 +185,6 @@ def _list_line(item: Item, analysis: QueryAnalysis, shown_contacts: set[str] | N
     elif analysis.has_person and item.verdict == "unknown":
         line += " (âge ou territoire à vérifier dans la fiche)"
     return f"{line} [{item.n}]"
-
-
-def _acronym(title: str, text: str) -> str:
-    """The acronym the passage uses for its title ("ATTA" for "Accroche toi à ton avenir"), or ""."""
-    name = re.split(r"\s[:–-]\s", title)[0]
-    words = re.findall(r"[^\W\d_]+", fold(name))
-    if len(words) < 3:
-        return ""
-    initials = {"".join(w[0] for w in words), "".join(w[0] for w in words if w not in SHORT_WORDS)}
-    for token in dict.fromkeys(re.findall(r"(?<!\w)[A-Z][A-Z'’]{2,9}(?![\w'’])", text)):
-        letters = re.sub(r"[^A-Z]", "", token).lower()
-        if len(letters) >= 3 and letters in initials and token not in title:
-            return token
-    return ""
 
 
 def _local_sentence(doc: Document, analysis: QueryAnalysis, skip: tuple[str, ...]) -> str:

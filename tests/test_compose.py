@@ -6,9 +6,10 @@ import re
 
 from langchain_core.documents import Document
 
-from assistant.compose import CONTACT, FACT, LIST, PORTEUR, ComposingAnswerer, _acronym, question_kind
+from assistant.compose import CONTACT, FACT, LIST, PORTEUR, ComposingAnswerer, question_kind
 from eval.metrics import grounding_drops
 from index.query import analyse
+from ingest.catalogue import acronym_of
 from ingest.contacts import extract_people
 from ingest.enrich import contact_part
 from ingest.records import Action
@@ -163,9 +164,9 @@ def test_list_line_adds_the_sentence_naming_the_question_commune() -> None:
 
 def test_acronym_comes_from_the_passage_and_follows_it() -> None:
     atta = "Le réseau coordonne l'action ATTA avec les lycées."
-    assert _acronym("ACCROCHE TOI A TON AVENIR : Lutte contre le décrochage", atta) == "ATTA"
-    assert _acronym("ACCROCHE TOI A TON AVENIR : Lutte contre le décrochage", atta.replace("ATTA", "ACTA")) == ""
-    assert _acronym("PROGRAMME BOOSTER", "Le PB et la MEL") == ""  # two words: no acronym guessed
+    assert acronym_of("ACCROCHE TOI A TON AVENIR : Lutte contre le décrochage", atta) == "ATTA"
+    assert acronym_of("ACCROCHE TOI A TON AVENIR : Lutte contre le décrochage", atta.replace("ATTA", "ACTA")) is None
+    assert acronym_of("PROGRAMME BOOSTER", "Le PB et la MEL") is None  # two words: no acronym guessed
 
 
 # --- Facts: two-part questions, lists announced by a count, comparisons, one contact among several --
