@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -443,6 +444,10 @@ class ComposingAnswerer:
             return load("refusal"), [], True
         items = [Item(n, doc, self._record(doc), self._name(doc)) for n, doc in enumerate(docs, start=1)]
         kind = question_kind(question, analysis)
+        if intent.kind == "contact" and intent.entities:
+            # "Coop Lab, qui j'appelle ?": the reading of the question names the action and asks for a person,
+            # whatever its wording; the phrase lists of ``question_kind`` only know the common ones.
+            kind = CONTACT
         context = analysis.text  # the question with the earlier turns it leans on (follow-ups)
         lines: list[str] = []
         used: list[Item] = []
@@ -476,20 +481,56 @@ class ComposingAnswerer:
         elif kind == CONTACT:
             # Only passages about what the question names: the rare words of the question must be there.
             # An action the question names (or a follow-up's referent) is what is asked about.
-            with_contacts = [i for i in focus if _contact_line(i.doc) and (i in named or _about(context, i.doc, self.frequency))]
-            if not with_contacts:
+            with_contacts = [
+                i
+                for i in (items if entity_items else focus)
+                if _contact_line(i.doc) and (i in named or i in entity_items or _about(context, i.doc, self.frequency))
+            ]
+            # The passage whose person the question describes best comes first ("le référent CLAP de la
+            # Mission Locale Métropole Sud": the directory line with that role and that organisation).
+            people_of = {
+                i.n: _people_scored(context, i.doc, analysis.communes, _title(i.doc) if i in entity_items else "")
+                for i in with_contacts
+            }
+            fit = {n: max((x for x, _ in scored), default=0.0) for n, scored in people_of.items()}
+            with_contacts.sort(key=lambda i: -fit[i.n])
+            if len(with_contacts) > 1 and int(fit[with_contacts[1].n]) < int(fit[with_contacts[0].n]):
+                with_contacts = with_contacts[:1]  # the second fits fewer of the question's words: noise
+            # Per passage, the people the question describes best ("Pour le Nord : M. Olivier Rovere"), or,
+            # when it describes none (or several as well), everyone with the sentence closest to the
+            # question; each person once (a guide card and the directory list the same people).
+            chosen: list[tuple[Item, list[Contact], bool]] = []
+            seen: set[str] = set()
+            for item in with_contacts[:2]:
+                scored = people_of[item.n]
+                top = scored[0][0] if scored else 0.0
+                best = [p for x, p in scored if x == top] if top >= 1 else []
+                one = len(best) == 1
+                people = [p for p in (best or [p for _, p in scored])[:4] if _person_key(p) not in seen]
+                if people:
+                    seen |= {_person_key(p) for p in people}
+                    chosen.append((item, people, one))
+            if not chosen:
                 refused = True
                 lines, used = _refusal("Les documents ne précisent pas de contact pour cette demande.", focus)
             else:
-                for item in with_contacts[:2]:
-                    # Several people in one passage: the line naming the one asked about ("Pour le Nord :
-                    # M. Olivier Rovere - …"), else everyone with the sentence closest to the question.
-                    line = _contact_person(context, item.doc)
-                    if line:
-                        lines.append(f"**{_title(item.doc)}** : {line} [{item.n}]")
-                    else:
-                        people = "; ".join(format_contact(p) for p in _people(item.doc)[:4])
-                        lines.append(f"**{_title(item.doc)}** : {people} [{item.n}]")
+                if intent.slot in _CONTACT_SLOTS and not any(
+                    getattr(p, _CONTACT_SLOTS[intent.slot][0]) for _, people, _ in chosen for p in people
+                ):
+                    # "c'est quoi son numéro ?" where the person has an e-mail only: the phone is not stated;
+                    # what the passage does give follows, cited.
+                    refused = True
+                    asked = next(
+                        (p.name for _, people, _ in chosen for p in people if p.name and fold(p.name) in fold(question)), entity
+                    )
+                    lines.append(
+                        f"Les documents ne précisent pas {_CONTACT_SLOTS[intent.slot][1]}" + (f" pour {asked}." if asked else ".")
+                    )
+                for item, people, one in chosen:
+                    # A directory page has no title of its own (its first organisation is not the person's).
+                    label = "Contact" if item.meta.get("kind") == "directory" else _title(item.doc)
+                    lines.append(f"**{label}** : {'; '.join(format_contact(p) for p in people)} [{item.n}]")
+                    if not one and item.meta.get("kind") != "directory":
                         key = _key_sentence(context, item.doc, skip=(_title(item.doc),))
                         if key and key not in lines[-1]:
                             lines.append(f"{key} [{item.n}]")
@@ -515,10 +556,21 @@ class ComposingAnswerer:
                 for i in items[: self.max_items]
             )
         ):
-            # A place is named and no passage serves it or even speaks of the subject: say so.
-            refused = True
-            statement = f"Les documents ne décrivent pas d'action correspondante pour {', '.join(analysis.communes)}."
-            lines, used = _refusal(statement, items, lambda i: _reason(i, context))
+            # A place is named and no action serves it. What the documents of that territory say on the
+            # person's need (a plan for young parents, a housing scheme) still helps the counsellor; only
+            # when no passage speaks of it is this a refusal.
+            where = ", ".join(analysis.communes)
+            on_need = _on_the_need(context, analysis, [i for i in items if i.verdict != "excluded"], self.frequency)
+            if on_need:
+                lines.append(
+                    f"Les documents ne décrivent pas d'action dédiée à ce profil pour {where}. Sur ce besoin, ils prévoient :"
+                )
+                lines += [f"- {sentence} [{n}]" for sentence, n in on_need]
+                used = [i for i in items if i.n in {n for _, n in on_need}]
+            else:
+                refused = True
+                statement = f"Les documents ne décrivent pas d'action correspondante pour {where}."
+                lines, used = _refusal(statement, items, lambda i: _reason(i, context))
         elif (
             kind == LIST
             and analysis.communes
@@ -609,6 +661,40 @@ _ASKS: tuple[tuple[re.Pattern[str], re.Pattern[str], str], ...] = (
     (re.compile(r"\b(?:taux|pourcentage|part des)\b"), re.compile(r"\d+(?:[,.]\d+)?\s*%"), "le taux demandé"),
     (re.compile(r"\bhoraires?\b"), re.compile(r"\b\d{1,2}\s*h(?:\s*\d{2})?\b", re.I), "les horaires demandés"),
 )
+
+
+def _on_the_need(
+    question: str, analysis: QueryAnalysis, items: list[Item], frequency: Callable[[str], float] | None, limit: int = 3
+) -> list[tuple[str, int]]:
+    """Sentences of ``items`` that speak of the person's need: (sentence, citation number), best first.
+
+    The need is read from the question's rare words (in under a fifth of the passages) and from the
+    wording of the situations and needs it names (``analysis.expansions``: "jeune maman" reads
+    "parentalité", "vie familiale"); places and ages say who, not what, so they do not count. A word in
+    under 5 % of the passages weighs 1, a commoner one ½; a sentence qualifies with a weight of 2, or
+    with one word of a named need found in under 2.5 % of the passages ("parents", "épicerie").
+    Each passage's best sentence comes first, so that several sources are heard.
+    """
+    share = frequency or (lambda _stem: 0.0)
+    places = _stems(" ".join([*analysis.communes, *(p.name for p in analysis.places)]))
+    rare = {w for w in _stems(question) - places if share(w) < 0.2 and not w.isdigit() and len(w) > 2}
+    need = {w for w in _stems(" ".join(analysis.expansions)) - places - {"jeun"} if len(w) > 2}
+    best: dict[int, list[tuple[float, str]]] = {}
+    for item in items[:6]:
+        for sentence in passage_sentences(item.doc.page_content):
+            if len(sentence) < 30 or _is_heading(sentence) or _PERSON_LINE.match(sentence):
+                continue
+            matched = (need | rare) & _stems(sentence)
+            weight = sum(1.0 if share(w) < 0.05 else 0.5 for w in matched)
+            if weight >= 2 or any(w in need and share(w) < 0.025 for w in matched):
+                best.setdefault(item.n, []).append((weight, sentence.lstrip("-•►▶✓ ").strip()))
+    firsts = sorted(((max(found)[0], n, max(found)[1]) for n, found in best.items()), key=lambda x: -x[0])
+    rest = sorted(((w, n, x) for n, found in best.items() for w, x in found), key=lambda x: -x[0])
+    chosen: list[tuple[str, int]] = []
+    for _, n, sentence in [*firsts, *rest]:
+        if len(chosen) < limit and all(sentence != s for s, _ in chosen):
+            chosen.append((sentence, n))
+    return [(_clip(sentence, 400), n) for sentence, n in chosen]
 
 
 def _missing_evidence(question: str, items: list[Item]) -> str | None:
@@ -750,25 +836,61 @@ def _named_actions(named: list[Item]) -> list[Item]:
     return list(seen.values())
 
 
-def _contact_person(question: str, doc: Document) -> str:
+def _person_key(person: Contact) -> str:
+    """Who a contact is, whichever passage lists it: the first e-mail, else the folded name."""
+    return person.emails[0].lower() if person.emails else fold(person.name or "")
+
+
+# A contact slot (index.intent) -> the Contact field that holds it, and how a refusal names it.
+_CONTACT_SLOTS = {"phone": ("phones", "de numéro de téléphone"), "email": ("emails", "d'adresse e-mail")}
+
+
+def _contact_person(question: str, doc: Document, places: tuple[str, ...] = ()) -> str:
     """The one person (or organisation) of the passage the question is about, formatted, or "" (tie or none).
 
     Each contact is scored on its own words (name, role, organisation) and on the lines that write its
     name, e-mail or phone ("Pour le Nord : M. …"); what is shown is the contact as ingest grouped it,
     never a line that runs into the next person's details.
     """
-    wanted = {w for w in _stems(question) if w not in _CONTACT_WORDS}
-    lines = doc.page_content.split("\n")
-    scored = []
-    for person in _people(doc):
-        keys = [k for k in (person.name, *person.emails, *person.phones) if k]
-        written = " ".join(line for line in lines if any(k in line for k in keys))
-        words = _stems(" ".join(filter(None, (person.name, person.role, person.organisation, person.text, written))))
-        scored.append((len(wanted & words), person))
-    scored.sort(key=lambda pair: -pair[0])
+    scored = _people_scored(question, doc, places)
     if not scored or scored[0][0] == 0 or (len(scored) > 1 and scored[1][0] == scored[0][0]):
         return ""
     return format_contact(scored[0][1])
+
+
+def _people_scored(question: str, doc: Document, places: tuple[str, ...] = (), title: str = "") -> list[tuple[float, Contact]]:
+    """The passage's people with the number of the question's words each one's name, role, organisation
+    and lines write, best first. A commune the question names (``places``) counts twice: "le référent de
+    Roubaix" is first of all someone in Roubaix. ``title``: the action whose contacts the passage's people
+    are (the card of the action the question names)."""
+    wanted = {w for w in _stems(question) if w not in _CONTACT_WORDS}
+    where = _stems(" ".join(places)) & wanted
+    lines = doc.page_content.split("\n")
+    people = _people(doc)
+    words_of = []
+    starts = sorted({p.line for p in people if p.line})
+    for person in people:
+        keys = [k for k in (person.name, *person.emails, *person.phones) if k]
+        written = " ".join(line for line in lines if any(k in line for k in keys))
+        if person.line and doc.metadata.get("kind") == "directory":
+            # In a directory, the person's block, up to the next person's heading: "Action concernée : CLAP
+            # Métropolitains" says which action this person answers for. (On a card, every person answers
+            # for the card's action.)
+            end = next((s - 2 for s in starts if s > person.line), len(lines))
+            written += " " + " ".join(lines[person.line - 1 : max(end, person.line)])
+        words_of.append(
+            _stems(" ".join(filter(None, (person.name, person.role, person.organisation, person.text, written, title))))
+        )
+    # The number of the question's words a person fits; between people fitting as many, a word every
+    # person of a directory shares ("CLAP", "Mission locale") tells them apart less than the one only
+    # two share ("Roubaix"): each word then weighs 1 / the number of people it fits (a fraction below 1).
+    shared = Counter(w for words in words_of for w in words & wanted)
+    scored = []
+    for person, words in zip(people, words_of, strict=True):
+        fits = words & wanted
+        scored.append((len(fits) + len(fits & where) + sum(1 / shared[w] for w in fits) / (len(fits) + 1), person))
+    scored.sort(key=lambda pair: -pair[0])
+    return scored
 
 
 def _refusal(statement: str, leads: list[Item], detail: Callable[[Item], str] | None = None) -> tuple[list[str], list[Item]]:

@@ -12,7 +12,7 @@ from index.query import analyse
 from ingest.catalogue import acronym_of
 from ingest.contacts import extract_people
 from ingest.enrich import contact_part
-from ingest.records import Action
+from ingest.records import Action, Contact
 
 
 def _doc(title: str, text: str, line: int, verdict: str = "match", reasons: tuple[str, ...] = (), **meta) -> Document:
@@ -348,3 +348,80 @@ def test_each_contact_is_shown_once_in_a_list() -> None:
     other = _doc("PROGRAMME BOOSTER BIS", BOOSTER.page_content.replace("PROGRAMME BOOSTER", "PROGRAMME BOOSTER BIS"), 30)
     text, _, _ = ComposingAnswerer()(question, [BOOSTER, other], analyse(question))
     assert text.count("tvachakone@uniscite.fr") == 1 and "Contact : le même que plus haut" in text
+
+
+def test_a_phone_asked_of_a_person_with_an_email_only_is_not_stated_and_the_email_follows() -> None:
+    forum = _doc(
+        "FORUM EMPLOI",
+        "FORUM EMPLOI\nPour les jeunes de 13 à 30 ans.\nContacts :\nChargé de mission\nJean Lamb\njlamb@ville-test.fr",
+        80,
+    )
+    record = Action(id="001-forum-emploi", title="FORUM EMPLOI", source="g.txt", line_start=80, line_end=85)
+    doc = Document(
+        page_content=forum.page_content, metadata={**forum.metadata, "meta_action_ids": [record.id], "meta_action_id": record.id}
+    )
+    answerer = ComposingAnswerer(actions=lambda: {record.id: record})
+    question = "Je dois appeler Jean Lamb pour le forum emploi, c'est quoi son numéro ?"
+    text, citations, outcome = answerer(question, [doc], analyse(question))
+    assert outcome is True and text.startswith("Les documents ne précisent pas de numéro de téléphone pour Jean Lamb.")
+    assert "jlamb@ville-test.fr" in text and [c.n for c in citations] == [1]
+    # Asked for the e-mail, the same passage answers.
+    question = "Je dois écrire à Jean Lamb pour le forum emploi, c'est quoi son mail ?"
+    text, _, outcome = answerer(question, [doc], analyse(question))
+    assert outcome is False and "jlamb@ville-test.fr" in text and "ne précisent pas" not in text
+
+
+DIRECTORY = _doc(
+    "Mission locale Est",
+    "Mission locale Est\nRéférente CLAP\nAnne Haro\naharo@ml-est.fr\nAction concernée\nCLAP, p.18\n\n"
+    "Mission locale Sud\nChargé de projet emploi\nJean Kap\njkap@ml-sud.fr / 06 99 78 34 23\nAction concernée\nConnect p.13\n\n"
+    "Référent CLAP\nMoha Sad\nmsad@ml-sud.fr\nAction concernée\nCLAP, p.18",
+    6500,
+    verdict="unknown",
+)
+
+
+def test_in_a_directory_the_person_is_the_one_whose_role_and_organisation_the_question_names() -> None:
+    # As ingest groups a directory: each person with the line of its role heading and its organisation.
+    people = [
+        Contact(name="Anne Haro", role="Référente CLAP", organisation="Mission locale Est", emails=("aharo@ml-est.fr",), line=2),
+        Contact(
+            name="Jean Kap",
+            role="Chargé de projet emploi",
+            organisation="Mission locale Sud",
+            emails=("jkap@ml-sud.fr",),
+            phones=("06 99 78 34 23",),
+            line=9,
+        ),
+        Contact(name="Moha Sad", role="Référent CLAP", organisation="Mission locale Sud", emails=("msad@ml-sud.fr",), line=15),
+    ]
+    people = [p.to_json() for p in people]
+    doc = Document(
+        page_content=DIRECTORY.page_content, metadata={**DIRECTORY.metadata, "kind": "directory", "meta_people": people}
+    )
+    clap = Action(id="001-clap", title="CLAP MÉTROPOLITAINS", source="g.txt", line_start=1800, line_end=1900)
+    question = "CLAP à la mission locale sud, c'est qui le référent ?"
+    text, _, outcome = ComposingAnswerer(actions=lambda: {clap.id: clap})(question, [doc], analyse(question))
+    assert outcome is False and "msad@ml-sud.fr" in text
+    assert "aharo@ml-est.fr" not in text and "jkap@ml-sud.fr" not in text
+    assert text.startswith("**Contact** : Moha Sad")  # not under the directory's first organisation
+
+
+def test_no_action_for_the_commune_still_says_what_the_documents_plan_for_the_need() -> None:
+    plan = _doc(
+        "Priorités de la CAF",
+        "Priorités de la CAF\nAider les familles à concilier vie familiale, vie professionnelle et vie sociale.\n"
+        "Développer les équipements culturels du territoire.",
+        450,
+        verdict="unknown",
+    )
+    # "aide" is in a tenth of the passages: alone, it does not make a sentence speak of the need.
+    answerer = ComposingAnswerer(frequency=lambda stem: 0.1 if stem in {"aid", "famill"} else 0.01)
+    question = "jeune maman de 19 ans à Onnaing, seule avec son bébé : qu'est-ce qui existe pour elle ?"
+    text, citations, outcome = answerer(question, [plan], analyse(question))
+    assert outcome is False and text.startswith("Les documents ne décrivent pas d'action dédiée à ce profil pour Onnaing.")
+    assert "concilier vie familiale" in text and "équipements culturels" not in text and [c.n for c in citations] == [1]
+    # A need no passage speaks of stays a refusal.
+    question = "un jeune de 19 ans à Onnaing cherche une épicerie solidaire étudiante"
+    _, _, outcome = answerer(question, [plan], analyse(question))
+    assert outcome is True
