@@ -464,7 +464,7 @@ class ComposingAnswerer:
         if missing and not corrections:
             refused = True
             statement = f"Les documents ne précisent pas {missing}" + (f" pour {entity}." if entity else ".")
-            lines, used = _refusal(statement, focus, lambda i: best_quote(context, i.doc.page_content, 200))
+            lines, used = _refusal(statement, entity_items or focus, lambda i: best_quote(context, i.doc.page_content, 200))
         elif corrections:
             # "Booster demande 12 mois ?": what the question asserts is not what the action's passage says.
             lines, used = corrections
@@ -477,7 +477,7 @@ class ComposingAnswerer:
             # date…): a figure of another unit never answers.
             refused = True
             statement = not_stated(intent.slot, entity, counted_noun(question))
-            lines, used = _refusal(statement, focus, lambda i: best_quote(context, i.doc.page_content, 200))
+            lines, used = _refusal(statement, entity_items or focus, lambda i: best_quote(context, i.doc.page_content, 200))
         elif kind == CONTACT:
             # Only passages about what the question names: the rare words of the question must be there.
             # An action the question names (or a follow-up's referent) is what is asked about.
@@ -560,7 +560,7 @@ class ComposingAnswerer:
             # person's need (a plan for young parents, a housing scheme) still helps the counsellor; only
             # when no passage speaks of it is this a refusal.
             where = ", ".join(analysis.communes)
-            on_need = _on_the_need(context, analysis, [i for i in items if i.verdict != "excluded"], self.frequency)
+            on_need = _on_the_need(context, analysis, [i for i in items if i.verdict != "excluded"], self.frequency, own=question)
             if on_need:
                 lines.append(
                     f"Les documents ne décrivent pas d'action dédiée à ce profil pour {where}. Sur ce besoin, ils prévoient :"
@@ -664,29 +664,37 @@ _ASKS: tuple[tuple[re.Pattern[str], re.Pattern[str], str], ...] = (
 
 
 def _on_the_need(
-    question: str, analysis: QueryAnalysis, items: list[Item], frequency: Callable[[str], float] | None, limit: int = 3
+    question: str,
+    analysis: QueryAnalysis,
+    items: list[Item],
+    frequency: Callable[[str], float] | None,
+    limit: int = 3,
+    own: str = "",
 ) -> list[tuple[str, int]]:
     """Sentences of ``items`` that speak of the person's need: (sentence, citation number), best first.
 
     The need is read from the question's rare words (in under a fifth of the passages) and from the
     wording of the situations and needs it names (``analysis.expansions``: "jeune maman" reads
     "parentalité", "vie familiale"); places and ages say who, not what, so they do not count. A word in
-    under 5 % of the passages weighs 1, a commoner one ½; a sentence qualifies with a weight of 2, or
+    under 5 % of the passages weighs 1, a commoner one ½; a sentence qualifies with a weight of 1½, or
     with one word of a named need found in under 2.5 % of the passages ("parents", "épicerie").
-    Each passage's best sentence comes first, so that several sources are heard.
+    Each passage's best sentence comes first, so that several sources are heard. ``question`` holds the
+    earlier turns of a follow-up; ``own`` is the new question alone, whose words weigh full.
     """
     share = frequency or (lambda _stem: 0.0)
     places = _stems(" ".join([*analysis.communes, *(p.name for p in analysis.places)]))
     rare = {w for w in _stems(question) - places if share(w) < 0.2 and not w.isdigit() and len(w) > 2}
     need = {w for w in _stems(" ".join(analysis.expansions)) - places - {"jeun"} if len(w) > 2}
+    # In a follow-up, the words of the earlier turns say who; the new question's words say what it is about.
+    earlier = rare - _stems(own) if own else set()
     best: dict[int, list[tuple[float, str]]] = {}
     for item in items[:6]:
         for sentence in passage_sentences(item.doc.page_content):
             if len(sentence) < 30 or _is_heading(sentence) or _PERSON_LINE.match(sentence):
                 continue
             matched = (need | rare) & _stems(sentence)
-            weight = sum(1.0 if share(w) < 0.05 else 0.5 for w in matched)
-            if weight >= 2 or any(w in need and share(w) < 0.025 for w in matched):
+            weight = sum((1.0 if share(w) < 0.05 else 0.5) / (2 if w in earlier else 1) for w in matched)
+            if weight >= 1.5 or any(w in need and share(w) < 0.025 for w in matched):
                 best.setdefault(item.n, []).append((weight, sentence.lstrip("-•►▶✓ ").strip()))
     firsts = sorted(((max(found)[0], n, max(found)[1]) for n, found in best.items()), key=lambda x: -x[0])
     rest = sorted(((w, n, x) for n, found in best.items() for w, x in found), key=lambda x: -x[0])

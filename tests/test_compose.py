@@ -425,3 +425,13 @@ def test_no_action_for_the_commune_still_says_what_the_documents_plan_for_the_ne
     question = "un jeune de 19 ans à Onnaing cherche une épicerie solidaire étudiante"
     _, _, outcome = answerer(question, [plan], analyse(question))
     assert outcome is True
+
+
+def test_a_slot_refusal_quotes_only_the_named_action_never_another_actions_figure() -> None:
+    question = "Combien coûte le programme Booster ?"
+    bafa = _doc(
+        "COUP DE POUCE", "COUP DE POUCE\nLa Ville finance à hauteur de 300 € le BAFA des jeunes engagés.", 90, verdict="unknown"
+    )
+    text, citations, refused = _with_catalogue()(question, [bafa, BOOSTER_CARD], analyse(question))
+    assert refused and text.startswith("Les documents ne précisent pas le montant")
+    assert "300 €" not in text and len(citations) == 1
