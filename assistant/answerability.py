@@ -70,7 +70,8 @@ def holds(slot: str, sentence: str, question: str = "") -> bool:
         folded = fold_question(sentence)
         if noun is None:
             return re.search(r"\d", folded) is not None
-        return re.search(rf"\b\d[\d .]*\s+(?:[a-z]+\s+){{0,2}}{re.escape(_stem(noun))}", folded) is not None
+        # "402 jeunes", "60 % de sorties positives" (a share of what is counted states it too).
+        return re.search(rf"\b\d[\d .]*%?\s+(?:[a-z]+\s+){{0,2}}{re.escape(_stem(noun))}", folded) is not None
     pattern = SLOT_EVIDENCE.get(slot)
     return pattern is None or pattern.search(sentence) is not None
 

@@ -27,7 +27,7 @@ from typing import Any
 from langchain_core.documents import Document
 
 from assistant import grounding
-from assistant.answerability import counted_noun, holds, not_stated
+from assistant.answerability import SLOT_EVIDENCE, counted_noun, holds, not_stated
 from assistant.citations import best_quote
 from assistant.records import CLARIFICATION, OUT_OF_SCOPE, Citation
 from index.intent import Assertion, Intent, KindClassifier, read_intent
@@ -260,6 +260,17 @@ def _key_sentence(question: str, doc: Document, skip: str | tuple[str, ...] = ""
 _PERSON_LINE = re.compile(r"^[-•]?\s*[A-ZÉÈ][a-zéèëï]+(?:-[A-ZÉ][a-zéè]+)?\s+[A-ZÉ][A-Za-zéèëï'-]+\s*,")
 
 
+# A flattened table row opens with its headings in capitals ("CHANTIER 1 : … PRIORITES : EMPLOI …
+# INDICATEURS DE SUIVI : Le Département prévoit …"): what follows the last one is the cell's text.
+_ROW_LABELS = re.compile(r"^.*\b[A-ZÉÈÀÇŒ][A-ZÉÈÀÇŒ'’ ]{3,}\s:\s+(?=\S)")
+
+
+def _readable(sentence: str) -> str:
+    """``sentence`` without the capitalised row headings glued before it (when some text remains)."""
+    rest = _ROW_LABELS.sub("", sentence)
+    return rest if len(rest) >= 20 and rest != sentence else sentence
+
+
 def _is_heading(sentence: str) -> bool:
     """A title line in capitals ("INTERNET ET LES RÉSEAUX SOCIAUX…"): it names, it does not describe."""
     letters = [c for c in sentence if c.isalpha()]
@@ -273,13 +284,16 @@ def _clip(text: str, limit: int) -> str:
     return text[:limit].rsplit(" ", 1)[0].rstrip(" ,;:·") + " …"
 
 
-def _sentences_answering(question: str, items: list[Item], limit: int = 3) -> list[tuple[str, int]]:
-    """The best sentences of the top passages for ``question``: (sentence, citation number)."""
+def _sentences_answering(
+    question: str, items: list[Item], limit: int = 3, extra: list[Item] | None = None
+) -> list[tuple[str, int]]:
+    """The best sentences of the top passages for ``question``: (sentence, citation number). ``extra``:
+    passages retrieval did not rank (the other parts of a named action), heard after the top four."""
     wanted = _stems(question)
     wants_number = bool(re.search(r"\b(?:combien|montant|nombre|taux|part|quel pourcentage)\b", fold_question(question)))
     asked_figures = set(re.findall(r"\d+(?:[,.]\d+)?", question))
     scored: list[tuple[float, int, str, int]] = []
-    for rank, item in enumerate(items[:4]):
+    for rank, item in enumerate([*items[:4], *(extra or [])]):
         for sentence in passage_sentences(item.doc.page_content):
             if len(sentence) < 12 or sentence.isupper():
                 continue  # titles in capitals name an action, they do not answer
@@ -484,7 +498,8 @@ class ComposingAnswerer:
             with_contacts = [
                 i
                 for i in (items if entity_items else focus)
-                if _contact_line(i.doc) and (i in named or i in entity_items or _about(context, i.doc, self.frequency))
+                if _contact_line(i.doc)
+                and (i in named or i in entity_items or _names(i.doc, intent) or _about(context, i.doc, self.frequency))
             ]
             # The passage whose person the question describes best comes first ("le référent CLAP de la
             # Mission Locale Métropole Sud": the directory line with that role and that organisation).
@@ -625,7 +640,17 @@ class ComposingAnswerer:
                 lines += [f"{x} [{n}]" for x, n in more]
                 used += [i for i in focus if i.n in {n for _, n in more} and i not in used]
         else:
-            answer = _sentences_answering(context, focus if named else items)
+            # The parts retrieval did not rank (index.hybrid.with_parts) only serve the slot asked, below.
+            pool = focus if named else items
+            ranked = [i for i in pool if not (i.meta.get("why") or {}).get("part")] or items
+            answer = _sentences_answering(context, ranked, extra=[i for i in pool if i not in ranked])
+            one_question = len([p for p in _PART.split(fold_question(question)) if p.strip()]) == 1
+            if one_question and (intent.slot in SLOT_EVIDENCE or intent.slot == "count"):
+                # The named action's sentence that holds the slot asked ("combien de sorties positives ?":
+                # "… soit 402 jeunes insérés"), wherever in its parts it is, comes first. (A question asking
+                # two things gets a sentence per part from ``_sentences_answering``.)
+                held = _slot_sentences(context, question, intent.slot, entity_items, 2, True, everywhere=True)
+                answer = held + [(x, n) for x, n in answer if all(x != h for h, _ in held)]
             if not answer:
                 refused = True
                 lines, used = _refusal("Les documents ne précisent pas de réponse à cette question.", items)
@@ -715,14 +740,21 @@ def _missing_evidence(question: str, items: list[Item]) -> str | None:
 
 
 def _slot_sentences(
-    context: str, question: str, slot: str, items: list[Item], limit: int = 2, need_overlap: bool = True
+    context: str,
+    question: str,
+    slot: str,
+    items: list[Item],
+    limit: int = 2,
+    need_overlap: bool = True,
+    everywhere: bool = False,
 ) -> list[tuple[str, int]]:
-    """The sentences of the top passages about the subject that hold the slot asked, closest to the
-    question first: a figure of another unit never answers (assistant.answerability)."""
+    """The sentences of the top passages (``everywhere``: of all ``items``) about the subject that hold the
+    slot asked, closest to the question first: a figure of another unit never answers
+    (assistant.answerability)."""
     wanted = _stems(context)
     scored = []
-    for rank, item in enumerate(items[:3]):
-        for sentence in passage_sentences(item.doc.page_content):
+    for rank, item in enumerate(items if everywhere else items[:3]):
+        for sentence in map(_readable, passage_sentences(item.doc.page_content)):
             if holds(slot, sentence, question) and not _is_heading(sentence):
                 scored.append((len(wanted & _stems(sentence)), rank, sentence, item.n))
     scored.sort(key=lambda row: (-row[0], row[1]))
@@ -842,6 +874,13 @@ def _named_actions(named: list[Item]) -> list[Item]:
         why = item.meta.get("why") or {}
         seen.setdefault(str(why.get("mention") or item.meta.get("meta_action_id") or item.n), item)
     return list(seen.values())
+
+
+def _names(doc: Document, intent: Intent) -> bool:
+    """True when the passage writes what the question named an action by ("CLAP": a directory's "Action
+    concernée : CLAP Métropolitains" line)."""
+    text = f" {fold_question(doc.page_content)} "
+    return any(e.surface and f" {fold_question(e.surface)} " in text for e in intent.entities)
 
 
 def _person_key(person: Contact) -> str:

@@ -37,6 +37,7 @@ from pydantic import ConfigDict, Field
 
 from index.documents import hit_to_document
 from index.eligibility import EXCLUDED, MATCH, UNKNOWN, eligibility
+from index.intent import find_entities
 from index.lexical import lexical_index
 from index.query import QueryAnalysis, analyse
 from index.store import FaissStore, Hit
@@ -228,6 +229,24 @@ def fuse(
     return collapse(pin(scored, referents, params), analysis)
 
 
+def with_parts(ranked: list[Scored], parts: dict[str, tuple[Chunk, ...]]) -> list[Scored]:
+    """``ranked`` followed by the other chunks of each action in ``parts`` that ``ranked`` shows: the
+    question names the action, and the detail it asks for (a figure in the "Indicateurs" column of a long
+    table row) may sit in a part retrieval did not rank. They come last, so the ranking stays as it was."""
+    present = {c.id for c, _, _ in ranked}
+    extra: list[Scored] = []
+    done: set[str] = set()
+    for chunk, score, why in ranked:
+        for action_id in chunk.metadata.get("action_ids") or [chunk.metadata.get("action_id")]:
+            if action_id in parts and action_id not in done:
+                done.add(action_id)
+                name = why.get("mention") or chunk.metadata.get("action") or chunk.title
+                more = [c for c in parts[action_id] if c.id not in present]
+                present |= {c.id for c in more}
+                extra += [(c, score, {**why, "mention": name, "part": True}) for c in more]
+    return ranked + extra
+
+
 class HybridRetriever(BaseRetriever):
     """BM25 + dense e5, fused by reciprocal rank; with ``use_eligibility``, the person's eligibility too."""
 
@@ -249,10 +268,14 @@ class HybridRetriever(BaseRetriever):
         dense = self.store.search(self.embeddings.embed_query(query), n)
         wanted = dict.fromkeys(kwargs.get("referents") or ())  # in the previous answer's order
         referents = tuple(self.store.by_id[i] for i in wanted if i in self.store.by_id)
+        ranked = fuse(query, analysis, lexical, dense, self.params, self.use_eligibility, referents)[:k]
+        # The actions the question names (index.intent: titles, acronyms, typos) bring all their parts.
+        named = {e.action_id for e in find_entities(query, list(self.store.actions_by_id.values())) if e.action_id}
+        if named:
+            by_action = self.store.parts_by_action
+            ranked = with_parts(ranked, {a: by_action[a] for a in named if len(by_action.get(a, ())) > 1})
         docs = []
-        for rank, (chunk, score, why) in enumerate(
-            fuse(query, analysis, lexical, dense, self.params, self.use_eligibility, referents)[:k], 1
-        ):
+        for rank, (chunk, score, why) in enumerate(ranked, 1):
             doc = hit_to_document(Hit(chunk, score, rank))
             doc.metadata.pop("dense_rank", None)
             doc.metadata["why"] = why

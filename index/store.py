@@ -110,6 +110,18 @@ class FaissStore:
         """The catalogue's actions by id (a chunk's ``action_id`` is looked up here)."""
         return {a.id: a for a in self.actions}
 
+    @cached_property
+    def parts_by_action(self) -> dict[str, tuple[Chunk, ...]]:
+        """The chunks of each catalogue action, in document order (a long table row is several chunks)."""
+        parts: dict[str, list[Chunk]] = {}
+        for chunk in self.chunks:
+            # A table row holding several actions is a part of each (``action_ids``).
+            for action_id in chunk.metadata.get("action_ids") or (
+                [chunk.metadata["action_id"]] if chunk.metadata.get("action_id") else []
+            ):
+                parts.setdefault(action_id, []).append(chunk)
+        return {action_id: tuple(chunks) for action_id, chunks in parts.items()}
+
     def action_of(self, chunk: Chunk) -> Action | None:
         """The action ``chunk`` is part of, or None."""
         action_id = chunk.metadata.get("action_id")

@@ -37,3 +37,9 @@ def test_counted_noun_and_refusal_text() -> None:
     assert not_stated("amount", "Cap Quartiers") == "Les documents ne précisent pas le montant pour Cap Quartiers."
     assert not_stated("count", "MAJ'YC", asked="places") == "Les documents ne précisent pas le nombre de places pour MAJ'YC."
     assert not_stated("other") == "Les documents ne précisent pas ce qui est demandé."
+
+
+def test_a_share_of_what_is_counted_holds_the_count() -> None:
+    question = "combien de sorties positives visées ?"
+    assert holds("count", "Le Département prévoit 60% de sorties positives, soit 402 jeunes.", question)
+    assert not holds("count", "Le Département prévoit 60% de réussite.", question)

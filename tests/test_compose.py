@@ -435,3 +435,23 @@ def test_a_slot_refusal_quotes_only_the_named_action_never_another_actions_figur
     text, citations, refused = _with_catalogue()(question, [bafa, BOOSTER_CARD], analyse(question))
     assert refused and text.startswith("Les documents ne précisent pas le montant")
     assert "300 €" not in text and len(citations) == 1
+
+
+def test_a_count_is_read_in_the_named_actions_other_parts_and_without_its_row_headings() -> None:
+    question = "Parcours apprentissage du Département : combien de sorties positives visées ?"
+    record = Action(id="002-parcours", title="Parcours apprentissage", source="g.txt", line_start=292, line_end=292)
+    head = "CHANTIER 1 : METTRE EN ŒUVRE LE PACTE — THEMATIQUES : EMPLOI"
+    first = _doc(head, f"{head} OBJECTIFS : Un parcours vers l'apprentissage pour les allocataires.", 292, verdict="unknown")
+    other = _doc(
+        head, f"{head} INDICATEURS DE SUIVI : Le Département prévoit 60% de sorties positives, soit 402 jeunes insérés.", 292
+    )
+    docs = [
+        Document(
+            page_content=d.page_content,
+            metadata={**d.metadata, "meta_action_ids": [record.id], "why": {**d.metadata["why"], **w}},
+        )
+        for d, w in ((first, {}), (other, {"mention": "Parcours apprentissage", "part": True}))
+    ]
+    text, citations, refused = ComposingAnswerer(actions=lambda: {record.id: record})(question, docs, analyse(question))
+    assert not refused and text.startswith("Le Département prévoit 60% de sorties positives, soit 402 jeunes insérés. [1]")
+    assert len(citations) == 1 and citations[0].n == 1

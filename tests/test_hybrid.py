@@ -188,3 +188,25 @@ def test_fuse_is_rank_fusion_then_rescoring_then_pinning_then_collapsing() -> No
     assert [c.title for c, _, _ in pin(scored, (), params)] == ["B", "A", "ADULTES"]  # best first
     whole = fuse(q.text, q, _hits([a, b]), _hits([b, adults]), params, True, referents=(adults,))
     assert collapse(ranked, q) == whole
+
+
+def test_a_named_actions_unranked_parts_come_after_the_ranking_once() -> None:
+    from index.hybrid import with_parts
+
+    def chunk(line: int, text: str, ids: list[str]) -> Chunk:
+        return Chunk(
+            source="t.txt",
+            line_start=line,
+            line_end=line,
+            text=text,
+            title="Action",
+            kind="table_row",
+            metadata={"action_ids": ids},
+        )
+
+    a1, a2, a3 = chunk(5, "objectifs", ["a"]), chunk(5, "indicateurs", ["a", "b"]), chunk(5, "moyens", ["a"])
+    other = chunk(9, "autre", ["c"])
+    ranked = [(a1, 1.0, {}), (other, 0.5, {})]
+    out = with_parts(ranked, {"a": (a1, a2, a3), "b": (a2,)})
+    assert [c.text for c, _, _ in out] == ["objectifs", "autre", "indicateurs", "moyens"]  # ranking kept, each part once
+    assert all(why.get("part") and why.get("mention") for _, _, why in out[2:])
