@@ -169,7 +169,8 @@ def _blocks(doc: SourceDoc) -> list[_Block]:
 # Fields
 # ------------------------------------------------------------------------------------------------
 
-_ACRONYM_TOKEN = re.compile(r"(?<![\w'’])[A-Z][A-Za-z'’]{1,10}[A-Z](?![\w'’])")
+# A token in capitals ("ATTA", "MAJ'YC"), also after an elided article ("la coordination d'ATTA").
+_ACRONYM_TOKEN = re.compile(r"(?:(?<![\w'’])|(?<=\b[dlDL]['’]))[A-Z][A-Za-z'’]{1,10}[A-Z](?![\w'’])")
 
 
 def acronym_of(title: str, text: str) -> str | None:

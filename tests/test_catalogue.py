@@ -96,6 +96,8 @@ def test_guide_qpv_conditions(catalogue: list[Action]) -> None:
 def test_acronyms() -> None:
     assert acronym_of("ACCROCHE TOI A TON AVENIR : Lutte contre le décrochage scolaire", "l'action ATTA vise à") == "ATTA"
     assert acronym_of("« Mon Avenir J'Y Crois » (MAJ'YC)", "") == "MAJ'YC"
+    # After an elided article: the part of the deck that names the coordination, not the whole action.
+    assert acronym_of("ACCROCHE TOI A TON AVENIR", "Mission Locale Lille Avenirs (Coordination d'ATTA)") == "ATTA"
     assert acronym_of("L’ENGAGEMENT ÇA SE PARTAGE", "LES RESSOURCES") is None
 
 
