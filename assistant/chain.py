@@ -7,6 +7,7 @@ tests can pass fakes.
 from __future__ import annotations
 
 import time
+import unicodedata
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -101,6 +102,12 @@ class _Steps:
         question, history = (request, []) if isinstance(request, str) else (request["question"], request.get("history") or [])
         if not question or not question.strip():
             raise ValueError("La question est vide : tapez une question.")
+        if not any(c.isalnum() or unicodedata.category(c) == "So" for c in question):
+            # "?!?...;;": nothing to read (an emoji still says something: "👶🏠❓" gets a request for details).
+            raise ValueError(
+                "La question ne contient aucun mot : tapez une question en toutes lettres, par exemple "
+                "« Quelle action pour un décrocheur de 17 ans à Loos ? »."
+            )
         start = time.perf_counter()
         # Once: the retriever filters with it, the answer shows it. A follow-up ("et s'il a 19 ans ?")
         # carries the earlier questions' person and subject.

@@ -223,8 +223,11 @@ def per_question_scores(
         # Conversations: coverage of the turns after the first, and turns still showing what they ruled out.
         "followup_coverage": coverage(answer, item.must_include, refused) if turn and item.history else None,
         "ruled_out_kept": float(found > 0) if turn and item.must_not_include else None,
-        # What the counsellor said (the question) is not a fact to ground: "17 ans · Loos" restates it.
-        "grounding_drops": float(len(grounding_drops(answer, [*cited_texts, item.question, *item.history]))),
+        # What the counsellor said (the question) is not a fact to ground: "17 ans · Loos" restates it. A
+        # request for details or an error message states no fact (its example questions are the prompt's).
+        "grounding_drops": float(len(grounding_drops(answer, [*cited_texts, item.question, *item.history])))
+        if kind not in ("clarification", "error")
+        else None,
     }
 
 

@@ -85,6 +85,10 @@ def test_the_answer_says_its_kind() -> None:
 def test_empty_question_is_refused_with_a_message() -> None:
     with pytest.raises(ValueError, match="vide"):
         build_chain(ListRetriever(docs=[]), ComposingAnswerer()).invoke("  ")
+    # Punctuation alone is nothing to read: an error that says what to type. Emoji say something.
+    with pytest.raises(ValueError, match="aucun mot"):
+        build_chain(ListRetriever(docs=[]), ComposingAnswerer()).invoke("?!?...;;")
+    assert build_chain(ListRetriever(docs=[]), ComposingAnswerer()).invoke("👶🏠❓").kind == "clarification"
 
 
 def test_assistant_end_to_end_on_the_mini_corpus(settings: Settings, keyword_embeddings) -> None:

@@ -352,3 +352,10 @@ def test_report_shows_both_halves_check_first_and_the_targets() -> None:
     assert "Traitées C  Traitées R" in terminal and "Fuites C  Fuites R" in terminal
     target, cells = targets_met(results["sets"][0]["runs"][0], "expect")[2]
     assert target.scope == "clarify" and cells == {"check": (1.0, True), "tune": (0.0, False)}
+
+
+def test_a_request_for_details_states_no_fact_to_ground() -> None:
+    clarify = EvalItem("c", "il est en galère", expect="clarify")
+    text = "Par exemple : « Quelle action pour un décrocheur de 17 ans à Loos ? »"
+    assert _scores(clarify, text, {"refused": True, "kind": "clarification"})["grounding_drops"] is None
+    assert _scores(clarify, "Un jeune de 17 ans peut aller à Booster [1].", {"refused": False})["grounding_drops"] == 1.0
