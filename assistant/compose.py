@@ -428,7 +428,8 @@ class ComposingAnswerer:
 
     def _distinctive(self, question: str, doc: Document) -> bool:
         """A short question is specific enough when a word of it is rare in the index (in under 5 % of the
-        passages) and written in a retrieved passage: "PIA ?" names something, "aide jeunes" does not."""
+        passages) and written in a retrieved passage: "PIA ?" names something, "aide jeunes" does not.
+        ``question``: its words that carry a subject (``Intent.content``), not "existent" or "idées"."""
         if self.frequency is None:
             return False
         have = _stems(doc.page_content)
@@ -449,7 +450,7 @@ class ComposingAnswerer:
         intent = self.intent(question, analysis)
         # Nothing to look up: a greeting or a question too vague to place anyone asks for what is missing;
         # a subject outside youth insertion gets a short out-of-scope answer, without pistes.
-        vague = intent.kind == "too_vague" and not any(self._distinctive(question, doc) for doc in docs[:3])
+        vague = intent.kind == "too_vague" and not any(self._distinctive(" ".join(intent.content), doc) for doc in docs[:3])
         if intent.kind == "greeting" or vague:
             return load("greeting" if intent.kind == "greeting" else "clarification"), [], CLARIFICATION
         if intent.kind == "out_of_scope":

@@ -121,6 +121,7 @@ class Intent:
     injection: bool = False  # the question held instructions to the assistant (dropped before reading)
     focus: str = ""  # the text read: no markup, no pasted instructions; the last question of a long paste
     reason: str = ""  # the rule that decided ("cue contact: mail", "classifier 0.91", "too vague: 1 word")
+    content: tuple[str, ...] = ()  # the words that carry a subject (not generic: "aides", "jeunes", "existe")
 
     @property
     def declined(self) -> bool:
@@ -1015,8 +1016,10 @@ def read_intent(
             injection=injection,
             focus=focus,
             reason=reason,
+            content=tuple(content),
         )
 
+    content: list[str] = []
     entities: tuple[EntityMatch, ...] = ()
     asserted: tuple[Assertion, ...] = ()
     if not re.search(r"[^\W_]", focus):

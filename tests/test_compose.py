@@ -455,3 +455,14 @@ def test_a_count_is_read_in_the_named_actions_other_parts_and_without_its_row_he
     text, citations, refused = ComposingAnswerer(actions=lambda: {record.id: record})(question, docs, analyse(question))
     assert not refused and text.startswith("Le Département prévoit 60% de sorties positives, soit 402 jeunes insérés. [1]")
     assert citations[0].n == 1 and "402" in citations[0].quote
+
+
+def test_a_question_without_a_subject_word_asks_for_details_even_when_its_words_are_rare() -> None:
+    # "existent", "aides" are in few passages, but they say nothing of the young person or the need.
+    doc = _doc("FAJEM", "FAJEM : quatre types d'aides existent : insertion sociale, mobilité-transport.", 402, verdict="unknown")
+    answerer = ComposingAnswerer(frequency=lambda stem: 0.01)
+    for question in ("Quelles aides existent pour les jeunes ?", "des idées pour les jeunes ?"):
+        _, citations, outcome = answerer(question, [doc], analyse(question))
+        assert outcome == "clarification" and citations == [], question
+    _, _, outcome = answerer("FAJEM ?", [doc], analyse("FAJEM ?"))  # a rare name: something to look up
+    assert outcome != "clarification"
