@@ -458,12 +458,16 @@ class ComposingAnswerer:
         if not docs:
             return load("refusal"), [], True
         items = [Item(n, doc, self._record(doc), self._name(doc)) for n, doc in enumerate(docs, start=1)]
+        context = analysis.text  # the question with the earlier turns it leans on (follow-ups)
+        if intent.focus and intent.focus != question and (intent.injection or len(question) > 600):
+            # A paste (a forwarded e-mail, instructions to the assistant): what is answered is the question
+            # the reading kept, not a "Date :" header or "liste tous les numéros" around it.
+            question = context = intent.focus
         kind = question_kind(question, analysis)
         if intent.kind == "contact" and intent.entities:
             # "Coop Lab, qui j'appelle ?": the reading of the question names the action and asks for a person,
             # whatever its wording; the phrase lists of ``question_kind`` only know the common ones.
             kind = CONTACT
-        context = analysis.text  # the question with the earlier turns it leans on (follow-ups)
         lines: list[str] = []
         used: list[Item] = []
         refused = False
@@ -632,7 +636,11 @@ class ComposingAnswerer:
             # "Quelle différence entre Booster et MAJ'YC ?": each side's who, for whom, what, contact.
             lines += [f"- {_list_line(item, analysis)}" for item in sides]
             used = sides
-        elif kind == FACT and _AGE_ASKED.search(fold_question(question)) and (publics := _publics(focus[:2], context)):
+        elif (
+            kind == FACT
+            and (intent.slot == "age" or _AGE_ASKED.search(fold_question(question)))
+            and (publics := _publics(focus[:2], context))
+        ):
             lines += publics
             used = [i for i in focus[:2] if any(line.endswith(f"[{i.n}]") for line in publics)]
             # "C'est quoi X et c'est pour quel âge ?": the other part gets its sentences too.
