@@ -828,18 +828,23 @@ def _contradiction(assertion: Assertion, item: Item) -> str:
             and _shares_subject(assertion, s)
             and (slot not in ("duration", "count") or not unit or re.search(rf"\d\s*{re.escape(unit[0][:4])}", fold_question(s)))
         ]
+        if slot == "place":  # the sentence that says most about where ("les équipements du CREPS de …")
+            evidence.sort(key=lambda s: -len(_stems(s) & _PLACE_WORDS))
         if evidence and not any(value in fold_question(s) for s in evidence) and value not in folded_text:
             return f"**{title}** : {_clip(evidence[0], 300)}"
     return ""
 
 
 def _shares_subject(assertion: Assertion, sentence: str) -> bool:
-    """The sentence speaks of what the assertion is about (a word of its text beyond the value itself)."""
+    """The sentence speaks of what the assertion is about (for a place: where the action takes place)."""
     if assertion.slot != "place":
         return True
-    words = {w for w in _stems(assertion.text) if w not in _stems(assertion.value)}
-    place_words = {"lieu", "site", "locaux", "salle", "creps", "centre", "se", "deroul", "passe"}
-    return bool(_stems(sentence) & (words | place_words))
+    # A sentence that says where: a venue word ("les équipements du CREPS de …") or a place it names.
+    return bool(_stems(sentence) & _PLACE_WORDS) or bool(analyse(sentence).places)
+
+
+# Words that say where an action takes place (stemmed as the sentences are).
+_PLACE_WORDS = _stems("lieu site salle CREPS centre se déroule se passe")
 
 
 def _is_action(item: Item) -> bool:

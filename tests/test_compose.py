@@ -478,3 +478,19 @@ def test_a_question_wrapped_in_instructions_is_answered_alone() -> None:
     booster = Document(page_content=BOOSTER.page_content, metadata={**BOOSTER.metadata, "why": {"mention": "PROGRAMME BOOSTER"}})
     text, _, outcome = _with_catalogue()(question, [booster], analyse(question))
     assert outcome is False and "16 à 25 ans" in text and "03 20 70 32 59" not in text
+
+
+def test_a_wrong_place_is_corrected_by_the_sentence_that_says_where() -> None:
+    record = Action(id="001-declic", title="DÉCLIC’SPORTIF", source="g.txt", line_start=100, line_end=105)
+    card = _doc(
+        "DÉCLIC’SPORTIF",
+        "DÉCLIC’SPORTIF\nQui mobilise les jeunes en les détectant dans les clubs sportifs locaux.\n"
+        "Un animateur et une équipe d’intervenants, les équipements sportifs du CREPS de Wattignies.",
+        100,
+        action_ids=[record.id],
+        action_id=record.id,
+    )
+    question = "Déclic'Sportif, ça se passe au CREPS de Valenciennes, non ?"
+    text, _, outcome = ComposingAnswerer(actions=lambda: {record.id: record})(question, [card], analyse(question))
+    assert outcome is False and text.startswith("Ce n'est pas ce que disent les documents")
+    assert "CREPS de Wattignies" in text and "clubs sportifs locaux" not in text
