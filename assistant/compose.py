@@ -464,6 +464,10 @@ class ComposingAnswerer:
             # the reading kept, not a "Date :" header or "liste tous les numéros" around it.
             question = context = intent.focus
         kind = question_kind(question, analysis)
+        if kind == LIST and intent.kind == "fact" and intent.slot not in (None, "other"):
+            # "Le contrat de ville se termine fin 2020 ?": a date is asked, even if "politique de la ville"
+            # reads like a person's quartier.
+            kind = FACT
         if intent.kind == "contact" and intent.entities:
             # "Coop Lab, qui j'appelle ?": the reading of the question names the action and asks for a person,
             # whatever its wording; the phrase lists of ``question_kind`` only know the common ones.
@@ -478,7 +482,10 @@ class ComposingAnswerer:
         entity_items = [i for i in items if entity_ids & set(i.meta.get("meta_action_ids") or ())]
         focus = named or items
         entity = intent.entities[0].name if intent.entities else None
-        corrections = _corrections(intent, entity_items or named)
+        # Without a named action, a figure or a date the question asserts ("le contrat de ville se termine
+        # fin 2020") is checked against the top passages about its subject.
+        about = [i for i in items[:2] if _about(context, i.doc, self.frequency)]
+        corrections = _corrections(intent, entity_items or named or about)
         missing = _missing_evidence(context, focus)
         if missing and not corrections:
             refused = True
@@ -658,7 +665,7 @@ class ComposingAnswerer:
                 # The named action's sentence that holds the slot asked ("combien de sorties positives ?":
                 # "… soit 402 jeunes insérés"), wherever in its parts it is, comes first. (A question asking
                 # two things gets a sentence per part from ``_sentences_answering``.)
-                held = _slot_sentences(context, question, intent.slot, entity_items, 2, True, everywhere=True)
+                held = _slot_sentences(context, question, intent.slot, entity_items or items[:6], 2, True, everywhere=True)
                 answer = held + [(x, n) for x, n in answer if all(x != h for h, _ in held)]
             if not answer:
                 refused = True

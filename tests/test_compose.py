@@ -494,3 +494,24 @@ def test_a_wrong_place_is_corrected_by_the_sentence_that_says_where() -> None:
     text, _, outcome = ComposingAnswerer(actions=lambda: {record.id: record})(question, [card], analyse(question))
     assert outcome is False and text.startswith("Ce n'est pas ce que disent les documents")
     assert "CREPS de Wattignies" in text and "clubs sportifs locaux" not in text
+
+
+def test_a_date_asked_without_a_named_action_is_the_sentence_holding_a_date_about_the_subject() -> None:
+    strategy = _doc(
+        "STRATÉGIE",
+        "La stratégie de développement économique vise les quartiers de la politique de la ville.",
+        10,
+        verdict="unknown",
+    )
+    annex = _doc(
+        "Actualisation",
+        "Cette annexe actualise le Contrat de Ville de Valenciennes Métropole, qui produit ses effets jusqu’au 31 décembre 2022.",
+        100,
+        verdict="unknown",
+    )
+    question = (
+        "Le contrat de ville de Valenciennes Métropole se termine fin 2020, donc plus de crédits politique de la ville après ?"
+    )
+    text, _, outcome = ComposingAnswerer()(question, [strategy, annex], analyse(question))
+    assert outcome is False and text.startswith("Cette annexe actualise le Contrat de Ville")
+    assert "31 décembre 2022" in text and "**Pistes" not in text
