@@ -19,6 +19,7 @@ from assistant.citations import referenced
 from assistant.llm import GROUNDING_DROPS
 from assistant.records import ANSWER, OUT_OF_SCOPE, Answer, Citation, Retrieved
 from index.query import Filters, QueryAnalysis, in_context, leans_on_previous, with_filters
+from index.query import analyse as analyse_question
 
 # (question, retrieved documents, what was understood of the question) -> (text, citations, outcome): the
 # outcome is ``refused`` (a bool) or the answer's kind (one of ``assistant.records.ANSWER_KINDS``).
@@ -82,18 +83,23 @@ class _Steps:
     def __init__(self, retriever: BaseRetriever, answerer: Answerer, referee: Answerer) -> None:
         self.retriever, self.answerer, self.referee = retriever, answerer, referee
 
-    def referent(self, history: list[str], filters: Filters | None = None, depth: int = 0) -> tuple[str, ...]:
+    def referent(
+        self, history: list[str], filters: Filters | None = None, depth: int = 0, focused: bool = False
+    ) -> tuple[str, ...]:
         """The chunks the answer to the last earlier question showed first (what "it" is): its first two
-        citations, so "tu as un contact ?" finds one when the first piste has none."""
+        citations, so "tu as un contact ?" finds one when the first piste has none. ``focused``: only when
+        that answer was about one or two passages (a contact, a fact), not a list of pistes: "et s'il
+        habitait Mons ?" after a list asks what fits the new person, not about the first pistes."""
         if not history or depth > 2:
             return ()
         question, earlier = history[-1], history[:-1]
         text, analysis = in_context(question, earlier)
         analysis = with_filters(analysis, filters)  # replayed as it was shown: with the filters panel
-        before = self.referent(earlier, filters, depth + 1) if earlier and leans_on_previous(question) else ()
+        moved = analyse_question(question).has_person  # replayed as ``retrieve`` ran it
+        before = self.referent(earlier, filters, depth + 1, focused=moved) if earlier and leans_on_previous(question) else ()
         docs = self.retriever.invoke(text, analysis=analysis, referents=before)
         _text, citations, outcome = self.referee(question, docs, analysis)
-        if _outcome(outcome)[0]:
+        if _outcome(outcome)[0] or (focused and len(citations) > 2):
             return ()
         # Citations are numbered in the order the answer uses them: [1] and [2] are what it showed first.
         return tuple(c.chunk_id for c in sorted(citations, key=lambda c: c.n)[:2] if c.chunk_id)
@@ -116,7 +122,10 @@ class _Steps:
         filters = Filters(**given) if isinstance(given, dict) else given
         analysis = with_filters(analysis, filters)
         # "tu as un contact ?", "c'est pour quel âge ?": about what the previous answer showed first.
-        referents = self.referent(list(history), filters) if history and leans_on_previous(question) else ()
+        # "et s'il habitait Mons ?" changes the person: the search runs again for the same need, without
+        # pinning what suited the earlier person.
+        moved = analyse_question(question).has_person
+        referents = self.referent(list(history), filters, focused=moved) if history and leans_on_previous(question) else ()
         docs = self.retriever.invoke(text, analysis=analysis, referents=referents)
         return {"question": question, "docs": docs, "analysis": analysis, "retrieve_ms": (time.perf_counter() - start) * 1000}
 

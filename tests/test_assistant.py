@@ -171,3 +171,16 @@ def test_a_follow_up_without_a_subject_is_about_what_the_previous_answer_showed_
     assert (contact.retrieved[0].why or {}).get("referent") is True
     older = assistant.ask("et s'il a 17 ans ?", history=[first.question])
     assert "PERMIS SOLIDAIRE" in older.answer and "18 à 25 ans" in older.answer  # why it no longer fits
+
+
+def test_a_new_person_after_a_list_searches_again_but_after_one_action_keeps_it(settings: Settings, keyword_embeddings) -> None:
+    assistant = Assistant(settings, embeddings=keyword_embeddings)
+    assistant.ingest()
+    first = assistant.ask("un jeune de 20 ans à Roubaix veut passer le permis")
+    assert len(first.citations) > 2  # a list of pistes
+    moved = assistant.ask("et s'il habitait Lille ?", history=[first.question])
+    assert not any((r.why or {}).get("referent") for r in moved.retrieved)  # what fits the new person
+    contact = assistant.ask("tu as un contact ?", history=[first.question])
+    assert len(contact.citations) <= 2  # about one action
+    older = assistant.ask("et s'il a 17 ans ?", history=[first.question, contact.question])
+    assert (older.retrieved[0].why or {}).get("referent") is True  # still that action, checked for 17 ans
