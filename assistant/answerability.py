@@ -25,7 +25,7 @@ SLOT_EVIDENCE: dict[str, re.Pattern[str]] = {
         re.IGNORECASE,
     ),
     "duration": re.compile(
-        rf"{_NUMBER}\s*(?:mois|semaines?|jours?|ans|années?|heures?|h\b)|\b(?:un|une|deux|trois|six)\s+(?:mois|semaines?|ans|années?|jours?)\b",
+        rf"{_NUMBER}\s*(?:mois|semaines?|jours?|ans|années?|heures?|h\b)|\b(?:un|une|deux|trois|quatre|six|huit|dix|douze)\s+(?:mois|semaines?|ans?|années?|jours?)\b",
         re.IGNORECASE,
     ),
     "rate": re.compile(rf"{_NUMBER}\s*%"),
@@ -59,6 +59,30 @@ def counted_noun(question: str) -> str | None:
     return match.group(1) if match else None
 
 
+# Numbers written in words ("une dizaine de jeunes", "trois sessions"); not "un", "une": articles first.
+_WORD_NUMBERS = (
+    r"(?:deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|quinze|vingt|trente|quarante|cinquante|cent|"
+    r"mille|dizaines?|vingtaines?|trentaines?|centaines?|milliers?)"
+)
+# What counts young people (folded, plural "s" dropped as ``_stem`` does).
+_PEOPLE = (
+    "jeune",
+    "personne",
+    "participant",
+    "beneficiaire",
+    "stagiaire",
+    "eleve",
+    "etudiant",
+    "habitant",
+    "volontaire",
+    "collegien",
+    "lyceen",
+    "apprenti",
+    "inscrit",
+    "accompagne",
+)
+
+
 def _stem(word: str) -> str:
     return word[:-1] if len(word) > 4 and word.endswith(("s", "x")) else word
 
@@ -70,8 +94,18 @@ def holds(slot: str, sentence: str, question: str = "") -> bool:
         folded = fold_question(sentence)
         if noun is None:
             return re.search(r"\d", folded) is not None
-        # "402 jeunes", "60 % de sorties positives" (a share of what is counted states it too).
-        return re.search(rf"\b\d[\d .]*%?\s+(?:[a-z]+\s+){{0,2}}{re.escape(_stem(noun))}", folded) is not None
+        # "402 jeunes", "60 % de sorties positives" (a share of what is counted states it too), "une
+        # dizaine de jeunes"; people are counted under several names ("120 bénéficiaires" answers
+        # "combien de jeunes"); "120 ont signé" answers "combien ont signé" without its noun.
+        nouns = _PEOPLE if _stem(noun) in _PEOPLE else (_stem(noun),)
+        counted = "|".join(re.escape(n) for n in nouns)
+        if re.search(rf"(?:\b\d[\d .]*%?|\b{_WORD_NUMBERS})\s+(?:[a-z]+\s+){{0,3}}(?:{counted})", folded):
+            return True
+        verbs = {w for w in re.findall(r"[a-z]{4,}", fold_question(question)) if w.endswith(("e", "es", "i", "is", "u", "us"))}
+        return any(re.search(rf"\b\d[\d .]*\s+(?:ont|sont|a|ont ete)\s+{re.escape(v)}", folded) for v in verbs)
+    if slot == "duration":
+        # "pour les 18 à 26 ans" is an age, not how long the action lasts.
+        sentence = SLOT_EVIDENCE["age"].sub(" ", sentence)
     pattern = SLOT_EVIDENCE.get(slot)
     return pattern is None or pattern.search(sentence) is not None
 

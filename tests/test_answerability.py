@@ -19,7 +19,7 @@ from assistant.answerability import counted_noun, holds, not_stated
         ("date", "Le forum a lieu le 12 mars 2019.", "", True),
         ("date", "Lancé en 2016, le dispositif s'étend.", "", True),
         ("date", "Un accompagnement sur mesure.", "", False),
-        ("duration", "Un accompagnement de proximité sur une durée d'un an.", "", False),  # "d'un an": no number
+        ("duration", "Un accompagnement de proximité sur une durée d'un an.", "", True),  # in words
         ("duration", "Un parcours de 6 mois.", "", True),
         ("rate", "28% des élèves ont raccroché.", "", True),
         ("hours", "Ouvert de 9h à 12h.", "", True),
@@ -43,3 +43,18 @@ def test_a_share_of_what_is_counted_holds_the_count() -> None:
     question = "combien de sorties positives visées ?"
     assert holds("count", "Le Département prévoit 60% de sorties positives, soit 402 jeunes.", question)
     assert not holds("count", "Le Département prévoit 60% de réussite.", question)
+
+
+def test_a_count_reads_numbers_in_words_other_names_for_young_people_and_a_count_without_its_noun() -> None:
+    question = "combien de jeunes ont signé un contrat ?"
+    assert holds("count", "Une dizaine de jeunes par session.", question)
+    assert holds("count", "120 bénéficiaires en 2018.", question)  # young people under another name
+    assert holds("count", "120 ont signé un contrat d'accompagnement.", question)  # the verb asked, no noun
+    assert not holds("count", "Un accompagnement sur mesure des jeunes.", question)  # "un" is an article
+    assert not holds("count", "La Ville finance 300 € le BAFA.", question)
+
+
+def test_an_age_range_is_not_a_duration() -> None:
+    assert not holds("duration", "Pour les jeunes de 18 à 26 ans sans emploi.")
+    assert holds("duration", "Un accompagnement sur une durée d’un an.")
+    assert holds("duration", "Trois semaines de stage en entreprise.")

@@ -515,3 +515,14 @@ def test_a_date_asked_without_a_named_action_is_the_sentence_holding_a_date_abou
     text, _, outcome = ComposingAnswerer()(question, [strategy, annex], analyse(question))
     assert outcome is False and text.startswith("Cette annexe actualise le Contrat de Ville")
     assert "31 décembre 2022" in text and "**Pistes" not in text
+
+
+def test_what_is_an_action_is_its_card_line_and_an_address_not_written_is_not_stated() -> None:
+    question = "What is the programme Booster?"
+    text, citations, outcome = _with_catalogue()(question, [BOOSTER_CARD], analyse(question))
+    assert outcome is False and text.startswith("**PROGRAMME BOOSTER** — UnisCité. Pour les jeunes de 16 à 25 ans")
+    assert "tvachakone@uniscite.fr" in text and [c.n for c in citations] == [1]
+    question = "Quelle est l'adresse du programme Booster ?"
+    text, _, outcome = _with_catalogue()(question, [BOOSTER_CARD], analyse(question))
+    assert outcome is True and text.startswith("Les documents ne précisent pas d'adresse postale pour PROGRAMME BOOSTER.")
+    assert "tvachakone@uniscite.fr" in text  # what the passage does give
