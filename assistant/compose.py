@@ -393,6 +393,7 @@ class ComposingAnswerer:
         self,
         max_items: int = 6,
         min_items: int = 4,
+        full_items: int = 4,
         max_excluded: int = 2,
         frequency: Callable[[str], float] | None = None,
         actions: Callable[[], Mapping[str, Action]] | None = None,
@@ -402,6 +403,7 @@ class ComposingAnswerer:
         words); the service passes its own index's. Without it every word counts as rare (strict).
         ``actions``: the catalogue by id (the index's), read when a passage is an action's."""
         self.max_items = max_items
+        self.full_items = full_items  # pistes shown in full; the others in one line each
         self.min_items = min_items  # actions that state nothing on the person are shown up to this many pistes
         self.max_excluded = max_excluded
         self.frequency = frequency
@@ -627,8 +629,18 @@ class ComposingAnswerer:
             eligible = [i for i in items if i.verdict != "excluded" and i.meta.get("kind") != "directory"]
             # (A corpus in which ingest found no action at all still gets its passages as pistes.)
             actions = [i for i in eligible if _is_action(i)] if any(_is_action(i) for i in items) else eligible
-            matches = [i for i in actions if i.verdict == "match"][: self.max_items]
-            fitting = matches + [i for i in actions if i.verdict != "match"][: max(0, self.min_items - len(matches))]
+            matches = [i for i in actions if i.verdict == "match"]
+            # Those that fit only if a condition holds ("seulement si le jeune n'habite pas un QPV") come after,
+            # under their own heading; the firm ones that speak of the person's need or situation first, then
+            # those of the person's own commune, in retrieval order otherwise.
+            conditional = [i for i in matches if _conditional(i)][: self.max_excluded]
+            share = self.frequency or (lambda _stem: 0.0)
+            need = {w for w in _stems(" ".join(analysis.expansions)) if share(w) < 0.05}  # "décrochage", not "scolaire"
+            firm = sorted(
+                (i for i in matches if not _conditional(i)),
+                key=lambda i: (not (need & _stems(i.doc.page_content)), not _local(i)),
+            )[: self.max_items]
+            fitting = firm + [i for i in actions if i.verdict != "match"][: max(0, self.min_items - len(firm) - len(conditional))]
             excluded = [i for i in items if i.verdict == "excluded"][: self.max_excluded]
             profile = _profile(analysis)
             if analysis.lives_outside:
@@ -643,12 +655,26 @@ class ComposingAnswerer:
             else:
                 lines.append(f"**Pistes pour ce jeune** ({profile})" if profile else "**Pistes**")
             shown_contacts: set[str] = set()
-            lines += [f"{k}. {_list_line(item, analysis, shown_contacts)}" for k, item in enumerate(fitting, start=1)]
+            # The best four in full (who runs it, for whom, why it fits, whom to contact); the others in a line
+            # each, so that the answer reads in seconds and nothing that fits is hidden.
+            lines += [
+                f"{k}. {_list_line(item, analysis, shown_contacts)}" for k, item in enumerate(fitting[: self.full_items], start=1)
+            ]
+            if fitting[self.full_items :]:
+                lines.append("**Autres pistes** : " + " ; ".join(f"{_short_line(i)} [{i.n}]" for i in fitting[self.full_items :]))
+            if conditional and fitting is not None and not analysis.lives_outside:
+                lines.append("**Sous condition**")
+                lines += [
+                    f"{k}. {_list_line(item, analysis, shown_contacts)}"
+                    for k, item in enumerate(conditional, start=len(fitting) + 1)
+                ]
+            else:
+                conditional = []
             if excluded:
                 lines.append(
                     "**Ne conviennent pas** : " + " ; ".join(f"{_title(i.doc)} — {_reason(i, context)} [{i.n}]" for i in excluded)
                 )
-            used = fitting + excluded
+            used = fitting + conditional + excluded
         elif kind == FACT and intent.kind == "definition" and entity_items and not _COMPARE.search(fold_question(question)):
             # "C'est quoi Connect'Emploi ?", "What is Connect'Emploi?": the action as a card line (who runs
             # it, for whom, what it does, whom to contact), from the passage that presents it.
@@ -872,6 +898,25 @@ def _shares_subject(assertion: Assertion, sentence: str) -> bool:
 
 # Words that say where an action takes place (stemmed as the sentences are).
 _PLACE_WORDS = _stems("lieu site salle CREPS centre se déroule se passe")
+
+
+def _short_line(item: Item) -> str:
+    """A piste in one line: its title (and acronym) and who runs it."""
+    record = item.record
+    title = record.title if record else (item.name or _title(item.doc))
+    acronym = (record.acronym if record else None) or acronym_of(title, item.doc.page_content)
+    porteur = record.porteur if record else _meta(item.doc, "porteur")
+    return f"**{title}**" + (f" ({acronym})" if acronym and acronym not in title else "") + (f" — {porteur}" if porteur else "")
+
+
+def _conditional(item: Item) -> bool:
+    """The person fits the action only if a condition holds (a reason "à vérifier : …")."""
+    return any("à vérifier" in r for r in (item.meta.get("why") or {}).get("eligibility", {}).get("reasons", []))
+
+
+def _local(item: Item) -> bool:
+    """The action is one of the person's commune (it names it), not one of the whole territory."""
+    return any("commune de l'action" in r for r in (item.meta.get("why") or {}).get("eligibility", {}).get("reasons", []))
 
 
 def _is_action(item: Item) -> bool:

@@ -526,3 +526,25 @@ def test_what_is_an_action_is_its_card_line_and_an_address_not_written_is_not_st
     text, _, outcome = _with_catalogue()(question, [BOOSTER_CARD], analyse(question))
     assert outcome is True and text.startswith("Les documents ne précisent pas d'adresse postale pour PROGRAMME BOOSTER.")
     assert "tvachakone@uniscite.fr" in text  # what the passage does give
+
+
+def test_pistes_put_the_need_first_the_rest_in_a_line_and_conditional_ones_apart() -> None:
+    def action(title: str, text: str, line: int, *reasons: str) -> Document:
+        return _doc(title, f"{title}\n{text}", line, reasons=reasons, action_ids=[f"a{line}"], porteur=f"Asso {line}")
+
+    docs = [
+        action("FORUM", "Un forum des métiers pour les jeunes de 13 à 30 ans.", 10, "Loos : commune de l'action"),
+        action("RACCROCHE", "Pour les jeunes en situation de décrochage scolaire.", 20),
+        action("EMPLOI 1", "Un accompagnement vers l'emploi.", 30),
+        action("EMPLOI 2", "Un accompagnement vers l'emploi.", 40),
+        action("EMPLOI 3", "Un accompagnement vers l'emploi.", 50),
+        action("MAJ", "Pour les jeunes décrocheurs hors QPV.", 60, "à vérifier : seulement si le jeune n'habite pas un QPV"),
+    ]
+    question = "quelle action pour un décrocheur de 17 ans à Loos ?"
+    text, citations, outcome = ComposingAnswerer(frequency=lambda stem: 0.01)(question, docs, analyse(question))
+    blocks = text.split("\n\n")
+    assert outcome is False and blocks[1].startswith("1. **RACCROCHE**")  # it speaks of the situation
+    assert blocks[2].startswith("2. **FORUM**")  # the person's commune next
+    assert blocks[5].startswith("**Autres pistes** : **EMPLOI 3** — Asso 50 [5]")
+    assert blocks[6] == "**Sous condition**" and blocks[7].startswith("6. **MAJ**")
+    assert [c.n for c in citations] == [1, 2, 3, 4, 5, 6]
