@@ -435,7 +435,10 @@ def create_app(
     def ask(body: AskRequest) -> JSONResponse:
         f = body.filters
         filters = make_filters(f.commune, f.age, f.territory) if f is not None else None  # validated with the body
-        answer = assistant.ask(body.question, k=body.k, history=body.history, filters=filters)
+        try:
+            answer = assistant.ask(body.question, k=body.k, history=body.history, filters=filters)
+        except ValueError as exc:  # a question with nothing to read ("???"): the assistant's French message
+            raise RequestValidationError([{"type": "value_error", "loc": ("body", "question"), "ctx": {"error": exc}}]) from exc
         return JSONResponse(answer.to_json())
 
     @router.get(

@@ -247,7 +247,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
         rows = []
         start = time.perf_counter()
         for item in items:
-            record = assistant.ask(item["question"], k=args.k, history=item.get("history")).to_json()
+            try:
+                record = assistant.ask(item["question"], k=args.k, history=item.get("history")).to_json()
+            except ValueError as exc:
+                # A question the assistant cannot read ("???") gets an error record; the batch goes on.
+                record = Answer(item["question"], str(exc), refused=True, kind="error").to_json()
             record["id"] = item.get("id")
             rows.append(json.dumps(record, ensure_ascii=False))
         write_text_atomic(args.out, "".join(row + "\n" for row in rows))

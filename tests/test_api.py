@@ -99,6 +99,7 @@ def test_history_makes_a_follow_up(client: TestClient) -> None:
         ({"question": "permis", "k": 0}, "k : doit être ≥ 1"),
         ({"question": "permis", "history": "une question"}, "history : doit être une liste"),
         ({"question": "x" * 2001}, "trop long"),
+        ({"question": "?!?...;;"}, "aucun mot"),
     ],
 )
 def test_ask_rejects_bad_requests_in_french(client: TestClient, body: dict[str, Any], message: str) -> None:

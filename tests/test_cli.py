@@ -69,6 +69,15 @@ def test_ask_batch_writes_one_line_per_question_with_its_id(fake_env: Path, caps
         assert_answer_shape(r)
 
 
+def test_a_batch_line_with_no_word_is_an_error_record_and_the_batch_goes_on(fake_env: Path, capsys) -> None:
+    batch, out = fake_env / "in.jsonl", fake_env / "out.jsonl"
+    batch.write_text('{"id": "q1", "question": "???"}\n{"id": "q2", "question": "logement des apprentis"}\n')
+    assert main(["ask", "--batch", str(batch), "--out", str(out)]) == 0
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(r["id"], r["kind"]) for r in rows] == [("q1", "error"), ("q2", "answer")]
+    assert rows[0]["refused"] is True and "aucun mot" in rows[0]["answer"] and rows[0]["citations"] == []
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
