@@ -21,7 +21,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from langchain_core.documents import Document
@@ -32,6 +32,7 @@ from assistant.citations import best_quote
 from assistant.records import CLARIFICATION, OUT_OF_SCOPE, Citation
 from index.intent import Assertion, Intent, KindClassifier, read_intent
 from index.query import QueryAnalysis, analyse
+from index.why import Why
 from ingest.catalogue import acronym_of
 from ingest.contacts import ROLE, format_contact
 from ingest.records import Action, Contact
@@ -79,9 +80,14 @@ class Item:
     def meta(self) -> dict[str, Any]:
         return self.doc.metadata
 
+    @cached_property  # frozen but without __slots__: the cache goes to the instance's __dict__
+    def why(self) -> Why:
+        """How retrieval ranked the passage (``index.hybrid``); the document carries it as JSON."""
+        return Why.from_json(self.meta.get("why"))
+
     @property
     def verdict(self) -> str:
-        return (self.meta.get("why") or {}).get("eligibility", {}).get("status", "unknown")
+        return self.why.status
 
 
 def question_kind(question: str, analysis: QueryAnalysis) -> str:
@@ -137,8 +143,7 @@ def _grounded(text: str, doc: Document, question: str) -> bool:
 
 def _grounded_reasons(item: Item, question: str) -> list[str]:
     """The eligibility reasons of ``item`` whose facts its passage or the question state."""
-    reasons = (item.meta.get("why") or {}).get("eligibility", {}).get("reasons") or []
-    return [r for r in reasons if _grounded(r, item.doc, question)]
+    return [r for r in item.why.reasons if _grounded(r, item.doc, question)]
 
 
 def _list_line(item: Item, analysis: QueryAnalysis, shown_contacts: set[str] | None = None) -> str:
@@ -478,7 +483,7 @@ class ComposingAnswerer:
         used: list[Item] = []
         refused = False
         entity_ids = {i for e in intent.entities for i in ((e.action_id,) if e.action_id else e.runs)}
-        named = [i for i in items if (i.meta.get("why") or {}).get("mention")]
+        named = [i for i in items if i.why.mention]
         # The actions the question names (index.intent, against the catalogue): what a slot or an
         # assertion is checked against.
         entity_items = [i for i in items if entity_ids & set(i.meta.get("meta_action_ids") or ())]
@@ -700,7 +705,7 @@ class ComposingAnswerer:
         else:
             # The parts retrieval did not rank (index.hybrid.with_parts) only serve the slot asked, below.
             pool = focus if named else items
-            ranked = [i for i in pool if not (i.meta.get("why") or {}).get("part")] or items
+            ranked = [i for i in pool if not i.why.part] or items
             answer = _sentences_answering(context, ranked, extra=[i for i in pool if i not in ranked])
             one_question = len([p for p in _PART.split(fold_question(question)) if p.strip()]) == 1
             if one_question and (intent.slot in SLOT_EVIDENCE or intent.slot == "count"):
@@ -911,12 +916,12 @@ def _short_line(item: Item) -> str:
 
 def _conditional(item: Item) -> bool:
     """The person fits the action only if a condition holds (a reason "à vérifier : …")."""
-    return any("à vérifier" in r for r in (item.meta.get("why") or {}).get("eligibility", {}).get("reasons", []))
+    return any("à vérifier" in r for r in item.why.reasons)
 
 
 def _local(item: Item) -> bool:
     """The action is one of the person's commune (it names it), not one of the whole territory."""
-    return any("commune de l'action" in r for r in (item.meta.get("why") or {}).get("eligibility", {}).get("reasons", []))
+    return any("commune de l'action" in r for r in item.why.reasons)
 
 
 def _is_action(item: Item) -> bool:
@@ -957,8 +962,7 @@ def _named_actions(named: list[Item]) -> list[Item]:
     """The best passage of each action the question names, in retrieval order."""
     seen: dict[str, Item] = {}
     for item in named:
-        why = item.meta.get("why") or {}
-        seen.setdefault(str(why.get("mention") or item.meta.get("meta_action_id") or item.n), item)
+        seen.setdefault(str(item.why.mention or item.meta.get("meta_action_id") or item.n), item)
     return list(seen.values())
 
 

@@ -19,6 +19,7 @@ person with a reason that names the condition.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +41,11 @@ class Verdict:
 
     def to_json(self) -> dict[str, Any]:
         return {"status": self.status, "reasons": list(self.reasons)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Verdict:
+        """The verdict ``to_json`` wrote; ``matched`` is not written (it only weighs the score), so it reads 0."""
+        return cls(str(data.get("status") or UNKNOWN), 0, tuple(data.get("reasons") or ()))
 
 
 def _age_verdict(meta: dict[str, Any], q: QueryAnalysis) -> tuple[str, str] | None:

@@ -19,13 +19,14 @@
 7. Diversity: chunks of the same action (or the same table row) collapse into their best passage,
    except for an action the question names (its parts hold the details asked for).
 
-Every returned document carries ``why``: lexical rank, dense rank, fused score, verdict and reasons.
+Every step carries a ``Why`` (``index.why``): lexical rank, dense rank, fused score, verdict and reasons,
+what the question named; every returned document carries it as JSON in ``metadata["why"]``.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -41,6 +42,7 @@ from index.intent import find_entities
 from index.lexical import lexical_index
 from index.query import QueryAnalysis, analyse
 from index.store import FaissStore, Hit
+from index.why import Why
 from ingest.records import Chunk
 from ingest.text import fold_words
 
@@ -108,7 +110,7 @@ def group_key(chunk: Chunk) -> str:
     return chunk.id
 
 
-Scored = tuple[Chunk, float, dict[str, Any]]  # (chunk, score, why)
+Scored = tuple[Chunk, float, Why]  # (chunk, score, why)
 
 
 def fuse_ranks(lexical: list[Hit], dense: list[Hit], params: FusionParams, extra: tuple[Chunk, ...] = ()) -> list[Scored]:
@@ -134,9 +136,7 @@ def fuse_ranks(lexical: list[Hit], dense: list[Hit], params: FusionParams, extra
             for name, weight in (("lexical_rank", params.lexical_weight), ("dense_rank", params.dense_weight))
             if name in r
         )
-        fused.append(
-            (chunk, rrf, {"lexical_rank": r.get("lexical_rank"), "dense_rank": r.get("dense_rank"), "rrf": round(rrf, 6)})
-        )
+        fused.append((chunk, rrf, Why(r.get("lexical_rank"), r.get("dense_rank"), round(rrf, 6))))
     return fused
 
 
@@ -147,8 +147,7 @@ def rescore(
     ``use_eligibility``), the young person's commune named in the passage, an action or porteur named in
     the question. Same order as ``fused``."""
     scored: list[Scored] = []
-    for chunk, rrf, fused_why in fused:
-        why = dict(fused_why)
+    for chunk, rrf, why in fused:
         factor = 1.0
         if use_eligibility:
             verdict = eligibility(chunk.metadata, analysis)
@@ -158,32 +157,32 @@ def rescore(
                 factor *= params.unknown_factor
             elif verdict.status == MATCH:
                 factor *= 1.0 + params.match_boost * verdict.matched
-            why["eligibility"] = verdict.to_json()
+            why = replace(why, eligibility=verdict)
         # Only for a described person ("16 ans d'Anzin"): in "la Mission locale de Lille" the commune
         # names an organisation, not where the young person lives.
         places = chunk.metadata.get("places") or [] if _resident(analysis) else []
         local = next((c for c in analysis.communes if c in places), None) if len(places) <= params.max_places else None
         if local and params.place_boost:
             factor *= 1.0 + params.place_boost
-            why["place"] = local
+            why = replace(why, place=local)
         named = mentioned(chunk, question)
         if named:
             factor *= 1.0 + params.mention_boost
-            why["mention"] = named
+            why = replace(why, mention=named)
         scored.append((chunk, rrf * factor, why))
     return scored
 
 
 def pin(scored: list[Scored], referents: tuple[Chunk, ...], params: FusionParams) -> list[Scored]:
     """Best first, with the ``referents`` (what a follow-up is about) above everything else, in the order
-    given, marked as named (``why["mention"]``, ``why["referent"]``)."""
+    given, marked as named (``why.mention``, ``why.referent``)."""
     if referents:
         top = max(score for _, score, _ in scored) * (1.0 + params.mention_boost)
         order = {r.id: k for k, r in enumerate(referents)}
         pinned: list[Scored] = []
         for chunk, score, why in scored:
             if chunk.id in order:
-                why = {**why, "mention": why.get("mention") or chunk.metadata.get("action") or chunk.title, "referent": True}
+                why = replace(why, mention=why.mention or chunk.metadata.get("action") or chunk.title, referent=True)
                 score = top * (1 - 0.01 * order[chunk.id])
             pinned.append((chunk, score, why))
         scored = pinned
@@ -201,10 +200,10 @@ def collapse(ranked: list[Scored], analysis: QueryAnalysis) -> list[Scored]:
     for chunk, score, why in ranked:
         key = group_key(chunk)
         # An action the question names keeps all its parts: the question is about its details.
-        if key in seen and "mention" not in why:
+        if key in seen and why.mention is None:
             continue
         seen.add(key)
-        if "mention" not in why and chunk.kind == "action_part" and key in presenting:
+        if why.mention is None and chunk.kind == "action_part" and key in presenting:
             chunk, why = presenting[key]
         collapsed.append((chunk, score, why))
     return collapsed
@@ -240,10 +239,10 @@ def with_parts(ranked: list[Scored], parts: dict[str, tuple[Chunk, ...]]) -> lis
         for action_id in chunk.metadata.get("action_ids") or [chunk.metadata.get("action_id")]:
             if action_id in parts and action_id not in done:
                 done.add(action_id)
-                name = why.get("mention") or chunk.metadata.get("action") or chunk.title
+                name = why.mention or chunk.metadata.get("action") or chunk.title
                 more = [c for c in parts[action_id] if c.id not in present]
                 present |= {c.id for c in more}
-                extra += [(c, score, {**why, "mention": name, "part": True}) for c in more]
+                extra += [(c, score, replace(why, mention=name, part=True)) for c in more]
     return ranked + extra
 
 
@@ -278,6 +277,6 @@ class HybridRetriever(BaseRetriever):
         for rank, (chunk, score, why) in enumerate(ranked, 1):
             doc = hit_to_document(Hit(chunk, score, rank))
             doc.metadata.pop("dense_rank", None)
-            doc.metadata["why"] = why
+            doc.metadata["why"] = why.to_json()  # metadata stays JSON (the API's and `ask --json`'s "why")
             docs.append(doc)
         return docs

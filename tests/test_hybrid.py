@@ -11,6 +11,7 @@ from index.hybrid import FusionParams, collapse, fuse, fuse_ranks, group_key, me
 from index.lexical import LexicalIndex, analyse_text
 from index.query import analyse
 from index.store import Hit
+from index.why import Why
 from ingest.records import Chunk
 
 
@@ -53,7 +54,7 @@ def test_rrf_prefers_a_passage_found_by_both_lists() -> None:
     fused = fuse("une action ?", q, _hits([a, b]), _hits([c, b]), FusionParams(rrf_k=5), use_eligibility=True)
     assert fused[0][0].title == "B"
     why = fused[0][2]
-    assert (why["lexical_rank"], why["dense_rank"]) == (2, 2)
+    assert (why.lexical_rank, why.dense_rank) == (2, 2)
 
 
 def test_an_excluded_action_goes_down_with_its_reason() -> None:
@@ -65,8 +66,8 @@ def test_an_excluded_action_goes_down_with_its_reason() -> None:
         question, q, _hits([adults, open_to_all]), _hits([adults, open_to_all]), FusionParams(rrf_k=5), use_eligibility=True
     )
     assert [chunk.title for chunk, _, _ in fused] == ["TOUS", "ADULTES"]
-    verdict = fused[1][2]["eligibility"]
-    assert verdict["status"] == "excluded" and "17 ans" in verdict["reasons"][0]
+    why = fused[1][2]
+    assert why.status == "excluded" and "17 ans" in why.reasons[0]
     without = fuse(
         question, q, _hits([adults, open_to_all]), _hits([adults, open_to_all]), FusionParams(rrf_k=5), use_eligibility=False
     )
@@ -127,8 +128,8 @@ def test_a_referent_comes_first_as_if_named_with_its_verdict_for_the_new_person(
     q = analyse("et s'il a 17 ans ?")
     fused = fuse("et s'il a 17 ans ?", q, _hits([a, b]), _hits([b, a]), FusionParams(rrf_k=5), True, referents=(adults,))
     chunk, _, why = fused[0]
-    assert chunk.title == "ADULTES" and why["referent"] is True and why["mention"] == "ADULTES"
-    assert why["eligibility"]["status"] == "excluded"  # still says why it no longer fits
+    assert chunk.title == "ADULTES" and why.referent is True and why.mention == "ADULTES"
+    assert why.status == "excluded"  # still says why it no longer fits
     assert [c.title for c, _, _ in fused[1:]] == ["A", "B"] or [c.title for c, _, _ in fused[1:]] == ["B", "A"]
 
 
@@ -138,11 +139,11 @@ def test_a_passage_naming_the_young_persons_commune_goes_up_not_for_an_organisat
     params = FusionParams(rrf_k=5, place_boost=0.3)
     q = analyse("un jeune de 16 ans d'Anzin a décroché")
     fused = fuse(q.text, q, _hits([elsewhere, local, crowded]), [], params, use_eligibility=False)
-    assert fused[0][0].title == "COLLÈGE JULES FERRY" and fused[0][2]["place"] == "Anzin"
-    assert "place" not in next(why for c, _, why in fused if c.title == "LISTE")  # five communes: a list
+    assert fused[0][0].title == "COLLÈGE JULES FERRY" and fused[0][2].place == "Anzin"
+    assert next(why for c, _, why in fused if c.title == "LISTE").place is None  # five communes: a list
     # "la Mission locale de Lille": no person described, the commune names an organisation.
     org = analyse("combien de missions la Mission locale de Anzin a-t-elle créées ?")
-    assert all("place" not in why for _, _, why in fuse(org.text, org, _hits([elsewhere, local]), [], params, False))
+    assert all(why.place is None for _, _, why in fuse(org.text, org, _hits([elsewhere, local]), [], params, False))
 
 
 def test_an_action_is_listed_by_its_part_that_says_whom_it_is_for() -> None:
@@ -176,15 +177,15 @@ def test_fuse_is_rank_fusion_then_rescoring_then_pinning_then_collapsing() -> No
     q = analyse("un jeune de 17 ans")
     params = FusionParams(rrf_k=5)
     fused = fuse_ranks(_hits([a, b]), _hits([b, adults]), params)
-    ranks = [(c.title, why["lexical_rank"], why["dense_rank"]) for c, _, why in fused]
+    ranks = [(c.title, why.lexical_rank, why.dense_rank) for c, _, why in fused]
     assert ranks == [("A", 1, None), ("B", 2, 1), ("ADULTES", None, 2)]  # first seen first
     assert fused[1][1] == pytest.approx(1.0 / 7 + 0.2 / 6)
     scored = rescore(q.text, q, fused, params, use_eligibility=True)
     assert [c.title for c, _, _ in scored] == ["A", "B", "ADULTES"]
-    assert scored[2][2]["eligibility"]["status"] == "excluded" and scored[2][1] == pytest.approx(fused[2][1] * 0.6)
+    assert scored[2][2].status == "excluded" and scored[2][1] == pytest.approx(fused[2][1] * 0.6)
     ranked = pin(scored, (adults,), params)
-    assert ranked[0][0].title == "ADULTES" and ranked[0][2]["referent"] is True
-    assert "referent" not in scored[2][2]  # a step never changes its input
+    assert ranked[0][0].title == "ADULTES" and ranked[0][2].referent is True
+    assert scored[2][2].referent is False  # a step never changes its input
     assert [c.title for c, _, _ in pin(scored, (), params)] == ["B", "A", "ADULTES"]  # best first
     whole = fuse(q.text, q, _hits([a, b]), _hits([b, adults]), params, True, referents=(adults,))
     assert collapse(ranked, q) == whole
@@ -206,7 +207,7 @@ def test_a_named_actions_unranked_parts_come_after_the_ranking_once() -> None:
 
     a1, a2, a3 = chunk(5, "objectifs", ["a"]), chunk(5, "indicateurs", ["a", "b"]), chunk(5, "moyens", ["a"])
     other = chunk(9, "autre", ["c"])
-    ranked = [(a1, 1.0, {}), (other, 0.5, {})]
+    ranked = [(a1, 1.0, Why(1, None, 0.2)), (other, 0.5, Why(2, None, 0.1))]
     out = with_parts(ranked, {"a": (a1, a2, a3), "b": (a2,)})
     assert [c.text for c, _, _ in out] == ["objectifs", "autre", "indicateurs", "moyens"]  # ranking kept, each part once
-    assert all(why.get("part") and why.get("mention") for _, _, why in out[2:])
+    assert all(why.part and why.mention for _, _, why in out[2:])
