@@ -636,14 +636,14 @@ class ComposingAnswerer:
             actions = [i for i in eligible if _is_action(i)] if any(_is_action(i) for i in items) else eligible
             matches = [i for i in actions if i.verdict == "match"]
             # Those that fit only if a condition holds ("seulement si le jeune n'habite pas un QPV") come after,
-            # under their own heading; the firm ones that speak of the person's need or situation first, then
-            # those of the person's own commune, in retrieval order otherwise.
+            # under their own heading; the firm ones that speak of the person's need or situation, or are of
+            # the person's own commune, first; retrieval order (relevance) otherwise.
             conditional = [i for i in matches if _conditional(i)][: self.max_excluded]
             share = self.frequency or (lambda _stem: 0.0)
             need = {w for w in _stems(" ".join(analysis.expansions)) if share(w) < 0.05}  # "décrochage", not "scolaire"
             firm = sorted(
                 (i for i in matches if not _conditional(i)),
-                key=lambda i: (not (need & _stems(i.doc.page_content)), not _local(i)),
+                key=lambda i: not (need & _stems(i.doc.page_content) or _local(i)),
             )[: self.max_items]
             fitting = firm + [i for i in actions if i.verdict != "match"][: max(0, self.min_items - len(firm) - len(conditional))]
             excluded = [i for i in items if i.verdict == "excluded"][: self.max_excluded]

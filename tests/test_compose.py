@@ -528,7 +528,7 @@ def test_what_is_an_action_is_its_card_line_and_an_address_not_written_is_not_st
     assert "tvachakone@uniscite.fr" in text  # what the passage does give
 
 
-def test_pistes_put_the_need_first_the_rest_in_a_line_and_conditional_ones_apart() -> None:
+def test_pistes_put_the_need_or_the_commune_first_the_rest_in_a_line_and_conditional_ones_apart() -> None:
     def action(title: str, text: str, line: int, *reasons: str) -> Document:
         return _doc(title, f"{title}\n{text}", line, reasons=reasons, action_ids=[f"a{line}"], porteur=f"Asso {line}")
 
@@ -543,8 +543,8 @@ def test_pistes_put_the_need_first_the_rest_in_a_line_and_conditional_ones_apart
     question = "quelle action pour un décrocheur de 17 ans à Loos ?"
     text, citations, outcome = ComposingAnswerer(frequency=lambda stem: 0.01)(question, docs, analyse(question))
     blocks = text.split("\n\n")
-    assert outcome is False and blocks[1].startswith("1. **RACCROCHE**")  # it speaks of the situation
-    assert blocks[2].startswith("2. **FORUM**")  # the person's commune next
+    assert outcome is False and blocks[1].startswith("1. **FORUM**")  # the person's commune
+    assert blocks[2].startswith("2. **RACCROCHE**")  # it speaks of the situation
     assert blocks[5].startswith("**Autres pistes** : **EMPLOI 3** — Asso 50 [5]")
     assert blocks[6] == "**Sous condition**" and blocks[7].startswith("6. **MAJ**")
     assert [c.n for c in citations] == [1, 2, 3, 4, 5, 6]
