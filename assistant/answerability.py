@@ -49,8 +49,9 @@ SLOT_LABEL = {
     "age": "l'âge",
     "place": "le lieu",
 }
-# "combien de jeunes", "combien de Missions Locales", "nombre de participants": what is counted.
-_COUNTED = re.compile(r"\b(?:combien\s+(?:de|d)|nombre\s+(?:de|d))\s+([a-z]+)")
+# "combien de jeunes", "combien de Missions Locales", "nombre de participants", "qui a touché le plus de
+# jeunes": what is counted.
+_COUNTED = re.compile(r"\b(?:combien\s+(?:de|d)|nombre\s+(?:de|d)|le\s+(?:plus|moins)\s+(?:de|d))\s+([a-z]+)")
 
 
 def counted_noun(question: str) -> str | None:

@@ -360,6 +360,10 @@ def _with_list(sentence: str, n: int, items: list[Item]) -> str:
     items_after = list(itertools.takewhile(lambda x: re.match(r"^[-•►▶✓o]\s", x) is not None, after))
     if count and len(items_after) == int(count.group(1)):
         return " ".join([sentence, *items_after])[:700]
+    # A short line with a figure heading the items under it ("62 actions déployées" then "• 30 circuits
+    # courts. • 21 actions jeunes. • 11 médiations."): the items say what the figure counts.
+    if items_after and len(sentence) <= 60 and re.search(r"\d", sentence) and not sentence.endswith("."):
+        return " ".join([sentence, *items_after[:8]])[:700]
     return sentence
 
 
@@ -579,6 +583,22 @@ class ComposingAnswerer:
                         if key and key not in lines[-1]:
                             lines.append(f"{key} [{item.n}]")
                     used.append(item)
+        elif (
+            intent.kind == "comparison"
+            and _FIGURE_ASKED.search(fold_question(question))
+            and len(sides := _sides(intent, items)) >= 2
+        ):
+            # "En 2017, qui a touché le plus de jeunes : A ou B ?": each side's sentence with the figure asked
+            # ("130 jeunes touchés"), from all its parts, side by side; the reader compares.
+            for side in sides:
+                found = _slot_sentences(context, question, "count", side, 1, False, everywhere=True)
+                if found:
+                    sentence, n = found[0]
+                    lines.append(f"- **{next(_title(i.doc) for i in side if i.n == n)}** : {sentence} [{n}]")
+                    used.append(next(i for i in side if i.n == n))
+                else:
+                    lines.append(f"- **{_title(side[0].doc)}** : les documents ne donnent pas ce chiffre [{side[0].n}]")
+                    used.append(side[0])
         elif kind == PORTEUR:
             for item in focus[:2]:
                 porteur = _meta(item.doc, "porteur")
@@ -716,7 +736,12 @@ class ComposingAnswerer:
                 held = _slot_sentences(
                     context, question, intent.slot, entity_items or items[:6], 2, not entity_items, everywhere=True
                 )
-                answer = held + [(x, n) for x, n in answer if all(x != h for h, _ in held)]
+                kept: list[tuple[str, int]] = []
+                for x, n in [(_with_list(x, n, items), n) for x, n in held]:  # each fact once: the longer wins
+                    if not any(x in y for y, _ in kept):
+                        kept = [(y, m) for y, m in kept if y not in x] + [(x, n)]
+                # The other sentences, unless they repeat one of these (or hold it under its row headings).
+                answer = kept + [(x, n) for x, n in answer if not any(x in h or h in x for h, _ in kept)]
             if not answer:
                 refused = True
                 lines, used = _refusal("Les documents ne précisent pas de réponse à cette question.", items)
@@ -912,6 +937,22 @@ def _short_line(item: Item) -> str:
     acronym = (record.acronym if record else None) or acronym_of(title, item.doc.page_content)
     porteur = record.porteur if record else _meta(item.doc, "porteur")
     return f"**{title}**" + (f" ({acronym})" if acronym and acronym not in title else "") + (f" — {porteur}" if porteur else "")
+
+
+# A comparison that asks for a figure: "qui a touché le plus de jeunes", "combien … et combien".
+_FIGURE_ASKED = re.compile(r"\b(?:combien|le plus de|le moins de|plus de jeunes|moins de jeunes|nombre de)\b")
+
+
+def _sides(intent: Intent, items: list[Item]) -> list[list[Item]]:
+    """The passages of each action the question names, in the order it names them (one list per action
+    that retrieval found)."""
+    sides = []
+    for entity in intent.entities:
+        ids = {entity.action_id} if entity.action_id else set(entity.runs)
+        side = [i for i in items if ids & set(i.meta.get("meta_action_ids") or ())]
+        if side:
+            sides.append(side)
+    return sides
 
 
 def _conditional(item: Item) -> bool:

@@ -548,3 +548,36 @@ def test_pistes_put_the_need_or_the_commune_first_the_rest_in_a_line_and_conditi
     assert blocks[5].startswith("**Autres pistes** : **EMPLOI 3** — Asso 50 [5]")
     assert blocks[6] == "**Sous condition**" and blocks[7].startswith("6. **MAJ**")
     assert [c.n for c in citations] == [1, 2, 3, 4, 5, 6]
+
+
+def test_a_comparison_asking_for_a_figure_puts_each_sides_figure_side_by_side() -> None:
+    mons = Action(id="001-internet", title="INTERNET ET LES RÉSEAUX SOCIAUX", source="g.txt", line_start=100, line_end=105)
+    hem = Action(
+        id="001-captation", title="ANIMATION TERRITORIALE DES LIEUX DE CAPTATION", source="g.txt", line_start=200, line_end=205
+    )
+    docs = [
+        _doc(
+            mons.title,
+            f"{mons.title}\nLa ville a mis en place 2 outils de prévention.\n2017\n• 130 jeunes touchés.",
+            100,
+            action_ids=[mons.id],
+        ),
+        _doc(
+            hem.title,
+            f"{hem.title}\n2017 Mise en œuvre de l’action\n• 178 jeunes touchés par des ateliers.",
+            200,
+            action_ids=[hem.id],
+        ),
+    ]
+    question = "En 2017, qui a touché le plus de jeunes : « Internet et les réseaux sociaux » de Mons ou l'animation territoriale des lieux de captation de Hem ?"
+    answerer = ComposingAnswerer(actions=lambda: {mons.id: mons, hem.id: hem})
+    text, citations, outcome = answerer(question, docs, analyse(question))
+    assert outcome is False and "130 jeunes touchés" in text and "178 jeunes touchés" in text
+    assert "2 outils" not in text and "Pistes" not in text and len(citations) == 2
+
+
+def test_a_short_line_with_a_figure_brings_the_items_under_it() -> None:
+    bilan = _fact("Bilan\n2018\n62 actions déployées\n• 30 circuits courts.\n• 21 actions jeunes.\n• 11 médiations.\n2020")
+    text, _, _ = ComposingAnswerer()("combien d'actions déployées en 2018, et de quels types ?", [bilan])
+    assert "62 actions déployées" in text and "30 circuits courts" in text and "11 médiations" in text
+    assert text.count("21 actions jeunes") == 1
