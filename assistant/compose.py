@@ -706,10 +706,10 @@ class ComposingAnswerer:
             item = next((i for i in entity_items if i.meta.get("meta_public") or i.record), entity_items[0])
             lines.append(_list_line(item, analysis))
             used = [item]
-        elif _COMPARE.search(fold_question(question)) and len(sides := _named_actions(named)) >= 2:
+        elif _COMPARE.search(fold_question(question)) and len(compared := _named_actions(named)) >= 2:
             # "Quelle différence entre Booster et MAJ'YC ?": each side's who, for whom, what, contact.
-            lines += [f"- {_list_line(item, analysis)}" for item in sides]
-            used = sides
+            lines += [f"- {_list_line(item, analysis)}" for item in compared]
+            used = compared
         elif (
             kind == FACT
             and (intent.slot == "age" or _AGE_ASKED.search(fold_question(question)))
