@@ -35,6 +35,7 @@ from index.query import QueryAnalysis, analyse
 from index.why import Why
 from ingest.catalogue import acronym_of
 from ingest.contacts import ROLE, format_contact
+from ingest.france import Place
 from ingest.records import Action, Contact
 from ingest.text import EMAIL, MARKER, PHONE, fold, passage_sentences
 from ingest.text import fold_words as fold_question  # apostrophes (’ too) and hyphens as spaces
@@ -615,6 +616,7 @@ class ComposingAnswerer:
         elif (
             kind == LIST
             and analysis.communes
+            and not analysis.lives_outside
             and not any(
                 i.verdict == "match" or (i.verdict == "unknown" and _about(context, i.doc, self.frequency))
                 for i in items[: self.max_items]
@@ -638,6 +640,7 @@ class ComposingAnswerer:
         elif (
             kind == LIST
             and analysis.communes
+            and not analysis.lives_outside
             and _COVERS.search(fold_question(question))
             and not any(c in (_meta(i.doc, "places") or []) for i in items for c in analysis.communes)
         ):
@@ -670,7 +673,7 @@ class ComposingAnswerer:
             profile = _profile(analysis)
             if analysis.lives_outside:
                 # The documents describe the actions of two territories: none is offered as a fit elsewhere.
-                where = ", ".join(f"{p.name} ({p.epci})" if p.epci else p.name for p in analysis.outside)
+                where = ", ".join(_where(p) for p in analysis.outside)
                 lines.append(
                     f"**{where}** : hors de la Métropole Européenne de Lille et de Valenciennes Métropole. "
                     "Les documents ne décrivent que les actions de ces deux territoires ; aucune ne peut être "
@@ -953,6 +956,13 @@ def _sides(intent: Intent, items: list[Item]) -> list[list[Item]]:
         if side:
             sides.append(side)
     return sides
+
+
+def _where(place: Place) -> str:
+    """A place outside both territories as the answer names it: "Denain (CA de la Porte du Hainaut)",
+    "Mouscron (Belgique)", "Pas-de-Calais"."""
+    detail = place.epci or (place.region if place.kind == "abroad" and place.region != place.name else None)
+    return f"{place.name} ({detail})" if detail else place.name
 
 
 def _conditional(item: Item) -> bool:

@@ -123,7 +123,7 @@ class Place:
     ``alternatives`` are the other communes of the same name (the place is then ``ambiguous``).
     """
 
-    kind: str  # "commune", "department" or "region"
+    kind: str  # "commune", "department", "region" or "abroad" (a city or a country: ``region`` holds the country)
     name: str
     surface: str = ""  # as written
     insee: str | None = None
@@ -208,6 +208,7 @@ class France:
         departments: Iterable[Department],
         regions: Iterable[Region],
         common_words: Iterable[str],
+        abroad: Iterable[tuple[str, str, str]] = (),
         phrases: Phrases | None = None,
         gazetteer: Gazetteer | None = None,
         quartier_forms: Iterable[str] | None = None,
@@ -245,6 +246,9 @@ class France:
         self._areas.update({name_key(d.name): d for d in self.departments.values()})
         self._area_tokens = max(len(tokenize(a.name)) for a in self._areas.values())
         self._common = frozenset(common_words) | phrases.words("common_word")
+        # Places abroad (abroad.tsv): name key -> (name, "city" or "country", country).
+        self._abroad = {name_key(name): (name, kind, country) for name, kind, country in abroad}
+        self._abroad_tokens = max((len(tokenize(name)) for name, _, _ in self._abroad.values()), default=0)
         self._cues = _Cues.of(phrases)
         # The national record of each commune of the gazetteer (communes associées: their commune's).
         self._home: dict[str, FrenchCommune] = {}
@@ -421,6 +425,11 @@ class France:
                     found.append(national[1])
                     i = j + 1
                     continue
+            far = self._match_abroad(text, tokens, i, shouting)
+            if far is not None:
+                found.append(far[1])
+                i = far[0] + 1
+                continue
             area = self._match_area(text, tokens, i)
             if area is not None:
                 found.append(area[1])
@@ -553,6 +562,29 @@ class France:
         previous = tokens[i - 1]
         return previous.key not in _LINKS and self._is_title(text, previous)
 
+    def _match_abroad(self, text: str, tokens: list[Token], i: int, shouting: bool) -> tuple[int, Place] | None:
+        """A place abroad (abroad.tsv) starting at token i: a city written capitalised ("de Tournai"), a
+        country after a word saying where the young person lives ("vit en Belgique")."""
+        key, best = "", None
+        for j in range(i, min(len(tokens), i + self._abroad_tokens)):
+            if j > i and not joined(text, tokens[j - 1], tokens[j]):
+                break
+            key += tokens[j].key
+            found = self._abroad.get(key)
+            if found is None:
+                continue
+            name, kind, country = found
+            if kind == "city":
+                accepted = shouting or self._is_title(text, tokens[i])
+            else:
+                before = {t.key for t in tokens[max(0, i - 3) : i]}
+                accepted = bool(before & _LIVES)
+            if accepted:
+                surface = text[tokens[i].start : tokens[j].end]
+                place = Place("abroad", name, surface, region=country, in_territory=False)
+                best = (j, replace(place, residence=not self._elsewhere(tokens, i)))
+        return best
+
     def _match_area(self, text: str, tokens: list[Token], i: int) -> tuple[int, Place] | None:
         """A department or region name: "dans le Nord", "la Somme", "en Gironde", "Pas-de-Calais"."""
         key = ""
@@ -650,6 +682,26 @@ def _rank(commune: FrenchCommune) -> tuple[int, int, str]:
     return home, -(commune.population or 0), commune.insee
 
 
+# Words saying where a young person lives: before a country, it is a place of residence, not an origin.
+_LIVES = frozenset(
+    [
+        "vit",
+        "vivent",
+        "habite",
+        "habitent",
+        "reside",
+        "residant",
+        "residente",
+        "installe",
+        "installee",
+        "installes",
+        "domicilie",
+        "domiciliee",
+        "demeure",
+    ]
+)
+
+
 def _narrow(found: list[Place]) -> list[Place]:
     """Each place once; a postal code's communes give way to the one the question also names."""
     named = {p.insee or p.name for p in found if p.via == "name" and p.kind == "commune"}
@@ -700,4 +752,5 @@ def load_france() -> France:
         departments=[Department(code, name, region) for code, name, region in _rows("france_departments.tsv")],
         regions=[Region(code, name) for code, name in _rows("france_regions.tsv")],
         common_words=[row[0] for row in _rows("france_common_words.tsv")],
+        abroad=[(name, kind, country) for name, kind, country in _rows("abroad.tsv")],
     )

@@ -360,3 +360,18 @@ def test_the_build_script_writes_the_tables_from_an_etalab_package(tmp_path: Pat
     assert "200042190\tCA de la Porte du Hainaut\tCA\t1" in (tmp_path / "france_epcis.tsv").read_text(encoding="utf-8")
     common = (tmp_path / "france_common_words.tsv").read_text(encoding="utf-8").splitlines()
     assert [w for w in common if not w.startswith("#")] == ["word", "marseille"]  # "Denain" is a proper noun there
+
+
+def test_a_place_abroad_is_outside_both_territories_a_country_only_where_the_young_person_lives() -> None:
+    france = load_france()
+
+    def places(text: str) -> list[tuple[str, str, bool | None, bool]]:
+        return [(p.name, p.kind, p.in_territory, p.residence) for p in france.find_places(text)]
+
+    assert places("Jeune de 23 ans de Tournai qui cherche un emploi à Lille") == [
+        ("Tournai", "abroad", False, True),
+        ("Lille", "commune", True, False),  # where he works, not where he lives
+    ]
+    assert places("Jeune de 22 ans qui vit en Belgique") == [("Belgique", "abroad", False, True)]
+    assert places("jeune originaire de Belgique, à Lille") == [("Lille", "commune", True, True)]  # an origin
+    assert places("jeune de 19 ans à Mons")[0][0] == "Mons-en-Barœul"  # not Mons in Belgium
