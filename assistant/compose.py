@@ -40,6 +40,7 @@ from ingest.records import Action, Contact
 from ingest.text import EMAIL, MARKER, PHONE, fold, passage_sentences
 from ingest.text import fold_words as fold_question  # apostrophes (’ too) and hyphens as spaces
 from ingest.vocabulary import label as concept_label
+from ingest.vocabulary import load_concepts
 
 LIST, CONTACT, PORTEUR, FACT = "list", "contact", "porteur", "fact"
 _WHO_IS = re.compile(r"\bqui\s+(?:est|sont|c est)\s+(?:le|la|les|l)\b")
@@ -663,7 +664,12 @@ class ComposingAnswerer:
             # the person's own commune, first; retrieval order (relevance) otherwise.
             conditional = [i for i in matches if _conditional(i)][: self.max_excluded]
             share = self.frequency or (lambda _stem: 0.0)
-            need = {w for w in _stems(" ".join(analysis.expansions)) if share(w) < 0.05}  # "décrochage", not "scolaire"
+            # What the young person seeks ("partir à l'étranger") lifts an action more than who they are
+            # ("étudiant"); the situation's words count when no need is named. "décrochage", not "scolaire".
+            sought = [c for c in load_concepts() if c.key in analysis.needs] or [
+                c for c in load_concepts() if c.key in analysis.situations
+            ]
+            need = {w for c in sought for w in _stems(" ".join(c.expansions)) if share(w) < 0.05}
             firm = sorted(
                 (i for i in matches if not _conditional(i)),
                 key=lambda i: not (need & _stems(i.doc.page_content) or _local(i)),
@@ -682,6 +688,11 @@ class ComposingAnswerer:
                 fitting, refused = [], True
             else:
                 lines.append(f"**Pistes pour ce jeune** ({profile})" if profile else "**Pistes**")
+                if need and firm and not any(need & _stems(i.doc.page_content) for i in firm):
+                    # A need named ("passer le BAFA") that no fitting action speaks of: say so, rather than
+                    # let actions open to the person pass for an answer to it.
+                    asked = ", ".join(concept_label(c.key) for c in sought)
+                    lines.append(f"Aucune de ces actions ne parle de ce besoin ({asked}) ; elles sont ouvertes à ce jeune :")
             shown_contacts: set[str] = set()
             # The best four in full (who runs it, for whom, why it fits, whom to contact); the others in a line
             # each, so that the answer reads in seconds and nothing that fits is hidden.

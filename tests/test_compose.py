@@ -581,3 +581,15 @@ def test_a_short_line_with_a_figure_brings_the_items_under_it() -> None:
     text, _, _ = ComposingAnswerer()("combien d'actions déployées en 2018, et de quels types ?", [bilan])
     assert "62 actions déployées" in text and "30 circuits courts" in text and "11 médiations" in text
     assert text.count("21 actions jeunes") == 1
+
+
+def test_a_need_no_fitting_action_speaks_of_is_said_before_the_actions_open_to_the_person() -> None:
+    question = "Une jeune de 19 ans à Roubaix veut passer le BAFA, des aides ?"
+    docs = [
+        _doc("CHANTIERS ÉDUCATIFS", "CHANTIERS ÉDUCATIFS\nDes chantiers rémunérés pour les 16-25 ans.", 10, action_ids=["a1"])
+    ]
+    text, _, outcome = ComposingAnswerer(frequency=lambda stem: 0.01)(question, docs, analyse(question))
+    assert outcome is False and "Aucune de ces actions ne parle de ce besoin (BAFA)" in text
+    bafa = _doc("COUP DE POUCE", "COUP DE POUCE\nLa Ville finance le BAFA des jeunes engagés.", 20, action_ids=["a2"])
+    text, _, _ = ComposingAnswerer(frequency=lambda stem: 0.01)(question, [*docs, bafa], analyse(question))
+    assert "ne parle de ce besoin" not in text and text.split("\n\n")[1].startswith("1. **COUP DE POUCE**")
