@@ -84,6 +84,12 @@ _PEOPLE = (
 )
 
 
+# A date to come is asked ("la prochaine session", "les inscriptions"): a past year does not answer it.
+FUTURE = re.compile(r"\b(?:prochaine?s?|a venir|suivante?|inscriptions?|commencer?a?|debuter?a?)\b")
+# A year heading a line of a card's timeline ("2017\nMise en place de l'action"), or "en 2017".
+YEAR_LINE = re.compile(r"(?m)^\s*(?:19|20)\d{2}\b|\b(?:en|depuis|dès)\s+(?:19|20)\d{2}\b")
+
+
 def _stem(word: str) -> str:
     return word[:-1] if len(word) > 4 and word.endswith(("s", "x")) else word
 
@@ -104,6 +110,10 @@ def holds(slot: str, sentence: str, question: str = "") -> bool:
             return True
         verbs = {w for w in re.findall(r"[a-z]{4,}", fold_question(question)) if w.endswith(("e", "es", "i", "is", "u", "us"))}
         return any(re.search(rf"\b\d[\d .]*\s+(?:ont|sont|a|ont ete)\s+{re.escape(v)}", folded) for v in verbs)
+    if slot == "date" and not FUTURE.search(fold_question(question)) and YEAR_LINE.search(sentence):
+        # "2017 Mise en place de l'action" (a card's timeline) dates what happened; it does not say when
+        # the next session is ("prochaine session": only a date to come answers).
+        return True
     if slot == "duration":
         # "pour les 18 à 26 ans" is an age, not how long the action lasts.
         sentence = SLOT_EVIDENCE["age"].sub(" ", sentence)

@@ -27,7 +27,7 @@ from typing import Any
 from langchain_core.documents import Document
 
 from assistant import grounding
-from assistant.answerability import SLOT_EVIDENCE, counted_noun, holds, not_stated
+from assistant.answerability import FUTURE, SLOT_EVIDENCE, YEAR_LINE, counted_noun, holds, not_stated
 from assistant.citations import best_quote
 from assistant.records import CLARIFICATION, OUT_OF_SCOPE, Citation
 from index.intent import Assertion, Intent, KindClassifier, read_intent
@@ -840,6 +840,12 @@ def _missing_evidence(question: str, items: list[Item]) -> str | None:
     folded = fold_question(question)
     for asks, evidence, label in _ASKS:
         if asks.search(folded) and not any(evidence.search(i.doc.page_content) for i in items[:3]):
+            if (
+                label == "la date demandée"
+                and not FUTURE.search(folded)
+                and any(YEAR_LINE.search(i.doc.page_content) for i in items[:3])
+            ):
+                continue  # "quand a-t-il été mis en place ?": "2017 Mise en place de l'action" dates it
             return label
     return None
 
@@ -860,7 +866,7 @@ def _slot_sentences(
     scored = []
     for rank, item in enumerate(items if everywhere else items[:3]):
         for sentence in map(_readable, passage_sentences(item.doc.page_content)):
-            if holds(slot, sentence, question) and not _is_heading(sentence):
+            if len(sentence) >= 15 and holds(slot, sentence, question) and not _is_heading(sentence):
                 scored.append((len(wanted & _stems(sentence)), rank, sentence, item.n))
     scored.sort(key=lambda row: (-row[0], row[1]))
     return [(_clip(sentence, 400), n) for overlap, _rank, sentence, n in scored[:limit] if overlap > 0 or not need_overlap]

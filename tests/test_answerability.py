@@ -58,3 +58,10 @@ def test_an_age_range_is_not_a_duration() -> None:
     assert not holds("duration", "Pour les jeunes de 18 à 26 ans sans emploi.")
     assert holds("duration", "Un accompagnement sur une durée d’un an.")
     assert holds("duration", "Trois semaines de stage en entreprise.")
+
+
+def test_a_past_year_dates_what_happened_but_not_a_session_to_come() -> None:
+    timeline = "2017 Mise en place de l’action - Construction intercommunale du forum."
+    assert holds("date", timeline, "Quand a été mis en place le forum emploi ?")
+    assert not holds("date", timeline, "C'est quand la prochaine session du forum ?")
+    assert not holds("date", "Un accompagnement de 120 jeunes.", "Depuis quand existe l'action ?")
