@@ -604,8 +604,13 @@ class ComposingAnswerer:
         elif kind == PORTEUR:
             for item in focus[:2]:
                 porteur = _meta(item.doc, "porteur")
+                who = _who_section(item.doc.page_content)
                 if porteur:
                     lines.append(f"**{_title(item.doc)}** est porté par {porteur} [{item.n}].")
+                elif who:
+                    # A slide's "► Qui ?" section names who runs the action ("Mission Locale Lille Avenirs
+                    # (Coordination d'ATTA)", then the partners).
+                    lines.append(f"**{_title(item.doc)}** : {who} [{item.n}]")
                 else:
                     # No "Porteur de l'action" line: the passage's opening lines name the organisation
                     # in these documents (FIJeM slides), then the sentence closest to the question.
@@ -980,6 +985,26 @@ def _where(place: Place) -> str:
     "Mouscron (Belgique)", "Pas-de-Calais"."""
     detail = place.epci or (place.region if place.kind == "abroad" and place.region != place.name else None)
     return f"{place.name} ({detail})" if detail else place.name
+
+
+_SECTION = re.compile(r"^\W*(?P<name>[A-Za-zÀ-ÿ' ]{2,20})\s*\?\s*$")
+
+
+def _who_section(text: str, limit: int = 6) -> str:
+    """The lines under a slide's "► Qui ?" heading, up to the next heading ("► Quoi ?"), joined; or ""."""
+    lines = [line.strip() for line in text.split("\n")]
+    start = next((k for k, line in enumerate(lines) if (m := _SECTION.match(line)) and fold(m["name"]).strip() == "qui"), None)
+    if start is None:
+        return ""
+    taken: list[str] = []
+    for line in lines[start + 1 :]:
+        if _SECTION.match(line) or line.startswith("►"):
+            break
+        if line:
+            taken.append(line.lstrip("-•► ").strip())
+        if len(taken) == limit:
+            break
+    return _clip(" ; ".join(x for x in taken if x), 400)
 
 
 def _conditional(item: Item) -> bool:

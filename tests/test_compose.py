@@ -593,3 +593,14 @@ def test_a_need_no_fitting_action_speaks_of_is_said_before_the_actions_open_to_t
     bafa = _doc("COUP DE POUCE", "COUP DE POUCE\nLa Ville finance le BAFA des jeunes engagés.", 20, action_ids=["a2"])
     text, _, _ = ComposingAnswerer(frequency=lambda stem: 0.01)(question, [*docs, bafa], analyse(question))
     assert "ne parle de ce besoin" not in text and text.split("\n\n")[1].startswith("1. **COUP DE POUCE**")
+
+
+def test_a_porteur_without_a_porteur_line_is_read_under_a_slides_who_heading() -> None:
+    slide = _fact(
+        "ACCROCHE TOI A TON AVENIR\n► Qui ?\nLe réseau des Missions locales :\n- Mission Locale Lille Avenirs (Coordination d'ATTA)\n"
+        "- Mission Locale Roubaix\n► Quoi ?\nUn accompagnement des décrocheurs.",
+        title="ACCROCHE TOI A TON AVENIR",
+    )
+    text, _, outcome = ComposingAnswerer()("Quelle structure pilote ATTA ?", [slide])
+    assert outcome is False and "Mission Locale Lille Avenirs (Coordination d'ATTA)" in text
+    assert "Un accompagnement des décrocheurs" not in text
