@@ -77,6 +77,9 @@ class Item:
     # were read from exactly the cited lines, so the answer may show them. None for a part of an action.
     record: Action | None = None
     name: str = ""  # the title of the one catalogue action the passage presents, when the passage writes it
+    # The catalogue action the passage is a part of (or holds whole): a field of it is shown only when the
+    # passage writes it (a part may not).
+    action: Action | None = None
 
     @property
     def meta(self) -> dict[str, Any]:
@@ -430,6 +433,11 @@ class ComposingAnswerer:
         whole = doc.metadata.get("line_start", 0) <= action.line_start and action.line_end <= doc.metadata.get("line_end", 0)
         return action if whole else None
 
+    def _action(self, doc: Document) -> Action | None:
+        """The catalogue action ``doc`` is a part of, or None."""
+        action_id = doc.metadata.get("meta_action_id")
+        return self.actions().get(action_id) if self.actions is not None and action_id else None
+
     def _name(self, doc: Document) -> str:
         """The title of the one action a passage presents (a paragraph under "La culture" that presents
         "Résidence d'artistes en collège"), when the passage writes it; else ""."""
@@ -470,7 +478,7 @@ class ComposingAnswerer:
             return (load("declined"), [], True) if intent.declined else (load("out_of_scope"), [], OUT_OF_SCOPE)
         if not docs:
             return load("refusal"), [], True
-        items = [Item(n, doc, self._record(doc), self._name(doc)) for n, doc in enumerate(docs, start=1)]
+        items = [Item(n, doc, self._record(doc), self._name(doc), self._action(doc)) for n, doc in enumerate(docs, start=1)]
         context = analysis.text  # the question with the earlier turns it leans on (follow-ups)
         if intent.focus and intent.focus != question and (intent.injection or len(question) > 600):
             # A paste (a forwarded e-mail, instructions to the assistant): what is answered is the question
@@ -920,9 +928,17 @@ def _contradiction(assertion: Assertion, item: Item) -> str:
             return f"**{title}** est pour les jeunes de {stated}"
         return ""
     if assertion.slot == "qpv":
-        qpv = record.qpv if record else None
-        if qpv and qpv != assertion.value and record and record.qpv_evidence:
-            return f"**{title}** : « {record.qpv_evidence} »"
+        # The action's QPV condition as its passage writes it ("HORS POLITIQUE DE LA VILLE"), also from a
+        # part of the action when that part writes it; "réservé aux QPV ?" of an action that sets no QPV
+        # condition is answered with its public, as written.
+        action = record or item.action
+        if action is None:
+            return ""
+        squashed = " ".join(text.split())
+        if action.qpv and action.qpv != assertion.value and action.qpv_evidence and action.qpv_evidence in squashed:
+            return f"**{action.title}** : « {action.qpv_evidence} »"
+        if action.qpv is None and assertion.value == "only" and action.public and action.public in squashed:
+            return f"**{action.title}** ne pose pas de condition de quartier prioritaire : « {action.public} »"
         return ""
     slot = assertion.slot
     if slot in ("duration", "amount", "date", "place", "hours", "count"):
@@ -947,7 +963,10 @@ def _shares_subject(assertion: Assertion, sentence: str) -> bool:
     """The sentence speaks of what the assertion is about (for a place: where the action takes place)."""
     if assertion.slot != "place":
         return True
-    # A sentence that says where: a venue word ("les équipements du CREPS de …") or a place it names.
+    # A sentence that says where: a venue word ("les équipements du CREPS de …") or a place it names; not a
+    # contact line ("Face Lille", an e-mail, a phone).
+    if EMAIL.search(sentence) or PHONE.search(sentence):
+        return False
     return bool(_stems(sentence) & _PLACE_WORDS) or bool(analyse(sentence).places)
 
 

@@ -604,3 +604,26 @@ def test_a_porteur_without_a_porteur_line_is_read_under_a_slides_who_heading() -
     text, _, outcome = ComposingAnswerer()("Quelle structure pilote ATTA ?", [slide])
     assert outcome is False and "Mission Locale Lille Avenirs (Coordination d'ATTA)" in text
     assert "Un accompagnement des décrocheurs" not in text
+
+
+def test_a_qpv_premise_is_corrected_from_the_part_of_the_action_that_writes_the_condition() -> None:
+    majyc = Action(
+        id="004-maj-yc",
+        title="MAJ'YC",
+        source="g.txt",
+        line_start=250,
+        line_end=320,
+        qpv="excluded",
+        qpv_evidence="HORS POLITIQUE DE LA VILLE des Missions Locales",
+    )
+    part = _doc(
+        "MAJ'YC",
+        "MAJ'YC\nPour les jeunes de 16 à 21 ans des secteurs HORS POLITIQUE DE LA VILLE des Missions Locales.",
+        260,
+        action_ids=[majyc.id],
+        action_id=majyc.id,
+    )  # lines 260-265: a part of the action, not the whole
+    question = "MAJ'YC c'est uniquement pour les jeunes des quartiers prioritaires ?"
+    text, _, outcome = ComposingAnswerer(actions=lambda: {majyc.id: majyc})(question, [part], analyse(question))
+    assert outcome is False and text.startswith("Ce n'est pas ce que disent les documents")
+    assert "« HORS POLITIQUE DE LA VILLE des Missions Locales »" in text
