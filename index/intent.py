@@ -729,7 +729,7 @@ _ASSERTIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "qpv_only",
         re.compile(
-            r"\b(?:réservée?s?\s+aux\s+|(?:ouverte?s?|destinée?s?)\s+(?:qu|seulement|uniquement)\s*(?:aux|en)\s+|que\s+(?:pour\s+|en\s+|dans\s+)?(?:les\s+)?|seulement\s+(?:pour\s+|en\s+|dans\s+)?(?:les\s+)?|uniquement\s+(?:pour\s+|en\s+|dans\s+)?(?:les\s+)?|pour\s+les\s+(?:jeunes\s+des\s+)?)(?:qpv|quartiers?\s+prioritaires?|quartiers?\s+politique\s+de\s+la\s+ville)\b",
+            r"\b(?:réservée?s?\s+aux\s+(?:jeunes\s+(?:des\s+|en\s+|issus\s+des\s+))?|(?:ouverte?s?|destinée?s?)\s+(?:qu|seulement|uniquement)\s*(?:aux|en)\s+|que\s+(?:pour\s+|en\s+|dans\s+)?(?:les\s+)?|seulement\s+(?:pour\s+|en\s+|dans\s+)?(?:les\s+)?|uniquement\s+(?:pour\s+|en\s+|dans\s+)?(?:les\s+)?|pour\s+les\s+(?:jeunes\s+des\s+)?)(?:qpv|quartiers?\s+prioritaires?|quartiers?\s+politique\s+de\s+la\s+ville)\b",
             re.I,
         ),
     ),

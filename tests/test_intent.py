@@ -302,6 +302,7 @@ ASSERTION_CASES = [
     ("le Labo 148 dure trois semaines, non ?", "duration", "3 semaines", "fact"),
     ("le Coup de pouce citoyen coûte 50 € ?", "amount", "50 €", "fact"),
     ("Labo 148 est réservé aux QPV ?", "qpv", "only", "fact"),
+    ("Connect'Emploi est réservé aux jeunes des QPV ?", "qpv", "only", "fact"),
     ("Coop Mons, c'est hors QPV ?", "qpv", "excluded", "fact"),
     ("Fabrique ta ville est porté par la ville de Roubaix ?", "porteur", "la ville de Roubaix", "porteur"),
     ("c'est bien Itinéraires qui porte Wi-Filles ?", "porteur", "bien Itinéraires", "porteur"),
