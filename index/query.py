@@ -50,7 +50,10 @@ _UNITS = {
 }
 # Longest first so "dix sept" wins over "dix", "vingt cinq" over "vingt".
 _WORD_AGE = re.compile(r"\b(" + "|".join(sorted(_UNITS, key=len, reverse=True)) + r")\s*ans?\b")
-_NUM_AGE = re.compile(r"\b(\d{1,2})\s*(?:ans?|a)\b(?!\s*(?:d experience|de carriere|d anciennete|de chomage|plus tard|apres))")
+_NUM_AGE = re.compile(
+    r"\b(\d{1,2})\s*(?:ans?|a|year old|years old|yo)\b(?!\s*(?:d experience|de carriere|d anciennete|de chomage|plus tard|apres))"
+    r"|\baged\s+(\d{1,2})\b"  # English questions: "a 17 year old", "aged 19"
+)
 # "moins de 26 ans" (up to 25), "plus de 18 ans" (from 18).
 _AGE_BOUND = re.compile(r"\b(moins|plus)\s+de\s+(\d{1,2})\s*ans\b")
 _DURATION = re.compile(r"\b(?:depuis|pendant|durant|il y a|dans|sur)\s+(?:\w+\s+)?$")
@@ -157,7 +160,7 @@ def _ages(folded: str) -> tuple[int | None, int | None, int | None, list[tuple[i
         elif m.group(1) == "plus" and age_min is None:
             age_min = value
     for m in _NUM_AGE.finditer(folded):
-        value = int(m.group(1))
+        value = int(m.group(1) or m.group(2))
         inside_range = any(a <= m.start() < b for a, b in spans)
         if inside_range or not 10 <= value <= 35 or _DURATION.search(folded[: m.start()]):
             continue

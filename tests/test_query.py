@@ -478,3 +478,10 @@ def test_follow_ups_move_the_person_elsewhere_and_back() -> None:
     assert (b.communes, b.epci, [p.name for p in b.places]) == (("Roubaix",), "MEL", ["Roubaix"])
     _, c = in_context("et s'il a 19 ans ?", ["un décrocheur de 17 ans à Denain"])
     assert (c.age, [p.name for p in c.places], c.lives_outside) == (19, ["Denain"], True)
+
+
+def test_a_question_in_english_gives_the_age_the_situation_and_the_need() -> None:
+    a = analyse("Which action helps 17-year-old dropouts in Loos?")
+    assert (a.age, a.situations, a.communes) == (17, ("decrochage",), ("Loos",))
+    b = analyse("Is there a program for young women aged 19 looking for housing in Lille?")
+    assert (b.age, b.situations, b.needs) == (19, ("fille",), ("logement",))
