@@ -1002,7 +1002,7 @@ def _sides(intent: Intent, items: list[Item]) -> list[list[Item]]:
 def _where(place: Place) -> str:
     """A place outside both territories as the answer names it: "Denain (CA de la Porte du Hainaut)",
     "Mouscron (Belgique)", "Pas-de-Calais"."""
-    detail = place.epci or (place.region if place.kind == "abroad" and place.region != place.name else None)
+    detail = place.epci or (place.region if place.kind in ("abroad", "pays") and place.region != place.name else None)
     return f"{place.name} ({detail})" if detail else place.name
 
 

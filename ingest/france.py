@@ -123,7 +123,8 @@ class Place:
     ``alternatives`` are the other communes of the same name (the place is then ``ambiguous``).
     """
 
-    kind: str  # "commune", "department", "region" or "abroad" (a city or a country: ``region`` holds the country)
+    kind: str  # "commune", "department", "region", "abroad" (a city or a country: ``region`` holds the country)
+    # or "pays" (the Douaisis: ``region`` holds its department)
     name: str
     surface: str = ""  # as written
     insee: str | None = None
@@ -563,8 +564,9 @@ class France:
         return previous.key not in _LINKS and self._is_title(text, previous)
 
     def _match_abroad(self, text: str, tokens: list[Token], i: int, shouting: bool) -> tuple[int, Place] | None:
-        """A place abroad (abroad.tsv) starting at token i: a city written capitalised ("de Tournai"), a
-        country after a word saying where the young person lives ("vit en Belgique")."""
+        """A place abroad (abroad.tsv) or a pays of the Nord-Pas-de-Calais (pays.tsv) starting at token i: a
+        city or a pays written capitalised ("de Tournai", "du Douaisis"), a country after a word saying where
+        the young person lives ("vit en Belgique")."""
         key, best = "", None
         for j in range(i, min(len(tokens), i + self._abroad_tokens)):
             if j > i and not joined(text, tokens[j - 1], tokens[j]):
@@ -574,14 +576,14 @@ class France:
             if found is None:
                 continue
             name, kind, country = found
-            if kind == "city":
+            if kind in ("city", "pays"):  # a pays: "un jeune du Douaisis" (pays.tsv)
                 accepted = shouting or self._is_title(text, tokens[i])
             else:
                 before = {t.key for t in tokens[max(0, i - 3) : i]}
                 accepted = bool(before & _LIVES)
             if accepted:
                 surface = text[tokens[i].start : tokens[j].end]
-                place = Place("abroad", name, surface, region=country, in_territory=False)
+                place = Place("pays" if kind == "pays" else "abroad", name, surface, region=country, in_territory=False)
                 best = (j, replace(place, residence=not self._elsewhere(tokens, i)))
         return best
 
@@ -752,5 +754,5 @@ def load_france() -> France:
         departments=[Department(code, name, region) for code, name, region in _rows("france_departments.tsv")],
         regions=[Region(code, name) for code, name in _rows("france_regions.tsv")],
         common_words=[row[0] for row in _rows("france_common_words.tsv")],
-        abroad=[(name, kind, country) for name, kind, country in _rows("abroad.tsv")],
+        abroad=[(name, kind, where) for name, kind, where in [*_rows("abroad.tsv"), *_rows("pays.tsv")]],
     )

@@ -375,3 +375,9 @@ def test_a_place_abroad_is_outside_both_territories_a_country_only_where_the_you
     assert places("Jeune de 22 ans qui vit en Belgique") == [("Belgique", "abroad", False, True)]
     assert places("jeune originaire de Belgique, à Lille") == [("Lille", "commune", True, True)]  # an origin
     assert places("jeune de 19 ans à Mons")[0][0] == "Mons-en-Barœul"  # not Mons in Belgium
+
+
+def test_a_pays_of_the_nord_pas_de_calais_is_outside_both_territories() -> None:
+    found = load_france().find_places("un jeune de 20 ans du Douaisis cherche une formation")
+    assert [(p.name, p.kind, p.region, p.in_territory) for p in found] == [("Douaisis", "pays", "Nord", False)]
+    assert load_france().find_places("une douaisis") == []  # a pays is read capitalised only
