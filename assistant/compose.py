@@ -27,7 +27,7 @@ from typing import Any
 from langchain_core.documents import Document
 
 from assistant import grounding
-from assistant.answerability import FUTURE, SLOT_EVIDENCE, YEAR_LINE, counted_noun, holds, not_stated
+from assistant.answerability import FUTURE, SLOT_EVIDENCE, SLOT_LABEL, YEAR_LINE, counted_noun, holds, not_stated
 from assistant.citations import best_quote
 from assistant.records import CLARIFICATION, OUT_OF_SCOPE, Citation
 from index.intent import Assertion, Intent, KindClassifier, read_intent
@@ -570,11 +570,7 @@ class ComposingAnswerer:
                 refused = True
                 lines, used = _refusal("Les documents ne précisent pas de contact pour cette demande.", focus)
             else:
-                if (
-                    intent.slot in _CONTACT_SLOTS
-                    and not any(getattr(p, _CONTACT_SLOTS[intent.slot][0], None) for _, people, _ in chosen for p in people)
-                    and not (intent.slot == "place" and any(_ADDRESS.search(i.doc.page_content) for i, _, _ in chosen))
-                ):
+                if intent.slot in _CONTACT_ASKED and not _contact_given(intent.slot, chosen):
                     # "c'est quoi son numéro ?" where the person has an e-mail only: the phone is not stated;
                     # what the passage does give follows, cited.
                     refused = True
@@ -582,7 +578,7 @@ class ComposingAnswerer:
                         (p.name for _, people, _ in chosen for p in people if p.name and fold(p.name) in fold(question)), entity
                     )
                     lines.append(
-                        f"Les documents ne précisent pas {_CONTACT_SLOTS[intent.slot][1]}" + (f" pour {asked}." if asked else ".")
+                        f"Les documents ne précisent pas {_CONTACT_ASKED[intent.slot]}" + (f" pour {asked}." if asked else ".")
                     )
                 for item, people, one in chosen:
                     # A directory page has no title of its own (its first organisation is not the person's).
@@ -595,7 +591,7 @@ class ComposingAnswerer:
                     used.append(item)
         elif (
             intent.kind == "comparison"
-            and _FIGURE_ASKED.search(fold_question(question))
+            and (counted_noun(question) is not None or intent.slot in ("count", "amount", "rate"))
             and len(sides := _sides(intent, items)) >= 2
         ):
             # "En 2017, qui a touché le plus de jeunes : A ou B ?": each side's sentence with the figure asked
@@ -983,10 +979,6 @@ def _short_line(item: Item) -> str:
     return f"**{title}**" + (f" ({acronym})" if acronym and acronym not in title else "") + (f" — {porteur}" if porteur else "")
 
 
-# A comparison that asks for a figure: "qui a touché le plus de jeunes", "combien … et combien".
-_FIGURE_ASKED = re.compile(r"\b(?:combien|le plus de|le moins de|plus de jeunes|moins de jeunes|nombre de)\b")
-
-
 def _sides(intent: Intent, items: list[Item]) -> list[list[Item]]:
     """The passages of each action the question names, in the order it names them (one list per action
     that retrieval found)."""
@@ -1090,12 +1082,18 @@ def _person_key(person: Contact) -> str:
     return person.emails[0].lower() if person.emails else fold(person.name or "")
 
 
-# A contact slot (index.intent) -> the Contact field that holds it, and how a refusal names it.
-_CONTACT_SLOTS = {
-    "phone": ("phones", "de numéro de téléphone"),
-    "email": ("emails", "d'adresse e-mail"),
-    "place": ("address", "d'adresse postale"),  # a Contact holds none: the passage must write one (_ADDRESS)
-}
+# The contact slots (index.intent) a person may lack, as a refusal names them.
+_CONTACT_ASKED = {"phone": SLOT_LABEL["phone"], "email": SLOT_LABEL["email"], "place": "d'adresse postale"}
+
+
+def _contact_given(slot: str, chosen: list[tuple[Item, list[Contact], bool]]) -> bool:
+    """The people shown have what ``slot`` asks for; a postal address is no field of a Contact: their
+    passages must write one."""
+    if slot == "place":
+        return any(_ADDRESS.search(item.doc.page_content) for item, _, _ in chosen)
+    return any(p.phones if slot == "phone" else p.emails for _, people, _ in chosen for p in people)
+
+
 # A postal address as the documents write one: "12 rue …", "5, place …", "BP 123", "59000 Lille".
 _ADDRESS = re.compile(
     r"\b\d{1,4}(?:\s?(?:bis|ter))?,?\s+(?:rue|avenue|av\.|boulevard|bd|place|chemin|allée|impasse|quai|route|square|parvis)\b"
