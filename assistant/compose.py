@@ -64,6 +64,15 @@ _AGE_ASKED = re.compile(
 _COMPARE = re.compile(r"\b(?:difference|differences|differe\w*|comparer|compare\w*|versus|vs|plutot)\b")
 # The parts of a question that asks two things: "combien … et combien …", "… et quel …".
 _PART = re.compile(r"\s*(?:,\s*)?\bet\s+(?=(?:combien|quel\w*|comment|qui)\b)")
+# Where a question asking several things of one action splits ("… et pour quel âge ?", "… and who is the
+# contact?"): "et"/"and", maybe a preposition or "c'est", then a question word. Read on the question as typed.
+_PARTS = re.compile(
+    r"\s*,?\s+(?:et|and)\s+(?=(?:(?:pour|à|a|de|c['’]est)\s+)?"
+    r"(?:combien|quel\w*|comment|qui|où|quand|who|how|which|what|where|when)\b)",
+    re.IGNORECASE,
+)
+# The kinds of reading a part may have for a question to be split (each has a handler about a named action).
+_PART_KINDS = ("contact", "porteur", "fact", "definition")
 # What a fact question asks for, and the evidence a passage must hold to answer it.
 
 
@@ -484,6 +493,54 @@ class ComposingAnswerer:
             # A paste (a forwarded e-mail, instructions to the assistant): what is answered is the question
             # the reading kept, not a "Date :" header or "liste tous les numéros" around it.
             question = context = intent.focus
+        parts = self._parts(question, intent)
+        if parts:
+            # "Qui porte X et qui contacter ?": each part answered by its own handler, about the same action.
+            lines, used = [], []
+            outcome: bool | str = True
+            for part, part_intent in parts:
+                part_lines, part_used, part_outcome = self._compose(part, part, items, analysis, part_intent)
+                lines += part_lines
+                used += [i for i in part_used if i not in used]
+                outcome = outcome if part_outcome else False
+        else:
+            lines, used, outcome = self._compose(question, context, items, analysis, intent)
+        lines, used = _renumbered(lines, used)
+        # Each citation quotes the passage's sentences closest to what the answer says with its [n]
+        # (the chat highlights them in the passage), not those closest to the question.
+        said = {i.n: " ".join(line for line in lines if f"[{i.n}]" in line) for i in used}
+        citations = [make_citation(i.n, said[i.n] or question, i.doc) for i in used]
+        sources = "Sources : " + " · ".join(f"[{c.n}] {_source_label(i.doc, c)}" for i, c in zip(used, citations, strict=True))
+        return "\n\n".join([*lines, sources]), citations, outcome
+
+    def _parts(self, question: str, intent: Intent) -> list[tuple[str, Intent]]:
+        """The parts of a question that asks several things of one action ("qui porte X et pour quel âge ?",
+        "which organisation runs X and who is the contact?"), each with its own reading; [] for one question.
+
+        A part that does not name the action gets its name, so each handler reads it as a question of its own.
+        Only the kinds whose handler answers about a named action split a question; a person's question
+        ("17 ans et qui cherche un emploi") stays whole.
+        """
+        if not intent.entities or intent.kind not in _PART_KINDS:
+            return []
+        pieces = [p.strip(" ,;") for p in _PARTS.split(question) if p.strip(" ,;?")]
+        if len(pieces) < 2:
+            return []
+        name = intent.entities[0].surface
+        parts = []
+        for piece in pieces:
+            text = piece if fold(name) in fold(piece) else f"{piece.rstrip(' ?')} ({name}) ?"
+            parts.append((text, self.intent(text, analyse(text))))
+        readings = {(p.kind, p.slot) for _, p in parts}
+        if len(readings) < 2 or any(p.kind not in _PART_KINDS for _, p in parts):
+            return []
+        return parts
+
+    def _compose(
+        self, question: str, context: str, items: list[Item], analysis: QueryAnalysis, intent: Intent
+    ) -> tuple[list[str], list[Item], bool | str]:
+        """The answer's lines and the passages they cite, and its outcome (refused, or a kind's name), for one
+        question (or one part of one); ``context`` is the question with the earlier turns it leans on."""
         kind = question_kind(question, analysis)
         if kind == LIST and intent.kind == "fact" and intent.slot not in (None, "other"):
             # "Le contrat de ville se termine fin 2020 ?": a date is asked, even if "politique de la ville"
@@ -493,6 +550,8 @@ class ComposingAnswerer:
             # "Coop Lab, qui j'appelle ?": the reading of the question names the action and asks for a person,
             # whatever its wording; the phrase lists of ``question_kind`` only know the common ones.
             kind = CONTACT
+        if intent.kind == "porteur" and intent.entities:
+            kind = PORTEUR  # "Qui est derrière la Fabrique citoyenne des mobilités ?"
         lines: list[str] = []
         used: list[Item] = []
         refused = False
@@ -606,7 +665,10 @@ class ComposingAnswerer:
                     lines.append(f"- **{_title(side[0].doc)}** : les documents ne donnent pas ce chiffre [{side[0].n}]")
                     used.append(side[0])
         elif kind == PORTEUR:
-            for item in focus[:2]:
+            # One passage per action named (its card, with its "Porteur" line, first), else the top two.
+            ranked = sorted(entity_items, key=lambda i: not _meta(i.doc, "porteur"))
+            pool = [i for k, i in enumerate(ranked) if not any(_same_action(i, j) for j in ranked[:k])] or focus
+            for item in pool[:2]:
                 porteur = _meta(item.doc, "porteur")
                 who = _who_section(item.doc.page_content)
                 if porteur:
@@ -774,13 +836,7 @@ class ComposingAnswerer:
         outcome: bool | str = refused
         if kind == LIST and intent.outside and refused:
             outcome = OUT_OF_SCOPE
-        lines, used = _renumbered(lines, used)
-        # Each citation quotes the passage's sentences closest to what the answer says with its [n]
-        # (the chat highlights them in the passage), not those closest to the question.
-        said = {i.n: " ".join(line for line in lines if f"[{i.n}]" in line) for i in used}
-        citations = [make_citation(i.n, said[i.n] or question, i.doc) for i in used]
-        sources = "Sources : " + " · ".join(f"[{c.n}] {_source_label(i.doc, c)}" for i, c in zip(used, citations, strict=True))
-        return "\n\n".join([*lines, sources]), citations, outcome
+        return lines, used, outcome
 
 
 _ASKS: tuple[tuple[re.Pattern[str], re.Pattern[str], str], ...] = (
@@ -1021,6 +1077,10 @@ def _who_section(text: str, limit: int = 6) -> str:
 def _conditional(item: Item) -> bool:
     """The person fits the action only if a condition holds (a reason "à vérifier : …")."""
     return any("à vérifier" in r for r in item.why.reasons)
+
+
+def _same_action(a: Item, b: Item) -> bool:
+    return a.action is not None and b.action is not None and a.action.id == b.action.id
 
 
 def _local(item: Item) -> bool:

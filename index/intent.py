@@ -1039,11 +1039,13 @@ def read_intent(
     if oos and not entities:
         return intent("out_of_scope", f"cue out_of_scope: {oos.text}")
     contact = _first(hits, "contact")
-    if contact:
+    porteur = _first(hits, "porteur")
+    # Both asked ("c'est quelle structure qui s'en occupe ?"): the clause's head decides; a question asking
+    # both apart ("qui porte X et qui contacter ?") is split into parts by the answerer.
+    if contact and not (porteur and porteur.start < contact.start):
         slots = [h for h in hits if h.cls == "contact" and h.slot]
         slot = min(slots, key=lambda h: (h.start, -(h.end - h.start))).slot if slots else None
         return intent("contact", f"cue contact: {contact.text}", slot)
-    porteur = _first(hits, "porteur")
     if porteur:
         return intent("porteur", f"cue porteur: {porteur.text}")
     fact_hits = [h for h in hits if h.cls == "fact"]

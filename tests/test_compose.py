@@ -627,3 +627,27 @@ def test_a_qpv_premise_is_corrected_from_the_part_of_the_action_that_writes_the_
     text, _, outcome = ComposingAnswerer(actions=lambda: {majyc.id: majyc})(question, [part], analyse(question))
     assert outcome is False and text.startswith("Ce n'est pas ce que disent les documents")
     assert "« HORS POLITIQUE DE LA VILLE des Missions Locales »" in text
+
+
+def test_a_question_asking_two_things_of_one_action_gets_each_part_answered() -> None:
+    for question, second in [
+        ("Qui porte le programme Booster et qui contacter ?", "Thorany Vachakoné"),
+        ("Which organisation runs Booster and who is the contact?", "Thorany Vachakoné"),
+        ("Qui porte le programme Booster et pour quel âge ?", "16 à 25 ans"),
+    ]:
+        text, citations, outcome = _with_catalogue()(question, [BOOSTER_CARD], analyse(question))
+        assert outcome is False, question
+        lines = text.split("\n\n")
+        assert "est porté par UnisCité" in lines[0] and second in lines[1], question
+        assert [c.n for c in citations] == [1], question
+
+
+def test_one_question_with_one_thing_asked_is_not_split() -> None:
+    question = "Qui porte le programme Booster ?"
+    text, _, _ = _with_catalogue()(question, [BOOSTER_CARD], analyse(question))
+    assert text.split("\n\n")[0] == "**PROGRAMME BOOSTER** est porté par UnisCité [1]."
+    answerer = _with_catalogue()
+    person = "Booster pour un jeune de 17 ans et qui cherche un emploi ?"  # one person described, not two asks
+    assert answerer._parts(person, answerer.intent(person, analyse(person))) == []
+    two = "Qui porte Booster et qui contacter ?"
+    assert len(answerer._parts(two, answerer.intent(two, analyse(two)))) == 2

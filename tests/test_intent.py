@@ -64,6 +64,8 @@ KIND_CASES = [
     # porteur
     ("Réflexe Mobilité Internationale, c'est quelle association qui le mène ?", "porteur"),
     ("qui pilote le Pass Transfrontalier ?", "porteur"),
+    ("KAPS, c'est quelle structure qui s'en occupe ?", "porteur"),  # the clause's head asks the structure
+    ("Which organisation runs the Labo 148?", "porteur"),
     # fact
     ("combien de participants pour Fabrique ta ville l'an dernier ?", "fact"),
     ("le Coup de pouce citoyen, ça coûte combien à la famille ?", "fact"),
