@@ -748,6 +748,16 @@ class ComposingAnswerer:
             fitting = firm + [i for i in actions if i.verdict != "match"][: max(0, self.min_items - len(firm) - len(conditional))]
             excluded = [i for i in items if i.verdict == "excluded"][: self.max_excluded]
             profile = _profile(analysis)
+            shown_contacts: set[str] = set()
+            # "Un jeune de 27 ans peut-il faire Booster ?": the named action's verdict for this person comes
+            # first (yes, under a condition, no and why, or not stated), then the other pistes.
+            verdicts = _asked_actions(intent, entity_items, analysis)
+            if verdicts:
+                fitting, conditional, excluded = (
+                    [i for i in group if not any(i is a or _same_action(i, a) for a in verdicts)]
+                    for group in (fitting, conditional, excluded)
+                )
+                lines += [_verdict_line(a, analysis, context, shown_contacts) for a in verdicts]
             if analysis.lives_outside:
                 # The documents describe the actions of two territories: none is offered as a fit elsewhere.
                 where = ", ".join(_where(p) for p in analysis.outside)
@@ -758,13 +768,13 @@ class ComposingAnswerer:
                 )
                 fitting, refused = [], True
             else:
-                lines.append(f"**Pistes pour ce jeune** ({profile})" if profile else "**Pistes**")
+                heading = "Autres pistes pour ce jeune" if verdicts else "Pistes pour ce jeune"
+                lines.append(f"**{heading}** ({profile})" if profile else f"**{heading}**")
                 if need and firm and not any(need & _stems(i.doc.page_content) for i in firm):
                     # A need named ("passer le BAFA") that no fitting action speaks of: say so, rather than
                     # let actions open to the person pass for an answer to it.
                     asked = ", ".join(concept_label(c.key) for c in sought)
                     lines.append(f"Aucune de ces actions ne parle de ce besoin ({asked}) ; elles sont ouvertes à ce jeune :")
-            shown_contacts: set[str] = set()
             # The best four in full (who runs it, for whom, why it fits, whom to contact); the others in a line
             # each, so that the answer reads in seconds and nothing that fits is hidden.
             lines += [
@@ -784,7 +794,7 @@ class ComposingAnswerer:
                 lines.append(
                     "**Ne conviennent pas** : " + " ; ".join(f"{_title(i.doc)} — {_reason(i, context)} [{i.n}]" for i in excluded)
                 )
-            used = fitting + conditional + excluded
+            used = verdicts + fitting + conditional + excluded
         elif kind == FACT and intent.kind == "definition" and entity_items and not _COMPARE.search(fold_question(question)):
             # "C'est quoi Connect'Emploi ?", "What is Connect'Emploi?": the action as a card line (who runs
             # it, for whom, what it does, whom to contact), from the passage that presents it.
@@ -1077,6 +1087,35 @@ def _who_section(text: str, limit: int = 6) -> str:
 def _conditional(item: Item) -> bool:
     """The person fits the action only if a condition holds (a reason "à vérifier : …")."""
     return any("à vérifier" in r for r in item.why.reasons)
+
+
+def _asked_actions(intent: Intent, entity_items: list[Item], analysis: QueryAnalysis) -> list[Item]:
+    """The actions a person's question names ("Booster, ça marche pour mon jeune de 27 ans ?"), one passage
+    each, the one with a verdict on the person (then the card) first; [] when none is named."""
+    if intent.kind != "person" or not analysis.has_person or analysis.lives_outside:
+        return []
+    ranked = sorted(
+        (i for i in entity_items if _is_action(i) and i.meta.get("kind") != "directory"),
+        key=lambda i: (i.verdict == "unknown", not _meta(i.doc, "porteur")),
+    )
+    asked: list[Item] = []
+    for item in ranked:
+        if not any(_same_action(item, a) for a in asked):
+            asked.append(item)
+    return asked[:2]
+
+
+def _verdict_line(item: Item, analysis: QueryAnalysis, question: str, shown_contacts: set[str]) -> str:
+    """Whether the named action is open to the person described, and why, from its eligibility verdict."""
+    title = item.record.title if item.record else (item.name or _title(item.doc))
+    if item.verdict == "excluded":
+        public = _meta(item.doc, "public") or (item.record.public if item.record else None)
+        said = f" Public : {public.rstrip('. ')}." if public and _grounded(public, item.doc, question) else ""
+        return f"**Non** : **{title}** ne convient pas à ce jeune ({_reason(item, question)}).{said} [{item.n}]"
+    if item.verdict == "match":
+        word = "Sous condition" if _conditional(item) else "Oui"
+        return f"**{word}** : {_list_line(item, analysis, shown_contacts)}"
+    return f"**À vérifier** : {_list_line(item, analysis, shown_contacts)}"
 
 
 def _same_action(a: Item, b: Item) -> bool:

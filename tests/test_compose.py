@@ -651,3 +651,34 @@ def test_one_question_with_one_thing_asked_is_not_split() -> None:
     assert answerer._parts(person, answerer.intent(person, analyse(person))) == []
     two = "Qui porte Booster et qui contacter ?"
     assert len(answerer._parts(two, answerer.intent(two, analyse(two)))) == 2
+
+
+def test_a_person_question_naming_an_action_gets_its_verdict_first() -> None:
+    too_old = _doc(
+        "PROGRAMME BOOSTER",
+        BOOSTER_CARD.page_content,
+        10,
+        verdict="excluded",
+        reasons=("27 ans : l'action est pour les 16 à 25 ans",),
+        action_ids=["001-booster"],
+        action_id="001-booster",
+        porteur="UnisCité",
+        public="Pour les jeunes de 16 à 25 ans en situation de décrochage scolaire.",
+    )
+    other = _doc(
+        "CHANTIER",
+        "CHANTIER\nPour les 25 à 29 ans en recherche d'emploi.",
+        40,
+        reasons=("27 ans : dans la tranche 25 à 29 ans",),
+        action_ids=["a9"],
+    )
+    question = "Un jeune de 27 ans peut-il faire le programme Booster ?"
+    text, citations, outcome = _with_catalogue()(question, [other, too_old], analyse(question))
+    lines = text.split("\n\n")
+    assert outcome is False and lines[0].startswith("**Non** : **PROGRAMME BOOSTER** ne convient pas à ce jeune (27 ans")
+    assert "Public : Pour les jeunes de 16 à 25 ans" in lines[0] and lines[0].endswith("[1]")
+    assert lines[1].startswith("**Autres pistes pour ce jeune**") and lines[2].startswith("1. **CHANTIER**")
+    assert [c.n for c in citations] == [1, 2] and "Ne conviennent pas" not in text
+    fits = "Un jeune de 17 ans peut-il faire le programme Booster ?"
+    text, _, _ = _with_catalogue()(fits, [BOOSTER_CARD], analyse(fits))
+    assert text.startswith("**Oui** : **PROGRAMME BOOSTER** — UnisCité")
