@@ -1003,6 +1003,8 @@ def _contradiction(assertion: Assertion, item: Item) -> str:
             return f"**{action.title}** ne pose pas de condition de quartier prioritaire : « {action.public} »"
         return ""
     slot = assertion.slot
+    if slot == "place" and (territory := _territory_contradiction(assertion, item, title, text)):
+        return territory
     if slot in ("duration", "amount", "date", "place", "hours", "count"):
         value = fold_question(assertion.value)
         # The same unit as the assertion ("12 mois" is contradicted by a sentence in months, not by "3 jours").
@@ -1029,7 +1031,36 @@ def _shares_subject(assertion: Assertion, sentence: str) -> bool:
     # contact line ("Face Lille", an e-mail, a phone).
     if EMAIL.search(sentence) or PHONE.search(sentence):
         return False
-    return bool(_stems(sentence) & _PLACE_WORDS) or bool(analyse(sentence).places)
+    # A venue word alone ("installation du lieu") does not say where: the sentence must name a place.
+    said = analyse(sentence)
+    return bool(said.places or said.communes)
+
+
+# The two territories as an action's record names them, and as a reader says them.
+_SCOPES = {"MEL": "MEL", "Valenciennes Métropole": "CAVM", "CAVM": "CAVM"}
+_SCOPE_LABELS = {"MEL": "la Métropole Européenne de Lille", "CAVM": "Valenciennes Métropole"}
+
+
+def _territory_contradiction(assertion: Assertion, item: Item, title: str, text: str) -> str:
+    """A place asserted for an action ("Fibr'&Co, c'est à Valenciennes ?") that its record's communes or
+    territory contradict, as a sentence with what the action's lines say; "" when they do not contradict it."""
+    action = item.record or item.action
+    said = analyse(assertion.value)
+    if action is None or not (said.communes or said.places):
+        return ""
+    evidence = next(
+        (x for x in (action.public, action.territory_evidence) if x and len(x) > 12 and x in text),
+        "",
+    )
+    quoted = f" : « {evidence} »" if evidence else ""
+    if action.communes and said.communes and not set(said.communes) & set(action.communes):
+        where = ", ".join(action.communes)
+        return f"**{title}** concerne {where}{quoted}" if evidence or all(c in text for c in action.communes) else ""
+    scope = _SCOPES.get(action.territory_scope or "")
+    outside = any(p.in_territory is False for p in said.places)
+    if scope and evidence and (outside or (said.epci is not None and _SCOPES.get(said.epci) != scope)):
+        return f"**{title}** est une action du territoire de {_SCOPE_LABELS[scope]}{quoted}"
+    return ""
 
 
 # Words that say where an action takes place (stemmed as the sentences are).

@@ -682,3 +682,27 @@ def test_a_person_question_naming_an_action_gets_its_verdict_first() -> None:
     fits = "Un jeune de 17 ans peut-il faire le programme Booster ?"
     text, _, _ = _with_catalogue()(fits, [BOOSTER_CARD], analyse(fits))
     assert text.startswith("**Oui** : **PROGRAMME BOOSTER** — UnisCité")
+
+
+def test_a_place_asserted_outside_the_actions_territory_is_corrected_from_its_public_line() -> None:
+    public = "Jeunes de la Métropole Lilloise entre 18 et 30 ans, ayant une ou plusieurs difficultés"
+    fibr = Action(
+        id="001-fibr", title="FIBR’&CO", source="g.txt", line_start=10, line_end=15, public=public,
+        territory_scope="MEL", territory_evidence="public", epci="MEL",
+    )  # fmt: skip
+    card = _doc(
+        "FIBR’&CO",
+        f"FIBR’&CO\n{public}\n- Création du lieu (installation du lieu et réalisation du site internet).",
+        10,
+        action_ids=[fibr.id],
+        action_id=fibr.id,
+    )
+    answerer = ComposingAnswerer(actions=lambda: {fibr.id: fibr})
+    question = "Fibr'&Co, c'est à Valenciennes, c'est bien ça ?"
+    text, _, outcome = answerer(question, [card], analyse(question))
+    assert outcome is False and text.startswith("Ce n'est pas ce que disent les documents")
+    assert f"**FIBR’&CO** est une action du territoire de la Métropole Européenne de Lille : « {public} »" in text
+    # A place of the same territory is not contradicted by it, nor by a sentence that names no place.
+    question = "Fibr'&Co, c'est à Tourcoing, c'est bien ça ?"
+    text, _, _ = answerer(question, [card], analyse(question))
+    assert "Ce n'est pas ce que disent les documents" not in text
