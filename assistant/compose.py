@@ -758,6 +758,7 @@ class ComposingAnswerer:
                     for group in (fitting, conditional, excluded)
                 )
                 lines += [_verdict_line(a, analysis, context, shown_contacts) for a in verdicts]
+            unspoken = ""  # the need named that no fitting action speaks of
             if analysis.lives_outside:
                 # The documents describe the actions of two territories: none is offered as a fit elsewhere.
                 where = ", ".join(_where(p) for p in analysis.outside)
@@ -775,6 +776,14 @@ class ComposingAnswerer:
                     # let actions open to the person pass for an answer to it.
                     asked = ", ".join(concept_label(c.key) for c in sought)
                     lines.append(f"Aucune de ces actions ne parle de ce besoin ({asked}) ; elles sont ouvertes à ce jeune :")
+                    unspoken = asked
+            on_need: list[tuple[str, int]] = []
+            if unspoken and not analysis.lives_outside:
+                # What the other passages say on that need (a measure of a plan, "6 réunions de circuits-courts
+                # entre une dizaine de jeunes et 4 entreprises"): the counsellor's lead when no action fits it.
+                shown = [*verdicts, *fitting, *conditional, *excluded]
+                others = [i for i in items if i not in shown and i.verdict != "excluded" and i.meta.get("kind") != "directory"]
+                on_need = _on_the_need(context, analysis, others, self.frequency, limit=2, own=question)
             # The best four in full (who runs it, for whom, why it fits, whom to contact); the others in a line
             # each, so that the answer reads in seconds and nothing that fits is hidden.
             lines += [
@@ -790,11 +799,14 @@ class ComposingAnswerer:
                 ]
             else:
                 conditional = []
+            if on_need:
+                lines.append(f"**Sur ce besoin ({unspoken}), les documents disent aussi** :")
+                lines += [f"- {sentence} [{n}]" for sentence, n in on_need]
             if excluded:
                 lines.append(
                     "**Ne conviennent pas** : " + " ; ".join(f"{_title(i.doc)} — {_reason(i, context)} [{i.n}]" for i in excluded)
                 )
-            used = verdicts + fitting + conditional + excluded
+            used = verdicts + fitting + conditional + [i for i in items if i.n in {n for _, n in on_need}] + excluded
         elif kind == FACT and intent.kind == "definition" and entity_items and not _COMPARE.search(fold_question(question)):
             # "C'est quoi Connect'Emploi ?", "What is Connect'Emploi?": the action as a card line (who runs
             # it, for whom, what it does, whom to contact), from the passage that presents it.

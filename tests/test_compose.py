@@ -706,3 +706,20 @@ def test_a_place_asserted_outside_the_actions_territory_is_corrected_from_its_pu
     question = "Fibr'&Co, c'est à Tourcoing, c'est bien ça ?"
     text, _, _ = answerer(question, [card], analyse(question))
     assert "Ce n'est pas ce que disent les documents" not in text
+
+
+def test_a_need_no_fitting_action_speaks_of_gets_what_other_passages_say_on_it() -> None:
+    question = "Une jeune de 19 ans à Roubaix veut passer le BAFA, des aides ?"
+    action = _doc(
+        "CHANTIERS ÉDUCATIFS", "CHANTIERS ÉDUCATIFS\nDes chantiers rémunérés pour les 16-25 ans.", 10, action_ids=["a1"]
+    )
+    plan = _fact(
+        "Le plan jeunesse prévoit une aide au financement du BAFA pour les jeunes animateurs des centres sociaux.",
+    )
+    text, citations, outcome = ComposingAnswerer(frequency=lambda stem: 0.01)(question, [action, plan], analyse(question))
+    assert outcome is False and "Aucune de ces actions ne parle de ce besoin (BAFA)" in text
+    assert (
+        "**Sur ce besoin (BAFA), les documents disent aussi** :\n\n- Le plan jeunesse prévoit une aide au financement du BAFA"
+        in text
+    )
+    assert [c.n for c in citations] == [1, 2]
