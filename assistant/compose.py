@@ -777,7 +777,7 @@ class ComposingAnswerer:
                     asked = ", ".join(concept_label(c.key) for c in sought)
                     lines.append(f"Aucune de ces actions ne parle de ce besoin ({asked}) ; elles sont ouvertes à ce jeune :")
                     unspoken = asked
-            on_need: list[tuple[str, int]] = []
+            on_need = []
             if unspoken and not analysis.lives_outside:
                 # What the other passages say on that need (a measure of a plan, "6 réunions de circuits-courts
                 # entre une dizaine de jeunes et 4 entreprises"): the counsellor's lead when no action fits it.
