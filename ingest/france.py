@@ -176,6 +176,7 @@ class _Cues:
     person: frozenset[str]
     building: frozenset[str]
     elsewhere: frozenset[str]
+    adverbs: frozenset[str]
     area: frozenset[str]
     area_lower: frozenset[str]
     postal: frozenset[str]
@@ -192,6 +193,7 @@ class _Cues:
             person=phrases.words("person_title"),
             building=phrases.words("building_word"),
             elsewhere=phrases.words("elsewhere_word"),
+            adverbs=phrases.words("elsewhere_adverb"),
             area=phrases.words("department_cue"),
             area_lower=phrases.words("department_cue_lower"),
             postal=phrases.words("postal_cue"),
@@ -521,7 +523,10 @@ class France:
         cue = i - 1
         if cue < 1 or tokens[cue].key not in self._cues.strong | self._cues.weak | set(self._cues.articles):
             return False
-        return tokens[cue - 1].key in self._cues.elsewhere
+        before = cue - 1
+        while before > 0 and tokens[before].key in self._cues.adverbs:  # "vient souvent à Lille"
+            before -= 1
+        return tokens[before].key in self._cues.elsewhere
 
     def _cue(self, text: str, tokens: list[Token], i: int) -> str | None:
         """ "strong", "weak" or None: the word right before token i ("à", "habite"; "de"; "secteur de")."""
@@ -700,6 +705,11 @@ _LIVES = frozenset(
         "domicilie",
         "domiciliee",
         "demeure",
+        # English, as counsellors sometimes write: "lives in Belgium", "living in Germany", "based in Spain".
+        "lives",
+        "living",
+        "live",
+        "based",
     ]
 )
 

@@ -375,6 +375,14 @@ def test_a_place_abroad_is_outside_both_territories_a_country_only_where_the_you
     assert places("Jeune de 22 ans qui vit en Belgique") == [("Belgique", "abroad", False, True)]
     assert places("jeune originaire de Belgique, à Lille") == [("Lille", "commune", True, True)]  # an origin
     assert places("jeune de 19 ans à Mons")[0][0] == "Mons-en-Barœul"  # not Mons in Belgium
+    # In English too: a city's English name, a country after "lives in".
+    assert places("For a 20 year old in Brussels, what can you suggest?") == [("Brussels", "abroad", False, True)]
+    assert places("a young person who lives in Belgium") == [("Belgium", "abroad", False, True)]
+
+
+def test_a_place_the_young_person_only_goes_to_is_not_where_they_live() -> None:
+    found = load_france().find_places("Ma jeune habite à Paris mais vient souvent à Lille")
+    assert [(p.name, p.residence) for p in found] == [("Paris", True), ("Lille", False)]
 
 
 def test_a_pays_of_the_nord_pas_de_calais_is_outside_both_territories() -> None:
