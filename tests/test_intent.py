@@ -248,7 +248,10 @@ def test_entities_on_a_small_catalogue() -> None:
         ("une primo-arrivante de 19 ans", {"refugie"}, set()),
         ("il dort chez des amis depuis un mois", {"sans_logement"}, set()),
         ("allocataire du RSA de 26 ans", {"rsa"}, set()),
-        ("il sort de prison et cherche une formation", {"justice"}, set()),
+        ("il sort de prison et cherche une formation", {"justice"}, {"formation"}),
+        ("il veut travailler de ses mains, dans le bâtiment", set(), {"manuel"}),
+        ("elle a perdu confiance en elle et ne sort plus", set(), {"remobilisation"}),
+        ("il fait du théâtre et de la musique", set(), {"culture"}),
     ],
 )
 def test_situations(question: str, situations: set[str], needs: set[str]) -> None:
