@@ -1081,7 +1081,9 @@ def read_intent(
     needs_or_situation = bool(analysis.needs) or bool(strong_situations)
     words = len(re.findall(r"[^\W_]+", prepared))
     vague = not content or (len(content) <= 2 and (not needs_or_situation or words <= 1))
-    if vague and not entities and not placed:
+    # A place alone ("Lille", "jeunes à Roubaix ?") says where, not who nor what: ask for the rest.
+    place_only = placed and not age_given and not needs_or_situation and len(content) <= 2
+    if (vague and not entities and not placed) or (place_only and not entities):
         return intent("too_vague", f"too vague: {len(content)} content word(s)")
     if entities:
         return intent("definition", "an action named, nothing asked")

@@ -96,6 +96,9 @@ KIND_CASES = [
     ("", "too_vague"),
     ("?!...", "too_vague"),
     ("🙂🏠", "too_vague"),
+    ("Lille", "too_vague"),  # a place alone: who and what are missing
+    ("à Valenciennes ?", "too_vague"),
+    ("What do you have for young people?", "too_vague"),
     ("Bonjour !", "greeting"),
     ("merci beaucoup, bonne journée", "greeting"),
 ]
