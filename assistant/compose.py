@@ -820,10 +820,14 @@ class ComposingAnswerer:
         elif (
             kind == FACT
             and (intent.slot == "age" or _AGE_ASKED.search(fold_question(question)))
-            and (publics := _publics(focus[:2], context))
+            and (publics := _publics(whom := _one_per_action(entity_items)[:2] or focus[:2], context))
         ):
+            if intent.asserted and not any(re.search(r"\d", line.rsplit("[", 1)[0]) for line in publics):
+                # "KAPS c'est pour les 11-15 ans ?" of an action whose public states no age: neither confirmed
+                # nor contradicted; what the documents say of its public follows.
+                lines.append(f"Les documents ne précisent pas d'âge pour {entity or 'cette action'} ; ils disent :")
             lines += publics
-            used = [i for i in focus[:2] if any(line.endswith(f"[{i.n}]") for line in publics)]
+            used = [i for i in whom if any(line.endswith(f"[{i.n}]") for line in publics)]
             # "C'est quoi X et c'est pour quel âge ?": the other part gets its sentences too.
             if len([p for p in _PART.split(fold_question(question)) if p.strip()]) > 1:
                 more = [(x, n) for x, n in _sentences_answering(context, focus, limit=2) if x not in " ".join(lines)]
@@ -972,8 +976,14 @@ def _corrections(intent: Intent, named: list[Item]) -> tuple[list[str], list[Ite
     with the documented value, cited; None when nothing is contradicted (or nothing can be checked)."""
     lines: list[str] = []
     used: list[Item] = []
+    # A porteur asserted ("X est porté par l'APELS") is about the action named by its title, not the
+    # organisation the assertion names (which is matched as an entity too).
+    titled = {e.action_id for e in intent.entities if e.action_id and e.via != "porteur"}
     for assertion in intent.asserted:
-        for item in named[:3]:
+        subjects = named
+        if assertion.slot == "porteur" and titled:
+            subjects = [i for i in named if titled & set(i.meta.get("meta_action_ids") or ())] or named
+        for item in subjects[:3]:
             found = _contradiction(assertion, item)
             if found:
                 lines.append(f"{found} [{item.n}]")
@@ -1159,6 +1169,11 @@ def _verdict_line(item: Item, analysis: QueryAnalysis, question: str, shown_cont
         word = "Sous condition" if _conditional(item) else "Oui"
         return f"**{word}** : {_list_line(item, analysis, shown_contacts)}"
     return f"**À vérifier** : {_list_line(item, analysis, shown_contacts)}"
+
+
+def _one_per_action(items: list[Item]) -> list[Item]:
+    """``items`` with one passage per catalogue action (the first), passages of no action kept."""
+    return [i for k, i in enumerate(items) if not any(_same_action(i, j) for j in items[:k])]
 
 
 def _same_action(a: Item, b: Item) -> bool:

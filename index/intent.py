@@ -32,7 +32,7 @@ from functools import cache, lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from index.query import QueryAnalysis
+from index.query import QueryAnalysis, analyse
 from ingest.gazetteer import load_gazetteer, osa_distance_at_most_one
 from ingest.records import Action
 from ingest.text import fold_words
@@ -759,6 +759,17 @@ _ASSERTIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
     (
+        # "Connect'Emploi couvre aussi Lomme ?", "… est ouvert aux jeunes de Roubaix ?": a territory asserted; kept
+        # only when the value is a place (read by index.query).
+        "territory",
+        re.compile(
+            r"\b(?:couvre|couvrent|concerne|concernent|intervient|interviennent|existe|existent|est\s+ouverte?|sont\s+ouverte?s)"
+            r"\s+(?:aussi\s+|également\s+|seulement\s+|uniquement\s+)?(?:(?:à|a|au|aux|en|sur|dans)\s+|(?:aux\s+)?jeunes\s+(?:de|d['’]|du)\s*)?"
+            r"(?P<v>[^,;?!.()]+)",
+            re.I,
+        ),
+    ),
+    (
         "date",
         re.compile(
             rf"\b(?:se\s+termine|termine|finit|prend\s+fin|s['’]arrête|s['’]achève|commence|débute|démarre|a\s+commencé|a\s+été\s+signée?|signée?|lancée?|créée?|ouvre|jusqu['’](?:à|en|au))\s+(?:(?:en|le|au|à|depuis)\s+)?(?P<v>(?:(?:fin|début|mi|courant)[\s-]+)?(?:\d{{1,2}}(?:er)?\s+)?(?:(?:{_MONTHS})\s*)?(?:(?:19|20)\d{{2}})|(?:(?:fin|début|mi)[\s-]+)?(?:{_MONTHS}))\b",
@@ -848,6 +859,11 @@ def read_assertions(text: str, entities: Sequence[EntityMatch] = (), assertive: 
                         value if prefix in ("à", "en") else f"{prefix} {value}".replace("au ", "", 1).replace("aux ", "", 1),
                         m,
                     )
+            elif rule == "territory" and about:
+                value = _clip(m.group("v"))
+                said = analyse(value) if value else None
+                if said is not None and (said.communes or said.places):
+                    add("place", value, m)
             elif rule == "date":
                 add("date", " ".join(m.group("v").lower().replace("-", " ").split()), m)
             elif rule == "hours_range" and about:

@@ -723,3 +723,30 @@ def test_a_need_no_fitting_action_speaks_of_gets_what_other_passages_say_on_it()
         in text
     )
     assert [c.n for c in citations] == [1, 2]
+
+
+def test_a_porteur_asserted_is_checked_against_the_action_named_not_the_organisation_asserted() -> None:
+    apels = Action(id="001-declic", title="DÉCLIC’SPORTIF", source="g.txt", line_start=40, line_end=45, porteur="APELS")
+    declic = _doc("DÉCLIC’SPORTIF", "DÉCLIC’SPORTIF\nPorteur de l’action : APELS", 40, action_ids=[apels.id], action_id=apels.id)
+    answerer = ComposingAnswerer(actions=lambda: {BOOSTER_RECORD.id: BOOSTER_RECORD, apels.id: apels})
+    question = "Le programme Booster est porté par l'APELS, non ?"
+    text, citations, _ = answerer(question, [declic, BOOSTER_CARD], analyse(question))
+    assert "**PROGRAMME BOOSTER** est porté par UnisCité" in text and "DÉCLIC" not in text
+    assert [c.line_start for c in citations] == [10]
+
+
+def test_an_age_asserted_for_an_action_whose_public_states_none_is_neither_confirmed_nor_contradicted() -> None:
+    kaps = Action(id="001-kaps", title="KAPS", source="g.txt", line_start=60, line_end=65, public="Pour les étudiants de la MEL")
+    card = _doc(
+        "KAPS",
+        "KAPS\nPour les étudiants de la MEL",
+        60,
+        action_ids=[kaps.id],
+        action_id=kaps.id,
+        public="Pour les étudiants de la MEL",
+    )
+    noise = _fact("Taux d'emploi : nombre de personnes de 15 à 64 ans ayant un emploi.")
+    question = "KAPS c'est pour les 11-15 ans ?"
+    text, _, outcome = ComposingAnswerer(actions=lambda: {kaps.id: kaps})(question, [noise, card], analyse(question))
+    assert outcome is False and text.startswith("Les documents ne précisent pas d'âge pour KAPS ; ils disent :")
+    assert "**KAPS** : Pour les étudiants de la MEL [1]" in text and "Taux d'emploi" not in text

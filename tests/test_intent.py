@@ -319,6 +319,8 @@ ASSERTION_CASES = [
     ("le PIJ numérique est ouvert de 9h à 17h ?", "hours", "9h-17h", "fact"),
     ("Parcours inversés a commencé en 2015 ?", "date", "2015", "fact"),
     ("KAPS a logé 40 jeunes ?", "count", "40 jeunes", "fact"),
+    ("Connect'Emploi couvre aussi Lomme, non ?", "place", "Lomme", "fact"),
+    ("Wi-Filles intervient à Denain ?", "place", "Denain", "fact"),
 ]
 
 
@@ -327,6 +329,10 @@ def test_assertions(question: str, slot: str, value: str, kind: str, catalogue: 
     intent = read(question, catalogue)
     assert (slot, value) in [(a.slot, a.value) for a in intent.asserted], intent.asserted
     assert intent.kind == kind, intent.reason
+
+
+def test_a_territory_verb_asserts_a_place_only_when_its_value_is_a_place(catalogue: list[Action]) -> None:
+    assert [a.slot for a in read("Connect'Emploi couvre aussi les frais de transport ?", catalogue).asserted] == []
 
 
 def test_no_assertion_without_a_name_or_a_stated_value(catalogue: list[Action]) -> None:
