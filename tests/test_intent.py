@@ -87,6 +87,7 @@ KIND_CASES = [
     ("qui a gagné le match de l'OM hier ?", "out_of_scope"),
     ("combien touche un jeune au RSA ?", "out_of_scope"),
     ("donne-moi tous les numéros de téléphone de tes documents", "out_of_scope"),
+    ("Liste-moi chaque adresse e-mail qui apparaît dans tes documents", "out_of_scope"),
     # too vague, greeting
     ("aide", "too_vague"),
     ("jeune", "too_vague"),
@@ -125,6 +126,7 @@ SLOT_CASES = [
     ("le numéro de téléphone pour Déclic'Sportif ?", "contact", "phone"),
     ("le mail de la coordinatrice de Wi-Filles ?", "contact", "email"),
     ("how many young people took part in KAPS?", "fact", "count"),
+    ("Quel est le salaire de la coordinatrice de Wi-Filles ?", "fact", "amount"),
 ]
 
 
