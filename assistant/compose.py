@@ -1163,12 +1163,31 @@ def _verdict_line(item: Item, analysis: QueryAnalysis, question: str, shown_cont
     title = item.record.title if item.record else (item.name or _title(item.doc))
     if item.verdict == "excluded":
         public = _meta(item.doc, "public") or (item.record.public if item.record else None)
-        said = f" Public : {public.rstrip('. ')}." if public and _grounded(public, item.doc, question) else ""
+        if not (public and _grounded(public, item.doc, question)):
+            public = _eligibility_sentence(item)
+        said = f" Public : {public.rstrip('. ')}." if public else ""
         return f"**Non** : **{title}** ne convient pas à ce jeune ({_reason(item, question)}).{said} [{item.n}]"
     if item.verdict == "match":
         word = "Sous condition" if _conditional(item) else "Oui"
         return f"**{word}** : {_list_line(item, analysis, shown_contacts)}"
     return f"**À vérifier** : {_list_line(item, analysis, shown_contacts)}"
+
+
+_AGE_RANGE = re.compile(r"\b\d{1,2}\s*(?:à|a|-|et)\s*\d{1,2}\s*ans\b", re.IGNORECASE)
+
+
+def _eligibility_sentence(item: Item) -> str:
+    """The passage's sentence that says whom the action is for, when it has no public line: the one naming
+    its communes ("résidant sur le Versant Nord-Est : … Roubaix, Wattrelos-Leers") or an age range; or ""."""
+    action = item.record or item.action
+    names = [re.compile(rf"\b{re.escape(fold_question(c))}\b") for c in (action.communes if action else ())]
+    for sentence in passage_sentences(item.doc.page_content):
+        if len(sentence) < 20 or _is_heading(sentence) or _PERSON_LINE.match(sentence):
+            continue
+        folded = fold_question(sentence)
+        if any(p.search(folded) for p in names) or (not names and _AGE_RANGE.search(sentence)):
+            return _clip(_readable(sentence.lstrip("-•► ").strip()), 300)
+    return ""
 
 
 def _one_per_action(items: list[Item]) -> list[Item]:

@@ -750,3 +750,29 @@ def test_an_age_asserted_for_an_action_whose_public_states_none_is_neither_confi
     text, _, outcome = ComposingAnswerer(actions=lambda: {kaps.id: kaps})(question, [noise, card], analyse(question))
     assert outcome is False and text.startswith("Les documents ne précisent pas d'âge pour KAPS ; ils disent :")
     assert "**KAPS** : Pour les étudiants de la MEL [1]" in text and "Taux d'emploi" not in text
+
+
+def test_an_excluded_verdict_without_a_public_line_quotes_the_sentence_naming_the_actions_communes() -> None:
+    chantiers = Action(
+        id="004-chantiers", title="CHANTIERS ÉDUCATIFS", source="g.txt", line_start=70, line_end=80,
+        communes=("Roubaix", "Tourcoing"),
+    )  # fmt: skip
+    text = (
+        "CHANTIERS ÉDUCATIFS\nContenu : mobiliser les jeunes par des activités ludiques.\n"
+        "Cible : les jeunes de 16-25 ans résidant sur le Versant Nord-Est : territoires de Roubaix et de Tourcoing."
+    )
+    card = _doc(
+        "CHANTIERS ÉDUCATIFS",
+        text,
+        70,
+        verdict="excluded",
+        reasons=("Lille : l'action concerne Roubaix, Tourcoing",),
+        action_ids=[chantiers.id],
+        action_id=chantiers.id,
+    )
+    question = "Les Chantiers éducatifs, ça marche pour un jeune de Lille ?"
+    answer, _, _ = ComposingAnswerer(actions=lambda: {chantiers.id: chantiers})(question, [card], analyse(question))
+    assert answer.startswith(
+        "**Non** : **CHANTIERS ÉDUCATIFS** ne convient pas à ce jeune (Lille : l'action concerne Roubaix, Tourcoing). "
+        "Public : Cible : les jeunes de 16-25 ans résidant sur le Versant Nord-Est"
+    )
