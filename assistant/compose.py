@@ -689,6 +689,7 @@ class ComposingAnswerer:
             kind == LIST
             and analysis.communes
             and not analysis.lives_outside
+            and not _asked_actions(intent, entity_items, analysis)  # the named action's verdict comes first
             and not any(
                 i.verdict == "match" or (i.verdict == "unknown" and _about(context, i.doc, self.frequency))
                 for i in items[: self.max_items]
@@ -770,7 +771,8 @@ class ComposingAnswerer:
                 fitting, refused = [], True
             else:
                 heading = "Autres pistes pour ce jeune" if verdicts else "Pistes pour ce jeune"
-                lines.append(f"**{heading}** ({profile})" if profile else f"**{heading}**")
+                if fitting or conditional or not verdicts:
+                    lines.append(f"**{heading}** ({profile})" if profile else f"**{heading}**")
                 if need and firm and not any(need & _stems(i.doc.page_content) for i in firm):
                     # A need named ("passer le BAFA") that no fitting action speaks of: say so, rather than
                     # let actions open to the person pass for an answer to it.

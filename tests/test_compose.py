@@ -776,3 +776,4 @@ def test_an_excluded_verdict_without_a_public_line_quotes_the_sentence_naming_th
         "**Non** : **CHANTIERS ÉDUCATIFS** ne convient pas à ce jeune (Lille : l'action concerne Roubaix, Tourcoing). "
         "Public : Cible : les jeunes de 16-25 ans résidant sur le Versant Nord-Est"
     )
+    assert "Autres pistes" not in answer  # no other passage: no empty heading
