@@ -282,7 +282,7 @@ def _with_quartiers(question: str, places: list[Place], mentions: list[QuartierM
 
 
 _FOLLOW_UP = re.compile(
-    r"^(?:et|mais|aussi|sinon|ou|alors)\b|\b(?:il|elle|ils|elles|lui|leur|ca|cela|cette action|ce dispositif|ce programme|la meme|le meme)\b"
+    r"^(?:et|mais|aussi|sinon|ou|alors|c est)\b|\b(?:il|elle|ils|elles|lui|leur|ca|cela|cette action|ce dispositif|ce programme|la meme|le meme)\b"
 )
 
 
@@ -296,7 +296,8 @@ _SWITCH = re.compile(
 def is_follow_up(question: str) -> bool:
     """True when a question leans on the previous one ("et s'il a 19 ans ?", "tu as une adresse mail ?")."""
     folded = fold_words(question)
-    return bool(_FOLLOW_UP.search(folded)) or len(folded.split()) <= 6
+    # Elided words ("c'", "l'", "qu'") do not lengthen a question: "c'est pour quel âge exactement ?" is short.
+    return bool(_FOLLOW_UP.search(folded)) or len([w for w in folded.split() if len(w) > 1]) <= 6
 
 
 # Stems of a follow-up that ask again about what was shown, not about a new subject: contact, age,
@@ -346,6 +347,16 @@ _RESTATING = frozenset(
         "action",
         "disposit",
         "programm",
+        # Adverbs that only insist: "c'est pour quel âge exactement ?", "précisément", "au maximum".
+        "exact",
+        "precis",
+        "vraiment",
+        "bien",
+        "maximum",
+        "minimum",
+        "max",
+        "min",
+        "limit",
     ]
 )
 _QPV_STEMS = frozenset({"quarti", "prioritair", "qpv", "politiqu", "vill"})

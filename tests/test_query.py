@@ -447,6 +447,8 @@ def test_a_postal_code_in_the_filters_is_its_commune() -> None:
         ("et s'il habitait Roubaix ?", True),
         ("et si elle habitait un quartier prioritaire ?", True),
         ("et c'est combien ?", True),
+        ("c'est pour quel âge exactement ?", True),  # elisions do not lengthen it; "exactement" only insists
+        ("C'est quoi Wi-Filles ?", False),  # a subject of its own
         ("et pour une aide au transport ?", False),  # a subject of its own
         ("quelle action pour un décrocheur de 17 ans à Loos ?", False),  # not a follow-up
     ],
