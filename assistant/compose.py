@@ -846,9 +846,10 @@ class ComposingAnswerer:
                 # "… soit 402 jeunes insérés"), wherever in its parts it is, comes first. (A question asking
                 # two things gets a sentence per part from ``_sentences_answering``.)
                 # (The named action's own parts need not share the question's words; other passages must.)
-                held = _slot_sentences(
-                    context, question, intent.slot, entity_items or items[:6], 2, not entity_items, everywhere=True
-                )
+                # (The same passages as the answerability check above: the named action's, and those that
+                # write its name.)
+                subject = entity_items + [i for i in items[:6] if i not in entity_items and _names(i.doc, intent)]
+                held = _slot_sentences(context, question, intent.slot, subject or items[:6], 2, not subject, everywhere=True)
                 kept: list[tuple[str, int]] = []
                 for x, n in [(_with_list(x, n, items), n) for x, n in held]:  # each fact once: the longer wins
                     if not any(x in y for y, _ in kept):
@@ -1251,8 +1252,11 @@ def _named_actions(named: list[Item]) -> list[Item]:
 def _names(doc: Document, intent: Intent) -> bool:
     """True when the passage writes what the question named an action by ("CLAP": a directory's "Action
     concernée : CLAP Métropolitains" line)."""
-    text = f" {fold_question(doc.page_content)} "
-    return any(e.surface and f" {fold_question(e.surface)} " in text for e in intent.entities)
+    text = fold_question(doc.page_content)
+    # Between word boundaries, whatever punctuation follows ("Accroche active! Pour une jeunesse…").
+    return any(
+        e.surface and re.search(rf"(?<!\w){re.escape(fold_question(e.surface).strip())}(?!\w)", text) for e in intent.entities
+    )
 
 
 def _person_key(person: Contact) -> str:

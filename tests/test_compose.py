@@ -777,3 +777,20 @@ def test_an_excluded_verdict_without_a_public_line_quotes_the_sentence_naming_th
         "Public : Cible : les jeunes de 16-25 ans résidant sur le Versant Nord-Est"
     )
     assert "Autres pistes" not in answer  # no other passage: no empty heading
+
+
+def test_a_slot_held_by_a_passage_that_writes_the_actions_name_before_punctuation_answers() -> None:
+    elsewhere = _fact(
+        'Valenciennes Métropole sera soutenu pour son action "Accroche active! Pour une jeunesse" pour près de 2 millions d\'euros.'
+    )
+    record = Action(id="003-accroche", title="Accroche Active !", source="g.txt", line_start=90, line_end=95)
+    card = _doc(
+        "Accroche Active !",
+        "Accroche Active !\nLien avec le volet mobilité du projet.",
+        90,
+        action_ids=[record.id],
+        action_id=record.id,
+    )
+    question = "Quel montant pour le projet Accroche active ?"
+    text, _, outcome = ComposingAnswerer(actions=lambda: {record.id: record})(question, [card, elsewhere], analyse(question))
+    assert outcome is False and "près de 2 millions d'euros" in text.split("\n\n")[0]
