@@ -581,7 +581,8 @@ class ComposingAnswerer:
                 context,
                 question,
                 intent.slot,
-                (entity_items + [i for i in items[:6] if i not in entity_items and _names(i.doc, intent)]) or focus,
+                [i for i in entity_items + [j for j in items[:6] if j not in entity_items and _names(j.doc, intent)] if _not_directory(i)]
+                or focus,
                 6,
                 False,
                 everywhere=True,
@@ -837,9 +838,20 @@ class ComposingAnswerer:
                 used += [i for i in focus if i.n in {n for _, n in more} and i not in used]
         else:
             # The parts retrieval did not rank (index.hybrid.with_parts) only serve the slot asked, below.
-            pool = focus if named else items
-            ranked = [i for i in pool if not i.why.part] or items
+            # A contact directory answers who, not what: its lines are no sentence of a fact's answer.
+            pool = [i for i in (focus if named else items) if _not_directory(i)]
+            ranked = [i for i in pool if not i.why.part] or [i for i in items if _not_directory(i)] or items
             answer = _sentences_answering(context, ranked, extra=[i for i in pool if i not in ranked])
+            if intent.slot == "place" and entity_items:
+                # "Where does Déclic'Sportif take place?": the named action's sentence that names a place
+                # ("les équipements sportifs du CREPS de Wattignies") comes first.
+                wheres = [
+                    (_clip(_readable(x), 400), i.n)
+                    for i in _one_per_action(entity_items)[:2]
+                    for x in passage_sentences(i.doc.page_content)
+                    if len(x) >= 20 and not _is_heading(x) and _shares_subject(Assertion("place", "", ""), x)
+                ][:1]
+                answer = wheres + [(x, n) for x, n in answer if all(x != w for w, _ in wheres)]
             one_question = len([p for p in _PART.split(fold_question(question)) if p.strip()]) == 1
             if one_question and (intent.slot in SLOT_EVIDENCE or intent.slot == "count"):
                 # The named action's sentence that holds the slot asked ("combien de sorties positives ?":
@@ -848,7 +860,11 @@ class ComposingAnswerer:
                 # (The named action's own parts need not share the question's words; other passages must.)
                 # (The same passages as the answerability check above: the named action's, and those that
                 # write its name.)
-                subject = entity_items + [i for i in items[:6] if i not in entity_items and _names(i.doc, intent)]
+                subject = [
+                    i
+                    for i in entity_items + [j for j in items[:6] if j not in entity_items and _names(j.doc, intent)]
+                    if _not_directory(i)
+                ]
                 held = _slot_sentences(context, question, intent.slot, subject or items[:6], 2, not subject, everywhere=True)
                 kept: list[tuple[str, int]] = []
                 for x, n in [(_with_list(x, n, items), n) for x, n in held]:  # each fact once: the longer wins
@@ -1191,6 +1207,11 @@ def _eligibility_sentence(item: Item) -> str:
         if any(p.search(folded) for p in names) or (not names and _AGE_RANGE.search(sentence)):
             return _clip(_readable(sentence.lstrip("-•► ").strip()), 300)
     return ""
+
+
+def _not_directory(item: Item) -> bool:
+    """A contact directory's page names actions ("Actions concernées : …") but states none of their facts."""
+    return item.meta.get("kind") != "directory"
 
 
 def _one_per_action(items: list[Item]) -> list[Item]:

@@ -794,3 +794,23 @@ def test_a_slot_held_by_a_passage_that_writes_the_actions_name_before_punctuatio
     question = "Quel montant pour le projet Accroche active ?"
     text, _, outcome = ComposingAnswerer(actions=lambda: {record.id: record})(question, [card, elsewhere], analyse(question))
     assert outcome is False and "près de 2 millions d'euros" in text.split("\n\n")[0]
+
+
+def test_a_place_asked_of_a_named_action_is_answered_by_its_sentence_naming_a_place() -> None:
+    record = Action(id="001-declic", title="DÉCLIC’SPORTIF", source="g.txt", line_start=40, line_end=45)
+    card = _doc(
+        "DÉCLIC’SPORTIF",
+        "DÉCLIC’SPORTIF\nL’action a pour objectif d’impulser un partenariat entre les acteurs du sport et de l’emploi.\n"
+        "LES RESSOURCES Un animateur, une équipe d’intervenants, les équipements sportifs du CREPS de Wattignies.",
+        40,
+        action_ids=[record.id],
+        action_id=record.id,
+    )
+    directory = _fact("Actions concernées DÉCLIC’SPORTIF p.15, Tél : 03 20 00 00 00")
+    directory.metadata["kind"] = "directory"
+    question = "Where does Déclic'Sportif take place?"
+    text, _, _ = ComposingAnswerer(actions=lambda: {record.id: record})(question, [directory, card], analyse(question))
+    assert text.startswith(
+        "LES RESSOURCES Un animateur, une équipe d’intervenants, les équipements sportifs du CREPS de Wattignies."
+    )
+    assert "Actions concernées" not in text  # a directory line is no sentence of a fact's answer

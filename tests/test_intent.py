@@ -127,7 +127,9 @@ SLOT_CASES = [
     ("le mail de la coordinatrice de Wi-Filles ?", "contact", "email"),
     ("how many young people took part in KAPS?", "fact", "count"),
     ("Quel est le salaire de la coordinatrice de Wi-Filles ?", "fact", "amount"),
-    ("KAPS, c'est combien le loyer ?", "fact", "amount"),  # a bare "combien" yields to what is counted
+    ("KAPS, c'est combien le loyer ?", "fact", "amount"),
+    ("How many hours of volunteering for the Permis de réciprocité?", "fact", "duration"),
+    ("c koi le num de connect emploi", "contact", "phone"),  # a bare "combien" yields to what is counted
 ]
 
 
