@@ -997,7 +997,7 @@ def _content_words(prepared: str, hits: list[_Hit]) -> list[str]:
         if any(a <= m.start() < b for a, b in spans):
             continue
         word = m.group(0)
-        if word in generic or len(word) < 2:
+        if word in generic or len(word) < 2 or word.isdigit():  # a number alone ("12", "17") names nothing
             continue
         words.append(word)
     return words

@@ -98,6 +98,7 @@ KIND_CASES = [
     ("?!...", "too_vague"),
     ("🙂🏠", "too_vague"),
     ("Lille", "too_vague"),  # a place alone: who and what are missing
+    ("12", "too_vague"),  # a number alone
     ("à Valenciennes ?", "too_vague"),
     ("What do you have for young people?", "too_vague"),
     ("Bonjour !", "greeting"),
