@@ -581,7 +581,11 @@ class ComposingAnswerer:
                 context,
                 question,
                 intent.slot,
-                [i for i in entity_items + [j for j in items[:6] if j not in entity_items and _names(j.doc, intent)] if _not_directory(i)]
+                [
+                    i
+                    for i in entity_items + [j for j in items[:6] if j not in entity_items and _names(j.doc, intent)]
+                    if _not_directory(i)
+                ]
                 or focus,
                 6,
                 False,

@@ -1067,9 +1067,7 @@ def read_intent(
     fact_hits = [h for h in hits if h.cls == "fact"]
     strong = [h for h in fact_hits if h.slot != "other"]
     # A bare "combien" says a number is asked, not which: "c'est combien le loyer ?" asks an amount.
-    slot_hit = (
-        min(strong or fact_hits, key=lambda h: (h.text == "combien", h.start, -(h.end - h.start))) if fact_hits else None
-    )
+    slot_hit = min(strong or fact_hits, key=lambda h: (h.text == "combien", h.start, -(h.end - h.start))) if fact_hits else None
     comparison = _first(hits, "comparison")
     if comparison:
         return intent("comparison", f"cue comparison: {comparison.text}", slot_hit.slot if slot_hit else None)

@@ -191,7 +191,10 @@ def analyse(question: str, gazetteer: Gazetteer | None = None, france: France | 
     if gazetteer is france.gazetteer:
         # A quartier ("de Wazemmes", "quartier Chasse Royale") places the person in its commune, as if typed.
         places = _with_quartiers(question, france.find_places(question), load_quartiers().mentions(question), france)
-        communes = tuple(dict.fromkeys(name for name in map(home_commune, places) if name))
+        # Where the young person lives: a commune they only go to ("une action à Lille", "un stage à Roubaix")
+        # is not checked against the actions' territories when their home is given.
+        homes = [p for p in places if home_commune(p) and p.residence]
+        communes = tuple(dict.fromkeys(name for name in map(home_commune, homes or places) if name))
     else:  # a gazetteer of its own: its communes only
         communes = tuple(dict.fromkeys(c.name for c in gazetteer.find_in_question(question)))
     epcis = {gazetteer.epci_of(name) for name in communes} - {None}

@@ -487,3 +487,8 @@ def test_a_question_in_english_gives_the_age_the_situation_and_the_need() -> Non
     assert (a.age, a.situations, a.communes) == (17, ("decrochage",), ("Loos",))
     b = analyse("Is there a program for young women aged 19 looking for housing in Lille?")
     assert (b.age, b.situations, b.needs) == (19, ("fille",), ("logement",))
+
+
+def test_a_commune_the_young_person_only_goes_to_is_not_checked_when_their_home_is_given() -> None:
+    assert analyse("Mon jeune vit à Valenciennes mais voudrait une action à Lille").communes == ("Valenciennes",)
+    assert analyse("un stage à Roubaix pour un jeune de 17 ans").communes == ("Roubaix",)  # no home given: kept
