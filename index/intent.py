@@ -1084,6 +1084,9 @@ def read_intent(
     if entities and own and not _someone_besides(prepared, own):
         slot = own[0].slot if own[0].slot in SLOTS else "other"
         return intent("fact", f"asserted {own[0].slot}: {own[0].text}", slot)
+    if entities and analysis.age is not None and slot_hit is not None and slot_hit.slot == "age" and not own:
+        # "Booster est ouvert aux jeunes de 26 ans ?": the public is asked for a given age: is it open to them?
+        return intent("person", f"an age given with an action named: {slot_hit.text}")
     if strong:
         return intent("fact", f"cue fact: {slot_hit.text}" if slot_hit else "cue fact", slot_hit.slot if slot_hit else None)
     if person_cue and (described or entities):

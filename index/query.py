@@ -51,7 +51,7 @@ _UNITS = {
 # Longest first so "dix sept" wins over "dix", "vingt cinq" over "vingt".
 _WORD_AGE = re.compile(r"\b(" + "|".join(sorted(_UNITS, key=len, reverse=True)) + r")\s*ans?\b")
 _NUM_AGE = re.compile(
-    r"\b(\d{1,2})\s*(?:ans?|a|year old|years old|yo)\b(?!\s*(?:d experience|de carriere|d anciennete|de chomage|plus tard|apres))"
+    r"\b(\d{1,2})\s*(?:ans?|a|year olds?|years olds?|yo)\b(?!\s*(?:d experience|de carriere|d anciennete|de chomage|plus tard|apres))"
     r"|\baged\s+(\d{1,2})\b"  # English questions: "a 17 year old", "aged 19"
 )
 # "moins de 26 ans" (up to 25), "plus de 18 ans" (from 18).

@@ -66,6 +66,11 @@ KIND_CASES = [
     ("qui pilote le Pass Transfrontalier ?", "porteur"),
     ("KAPS, c'est quelle structure qui s'en occupe ?", "porteur"),  # the clause's head asks the structure
     ("Which organisation runs the Labo 148?", "porteur"),
+    ("Par qui est portée l'action Coop Mons ?", "porteur"),
+    ("Who is in charge of the KAPS project?", "porteur"),
+    # an age given with an action named: is it open to them?
+    ("Booster est ouvert aux jeunes de 26 ans ?", "person"),
+    ("Is Booster open to 26 year olds?", "person"),
     # fact
     ("combien de participants pour Fabrique ta ville l'an dernier ?", "fact"),
     ("le Coup de pouce citoyen, ça coûte combien à la famille ?", "fact"),
