@@ -1,6 +1,6 @@
 """Eligibility of an action for the person in a question, from the chunk's metadata (pure).
 
-Each criterion the question gives (age, commune, QPV) is checked against what the chunk states:
+Each criterion the question gives (age, commune, QPV, a public of girls or of boys only) is checked against what the chunk states:
 
 - ``match``: the chunk states it and the person fits (an age within "16-25 ans"; a commune the action
   names, or any commune of the EPCI for a metropolitan-wide action);
@@ -163,12 +163,27 @@ def _qpv_verdict(meta: dict[str, Any], q: QueryAnalysis) -> tuple[str, str] | No
     return None
 
 
+def _gender_verdict(meta: dict[str, Any], q: QueryAnalysis) -> tuple[str, str] | None:
+    """An action whose public line is for girls only ("Pour les jeunes filles …": ``gender`` "f") and a boy
+    described ("un garçon de 15 ans"), or the reverse. "garçon" written wins over a "fille" read elsewhere
+    (an action's name: "Wi-Filles")."""
+    gender = meta.get("gender")
+    person = "m" if "garcon" in q.situations else "f" if "fille" in q.situations else None
+    if gender is None or person is None:
+        return None
+    public = "les jeunes filles" if gender == "f" else "les garçons"
+    if person == gender:
+        return MATCH, f"{'jeune fille' if person == 'f' else 'garçon'} : l'action est pour {public}"
+    return EXCLUDED, f"{'garçon' if person == 'm' else 'jeune fille'} : l'action est pour {public}"
+
+
 def eligibility(meta: dict[str, Any], q: QueryAnalysis, gazetteer: Gazetteer | None = None) -> Verdict:
     """The verdict of a chunk (its metadata) for the person of ``q``."""
     if not q.has_criteria:
         return Verdict(UNKNOWN)
     gazetteer = gazetteer or load_gazetteer()
-    results = [r for r in (_age_verdict(meta, q), _place_verdict(meta, q, gazetteer), _qpv_verdict(meta, q)) if r]
+    checks = (_age_verdict(meta, q), _place_verdict(meta, q, gazetteer), _qpv_verdict(meta, q), _gender_verdict(meta, q))
+    results = [r for r in checks if r]
     reasons = tuple(reason for _, reason in results)
     if any(status == EXCLUDED for status, _ in results):
         return Verdict(EXCLUDED, 0, tuple(r for s, r in results if s == EXCLUDED))

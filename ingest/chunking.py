@@ -24,6 +24,7 @@ from ingest.actions import parse_actions
 from ingest.cards import Card, guide_page, is_guide, parse_directory, parse_guide
 from ingest.catalogue import document_actions
 from ingest.enrich import CONTACTS_HEADING, chunk_metadata, document_epci
+from ingest.metadata import public_gender
 from ingest.records import Action, Chunk, SourceDoc
 from ingest.text import EMAIL, ITEM_SPLIT, fold, is_caps, is_section_heading
 
@@ -95,6 +96,7 @@ def eligibility_of(action: Action) -> dict[str, Any]:
         "territory_scope": action.territory_scope,
         "territory_evidence": action.territory_evidence,
         "qpv_excluded": action.qpv == "excluded",
+        "gender": public_gender(action.public),
     }
     return values
 

@@ -21,6 +21,7 @@ from ingest.metadata import (
     extract_contacts,
     extract_porteur,
     extract_public,
+    public_gender,
     territory,
 )
 
@@ -34,6 +35,7 @@ ELIGIBILITY_KEYS = (
     "territory_scope",
     "territory_evidence",
     "qpv_excluded",
+    "gender",
 )
 # Every key of a chunk's metadata (``chunk_metadata``), as `reperes chunks` prints them.
 METADATA_KEYS = ("document", "theme", "porteur", "public", *ELIGIBILITY_KEYS, "epci", "qpv", "contacts", "people", "places")
@@ -117,6 +119,7 @@ def chunk_metadata(
         "epci": epci,
         "qpv": place.qpv,
         "qpv_excluded": excludes_qpv(text),  # "pour les territoires hors QPV": what to check
+        "gender": public_gender(public),  # "Pour les jeunes filles …": "f"
         # Every commune the passage names, in order (not only those it is for): "collège Jules Ferry
         # d'Anzin" makes a passage local to Anzin, which retrieval favours for a young person there.
         "places": list(dict.fromkeys(c.name for c in gazetteer.find(text))),

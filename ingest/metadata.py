@@ -54,7 +54,7 @@ import re
 from dataclasses import dataclass
 
 from ingest.gazetteer import EPCI_NAMES, Gazetteer, load_gazetteer, name_key
-from ingest.text import CONTACT_EMAIL, CONTACT_PHONE, PUBLIC_AGE_RANGE, sentences
+from ingest.text import CONTACT_EMAIL, CONTACT_PHONE, PUBLIC_AGE_RANGE, fold_words, sentences
 
 _SPACES = str.maketrans({"\u00a0": " ", "\u2009": " ", "\u202f": " ", "\u2007": " ", "\u2002": " ", "\u2003": " "})
 _APOS = "['’]"
@@ -515,6 +515,20 @@ class Territory:
     scope: str | None = None
     qpv: bool = False
     evidence: str | None = None
+
+
+_FEMALE = re.compile(r"\b(?:jeunes?\s+filles?|filles|femmes|jeunes\s+femmes|lyceennes|collegiennes)\b")
+_MALE = re.compile(r"\b(?:garcons?|jeunes?\s+hommes?|hommes)\b")
+
+
+def public_gender(public: str | None) -> str | None:
+    """ "f" when a public line is for girls or women only ("Pour les jeunes filles âgées de 13 à 17 ans"),
+    "m" for boys or men only, None when it says neither or both ("filles et garçons")."""
+    if not public:
+        return None
+    folded = fold_words(public)
+    female, male = bool(_FEMALE.search(folded)), bool(_MALE.search(folded))
+    return "f" if female and not male else "m" if male and not female else None
 
 
 def excludes_qpv(text: str) -> bool:

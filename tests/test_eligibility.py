@@ -338,3 +338,12 @@ def test_a_commune_of_the_territories_named_too_keeps_the_usual_rules() -> None:
 def test_a_commune_elsewhere_typed_in_the_filters_panel_rules_out_the_territories() -> None:
     q = with_filters(analyse("quelle action pour un décrocheur ?"), Filters(commune="Maubeuge"))
     assert eligibility(MEL_WIDE, q) == Verdict(EXCLUDED, 0, ("Maubeuge : hors MEL et Valenciennes Métropole",))
+
+
+def test_a_public_of_girls_only_excludes_a_boy_and_admits_a_girl() -> None:
+    girls = action(age_min=13, age_max=17, gender="f")
+    boy = eligibility(girls, analyse("Je peux orienter un garçon de 15 ans vers Wi-Filles ?"))
+    assert boy.status == EXCLUDED and boy.reasons == ("garçon : l'action est pour les jeunes filles",)
+    assert eligibility(girls, analyse("une fille de 16 ans à Roubaix")).status == MATCH
+    assert eligibility(girls, analyse("un jeune de 15 ans")).status == MATCH  # not said: only the age is checked
+    assert eligibility(action(age_min=13, age_max=17), analyse("un garçon de 15 ans")).status == MATCH

@@ -561,3 +561,19 @@ def test_every_chunk_carries_exactly_the_documented_metadata_keys() -> None:
 
     meta = chunk_metadata("Pour les jeunes de 16 à 25 ans à Loos.", document="Guide", epci="MEL")
     assert set(meta) == set(METADATA_KEYS) and set(ELIGIBILITY_KEYS) <= set(meta)
+
+
+@pytest.mark.parametrize(
+    ("public", "gender"),
+    [
+        ("Pour les jeunes filles âgées de 13 à 17 ans ayant envie de découvrir les métiers numériques", "f"),
+        ("Jeunes femmes de 18 à 30 ans", "f"),
+        ("Pour les filles et les garçons de 11 à 15 ans", None),
+        ("Pour les jeunes de 16 à 25 ans", None),
+        (None, None),
+    ],
+)
+def test_public_gender_follows_the_public_line(public: str | None, gender: str | None) -> None:
+    from ingest.metadata import public_gender
+
+    assert public_gender(public) == gender
