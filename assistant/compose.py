@@ -671,13 +671,19 @@ class ComposingAnswerer:
                     used.append(side[0])
         elif kind == PORTEUR:
             # One passage per action named (its card, with its "Porteur" line, first), else the top two.
-            ranked = sorted(entity_items, key=lambda i: not _meta(i.doc, "porteur"))
+            catalogue = self.actions() if self.actions is not None else {}
+            runs = [catalogue[a] for a in entity_ids if a in catalogue]
+            ranked = sorted(entity_items, key=lambda i: not _porteur_of(i, runs)[0])
             pool = [i for k, i in enumerate(ranked) if not any(_same_action(i, j) for j in ranked[:k])] or focus
+            told: set[str] = set()  # each action's porteur once (a table row of several actions has no .action)
             for item in pool[:2]:
-                porteur = _meta(item.doc, "porteur")
+                porteur, title = _porteur_of(item, runs)
                 who = _who_section(item.doc.page_content)
+                if title in told or (told and not porteur):
+                    continue  # said already, or a second passage that does not say it
                 if porteur:
-                    lines.append(f"**{_title(item.doc)}** est porté par {porteur} [{item.n}].")
+                    told.add(title)
+                    lines.append(f"**{title}** est porté par {porteur} [{item.n}].")
                 elif who:
                     # A slide's "► Qui ?" section names who runs the action ("Mission Locale Lille Avenirs
                     # (Coordination d'ATTA)", then the partners).
@@ -1211,6 +1217,21 @@ def _eligibility_sentence(item: Item) -> str:
         if any(p.search(folded) for p in names) or (not names and _AGE_RANGE.search(sentence)):
             return _clip(_readable(sentence.lstrip("-•► ").strip()), 300)
     return ""
+
+
+def _porteur_of(item: Item, asked: list[Action]) -> tuple[str, str]:
+    """Who runs the passage's action and its title: its own "Porteur" line, else the porteur of its catalogue
+    action (or of an action the question names that the passage holds: a table row of several) when the
+    cited lines write it ("AUTORITES RESPONSABLES : Région Hauts-de-France"); ("", "") when none is written."""
+    own = _meta(item.doc, "porteur")
+    if own:
+        return str(own), _title(item.doc)
+    ids = set(item.meta.get("meta_action_ids") or ())
+    text = " ".join(item.doc.page_content.split())
+    for action in [*([item.action] if item.action else []), *(a for a in asked if a.id in ids)]:
+        if action.porteur and " ".join(action.porteur.split()) in text:
+            return action.porteur, action.title
+    return "", ""
 
 
 def _not_directory(item: Item) -> bool:

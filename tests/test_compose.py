@@ -814,3 +814,25 @@ def test_a_place_asked_of_a_named_action_is_answered_by_its_sentence_naming_a_pl
         "LES RESSOURCES Un animateur, une équipe d’intervenants, les équipements sportifs du CREPS de Wattignies."
     )
     assert "Actions concernées" not in text  # a directory line is no sentence of a fact's answer
+
+
+def test_the_porteur_of_an_action_in_a_table_row_of_several_comes_from_its_record_when_the_row_writes_it() -> None:
+    cheque = Action(
+        id="002-cheque",
+        title="CHEQUE PASS FORMATION",
+        source="g.txt",
+        line_start=50,
+        line_end=50,
+        porteur="Région Hauts-de-France",
+    )
+    other = Action(id="002-pass", title="PASS EMPLOI ENTREPRISE", source="g.txt", line_start=50, line_end=50, porteur="MEL")
+    row = _fact(
+        "CHANTIER 1 — PRIORITES : FORMATION\nAUTORITES RESPONSABLES : Région Hauts-de-France\n"
+        "MOYENS MOBILISABLES : Dispositif CHEQUE PASS FORMATION mis en place dès juin 2016.",
+        title="CHANTIER 1",
+        action_ids=[cheque.id, other.id],
+    )
+    answerer = ComposingAnswerer(actions=lambda: {cheque.id: cheque, other.id: other})
+    question = "Qui porte le Chèque Pass Formation ?"
+    text, _, outcome = answerer(question, [row], analyse(question))
+    assert outcome is False and text.startswith("**CHEQUE PASS FORMATION** est porté par Région Hauts-de-France [1].")
