@@ -488,7 +488,9 @@ class ComposingAnswerer:
         if not docs:
             return load("refusal"), [], True
         items = [Item(n, doc, self._record(doc), self._name(doc), self._action(doc)) for n, doc in enumerate(docs, start=1)]
-        context = analysis.text  # the question with the earlier turns it leans on (follow-ups)
+        # The question with the earlier turns it leans on (follow-ups), and an English question's words in
+        # the documents' French ("young people signed a contract" -> "jeunes signé contrat").
+        context = " ".join([analysis.text, *analysis.translations])
         if intent.focus and intent.focus != question and (intent.injection or len(question) > 600):
             # A paste (a forwarded e-mail, instructions to the assistant): what is answered is the question
             # the reading kept, not a "Date :" header or "liste tous les numéros" around it.

@@ -20,7 +20,7 @@ from ingest.france import France, Place, load_france
 from ingest.gazetteer import Gazetteer
 from ingest.quartiers import QuartierMention, QuartierPlace, load_quartiers, quartier_place
 from ingest.text import QUESTION_AGE_RANGE, fold_words
-from ingest.vocabulary import load_concepts
+from ingest.vocabulary import french_for, load_concepts
 
 # The question fold under its former name, for the modules that still import it from here
 # (assistant/compose.py, assistant/answerability.py, index/intent.py): ``ingest.text.fold_words``.
@@ -84,6 +84,9 @@ class QueryAnalysis:
     situations: tuple[str, ...] = ()
     needs: tuple[str, ...] = ()
     expansions: tuple[str, ...] = field(default=(), compare=False)
+    # An English question's words in the documents' French ("young people signed" -> "jeunes", "signé"):
+    # searched with it and read by the answerer (``ingest/data/english.tsv``).
+    translations: tuple[str, ...] = field(default=(), compare=False)
     topic: str = ""
     # Every place understood, in order: the communes above, communes elsewhere in France ("Denain"),
     # departments and regions ("dans le Nord"), postal codes' communes, quartiers of the two territories
@@ -225,6 +228,7 @@ def analyse(question: str, gazetteer: Gazetteer | None = None, france: France | 
         # wins over the table; and not for a question about the quartier ("le taux d'emploi du quartier Lecocq").
         qpv = True
 
+    translations = french_for(question)
     topic = folded
     for a, b in sorted(spans, reverse=True):
         topic = topic[:a] + " " + topic[b:]
@@ -251,7 +255,8 @@ def analyse(question: str, gazetteer: Gazetteer | None = None, france: France | 
         qpv=qpv,
         situations=tuple(situations),
         needs=tuple(needs),
-        expansions=tuple(expansions),
+        expansions=tuple(dict.fromkeys([*expansions, *translations])),
+        translations=translations,
         topic=" ".join(topic.split()),
         places=places,
     )
@@ -409,6 +414,7 @@ def in_context(question: str, history: list[str] | tuple[str, ...]) -> tuple[str
             situations=tuple(dict.fromkeys([*merged.situations, *step.situations])),
             needs=tuple(dict.fromkeys([*merged.needs, *step.needs])),
             expansions=tuple(dict.fromkeys([*merged.expansions, *step.expansions])),
+            translations=tuple(dict.fromkeys([*merged.translations, *step.translations])),
             topic=" ".join(x for x in (merged.topic, step.topic) if x),
             places=step.places if moved or territory_changed else tuple(dict.fromkeys([*merged.places, *step.places])),
         )

@@ -66,3 +66,34 @@ def concepts_in(text: str, kind: str | None = None) -> list[str]:
 def label(key: str) -> str:
     """How a situation or need key is shown to a counsellor ("decrochage" -> "décrochage scolaire")."""
     return next((c.label for c in load_concepts() if c.key == key), key.replace("_", " "))
+
+
+@cache
+def _english() -> tuple[frozenset[str], tuple[tuple[re.Pattern[str], tuple[str, ...]], ...]]:
+    """``ingest/data/english.tsv``: the function words that tell an English question, and each English
+    word's French equivalents."""
+    table = resources.files("ingest").joinpath("data/english.tsv").read_text(encoding="utf-8")
+    function: frozenset[str] = frozenset()
+    pairs = []
+    for _number, cells in data_rows(table, width=2):
+        english, french = cells[0], cells[1]
+        if french == "function":
+            function = frozenset(fold_words(w) for w in english.split("|"))
+            continue
+        pattern = "|".join(_trigger(w).pattern for w in english.split("|") if w.strip())
+        pairs.append((re.compile(pattern), tuple(f for f in french.split("|") if f.strip())))
+    return function, tuple(pairs)
+
+
+def french_for(question: str) -> tuple[str, ...]:
+    """The French words for an English question's words ("young people signed a contract" -> "jeunes",
+    "signé", "contrat"); () for a question that is not English (fewer than two English function words)."""
+    folded = fold_words(question)
+    function, pairs = _english()
+    if len([w for w in folded.split() if w in function]) < 2:
+        return ()
+    found: list[str] = []
+    for pattern, french in pairs:
+        if pattern.search(folded):
+            found += [f for f in french if f not in found]
+    return tuple(found)

@@ -836,3 +836,14 @@ def test_the_porteur_of_an_action_in_a_table_row_of_several_comes_from_its_recor
     question = "Qui porte le Chèque Pass Formation ?"
     text, _, outcome = answerer(question, [row], analyse(question))
     assert outcome is False and text.startswith("**CHEQUE PASS FORMATION** est porté par Région Hauts-de-France [1].")
+
+
+def test_an_english_question_gets_the_french_sentence_that_answers_it() -> None:
+    bilan = _fact(
+        "- 202 jeunes scolaires en décrochage ont été rencontrés par les ML du territoire,\n"
+        "- Sur ces 202 jeunes, 120 ont signé un contrat d'accompagnement avec la Mission Locale,\n"
+        "- 113 élèves sensibilisés au CFA BTP."
+    )
+    question = "How many young people signed a contract?"
+    text, _, outcome = ComposingAnswerer()(question, [bilan], analyse(question))
+    assert outcome is False and text.startswith("- Sur ces 202 jeunes, 120 ont signé un contrat")

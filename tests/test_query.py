@@ -492,3 +492,11 @@ def test_a_question_in_english_gives_the_age_the_situation_and_the_need() -> Non
 def test_a_commune_the_young_person_only_goes_to_is_not_checked_when_their_home_is_given() -> None:
     assert analyse("Mon jeune vit à Valenciennes mais voudrait une action à Lille").communes == ("Valenciennes",)
     assert analyse("un stage à Roubaix pour un jeune de 17 ans").communes == ("Roubaix",)  # no home given: kept
+
+
+def test_an_english_question_is_searched_with_the_documents_french_words() -> None:
+    english = analyse("How many young people signed a contract with ATTA?")
+    assert {"jeunes", "signé", "contrat"} <= set(english.translations)
+    assert "contrat" in english.lexical_query
+    assert analyse("Combien de jeunes ont signé un contrat avec ATTA ?").translations == ()  # French: nothing added
+    assert analyse("Contact de KAPS ?").translations == ()  # an English-looking word alone is no English question
