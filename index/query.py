@@ -96,8 +96,13 @@ class QueryAnalysis:
     @property
     def outside(self) -> tuple[Place, ...]:
         """The places of residence outside both territories (a commune of the CA de la Porte du Hainaut, the
-        Var…); not a place where the person works or studies ("un stage à Lyon")."""
-        return tuple(p for p in self.places if p.outside)
+        Var…); not a place where the person works or studies ("un stage à Lyon"). A question that names no
+        place of the two territories and an organisation or action elsewhere ("la Mission Locale d'Arras",
+        "un forum emploi à Douai") is about that place: it counts too."""
+        homes = tuple(p for p in self.places if p.outside)
+        if homes or any(p.in_territory for p in self.places):
+            return homes
+        return tuple(p for p in self.places if p.located and p.in_territory is False)
 
     @property
     def lives_outside(self) -> bool:

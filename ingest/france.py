@@ -137,6 +137,7 @@ class Place:
     alternatives: tuple[FrenchCommune, ...] = ()
     via: str = "name"  # "name", "postal_code" or "code" (a department number)
     residence: bool = True  # False: where the young person works, studies, goes ("un stage à Lyon")
+    located: bool = False  # where an organisation or an action is ("la Mission Locale d'Arras")
 
     @property
     def ambiguous(self) -> bool:
@@ -163,6 +164,7 @@ class Place:
             "via": self.via,
             "surface": self.surface,
             "residence": self.residence,
+            "located": self.located,
         }
 
 
@@ -177,6 +179,7 @@ class _Cues:
     building: frozenset[str]
     elsewhere: frozenset[str]
     adverbs: frozenset[str]
+    located: frozenset[str]
     area: frozenset[str]
     area_lower: frozenset[str]
     postal: frozenset[str]
@@ -194,6 +197,7 @@ class _Cues:
             building=phrases.words("building_word"),
             elsewhere=phrases.words("elsewhere_word"),
             adverbs=phrases.words("elsewhere_adverb"),
+            located=phrases.words("located_word"),
             area=phrases.words("department_cue"),
             area_lower=phrases.words("department_cue_lower"),
             postal=phrases.words("postal_cue"),
@@ -414,7 +418,7 @@ class France:
                     continue
                 if mention.commune is not None and not exact_elsewhere:
                     home_place = self.home_place(mention.commune, mention.surface)
-                    found.append(replace(home_place, residence=not self._elsewhere(tokens, i)))
+                    found.append(self._placed(home_place, tokens, i))
                 elif mention.scope is None:  # another place: "Loos-en-Gohelle", "Le Quesnoy"
                     other = self._match_commune(text, tokens, i, shouting, last=j)
                     if other is not None:
@@ -478,7 +482,7 @@ class France:
                 ):
                     surface = text[tokens[i].start : tokens[j].end]
                     place = self.place(candidates[0], surface, alternatives=candidates[1:])
-                    best = (j, replace(place, residence=not self._elsewhere(tokens, i)))
+                    best = (j, self._placed(place, tokens, i))
                     break
         return best
 
@@ -518,15 +522,22 @@ class France:
             return False
         return not common or (cue == "strong" and population > _LOWER_CUE_POPULATION)
 
-    def _elsewhere(self, tokens: list[Token], i: int) -> bool:
-        """The word before the place's cue says it is not where the young person lives ("un stage à Lyon")."""
+    def _role(self, tokens: list[Token], i: int) -> str:
+        """What the word before the place's cue says the place is: "home" (where the young person lives),
+        "goes" (where they work, study, go: "un stage à Lyon") or "located" (where an organisation or an
+        action is: "la Mission Locale d'Arras")."""
         cue = i - 1
         if cue < 1 or tokens[cue].key not in self._cues.strong | self._cues.weak | set(self._cues.articles):
-            return False
+            return "home"
         before = cue - 1
         while before > 0 and tokens[before].key in self._cues.adverbs:  # "vient souvent à Lille"
             before -= 1
-        return tokens[before].key in self._cues.elsewhere
+        key = tokens[before].key
+        return "located" if key in self._cues.located else "goes" if key in self._cues.elsewhere else "home"
+
+    def _placed(self, place: Place, tokens: list[Token], i: int) -> Place:
+        role = self._role(tokens, i)
+        return replace(place, residence=role == "home", located=role == "located")
 
     def _cue(self, text: str, tokens: list[Token], i: int) -> str | None:
         """ "strong", "weak" or None: the word right before token i ("à", "habite"; "de"; "secteur de")."""
@@ -589,7 +600,7 @@ class France:
             if accepted:
                 surface = text[tokens[i].start : tokens[j].end]
                 place = Place("pays" if kind == "pays" else "abroad", name, surface, region=country, in_territory=False)
-                best = (j, replace(place, residence=not self._elsewhere(tokens, i)))
+                best = (j, self._placed(place, tokens, i))
         return best
 
     def _match_area(self, text: str, tokens: list[Token], i: int) -> tuple[int, Place] | None:

@@ -146,6 +146,7 @@ def test_denain_is_outside_both_territories_with_its_epci() -> None:
             "via": "name",
             "surface": "Denain",
             "residence": True,
+            "located": False,
         }
     ]
     assert a.lives_outside and a.has_person
@@ -293,11 +294,17 @@ def test_the_gazetteer_phrase_lists_come_from_the_data_file() -> None:
 
 
 def test_where_one_works_studies_or_goes_is_not_where_one_lives() -> None:
-    for question in ("il veut travailler à Paris", "un stage à Lyon", "Que propose la Mission Locale de Maubeuge ?"):
+    for question in ("il veut travailler à Paris", "un stage à Lyon"):
         a = analyse(question)
         assert [p.residence for p in a.places] == [False], question
         assert not a.lives_outside and not a.has_person, question
         assert a.to_json()["places"][0]["residence"] is False
+    # Where an organisation or an action is, with no place of the two territories named: the question is
+    # about that place, outside both (no home there either).
+    a = analyse("Que propose la Mission Locale de Maubeuge ?")
+    assert [(p.residence, p.located) for p in a.places] == [(False, True)]
+    assert a.lives_outside
+    assert not analyse("un jeune de Lille suivi par la Mission Locale de Maubeuge").lives_outside
     a = analyse("elle habite à Denain et cherche un stage à Lille")
     assert a.communes == ("Lille",)  # as before: a commune of the territories named in the question
     assert [(p.name, p.residence) for p in a.places] == [("Denain", True), ("Lille", False)]

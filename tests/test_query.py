@@ -325,6 +325,7 @@ def test_to_json_shape() -> None:
                 "via": "name",
                 "surface": "LOOS",
                 "residence": True,
+                "located": False,
             }
         ],
     }
