@@ -501,3 +501,8 @@ def test_an_english_question_is_searched_with_the_documents_french_words() -> No
     assert "contrat" in english.lexical_query
     assert analyse("Combien de jeunes ont signé un contrat avec ATTA ?").translations == ()  # French: nothing added
     assert analyse("Contact de KAPS ?").translations == ()  # an English-looking word alone is no English question
+
+
+def test_a_short_form_of_a_commune_counsellors_type_is_read() -> None:
+    assert analyse("Une jeune de 21 ans de Condé, en recherche d'emploi").communes == ("Condé-sur-l'Escaut",)
+    assert analyse("jeune de 19 ans de Vieux-Condé").communes == ("Vieux-Condé",)
