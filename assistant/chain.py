@@ -18,7 +18,7 @@ from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 from assistant.citations import referenced
 from assistant.llm import GROUNDING_DROPS
 from assistant.records import ANSWER, OUT_OF_SCOPE, Answer, Citation, Retrieved
-from index.query import Filters, QueryAnalysis, in_context, leans_on_previous, with_filters
+from index.query import Filters, QueryAnalysis, in_context, leans_on_previous, ordinal, with_filters
 from index.query import analyse as analyse_question
 
 # (question, retrieved documents, what was understood of the question) -> (text, citations, outcome): the
@@ -84,7 +84,7 @@ class _Steps:
         self.retriever, self.answerer, self.referee = retriever, answerer, referee
 
     def referent(
-        self, history: list[str], filters: Filters | None = None, depth: int = 0, focused: bool = False
+        self, history: list[str], filters: Filters | None = None, depth: int = 0, focused: bool = False, pick: int = 0
     ) -> tuple[str, ...]:
         """The chunks the answer to the last earlier question showed first (what "it" is): its first two
         citations, so "tu as un contact ?" finds one when the first piste has none. ``focused``: only when
@@ -101,8 +101,10 @@ class _Steps:
         _text, citations, outcome = self.referee(question, docs, analysis)
         if _outcome(outcome)[0] or (focused and len(citations) > 2):
             return ()
-        # Citations are numbered in the order the answer uses them: [1] and [2] are what it showed first.
-        return tuple(c.chunk_id for c in sorted(citations, key=lambda c: c.n)[:2] if c.chunk_id)
+        # Citations are numbered in the order the answer uses them: [1] and [2] are what it showed first
+        # ("la troisième" asks for [3]: ``pick``).
+        shown = [c.chunk_id for c in sorted(citations, key=lambda c: c.n) if c.chunk_id]
+        return (shown[pick - 1],) if pick and len(shown) >= pick else tuple(shown[:2])
 
     def retrieve(self, request: str | dict[str, Any]) -> dict[str, Any]:
         question, history = (request, []) if isinstance(request, str) else (request["question"], request.get("history") or [])
@@ -125,7 +127,11 @@ class _Steps:
         # "et s'il habitait Mons ?" changes the person: the search runs again for the same need, without
         # pinning what suited the earlier person.
         moved = analyse_question(question).has_person
-        referents = self.referent(list(history), filters, focused=moved) if history and leans_on_previous(question) else ()
+        referents = (
+            self.referent(list(history), filters, focused=moved, pick=ordinal(question))
+            if history and leans_on_previous(question)
+            else ()
+        )
         docs = self.retriever.invoke(text, analysis=analysis, referents=referents)
         return {"question": question, "docs": docs, "analysis": analysis, "retrieve_ms": (time.perf_counter() - start) * 1000}
 

@@ -568,7 +568,8 @@ class ComposingAnswerer:
         # fin 2020") is checked against the top passages about its subject.
         about = [i for i in items[:2] if _about(context, i.doc, self.frequency)]
         corrections = _corrections(intent, entity_items or named or about)
-        missing = _missing_evidence(context, focus)
+        # What the new question asks (not an earlier turn's: "combien coûte … ?" then "et combien d'heures ?").
+        missing = _missing_evidence(question, focus)
         if missing and not corrections:
             refused = True
             statement = f"Les documents ne précisent pas {missing}" + (f" pour {entity}." if entity else ".")
@@ -755,9 +756,17 @@ class ComposingAnswerer:
                 c for c in load_concepts() if c.key in analysis.situations
             ]
             need = {w for c in sought for w in _stems(" ".join(c.expansions)) if share(w) < 0.05}
+            # A passage speaks of the need when it holds one of the need's words, all the words of a phrase
+            # ("permis de conduire": "permis" and "conduire", not the "permis de louer" of a housing measure).
+            phrases = [_stems(e) for c in sought for e in c.expansions if _stems(e) & need]
+
+            def speaks(item: Item) -> bool:
+                have = _stems(item.doc.page_content)
+                return any(p <= have for p in phrases)
+
             firm = sorted(
                 (i for i in matches if not _conditional(i)),
-                key=lambda i: not (need & _stems(i.doc.page_content) or _local(i)),
+                key=lambda i: not (speaks(i) or _local(i)),
             )[: self.max_items]
             fitting = firm + [i for i in actions if i.verdict != "match"][: max(0, self.min_items - len(firm) - len(conditional))]
             excluded = [i for i in items if i.verdict == "excluded"][: self.max_excluded]
@@ -786,7 +795,7 @@ class ComposingAnswerer:
                 heading = "Autres pistes pour ce jeune" if verdicts else "Pistes pour ce jeune"
                 if fitting or conditional or not verdicts:
                     lines.append(f"**{heading}** ({profile})" if profile else f"**{heading}**")
-                if need and firm and not any(need & _stems(i.doc.page_content) for i in firm):
+                if need and firm and not any(speaks(i) for i in firm):
                     # A need named ("passer le BAFA") that no fitting action speaks of: say so, rather than
                     # let actions open to the person pass for an answer to it.
                     asked = ", ".join(concept_label(c.key) for c in sought)

@@ -310,6 +310,8 @@ def is_follow_up(question: str) -> bool:
     """True when a question leans on the previous one ("et s'il a 19 ans ?", "tu as une adresse mail ?")."""
     folded = fold_words(question)
     # Elided words ("c'", "l'", "qu'") do not lengthen a question: "c'est pour quel âge exactement ?" is short.
+    if ordinal(question):
+        return True  # "un contact pour la deuxième ?": one of the pistes shown
     return bool(_FOLLOW_UP.search(folded)) or len([w for w in folded.split() if len(w) > 1]) <= 6
 
 
@@ -360,6 +362,15 @@ _RESTATING = frozenset(
         "action",
         "disposit",
         "programm",
+        # Which of the pistes shown: "pour la première", "la deuxième", "la dernière".
+        "premi",
+        "premier",
+        "deuxiem",
+        "second",
+        "troisiem",
+        "quatriem",
+        "derni",
+        "dernier",
         # Adverbs that only insist: "c'est pour quel âge exactement ?", "précisément", "au maximum".
         "exact",
         "precis",
@@ -388,6 +399,15 @@ def leans_on_previous(question: str) -> bool:
     if analysis.qpv is not None:
         own -= _QPV_STEMS
     return not own
+
+
+_ORDINALS = {"premier": 1, "premiere": 1, "1re": 1, "1ere": 1, "deuxieme": 2, "second": 2, "seconde": 2, "2e": 2, "2eme": 2,
+             "troisieme": 3, "3e": 3, "3eme": 3, "quatrieme": 4, "4e": 4, "4eme": 4}  # fmt: skip
+
+
+def ordinal(question: str) -> int:
+    """Which piste a follow-up points at ("un contact pour la deuxième ?" -> 2), 0 when none."""
+    return next((_ORDINALS[w] for w in fold_words(question).split() if w in _ORDINALS), 0)
 
 
 def in_context(question: str, history: list[str] | tuple[str, ...]) -> tuple[str, QueryAnalysis]:

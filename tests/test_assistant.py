@@ -173,6 +173,18 @@ def test_a_follow_up_without_a_subject_is_about_what_the_previous_answer_showed_
     assert "PERMIS SOLIDAIRE" in older.answer and "18 à 25 ans" in older.answer  # why it no longer fits
 
 
+def test_a_follow_up_naming_a_piste_by_its_rank_is_about_that_one(settings: Settings, keyword_embeddings) -> None:
+    assistant = Assistant(settings, embeddings=keyword_embeddings)
+    assistant.ingest()
+    first = assistant.ask("un jeune de 20 ans à Roubaix veut passer le permis")
+    assert len(first.citations) >= 2
+    second = sorted(first.citations, key=lambda c: c.n)[1]
+    pointed = assistant.ask("tu as un contact pour la deuxième ?", history=[first.question])
+    top = pointed.retrieved[0]
+    assert (top.why or {}).get("referent") is True
+    assert (top.source, top.line_start) == (second.source, second.line_start)
+
+
 def test_a_new_person_after_a_list_searches_again_but_after_one_action_keeps_it(settings: Settings, keyword_embeddings) -> None:
     assistant = Assistant(settings, embeddings=keyword_embeddings)
     assistant.ingest()

@@ -847,3 +847,11 @@ def test_an_english_question_gets_the_french_sentence_that_answers_it() -> None:
     question = "How many young people signed a contract?"
     text, _, outcome = ComposingAnswerer()(question, [bilan], analyse(question))
     assert outcome is False and text.startswith("- Sur ces 202 jeunes, 120 ont signé un contrat")
+
+
+def test_what_is_missing_is_read_in_the_new_question_not_in_an_earlier_turn() -> None:
+    permis = _fact("La Ville finance le permis des jeunes pouvant attester avoir effectué 80 heures d’engagement citoyen.")
+    follow_up = "et il faut combien d'heures d'engagement ?"
+    analysis = analyse("Combien coûte le permis de réciprocité ? " + follow_up)  # the context of a follow-up
+    text, _, outcome = ComposingAnswerer()(follow_up, [permis], analysis)
+    assert outcome is False and "80 heures" in text

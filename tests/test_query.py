@@ -450,6 +450,7 @@ def test_a_postal_code_in_the_filters_is_its_commune() -> None:
         ("et c'est combien ?", True),
         ("c'est pour quel âge exactement ?", True),  # elisions do not lengthen it; "exactement" only insists
         ("C'est quoi Wi-Filles ?", False),  # a subject of its own
+        ("tu as un contact pour la première ?", True),  # a piste shown, by its rank
         ("et pour une aide au transport ?", False),  # a subject of its own
         ("quelle action pour un décrocheur de 17 ans à Loos ?", False),  # not a follow-up
     ],
@@ -506,3 +507,9 @@ def test_an_english_question_is_searched_with_the_documents_french_words() -> No
 def test_a_short_form_of_a_commune_counsellors_type_is_read() -> None:
     assert analyse("Une jeune de 21 ans de Condé, en recherche d'emploi").communes == ("Condé-sur-l'Escaut",)
     assert analyse("jeune de 19 ans de Vieux-Condé").communes == ("Vieux-Condé",)
+
+
+def test_a_follow_up_names_a_piste_by_its_rank() -> None:
+    from index.query import ordinal
+
+    assert [ordinal(q) for q in ("un contact pour la première ?", "et la deuxième ?", "la 3e ?", "quel âge ?")] == [1, 2, 3, 0]
