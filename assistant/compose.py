@@ -994,8 +994,12 @@ def _slot_sentences(
     slot asked, closest to the question first: a figure of another unit never answers
     (assistant.answerability)."""
     wanted = _stems(context)
+    # "combien de jeunes en 2024 ?": a figure of a passage that does not write that year is another year's.
+    years = set(re.findall(r"\b(?:19|20)\d{2}\b", question)) if slot in ("count", "amount", "rate") else set()
     scored = []
     for rank, item in enumerate(items if everywhere else items[:3]):
+        if years and not any(y in item.doc.page_content for y in years):
+            continue
         for sentence in map(_readable, passage_sentences(item.doc.page_content)):
             if len(sentence) >= 15 and holds(slot, sentence, question) and not _is_heading(sentence):
                 scored.append((len(wanted & _stems(sentence)), rank, sentence, item.n))

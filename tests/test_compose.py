@@ -855,3 +855,13 @@ def test_what_is_missing_is_read_in_the_new_question_not_in_an_earlier_turn() ->
     analysis = analyse("Combien coûte le permis de réciprocité ? " + follow_up)  # the context of a follow-up
     text, _, outcome = ComposingAnswerer()(follow_up, [permis], analysis)
     assert outcome is False and "80 heures" in text
+
+
+def test_a_count_asked_for_a_year_is_not_answered_by_a_passage_that_does_not_write_that_year() -> None:
+    bilan = _fact("Chantiers éducatifs : environ 120 participants aux ateliers.")
+    question = "Combien de jeunes ont participé aux Chantiers éducatifs en 2024 ?"
+    text, _, outcome = ComposingAnswerer()(question, [bilan], analyse(question))
+    assert outcome is True and "120" not in text.split("\n\n")[0]
+    dated = _fact("En 2024, environ 120 jeunes ont participé aux ateliers des Chantiers éducatifs.")
+    text, _, outcome = ComposingAnswerer()(question, [dated], analyse(question))
+    assert outcome is False and "120 jeunes" in text
