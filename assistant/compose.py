@@ -599,6 +599,9 @@ class ComposingAnswerer:
             # date…): a figure of another unit never answers.
             refused = True
             statement = not_stated(intent.slot, entity, counted_noun(question))
+            years = re.findall(r"\b(?:19|20)\d{2}\b", question) if intent.slot in ("count", "amount", "rate") else []
+            if years:  # "combien … en 2024 ?": the year the figure is asked for is said
+                statement = statement[:-1] + f" en {years[0]}."
             lines, used = _refusal(statement, entity_items or focus, lambda i: best_quote(context, i.doc.page_content, 200))
         elif kind == CONTACT:
             # Only passages about what the question names: the rare words of the question must be there.

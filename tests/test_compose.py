@@ -862,6 +862,7 @@ def test_a_count_asked_for_a_year_is_not_answered_by_a_passage_that_does_not_wri
     question = "Combien de jeunes ont participé aux Chantiers éducatifs en 2024 ?"
     text, _, outcome = ComposingAnswerer()(question, [bilan], analyse(question))
     assert outcome is True and "120" not in text.split("\n\n")[0]
+    assert text.startswith("Les documents ne précisent pas le nombre de jeunes") and text.split("\n\n")[0].endswith(" en 2024.")
     dated = _fact("En 2024, environ 120 jeunes ont participé aux ateliers des Chantiers éducatifs.")
     text, _, outcome = ComposingAnswerer()(question, [dated], analyse(question))
     assert outcome is False and "120 jeunes" in text
