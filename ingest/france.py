@@ -604,9 +604,12 @@ class France:
         return best
 
     def _match_area(self, text: str, tokens: list[Token], i: int) -> tuple[int, Place] | None:
-        """A department or region name: "dans le Nord", "la Somme", "en Gironde", "Pas-de-Calais"."""
+        """A department or region name: "dans le Nord", "la Somme", "en Gironde", "Pas-de-Calais"; not after
+        "rue de" ("rue de Paris", "avenue de Flandre": a street)."""
         key = ""
         best: tuple[int, Place] | None = None
+        if self.gazetteer.after_street_word(tokens, i):
+            return None
         for j in range(i, min(len(tokens), i + self._area_tokens)):
             if j > i and not joined(text, tokens[j - 1], tokens[j]):
                 break

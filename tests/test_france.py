@@ -396,3 +396,8 @@ def test_a_pays_of_the_nord_pas_de_calais_is_outside_both_territories() -> None:
     found = load_france().find_places("un jeune de 20 ans du Douaisis cherche une formation")
     assert [(p.name, p.kind, p.region, p.in_territory) for p in found] == [("Douaisis", "pays", "Nord", False)]
     assert load_france().find_places("une douaisis") == []  # a pays is read capitalised only
+
+
+def test_a_street_named_after_a_department_is_no_place() -> None:
+    found = load_france().find_places("Jeune de 18 ans habitant rue de Paris à Lille, sans emploi")
+    assert [(p.name, p.kind) for p in found] == [("Lille", "commune")]
