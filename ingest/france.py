@@ -417,7 +417,8 @@ class France:
                     i = national[0] + 1
                     continue
                 if mention.commune is not None and not exact_elsewhere:
-                    home_place = self.home_place(mention.commune, mention.surface)
+                    # "Comines (Belgique)": the Belgian town of the same name across the border.
+                    home_place = _belgian(self.home_place(mention.commune, mention.surface), text, tokens, i, j)
                     found.append(self._placed(home_place, tokens, i))
                 elif mention.scope is None:  # another place: "Loos-en-Gohelle", "Le Quesnoy"
                     other = self._match_commune(text, tokens, i, shouting, last=j)
@@ -429,7 +430,7 @@ class France:
                 j = national[0]
                 # A member of the territories starting inside the span and going further wins.
                 if not any(home[k][0] > j for k in range(i + 1, j + 1) if k in home):
-                    found.append(national[1])
+                    found.append(_belgian(national[1], text, tokens, i, j))
                     i = j + 1
                     continue
             far = self._match_abroad(text, tokens, i, shouting)
@@ -726,6 +727,24 @@ _LIVES = frozenset(
         "based",
     ]
 )
+
+
+def _belgian_after(text: str, tokens: list[Token], j: int) -> bool:
+    """The words right after token j say Belgium: "en Belgique", "côté belge", "(Belgique)"."""
+    after = [t.key for t in tokens[j + 1 : j + 3]]
+    if after[:2] in (["en", "belgique"], ["cote", "belge"]):
+        return True
+    return after[:1] == ["belgique"] and text[tokens[j].end : tokens[j + 1].start].strip() == "("
+
+
+def _belgian(place: Place, text: str, tokens: list[Token], i: int, j: int) -> Place:
+    """The Belgian town of a member commune's name when the words after it say Belgium ("Mons en Belgique",
+    "Comines (Belgique)"), else ``place``."""
+    if place.in_territory and _belgian_after(text, tokens, j):
+        surface = text[tokens[i].start : tokens[j].end]
+        return replace(place, kind="abroad", name=surface, region="Belgique", epci=None, epci_siren=None,
+                       insee=None, postal_codes=(), department=None, in_territory=False)  # fmt: skip
+    return place
 
 
 def _narrow(found: list[Place]) -> list[Place]:

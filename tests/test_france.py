@@ -401,3 +401,12 @@ def test_a_pays_of_the_nord_pas_de_calais_is_outside_both_territories() -> None:
 def test_a_street_named_after_a_department_is_no_place() -> None:
     found = load_france().find_places("Jeune de 18 ans habitant rue de Paris à Lille, sans emploi")
     assert [(p.name, p.kind) for p in found] == [("Lille", "commune")]
+
+
+def test_a_member_communes_name_said_belgian_is_the_town_across_the_border() -> None:
+    france = load_france()
+    for text, name in (("un jeune de 19 ans de Mons en Belgique", "Mons"), ("jeune de Comines (Belgique)", "Comines")):
+        (place,) = france.find_places(text)
+        assert (place.kind, place.name, place.region, place.in_territory) == ("abroad", name, "Belgique", False), text
+    assert [p.name for p in france.find_places("jeune de Comines")] == ["Comines"]
+    assert [p.in_territory for p in france.find_places("un jeune de Lille, belge, 19 ans")] == [True]  # a nationality
