@@ -36,8 +36,9 @@ from index.why import Why
 from ingest.catalogue import acronym_of
 from ingest.contacts import ROLE, format_contact
 from ingest.france import Place
+from ingest.gazetteer import EPCI_NAMES
 from ingest.records import Action, Contact
-from ingest.text import EMAIL, MARKER, PHONE, fold, passage_sentences
+from ingest.text import EMAIL, MARKER, PHONE, PUBLIC_AGE_RANGE, fold, passage_sentences
 from ingest.text import fold_words as fold_question  # apostrophes (’ too) and hyphens as spaces
 from ingest.vocabulary import label as concept_label
 from ingest.vocabulary import load_concepts
@@ -73,6 +74,8 @@ _PARTS = re.compile(
 )
 # The kinds of reading a part may have for a question to be split (each has a handler about a named action).
 _PART_KINDS = ("contact", "porteur", "fact", "definition")
+# A year written in a question ("combien de jeunes en 2024 ?").
+_YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
 # What a fact question asks for, and the evidence a passage must hold to answer it.
 
 
@@ -584,12 +587,7 @@ class ComposingAnswerer:
                 context,
                 question,
                 intent.slot,
-                [
-                    i
-                    for i in entity_items + [j for j in items[:6] if j not in entity_items and _names(j.doc, intent)]
-                    if _not_directory(i)
-                ]
-                or focus,
+                _subject(entity_items, items, intent) or focus,
                 6,
                 False,
                 everywhere=True,
@@ -599,7 +597,7 @@ class ComposingAnswerer:
             # date…): a figure of another unit never answers.
             refused = True
             statement = not_stated(intent.slot, entity, counted_noun(question))
-            years = re.findall(r"\b(?:19|20)\d{2}\b", question) if intent.slot in ("count", "amount", "rate") else []
+            years = _YEAR.findall(question) if intent.slot in ("count", "amount", "rate") else []
             if years:  # "combien … en 2024 ?": the year the figure is asked for is said
                 statement = statement[:-1] + f" en {years[0]}."
             lines, used = _refusal(statement, entity_items or focus, lambda i: best_quote(context, i.doc.page_content, 200))
@@ -680,7 +678,7 @@ class ComposingAnswerer:
             catalogue = self.actions() if self.actions is not None else {}
             runs = [catalogue[a] for a in entity_ids if a in catalogue]
             ranked = sorted(entity_items, key=lambda i: not _porteur_of(i, runs)[0])
-            pool = [i for k, i in enumerate(ranked) if not any(_same_action(i, j) for j in ranked[:k])] or focus
+            pool = _one_per_action(ranked) or focus
             told: set[str] = set()  # each action's porteur once (a table row of several actions has no .action)
             for item in pool[:2]:
                 porteur, title = _porteur_of(item, runs)
@@ -809,7 +807,7 @@ class ComposingAnswerer:
                 # What the other passages say on that need (a measure of a plan, "6 réunions de circuits-courts
                 # entre une dizaine de jeunes et 4 entreprises"): the counsellor's lead when no action fits it.
                 shown = [*verdicts, *fitting, *conditional, *excluded]
-                others = [i for i in items if i not in shown and i.verdict != "excluded" and i.meta.get("kind") != "directory"]
+                others = [i for i in items if i not in shown and i.verdict != "excluded" and _not_directory(i)]
                 on_need = _on_the_need(context, analysis, others, self.frequency, limit=2, own=question)
             # The best four in full (who runs it, for whom, why it fits, whom to contact); the others in a line
             # each, so that the answer reads in seconds and nothing that fits is hidden.
@@ -884,11 +882,7 @@ class ComposingAnswerer:
                 # (The named action's own parts need not share the question's words; other passages must.)
                 # (The same passages as the answerability check above: the named action's, and those that
                 # write its name.)
-                subject = [
-                    i
-                    for i in entity_items + [j for j in items[:6] if j not in entity_items and _names(j.doc, intent)]
-                    if _not_directory(i)
-                ]
+                subject = _subject(entity_items, items, intent)
                 held = _slot_sentences(context, question, intent.slot, subject or items[:6], 2, not subject, everywhere=True)
                 kept: list[tuple[str, int]] = []
                 for x, n in [(_with_list(x, n, items), n) for x, n in held]:  # each fact once: the longer wins
@@ -998,7 +992,7 @@ def _slot_sentences(
     (assistant.answerability)."""
     wanted = _stems(context)
     # "combien de jeunes en 2024 ?": a figure of a passage that does not write that year is another year's.
-    years = set(re.findall(r"\b(?:19|20)\d{2}\b", question)) if slot in ("count", "amount", "rate") else set()
+    years = set(_YEAR.findall(question)) if slot in ("count", "amount", "rate") else set()
     scored = []
     for rank, item in enumerate(items if everywhere else items[:3]):
         if years and not any(y in item.doc.page_content for y in years):
@@ -1105,9 +1099,10 @@ def _shares_subject(assertion: Assertion, sentence: str) -> bool:
     return bool(said.places or said.communes)
 
 
-# The two territories as an action's record names them, and as a reader says them.
-_SCOPES = {"MEL": "MEL", "Valenciennes Métropole": "CAVM", "CAVM": "CAVM"}
-_SCOPE_LABELS = {"MEL": "la Métropole Européenne de Lille", "CAVM": "Valenciennes Métropole"}
+# The two territories by code or by name (an action's record says "MEL" or "Valenciennes Métropole"), and
+# as a sentence says them.
+_SCOPES = {**{code: code for code in EPCI_NAMES}, **{name: code for code, name in EPCI_NAMES.items()}}
+_SCOPE_LABELS = {code: ("la " if code == "MEL" else "") + name for code, name in EPCI_NAMES.items()}
 
 
 def _territory_contradiction(assertion: Assertion, item: Item, title: str, text: str) -> str:
@@ -1195,14 +1190,9 @@ def _asked_actions(intent: Intent, entity_items: list[Item], analysis: QueryAnal
     if intent.kind != "person" or not analysis.has_person or analysis.lives_outside:
         return []
     ranked = sorted(
-        (i for i in entity_items if _is_action(i) and i.meta.get("kind") != "directory"),
-        key=lambda i: (i.verdict == "unknown", not _meta(i.doc, "porteur")),
+        (i for i in entity_items if _is_action(i)), key=lambda i: (i.verdict == "unknown", not _meta(i.doc, "porteur"))
     )
-    asked: list[Item] = []
-    for item in ranked:
-        if not any(_same_action(item, a) for a in asked):
-            asked.append(item)
-    return asked[:2]
+    return _one_per_action(ranked)[:2]
 
 
 def _verdict_line(item: Item, analysis: QueryAnalysis, question: str, shown_contacts: set[str]) -> str:
@@ -1220,9 +1210,6 @@ def _verdict_line(item: Item, analysis: QueryAnalysis, question: str, shown_cont
     return f"**À vérifier** : {_list_line(item, analysis, shown_contacts)}"
 
 
-_AGE_RANGE = re.compile(r"\b\d{1,2}\s*(?:à|a|-|et)\s*\d{1,2}\s*ans\b", re.IGNORECASE)
-
-
 def _eligibility_sentence(item: Item) -> str:
     """The passage's sentence that says whom the action is for, when it has no public line: the one naming
     its communes ("résidant sur le Versant Nord-Est : … Roubaix, Wattrelos-Leers") or an age range; or ""."""
@@ -1232,7 +1219,7 @@ def _eligibility_sentence(item: Item) -> str:
         if len(sentence) < 20 or _is_heading(sentence) or _PERSON_LINE.match(sentence):
             continue
         folded = fold_question(sentence)
-        if any(p.search(folded) for p in names) or (not names and _AGE_RANGE.search(sentence)):
+        if any(p.search(folded) for p in names) or (not names and PUBLIC_AGE_RANGE.search(sentence)):
             return _clip(_readable(sentence.lstrip("-•► ").strip()), 300)
     return ""
 
@@ -1250,6 +1237,13 @@ def _porteur_of(item: Item, asked: list[Action]) -> tuple[str, str]:
         if action.porteur and " ".join(action.porteur.split()) in text:
             return action.porteur, action.title
     return "", ""
+
+
+def _subject(entity_items: list[Item], items: list[Item], intent: Intent) -> list[Item]:
+    """The passages a slot of a named action is read from: the action's own, then the top ones that write its
+    name; never a contact directory's page."""
+    named = [i for i in items[:6] if i not in entity_items and _names(i.doc, intent)]
+    return [i for i in entity_items + named if _not_directory(i)]
 
 
 def _not_directory(item: Item) -> bool:
