@@ -40,8 +40,8 @@ from ingest.gazetteer import EPCI_NAMES
 from ingest.records import Action, Contact
 from ingest.text import EMAIL, MARKER, PHONE, PUBLIC_AGE_RANGE, fold, passage_sentences
 from ingest.text import fold_words as fold_question  # apostrophes (’ too) and hyphens as spaces
+from ingest.vocabulary import Concept, load_concepts
 from ingest.vocabulary import label as concept_label
-from ingest.vocabulary import load_concepts
 
 LIST, CONTACT, PORTEUR, FACT = "list", "contact", "porteur", "fact"
 _WHO_IS = re.compile(r"\bqui\s+(?:est|sont|c est)\s+(?:le|la|les|l)\b")
@@ -163,17 +163,27 @@ def _grounded_reasons(item: Item, question: str) -> list[str]:
     return [r for r in item.why.reasons if _grounded(r, item.doc, question)]
 
 
-def _list_line(item: Item, analysis: QueryAnalysis, shown_contacts: set[str] | None = None) -> str:
+def _card_head(item: Item, question: str = "", name: str = "") -> str:
+    """The card's head, "**Title** (ACRONYM) — porteur. Public": who runs the action and for whom, as the
+    passage says. ``name`` titles a passage that is not the action's own (a row or paragraph of several)."""
     doc, record = item.doc, item.record
-    title = record.title if record else (item.name or _title(doc))
+    title = record.title if record else (name or item.name or _title(doc))
     acronym = (record.acronym if record else None) or acronym_of(title, doc.page_content)
     head = f"**{title}**" + (f" ({acronym})" if acronym and acronym not in title else "")
     porteur = record.porteur if record else _meta(doc, "porteur")
     if porteur:
         head += f" — {porteur}"
     public = _meta(doc, "public") or (record.public if record else None)
-    details = [public] if public else [a for a in (_ages(doc),) if a and _grounded(a, doc, analysis.text)]
-    line = ". ".join([head, *(d.rstrip(". ") for d in details)])
+    details = [public] if public else [a for a in (_ages(doc),) if a and _grounded(a, doc, question)]
+    return ". ".join([head, *(d.rstrip(". ") for d in details)])
+
+
+def _list_line(item: Item, analysis: QueryAnalysis, shown_contacts: set[str] | None = None) -> str:
+    doc, record = item.doc, item.record
+    title = record.title if record else (item.name or _title(doc))
+    porteur = record.porteur if record else _meta(doc, "porteur")
+    public = _meta(doc, "public") or (record.public if record else None)
+    line = _card_head(item, analysis.text)
     # What the action does: the sentence closest to the question, else the record's summary (headings and
     # the public passed over).
     shown: tuple[str, ...] = (title, public or "", porteur or "")
@@ -750,20 +760,15 @@ class ComposingAnswerer:
             # under their own heading; the firm ones that speak of the person's need or situation, or are of
             # the person's own commune, first; retrieval order (relevance) otherwise.
             conditional = [i for i in matches if _conditional(i)][: self.max_excluded]
-            share = self.frequency or (lambda _stem: 0.0)
             # What the young person seeks ("partir à l'étranger") lifts an action more than who they are
             # ("étudiant"); the situation's words count when no need is named. "décrochage", not "scolaire".
             sought = [c for c in load_concepts() if c.key in analysis.needs] or [
                 c for c in load_concepts() if c.key in analysis.situations
             ]
-            need = {w for c in sought for w in _stems(" ".join(c.expansions)) if share(w) < 0.05}
-            # A passage speaks of the need when it holds one of the need's words, all the words of a phrase
-            # ("permis de conduire": "permis" and "conduire", not the "permis de louer" of a housing measure).
-            phrases = [_stems(e) for c in sought for e in c.expansions if _stems(e) & need]
+            phrases = _need_phrases(sought, self.frequency)
 
             def speaks(item: Item) -> bool:
-                have = _stems(item.doc.page_content)
-                return any(p <= have for p in phrases)
+                return _speaks(item, phrases)
 
             firm = sorted(
                 (i for i in matches if not _conditional(i)),
@@ -796,7 +801,7 @@ class ComposingAnswerer:
                 heading = "Autres pistes pour ce jeune" if verdicts else "Pistes pour ce jeune"
                 if fitting or conditional or not verdicts:
                     lines.append(f"**{heading}** ({profile})" if profile else f"**{heading}**")
-                if need and firm and not any(speaks(i) for i in firm):
+                if phrases and firm and not any(speaks(i) for i in firm):
                     # A need named ("passer le BAFA") that no fitting action speaks of: say so, rather than
                     # let actions open to the person pass for an answer to it.
                     asked = ", ".join(concept_label(c.key) for c in sought)
@@ -835,8 +840,29 @@ class ComposingAnswerer:
         elif kind == FACT and intent.kind == "definition" and entity_items and not _COMPARE.search(fold_question(question)):
             # "C'est quoi Connect'Emploi ?", "What is Connect'Emploi?": the action as a card line (who runs
             # it, for whom, what it does, whom to contact), from the passage that presents it.
-            item = next((i for i in entity_items if i.meta.get("meta_public") or i.record), entity_items[0])
-            lines.append(_list_line(item, analysis))
+            # The passage that spells the name out ("PAQTE (Pacte Avec les Quartiers…)"), else one that
+            # writes it, a card first.
+            names = _entity_names(intent)
+            pattern = _name_pattern(names)
+            ranked = sorted(
+                entity_items,
+                key=lambda i: (
+                    not _expands(i, names),
+                    not (pattern and pattern.search(fold_question(i.doc.page_content))),
+                    not (i.meta.get("meta_public") or i.record),
+                ),
+            )
+            item = ranked[0]
+            # A plan's paragraph that names the measure in passing ("…éligible au dispositif des « Emplois
+            # Francs ». Il s'agit d'une aide aux employeurs…"): what it says from there on defines it.
+            own = set(item.meta.get("meta_action_ids") or ())
+            head = _card_head(item, name=next((e.name for e in intent.entities if e.action_id in own), entity or ""))
+            said = [x for x in _naming_sentences(item, names) if fold_question(x.rstrip(".")) not in fold_question(head)]
+            if said:
+                contact = _contact_line(item.doc)
+                lines.append(f"{head}. {' '.join(said)}" + (f" Contact : {contact}" if contact else "") + f" [{item.n}]")
+            else:
+                lines.append(_list_line(item, analysis))
             used = [item]
         elif _COMPARE.search(fold_question(question)) and len(compared := _named_actions(named)) >= 2:
             # "Quelle différence entre Booster et MAJ'YC ?": each side's who, for whom, what, contact.
@@ -921,6 +947,23 @@ _ASKS: tuple[tuple[re.Pattern[str], re.Pattern[str], str], ...] = (
 )
 
 
+def _need_phrases(concepts: list[Concept], frequency: Callable[[str], float] | None) -> list[frozenset[str]]:
+    """The phrases of the needs or situations ``concepts`` as stem sets, those holding a rare word only.
+
+    A passage speaks of the need when it holds all the words of one phrase ("permis de conduire":
+    "permis" and "conduire", not the "permis de louer" of a housing measure); a word in 5 % of the
+    passages or more ("emploi") says too little to count.
+    """
+    share = frequency or (lambda _stem: 0.0)
+    rare = {w for c in concepts for w in _stems(" ".join(c.expansions)) if share(w) < 0.05}
+    return [_stems(e) for c in concepts for e in c.expansions if _stems(e) & rare]
+
+
+def _speaks(item: Item, phrases: list[frozenset[str]]) -> bool:
+    have = _stems(item.doc.page_content)
+    return any(p <= have for p in phrases)
+
+
 def _on_the_need(
     question: str,
     analysis: QueryAnalysis,
@@ -941,7 +984,9 @@ def _on_the_need(
     """
     share = frequency or (lambda _stem: 0.0)
     places = _stems(" ".join([*analysis.communes, *(p.name for p in analysis.places)]))
-    rare = {w for w in _stems(question) - places if share(w) < 0.2 and not w.isdigit() and len(w) > 2}
+    # Two letters are too short to say much ("an" of "20 ans"), unless written as an acronym ("CV", "RH").
+    acronyms = {w.lower() for w in re.findall(r"\b[A-Z]{2}\b", question)}
+    rare = {w for w in _stems(question) - places if share(w) < 0.2 and not w.isdigit() and (len(w) > 2 or w in acronyms)}
     need = {w for w in _stems(" ".join(analysis.expansions)) - places - {"jeun"} if len(w) > 2}
     # In a follow-up, the words of the earlier turns say who; the new question's words say what it is about.
     earlier = rare - _stems(own) if own else set()
@@ -1297,6 +1342,48 @@ def _publics(items: list[Item], question: str) -> list[str]:
         if public:
             lines.append(f"**{_title(item.doc)}** : {public.rstrip('. ')} [{item.n}]")
     return lines
+
+
+def _entity_names(intent: Intent) -> list[str]:
+    """The names of the entities the question names, each with its short form ("PAQTE" for
+    "PAQTE (Pacte Avec les Quartiers…)") and the words the question used for it."""
+    names: list[str] = []
+    for entity in intent.entities:
+        for name in (entity.name, entity.name.split(" (")[0], entity.surface):
+            if name and len(name) >= 3 and name not in names:
+                names.append(name)
+    return names
+
+
+def _name_pattern(names: list[str]) -> re.Pattern[str] | None:
+    folded = sorted({fold_question(n) for n in names if fold_question(n)}, key=len, reverse=True)
+    return re.compile(r"\b(?:" + "|".join(re.escape(n) for n in folded) + r")\b") if folded else None
+
+
+def _expands(item: Item, names: list[str]) -> bool:
+    """The passage spells the name out ("PAQTE (Pacte Avec les Quartiers…)"): where it is defined."""
+    short = [n for n in names if n.isupper() and " " not in n]
+    return any(re.search(rf"\b{re.escape(n)}\s*\(", item.doc.page_content) for n in short)
+
+
+def _naming_sentences(item: Item, names: list[str], most: int = 6, limit: int = 700) -> list[str]:
+    """The passage from its first sentence naming the entity on (at most ``most`` sentences and ``limit``
+    characters, up to the next heading), when the passage is titled otherwise: what a plan's paragraph
+    says of a measure it names in passing. A passage titled with the name (a card) gives [] (its card
+    line presents it)."""
+    pattern = _name_pattern(names)
+    if pattern is None or pattern.search(fold_question(_title(item.doc))):
+        return []
+    sentences = passage_sentences(item.doc.page_content)
+    first = next((k for k, x in enumerate(sentences) if pattern.search(fold_question(x))), None)
+    if first is None:
+        return []
+    chosen: list[str] = []
+    for sentence in sentences[first:]:
+        if (chosen and _is_heading(sentence)) or len(chosen) >= most or sum(map(len, chosen)) + len(sentence) > limit:
+            break
+        chosen.append(sentence.strip())
+    return chosen
 
 
 def _named_actions(named: list[Item]) -> list[Item]:

@@ -866,3 +866,32 @@ def test_a_count_asked_for_a_year_is_not_answered_by_a_passage_that_does_not_wri
     dated = _fact("En 2024, environ 120 jeunes ont participé aux ateliers des Chantiers éducatifs.")
     text, _, outcome = ComposingAnswerer()(question, [dated], analyse(question))
     assert outcome is False and "120 jeunes" in text
+
+
+def test_what_is_a_measure_a_plan_names_in_passing_is_what_the_plan_says_from_its_name_on() -> None:
+    record = Action(id="003-prime", title="Prime Quartier", source="g.txt", line_start=80, line_end=90)
+    plan = _doc(
+        "A) Accompagner les entreprises",
+        "A) Accompagner les entreprises\nLa métropole relaie les besoins de recrutement des entreprises.\n"
+        "Par ailleurs, la métropole est éligible au dispositif « Prime Quartier ».\n"
+        "Il s'agit d'une aide aux employeurs qui recrutent un habitant d'un quartier prioritaire.\n"
+        "Le montant varie selon le contrat :\n- CDD : jusqu'à 2 000 €.\n- CDI : jusqu'à 9 000 €.",
+        80,
+        verdict="unknown",
+        action_ids=["003-prime"],
+    )
+    question = "La Prime Quartier, c'est quoi ?"
+    text, citations, outcome = ComposingAnswerer(actions=lambda: {record.id: record})(question, [plan], analyse(question))
+    assert outcome is False and text.startswith("**Prime Quartier**")
+    assert "Il s'agit d'une aide aux employeurs" in text and "9 000 €" in text and "2 000 €" in text
+    assert "relaie les besoins" not in text  # what the paragraph says before naming it is about something else
+    assert [c.n for c in citations] == [1]
+
+
+def test_an_acronym_of_two_letters_in_the_question_says_what_the_need_is() -> None:
+    question = "Un jeune de 20 ans à Anzin cherche du travail, son CV est nul : des rencontres avec des patrons ?"
+    action = _doc("EMPLOI DIRECT", "EMPLOI DIRECT\nUn accompagnement vers l'emploi pour les 16-25 ans.", 10, action_ids=["a1"])
+    plan = _fact("Le réseau organise des réunions où des entreprises conseillent les jeunes sur leur CV et leur réseau.")
+    common = {"emploi": 0.5, "entrepris": 0.1, "jeun": 0.5}  # shares of passages, as in a real index
+    text, _, _ = ComposingAnswerer(frequency=lambda stem: common.get(stem, 0.01))(question, [action, plan], analyse(question))
+    assert "conseillent les jeunes sur leur CV" in text
