@@ -526,7 +526,7 @@ class ComposingAnswerer:
         said = {i.n: " ".join(line for line in lines if f"[{i.n}]" in line) for i in used}
         citations = [make_citation(i.n, said[i.n] or question, i.doc) for i in used]
         sources = "Sources : " + " · ".join(f"[{c.n}] {_source_label(i.doc, c)}" for i, c in zip(used, citations, strict=True))
-        return "\n\n".join([*lines, sources]), citations, outcome
+        return "\n\n".join([*lines, sources] if used else lines), citations, outcome
 
     def _parts(self, question: str, intent: Intent) -> list[tuple[str, Intent]]:
         """The parts of a question that asks several things of one action ("qui porte X et pour quel âge ?",
@@ -796,7 +796,8 @@ class ComposingAnswerer:
                     "Les documents ne décrivent que les actions de ces deux territoires ; aucune ne peut être "
                     "proposée comme adaptée à ce jeune."
                 )
-                fitting, refused = [], True
+                # Every action is ruled out for the same reason: naming them would only lengthen the answer.
+                fitting, excluded, refused = [], [], True
             else:
                 heading = "Autres pistes pour ce jeune" if verdicts else "Pistes pour ce jeune"
                 if fitting or conditional or not verdicts:

@@ -136,8 +136,9 @@ class Place:
     in_territory: bool | None = None
     alternatives: tuple[FrenchCommune, ...] = ()
     via: str = "name"  # "name", "postal_code" or "code" (a department number)
-    residence: bool = True  # False: where the young person works, studies, goes ("un stage à Lyon")
+    residence: bool = True  # False: where the young person works, studies, goes ("un stage à Lyon"), comes from
     located: bool = False  # where an organisation or an action is ("la Mission Locale d'Arras")
+    near: bool = False  # a landmark the home is near ("juste à côté de Valenciennes"): the home when none other is
 
     @property
     def ambiguous(self) -> bool:
@@ -165,6 +166,7 @@ class Place:
             "surface": self.surface,
             "residence": self.residence,
             "located": self.located,
+            "near": self.near,
         }
 
 
@@ -180,6 +182,8 @@ class _Cues:
     elsewhere: frozenset[str]
     adverbs: frozenset[str]
     located: frozenset[str]
+    origin: frozenset[str]
+    near: frozenset[str]
     area: frozenset[str]
     area_lower: frozenset[str]
     postal: frozenset[str]
@@ -198,6 +202,8 @@ class _Cues:
             elsewhere=phrases.words("elsewhere_word"),
             adverbs=phrases.words("elsewhere_adverb"),
             located=phrases.words("located_word"),
+            origin=phrases.words("origin_word"),
+            near=phrases.words("near_word"),
             area=phrases.words("department_cue"),
             area_lower=phrases.words("department_cue_lower"),
             postal=phrases.words("postal_cue"),
@@ -445,6 +451,9 @@ class France:
                 continue
             found += self._match_numbers(text, tokens, i)
             i += 1
+        # "il habite à Denain, juste à côté de Valenciennes": the landmark is not the home when one is given.
+        if any(p.residence and not p.near for p in found):
+            found = [replace(p, residence=False) if p.near else p for p in found]
         return _narrow(found)
 
     def _key(self, tokens: list[Token], i: int, j: int) -> str:
@@ -534,11 +543,19 @@ class France:
         while before > 0 and tokens[before].key in self._cues.adverbs:  # "vient souvent à Lille"
             before -= 1
         key = tokens[before].key
-        return "located" if key in self._cues.located else "goes" if key in self._cues.elsewhere else "home"
+        for role, words in (
+            ("located", self._cues.located),
+            ("origin", self._cues.origin),
+            ("near", self._cues.near),
+            ("goes", self._cues.elsewhere),
+        ):
+            if key in words:
+                return role
+        return "home"
 
     def _placed(self, place: Place, tokens: list[Token], i: int) -> Place:
         role = self._role(tokens, i)
-        return replace(place, residence=role == "home", located=role == "located")
+        return replace(place, residence=role in ("home", "near"), located=role == "located", near=role == "near")
 
     def _cue(self, text: str, tokens: list[Token], i: int) -> str | None:
         """ "strong", "weak" or None: the word right before token i ("à", "habite"; "de"; "secteur de")."""

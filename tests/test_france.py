@@ -147,6 +147,7 @@ def test_denain_is_outside_both_territories_with_its_epci() -> None:
             "surface": "Denain",
             "residence": True,
             "located": False,
+            "near": False,
         }
     ]
     assert a.lives_outside and a.has_person

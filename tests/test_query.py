@@ -326,6 +326,7 @@ def test_to_json_shape() -> None:
                 "surface": "LOOS",
                 "residence": True,
                 "located": False,
+                "near": False,
             }
         ],
     }
