@@ -411,3 +411,19 @@ def test_a_member_communes_name_said_belgian_is_the_town_across_the_border() -> 
         assert (place.kind, place.name, place.region, place.in_territory) == ("abroad", name, "Belgique", False), text
     assert [p.name for p in france.find_places("jeune de Comines")] == ["Comines"]
     assert [p.in_territory for p in france.find_places("un jeune de Lille, belge, 19 ans")] == [True]  # a nationality
+
+
+def test_where_one_comes_from_is_not_a_home_and_a_landmark_is_the_home_only_alone() -> None:
+    a = analyse("Jeune de 23 ans originaire de Roubaix mais qui vit à Lyon depuis deux ans")
+    assert [(p.name, p.residence) for p in a.places] == [("Roubaix", False), ("Lyon", True)] and a.lives_outside
+    a = analyse("Mon jeune est né à Courtrai mais il habite Roubaix depuis 5 ans")
+    assert [(p.name, p.residence) for p in a.places] == [("Courtrai", False), ("Roubaix", True)]
+    assert not a.lives_outside
+    a = analyse("il habite à Denain, juste à côté de Valenciennes, 18 ans")
+    assert [(p.name, p.residence, p.near) for p in a.places] == [("Denain", True, False), ("Valenciennes", False, True)]
+    assert a.lives_outside
+    a = analyse("un jeune de 19 ans qui habite près de Dunkerque")
+    assert [(p.name, p.residence, p.near) for p in a.places] == [("Dunkerque", True, True)] and a.lives_outside
+    # English questions place the person with "from", "in", "near".
+    assert analyse("a 20-year-old guy from Calais wants to go abroad").lives_outside
+    assert [p.residence for p in analyse("a young man living in Lille, born in Lyon").places] == [True, False]
