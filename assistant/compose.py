@@ -788,6 +788,7 @@ class ComposingAnswerer:
                 )
                 lines += [_verdict_line(a, analysis, context, shown_contacts) for a in verdicts]
             unspoken = ""  # the need named that no fitting action speaks of
+            shortened: list[Item] = []  # open to the person, shown in a line when none speaks of the need
             if analysis.lives_outside:
                 # The documents describe the actions of two territories: none is offered as a fit elsewhere.
                 where = ", ".join(_where(p) for p in analysis.outside)
@@ -815,6 +816,23 @@ class ComposingAnswerer:
                 shown = [*verdicts, *fitting, *conditional, *excluded]
                 others = [i for i in items if i not in shown and i.verdict != "excluded" and _not_directory(i)]
                 on_need = _on_the_need(context, analysis, others, self.frequency, limit=2, own=question)
+                if (
+                    not on_need
+                    and not verdicts
+                    and all(not speaks(i) and (i.verdict == "unknown" or _open_to_all(i)) for i in fitting)
+                ):
+                    # Nothing in the documents speaks of that need for this person: it is not stated. The
+                    # actions open to them stay in one line, for another need, never as the answer.
+                    where = f" à {', '.join(analysis.communes)}" if analysis.communes else ""
+                    start = next(k for k, line in enumerate(lines) if line.startswith(f"**{heading}**"))
+                    lines[start:] = [f"Les documents ne précisent pas d'action sur ce besoin ({unspoken}){where}."]
+                    if fitting:
+                        lines.append(
+                            "**Ouvertes à ce jeune, sur d'autres besoins** : "
+                            + " ; ".join(f"{_short_line(i)} [{i.n}]" for i in fitting)
+                        )
+                    refused, shortened = True, fitting
+                    fitting = []
             # The best four in full (who runs it, for whom, why it fits, whom to contact); the others in a line
             # each, so that the answer reads in seconds and nothing that fits is hidden.
             lines += [
@@ -837,7 +855,7 @@ class ComposingAnswerer:
                 lines.append(
                     "**Ne conviennent pas** : " + " ; ".join(f"{_title(i.doc)} — {_reason(i, context)} [{i.n}]" for i in excluded)
                 )
-            used = verdicts + fitting + conditional + [i for i in items if i.n in {n for _, n in on_need}] + excluded
+            used = shortened + verdicts + fitting + conditional + [i for i in items if i.n in {n for _, n in on_need}] + excluded
         elif kind == FACT and intent.kind == "definition" and entity_items and not _COMPARE.search(fold_question(question)):
             # "C'est quoi Connect'Emploi ?", "What is Connect'Emploi?": the action as a card line (who runs
             # it, for whom, what it does, whom to contact), from the passage that presents it.
@@ -948,6 +966,18 @@ _ASKS: tuple[tuple[re.Pattern[str], re.Pattern[str], str], ...] = (
 )
 
 
+def _open_to_all(item: Item) -> bool:
+    """An action that fits only because it covers the whole territory, for no stated age or public (a
+    measure of a plan): fitting the person says nothing of fitting their need."""
+    return (
+        _meta(item.doc, "age_min") is None
+        and _meta(item.doc, "age_max") is None
+        and not _meta(item.doc, "public")
+        and bool(item.why.reasons)
+        and all("tout le territoire" in r for r in item.why.reasons)
+    )
+
+
 def _need_phrases(concepts: list[Concept], frequency: Callable[[str], float] | None) -> list[frozenset[str]]:
     """The phrases of the needs or situations ``concepts`` as stem sets, those holding a rare word only.
 
@@ -998,6 +1028,8 @@ def _on_the_need(
                 continue
             matched = (need | rare) & _stems(sentence)
             weight = sum((1.0 if share(w) < 0.05 else 0.5) / (2 if w in earlier else 1) for w in matched)
+            # Words of the question alone ("la famille n'a pas les moyens") do not make a sentence about the
+            # need: it holds a word of the need's own wording too.
             if weight >= 1.5 or any(w in need and share(w) < 0.025 for w in matched):
                 best.setdefault(item.n, []).append((weight, sentence.lstrip("-•►▶✓ ").strip()))
     firsts = sorted(((max(found)[0], n, max(found)[1]) for n, found in best.items()), key=lambda x: -x[0])

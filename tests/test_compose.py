@@ -896,3 +896,33 @@ def test_an_acronym_of_two_letters_in_the_question_says_what_the_need_is() -> No
     common = {"emploi": 0.5, "entrepris": 0.1, "jeun": 0.5}  # shares of passages, as in a real index
     text, _, _ = ComposingAnswerer(frequency=lambda stem: common.get(stem, 0.01))(question, [action, plan], analyse(question))
     assert "conseillent les jeunes sur leur CV" in text
+
+
+def test_a_need_nothing_speaks_of_with_only_territory_wide_measures_open_is_not_stated() -> None:
+    question = "Étudiante de 20 ans à Valenciennes, elle galère pour manger : une épicerie solidaire ?"
+    measure = _doc(
+        "Emplois Francs",
+        "Emplois Francs\nUne aide aux employeurs qui recrutent un habitant d'un quartier prioritaire.",
+        10,
+        reasons=("Valenciennes : action sur tout le territoire (Valenciennes Métropole)",),
+        action_ids=["m1"],
+    )
+    elsewhere = _doc(
+        "ÉPICERIES SOLIDAIRES ÉTUDIANTES",
+        "ÉPICERIES SOLIDAIRES ÉTUDIANTES\nDes épiceries solidaires sur les campus de l'Université de Lille.",
+        40,
+        verdict="excluded",
+        reasons=("Valenciennes : hors du territoire de l'action (MEL)",),
+        action_ids=["e1"],
+    )
+    text, citations, refused = ComposingAnswerer(frequency=lambda stem: 0.01)(question, [measure, elsewhere], analyse(question))
+    assert refused and text.startswith("Les documents ne précisent pas d'action sur ce besoin (aide alimentaire) à Valenciennes.")
+    assert "**Ouvertes à ce jeune, sur d'autres besoins** : **Emplois Francs** [1]" in text
+    assert "ÉPICERIES SOLIDAIRES ÉTUDIANTES — Valenciennes : hors du territoire de l'action (MEL) [2]" in text
+    assert [c.n for c in citations] == [1, 2]
+    # An action with its own public that fits the person is a piste, even when its words differ from the need's.
+    card = _doc(
+        "ATELIERS CUISINE", "ATELIERS CUISINE\nPour les jeunes de 16 à 25 ans.", 10, age_min=16, age_max=25, action_ids=["c1"]
+    )
+    text, _, refused = ComposingAnswerer(frequency=lambda stem: 0.01)(question, [card, elsewhere], analyse(question))
+    assert not refused and "1. **ATELIERS CUISINE**" in text
