@@ -582,7 +582,8 @@ class ComposingAnswerer:
         about = [i for i in items[:2] if _about(context, i.doc, self.frequency)]
         corrections = _corrections(intent, entity_items or named or about)
         # What the new question asks (not an earlier turn's: "combien coûte … ?" then "et combien d'heures ?").
-        missing = _missing_evidence(question, focus)
+        # A person's question asks for actions: a slot's word in it describes ("en horaires décalés").
+        missing = _missing_evidence(question, focus) if intent.kind != "person" else None
         if missing and not corrections:
             refused = True
             statement = f"Les documents ne précisent pas {missing}" + (f" pour {entity}." if entity else ".")

@@ -253,6 +253,18 @@ def _prepare(text: str) -> str:
     return " ".join(folded.split())
 
 
+def _asked(prepared: str, hit: _Hit) -> bool:
+    """The hit is in a sentence that asks: the one a "?" ends (or, with no "?" at all, the last one)."""
+    end = prepared.find("?", hit.end)
+    if end >= 0:
+        return not re.search(r"[.!;]", prepared[hit.end : end])
+    return "?" not in prepared and not re.search(r"[.!;]\s*\S", prepared[hit.end :]) and _ASKING.search(prepared) is not None
+
+
+# A sentence without "?" asks when it holds a question word ("combien coûte le permis", "quels horaires").
+_ASKING = re.compile(r"\b(?:combien|quel|quels|quelle|quelles|quand|ou_|comment|c est quoi|how|what|which|when)\b")
+
+
 def _hits(prepared: str) -> list[_Hit]:
     found = []
     for row in _table().cues:
@@ -1114,6 +1126,10 @@ def read_intent(
     if entities and analysis.age is not None and slot_hit is not None and slot_hit.slot == "age" and not own:
         # "Booster est ouvert aux jeunes de 26 ans ?": the public is asked for a given age: is it open to them?
         return intent("person", f"an age given with an action named: {slot_hit.text}")
+    if strong and age_given and placed and not entities and not any(_asked(prepared, h) for h in strong):
+        # "20 ans, Lomme, a trouvé un poste en horaires décalés mais n'a aucun moyen de transport.": the
+        # slot's word describes the person's situation; nothing is asked of it (no "?" in its sentence).
+        return intent("person", f"a young person described ({strong[0].text} in the description)")
     if strong:
         return intent("fact", f"cue fact: {slot_hit.text}" if slot_hit else "cue fact", slot_hit.slot if slot_hit else None)
     if person_cue and (described or entities):

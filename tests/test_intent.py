@@ -111,6 +111,10 @@ KIND_CASES = [
     ("What do you have for young people?", "too_vague"),
     ("Bonjour !", "greeting"),
     ("merci beaucoup, bonne journée", "greeting"),
+    # A slot's word that describes the person asks nothing of it ("horaires décalés"; "couture" is no "coût").
+    ("Jeune de 20 ans, Lomme, a trouvé un poste en horaires décalés mais n'a aucun moyen de transport.", "person"),
+    ("Jeune de 20 ans à Lille en horaires décalés. Une aide pour le transport ?", "person"),
+    ("Jeune femme de 30 ans à Lille, elle veut proposer ses services de couture. Quelles actions ?", "person"),
 ]
 
 
@@ -139,6 +143,9 @@ SLOT_CASES = [
     ("KAPS, c'est combien le loyer ?", "fact", "amount"),
     ("How many hours of volunteering for the Permis de réciprocité?", "fact", "duration"),
     ("c koi le num de connect emploi", "contact", "phone"),  # a bare "combien" yields to what is counted
+    ("Jeune de 20 ans à Lille, combien coûte le permis ?", "fact", "amount"),  # asked in the "?" sentence
+    ("jeune de 19 ans à Roubaix, quels horaires pour la mission locale", "fact", "hours"),
+    ("quel est le coût du permis ?", "fact", "amount"),
 ]
 
 
