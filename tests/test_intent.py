@@ -109,6 +109,11 @@ KIND_CASES = [
     ("12", "too_vague"),  # a number alone
     ("à Valenciennes ?", "too_vague"),
     ("What do you have for young people?", "too_vague"),
+    ("Il tousse depuis trois semaines, c'est une tuberculose ?", "out_of_scope"),
+    ("Can you help me solve 3x - 7 = 11 for my maths homework?", "out_of_scope"),
+    ("son propriétaire refuse de rendre le dépôt de garantie, quelle procédure ?", "out_of_scope"),
+    ("C'est combien exactement le RSA pour un jeune seul ?", "out_of_scope"),
+    ("y a-t-il une aide aux devoirs pour un collégien de 13 ans à Roubaix ?", "person"),
     ("Bonjour !", "greeting"),
     ("merci beaucoup, bonne journée", "greeting"),
     # A slot's word that describes the person asks nothing of it ("horaires décalés"; "couture" is no "coût").
