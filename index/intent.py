@@ -550,6 +550,26 @@ def _question_tokens(text: str) -> list[_QToken]:
     return tokens
 
 
+_HEARD = 0.85  # the similarity of a word spelled as it is said
+
+_SOUNDS = (
+    (r"que$|qu|ck|c(?=[aou])|k", "k"),
+    (r"ph", "f"),
+    (r"eau|au", "o"),
+    (r"ai|ei", "e"),
+    (r"y", "i"),
+    (r"(.)\1", r"\1"),
+    (r"[estx]$", ""),
+)
+
+
+def _sounds(key: str) -> str:
+    """A rough French phonetic key of a folded word: "fabrique" and "fabrik" -> "fabrik"."""
+    for pattern, replacement in _SOUNDS:
+        key = re.sub(pattern, replacement, key)
+    return key
+
+
 def _similar(question_key: str, name_key: str) -> float:
     """1.0 for the same word (or a plural), 0.9 for one typo in a long enough distinctive word, else 0."""
     if question_key == name_key or question_key.rstrip("sx") == name_key.rstrip("sx"):
@@ -618,6 +638,13 @@ def _score(name: _Name, tokens: list[_QToken], by_key: dict[str, list[int]]) -> 
             )
             if best[0] > 0:
                 matched[u] = (best[0], (best[1],))
+        elif not unit.short:
+            # A word that is no French word and sounds like the name's ("fabrik" for "fabrique", "koop"
+            # for "coop"): the name, spelled as it is said.
+            sound = _sounds(unit.key)
+            heard = [p for p, t in enumerate(tokens) if _word_class(t.key) == "distinctive" and _sounds(t.key) == sound]
+            if heard and len(sound) >= 4:
+                matched[u] = (_HEARD, (heard[0],))
     # A short word ("wi", "co", "up") counts beside a matched neighbour of the name, or written in capitals.
     for u, unit in enumerate(name.units):
         if unit.short and u in matched and len(matched[u][1]) == 1:
@@ -655,7 +682,8 @@ def _score(name: _Name, tokens: list[_QToken], by_key: dict[str, list[int]]) -> 
         for u, (_, ps) in matched.items()
         if _word_class(name.units[u].key) != "institution"
     )
-    exact = not fuzzy
+    # Spelled as said ("fabrik ta ville") is as deliberate as exact; a typo in an ordinary word is not.
+    exact = all(sim in (1.0, _HEARD) for sim, _ in matched.values())
     ordered = sorted(positions)
     generic = _vocabulary()[0]
     contiguous = all(all(tokens[k].key in generic for k in range(a + 1, b)) for a, b in itertools.pairwise(ordered))

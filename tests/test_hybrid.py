@@ -211,3 +211,26 @@ def test_a_named_actions_unranked_parts_come_after_the_ranking_once() -> None:
     out = with_parts(ranked, {"a": (a1, a2, a3), "b": (a2,)})
     assert [c.text for c, _, _ in out] == ["objectifs", "autre", "indicateurs", "moyens"]  # ranking kept, each part once
     assert all(why.part and why.mention for _, _, why in out[2:])
+
+
+def test_a_named_action_retrieval_missed_comes_after_the_ranking_with_its_verdict() -> None:
+    from index.hybrid import with_named
+
+    def chunk(line: int, title: str, ids: list[str], **meta: object) -> Chunk:
+        return Chunk(
+            source="t.txt",
+            line_start=line,
+            line_end=line,
+            text=title,
+            title=title,
+            kind="action_card",
+            metadata={"action_ids": ids, "action_id": ids[0], **meta},
+        )
+
+    shown, missed = chunk(1, "SHOWN", ["a"]), chunk(9, "FABRIQUE TA VILLE", ["f"], age_min=16, age_max=25)
+    ranked = [(shown, 1.0, Why(1, 1, 0.5))]
+    q = analyse("fabrik ta ville pour un jeune de 27 ans ?")
+    out = with_named(q.text, q, ranked, {"a": (shown,), "f": (missed,)}, True)
+    assert [c.title for c, _, _ in out] == ["SHOWN", "FABRIQUE TA VILLE"]  # the ranking kept, each action once
+    _, score, why = out[1]
+    assert score == 1.0 and why.mention == "FABRIQUE TA VILLE" and why.part and why.status == "excluded"

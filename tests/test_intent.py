@@ -185,6 +185,7 @@ ENTITY_CASES = [
     ("conect emploi", "001-connect-emploi"),
     ("le forum emploi de Loos", "001-forum-emploi"),
     ("Fabrique ta ville", "001-fabrique-ta-ville"),
+    ("c qui qui porte fabrik ta ville ?", "001-fabrique-ta-ville"),  # spelled as it is said
     ("UPPJ", "001-uppj"),
     ("kolocation à projets solidaires", "001-kaps-kolocation-a-projets-solidaires"),
     ("le Labo 148 de Roubaix", "001-labo-148"),
