@@ -409,14 +409,15 @@ _CONTACT_WORDS = {
 }
 
 
-def _about(question: str, doc: Document, frequency: Callable[[str], float] | None = None) -> bool:
+def _about(question: str, doc: Document, frequency: Callable[[str], float] | None = None, known: bool = False) -> bool:
     """True when the passage holds the question's rare words (its subject), contact words aside.
 
     Rare = found in under a fifth of the passages of the index; one may be missing when there are
-    three or more (a title written differently).
+    three or more (a title written differently). ``known``: only words some passage holds count ("ok",
+    a typo, can say which passage nobody's question is about).
     """
     share = frequency or (lambda _stem: 0.0)  # without the index's counts every word counts as rare
-    wanted = {w for w in _stems(question) if w not in _CONTACT_WORDS and share(w) < 0.2}
+    wanted = {w for w in _stems(question) if w not in _CONTACT_WORDS and share(w) < 0.2 and (share(w) > 0 or not known)}
     have = _stems(" ".join([doc.page_content, str(doc.metadata.get("title", ""))]))
     missing = len(wanted - have)
     return missing == 0 or (len(wanted) >= 3 and missing <= 1)
@@ -622,7 +623,13 @@ class ComposingAnswerer:
                 i
                 for i in (items if entity_items else focus)
                 if _contact_line(i.doc)
-                and (i in named or i in entity_items or _names(i.doc, intent) or _about(context, i.doc, self.frequency))
+                and (
+                    i in named
+                    or i in entity_items
+                    or _names(i.doc, intent)
+                    # Its words that some passage holds ("ok, et l'action qui passe par les clubs de sport ?").
+                    or _about(context, i.doc, self.frequency, known=True)
+                )
             ]
             # The passage whose person the question describes best comes first ("le référent CLAP de la
             # Mission Locale Métropole Sud": the directory line with that role and that organisation).

@@ -20,7 +20,7 @@ from ingest.france import France, Place, load_france
 from ingest.gazetteer import Gazetteer
 from ingest.quartiers import QuartierMention, QuartierPlace, load_quartiers, quartier_place
 from ingest.text import QUESTION_AGE_RANGE, fold_words
-from ingest.vocabulary import french_for, load_concepts
+from ingest.vocabulary import english_words, french_for, load_concepts
 
 # The question fold under its former name, for the modules that still import it from here
 # (assistant/compose.py, assistant/answerability.py, index/intent.py): ``ingest.text.fold_words``.
@@ -53,6 +53,8 @@ _WORD_AGE = re.compile(r"\b(" + "|".join(sorted(_UNITS, key=len, reverse=True)) 
 _NUM_AGE = re.compile(
     r"\b(\d{1,2})\s*(?:ans?|a|year olds?|years olds?|yo)\b(?!\s*(?:d experience|de carriere|d anciennete|de chomage|plus tard|apres))"
     r"|\baged\s+(\d{1,2})\b"  # English questions: "a 17 year old", "aged 19"
+    # A bare number said of the person: "et s'il avait 18 ?", "and if she were 18?", "she is 19".
+    r"|\b(?:s ils?|si elles?|il|elle|if (?:he|she|they)|(?:he|she) (?:is|s))\s+(?:a|avait|avaient|aura|were|was|is|turns|turned)?\s*(\d{2})\s*(?:\?|$|,|\.)"
 )
 # "moins de 26 ans" (up to 25), "plus de 18 ans" (from 18).
 _AGE_BOUND = re.compile(r"\b(moins|plus)\s+de\s+(\d{1,2})\s*ans\b")
@@ -168,7 +170,7 @@ def _ages(folded: str) -> tuple[int | None, int | None, int | None, list[tuple[i
         elif m.group(1) == "plus" and age_min is None:
             age_min = value
     for m in _NUM_AGE.finditer(folded):
-        value = int(m.group(1) or m.group(2))
+        value = int(m.group(1) or m.group(2) or m.group(3))
         inside_range = any(a <= m.start() < b for a, b in spans)
         if inside_range or not 10 <= value <= 35 or _DURATION.search(folded[: m.start()]):
             continue
@@ -219,10 +221,13 @@ def analyse(question: str, gazetteer: Gazetteer | None = None, france: France | 
     situations: list[str] = []
     needs: list[str] = []
     expansions: list[str] = []
+    # An English question's needs are read in the documents' French too ("digital jobs" -> "numérique").
+    translations = french_for(question)
+    readable = " ".join([folded, *(fold_words(t) for t in translations)])
     for concept in load_concepts():
         if concept.key == "qpv" and qpv is not True:
             continue  # "pas en QPV" must not pull QPV-only actions up
-        if any(p.search(folded) for p in concept.triggers):
+        if any(p.search(readable) for p in concept.triggers):
             (situations if concept.kind == "situation" else needs).append(concept.key)
             expansions += [e for e in concept.expansions if e not in expansions]
     in_qpv_quartier = any(isinstance(p, QuartierPlace) and p.qpv and p.residence for p in places)
@@ -233,7 +238,6 @@ def analyse(question: str, gazetteer: Gazetteer | None = None, france: France | 
         # wins over the table; and not for a question about the quartier ("le taux d'emploi du quartier Lecocq").
         qpv = True
 
-    translations = french_for(question)
     topic = folded
     for a, b in sorted(spans, reverse=True):
         topic = topic[:a] + " " + topic[b:]
@@ -395,7 +399,8 @@ def leans_on_previous(question: str) -> bool:
     if not is_follow_up(question):
         return False
     analysis = analyse(question)
-    own = set(analyse_text(analysis.topic)) - _RESTATING
+    english = english_words(question)  # "Who should I contact?": "who", "should" are no subject
+    own = set(analyse_text(" ".join(w for w in fold_words(analysis.topic).split() if w not in english))) - _RESTATING
     if analysis.qpv is not None:
         own -= _QPV_STEMS
     return not own

@@ -53,6 +53,7 @@ from ingest.gazetteer import (
 )
 from ingest.quartier_table import blocking_forms, read_quartiers
 from ingest.text import PHRASE_BREAK
+from ingest.vocabulary import english_words
 
 MEL_SIREN = "200093201"
 CAVM_SIREN = "245901160"
@@ -173,6 +174,7 @@ class Place:
 @dataclass(frozen=True)
 class _Cues:
     strong: frozenset[str]
+    english: frozenset[str]
     weak: frozenset[str]
     lead: frozenset[str]
     articles: dict[str, str]
@@ -193,6 +195,7 @@ class _Cues:
     def of(cls, phrases: Phrases) -> _Cues:
         return cls(
             strong=phrases.words("place_cue"),
+            english=phrases.words("place_cue_english"),
             weak=phrases.words("place_cue_weak"),
             lead=phrases.words("place_cue_lead"),
             articles=dict(phrases.pairs("article_cue") + phrases.pairs("article_cue_weak")),
@@ -537,7 +540,7 @@ class France:
         "goes" (where they work, study, go: "un stage à Lyon") or "located" (where an organisation or an
         action is: "la Mission Locale d'Arras")."""
         cue = i - 1
-        if cue < 1 or tokens[cue].key not in self._cues.strong | self._cues.weak | set(self._cues.articles):
+        if cue < 1 or tokens[cue].key not in self._cues.strong | self._cues.english | self._cues.weak | set(self._cues.articles):
             return "home"
         before = cue - 1
         while before > 0 and tokens[before].key in self._cues.adverbs:  # "vient souvent à Lille"
@@ -562,7 +565,7 @@ class France:
         if i == 0 or not joined(text, tokens[i - 1], tokens[i]):
             return None
         previous = tokens[i - 1].key
-        if previous in self._cues.strong:
+        if previous in self._cues.strong or (previous in self._cues.english and english_words(text)):
             return "strong"
         if previous in self._cues.weak:
             lead = i >= 2 and tokens[i - 2].key in self._cues.lead and joined(text, tokens[i - 2], tokens[i - 1])

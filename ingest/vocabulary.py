@@ -85,6 +85,15 @@ def _english() -> tuple[frozenset[str], tuple[tuple[re.Pattern[str], tuple[str, 
     return function, tuple(pairs)
 
 
+def english_words(question: str) -> frozenset[str]:
+    """The English function words of an English question ("who", "should"), none for another question:
+    they say nothing of its subject."""
+    folded = fold_words(question).split()
+    function = _english()[0]
+    found = frozenset(w for w in folded if w in function)
+    return found if len(found) >= 2 else frozenset()
+
+
 def french_for(question: str) -> tuple[str, ...]:
     """The French words for an English question's words ("young people signed a contract" -> "jeunes",
     "signé", "contrat"); () for a question that is not English (fewer than two English function words)."""

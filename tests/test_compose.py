@@ -249,7 +249,7 @@ def test_the_subject_test_reads_the_frequencies_it_is_given_not_another_index() 
     # Which words are the subject depends on the index's word frequencies: the service passes its own,
     # so an answer never depends on another index loaded in the same process.
     question, docs = "Qui contacter pour le programme Booster ?", [E2C_WITH_CONTACT]
-    _, _, refused = ComposingAnswerer(frequency=lambda stem: 0.0)(question, docs)  # every word rare: "booster" missing
+    _, _, refused = ComposingAnswerer(frequency=lambda stem: 0.01)(question, docs)  # every word rare: "booster" missing
     assert refused
     _, _, refused = ComposingAnswerer(frequency=lambda stem: 1.0)(question, docs)  # no word rare: nothing to miss
     assert not refused

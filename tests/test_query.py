@@ -514,3 +514,18 @@ def test_a_follow_up_names_a_piste_by_its_rank() -> None:
     from index.query import ordinal
 
     assert [ordinal(q) for q in ("un contact pour la première ?", "et la deuxième ?", "la 3e ?", "quel âge ?")] == [1, 2, 3, 0]
+
+
+def test_a_bare_number_said_of_the_person_is_their_age() -> None:
+    for question, age in [("And if she were 18?", 18), ("et s'il avait 18 ?", 18), ("et si elle a 27 ?", 27)]:
+        assert analyse(question).age == age, question
+    for question in ("il a 3 enfants", "il habite au 12", "il a 30 000 euros"):
+        assert analyse(question).age is None, question
+
+
+def test_an_english_follow_up_leans_on_the_previous_answer_and_reads_its_needs_in_french() -> None:
+    from index.query import leans_on_previous
+
+    assert leans_on_previous("Who should I contact?") and leans_on_previous("tu as un contact ?")
+    assert not leans_on_previous("What about housing?")
+    assert "numerique" in analyse("a 15-year-old girl curious about digital jobs, is there a programme?").needs
