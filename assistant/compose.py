@@ -204,6 +204,9 @@ def _list_line(item: Item, analysis: QueryAnalysis, shown_contacts: set[str] | N
     offer = _key_sentence(analysis.text, doc, skip=shown, numbers_only=True)
     if offer:
         line += f". {offer.rstrip('.')}"
+        sibling = _next_item(doc, offer)
+        if sibling:  # "- CDD : jusqu'à 5 000 €" then "- CDI : jusqu'à 15 000 €": the list's other figure
+            line += f". {sibling.rstrip('.')}"
     reachable = [c for c in record.contacts if c.emails or c.phones or c.urls] if record else []
     contact = format_contact(reachable[0]) if reachable else _contact_line(doc)
     if contact and shown_contacts is not None and contact in shown_contacts:
@@ -218,6 +221,16 @@ def _list_line(item: Item, analysis: QueryAnalysis, shown_contacts: set[str] | N
     elif analysis.has_person and item.verdict == "unknown":
         line += " (âge ou territoire à vérifier dans la fiche)"
     return f"{line} [{item.n}]"
+
+
+def _next_item(doc: Document, sentence: str) -> str:
+    """The list item right after ``sentence`` when both are items holding a figure, else ""."""
+    sentences = passage_sentences(doc.page_content)
+    k = next((k for k, x in enumerate(sentences) if x.strip() == sentence.strip()), None)
+    if k is None or k + 1 >= len(sentences) or not sentence.lstrip().startswith(("-", "•")):
+        return ""
+    following = sentences[k + 1].strip()
+    return following if following.startswith(("-", "•")) and re.search(r"\d", following) and len(following) <= 200 else ""
 
 
 def _local_sentence(doc: Document, analysis: QueryAnalysis, skip: tuple[str, ...]) -> str:
@@ -571,6 +584,8 @@ class ComposingAnswerer:
             kind = CONTACT
         if intent.kind == "porteur" and intent.entities:
             kind = PORTEUR  # "Qui est derrière la Fabrique citoyenne des mobilités ?"
+        if intent.kind == "person" and kind == CONTACT and not intent.entities:
+            kind = LIST  # "17 ans à Halluin… des actions ou des contacts ?": each piste gives its contact
         lines: list[str] = []
         used: list[Item] = []
         refused = False

@@ -265,6 +265,15 @@ def _asked(prepared: str, hit: _Hit) -> bool:
 _ASKING = re.compile(r"\b(?:combien|quel|quels|quelle|quelles|quand|ou_|comment|c est quoi|how|what|which|when)\b")
 
 
+def _person_asked_first(hits: list[_Hit], contact: _Hit, analysis: QueryAnalysis) -> bool:
+    """A person described (an age and a place) and actions asked before the contact ("des actions ou des
+    contacts ?"): the contact is one of the things each action gives."""
+    person = _first(hits, "person")
+    age_given = analysis.age is not None or analysis.age_min is not None or analysis.age_max is not None
+    placed = bool(analysis.communes) or analysis.epci is not None
+    return person is not None and person.start < contact.start and age_given and placed
+
+
 def _hits(prepared: str) -> list[_Hit]:
     found = []
     for row in _table().cues:
@@ -1125,6 +1134,10 @@ def read_intent(
     porteur = _first(hits, "porteur")
     # Both asked ("c'est quelle structure qui s'en occupe ?"): the clause's head decides; a question asking
     # both apart ("qui porte X et qui contacter ?") is split into parts by the answerer.
+    if contact and not entities and _person_asked_first(hits, contact, analysis):
+        # "Jeune de 17 ans à Halluin… Des actions ou des contacts à lui donner ?": actions for a person
+        # described, each with its contact; no action named to look a contact up for.
+        return intent("person", f"cue person before contact: {contact.text}")
     if contact and not (porteur and porteur.start < contact.start):
         slots = [h for h in hits if h.cls == "contact" and h.slot]
         slot = min(slots, key=lambda h: (h.start, -(h.end - h.start))).slot if slots else None

@@ -926,3 +926,17 @@ def test_a_need_nothing_speaks_of_with_only_territory_wide_measures_open_is_not_
     )
     text, _, refused = ComposingAnswerer(frequency=lambda stem: 0.01)(question, [card, elsewhere], analyse(question))
     assert not refused and "1. **ATELIERS CUISINE**" in text
+
+
+def test_a_list_items_figure_comes_with_its_siblings_figure() -> None:
+    question = "jeune de 24 ans à Valenciennes, une aide pour l'employeur qui l'embauche ?"
+    card = _doc(
+        "PRIME À L'EMBAUCHE",
+        "PRIME À L'EMBAUCHE\nUne aide aux employeurs qui recrutent un jeune.\nLe montant varie selon le contrat :\n"
+        "- CDD : jusqu'à 2 000 € sur deux ans.\n- CDI : jusqu'à 9 000 € sur trois ans.",
+        10,
+        age_min=16,
+        age_max=25,
+    )
+    text, _, _ = ComposingAnswerer()(question, [card], analyse(question))
+    assert "2 000 €" in text and "9 000 €" in text

@@ -114,6 +114,8 @@ KIND_CASES = [
     ("son propriétaire refuse de rendre le dépôt de garantie, quelle procédure ?", "out_of_scope"),
     ("C'est combien exactement le RSA pour un jeune seul ?", "out_of_scope"),
     ("y a-t-il une aide aux devoirs pour un collégien de 13 ans à Roubaix ?", "person"),
+    ("Jeune de 17 ans, lycéenne à Halluin, harcelée. Des actions ou des contacts à lui donner ?", "person"),
+    ("jeune de 18 ans à Roubaix, le contact de Booster ?", "contact"),
     ("Bonjour !", "greeting"),
     ("merci beaucoup, bonne journée", "greeting"),
     # A slot's word that describes the person asks nothing of it ("horaires décalés"; "couture" is no "coût").
