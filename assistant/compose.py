@@ -800,7 +800,12 @@ class ComposingAnswerer:
                 (i for i in matches if not _conditional(i)),
                 key=lambda i: not (speaks(i) or _local(i)),
             )[: self.max_items]
-            fitting = firm + [i for i in actions if i.verdict != "match"][: max(0, self.min_items - len(firm) - len(conditional))]
+            # An action that states nothing on the person but speaks of their need ("sécuriser l'accès à
+            # l'hébergement temporaire" for a young person on the street) is a piste to check, after the firm.
+            unchecked = [i for i in actions if i.verdict != "match"]
+            on_topic = [i for i in unchecked if phrases and analysis.needs and speaks(i)][:2]
+            fill = [i for i in unchecked if i not in on_topic]
+            fitting = firm + on_topic + fill[: max(0, self.min_items - len(firm) - len(on_topic) - len(conditional))]
             excluded = [i for i in items if i.verdict == "excluded"][: self.max_excluded]
             profile = _profile(analysis)
             shown_contacts: set[str] = set()

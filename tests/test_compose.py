@@ -940,3 +940,20 @@ def test_a_list_items_figure_comes_with_its_siblings_figure() -> None:
     )
     text, _, _ = ComposingAnswerer()(question, [card], analyse(question))
     assert "2 000 €" in text and "9 000 €" in text
+
+
+def test_an_action_stating_nothing_on_the_person_but_speaking_of_their_need_is_a_piste_after_the_firm() -> None:
+    question = "Jeune de 24 ans à Tourcoing, à la rue : quelles solutions d'hébergement ?"
+    firm = [
+        _doc(f"ACTION {k}", f"ACTION {k}\nPour les jeunes de 16 à 25 ans.", 10 * k, age_min=16, age_max=25, action_ids=[f"a{k}"])
+        for k in range(1, 5)
+    ]
+    shelter = _doc(
+        "SÉCURISER L'ACCÈS À L'HÉBERGEMENT TEMPORAIRE",
+        "SÉCURISER L'ACCÈS À L'HÉBERGEMENT TEMPORAIRE\nUne riposte en matière d'hébergement pour des jeunes à la rue.",
+        90,
+        verdict="unknown",
+        action_ids=["h1"],
+    )
+    text, _, _ = ComposingAnswerer(frequency=lambda stem: 0.01)(question, [*firm, shelter], analyse(question))
+    assert "SÉCURISER L'ACCÈS À L'HÉBERGEMENT TEMPORAIRE" in text
