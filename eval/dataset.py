@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -157,9 +158,15 @@ def _conversation(record: dict[str, Any], where: str) -> list[EvalItem]:
         if not isinstance(turn, dict):
             raise DatasetError(f"{where} : le tour {number} doit être un objet JSON")
         turn_where = f"{where}, tour {number}"
+        # A turn whose only must-include is "non précisé" asks for what the documents do not say: a correct
+        # answer is a refusal (turns declare no "expect"; left as "answer", a right refusal would count as
+        # a false one).
+        must = turn.get("must_include")
+        refuses = isinstance(must, list) and bool(must) and all(_is_not_stated(f) for f in must)
         items.append(
             _item(
                 {
+                    **({"expect": "refuse"} if refuses and "expect" not in turn else {}),
                     **turn,
                     "id": f"{record['id']}#{number}",
                     "type": CONVERSATION,
@@ -170,6 +177,14 @@ def _conversation(record: dict[str, Any], where: str) -> list[EvalItem]:
             )
         )
     return items
+
+
+def _is_not_stated(fact: object) -> bool:
+    """ "non précisé" (or its agreed forms): the fact a refusal must show (eval.metrics.is_refusal_marker)."""
+    if not isinstance(fact, str):
+        return False
+    folded = unicodedata.normalize("NFKD", fact).encode("ascii", "ignore").decode().lower().strip()
+    return folded in {"non precise", "non precisee", "non precises"}
 
 
 def jsonl_records(path: Path) -> Iterator[tuple[str, Any]]:

@@ -451,7 +451,11 @@ def in_context(question: str, history: list[str] | tuple[str, ...]) -> tuple[str
     # "et pour l'aide au BAFA ?" switches the subject: search it alone, the person kept (age, place,
     # QPV, situations), the earlier needs and words dropped.
     if _SWITCH.search(fold_words(question)):
-        switched = {"needs": current.needs, "expansions": current.expansions, "topic": current.topic}
+        # Who the person is still says which actions fit ("étudiant": a student's housing): the words of
+        # their situations stay in the search.
+        situated = [e for c in load_concepts() if c.key in merged.situations for e in c.expansions]
+        expansions = tuple(dict.fromkeys([*current.expansions, *situated]))
+        switched = {"needs": current.needs, "expansions": expansions, "topic": current.topic}
         return question, QueryAnalysis(**{**merged.__dict__, **switched, "text": question})
     text = f"{history[-1]} {question}"
     return text, QueryAnalysis(**{**merged.__dict__, "text": text})

@@ -359,3 +359,18 @@ def test_a_request_for_details_states_no_fact_to_ground() -> None:
     text = "Par exemple : « Quelle action pour un décrocheur de 17 ans à Loos ? »"
     assert _scores(clarify, text, {"refused": True, "kind": "clarification"})["grounding_drops"] is None
     assert _scores(clarify, "Un jeune de 17 ans peut aller à Booster [1].", {"refused": False})["grounding_drops"] == 1.0
+
+
+def test_a_turn_whose_only_fact_is_not_stated_expects_a_refusal(tmp_path: Path) -> None:
+    turn = {"must_include": [], "sources": [{"file": "f.txt", "line_start": 1, "line_end": 2}]}
+    conversation = {
+        "id": "c1",
+        "turns": [
+            {**turn, "question": "un jeune de 20 ans à Lille, un logement ?", "must_include": ["KAPS"]},
+            {**turn, "question": "c'est combien le loyer ?", "must_include": ["Non précisé"]},
+            {**turn, "question": "et le contact ?", "must_include": ["non précisé"], "expect": "answer"},
+        ],
+    }
+    path = tmp_path / "conv.jsonl"
+    path.write_text(json.dumps(conversation) + "\n", encoding="utf-8")
+    assert [item.expect for item in load_set(path)] == ["answer", "refuse", "answer"]  # a declared expect wins

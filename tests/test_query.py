@@ -387,6 +387,9 @@ def test_a_follow_up_with_another_subject_searches_it_alone_for_the_same_person(
     assert text == "et pour une aide financière ponctuelle ?" and (a.age, a.communes) == (23, ("Comines",))
     _, bafa = in_context("et pour l'aide au BAFA ?", ["permis de conduire pour un jeune de 17 ans à Loos"])
     assert bafa.needs == ("bafa",) and "permis" not in bafa.lexical_query  # the earlier need is dropped
+    # Who the person is stays in the search: a student's housing, not anyone's.
+    _, housing = in_context("et pour le logement ?", ["étudiant de 20 ans à Lille, il saute des repas"])
+    assert "étudiants" in housing.expansions and "logement" in housing.lexical_query
     # "et côté MEL ?" after Valenciennes: the territory changes, the earlier commune no longer holds.
     _, b = in_context("et côté MEL, il y a un événement ?", ["un collégien de Valenciennes cherche un stage"])
     assert (b.epci, b.communes) == ("MEL", ())
