@@ -351,6 +351,16 @@ _RESTATING = frozenset(
         "cout",
         "prix",
         "tarif",
+        "loi",  # "loyer" (the stemmer's)
+        "mont",  # "montant"
+        "gratuit",
+        "pai",  # "payant", "payer"
+        "dure",
+        "dur",
+        "dat",
+        "heur",
+        "plac",
+        "temp",  # "combien de temps"
         "horair",
         "inscrir",
         "inscript",

@@ -452,6 +452,10 @@ def test_a_postal_code_in_the_filters_is_its_commune() -> None:
         ("et s'il habitait Roubaix ?", True),
         ("et si elle habitait un quartier prioritaire ?", True),
         ("et c'est combien ?", True),
+        ("c'est combien le loyer ?", True),  # a property of what was shown: rent, duration, price, places
+        ("ça dure combien de temps ?", True),
+        ("c'est gratuit ?", True),
+        ("et pour le logement ?", False),
         ("c'est pour quel âge exactement ?", True),  # elisions do not lengthen it; "exactement" only insists
         ("C'est quoi Wi-Filles ?", False),  # a subject of its own
         ("tu as un contact pour la première ?", True),  # a piste shown, by its rank
