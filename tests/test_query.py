@@ -536,3 +536,8 @@ def test_an_english_follow_up_leans_on_the_previous_answer_and_reads_its_needs_i
     assert leans_on_previous("Who should I contact?") and leans_on_previous("tu as un contact ?")
     assert not leans_on_previous("What about housing?")
     assert "numerique" in analyse("a 15-year-old girl curious about digital jobs, is there a programme?").needs
+
+
+def test_no_licence_nor_car_is_a_mobility_need() -> None:
+    assert {"permis", "mobilite"} <= set(analyse("25 ans à Loos, cherche du taf mais pas le permis ni de voiture").needs)
+    assert "mobilite" in analyse("elle n'a aucun moyen de transport pour aller travailler").needs
