@@ -800,6 +800,11 @@ class ComposingAnswerer:
                 (i for i in matches if not _conditional(i)),
                 key=lambda i: not (speaks(i) or _local(i)),
             )[: self.max_items]
+            # A plan's measure that fits anyone of the territory and does not speak of the need named ("permis
+            # de louer" for a young person without a driving licence) is no piste beside actions that fit.
+            generic = [i for i in firm if phrases and analysis.needs and _open_to_all(i) and not speaks(i)]
+            if len(firm) - len(generic) >= 2:
+                firm = [i for i in firm if i not in generic]
             # An action that states nothing on the person but speaks of their need ("sécuriser l'accès à
             # l'hébergement temporaire" for a young person on the street) is a piste to check, after the firm.
             unchecked = [i for i in actions if i.verdict != "match"]

@@ -957,3 +957,20 @@ def test_an_action_stating_nothing_on_the_person_but_speaking_of_their_need_is_a
     )
     text, _, _ = ComposingAnswerer(frequency=lambda stem: 0.01)(question, [*firm, shelter], analyse(question))
     assert "SÉCURISER L'ACCÈS À L'HÉBERGEMENT TEMPORAIRE" in text
+
+
+def test_a_measure_open_to_all_that_does_not_speak_of_the_need_is_no_piste_beside_fitting_actions() -> None:
+    question = "jeune de 25 ans à Loos, il cherche du travail mais n'a pas le permis de conduire"
+    cards = [
+        _doc(f"ACTION {k}", f"ACTION {k}\nPour les jeunes de 16 à 25 ans.", 10 * k, age_min=16, age_max=25, action_ids=[f"a{k}"])
+        for k in (1, 2)
+    ]
+    housing = _doc(
+        "permis de louer",
+        "permis de louer\nLutter contre les marchands de sommeil.",
+        50,
+        reasons=("Loos : action sur tout le territoire (MEL)",),
+        action_ids=["p1"],
+    )
+    text, _, _ = ComposingAnswerer(frequency=lambda stem: 0.01)(question, [*cards, housing], analyse(question))
+    assert "ACTION 1" in text and "permis de louer" not in text

@@ -116,6 +116,8 @@ KIND_CASES = [
     ("y a-t-il une aide aux devoirs pour un collégien de 13 ans à Roubaix ?", "person"),
     ("Jeune de 17 ans, lycéenne à Halluin, harcelée. Des actions ou des contacts à lui donner ?", "person"),
     ("jeune de 18 ans à Roubaix, le contact de Booster ?", "contact"),
+    ("quelle institution est responsable du parcours vers l'apprentissage des 25-29 ans ?", "porteur"),
+    ("le jeune est responsable de son projet, quelles actions pour lui à Lille, 19 ans ?", "person"),
     ("Bonjour !", "greeting"),
     ("merci beaucoup, bonne journée", "greeting"),
     # A slot's word that describes the person asks nothing of it ("horaires décalés"; "couture" is no "coût").
