@@ -805,6 +805,8 @@ class ComposingAnswerer:
             generic = [i for i in firm if phrases and analysis.needs and _open_to_all(i) and not speaks(i)]
             if len(firm) - len(generic) >= 2:
                 firm = [i for i in firm if i not in generic]
+            else:
+                generic = []
             # An action that states nothing on the person but speaks of their need ("sécuriser l'accès à
             # l'hébergement temporaire" for a young person on the street) is a piste to check, after the firm.
             unchecked = [i for i in actions if i.verdict != "match"]
@@ -849,7 +851,7 @@ class ComposingAnswerer:
             if unspoken and not analysis.lives_outside:
                 # What the other passages say on that need (a measure of a plan, "6 réunions de circuits-courts
                 # entre une dizaine de jeunes et 4 entreprises"): the counsellor's lead when no action fits it.
-                shown = [*verdicts, *fitting, *conditional, *excluded]
+                shown = [*verdicts, *fitting, *conditional, *excluded, *generic]  # generic: judged off the need
                 others = [i for i in items if i not in shown and i.verdict != "excluded" and _not_directory(i)]
                 on_need = _on_the_need(context, analysis, others, self.frequency, limit=2, own=question)
                 if (
