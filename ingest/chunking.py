@@ -257,7 +257,8 @@ def structured_chunks(doc: SourceDoc, max_chars: int = DEFAULT_MAX_CHARS) -> lis
                 flush_prose()
             # Consecutive heading lines ("CHANTIER 1 : …" then "THEMATIQUES : …") read as one heading;
             # the heading lines stay in the text of the section's first chunk.
-            heading_lines = [*heading_lines, line.strip()] if i <= previous_heading_line + 2 else [line.strip()]
+            head = line.strip() + _continuation(lines, i)
+            heading_lines = [*heading_lines, head] if i <= previous_heading_line + 2 else [head]
             heading, previous_heading_line = " — ".join(heading_lines[-3:]), i
         if prose and prose[-1][1] == i:
             prose[-1] = (prose[-1][0], i + 1)
@@ -265,6 +266,24 @@ def structured_chunks(doc: SourceDoc, max_chars: int = DEFAULT_MAX_CHARS) -> lis
             prose.append((i, i + 1))
     flush_prose()
     return chunks
+
+
+def _continuation(lines: list[str], i: int) -> str:
+    """The end of a heading the PDF broke onto the next line ("A) Accompagner les entreprises … afin" then
+    "d'ouvrir les possibilités aux talents des quartiers"): a short line in lower case right after it (one
+    blank line between at most), with " " before it; "" when the heading is whole."""
+    if SENTENCE_END.search(lines[i]):
+        return ""
+    for k in (i + 1, i + 2):
+        if k >= len(lines):
+            return ""
+        text = lines[k].strip()
+        if not text:
+            continue
+        if text[:1].islower() and len(text) <= 80 and "\t" not in lines[k]:
+            return " " + text
+        return ""
+    return ""
 
 
 def _row_chunks(

@@ -85,3 +85,18 @@ def test_crlf_files_keep_one_line_per_original_line(tmp_path: Path) -> None:
     path = tmp_path / "dos.txt"
     path.write_bytes(b"un\r\ndeux\r\n\r\ntrois")
     assert load_file(path).lines == ["un", "deux", "", "trois"]
+
+
+def test_a_heading_the_pdf_broke_onto_the_next_line_is_titled_whole() -> None:
+    text = (
+        "A) Accompagner les entreprises dans leurs projets de recrutements afin\n\n"
+        "d’ouvrir les possibilités aux talents des quartiers\n\n"
+        "Lorsqu’une entreprise s’installe, il convient de connaître ses besoins de recrutement.\n"
+    )
+    chunks = chunk_document(SourceDoc("a.txt", text), actions=[])
+    assert chunks[0].title == (
+        "A) Accompagner les entreprises dans leurs projets de recrutements afin "
+        "d’ouvrir les possibilités aux talents des quartiers"
+    )
+    ended = chunk_document(SourceDoc("c.txt", "C) Développer l’emploi :\n\nles jeunes des quartiers.\n"), actions=[])
+    assert ended[0].title == "C) Développer l’emploi :"  # a heading that ends its sentence is whole
