@@ -25,7 +25,7 @@ SLOT_EVIDENCE: dict[str, re.Pattern[str]] = {
         re.IGNORECASE,
     ),
     "duration": re.compile(
-        rf"{_NUMBER}\s*(?:mois|semaines?|jours?|ans|années?|heures?|h\b)|\b(?:un|une|deux|trois|quatre|six|huit|dix|douze)\s+(?:mois|semaines?|ans?|années?|jours?)\b",
+        rf"{_NUMBER}\s*(?:mois|semaines?|jours?|ans|années?|heures?|h\b)|\b(?:un|une|deux|trois|quatre|six|huit|dix|douze|plusieurs|quelques)\s+(?:mois|semaines?|ans?|années?|jours?)\b",
         re.IGNORECASE,
     ),
     "rate": re.compile(rf"{_NUMBER}\s*%"),

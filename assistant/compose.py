@@ -1122,9 +1122,9 @@ def _slot_sentences(
 
 # Slots a sentence must hold to answer: a figure of another unit never answers (assistant.answerability).
 # A count is enforced with its noun read tolerantly (numbers in words, young people under other names, a
-# count without its noun: assistant.answerability.holds). Durations are not enforced yet: the documents
-# write most of them in words the pattern does not read ("pendant plusieurs semaines").
-ANSWERABLE = frozenset({"amount", "date", "rate", "hours", "count"})
+# count without its noun: assistant.answerability.holds). A duration in words counts ("pendant plusieurs
+# semaines", "trois semaines": assistant.answerability.SLOT_EVIDENCE).
+ANSWERABLE = frozenset({"amount", "date", "rate", "hours", "count", "duration"})
 
 
 def _corrections(intent: Intent, named: list[Item]) -> tuple[list[str], list[Item]] | None:

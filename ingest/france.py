@@ -76,7 +76,7 @@ _NOT_PLURALS = frozenset(
     {"depuis", "sans", "dans", "sous", "vers", "plus", "mais", "puis", "alors", "tous", "chez", "apres", "pres"}
 )
 _WEAK_CUE_POPULATION = 10_000  # "de Paris", "de Calais": big enough to be the town
-_LOWER_CUE_POPULATION = 50_000  # "habite a paris", "vit a tours"
+_LOWER_CUE_POPULATION = 20_000  # "habite a paris", "vit a tours", "22 ans cambrai"
 
 
 @dataclass(frozen=True)

@@ -974,3 +974,23 @@ def test_a_measure_open_to_all_that_does_not_speak_of_the_need_is_no_piste_besid
     )
     text, _, _ = ComposingAnswerer(frequency=lambda stem: 0.01)(question, [*cards, housing], analyse(question))
     assert "ACTION 1" in text and "permis de louer" not in text
+
+
+def test_a_duration_no_passage_of_the_named_action_holds_is_not_stated_and_one_in_words_answers() -> None:
+    record = Action(id="003-pop", title="Pop School", source="g.txt", line_start=10, line_end=15)
+    card = _doc(
+        "Pop School",
+        "Pop School\nUne formation gratuite au métier de développeur web.",
+        10,
+        action_ids=["003-pop"],
+        action_id="003-pop",
+    )
+    answerer = ComposingAnswerer(actions=lambda: {record.id: record})
+    question = "combien de temps dure la formation Pop School ?"
+    text, _, refused = answerer(question, [card], analyse(question))
+    assert refused and text.startswith("Les documents ne précisent pas la durée pour Pop School.")
+    long = _doc(
+        "Pop School", "Pop School\nLa formation dure plusieurs semaines.", 10, action_ids=["003-pop"], action_id="003-pop"
+    )
+    text, _, refused = answerer(question, [long], analyse(question))
+    assert not refused and "plusieurs semaines" in text

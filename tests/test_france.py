@@ -427,3 +427,11 @@ def test_where_one_comes_from_is_not_a_home_and_a_landmark_is_the_home_only_alon
     # English questions place the person with "from", "in", "near".
     assert analyse("a 20-year-old guy from Calais wants to go abroad").lives_outside
     assert [p.residence for p in analyse("a young man living in Lille, born in Lyon").places] == [True, False]
+
+
+def test_sms_style_age_then_commune_places_the_person() -> None:
+    assert [p.name for p in analyse("jeune 22 ans cambrai cherche du boulot urgent").places] == ["Cambrai"]
+    assert analyse("jeune 22 ans cambrai cherche du boulot urgent").lives_outside
+    assert analyse("17 ans roubaix decrocheur").communes == ("Roubaix",)
+    for question in ("20 ans sans diplome", "18 ans bien motive", "25 ans max", "21 ans fille"):
+        assert analyse(question).places == (), question

@@ -516,3 +516,13 @@ def test_no_example_is_a_check_half_question() -> None:
         pytest.skip("no development set available")
     copied = [q for q, _ in load_examples() if fold_words(q) in check]
     assert not copied, f"{len(copied)} example(s) copied from the check half"
+
+
+def test_a_young_persons_wish_to_work_in_video_games_is_no_off_topic_subject(catalogue: list[Action]) -> None:
+    question = "Lycéenne de 18 ans à Valenciennes, elle rêve d'une école d'animation et de jeu vidéo, des aides ?"
+    assert read(question, catalogue).kind == "person"
+    for question in (
+        "Comment obtenir un crédit auto pour une voiture d'occasion ?",
+        "Des destinations pas chères pour mes vacances ?",
+    ):
+        assert read(question, catalogue).kind == "out_of_scope", question
