@@ -30,6 +30,7 @@ from assistant import grounding
 from assistant.answerability import FUTURE, SLOT_EVIDENCE, SLOT_LABEL, YEAR_LINE, counted_noun, holds, not_stated
 from assistant.citations import best_quote
 from assistant.records import CLARIFICATION, OUT_OF_SCOPE, Citation
+from index.eligibility import WHOLE_TERRITORY
 from index.intent import Assertion, Intent, KindClassifier, read_intent
 from index.query import QueryAnalysis, analyse
 from index.why import Why
@@ -163,30 +164,36 @@ def _grounded_reasons(item: Item, question: str) -> list[str]:
     return [r for r in item.why.reasons if _grounded(r, item.doc, question)]
 
 
-def _card_head(item: Item, question: str = "", name: str = "") -> str:
-    """The card's head, "**Title** (ACRONYM) — porteur. Public": who runs the action and for whom, as the
-    passage says. ``name`` titles a passage that is not the action's own (a row or paragraph of several)."""
+def _card_fields(item: Item, name: str = "") -> tuple[str, str, str]:
+    """(title, porteur, public) of an action's passage, from its record when it has one. ``name`` titles a
+    passage that is not the action's own (a row or paragraph of several)."""
     doc, record = item.doc, item.record
     title = record.title if record else (name or item.name or _title(doc))
+    porteur = (record.porteur if record else _meta(doc, "porteur")) or ""
+    public = _meta(doc, "public") or (record.public if record else None) or ""
+    return title, porteur, public
+
+
+def _card_head(item: Item, question: str = "", name: str = "") -> str:
+    """The card's head, "**Title** (ACRONYM) — porteur. Public": who runs the action and for whom, as the
+    passage says."""
+    doc, record = item.doc, item.record
+    title, porteur, public = _card_fields(item, name)
     acronym = (record.acronym if record else None) or acronym_of(title, doc.page_content)
     head = f"**{title}**" + (f" ({acronym})" if acronym and acronym not in title else "")
-    porteur = record.porteur if record else _meta(doc, "porteur")
     if porteur:
         head += f" — {porteur}"
-    public = _meta(doc, "public") or (record.public if record else None)
     details = [public] if public else [a for a in (_ages(doc),) if a and _grounded(a, doc, question)]
     return ". ".join([head, *(d.rstrip(". ") for d in details)])
 
 
 def _list_line(item: Item, analysis: QueryAnalysis, shown_contacts: set[str] | None = None) -> str:
     doc, record = item.doc, item.record
-    title = record.title if record else (item.name or _title(doc))
-    porteur = record.porteur if record else _meta(doc, "porteur")
-    public = _meta(doc, "public") or (record.public if record else None)
+    title, porteur, public = _card_fields(item)
     line = _card_head(item, analysis.text)
     # What the action does: the sentence closest to the question, else the record's summary (headings and
     # the public passed over).
-    shown: tuple[str, ...] = (title, public or "", porteur or "")
+    shown: tuple[str, ...] = (title, public, porteur)
     key = _key_sentence(analysis.lexical_query, doc, skip=shown)
     if EMAIL.search(key) or PHONE.search(key):
         key = ""  # a contact line is no description: the contact is shown apart, as ingest grouped it
@@ -1012,7 +1019,7 @@ def _open_to_all(item: Item) -> bool:
         and _meta(item.doc, "age_max") is None
         and not _meta(item.doc, "public")
         and bool(item.why.reasons)
-        and all("tout le territoire" in r for r in item.why.reasons)
+        and all(WHOLE_TERRITORY in r for r in item.why.reasons)
     )
 
 
@@ -1066,8 +1073,6 @@ def _on_the_need(
                 continue
             matched = (need | rare) & _stems(sentence)
             weight = sum((1.0 if share(w) < 0.05 else 0.5) / (2 if w in earlier else 1) for w in matched)
-            # Words of the question alone ("la famille n'a pas les moyens") do not make a sentence about the
-            # need: it holds a word of the need's own wording too.
             if weight >= 1.5 or any(w in need and share(w) < 0.025 for w in matched):
                 best.setdefault(item.n, []).append((weight, sentence.lstrip("-•►▶✓ ").strip()))
     firsts = sorted(((max(found)[0], n, max(found)[1]) for n, found in best.items()), key=lambda x: -x[0])

@@ -25,11 +25,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+
+from ingest.text import fold_spaces
 
 UNANSWERABLE = "unanswerable"
 CONVERSATION = "conversation"
@@ -162,7 +163,7 @@ def _conversation(record: dict[str, Any], where: str) -> list[EvalItem]:
         # answer is a refusal (turns declare no "expect"; left as "answer", a right refusal would count as
         # a false one).
         must = turn.get("must_include")
-        refuses = isinstance(must, list) and bool(must) and all(_is_not_stated(f) for f in must)
+        refuses = isinstance(must, list) and bool(must) and all(is_refusal_marker(f) for f in must)
         items.append(
             _item(
                 {
@@ -179,12 +180,9 @@ def _conversation(record: dict[str, Any], where: str) -> list[EvalItem]:
     return items
 
 
-def _is_not_stated(fact: object) -> bool:
-    """ "non précisé" (or its agreed forms): the fact a refusal must show (eval.metrics.is_refusal_marker)."""
-    if not isinstance(fact, str):
-        return False
-    folded = unicodedata.normalize("NFKD", fact).encode("ascii", "ignore").decode().lower().strip()
-    return folded in {"non precise", "non precisee", "non precises"}
+def is_refusal_marker(fact: object) -> bool:
+    """ "non précisé" (or its agreed forms): the must-include fact a refusal shows, not a text to find."""
+    return isinstance(fact, str) and fold_spaces(fact) in {"non precise", "non precisee", "non precises"}
 
 
 def jsonl_records(path: Path) -> Iterator[tuple[str, Any]]:

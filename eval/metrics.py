@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from assistant import grounding
-from eval.dataset import ADVERSARIAL, CONVERSATION, EvalItem, GoldSource
+from eval.dataset import ADVERSARIAL, CONVERSATION, EvalItem, GoldSource, is_refusal_marker
 from ingest.text import fold_spaces as normalise  # lower case, no accents, ’ as ', one space
 
 Span = tuple[str, int, int]  # (source file, line_start, line_end) of a retrieved or cited passage
@@ -85,10 +85,6 @@ def ndcg_at_k(retrieved: Sequence[Span], gold: Sequence[GoldSource], k: int = 10
 
 
 # --- answers -------------------------------------------------------------------------------------
-
-
-def is_refusal_marker(fact: str) -> bool:
-    return normalise(fact) in {"non precise", "non precisee", "non precises"}
 
 
 def says_not_stated(answer: str) -> bool:

@@ -27,6 +27,9 @@ from index.query import QueryAnalysis
 from ingest.gazetteer import EPCI_NAMES, Gazetteer, load_gazetteer
 
 MATCH, UNKNOWN, EXCLUDED = "match", "unknown", "excluded"
+# The reason of an action that covers the whole territory of the person's commune: it fits anyone there
+# (assistant.compose reads it to tell a plan's measure from an action for a public).
+WHOLE_TERRITORY = "action sur tout le territoire"
 CHECK = "check"  # a criterion the question does not settle: its reason says what to check
 _EPCI_OF_SCOPE = {"MEL": "MEL", "Valenciennes Métropole": "CAVM"}
 
@@ -100,7 +103,7 @@ def _place_verdict(meta: dict[str, Any], q: QueryAnalysis, gazetteer: Gazetteer)
         epci = _EPCI_OF_SCOPE[scope]
         inside = [c for c in q.communes if gazetteer.epci_of(c) == epci]
         if inside:
-            return MATCH, f"{inside[0]} : action sur tout le territoire ({scope})"
+            return MATCH, f"{inside[0]} : {WHOLE_TERRITORY} ({scope})"
         return EXCLUDED, f"{q.communes[0]} : hors du territoire de l'action ({scope})"
     hit = [c for c in q.communes if c in served]
     if hit:
@@ -125,7 +128,7 @@ def _territory_verdict(meta: dict[str, Any], epci: str) -> tuple[str, str] | Non
     scope_epci = _EPCI_OF_SCOPE.get(meta.get("territory_scope") or "")
     if scope_epci is not None:
         return (
-            (MATCH, f"{name} : action sur tout le territoire")
+            (MATCH, f"{name} : {WHOLE_TERRITORY}")
             if scope_epci == epci
             else (EXCLUDED, f"{name} : hors du territoire de l'action")
         )

@@ -229,7 +229,12 @@ def fuse(
 
 
 def with_named(
-    question: str, analysis: QueryAnalysis, ranked: list[Scored], parts: dict[str, tuple[Chunk, ...]], use_eligibility: bool
+    question: str,
+    analysis: QueryAnalysis,
+    ranked: list[Scored],
+    parts: dict[str, tuple[Chunk, ...]],
+    params: FusionParams,
+    use_eligibility: bool,
 ) -> list[Scored]:
     """``ranked`` followed by the first chunk of each action in ``parts`` that ``ranked`` does not show at
     all: the question names it (with a typo, "fabrik ta ville", or in words retrieval missed), so what the
@@ -237,7 +242,7 @@ def with_named(
     shown = {a for c, _, _ in ranked for a in (c.metadata.get("action_ids") or [c.metadata.get("action_id")]) if a}
     floor = min((score for _, score, _ in ranked), default=0.0)
     missing = [(chunks[0], floor, Why(None, None, 0.0)) for a, chunks in parts.items() if a not in shown and chunks]
-    scored = rescore(question, analysis, missing, FusionParams(), use_eligibility)
+    scored = rescore(question, analysis, missing, params, use_eligibility)
     return ranked + [
         (c, floor, replace(why, mention=why.mention or c.metadata.get("action") or c.title, part=True)) for c, _, why in scored
     ]
@@ -287,7 +292,8 @@ class HybridRetriever(BaseRetriever):
         named = {e.action_id for e in find_entities(query, list(self.store.actions_by_id.values())) if e.action_id}
         if named:
             by_action = self.store.parts_by_action
-            ranked = with_named(query, analysis, ranked, {a: by_action[a] for a in named if a in by_action}, self.use_eligibility)
+            in_store = {a: by_action[a] for a in named if a in by_action}
+            ranked = with_named(query, analysis, ranked, in_store, self.params, self.use_eligibility)
             ranked = with_parts(ranked, {a: by_action[a] for a in named if len(by_action.get(a, ())) > 1})
         docs = []
         for rank, (chunk, score, why) in enumerate(ranked, 1):

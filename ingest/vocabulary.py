@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from ingest.text import fold_words
@@ -85,6 +85,7 @@ def _english() -> tuple[frozenset[str], tuple[tuple[re.Pattern[str], tuple[str, 
     return function, tuple(pairs)
 
 
+@lru_cache(maxsize=1024)  # read for every candidate place of a question (ingest.france): once per question
 def english_words(question: str) -> frozenset[str]:
     """The English function words of an English question ("who", "should"), none for another question:
     they say nothing of its subject."""

@@ -230,7 +230,7 @@ def test_a_named_action_retrieval_missed_comes_after_the_ranking_with_its_verdic
     shown, missed = chunk(1, "SHOWN", ["a"]), chunk(9, "FABRIQUE TA VILLE", ["f"], age_min=16, age_max=25)
     ranked = [(shown, 1.0, Why(1, 1, 0.5))]
     q = analyse("fabrik ta ville pour un jeune de 27 ans ?")
-    out = with_named(q.text, q, ranked, {"a": (shown,), "f": (missed,)}, True)
+    out = with_named(q.text, q, ranked, {"a": (shown,), "f": (missed,)}, FusionParams(), True)
     assert [c.title for c, _, _ in out] == ["SHOWN", "FABRIQUE TA VILLE"]  # the ranking kept, each action once
     _, score, why = out[1]
     assert score == 1.0 and why.mention == "FABRIQUE TA VILLE" and why.part and why.status == "excluded"
