@@ -54,9 +54,14 @@ SLOT_LABEL = {
 _COUNTED = re.compile(r"\b(?:combien\s+(?:de|d)|nombre\s+(?:de|d)|le\s+(?:plus|moins)\s+(?:de|d))\s+([a-z]+)")
 
 
-def counted_noun(question: str) -> str | None:
-    """The noun a count question counts ("jeunes" in "combien de jeunes …"), folded, or None."""
+def counted_noun(question: str, as_written: bool = False) -> str | None:
+    """The noun a count question counts ("jeunes" in "combien de jeunes …"), folded (``as_written``: with
+    its accents, for an answer: "élèves"), or None."""
     match = _COUNTED.search(fold_question(question))
+    if match and as_written:
+        written = re.search(r"\b(?:combien|nombre|plus|moins)\s+(?:de\s+|d['’]\s*)([^\W\d_]+)", question, re.IGNORECASE)
+        if written and fold_question(written.group(1)) == match.group(1):
+            return written.group(1).lower()
     return match.group(1) if match else None
 
 
@@ -84,6 +89,11 @@ _PEOPLE = (
 )
 
 
+# Whether something costs the young person anything: "gratuit", "payant", "sans frais".
+_FREE = re.compile(r"\b(?:gratuit\w*|payant\w*|sans frais|free of charge)\b")
+_GENERIC_PEOPLE = ("jeune", "personne", "participant", "beneficiaire", "inscrit", "accompagne")
+
+
 # A date to come is asked ("la prochaine session", "les inscriptions"): a past year does not answer it.
 FUTURE = re.compile(r"\b(?:prochaine?s?|a venir|suivante?|inscriptions?|commencer?a?|debuter?a?)\b")
 # A year heading a line of a card's timeline ("2017\nMise en place de l'action"), or "en 2017".
@@ -104,7 +114,9 @@ def holds(slot: str, sentence: str, question: str = "") -> bool:
         # "402 jeunes", "60 % de sorties positives" (a share of what is counted states it too), "une
         # dizaine de jeunes"; people are counted under several names ("120 bénéficiaires" answers
         # "combien de jeunes"); "120 ont signé" answers "combien ont signé" without its noun.
-        nouns = _PEOPLE if _stem(noun) in _PEOPLE else (_stem(noun),)
+        # A generic noun ("jeunes", "personnes") is answered by any; a group ("élèves", "volontaires") by
+        # its own name only: "8 volontaires" does not say how many pupils were trained.
+        nouns = _PEOPLE if _stem(noun) in _GENERIC_PEOPLE else (_stem(noun),)
         counted = "|".join(re.escape(n) for n in nouns)
         if re.search(rf"(?:\b\d[\d .]*%?|\b{_WORD_NUMBERS})\s+(?:[a-z]+\s+){{0,3}}(?:{counted})", folded):
             return True
@@ -114,6 +126,8 @@ def holds(slot: str, sentence: str, question: str = "") -> bool:
         # "2017 Mise en place de l'action" (a card's timeline) dates what happened; it does not say when
         # the next session is ("prochaine session": only a date to come answers).
         return True
+    if slot == "amount" and _FREE.search(fold_question(question)) and _FREE.search(fold_question(sentence)):
+        return True  # "c'est gratuit ?": "une offre de formation gratuite" answers it
     if slot == "duration":
         # "pour les 18 à 26 ans" is an age, not how long the action lasts.
         sentence = SLOT_EVIDENCE["age"].sub(" ", sentence)
@@ -125,5 +139,5 @@ def not_stated(slot: str, entity: str | None = None, asked: str | None = None) -
     """The French refusal for a slot no passage holds: "Les documents ne précisent pas le montant pour X."."""
     what = SLOT_LABEL.get(slot, "ce qui est demandé")
     if slot == "count" and asked:
-        what = f"le nombre de {asked}"
+        what = f"le nombre d'{asked}" if re.match(r"[aeiouyàâéèêîôûh]", asked) else f"le nombre de {asked}"
     return f"Les documents ne précisent pas {what}" + (f" pour {entity}" if entity else "") + "."

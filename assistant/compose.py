@@ -121,6 +121,12 @@ def question_kind(question: str, analysis: QueryAnalysis) -> str:
     return FACT
 
 
+def _describes(question: str) -> bool:
+    """The question itself gives the young person's age and place (not only an earlier turn)."""
+    own = analyse(question)
+    return own.age is not None and bool(own.communes or own.places or own.epci)
+
+
 def _meta(doc: Document, key: str) -> Any:
     return doc.metadata.get(f"meta_{key}", doc.metadata.get(key))
 
@@ -397,8 +403,13 @@ def _sentences_answering(
 
 def _with_list(sentence: str, n: int, items: list[Item]) -> str:
     """A sentence that announces a list ("4 sites d'intérêt national :") with the items that follow it."""
+    year = re.match(r"(?:19|20)\d{2} : ", sentence)  # the year ``_slot_sentences`` put before it
+    if year:
+        return year.group(0) + _with_list(sentence[year.end() :], n, items)
     found = next((passage_sentences(i.doc.page_content) for i in items if i.n == n), [])
-    after = found[found.index(sentence) + 1 :] if sentence in found else []
+    # The sentence as read from a year's part of the passage may start or end apart from the whole's.
+    at = next((k for k, x in enumerate(found) if x == sentence or x.endswith(sentence) or sentence.endswith(x)), None)
+    after = found[at + 1 :] if at is not None else []
     if sentence.endswith(":"):
         listed = [x for x in after[:8] if re.match(r"^[-•►▶✓o]\s", x)]
         return " ".join([sentence, *listed])[:700]
@@ -591,8 +602,10 @@ class ComposingAnswerer:
             kind = CONTACT
         if intent.kind == "porteur" and intent.entities:
             kind = PORTEUR  # "Qui est derrière la Fabrique citoyenne des mobilités ?"
-        if intent.kind == "person" and kind == CONTACT and not intent.entities:
-            kind = LIST  # "17 ans à Halluin… des actions ou des contacts ?": each piste gives its contact
+        if intent.kind == "person" and not intent.entities and (kind == CONTACT or (kind == FACT and _describes(question))):
+            # "17 ans à Halluin… des actions ou des contacts ?": each piste gives its contact; "22 ans à Lille,
+            # veut faire un service civique mais ne sait pas où chercher. Qui peut l'aider ?": actions asked.
+            kind = LIST
         lines: list[str] = []
         used: list[Item] = []
         refused = False
@@ -609,7 +622,9 @@ class ComposingAnswerer:
         corrections = _corrections(intent, entity_items or named or about)
         # What the new question asks (not an earlier turn's: "combien coûte … ?" then "et combien d'heures ?").
         # A person's question asks for actions: a slot's word in it describes ("en horaires décalés").
-        missing = _missing_evidence(question, focus) if intent.kind != "person" else None
+        # The passages of the action named come first: another chunk of its table row may mention it too.
+        evidence = [*entity_items, *(i for i in focus if i not in entity_items)]
+        missing = _missing_evidence(question, evidence) if intent.kind != "person" else None
         if missing and not corrections:
             refused = True
             statement = f"Les documents ne précisent pas {missing}" + (f" pour {entity}." if entity else ".")
@@ -624,7 +639,8 @@ class ComposingAnswerer:
                 context,
                 question,
                 intent.slot,
-                _subject(entity_items, items, intent) or focus,
+                # The passages the answer would quote (below): a figure further down is another action's.
+                _subject(entity_items, items, intent) or focus[:6],
                 6,
                 False,
                 everywhere=True,
@@ -633,7 +649,7 @@ class ComposingAnswerer:
             # No passage about the subject holds the slot asked (an amount, a count of what is counted, a
             # date…): a figure of another unit never answers.
             refused = True
-            statement = not_stated(intent.slot, entity, counted_noun(question))
+            statement = not_stated(intent.slot, entity, counted_noun(question, as_written=True))
             years = _YEAR.findall(question) if intent.slot in ("count", "amount", "rate") else []
             if years:  # "combien … en 2024 ?": the year the figure is asked for is said
                 statement = statement[:-1] + f" en {years[0]}."
@@ -978,8 +994,15 @@ class ComposingAnswerer:
                 for x, n in [(_with_list(x, n, items), n) for x, n in held]:  # each fact once: the longer wins
                     if not any(x in y for y, _ in kept):
                         kept = [(y, m) for y, m in kept if y not in x] + [(x, n)]
-                # The other sentences, unless they repeat one of these (or hold it under its row headings).
-                answer = kept + [(x, n) for x, n in answer if not any(x in h or h in x for h, _ in kept)]
+                # The other sentences, unless they repeat one of these (or hold it under its row headings);
+                # asked for a year, a figure of the slot comes only from that year's part (above).
+                dated = bool(_YEAR.search(question)) and intent.slot in ("count", "amount", "rate")
+                answer = kept + [
+                    (x, n)
+                    for x, n in answer
+                    if not any(x.lstrip("-•►▶✓ ") in h or h in x for h, _ in kept)
+                    and not (dated and holds(intent.slot, x, question))
+                ]
             if not answer:
                 refused = True
                 lines, used = _refusal("Les documents ne précisent pas de réponse à cette question.", items)
@@ -1118,11 +1141,29 @@ def _slot_sentences(
     for rank, item in enumerate(items if everywhere else items[:3]):
         if years and not any(y in item.doc.page_content for y in years):
             continue
-        for sentence in map(_readable, passage_sentences(item.doc.page_content)):
-            if len(sentence) >= 15 and holds(slot, sentence, question) and not _is_heading(sentence):
-                scored.append((len(wanted & _stems(sentence)), rank, sentence, item.n))
+        for year, part in _year_sections(item.doc.page_content) if years else [(None, item.doc.page_content)]:
+            if year is not None and year not in years:
+                continue  # "2017 … 267 missions créées" under another year's heading
+            for sentence in map(_readable, passage_sentences(part)):
+                if len(sentence) >= 15 and holds(slot, sentence, question) and not _is_heading(sentence):
+                    # The year the figure is under is said with it: "2018 : 365 missions créées."
+                    shown = f"{year} : {sentence.lstrip('-•►▶✓ ')}" if year and year not in sentence else sentence
+                    scored.append((len(wanted & _stems(sentence)), rank, shown, item.n))
     scored.sort(key=lambda row: (-row[0], row[1]))
     return [(_clip(sentence, 400), n) for overlap, _rank, sentence, n in scored[:limit] if overlap > 0 or not need_overlap]
+
+
+def _year_sections(text: str) -> list[tuple[str | None, str]]:
+    """A passage cut at the lines that start with a year ("2018", "2017 Mise en place de l'action"): each
+    part with the year it is under (None before the first); a deck's yearly figures stay with their year."""
+    parts: list[tuple[str | None, str]] = []
+    year: str | None = None
+    start = 0
+    for match in re.finditer(r"(?m)^\s*((?:19|20)\d{2})\b(?!\s*[-–/]\s*(?:19|20)?\d{2})", text):
+        parts.append((year, text[start : match.start()]))
+        year, start = match.group(1), match.start()
+    parts.append((year, text[start:]))
+    return [(y, part) for y, part in parts if part.strip()]
 
 
 # Slots a sentence must hold to answer: a figure of another unit never answers (assistant.answerability).

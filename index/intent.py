@@ -1144,7 +1144,14 @@ def read_intent(
         return intent("contact", f"cue contact: {contact.text}", slot)
     if porteur:
         return intent("porteur", f"cue porteur: {porteur.text}")
-    fact_hits = [h for h in hits if h.cls == "fact"]
+    # "et quand il aura 18 ans ?", "quand elle sera majeure": a "quand" that states an age is a condition
+    # on the person, not a date asked.
+    fact_hits = [
+        h
+        for h in hits
+        if h.cls == "fact"
+        and not (h.slot == "date" and re.match(r"(?:\s+\S+){0,3}?\s+(?:\d{1,2}\s*ans\b|majeur)", prepared[h.end :]))
+    ]
     strong = [h for h in fact_hits if h.slot != "other"]
     # A bare "combien" says a number is asked, not which: "c'est combien le loyer ?" asks an amount.
     slot_hit = min(strong or fact_hits, key=lambda h: (h.text == "combien", h.start, -(h.end - h.start))) if fact_hits else None
@@ -1161,7 +1168,9 @@ def read_intent(
 
     # "Wi-Filles est pour les 18-30 ans ?", "Connect'Emploi dure 6 mois ?": a value to check, not a person.
     own = [a for a in asserted if a.slot != "porteur"]
-    if entities and own and not _someone_besides(prepared, own):
+    # "combien de missions … a créé en 2018 ?": a question word asks another slot; the year qualifies it.
+    asking_other = [h for h in strong if own and h.slot != own[0].slot and _ASKING.match(prepared, h.start)]
+    if entities and own and not _someone_besides(prepared, own) and not asking_other:
         slot = own[0].slot if own[0].slot in SLOTS else "other"
         return intent("fact", f"asserted {own[0].slot}: {own[0].text}", slot)
     if entities and analysis.age is not None and slot_hit is not None and slot_hit.slot == "age" and not own:

@@ -259,6 +259,8 @@ def passage_sentences(text: str) -> list[str]:
                 pieces
                 and not after_item
                 and not re.match(r"^(?:[-•►▶✓]|\d+[.)]\s|[A-ZÉ][^.!?]{0,40}:\s*$)", line)
+                # A flattened table's cell under its column label ("OBJECTIFS : …") is a piece of its own.
+                and not re.match(r"^[A-ZÉÈ][A-ZÉÈÀÊ '’-]{2,40} : ", line)
                 and not pieces[-1].endswith(":")
             ):
                 pieces[-1] = pieces[-1][:-1] + line if pieces[-1].endswith("-") and line[:1].islower() else f"{pieces[-1]} {line}"

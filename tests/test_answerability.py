@@ -25,6 +25,13 @@ from assistant.answerability import counted_noun, holds, not_stated
         ("hours", "Ouvert de 9h à 12h.", "", True),
         ("hours", "Ouvert le mercredi.", "", False),
         ("phone", "Tél : 03 20 70 32 59", "", True),
+        # A group is answered by its own name only; "jeunes" by any name of young people.
+        ("count", "8 volontaires d'Unis Cité.", "combien d'élèves ambassadeurs ont été formés ?", False),
+        ("count", "91 élèves ambassadeurs formés.", "combien d'élèves ambassadeurs ont été formés ?", True),
+        ("count", "8 volontaires d'Unis Cité.", "combien de jeunes ?", True),
+        # "c'est gratuit ?" is answered by a sentence saying it is free (or paying), not only by a figure.
+        ("amount", "Une offre de formation gratuite au métier de développeur web.", "c'est gratuit ?", True),
+        ("amount", "Une offre de formation au métier de développeur web.", "c'est gratuit ?", False),
     ],
 )
 def test_holds(slot: str, sentence: str, question: str, expected: bool) -> None:
@@ -37,6 +44,9 @@ def test_counted_noun_and_refusal_text() -> None:
     assert not_stated("amount", "Cap Quartiers") == "Les documents ne précisent pas le montant pour Cap Quartiers."
     assert not_stated("count", "MAJ'YC", asked="places") == "Les documents ne précisent pas le nombre de places pour MAJ'YC."
     assert not_stated("other") == "Les documents ne précisent pas ce qui est demandé."
+    # As written for the answer: accents kept, elided before a vowel.
+    assert counted_noun("combien d'élèves ont été formés ?", as_written=True) == "élèves"
+    assert not_stated("count", asked="élèves") == "Les documents ne précisent pas le nombre d'élèves."
 
 
 def test_a_share_of_what_is_counted_holds_the_count() -> None:

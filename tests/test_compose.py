@@ -994,3 +994,36 @@ def test_a_duration_no_passage_of_the_named_action_holds_is_not_stated_and_one_i
     )
     text, _, refused = answerer(question, [long], analyse(question))
     assert not refused and "plusieurs semaines" in text
+
+
+def test_a_count_asked_for_a_year_is_read_under_that_years_heading_and_says_the_year() -> None:
+    card = _fact("2017\nMise en place de l'action\n- 267 missions créées.\n2018\nPerspective d'évolution\n- 365 missions créées.")
+    question = "combien de missions créées en 2018 ?"
+    text, _, outcome = ComposingAnswerer()(question, [card], analyse(question))
+    assert outcome is False and "2018 : 365 missions créées." in text and "267" not in text
+
+
+def test_a_figure_further_down_the_ranking_does_not_make_a_count_answerable() -> None:
+    # Six passages without the count asked, then another action's count: the documents do not say it.
+    plain = [
+        _fact(f"Le projet numéro {k} soutient l'insertion des jeunes du quartier.", title=f"Projet {k}", line=10 * k)
+        for k in range(1, 7)
+    ]
+    other = _fact("149 jeunes accompagnés par une autre action.", title="Autre action", line=90)
+    question = "combien de jeunes en ont bénéficié ?"
+    text, _, outcome = ComposingAnswerer()(question, [*plain, other], analyse(question))
+    assert outcome is True and text.startswith("Les documents ne précisent pas le nombre de jeunes") and "149" not in text
+
+
+def test_a_young_person_described_who_asks_who_can_help_gets_actions() -> None:
+    civique = _doc(
+        "PLATEFORME SERVICE CIVIQUE",
+        "PLATEFORME SERVICE CIVIQUE\nPour les jeunes de 16 à 25 ans.\nLa plateforme accompagne les jeunes dans leurs recherches de missions de service civique.",
+        30,
+        reasons=("22 ans : dans la tranche 16 à 25 ans",),
+        age_min=16,
+        age_max=25,
+    )
+    question = "Jeune de 22 ans à Lille, il veut faire un service civique mais ne sait pas où chercher. Qui peut l'aider ?"
+    text, _, outcome = ComposingAnswerer()(question, [civique], analyse(question))
+    assert outcome is False and text.startswith("**Pistes pour ce jeune**") and "PLATEFORME SERVICE CIVIQUE" in text

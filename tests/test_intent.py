@@ -124,6 +124,8 @@ KIND_CASES = [
     ("Jeune de 20 ans, Lomme, a trouvé un poste en horaires décalés mais n'a aucun moyen de transport.", "person"),
     ("Jeune de 20 ans à Lille en horaires décalés. Une aide pour le transport ?", "person"),
     ("Jeune femme de 30 ans à Lille, elle veut proposer ses services de couture. Quelles actions ?", "person"),
+    # "quand" stating an age is a condition on the person, not a date asked.
+    ("et quand il aura 18 ans ?", "person"),
 ]
 
 
@@ -155,6 +157,9 @@ SLOT_CASES = [
     ("Jeune de 20 ans à Lille, combien coûte le permis ?", "fact", "amount"),  # asked in the "?" sentence
     ("jeune de 19 ans à Roubaix, quels horaires pour la mission locale", "fact", "hours"),
     ("quel est le coût du permis ?", "fact", "amount"),
+    # A question word asks its slot; a year after it qualifies it (no date asserted).
+    ("combien de missions la plateforme service civique a créé en 2018 ?", "fact", "count"),
+    ("la demande se fait auprès de qui ?", "contact", None),
 ]
 
 

@@ -17,6 +17,7 @@ from ingest.text import (
     fold_words,
     is_section_heading,
     line_sentences,
+    passage_sentences,
     sentences,
     slug,
 )
@@ -91,3 +92,11 @@ def test_fact_patterns_and_their_extraction_variants_differ_where_documented() -
 def test_answer_lines_split_into_sentences_with_their_markers() -> None:
     line = "Voir M. Dupont au 03 20 00 00 00 [1]. Ensuite, cf. la fiche [2]. 2. Fin"
     assert line_sentences(line) == ["Voir M. Dupont au 03 20 00 00 00 [1].", "Ensuite, cf. la fiche [2].", "2. Fin"]
+
+
+def test_a_flattened_table_cell_under_its_column_label_is_a_sentence_of_its_own() -> None:
+    row = "OBJECTIFS : Une GPEC métropolitaine\nOBJECTIFS : Activ'Emploi est une aide d'un montant de 150 euros par an"
+    assert passage_sentences(row) == [
+        "OBJECTIFS : Une GPEC métropolitaine",
+        "OBJECTIFS : Activ'Emploi est une aide d'un montant de 150 euros par an",
+    ]
