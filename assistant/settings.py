@@ -50,6 +50,8 @@ class Settings:
     mention_boost: float = FusionParams.mention_boost
     # Relative boost for a passage that names the young person's commune (a local action or project).
     place_boost: float = FusionParams.place_boost
+    # Relative boost for an action whose title or public names the young person's quartier.
+    quartier_boost: float = FusionParams.quartier_boost
     # Number of passages retrieved for an answer (`--json` lists them all in "retrieved").
     top_k: int = 10
     # Optional LLM that writes the prose (every fact still checked against the cited passages):

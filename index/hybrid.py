@@ -11,7 +11,8 @@
    (it goes down, its reason recorded, and stays available for "ne conviennent pas"); one that states
    nothing is multiplied by ``unknown_factor`` when the question describes a person; each matched
    criterion adds ``match_boost`` (relative).
-5. A passage that names the person's commune (among at most ``max_places``) adds ``place_boost``.
+5. A passage that names the person's commune (among at most ``max_places``) adds ``place_boost``; an
+   action whose title or public names the person's quartier adds ``quartier_boost``.
    An exact mention of an action's title or porteur in the question ("Connect'Emploi", "Unis-Cité")
    adds ``mention_boost`` (relative).
 6. A follow-up without a subject of its own ("tu as un contact ?") is about the action the previous
@@ -43,6 +44,7 @@ from index.lexical import lexical_index
 from index.query import QueryAnalysis, analyse
 from index.store import FaissStore, Hit
 from index.why import Why
+from ingest.quartiers import load_quartiers
 from ingest.records import Chunk
 from ingest.text import fold_words
 
@@ -64,6 +66,7 @@ class FusionParams:
     match_boost: float = 0.15
     mention_boost: float = 1.0
     place_boost: float = 0.3
+    quartier_boost: float = 1.0
     max_places: int = 4  # a passage naming more communes than this is a list, not local to one
 
     def __post_init__(self) -> None:
@@ -97,6 +100,12 @@ def _resident(analysis: QueryAnalysis) -> bool:
     """True when the question's commune is where a described young person lives (an age or situation too)."""
     described = analysis.age is not None or analysis.age_min is not None or analysis.age_max is not None
     return bool(analysis.communes) and (described or bool(analysis.situations) or analysis.qpv is not None)
+
+
+@lru_cache(maxsize=4096)
+def _quartiers_named(title: str, public: str) -> tuple[str, ...]:
+    """The quartiers of the two territories an action's title or public names (ingest.quartiers)."""
+    return tuple(m.quartier.name for m in load_quartiers().mentions(f"{title}. {public}"))
 
 
 def group_key(chunk: Chunk) -> str:
@@ -147,6 +156,7 @@ def rescore(
     ``use_eligibility``), the young person's commune named in the passage, an action or porteur named in
     the question. Same order as ``fused``."""
     scored: list[Scored] = []
+    places_home = {p.name for p in analysis.places if p.kind == "quartier" and p.residence} if _resident(analysis) else set()
     for chunk, rrf, why in fused:
         factor = 1.0
         if use_eligibility:
@@ -165,6 +175,12 @@ def rescore(
         if local and params.place_boost:
             factor *= 1.0 + params.place_boost
             why = replace(why, place=local)
+        # The young person's quartier named in the action's title or public ("CONCIERGERIE DE QUARTIER À
+        # MOULINS", "jeunes du quartier Moulins"): an action made for where they live.
+        home = next((q for q in _quartiers_named(chunk.title, str(chunk.metadata.get("public") or "")) if q in places_home), None)
+        if home and params.quartier_boost:
+            factor *= 1.0 + params.quartier_boost
+            why = replace(why, place=home)
         named = mentioned(chunk, question)
         if named:
             factor *= 1.0 + params.mention_boost

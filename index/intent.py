@@ -265,12 +265,15 @@ def _asked(prepared: str, hit: _Hit) -> bool:
 _ASKING = re.compile(r"\b(?:combien|quel|quels|quelle|quelles|quand|ou_|comment|c est quoi|how|what|which|when)\b")
 
 
-def _person_asked_first(hits: list[_Hit], contact: _Hit, analysis: QueryAnalysis) -> bool:
+def _person_asked_first(hits: list[_Hit], contact: _Hit, analysis: QueryAnalysis, prepared: str) -> bool:
     """A person described (an age and a place) and actions asked before the contact ("des actions ou des
     contacts ?"): the contact is one of the things each action gives."""
     person = _first(hits, "person")
     age_given = analysis.age is not None or analysis.age_min is not None or analysis.age_max is not None
     placed = bool(analysis.communes) or analysis.epci is not None
+    if age_given and placed and not _asked(prepared, contact) and "?" in prepared:
+        # "14 ans, Seclin, toujours sur son tel… des idées ?": the phone describes; the "?" asks for actions.
+        return True
     return person is not None and person.start < contact.start and age_given and placed
 
 
@@ -1079,6 +1082,10 @@ def _content_words(prepared: str, hits: list[_Hit]) -> list[str]:
     return words
 
 
+# The words of an age ("19 ans", "jeune de 19 ans"): they say how old, not who nor what.
+_AGE_WORDS = frozenset({"an", "ans", "age", "agee", "jeune", "jeunes", "il", "elle", "a"})
+
+
 def _someone_besides(prepared: str, asserted: Sequence[Assertion]) -> bool:
     """True when the question speaks of a young person outside what it asserts ("réservé aux mineurs")."""
     for item in asserted:
@@ -1134,7 +1141,7 @@ def read_intent(
     porteur = _first(hits, "porteur")
     # Both asked ("c'est quelle structure qui s'en occupe ?"): the clause's head decides; a question asking
     # both apart ("qui porte X et qui contacter ?") is split into parts by the answerer.
-    if contact and not entities and _person_asked_first(hits, contact, analysis):
+    if contact and not entities and _person_asked_first(hits, contact, analysis, prepared):
         # "Jeune de 17 ans à Halluin… Des actions ou des contacts à lui donner ?": actions for a person
         # described, each with its contact; no action named to look a contact up for.
         return intent("person", f"cue person before contact: {contact.text}")
@@ -1189,9 +1196,12 @@ def read_intent(
     definition = _first(hits, "definition")
     if definition and not (someone and described):
         return intent("definition", f"cue definition: {definition.text}")
+    needs_or_situation = bool(analysis.needs) or bool(strong_situations)
+    if age_given and not placed and not needs_or_situation and not entities and not set(content) - _AGE_WORDS:
+        # An age alone ("19 ans", "jeune de 19 ans"): where they live and what they look for are missing.
+        return intent("too_vague", "an age alone")
     if age_given or (someone and described):
         return intent("person", "a young person described")
-    needs_or_situation = bool(analysis.needs) or bool(strong_situations)
     words = len(re.findall(r"[^\W_]+", prepared))
     vague = not content or (len(content) <= 2 and (not needs_or_situation or words <= 1))
     # A place alone ("Lille", "jeunes à Roubaix ?") says where, not who nor what: ask for the rest.

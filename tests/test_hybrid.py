@@ -146,6 +146,21 @@ def test_a_passage_naming_the_young_persons_commune_goes_up_not_for_an_organisat
     assert all(why.place is None for _, _, why in fuse(org.text, org, _hits([elsewhere, local]), [], params, False))
 
 
+def test_an_action_made_for_the_young_persons_quartier_goes_up() -> None:
+    city = _card("EMPLOI LILLE", 1, places=[])
+    moulins = _card(
+        "CONCIERGERIE DE QUARTIER À MOULINS", 20, places=[], public="Pour les jeunes de 16 à 30 ans du quartier Moulins"
+    )
+    params = FusionParams(rrf_k=5, place_boost=0.3, quartier_boost=1.0)
+    q = analyse("jeune de 25 ans, quartier Moulins à Lille, cherche du travail")
+    fused = fuse(q.text, q, _hits([city, moulins]), [], params, use_eligibility=False)
+    assert fused[0][0].title.startswith("CONCIERGERIE") and fused[0][2].place == "Lille-Moulins"
+    # Another quartier of the same commune is not the young person's.
+    wazemmes = analyse("jeune de 25 ans, quartier Wazemmes à Lille, cherche du travail")
+    fused = fuse(wazemmes.text, wazemmes, _hits([city, moulins]), [], params, use_eligibility=False)
+    assert fused[0][0].title == "EMPLOI LILLE"
+
+
 def test_an_action_is_listed_by_its_part_that_says_whom_it_is_for() -> None:
     def part(line: int, public: str | None) -> Chunk:
         return Chunk(

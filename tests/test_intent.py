@@ -126,6 +126,13 @@ KIND_CASES = [
     ("Jeune femme de 30 ans à Lille, elle veut proposer ses services de couture. Quelles actions ?", "person"),
     # "quand" stating an age is a condition on the person, not a date asked.
     ("et quand il aura 18 ans ?", "person"),
+    # An age alone: where and what are missing.
+    ("19 ans", "too_vague"),
+    ("jeune de 19 ans", "too_vague"),
+    ("jeune de 19 ans sans diplôme", "person"),
+    # A phone in the description, actions in the "?" sentence.
+    ("ado de 14 ans, habite Seclin, toujours sur son tel. des idées ?", "person"),
+    ("17 ans à Loos. Le numéro de la mission locale ?", "contact"),
 ]
 
 

@@ -83,7 +83,7 @@ PHRASINGS = [
     ),
     # Ages written as words.
     pytest.param("un jeune de dix-sept ans", expect(age=17), id="word-dix-sept"),
-    pytest.param("une jeune de vingt et un ans", expect(age=21), id="word-vingt-et-un"),
+    pytest.param("une jeune de vingt et un ans", expect(age=21, situations=["fille"]), id="word-vingt-et-un"),
     pytest.param("elle a seize ans", expect(age=16), id="word-seize"),
     pytest.param("il a vingt-cinq ans", expect(age=25), id="word-vingt-cinq"),
     # Ranges.
@@ -172,7 +172,7 @@ PHRASINGS = [
     pytest.param("il dort à droite à gauche", expect(needs=["logement"]), id="dort-a-droite-a-gauche"),
     pytest.param(
         "étudiante de 20 ans à Lille",
-        expect(age=20, communes=["Lille"], epci="MEL", situations=["etudiant"]),
+        expect(age=20, communes=["Lille"], epci="MEL", situations=["etudiant", "fille"]),
         id="etudiante",
     ),
     pytest.param("jeune avec une RQTH", expect(situations=["handicap"]), id="rqth"),
@@ -359,10 +359,18 @@ def test_synonym_table_is_well_formed() -> None:
         ("il est à la rue depuis une semaine", "logement"),
         ("il veut passer son code", "permis"),
         ("elle veut partir à l'étranger", "international"),
+        ("il veut monter sa micro-entreprise de livraison", "entrepreneuriat"),
     ],
 )
 def test_everyday_wordings_of_needs(question: str, need: str) -> None:
     assert analyse(question).needs == (need,)
+
+
+def test_a_girl_is_read_from_feminine_words_not_from_an_adjective() -> None:
+    assert "fille" in analyse("ma jeune a 15 ans, collégienne à Mons-en-Barœul").situations
+    assert "fille" in analyse("Étudiante de 20 ans à Lille").situations
+    # "étudiante" as an adjective of a measure says nothing of the person.
+    assert "fille" not in analyse("la précarité alimentaire étudiante à Lille").situations
 
 
 def test_a_partir_de_is_not_a_trip_abroad() -> None:
