@@ -16,6 +16,7 @@ from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 
 from assistant.citations import referenced
+from assistant.compose import asks_contact
 from assistant.llm import GROUNDING_DROPS
 from assistant.records import ANSWER, OUT_OF_SCOPE, Answer, Citation, Retrieved
 from index.query import Filters, QueryAnalysis, in_context, leans_on_previous, ordinal, with_filters
@@ -77,6 +78,12 @@ def _outcome(outcome: bool | str) -> tuple[bool, str]:
     return outcome, ""
 
 
+def _has_contact(doc: Document) -> bool:
+    """The passage gives someone to reach (an e-mail, a phone or a site: ingest's people)."""
+    people = doc.metadata.get("meta_people", doc.metadata.get("people")) or []
+    return any(p.get("emails") or p.get("phones") or p.get("urls") for p in people if isinstance(p, dict))
+
+
 class _Steps:
     """The chain's steps: analysis and retrieval (with follow-ups and filters), then the answer."""
 
@@ -84,12 +91,19 @@ class _Steps:
         self.retriever, self.answerer, self.referee = retriever, answerer, referee
 
     def referent(
-        self, history: list[str], filters: Filters | None = None, depth: int = 0, focused: bool = False, pick: int = 0
+        self,
+        history: list[str],
+        filters: Filters | None = None,
+        depth: int = 0,
+        focused: bool = False,
+        pick: int = 0,
+        contact: bool = False,
     ) -> tuple[str, ...]:
         """The chunks the answer to the last earlier question showed first (what "it" is): its first two
-        citations, so "tu as un contact ?" finds one when the first piste has none. ``focused``: only when
-        that answer was about one or two passages (a contact, a fact), not a list of pistes: "et s'il
-        habitait Mons ?" after a list asks what fits the new person, not about the first pistes."""
+        citations, so "tu as un contact ?" finds one when the first piste has none (``contact``: the first two
+        that give a contact, when the new question asks for one). ``focused``: only when that answer was about
+        one or two passages (a contact, a fact), not a list of pistes: "et s'il habitait Mons ?" after a list
+        asks what fits the new person, not about the first pistes."""
         if not history or depth > 2:
             return ()
         question, earlier = history[-1], history[:-1]
@@ -104,6 +118,11 @@ class _Steps:
         # Citations are numbered in the order the answer uses them: [1] and [2] are what it showed first
         # ("la troisième" asks for [3]: ``pick``).
         shown = [c.chunk_id for c in sorted(citations, key=lambda c: c.n) if c.chunk_id]
+        if contact and not pick:
+            reachable = {str(d.metadata.get("chunk_id")) for d in docs if _has_contact(d)}
+            if shown and shown[0] not in reachable:
+                # The first piste gives no one to reach: the first ones that do (stable: the answer's order).
+                shown = sorted(shown, key=lambda i: i not in reachable)
         return (shown[pick - 1],) if pick and len(shown) >= pick else tuple(shown[:2])
 
     def retrieve(self, request: str | dict[str, Any]) -> dict[str, Any]:
@@ -128,7 +147,7 @@ class _Steps:
         # pinning what suited the earlier person.
         moved = analyse_question(question).has_person
         referents = (
-            self.referent(list(history), filters, focused=moved, pick=ordinal(question))
+            self.referent(list(history), filters, focused=moved, pick=ordinal(question), contact=asks_contact(question))
             if history and leans_on_previous(question)
             else ()
         )

@@ -108,6 +108,11 @@ class Item:
         return self.why.status
 
 
+def asks_contact(question: str) -> bool:
+    """The question asks for someone to reach ("tu as un contact ?", "son numéro ?")."""
+    return _CONTACT.search(fold_question(question)) is not None
+
+
 def question_kind(question: str, analysis: QueryAnalysis) -> str:
     folded = fold_question(question)
     if _CONTACT.search(folded) or (_WHO_IS.search(folded) and ROLE.search(question)):
@@ -122,9 +127,9 @@ def question_kind(question: str, analysis: QueryAnalysis) -> str:
 
 
 def _describes(question: str) -> bool:
-    """The question itself gives the young person's age and place (not only an earlier turn)."""
+    """The question itself gives the young person's age or place (not only an earlier turn)."""
     own = analyse(question)
-    return own.age is not None and bool(own.communes or own.places or own.epci)
+    return own.age is not None or bool(own.communes or own.places or own.epci)
 
 
 def _meta(doc: Document, key: str) -> Any:

@@ -37,6 +37,7 @@ from ingest.metadata import (
     eligibility_statements,
     extract_age_range,
     extract_porteur,
+    is_eligibility_statement,
     territory,
 )
 from ingest.missions_locales import find_missions_locales
@@ -376,6 +377,11 @@ def _action(doc: SourceDoc, block: _Block, epci: str | None, gazetteer: Gazettee
     text_lines = _text_lines(doc, block)
     text = "\n".join(text_lines)
     statements = eligibility_statements(text_lines)
+    if block.kind == "table_row" and block.section and " — " in block.section:
+        # A table row's priority cell says whom its measures are for ("… des jeunes en difficulté âgés 16 à
+        # 25 ans"): after the row's own statements.
+        priority = block.section.rsplit(" — ", 1)[1]
+        statements += [priority] if is_eligibility_statement(priority) and priority not in statements else []
     if block.public:
         statements = [squash(block.public), *(s for s in statements if squash(s) != squash(block.public))]
     public = statements[0] if statements else None

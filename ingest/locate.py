@@ -771,6 +771,8 @@ def _split_heads(text: str, vocabulary: frozenset[str]) -> list[_RowAction]:
                 following = items[n + 1] if m == len(sentences) - 1 and n + 1 < len(items) else ""
                 if not (_starts_with_verb(following) or _LABEL.match(following)):
                     title = None
+            if title is None and is_first:
+                title = _verb_object_name(sentence, vocabulary)
             if title is not None:
                 actions.append(_RowAction(title, 0, [(n, sentence)]))
             elif actions:
@@ -778,6 +780,19 @@ def _split_heads(text: str, vocabulary: frozenset[str]) -> list[_RowAction]:
             elif is_first:
                 return []  # a verb phrase: the row states an objective, not an action
     return actions
+
+
+def _verb_object_name(sentence: str, vocabulary: frozenset[str]) -> str | None:
+    """The dispositif an objective's verb acts on, named with its acronym: "Positionner le Fonds Métropolitain
+    d'aides aux Jeunes (FAJeM) comme un outil …" names the FAJeM; "Faciliter l'accès …" names nothing."""
+    if not _starts_with_verb(sentence):
+        return None
+    # The name runs from its capital to its acronym; it may hold lower-case words ("d'aides aux").
+    found = re.match(rf"\S+\s+{_DET}(?P<name>[{_UPPER}][^().;:]{{3,80}}?)\s*\((?P<acronym>[^()]{{2,12}})\)", sentence)
+    if found is None or not _is_acronym(found.group("acronym")):
+        return None
+    name = _Name(f"{_tidy(found.group('name'))} ({found.group('acronym')})", found.start("name"), found.end())
+    return name.title if _valid_name(name, vocabulary) else None
 
 
 def _shared_score(item: str, action: _RowAction, vocabulary: frozenset[str]) -> int:

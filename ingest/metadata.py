@@ -402,7 +402,9 @@ _TARGET = re.compile(
     rf"(?:^|\b)(?:pour|auprès|à\s+destination|à\s+tou(?:t|te|s|tes)|destinée?s?|s{_APOS}adress\w*|réservée?s?|ouverte?s?|accessibles?|cibles?|"
     rf"publics?(?:\s+(?:cibles?|visés?|concernés?|prioritaires?))?\s*:|bénéficiaires?\s*:|éligibles?|accueill\w*|"
     rf"espace\s+de\s+\w+\s+pour|concerne)\b[^.;]{{0,60}}?\b(?:{_PEOPLE})\b"
-    rf"|^\W*(?:des\s+|les\s+)?(?:{_PEOPLE})\b\s+(?:de|du|des|âgé\w*|entre|habitant|résidant|issus?|originaires?|en\s+situation)\b",
+    rf"|^\W*(?:des\s+|les\s+)?(?:{_PEOPLE})\b\s+(?:de|du|des|âgé\w*|entre|habitant|résidant|issus?|originaires?|en\s+situation)\b"
+    # "l'insertion … des jeunes en difficulté âgés 16 à 25 ans": people qualified by an age range.
+    rf"|\b(?:{_PEOPLE})\b(?:\s+[\w/-]+){{0,3}}?\s+âgée?s?\s+(?:de\s+|entre\s+)?\d{{1,2}}\s*(?:à|-|et)\s*\d{{1,2}}\s*ans\b",
     re.IGNORECASE,
 )
 # Counts of people already served, shares and definitions are statistics, never whom an action is for:

@@ -196,3 +196,33 @@ def test_a_new_person_after_a_list_searches_again_but_after_one_action_keeps_it(
     assert len(contact.citations) <= 2  # about one action
     older = assistant.ask("et s'il a 17 ans ?", history=[first.question, contact.question])
     assert (older.retrieved[0].why or {}).get("referent") is True  # still that action, checked for 17 ans
+
+
+def test_a_contact_asked_after_pistes_whose_first_gives_none_is_about_the_first_ones_that_do() -> None:
+    from langchain_core.documents import Document
+
+    from assistant.chain import _Steps
+    from assistant.records import Citation
+
+    def doc(key: str, people: list[dict]) -> Document:
+        return Document(page_content=key, metadata={"chunk_id": key, "meta_people": people})
+
+    reachable = [{"name": "A. B.", "emails": ["a@b.fr"], "phones": [], "urls": []}]
+    docs = [doc("fund", []), doc("plan", []), doc("card", reachable), doc("other", reachable)]
+
+    class Retriever:
+        def invoke(self, text: str, **kwargs: object) -> list[Document]:
+            return docs
+
+    def referee(question: str, found: list[Document], analysis: object) -> tuple[str, list[Citation], bool]:
+        citations = [
+            Citation(n, "g.txt", d.page_content, 1, 2, None, "", chunk_id=d.page_content) for n, d in enumerate(found, 1)
+        ]
+        return "", citations, False
+
+    steps = _Steps(Retriever(), referee, referee)  # type: ignore[arg-type]
+    history = ["jeune de 23 ans à Comines sans moyen de transport"]
+    assert steps.referent(history) == ("fund", "plan")  # "c'est pour quel âge ?": what was shown first
+    assert steps.referent(history, contact=True) == ("card", "other")  # the first ones with someone to reach
+    docs[0] = doc("fund", reachable)
+    assert steps.referent(history, contact=True) == ("fund", "plan")  # the first piste gives a contact: as shown

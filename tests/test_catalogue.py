@@ -210,6 +210,8 @@ def test_a_protocol_measure_without_a_place_applies_to_the_protocols_territory(
         "44% des demandeurs d’emploi des quartiers ont moins de 26 ans.",
         "L’association a accompagné 120 jeunes de 16 à 25 ans en 2019.",  # invented: a count of people served
         "Un jeune sur deux a entre 18 et 24 ans.",  # invented: a share
+        "70% des jeunes âgés de 16 à 25 ans sont sans emploi.",  # invented: a share with "âgés"
+        "la part des jeunes âgés de 15 à 24 ans au chômage",  # invented
     ],
 )
 def test_statistics_are_not_eligibility_statements(sentence: str) -> None:
@@ -224,6 +226,8 @@ def test_statistics_are_not_eligibility_statements(sentence: str) -> None:
         "Jeunes âgés entre 16 et 25 ans résidant sur le territoire de la Métropole Européenne de Lille",
         "- Auprès de jeunes entre 11 et 18 ans",
         "Ce dispositif est réservé aux jeunes de 18 à 25 ans sans emploi.",  # invented
+        # 002 l.402: a priority cell qualifying its people by an age range.
+        "Favoriser l'insertion sociale et/ou professionnelle des jeunes en difficulté âgés 16 à 25 ans",
     ],
 )
 def test_eligibility_statements(sentence: str) -> None:
@@ -346,3 +350,10 @@ def test_every_extracted_value_occurs_in_the_actions_source_lines(
                     or f"moins de {age + 1}" in action.age_evidence
                     or re.search(r"mineur|majeur|coll[ée]gien|lyc[ée]en|\d\s*e\b", action.age_evidence)
                 ), action.title
+
+
+def test_a_table_rows_priority_cell_gives_its_public(catalogue: list[Action]) -> None:
+    # 002 l.402: the FAJeM's row says whom it is for in its PRIORITES cell, not in its own objective.
+    fajem = _by_title(catalogue, "Fonds Métropolitain d'aides aux Jeunes")
+    assert (fajem.age_min, fajem.age_max, fajem.acronym) == (16, 25, "FAJeM")
+    assert fajem.public is not None and "âgés 16 à 25 ans" in fajem.public

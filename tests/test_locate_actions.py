@@ -69,7 +69,14 @@ EXPECTED_002 = [
         "table_row",
     ),
     ("Promeneurs du net", (376, 376), "table_row"),  # "Développer le dispositif "Promeneurs du net"" (MOYENS)
-    ("Summer Pass", (385, 385), "table_row"),  # "Reconduction et déploiement de l'action Summer Pass issue #JEM"
+    ("Summer Pass", (385, 385), "table_row"),
+    # "Positionner le Fonds Métropolitain d'aides aux Jeunes (FAJeM) comme un outil …": the verb acts on a
+    # dispositif named with its acronym.
+    (
+        "Fonds Métropolitain d'aides aux Jeunes (FAJeM)",
+        (402, 402),
+        "table_row",
+    ),  # "Reconduction et déploiement de l'action Summer Pass issue #JEM"
     ("Nos Quartiers d'Été", (114, 114), "item"),
     ("URBACT Comm'Unity Lab", (83, 83), "item"),
 ]
@@ -248,6 +255,15 @@ def test_tables_are_found_by_their_header_words() -> None:
     assert found[0].porteur_hint == "Ville de Testville ; Association Relais"
     assert "Navettes depuis les quartiers" in found[0].text and "Bourse aux stages" not in found[0].text
     assert prose_actions(text) == []
+
+
+def test_an_objective_acting_on_a_dispositif_named_with_its_acronym_names_it() -> None:
+    text = [
+        "PRIORITES\tOBJECTIFS\tAUTORITES RESPONSABLES\tMOYENS MOBILISABLES",
+        "Insertion des jeunes âgés 16 à 25 ans\tRenforcer le Fonds Local d'aide aux Jeunes (FLAJ) comme outil de parcours.\tVille\tCommissions",
+        "Logement\tFaciliter l'accès au logement des jeunes (FSL, APL).\tVille\tGuichet",
+    ]
+    assert [a.title for a in table_actions(text)] == ["Fonds Local d'aide aux Jeunes (FLAJ)"]
 
 
 def test_generic_prose_is_not_an_action() -> None:
