@@ -985,7 +985,9 @@ class ComposingAnswerer:
                     if len(x) >= 20 and not _is_heading(x) and _shares_subject(Assertion("place", "", ""), x)
                 ][:1]
                 answer = wheres + [(x, n) for x, n in answer if all(x != w for w, _ in wheres)]
-            one_question = len([p for p in _PART.split(fold_question(question)) if p.strip()]) == 1
+            pieces = [p for p in _PART.split(fold_question(question)) if p.strip()]
+            # "combien pour la MEL et combien pour Valenciennes Métropole ?": each part asks the same figure.
+            one_question = len(pieces) == 1 or all(re.search(r"\bcombien\b", p) for p in pieces)
             if one_question and (intent.slot in SLOT_EVIDENCE or intent.slot == "count"):
                 # The named action's sentence that holds the slot asked ("combien de sorties positives ?":
                 # "… soit 402 jeunes insérés"), wherever in its parts it is, comes first. (A question asking
@@ -1144,7 +1146,7 @@ def _slot_sentences(
     years = set(_YEAR.findall(question)) if slot in ("count", "amount", "rate") else set()
     scored = []
     for rank, item in enumerate(items if everywhere else items[:3]):
-        if years and not any(y in item.doc.page_content for y in years):
+        if years and not any(y in item.doc.page_content or _dated_above(item, y, items) for y in years):
             continue
         for year, part in _year_sections(item.doc.page_content) if years else [(None, item.doc.page_content)]:
             if year is not None and year not in years:
@@ -1156,6 +1158,18 @@ def _slot_sentences(
                     scored.append((len(wanted & _stems(sentence)), rank, shown, item.n))
     scored.sort(key=lambda row: (-row[0], row[1]))
     return [(_clip(sentence, 400), n) for overlap, _rank, sentence, n in scored[:limit] if overlap > 0 or not need_overlap]
+
+
+def _dated_above(item: Item, year: str, items: list[Item]) -> bool:
+    """A passage right above ``item`` in its document (ending at most 5 lines before it) writes ``year``: "le
+    PIA de 2015, 9 projets ont été retenus" dates the amounts of the paragraph that follows."""
+    source, start = item.doc.metadata.get("source"), item.doc.metadata.get("line_start") or 0
+    return any(
+        other.doc.metadata.get("source") == source
+        and 0 <= start - (other.doc.metadata.get("line_end") or 0) <= 5
+        and year in other.doc.page_content
+        for other in items
+    )
 
 
 def _year_sections(text: str) -> list[tuple[str | None, str]]:

@@ -329,6 +329,8 @@ _RESTATING = frozenset(
         "courriel",
         "telephon",
         "numero",
+        "vert",  # "le numéro vert": a helpline is a phone
+        "portabl",
         "joindr",
         "appel",
         "ecrir",

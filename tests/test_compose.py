@@ -1027,3 +1027,19 @@ def test_a_young_person_described_who_asks_who_can_help_gets_actions() -> None:
     question = "Jeune de 22 ans à Lille, il veut faire un service civique mais ne sait pas où chercher. Qui peut l'aider ?"
     text, _, outcome = ComposingAnswerer()(question, [civique], analyse(question))
     assert outcome is False and text.startswith("**Pistes pour ce jeune**") and "PLATEFORME SERVICE CIVIQUE" in text
+
+
+def test_a_year_written_right_above_a_passage_dates_its_figures_and_each_combien_gets_its_figure() -> None:
+    intro = _fact("Dans le cadre de l'appel à projets de 2015, 9 projets ont été retenus.", title="PIA", line=1)
+    amounts = _fact(
+        "Valenciennes Métropole sera soutenue pour près de 2 millions d'euros. La MEL est soutenue à hauteur de 5,7 millions d'euros.",
+        title="PIA",
+        line=8,  # the intro ends on line 6 (``_doc``: five lines each)
+    )
+    question = "PIA 2015 : combien a été accordé à la MEL et combien à Valenciennes Métropole ?"
+    text, _, outcome = ComposingAnswerer()(question, [intro, amounts], analyse(question))
+    assert outcome is False and "2 millions d'euros" in text and "5,7 millions d'euros" in text
+    # Far below in its document, a passage is not dated by the intro.
+    far = _fact("La MEL est soutenue à hauteur de 5,7 millions d'euros.", title="PIA", line=90)
+    text, _, outcome = ComposingAnswerer()(question, [intro, far], analyse(question))
+    assert outcome is True and "5,7" not in text.split("\n\n")[0]

@@ -167,6 +167,7 @@ SLOT_CASES = [
     # A question word asks its slot; a year after it qualifies it (no date asserted).
     ("combien de missions la plateforme service civique a créé en 2018 ?", "fact", "count"),
     ("la demande se fait auprès de qui ?", "contact", None),
+    ("combien a été accordé à la MEL pour le PIA ?", "fact", "amount"),  # a sum granted
 ]
 
 

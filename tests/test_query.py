@@ -463,6 +463,7 @@ def test_a_postal_code_in_the_filters_is_its_commune() -> None:
         ("c'est combien le loyer ?", True),  # a property of what was shown: rent, duration, price, places
         ("ça dure combien de temps ?", True),
         ("c'est gratuit ?", True),
+        ("et le numéro vert ?", True),  # a helpline is a phone
         ("et pour le logement ?", False),
         ("c'est pour quel âge exactement ?", True),  # elisions do not lengthen it; "exactement" only insists
         ("C'est quoi Wi-Filles ?", False),  # a subject of its own
