@@ -445,18 +445,22 @@ _CONTACT_WORDS = {
 }
 
 
-def _about(question: str, doc: Document, frequency: Callable[[str], float] | None = None, known: bool = False) -> bool:
+def _about(
+    question: str, doc: Document, frequency: Callable[[str], float] | None = None, known: bool = False, share_missing: float = 0.0
+) -> bool:
     """True when the passage holds the question's rare words (its subject), contact words aside.
 
     Rare = found in under a fifth of the passages of the index; one may be missing when there are
-    three or more (a title written differently). ``known``: only words some passage holds count ("ok",
-    a typo, can say which passage nobody's question is about).
+    three or more (a title written differently), or up to ``share_missing`` of them (a long question
+    that says where it comes from: "pour le volet santé du contrat de ville, qui est le directeur…").
+    ``known``: only words some passage holds count ("ok", a typo, can say which passage nobody's
+    question is about).
     """
     share = frequency or (lambda _stem: 0.0)  # without the index's counts every word counts as rare
     wanted = {w for w in _stems(question) if w not in _CONTACT_WORDS and share(w) < 0.2 and (share(w) > 0 or not known)}
     have = _stems(" ".join([doc.page_content, str(doc.metadata.get("title", ""))]))
     missing = len(wanted - have)
-    return missing == 0 or (len(wanted) >= 3 and missing <= 1)
+    return missing == 0 or (len(wanted) >= 3 and missing <= max(1, int(len(wanted) * share_missing)))
 
 
 class ComposingAnswerer:
@@ -671,7 +675,7 @@ class ComposingAnswerer:
                     or i in entity_items
                     or _names(i.doc, intent)
                     # Its words that some passage holds ("ok, et l'action qui passe par les clubs de sport ?").
-                    or _about(context, i.doc, self.frequency, known=True)
+                    or _about(context, i.doc, self.frequency, known=True, share_missing=1 / 3)
                 )
             ]
             # The passage whose person the question describes best comes first ("le référent CLAP de la
@@ -693,6 +697,8 @@ class ComposingAnswerer:
                 scored = people_of[item.n]
                 top = scored[0][0] if scored else 0.0
                 best = [p for x, p in scored if x == top] if top >= 1 else []
+                # Between people fitting as well, a named person beats a nameless list of addresses.
+                best = [p for p in best if p.name] or best
                 one = len(best) == 1
                 people = [p for p in (best or [p for _, p in scored])[:4] if _person_key(p) not in seen]
                 if people:
@@ -1201,8 +1207,12 @@ def _corrections(intent: Intent, named: list[Item]) -> tuple[list[str], list[Ite
     # A porteur asserted ("X est porté par l'APELS") is about the action named by its title, not the
     # organisation the assertion names (which is matched as an entity too).
     titled = {e.action_id for e in intent.entities if e.action_id and e.via != "porteur"}
+    # What is asserted is said of the action named first ("Start'Avenir, le forum emploi pour les jeunes des
+    # QPV": not of FORUM EMPLOI, whose words the description also holds).
+    first = intent.entities[0].action_id if intent.entities and intent.entities[0].via != "porteur" else None
+    own = [i for i in named if first and first in (i.meta.get("meta_action_ids") or ())]
     for assertion in intent.asserted:
-        subjects = named
+        subjects = own or named
         if assertion.slot == "porteur" and titled:
             subjects = [i for i in named if titled & set(i.meta.get("meta_action_ids") or ())] or named
         for item in subjects[:3]:

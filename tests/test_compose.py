@@ -1043,3 +1043,19 @@ def test_a_year_written_right_above_a_passage_dates_its_figures_and_each_combien
     far = _fact("La MEL est soutenue à hauteur de 5,7 millions d'euros.", title="PIA", line=90)
     text, _, outcome = ComposingAnswerer()(question, [intro, far], analyse(question))
     assert outcome is True and "5,7" not in text.split("\n\n")[0]
+
+
+def test_a_long_contact_question_finds_the_directory_person_it_describes_not_a_list_of_addresses() -> None:
+    directory = _fact(
+        "Coordonnées des Directeurs Territoriaux\n"
+        "Pour le Nord : M. Olivier Rovere - olivier.rovere@ars.sante.fr – 03 62 72 86 61\n"
+        "Pour le Pas-de-Calais : Mme Anne Durand - anne.durand@ars.sante.fr\n\n"
+        "mailto:olivier.rovere@ars.sante.fr mailto:anne.durand@ars.sante.fr mailto:paul.roi@ars.sante.fr",
+        title="Coordonnées des Directeurs Territoriaux",
+    )
+    question = (
+        "Pour le volet santé du contrat de ville, qui est le directeur territorial de l'ARS pour le Nord et comment le joindre ?"
+    )
+    text, _, outcome = ComposingAnswerer()(question, [directory], analyse(question))
+    assert outcome is False and "olivier.rovere@ars.sante.fr" in text and "03 62 72 86 61" in text
+    assert "anne.durand" not in text and "paul.roi" not in text

@@ -168,6 +168,7 @@ SLOT_CASES = [
     ("combien de missions la plateforme service civique a créé en 2018 ?", "fact", "count"),
     ("la demande se fait auprès de qui ?", "contact", None),
     ("combien a été accordé à la MEL pour le PIA ?", "fact", "amount"),  # a sum granted
+    ("Start'Avenir, le forum emploi des jeunes des QPV, qui l'organise ?", "porteur", None),
 ]
 
 
