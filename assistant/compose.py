@@ -537,7 +537,9 @@ class ComposingAnswerer:
         # A rare word names something ("PIA ?"); a place alone ("Roubaix") says where, not who nor what.
         places = _stems(" ".join([*analysis.communes, *(p.name for p in analysis.places)]))
         subject = " ".join(w for w in intent.content if not _stems(w) <= places)
-        vague = intent.kind == "too_vague" and not any(self._distinctive(subject, doc) for doc in docs[:3])
+        vague = intent.kind == "too_vague" and (
+            intent.thin_person or not any(self._distinctive(subject, doc) for doc in docs[:3])
+        )
         if intent.kind == "greeting" or vague:
             return load("greeting" if intent.kind == "greeting" else "clarification"), [], CLARIFICATION
         if intent.kind == "out_of_scope":

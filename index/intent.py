@@ -124,6 +124,12 @@ class Intent:
     content: tuple[str, ...] = ()  # the words that carry a subject (not generic: "aides", "jeunes", "existe")
 
     @property
+    def thin_person(self) -> bool:
+        """A young person with too little said (no need nor situation, not both an age and a place): the
+        missing details are asked for, whatever rare word the question holds ("rdv", "perdue")."""
+        return self.kind == "too_vague" and self.reason == THIN_PERSON
+
+    @property
     def declined(self) -> bool:
         """A request the assistant declines rather than a subject outside its field: instructions alone, or a
         dump of the contact directory or of its own instructions (answered as a refusal, never as a list)."""
@@ -1082,8 +1088,8 @@ def _content_words(prepared: str, hits: list[_Hit]) -> list[str]:
     return words
 
 
-# The words of an age ("19 ans", "jeune de 19 ans"): they say how old, not who nor what.
-_AGE_WORDS = frozenset({"an", "ans", "age", "agee", "jeune", "jeunes", "il", "elle", "a"})
+# The reason of a too-vague reading of a young person described too little (``Intent.thin_person``).
+THIN_PERSON = "a person with too little said"
 
 
 def _someone_besides(prepared: str, asserted: Sequence[Assertion]) -> bool:
@@ -1189,17 +1195,20 @@ def read_intent(
         return intent("person", f"a young person described ({strong[0].text} in the description)")
     if strong:
         return intent("fact", f"cue fact: {slot_hit.text}" if slot_hit else "cue fact", slot_hit.slot if slot_hit else None)
+    needs_or_situation = bool(analysis.needs) or bool(strong_situations)
+    # A young person with too little said to choose for them: no need nor situation, and not both an age
+    # and a place ("une jeune femme de 23 ans, que faire ?", "j'ai un jeune en rdv, tu proposes quoi ?").
+    thin = not entities and not needs_or_situation and not (age_given and placed)
     if person_cue and (described or entities):
-        return intent("person", f"cue person: {person_cue.text}")
+        return intent("too_vague", THIN_PERSON) if thin else intent("person", f"cue person: {person_cue.text}")
     if slot_hit:
         return intent("fact", f"cue fact: {slot_hit.text}", slot_hit.slot)
     definition = _first(hits, "definition")
     if definition and not (someone and described):
         return intent("definition", f"cue definition: {definition.text}")
-    needs_or_situation = bool(analysis.needs) or bool(strong_situations)
-    if age_given and not placed and not needs_or_situation and not entities and not set(content) - _AGE_WORDS:
+    if (age_given or (someone and described)) and thin:
         # An age alone ("19 ans", "jeune de 19 ans"): where they live and what they look for are missing.
-        return intent("too_vague", "an age alone")
+        return intent("too_vague", THIN_PERSON)
     if age_given or (someone and described):
         return intent("person", "a young person described")
     words = len(re.findall(r"[^\W_]+", prepared))
@@ -1214,6 +1223,9 @@ def read_intent(
         return intent("person", "a need or situation")
     if classifier is not None:
         kind = classifier.classify(focus)
+        if kind == "person" and thin and someone:
+            # "slt g un jeune en rdv dans 10 min tu me proposes quoi ??": nothing said of the young person.
+            return intent("too_vague", THIN_PERSON)
         if kind is not None:
             return intent(kind, f"classifier: {kind}", "other" if kind in ("fact", "comparison") else None)
     if placed:

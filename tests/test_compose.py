@@ -469,6 +469,19 @@ def test_a_question_without_a_subject_word_asks_for_details_even_when_its_words_
     assert outcome != "clarification"
 
 
+def test_a_young_person_described_too_little_gets_a_request_for_details_whatever_rare_word_it_holds() -> None:
+    doc = _doc(
+        "RDV EMPLOI", "RDV EMPLOI\nPour les jeunes de 16 à 25 ans : un rdv par semaine avec un conseiller.", 40, verdict="match"
+    )
+    answerer = ComposingAnswerer(frequency=lambda stem: 0.01)  # every word rare ("rdv", "femme")
+    for question in ("Une jeune femme de 23 ans, qu'est-ce que je peux faire pour elle ?", "un jeune de 20 ans, que proposer ?"):
+        text, citations, outcome = answerer(question, [doc], analyse(question))
+        assert outcome == "clarification" and citations == [] and "l'âge" in text, question
+    # With a need (or both an age and a place), there is something to choose from.
+    question = "un jeune de 20 ans qui cherche un emploi, que proposer ?"
+    assert answerer(question, [doc], analyse(question))[2] != "clarification"
+
+
 def test_a_question_wrapped_in_instructions_is_answered_alone() -> None:
     # The reading drops the instructions; the answer follows the question it kept (the age asked for),
     # not the words around it ("numéros de téléphone").

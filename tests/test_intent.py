@@ -125,11 +125,16 @@ KIND_CASES = [
     ("Jeune de 20 ans à Lille en horaires décalés. Une aide pour le transport ?", "person"),
     ("Jeune femme de 30 ans à Lille, elle veut proposer ses services de couture. Quelles actions ?", "person"),
     # "quand" stating an age is a condition on the person, not a date asked.
-    ("et quand il aura 18 ans ?", "person"),
+    ("et quand il aura 18 ans, à Roubaix ?", "person"),
     # An age alone: where and what are missing.
     ("19 ans", "too_vague"),
     ("jeune de 19 ans", "too_vague"),
     ("jeune de 19 ans sans diplôme", "person"),
+    # A young person with too little said: no need nor situation, not both an age and a place.
+    ("Une jeune femme de 23 ans, qu'est-ce que je peux faire pour elle ?", "too_vague"),
+    ("un jeune de 20 ans, que proposer ?", "too_vague"),
+    ("un jeune de 20 ans à Roubaix, que proposer ?", "person"),
+    ("un jeune de 20 ans qui cherche un emploi, que proposer ?", "person"),
     # A phone in the description, actions in the "?" sentence.
     ("ado de 14 ans, habite Seclin, toujours sur son tel. des idées ?", "person"),
     ("17 ans à Loos. Le numéro de la mission locale ?", "contact"),
