@@ -540,12 +540,16 @@ class France:
         "goes" (where they work, study, go: "un stage à Lyon") or "located" (where an organisation or an
         action is: "la Mission Locale d'Arras")."""
         cue = i - 1
+        if cue >= 0 and tokens[cue].key in self._cues.near:
+            return "near"  # "an apprenticeship near Lille": the word is its own cue
         if cue < 1 or tokens[cue].key not in self._cues.strong | self._cues.english | self._cues.weak | set(self._cues.articles):
             return "home"
         before = cue - 1
         while before > 0 and tokens[before].key in self._cues.adverbs:  # "vient souvent à Lille"
             before -= 1
         key = tokens[before].key
+        if before >= 2 and tokens[before - 1].key in ("de", "d") and tokens[before - 2].key in ("vient", "viens", "viennent"):
+            return "home"  # "il vient de déménager à Amiens": done, the place is where they live now
         for role, words in (
             ("located", self._cues.located),
             ("origin", self._cues.origin),

@@ -393,6 +393,23 @@ def test_a_place_the_young_person_only_goes_to_is_not_where_they_live() -> None:
     assert [(p.name, p.residence) for p in found] == [("Paris", True), ("Lille", False)]
 
 
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        # A move done is the new home; a move planned is not yet.
+        ("il vient de déménager à Amiens", [("Amiens", True)]),
+        ("il a déménagé à Amiens", [("Amiens", True)]),
+        ("il va déménager à Lille, il habite Lens", [("Lille", False), ("Lens", True)]),
+        # "near" is its own cue: a landmark, not the home when one is given.
+        ("a 20-year-old from Tournai who wants an apprenticeship near Lille", [("Tournai", True), ("Lille", False)]),
+        # The young person as counsellors call them, then "de" and a lower-case town.
+        ("un gamin de cambrai 17 ans qui décroche", [("Cambrai", True)]),
+    ],
+)
+def test_where_the_young_person_lives_now(question: str, expected: list[tuple[str, bool]]) -> None:
+    assert [(p.name, p.residence) for p in load_france().find_places(question)] == expected
+
+
 def test_a_pays_of_the_nord_pas_de_calais_is_outside_both_territories() -> None:
     found = load_france().find_places("un jeune de 20 ans du Douaisis cherche une formation")
     assert [(p.name, p.kind, p.region, p.in_territory) for p in found] == [("Douaisis", "pays", "Nord", False)]
