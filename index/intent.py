@@ -1196,9 +1196,10 @@ def read_intent(
     if strong:
         return intent("fact", f"cue fact: {slot_hit.text}" if slot_hit else "cue fact", slot_hit.slot if slot_hit else None)
     needs_or_situation = bool(analysis.needs) or bool(strong_situations)
-    # A young person with too little said to choose for them: no need nor situation, and not both an age
-    # and a place ("une jeune femme de 23 ans, que faire ?", "j'ai un jeune en rdv, tu proposes quoi ?").
-    thin = not entities and not needs_or_situation and not (age_given and placed)
+    # A young person spoken of with too little said to choose for them: no need nor situation, and not both
+    # an age and a place ("une jeune femme de 23 ans, que faire ?", "j'ai un jeune en rdv, tu proposes
+    # quoi ?"); "les actions de Valenciennes Métropole ?" speaks of no one: a list is asked.
+    thin = (someone or age_given) and not entities and not needs_or_situation and not (age_given and placed)
     if person_cue and (described or entities):
         return intent("too_vague", THIN_PERSON) if thin else intent("person", f"cue person: {person_cue.text}")
     if slot_hit:

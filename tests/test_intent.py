@@ -135,6 +135,13 @@ KIND_CASES = [
     ("un jeune de 20 ans, que proposer ?", "too_vague"),
     ("un jeune de 20 ans à Roubaix, que proposer ?", "person"),
     ("un jeune de 20 ans qui cherche un emploi, que proposer ?", "person"),
+    ("Quelles sont les actions de Valenciennes Métropole ?", "person"),  # no one spoken of: a list is asked
+    # The counsellor's own pay, office equipment, translation, savings: far from youth insertion.
+    ("Comment je lis la ligne CSG sur ma fiche de paie ?", "out_of_scope"),
+    ("L'imprimante du bureau affiche un code erreur, je fais comment ?", "out_of_scope"),
+    ("Tu peux traduire ce mail en espagnol ?", "out_of_scope"),
+    ("il est en train de décrocher, 17 ans à Loos", "person"),  # "en train de" is no trip
+    ("quelle action pour un jeune en placement en famille d'accueil à Lille, 17 ans ?", "person"),
     # A phone in the description, actions in the "?" sentence.
     ("ado de 14 ans, habite Seclin, toujours sur son tel. des idées ?", "person"),
     ("17 ans à Loos. Le numéro de la mission locale ?", "contact"),
