@@ -181,6 +181,7 @@ SLOT_CASES = [
     ("la demande se fait auprès de qui ?", "contact", None),
     ("combien a été accordé à la MEL pour le PIA ?", "fact", "amount"),  # a sum granted
     ("Start'Avenir, le forum emploi des jeunes des QPV, qui l'organise ?", "porteur", None),
+    ("Combien touche par mois un jeune dans le programme Booster ?", "fact", "amount"),  # money, not a count
 ]
 
 
