@@ -89,6 +89,20 @@ _PEOPLE = (
 )
 
 
+# "le montant du fonds de garantie", "le coût de la formation": what the sum asked is of (a common noun; a
+# name written with its capital, "le budget de Wi-Filles", is the action's, read from its passages).
+_PRICED = re.compile(r"\b(?:montant|budget|cout|coût|prix|tarif)\s+(?:du|de la|de l['’]\s*|des|de|d['’]\s*)\s*([a-zà-ÿ]{4,})")
+_NOT_PRICED = frozenset({"aide", "aides", "action", "actions", "dispositif", "projet", "programme", "subvention", "financement"})
+
+
+def _priced(question: str) -> str | None:
+    """The common noun whose sum the question asks ("fonds" in "le montant du fonds de garantie"), folded."""
+    match = _PRICED.search(question)
+    if match is None or fold_question(match.group(1)) in _NOT_PRICED:
+        return None
+    return fold_question(match.group(1))[:5]
+
+
 # Whether something costs the young person anything: "gratuit", "payant", "sans frais".
 _FREE = re.compile(r"\b(?:gratuit\w*|payant\w*|sans frais|free of charge)\b")
 _GENERIC_PEOPLE = ("jeune", "personne", "participant", "beneficiaire", "inscrit", "accompagne")
@@ -128,6 +142,9 @@ def holds(slot: str, sentence: str, question: str = "") -> bool:
         return True
     if slot == "amount" and _FREE.search(fold_question(question)) and _FREE.search(fold_question(sentence)):
         return True  # "c'est gratuit ?": "une offre de formation gratuite" answers it
+    priced = _priced(question)
+    if slot == "amount" and priced and priced not in fold_question(sentence):
+        return False  # "le montant du fonds de garantie": "747 € de loyer d'entrée" is another sum
     if slot == "duration":
         # "pour les 18 à 26 ans" is an age, not how long the action lasts.
         sentence = SLOT_EVIDENCE["age"].sub(" ", sentence)

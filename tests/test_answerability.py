@@ -32,6 +32,10 @@ from assistant.answerability import counted_noun, holds, not_stated
         # "c'est gratuit ?" is answered by a sentence saying it is free (or paying), not only by a figure.
         ("amount", "Une offre de formation gratuite au métier de développeur web.", "c'est gratuit ?", True),
         ("amount", "Une offre de formation au métier de développeur web.", "c'est gratuit ?", False),
+        # The sum asked is of a thing: another sum of the same passage does not answer it.
+        ("amount", "747 € de loyer d'entrée avancés pour trois jeunes.", "le montant du fonds de garantie ?", False),
+        ("amount", "Un fonds de garantie de 5 000 € est prévu.", "le montant du fonds de garantie ?", True),
+        ("amount", "Budget : 20 000 €.", "le budget de Wi-Filles en 2018 ?", True),  # a name: the action's passage says it
     ],
 )
 def test_holds(slot: str, sentence: str, question: str, expected: bool) -> None:
