@@ -16,7 +16,7 @@ from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 
 from assistant.citations import referenced
-from assistant.compose import asks_contact
+from assistant.compose import asks_contact, has_contact
 from assistant.llm import GROUNDING_DROPS
 from assistant.records import ANSWER, OUT_OF_SCOPE, Answer, Citation, Retrieved
 from index.query import Filters, QueryAnalysis, in_context, leans_on_previous, ordinal, with_filters
@@ -78,12 +78,6 @@ def _outcome(outcome: bool | str) -> tuple[bool, str]:
     return outcome, ""
 
 
-def _has_contact(doc: Document) -> bool:
-    """The passage gives someone to reach (an e-mail, a phone or a site: ingest's people)."""
-    people = doc.metadata.get("meta_people", doc.metadata.get("people")) or []
-    return any(p.get("emails") or p.get("phones") or p.get("urls") for p in people if isinstance(p, dict))
-
-
 class _Steps:
     """The chain's steps: analysis and retrieval (with follow-ups and filters), then the answer."""
 
@@ -119,7 +113,7 @@ class _Steps:
         # ("la troisième" asks for [3]: ``pick``).
         shown = [c.chunk_id for c in sorted(citations, key=lambda c: c.n) if c.chunk_id]
         if contact and not pick:
-            reachable = {str(d.metadata.get("chunk_id")) for d in docs if _has_contact(d)}
+            reachable = {str(d.metadata.get("chunk_id")) for d in docs if has_contact(d)}
             if shown and shown[0] not in reachable:
                 # The first piste gives no one to reach: the first ones that do (stable: the answer's order).
                 shown = sorted(shown, key=lambda i: i not in reachable)

@@ -113,6 +113,11 @@ def asks_contact(question: str) -> bool:
     return _CONTACT.search(fold_question(question)) is not None
 
 
+def has_contact(doc: Document) -> bool:
+    """The passage (or its action) gives someone to reach: an e-mail, a phone or a site."""
+    return bool(_people(doc))
+
+
 def question_kind(question: str, analysis: QueryAnalysis) -> str:
     folded = fold_question(question)
     if _CONTACT.search(folded) or (_WHO_IS.search(folded) and ROLE.search(question)):

@@ -177,7 +177,8 @@ def rescore(
             why = replace(why, place=local)
         # The young person's quartier named in the action's title or public ("CONCIERGERIE DE QUARTIER À
         # MOULINS", "jeunes du quartier Moulins"): an action made for where they live.
-        home = next((q for q in _quartiers_named(chunk.title, str(chunk.metadata.get("public") or "")) if q in places_home), None)
+        named_here = _quartiers_named(chunk.title, str(chunk.metadata.get("public") or "")) if places_home else ()
+        home = next((q for q in named_here if q in places_home), None)
         if home and params.quartier_boost:
             factor *= 1.0 + params.quartier_boost
             why = replace(why, place=home)

@@ -183,6 +183,7 @@ class _Cues:
     building: frozenset[str]
     elsewhere: frozenset[str]
     adverbs: frozenset[str]
+    done: frozenset[str]
     located: frozenset[str]
     origin: frozenset[str]
     near: frozenset[str]
@@ -204,6 +205,7 @@ class _Cues:
             building=phrases.words("building_word"),
             elsewhere=phrases.words("elsewhere_word"),
             adverbs=phrases.words("elsewhere_adverb"),
+            done=phrases.words("done_word"),
             located=phrases.words("located_word"),
             origin=phrases.words("origin_word"),
             near=phrases.words("near_word"),
@@ -548,7 +550,7 @@ class France:
         while before > 0 and tokens[before].key in self._cues.adverbs:  # "vient souvent à Lille"
             before -= 1
         key = tokens[before].key
-        if before >= 2 and tokens[before - 1].key in ("de", "d") and tokens[before - 2].key in ("vient", "viens", "viennent"):
+        if before >= 2 and tokens[before - 1].key in ("de", "d") and tokens[before - 2].key in self._cues.done:
             return "home"  # "il vient de déménager à Amiens": done, the place is where they live now
         for role, words in (
             ("located", self._cues.located),

@@ -1059,16 +1059,19 @@ def test_a_year_written_right_above_a_passage_dates_its_figures_and_each_combien
 
 
 def test_a_long_contact_question_finds_the_directory_person_it_describes_not_a_list_of_addresses() -> None:
+    # The question says where it comes from ("le volet santé"): two of its rare words are not in the
+    # directory page, which holds the rest; a third of them may be missing.
     directory = _fact(
-        "Coordonnées des Directeurs Territoriaux\n"
-        "Pour le Nord : M. Olivier Rovere - olivier.rovere@ars.sante.fr – 03 62 72 86 61\n"
-        "Pour le Pas-de-Calais : Mme Anne Durand - anne.durand@ars.sante.fr\n\n"
-        "mailto:olivier.rovere@ars.sante.fr mailto:anne.durand@ars.sante.fr mailto:paul.roi@ars.sante.fr",
+        "Coordonnées des Directeurs Territoriaux de l'ARS pour le contrat de ville\n"
+        "Pour le Nord : M. Olivier Rovere - olivier.rovere@ars.fr – 03 62 72 86 61\n"
+        "Pour le Pas-de-Calais : Mme Anne Durand - anne.durand@ars.fr\n\n"
+        "mailto:olivier.rovere@ars.fr mailto:anne.durand@ars.fr mailto:paul.roi@ars.fr",
         title="Coordonnées des Directeurs Territoriaux",
     )
     question = (
         "Pour le volet santé du contrat de ville, qui est le directeur territorial de l'ARS pour le Nord et comment le joindre ?"
     )
-    text, _, outcome = ComposingAnswerer()(question, [directory], analyse(question))
-    assert outcome is False and "olivier.rovere@ars.sante.fr" in text and "03 62 72 86 61" in text
+    answerer = ComposingAnswerer(frequency=lambda stem: 0.01)  # every word rare and known
+    text, _, outcome = answerer(question, [directory], analyse(question))
+    assert outcome is False and "olivier.rovere@ars.fr" in text and "03 62 72 86 61" in text
     assert "anne.durand" not in text and "paul.roi" not in text
