@@ -17,6 +17,7 @@ there) and gets the metadata of ``ingest.enrich``.
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -40,15 +41,19 @@ def chunk_document(doc: SourceDoc, max_chars: int = DEFAULT_MAX_CHARS, actions: 
     """
     if max_chars < 100:
         raise ValueError(f"max_chars ({max_chars}) is too small: use at least 100 characters")
+    if actions is None:
+        actions = document_actions(doc)
     if is_guide(doc.lines):
         chunks = guide_chunks(doc, max_chars)
     elif doc.banners:
         chunks = action_chunks(doc, max_chars)
     else:
-        chunks = structured_chunks(doc, max_chars)
+        # A paragraph that presents an action for other people than an action already in the chunk starts
+        # a new one: "Accroche active!" (Valenciennes Métropole) packed with the MEL's project would leave
+        # the chunk with no territory at all. Actions for the same people stay together.
+        starts = {a.line_start - 1: _whom(a) for a in actions if a.source == doc.source}
+        chunks = structured_chunks(doc, max_chars, starts)
     epci = document_epci(doc.text)
-    if actions is None:
-        actions = document_actions(doc)
     ordered = sorted(chunks, key=lambda c: (c.line_start, c.line_end))
     return with_actions([_with_metadata(c, doc, epci) for c in ordered], actions)
 
@@ -83,6 +88,13 @@ def with_actions(chunks: list[Chunk], actions: list[Action]) -> list[Chunk]:
             metadata.update(eligibility_of(mine[0]))
         tagged.append(replace(chunk, metadata=metadata))
     return tagged
+
+
+def _whom(action: Action) -> Hashable:
+    """Whom an action is for, as eligibility reads it (ages, territory, conditions): comparable."""
+    return tuple(
+        (k, tuple(v) if isinstance(v, list) else v) for k, v in eligibility_of(action).items() if k != "territory_evidence"
+    )
 
 
 def eligibility_of(action: Action) -> dict[str, Any]:
@@ -167,18 +179,27 @@ def _split_long(lines: list[str], span: tuple[int, int], max_chars: int) -> list
     return [p for p in pieces if p[0] < p[1]]
 
 
-def _pack(lines: list[str], spans: list[tuple[int, int]], max_chars: int) -> list[list[tuple[int, int]]]:
-    """Group consecutive spans into chunks of at most ``max_chars`` characters."""
+def _pack(
+    lines: list[str], spans: list[tuple[int, int]], max_chars: int, starts: Mapping[int, Hashable] | None = None
+) -> list[list[tuple[int, int]]]:
+    """Group consecutive spans into chunks of at most ``max_chars`` characters. ``starts``: the 0-based
+    lines where an action begins, with whom it is for; a span beginning one for other people than an
+    action already in the chunk begins a new chunk."""
+    starts = starts or {}
     groups: list[list[tuple[int, int]]] = []
     size = 0
+    publics: set[Hashable] = set()  # whom the actions begun in the current chunk are for
     for span in (piece for s in spans for piece in _split_long(lines, s, max_chars)):
         length = sum(len(lines[i]) + 1 for i in range(*span))
-        if groups and size + length <= max_chars:
+        public = starts.get(span[0])
+        if groups and size + length <= max_chars and not (public is not None and publics - {public}):
             groups[-1].append(span)
             size += length
         else:
             groups.append([span])
-            size = length
+            size, publics = length, set()
+        if public is not None:
+            publics.add(public)
     return groups
 
 
@@ -221,8 +242,11 @@ def _is_table_header(line: str) -> bool:
     return len(cells) >= 3 and sum(is_caps(c) or len(c) <= 40 for c in cells) == len(cells)
 
 
-def structured_chunks(doc: SourceDoc, max_chars: int = DEFAULT_MAX_CHARS) -> list[Chunk]:
-    """Sections by heading, tables row by row, paragraphs packed (the rule for any document)."""
+def structured_chunks(
+    doc: SourceDoc, max_chars: int = DEFAULT_MAX_CHARS, starts: Mapping[int, Hashable] | None = None
+) -> list[Chunk]:
+    """Sections by heading, tables row by row, paragraphs packed (the rule for any document); ``starts``
+    as for ``_pack``: an action for other people than one already in the chunk begins a new chunk."""
     lines = doc.lines
     chunks: list[Chunk] = []
     heading = ""
@@ -234,7 +258,7 @@ def structured_chunks(doc: SourceDoc, max_chars: int = DEFAULT_MAX_CHARS) -> lis
 
     def flush_prose() -> None:
         if prose:
-            for group in _pack(lines, prose, max_chars):
+            for group in _pack(lines, prose, max_chars, starts):
                 chunks.append(_chunk(doc, group, "paragraph", title=heading or "", section=heading or None))
             prose.clear()
 

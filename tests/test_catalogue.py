@@ -357,3 +357,20 @@ def test_a_table_rows_priority_cell_gives_its_public(catalogue: list[Action]) ->
     fajem = _by_title(catalogue, "Fonds Métropolitain d'aides aux Jeunes")
     assert (fajem.age_min, fajem.age_max, fajem.acronym) == (16, 25, "FAJeM")
     assert fajem.public is not None and "âgés 16 à 25 ans" in fajem.public
+
+
+def test_actions_for_other_people_are_not_packed_into_one_chunk(corpus_docs: dict[str, SourceDoc]) -> None:
+    # The PIA notice presents one action of Valenciennes Métropole, then one of the MEL, in two short
+    # paragraphs: packed together, the chunk would hold two territories and state none.
+    chunks = [c for c in chunk_document(corpus_docs["000"]) if c.metadata["action_ids"]]
+    scopes = {c.metadata["action_id"]: c.metadata["territory_scope"] for c in chunks}
+    assert sorted(scopes.values()) == ["MEL", "Valenciennes Métropole"], scopes
+    # The rule follows the text: when both actions are Valenciennes Métropole's, their paragraphs stay
+    # packed in one chunk, as any paragraphs do.
+    doc = _mutated(
+        corpus_docs["000"],
+        ('de la Métropole Européenne de Lille" a pour objectif', 'du Valenciennois" a pour objectif'),
+        ("proté par la Métropole européenne de Lille (MEL)", "porté par Valenciennes Métropole"),
+    )
+    together = [c for c in chunk_document(doc) if len(c.metadata["action_ids"]) == 2]
+    assert [(c.line_start, c.line_end) for c in together] == [(13, 25)]
