@@ -30,7 +30,7 @@ from assistant import grounding
 from assistant.answerability import FUTURE, SLOT_EVIDENCE, SLOT_LABEL, YEAR_LINE, counted_noun, holds, not_stated
 from assistant.citations import best_quote
 from assistant.records import CLARIFICATION, OUT_OF_SCOPE, Citation
-from index.eligibility import WHOLE_TERRITORY
+from index.eligibility import OTHER_DOCUMENT, WHOLE_TERRITORY
 from index.intent import Assertion, Intent, KindClassifier, read_intent
 from index.query import QueryAnalysis, analyse
 from index.why import Why
@@ -854,7 +854,12 @@ class ComposingAnswerer:
             on_topic = [i for i in unchecked if phrases and analysis.needs and speaks(i)][:2]
             fill = [i for i in unchecked if i not in on_topic]
             fitting = firm + on_topic + fill[: max(0, self.min_items - len(firm) - len(on_topic) - len(conditional))]
-            excluded = [i for i in items if i.verdict == "excluded"][: self.max_excluded]
+            # Ruled out: actions only (a plan's heading is no action to rule out), those ruled out for this
+            # person (an age, a commune of the action) before those of the other territory's document.
+            excluded = sorted(
+                (i for i in items if i.verdict == "excluded" and (_is_action(i) or not any(_is_action(j) for j in items))),
+                key=lambda i: all(OTHER_DOCUMENT in r for r in i.why.reasons),
+            )[: self.max_excluded]
             profile = _profile(analysis)
             shown_contacts: set[str] = set()
             # "Un jeune de 27 ans peut-il faire Booster ?": the named action's verdict for this person comes

@@ -30,6 +30,9 @@ MATCH, UNKNOWN, EXCLUDED = "match", "unknown", "excluded"
 # The reason of an action that covers the whole territory of the person's commune: it fits anyone there
 # (assistant.compose reads it to tell a plan's measure from an action for a public).
 WHOLE_TERRITORY = "action sur tout le territoire"
+# The reason of a passage of a document about the other territory (no action's own territory): the least
+# telling way to be ruled out.
+OTHER_DOCUMENT = "hors du territoire du document"
 CHECK = "check"  # a criterion the question does not settle: its reason says what to check
 _EPCI_OF_SCOPE = {"MEL": "MEL", "Valenciennes Métropole": "CAVM"}
 
@@ -93,7 +96,7 @@ def _place_verdict(meta: dict[str, Any], q: QueryAnalysis, gazetteer: Gazetteer)
         epci = meta.get("epci")
         outside = [c for c in q.communes if gazetteer.epci_of(c) not in (None, epci)]
         if epci and len(outside) == len(q.communes):
-            return EXCLUDED, f"{outside[0]} : hors du territoire du document ({EPCI_NAMES.get(epci, epci)})"
+            return EXCLUDED, f"{outside[0]} : {OTHER_DOCUMENT} ({EPCI_NAMES.get(epci, epci)})"
         return None
     served = set(meta.get("communes") or [])
     # A commune associée (Lomme, Hellemmes) is served by an action of its commune (Lille).
@@ -133,7 +136,7 @@ def _territory_verdict(meta: dict[str, Any], epci: str) -> tuple[str, str] | Non
             else (EXCLUDED, f"{name} : hors du territoire de l'action")
         )
     if meta.get("epci") and meta["epci"] != epci:
-        return EXCLUDED, f"{name} : hors du territoire du document ({EPCI_NAMES.get(meta['epci'], meta['epci'])})"
+        return EXCLUDED, f"{name} : {OTHER_DOCUMENT} ({EPCI_NAMES.get(meta['epci'], meta['epci'])})"
     return None
 
 

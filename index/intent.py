@@ -1159,11 +1159,14 @@ def read_intent(
         return intent("porteur", f"cue porteur: {porteur.text}")
     # "et quand il aura 18 ans ?", "quand elle sera majeure": a "quand" that states an age is a condition
     # on the person, not a date asked.
+    # A question word inside a longer cue for actions ("où l'envoyer", "où l'orienter") asks for actions.
+    person_spans = [(h.start, h.end) for h in hits if h.cls == "person"]
     fact_hits = [
         h
         for h in hits
         if h.cls == "fact"
         and not (h.slot == "date" and re.match(r"(?:\s+\S+){0,3}?\s+(?:\d{1,2}\s*ans\b|majeur)", prepared[h.end :]))
+        and not any(a <= h.start and h.end <= b and b - a > h.end - h.start for a, b in person_spans)
     ]
     strong = [h for h in fact_hits if h.slot != "other"]
     # A bare "combien" says a number is asked, not which: "c'est combien le loyer ?" asks an amount.
@@ -1193,6 +1196,10 @@ def read_intent(
         # "20 ans, Lomme, a trouvé un poste en horaires décalés mais n'a aucun moyen de transport.": the
         # slot's word describes the person's situation; nothing is asked of it (no "?" in its sentence).
         return intent("person", f"a young person described ({strong[0].text} in the description)")
+    if strong and person_cue and age_given and (placed or strong_situations) and not entities:
+        # "Étudiante de 19 ans… elle saute des repas. Où l'envoyer pour se nourrir à petit prix ?": a young
+        # person described and actions asked for; the slot's word says what they need.
+        return intent("person", f"cue person with a young person described: {person_cue.text}")
     if strong:
         return intent("fact", f"cue fact: {slot_hit.text}" if slot_hit else "cue fact", slot_hit.slot if slot_hit else None)
     needs_or_situation = bool(analysis.needs) or bool(strong_situations)

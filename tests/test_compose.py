@@ -1075,3 +1075,45 @@ def test_a_long_contact_question_finds_the_directory_person_it_describes_not_a_l
     text, _, outcome = answerer(question, [directory], analyse(question))
     assert outcome is False and "olivier.rovere@ars.fr" in text and "03 62 72 86 61" in text
     assert "anne.durand" not in text and "paul.roi" not in text
+
+
+def test_only_actions_are_ruled_out_and_those_ruled_out_for_the_person_come_first() -> None:
+    question = "quelle action pour un décrocheur de 17 ans à Loos ?"
+    booster = _doc(
+        BOOSTER.metadata["title"],
+        BOOSTER.page_content,
+        10,
+        reasons=("17 ans : dans la tranche 16 à 25 ans",),
+        action_ids=["g-booster"],
+        age_min=16,
+        age_max=25,
+    )
+    plan = _doc(
+        "AXE 2 DU PLAN :",
+        "AXE 2 DU PLAN : lutter contre le décrochage dans les quartiers.",
+        20,
+        verdict="excluded",
+        reasons=("Loos : hors du territoire du document (Valenciennes Métropole)",),
+    )
+    other = _doc(
+        "Accroche active",
+        "Accroche active : le décrochage scolaire.",
+        30,
+        verdict="excluded",
+        reasons=("Loos : hors du territoire du document (Valenciennes Métropole)",),
+        action_ids=["g-accroche"],
+    )
+    e2c = _doc(
+        "PARCOURS INVERSÉS",
+        E2C.page_content,
+        40,
+        verdict="excluded",
+        reasons=("17 ans : l'action est pour les 18 à 25 ans",),
+        action_ids=["g-e2c"],
+        age_min=18,
+        age_max=25,
+    )
+    text, _, _ = ComposingAnswerer()(question, [booster, plan, other, e2c], analyse(question))
+    ruled = text.split("**Ne conviennent pas** : ", 1)[1].split("\n", 1)[0]
+    assert "AXE 2 DU PLAN" not in text
+    assert ruled.index("PARCOURS INVERSÉS") < ruled.index("Accroche active")
