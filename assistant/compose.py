@@ -20,7 +20,7 @@ import itertools
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 from typing import Any
 
@@ -31,7 +31,7 @@ from assistant.answerability import FUTURE, SLOT_EVIDENCE, SLOT_LABEL, YEAR_LINE
 from assistant.citations import best_quote
 from assistant.records import CLARIFICATION, OUT_OF_SCOPE, Citation
 from index.eligibility import OTHER_DOCUMENT, WHOLE_TERRITORY
-from index.intent import Assertion, Intent, KindClassifier, read_intent
+from index.intent import WHOLE_METROPOLIS, Assertion, Intent, KindClassifier, durations, read_intent
 from index.query import QueryAnalysis, analyse
 from index.why import Why
 from ingest.catalogue import acronym_of
@@ -69,7 +69,7 @@ _PART = re.compile(r"\s*(?:,\s*)?\bet\s+(?=(?:combien|quel\w*|comment|qui)\b)")
 # Where a question asking several things of one action splits ("… et pour quel âge ?", "… and who is the
 # contact?"): "et"/"and", maybe a preposition or "c'est", then a question word. Read on the question as typed.
 _PARTS = re.compile(
-    r"\s*,?\s+(?:et|and)\s+(?=(?:(?:pour|à|a|de|c['’]est)\s+)?"
+    r"\s*,?\s+(?:et|and)\s+(?=(?:(?:pour|à|a|de|c['’]est|jusqu['’]\s*à|up\s+to|for|from|in|at|to)\s+)?"
     r"(?:combien|quel\w*|comment|qui|où|quand|who|how|which|what|where|when)\b)",
     re.IGNORECASE,
 )
@@ -645,6 +645,17 @@ class ComposingAnswerer:
             refused = True
             statement = f"Les documents ne précisent pas {missing}" + (f" pour {entity}." if entity else ".")
             lines, used = _refusal(statement, entity_items or focus, lambda i: best_quote(context, i.doc.page_content, 200))
+        elif (
+            corrections
+            and intent.kind in ("contact", "porteur")
+            and not any(a.slot == intent.kind for a in intent.asserted)  # "porté par X, non ?" asks nothing else
+            and not intent.reason.startswith("asserted")
+        ):
+            # "Pour le Forum Emploi organisé par Roubaix et Tourcoing, qui contacter ?": what the question
+            # asserts on the way is corrected, then what it asks is answered.
+            rest, rest_used, rest_outcome = self._compose(question, context, items, analysis, replace(intent, asserted=()))
+            lines, used = corrections[0] + rest, corrections[1] + [i for i in rest_used if i not in corrections[1]]
+            return lines, used, rest_outcome
         elif corrections:
             # "Booster demande 12 mois ?": what the question asserts is not what the action's passage says.
             lines, used = corrections
@@ -681,8 +692,9 @@ class ComposingAnswerer:
                     i in named
                     or i in entity_items
                     or _names(i.doc, intent)
-                    # Its words that some passage holds ("ok, et l'action qui passe par les clubs de sport ?").
-                    or _about(context, i.doc, self.frequency, known=True, share_missing=1 / 3)
+                    # Its words that some passage holds ("ok, et l'action qui passe par les clubs de sport ?"),
+                    # when the question names no action of the catalogue: a named one is what is asked about.
+                    or (not entity_items and _about(context, i.doc, self.frequency, known=True, share_missing=1 / 3))
                 )
             ]
             # The passage whose person the question describes best comes first ("le référent CLAP de la
@@ -1271,6 +1283,15 @@ def _contradiction(assertion: Assertion, item: Item) -> str:
     slot = assertion.slot
     if slot == "place" and (territory := _territory_contradiction(assertion, item, title, text)):
         return territory
+    if slot == "duration" and (claimed := durations(assertion.value)):
+        # "6 mois ?" of an action "d'une durée d'un an": the same family of units (months and years, or weeks
+        # and days), in words or digits; a sentence with the asserted length confirms it.
+        family, length = claimed[0]
+        lengths = [(x, d) for x in passage_sentences(item.doc.page_content) for f, d in durations(x) if f == family]
+        if lengths and not any(abs(d - length) < 0.5 for _, d in lengths):
+            return f"**{title}** : {_clip(lengths[0][0], 300)}"
+        if lengths:
+            return ""
     if slot in ("duration", "amount", "date", "place", "hours", "count"):
         value = fold_question(assertion.value)
         # The same unit as the assertion ("12 mois" is contradicted by a sentence in months, not by "3 jours").
@@ -1313,14 +1334,16 @@ def _territory_contradiction(assertion: Assertion, item: Item, title: str, text:
     territory contradict, as a sentence with what the action's lines say; "" when they do not contradict it."""
     action = item.record or item.action
     said = analyse(assertion.value)
-    if action is None or not (said.communes or said.places):
+    # "tous les jeunes de la métropole", "la MEL": the whole territory is asserted, no commune.
+    whole = not said.communes and (assertion.value == WHOLE_METROPOLIS or (said.epci is not None and not said.places))
+    if action is None or not (said.communes or said.places or whole):
         return ""
     evidence = next(
         (x for x in (action.public, action.territory_evidence) if x and len(x) > 12 and x in text),
         "",
     )
     quoted = f" : « {evidence} »" if evidence else ""
-    if action.communes and said.communes and not set(said.communes) & set(action.communes):
+    if action.communes and ((said.communes and not set(said.communes) & set(action.communes)) or whole):
         where = ", ".join(action.communes)
         return f"**{title}** concerne {where}{quoted}" if evidence or all(c in text for c in action.communes) else ""
     scope = _SCOPES.get(action.territory_scope or "")

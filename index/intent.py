@@ -798,7 +798,7 @@ _ASSERTIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "duration",
         re.compile(
-            rf"\b(?:dure|durent|durée\s+(?:de|d['’]environ)|demande|demandent|nécessite|pendant|s['’]étale\s+sur|engagement\s+de|sur|en)\s+(?:(?:environ|seulement|au\s+moins|plus\s+de|moins\s+de)\s+)?{_NUM}\s+(mois|semaines?|jours?|ans|années?|heures?)\b",
+            rf"\b(?:dure|durent|durée\s+(?:de|d['’]environ)|demande|demandent|nécessite|pendant|s['’]étale\s+sur|engagement\s+de|sur|en|(?:accompagnement|parcours|programme|formation|stage|contrat|mission)\s+de)\s+(?:(?:environ|seulement|au\s+moins|plus\s+de|moins\s+de)\s+)?{_NUM}\s+(mois|semaines?|jours?|ans?|années?|heures?)\b",
             re.I,
         ),
     ),
@@ -855,6 +855,16 @@ _ASSERTIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
     (
+        # "… pour les 18-30 ans de Lille centre ?", "… à tous les jeunes de la métropole ?": whom an action is
+        # for, with where they live; kept only when the value is a place or the whole metropolis.
+        "public_place",
+        re.compile(
+            r"\b(?:pour|à|aux?)\s+(?:tous\s+)?(?:les\s+)?(?:jeunes|\d{1,2}\s*[-–]\s*\d{1,2}\s*ans|\d{1,2}\s+à\s+\d{1,2}\s*ans)"
+            r"\s+(?:de\s+la\s+|de\s+l['’]|du\s+|des\s+|de\s+|d['’])(?P<v>[^,;?!.()]+)",
+            re.I,
+        ),
+    ),
+    (
         "date",
         re.compile(
             rf"\b(?:se\s+termine|termine|finit|prend\s+fin|s['’]arrête|s['’]achève|commence|débute|démarre|a\s+commencé|a\s+été\s+signée?|signée?|lancée?|créée?|ouvre|jusqu['’](?:à|en|au))\s+(?:(?:en|le|au|à|depuis)\s+)?(?P<v>(?:(?:fin|début|mi|courant)[\s-]+)?(?:\d{{1,2}}(?:er)?\s+)?(?:(?:{_MONTHS})\s*)?(?:(?:19|20)\d{{2}})|(?:(?:fin|début|mi)[\s-]+)?(?:{_MONTHS}))\b",
@@ -877,6 +887,39 @@ _ASKING_VALUE = re.compile(r"^(?:qui|quoi|quel\w*|combien|où|ou|lequel|laquelle
 _VALUE_END = re.compile(r"\s+(?:non|hein|c['’]est|je\s|j['’]|ou\s+pas|n['’]est|pour\s+(?:mon|ma|un|une|les)\s)", re.I)
 
 
+# Durations as months (years, months) or as days (weeks, days): "6 mois" and "un an" can be compared,
+# "3 jours par semaine" and "12 mois" cannot (another family: how often, not how long).
+_DURATION = re.compile(rf"\b{_NUM}\s+(ans?|années?|mois|semaines?|jours?)\b", re.I)
+_IN_MONTHS = {"an": 12.0, "ans": 12.0, "annee": 12.0, "annees": 12.0, "mois": 1.0}
+_IN_DAYS = {"semaine": 7.0, "semaines": 7.0, "jour": 1.0, "jours": 1.0}
+
+
+_AGE_BEFORE = re.compile(
+    r"(?:\d{1,2}\s*(?:à|a|-|–|/|et)\s*|jeunes?\s+(?:de\s+)?|âgée?s?\s+(?:de\s+)?|moins\s+de\s+|plus\s+de\s+"
+    r"|jusqu['’]\s*à\s+|dès\s+|partir\s+de\s+|entre\s+)$",
+    re.I,
+)
+
+
+def durations(text: str) -> list[tuple[str, float]]:
+    """The durations ``text`` writes, as ("months", n) or ("days", n): "d'une durée d'un an" -> [("months", 12.0)]."""
+    found = []
+    for m in _DURATION.finditer(text):
+        count = _number(m.group(1)).replace(",", ".")
+        unit = fold_words(m.group(2))
+        try:
+            value = float(count)
+        except ValueError:
+            continue
+        if unit in ("an", "ans") and (value > 10 or _AGE_BEFORE.search(text[max(0, m.start() - 30) : m.start()])):
+            continue  # "16 à 25 ans", "jeunes de 18 ans": an age, not a length
+        if unit in _IN_MONTHS:
+            found.append(("months", value * _IN_MONTHS[unit]))
+        elif unit in _IN_DAYS:
+            found.append(("days", value * _IN_DAYS[unit]))
+    return found
+
+
 def _number(text: str) -> str:
     value = _NUMBER_WORDS.get(text.lower())
     return str(value) if value is not None else text
@@ -886,6 +929,12 @@ def _clip(value: str) -> str:
     value = _VALUE_END.split(value, maxsplit=1)[0]
     words = value.split()
     return " ".join(words[:6]).strip(" '’\"«»")
+
+
+# The value of a place assertion that names the whole metropolis ("tous les jeunes de la métropole"): an
+# action of some communes contradicts it.
+WHOLE_METROPOLIS = "toute la métropole"
+_WHOLE_METROPOLIS = re.compile(r"(?:toute\s+)?(?:la\s+)?m[ée]tropole\b", re.I)
 
 
 def read_assertions(text: str, entities: Sequence[EntityMatch] = (), assertive: bool = False) -> tuple[Assertion, ...]:
@@ -949,6 +998,13 @@ def read_assertions(text: str, entities: Sequence[EntityMatch] = (), assertive: 
                 said = analyse(value) if value else None
                 if said is not None and (said.communes or said.places):
                     add("place", value, m)
+            elif rule == "public_place" and about:
+                value = _clip(m.group("v"))
+                said = analyse(value) if value else None
+                if said is not None and (said.communes or said.places or said.epci):
+                    add("place", value, m)
+                elif value and _WHOLE_METROPOLIS.match(value):
+                    add("place", WHOLE_METROPOLIS, m)
             elif rule == "date":
                 add("date", " ".join(m.group("v").lower().replace("-", " ").split()), m)
             elif rule == "hours_range" and about:
@@ -1074,9 +1130,10 @@ def _first(hits: list[_Hit], cls: str) -> _Hit | None:
 
 
 def _content_words(prepared: str, hits: list[_Hit]) -> list[str]:
-    """The words of the question that carry a subject: not generic, not part of a greeting."""
+    """The words of the question that carry a subject: not generic, not part of a greeting nor of a cue for
+    actions ("des pistes ?" asks for actions and says nothing of what for)."""
     generic = _table().words["generic"]
-    spans = [(h.start, h.end) for h in hits if h.cls == "greeting"]
+    spans = [(h.start, h.end) for h in hits if h.cls in ("greeting", "person")]
     words = []
     for m in re.finditer(r"[^\W_]+|ou_", prepared):
         if any(a <= m.start() < b for a, b in spans):
@@ -1095,7 +1152,8 @@ THIN_PERSON = "a person with too little said"
 def _someone_besides(prepared: str, asserted: Sequence[Assertion]) -> bool:
     """True when the question speaks of a young person outside what it asserts ("réservé aux mineurs")."""
     for item in asserted:
-        prepared = prepared.replace(_prepare(item.text), " ")
+        if item.slot != "place":  # "pour les jeunes de Loos" asserts where, and speaks of someone too
+            prepared = prepared.replace(_prepare(item.text), " ")
     return any(h.cls == "someone" for h in _hits(prepared))
 
 

@@ -1117,3 +1117,32 @@ def test_only_actions_are_ruled_out_and_those_ruled_out_for_the_person_come_firs
     ruled = text.split("**Ne conviennent pas** : ", 1)[1].split("\n", 1)[0]
     assert "AXE 2 DU PLAN" not in text
     assert ruled.index("PARCOURS INVERSÉS") < ruled.index("Accroche active")
+
+
+def test_a_premise_said_on_the_way_is_corrected_then_the_question_is_answered() -> None:
+    # "Pour le Forum Emploi organisé par X, qui contacter ?": the porteur asserted is corrected, and the
+    # contact asked for still comes.
+    question = "Booster, organisé par l'AFEV, qui je contacte ?"
+    text, citations, outcome = _with_catalogue()(question, [BOOSTER_CARD], analyse(question))
+    assert text.startswith("Ce n'est pas ce que disent les documents") and "est porté par UnisCité" in text
+    assert "tvachakone@uniscite.fr" in text and outcome is False and [c.n for c in citations] == [1]
+
+
+def test_a_duration_in_words_contradicts_one_in_other_units() -> None:
+    card = _doc(
+        "CONNECT’EMPLOI",
+        "CONNECT’EMPLOI\nPour les jeunes de 16 à 25 ans habitant Loos.\nCe dispositif propose un accompagnement sur une durée d’un an.",
+        10,
+        action_ids=["001-booster"],
+        action_id="001-booster",
+    )
+    for question, corrected in [("Booster dure 6 mois ?", True), ("Booster dure 12 mois ?", False)]:
+        text, _, _ = _with_catalogue()(question, [card], analyse(question))
+        assert text.startswith("Ce n'est pas ce que disent les documents") is corrected, question
+        assert ("durée d’un an" in text) is True, question  # the age line ("25 ans") is no length
+
+
+def test_a_question_asking_two_things_in_english_gets_both_parts() -> None:
+    question = "Who runs Booster, and up to what age can a young person join?"
+    text, _, _ = _with_catalogue()(question, [BOOSTER_CARD], analyse(question))
+    assert "UnisCité" in text and "16 à 25 ans" in text

@@ -15,9 +15,11 @@ import pytest
 from index.intent import (
     KINDS,
     SLOTS,
+    WHOLE_METROPOLIS,
     Intent,
     KindClassifier,
     clean_question,
+    durations,
     find_entities,
     focus_of,
     load_examples,
@@ -397,7 +399,26 @@ ASSERTION_CASES = [
     ("KAPS a logé 40 jeunes ?", "count", "40 jeunes", "fact"),
     ("Connect'Emploi couvre aussi Lomme, non ?", "place", "Lomme", "fact"),
     ("Wi-Filles intervient à Denain ?", "place", "Denain", "fact"),
+    # whom an action is for, with where they live; a duration said of the accompaniment
+    ("Connect'Emploi, c'est pour les 18-30 ans de Lille centre ?", "place", "Lille centre", "fact"),
+    ("le Coup de pouce citoyen verse 300 € à tous les jeunes de la métropole ?", "place", WHOLE_METROPOLIS, "fact"),
+    ("Connect'Emploi, c'est un accompagnement de 6 mois ?", "duration", "6 mois", "fact"),
+    ("Connect'Emploi dure 1 an ?", "duration", "1 an", "fact"),
 ]
+
+
+def test_durations_are_compared_in_months_or_in_days() -> None:
+    assert durations("sur une durée d’un an") == [("months", 12.0)]
+    assert durations("pendant 6 mois, puis trois semaines") == [("months", 6.0), ("days", 21.0)]
+    assert durations("3 jours par semaine") == [("days", 3.0)]  # how often: the week is not a length here
+    assert durations("Pour les jeunes de 16 à 25 ans") == [] and durations("un jeune de 2 ans") == []  # ages
+    assert durations("un accompagnement de 2 ans") == [("months", 24.0)]
+
+
+def test_the_verb_s_adresser_asks_for_no_address(catalogue: list[Action]) -> None:
+    assert read("Wi-Filles s'adresse aux 13-17 ans, c'est ça ?", catalogue).kind == "fact"
+    assert read("Wi-Filles s'adresse aux 13-17 ans, c'est ça ?", catalogue).slot != "place"
+    assert read("quelle est l'adresse de Coop Mons ?", catalogue).slot == "place"
 
 
 @pytest.mark.parametrize(("question", "slot", "value", "kind"), ASSERTION_CASES)
