@@ -419,6 +419,7 @@ def test_the_verb_s_adresser_asks_for_no_address(catalogue: list[Action]) -> Non
     assert read("Wi-Filles s'adresse aux 13-17 ans, c'est ça ?", catalogue).kind == "fact"
     assert read("Wi-Filles s'adresse aux 13-17 ans, c'est ça ?", catalogue).slot != "place"
     assert read("quelle est l'adresse de Coop Mons ?", catalogue).slot == "place"
+    assert read("quelle est l'adresse mail de la coordinatrice de Coop Mons ?", catalogue).slot == "email"
 
 
 @pytest.mark.parametrize(("question", "slot", "value", "kind"), ASSERTION_CASES)
