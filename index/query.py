@@ -20,7 +20,7 @@ from ingest.france import France, Place, load_france
 from ingest.gazetteer import Gazetteer
 from ingest.quartiers import QuartierMention, QuartierPlace, load_quartiers, quartier_place
 from ingest.text import QUESTION_AGE_RANGE, fold_words
-from ingest.vocabulary import english_words, french_for, load_concepts
+from ingest.vocabulary import english_words, french_for, load_concepts, read_concepts
 
 # The question fold under its former name, for the modules that still import it from here
 # (assistant/compose.py, assistant/answerability.py, index/intent.py): ``ingest.text.fold_words``.
@@ -224,12 +224,11 @@ def analyse(question: str, gazetteer: Gazetteer | None = None, france: France | 
     # An English question's needs are read in the documents' French too ("digital jobs" -> "numérique").
     translations = french_for(question)
     readable = " ".join([folded, *(fold_words(t) for t in translations)])
-    for concept in load_concepts():
+    for concept in read_concepts(readable):
         if concept.key == "qpv" and qpv is not True:
             continue  # "pas en QPV" must not pull QPV-only actions up
-        if any(p.search(readable) for p in concept.triggers):
-            (situations if concept.kind == "situation" else needs).append(concept.key)
-            expansions += [e for e in concept.expansions if e not in expansions]
+        (situations if concept.kind == "situation" else needs).append(concept.key)
+        expansions += [e for e in concept.expansions if e not in expansions]
     in_qpv_quartier = any(isinstance(p, QuartierPlace) and p.qpv and p.residence for p in places)
     described = age is not None or age_min is not None or age_max is not None or bool(situations) or bool(_PERSON.search(folded))
     if qpv is None and in_qpv_quartier and described:

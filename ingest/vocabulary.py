@@ -25,6 +25,8 @@ class Concept:
     triggers: tuple[re.Pattern[str], ...]
     expansions: tuple[str, ...]
     label: str = ""  # accented French, as shown to a counsellor ("décrochage scolaire")
+    # Concepts this one's words hold without meaning them: "sorti du lycée" is a dropout, not a lycéen.
+    silences: tuple[str, ...] = ()
 
 
 @cache
@@ -32,14 +34,43 @@ def load_concepts() -> tuple[Concept, ...]:
     """The synonym table ``ingest/data/synonyms.tsv``."""
     table = resources.files("ingest").joinpath("data/synonyms.tsv").read_text(encoding="utf-8")
     concepts = []
-    for _number, cells in data_rows(table, width=5):
-        key, kind, triggers, expansions, label = cells[:5]
+    for _number, cells in data_rows(table, width=6):
+        key, kind, triggers, expansions, label, silences = cells[:6]
         patterns = tuple(_trigger(t) for t in triggers.split("|") if t.strip())
-        concepts.append(Concept(key, kind, patterns, tuple(e for e in expansions.split("|") if e.strip()), label or key))
+        concepts.append(
+            Concept(
+                key,
+                kind,
+                patterns,
+                tuple(e for e in expansions.split("|") if e.strip()),
+                label or key,
+                tuple(k for k in silences.split("|") if k.strip()),
+            )
+        )
     return tuple(concepts)
 
 
+def read_concepts(folded: str) -> list[Concept]:
+    """The concepts a (folded) question speaks of, in table order. A concept whose every trigger found lies
+    inside what another one's triggers found, and which that one silences, is not read: "sorti du lycée en
+    cours d'année" is a dropout, and its "lycée" says no lycéen."""
+    spans = {c.key: [m.span() for p in c.triggers for m in p.finditer(folded)] for c in load_concepts()}
+    found = [c for c in load_concepts() if spans[c.key]]
+    silenced = {
+        key
+        for c in found
+        for key in c.silences
+        if spans.get(key) and all(any(a <= x and y <= b for a, b in spans[c.key]) for x, y in spans[key])
+    }
+    return [c for c in found if c.key not in silenced]
+
+
 def _trigger(text: str) -> re.Pattern[str]:
+    """A trigger as a pattern: words matched whole, a trailing ``*`` for any ending, " … " for a gap of up to
+    three words ("sorti* … lycee": "sorti du lycée", "sortie du lycée général")."""
+    if "…" in text:
+        pieces = [_trigger(piece.strip()).pattern for piece in text.split("…") if piece.strip()]
+        return re.compile(r"(?:\s+\S+){0,3}?\s+".join(pieces))
     words = fold_words(text.rstrip("*"))
     if text.endswith("*"):
         tail = r"\w*"

@@ -111,6 +111,10 @@ PHRASINGS = [
         "jeune de 24 ans sorti de l'école depuis 10 ans", expect(age=24, situations=["decrochage"]), id="age-then-duration"
     ),
     pytest.param("un jeune de 17 ans qui a 3 ans d'expérience", expect(age=17), id="experience-not-age"),
+    # Leaving school, in words the list does not spell out: a dropout, and no lycéen.
+    pytest.param("17 ans, sorti du lycée en cours d'année", expect(age=17, situations=["decrochage"]), id="sorti-du-lycee"),
+    pytest.param("il a plaqué le collège", expect(situations=["decrochage"]), id="plaque-le-college"),
+    pytest.param("un lycéen de 16 ans", expect(age=16, situations=["lyceen"]), id="lyceen-stays"),
     # A commune alone (follow-up question).
     pytest.param("et à Wattrelos ?", expect(communes=["Wattrelos"], epci="MEL"), id="commune-only"),
     pytest.param("jeune de croix", expect(communes=["Croix"], epci="MEL"), id="cased-name-after-de"),
