@@ -50,11 +50,21 @@ def load_concepts() -> tuple[Concept, ...]:
     return tuple(concepts)
 
 
+# "il n'est pas étudiant", "elle n'a jamais été en QPV": a situation denied just before its word is not hers.
+_NEGATED = re.compile(
+    r"\bn\s+(?:est|etait|a|avait|ont|sont)\s+(?:pas|plus|jamais)\s+(?:(?:ete|un|une|des|de|d|en|au|a|la|le|l)\s+){0,2}$"
+)
+
+
 def read_concepts(folded: str) -> list[Concept]:
-    """The concepts a (folded) question speaks of, in table order. A concept whose every trigger found lies
+    """The concepts a (folded) question speaks of, in table order, but for a word denied ("il n'est pas
+    étudiant"). A concept whose every trigger found lies
     inside what another one's triggers found, and which that one silences, is not read: "sorti du lycée en
     cours d'année" is a dropout, and its "lycée" says no lycéen."""
-    spans = {c.key: [m.span() for p in c.triggers for m in p.finditer(folded)] for c in load_concepts()}
+    spans = {
+        c.key: [m.span() for p in c.triggers for m in p.finditer(folded) if not _NEGATED.search(folded[: m.start()])]
+        for c in load_concepts()
+    }
     found = [c for c in load_concepts() if spans[c.key]]
     silenced = {
         key

@@ -115,6 +115,11 @@ PHRASINGS = [
     pytest.param("17 ans, sorti du lycée en cours d'année", expect(age=17, situations=["decrochage"]), id="sorti-du-lycee"),
     pytest.param("il a plaqué le collège", expect(situations=["decrochage"]), id="plaque-le-college"),
     pytest.param("un lycéen de 16 ans", expect(age=16, situations=["lyceen"]), id="lyceen-stays"),
+    # A situation denied is not the person's; a business named with a verb of starting is a need.
+    pytest.param("il n'est pas étudiant", expect(), id="negated-situation"),
+    pytest.param("elle n'est plus au lycée", expect(situations=["decrochage"]), id="no-longer-at-school"),
+    pytest.param("il veut ouvrir un food-truck", expect(needs=["entrepreneuriat"]), id="open-a-business"),
+    pytest.param("ouvrir un compte en banque", expect(), id="open-an-account"),
     # A commune alone (follow-up question).
     pytest.param("et à Wattrelos ?", expect(communes=["Wattrelos"], epci="MEL"), id="commune-only"),
     pytest.param("jeune de croix", expect(communes=["Croix"], epci="MEL"), id="cased-name-after-de"),
