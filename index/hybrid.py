@@ -253,16 +253,14 @@ def with_named(
     params: FusionParams,
     use_eligibility: bool,
 ) -> list[Scored]:
-    """``ranked`` followed by the first chunk of each action in ``parts`` that ``ranked`` does not show at
-    all: the question names it (with a typo, "fabrik ta ville", or in words retrieval missed), so what the
-    documents say of it must be at hand, with the person's verdict on it. Last, so the ranking stays."""
+    """The first chunk of each action in ``parts`` that ``ranked`` does not show at all, then ``ranked``: the
+    question names it (with a typo, "fabrik ta ville", or in words retrieval missed), so it is what the
+    question is about, with the person's verdict on it, at the top score."""
     shown = {a for c, _, _ in ranked for a in (c.metadata.get("action_ids") or [c.metadata.get("action_id")]) if a}
-    floor = min((score for _, score, _ in ranked), default=0.0)
-    missing = [(chunks[0], floor, Why(None, None, 0.0)) for a, chunks in parts.items() if a not in shown and chunks]
+    top = max((score for _, score, _ in ranked), default=0.0)
+    missing = [(chunks[0], top, Why(None, None, 0.0)) for a, chunks in parts.items() if a not in shown and chunks]
     scored = rescore(question, analysis, missing, params, use_eligibility)
-    return ranked + [
-        (c, floor, replace(why, mention=why.mention or c.metadata.get("action") or c.title, part=True)) for c, _, why in scored
-    ]
+    return [(c, top, replace(why, mention=why.mention or c.metadata.get("action") or c.title)) for c, _, why in scored] + ranked
 
 
 def with_parts(ranked: list[Scored], parts: dict[str, tuple[Chunk, ...]]) -> list[Scored]:

@@ -228,7 +228,7 @@ def test_a_named_actions_unranked_parts_come_after_the_ranking_once() -> None:
     assert all(why.part and why.mention for _, _, why in out[2:])
 
 
-def test_a_named_action_retrieval_missed_comes_after_the_ranking_with_its_verdict() -> None:
+def test_a_named_action_retrieval_missed_comes_first_with_its_verdict() -> None:
     from index.hybrid import with_named
 
     def chunk(line: int, title: str, ids: list[str], **meta: object) -> Chunk:
@@ -246,6 +246,7 @@ def test_a_named_action_retrieval_missed_comes_after_the_ranking_with_its_verdic
     ranked = [(shown, 1.0, Why(1, 1, 0.5))]
     q = analyse("fabrik ta ville pour un jeune de 27 ans ?")
     out = with_named(q.text, q, ranked, {"a": (shown,), "f": (missed,)}, FusionParams(), True)
-    assert [c.title for c, _, _ in out] == ["SHOWN", "FABRIQUE TA VILLE"]  # the ranking kept, each action once
-    _, score, why = out[1]
-    assert score == 1.0 and why.mention == "FABRIQUE TA VILLE" and why.part and why.status == "excluded"
+    # The question names it (with a typo retrieval missed): it is what the question is about, then the ranking.
+    assert [c.title for c, _, _ in out] == ["FABRIQUE TA VILLE", "SHOWN"]
+    _, score, why = out[0]
+    assert score == 1.0 and why.mention == "FABRIQUE TA VILLE" and not why.part and why.status == "excluded"
