@@ -1264,7 +1264,11 @@ def read_intent(
     # A young person spoken of with too little said to choose for them: no need nor situation, and not both
     # an age and a place ("une jeune femme de 23 ans, que faire ?", "j'ai un jeune en rdv, tu proposes
     # quoi ?"); "les actions de Valenciennes Métropole ?" speaks of no one: a list is asked.
-    thin = (someone or age_given) and not entities and not needs_or_situation and not (age_given and placed)
+    # Someone living outside both territories is never too thinly described: no action of the documents is
+    # theirs, whatever they need ("quelles actions pour les jeunes du Pas-de-Calais ?").
+    thin = (
+        (someone or age_given) and not entities and not needs_or_situation and not (age_given and placed) and not outside
+    )
     if person_cue and (described or entities):
         return intent("too_vague", THIN_PERSON) if thin else intent("person", f"cue person: {person_cue.text}")
     if slot_hit:
@@ -1280,7 +1284,7 @@ def read_intent(
     words = len(re.findall(r"[^\W_]+", prepared))
     vague = not content or (len(content) <= 2 and (not needs_or_situation or words <= 1))
     # A place alone ("Lille", "jeunes à Roubaix ?") says where, not who nor what: ask for the rest.
-    place_only = placed and not age_given and not needs_or_situation and len(content) <= 2
+    place_only = placed and not age_given and not needs_or_situation and len(content) <= 2 and not outside
     if (vague and not entities and not placed) or (place_only and not entities):
         return intent("too_vague", f"too vague: {len(content)} content word(s)")
     if entities:

@@ -59,6 +59,8 @@ KIND_CASES = [
     ("jeune de 23 ans à Marly, il cherche une alternance", "person"),
     ("des actions pour l'engagement des jeunes à Villeneuve-d'Ascq ?", "person"),
     ("elle a 19 ans et voudrait passer le BAFA, il y a un coup de pouce ?", "person"),
+    # someone living outside both territories: never too thinly described (nothing of the documents is theirs)
+    ("quelles actions pour les jeunes du Pas-de-Calais ?", "person"),
     # a question word inside a cue for actions ("où l'orienter"), a price word describing the need
     ("un garçon de 17 ans à Tourcoing, il a quitté le lycée : où l'orienter ?", "person"),
     ("Étudiant de 21 ans à Lille, il n'a plus de quoi manger. Où l'envoyer pour des courses à petit prix ?", "person"),
