@@ -233,6 +233,10 @@ def sentences(lines: list[str], first: int = 0) -> list[Sentence]:
     return found
 
 
+# A short line alone that holds a figure (a date, an amount, a count) and starts no list item: a value.
+_VALUE_LINE = re.compile(r"^(?![-•►▶✓])(?=[^\n]*\d)[^\n]{1,60}$")
+
+
 def passage_sentences(text: str) -> list[str]:
     """Sentences of a passage: PDF lines of a paragraph joined, list items kept apart, split at . ? ;"""
     found: list[str] = []
@@ -242,6 +246,10 @@ def passage_sentences(text: str) -> list[str]:
     for paragraph in re.split(r"\n\s*\n", text):
         if paragraphs and not re.search(r"[.!?:;»]\s*$", paragraphs[-1]) and paragraph.lstrip()[:1].islower():
             paragraphs[-1] += "\n" + paragraph.strip()
+        elif paragraphs and paragraphs[-1].rstrip().endswith(":") and _VALUE_LINE.match(paragraph.strip()):
+            # "Prochain parcours intensif « Sprint vers l'Emploi » :" then, alone, "23 juin – 27 juin 2025": the
+            # label's value, one sentence with it.
+            paragraphs[-1] = paragraphs[-1].rstrip() + " " + paragraph.strip()
         else:
             paragraphs.append(paragraph)
     for paragraph in paragraphs:

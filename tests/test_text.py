@@ -100,3 +100,14 @@ def test_a_flattened_table_cell_under_its_column_label_is_a_sentence_of_its_own(
         "OBJECTIFS : Une GPEC métropolitaine",
         "OBJECTIFS : Activ'Emploi est une aide d'un montant de 150 euros par an",
     ]
+
+
+def test_a_label_and_its_value_alone_on_the_next_paragraph_are_one_sentence() -> None:
+    text = "Environ 150 participants\n\nProchain parcours intensif « Sprint » :\n\n23 juin – 27 juin 2025\n\n- La suite ?"
+    assert "Prochain parcours intensif « Sprint » : 23 juin – 27 juin 2025" in passage_sentences(text)
+    # A list after a label stays a list: its items are sentences of their own.
+    assert passage_sentences("Les objectifs :\n\n- Éveiller l'intérêt\n- Encourager") == [
+        "Les objectifs :",
+        "- Éveiller l'intérêt",
+        "- Encourager",
+    ]
