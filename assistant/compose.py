@@ -865,7 +865,13 @@ class ComposingAnswerer:
             unchecked = [i for i in actions if i.verdict != "match"]
             on_topic = [i for i in unchecked if phrases and analysis.needs and speaks(i)][:2]
             fill = [i for i in unchecked if i not in on_topic]
-            fitting = firm + on_topic + fill[: max(0, self.min_items - len(firm) - len(on_topic) - len(conditional))]
+            # A plan's measure that fits only by covering the whole territory is no firmer a piste than an
+            # action that speaks of the need and states nothing on the person: it comes after it.
+            broad = [i for i in firm if on_topic and _open_to_all(i)]
+            firm_first = [i for i in firm if i not in broad]
+            fitting = (
+                firm_first + on_topic + broad + fill[: max(0, self.min_items - len(firm) - len(on_topic) - len(conditional))]
+            )
             # Ruled out: actions only (a plan's heading is no action to rule out), those ruled out for this
             # person (an age, a commune of the action) before those of the other territory's document.
             excluded = sorted(

@@ -377,6 +377,21 @@ _RESTATING = frozenset(
         "action",
         "disposit",
         "programm",
+        # A role of the people an action gives: "tu as le numéro du coordinateur ?", "c'est qui le porteur ?".
+        "coordin",
+        "respons",
+        "referent",
+        "charg",
+        "charge",
+        "directeur",
+        "directric",
+        "anim",
+        "conseil",
+        "conseiller",
+        "porteur",
+        "port",  # "c'est porté par qui ?", "qui porte ça ?"
+        "organis",
+        "ger",  # "qui gère ?"
         # Which of the pistes shown: "pour la première", "la deuxième", "la dernière".
         "premi",
         "premier",
@@ -421,9 +436,14 @@ _ORDINALS = {"premier": 1, "premiere": 1, "1re": 1, "1ere": 1, "deuxieme": 2, "s
              "troisieme": 3, "3e": 3, "3eme": 3, "quatrieme": 4, "4e": 4, "4eme": 4}  # fmt: skip
 
 
+# One piste pointed at without its rank: "celle-là", "celui-ci", "cette action" (the first one shown).
+_THAT_ONE = re.compile(r"\b(?:celle|celui)\s+(?:la|ci)\b|\bcette action\b|\bce dispositif\b|\bce programme\b")
+
+
 def ordinal(question: str) -> int:
-    """Which piste a follow-up points at ("un contact pour la deuxième ?" -> 2), 0 when none."""
-    return next((_ORDINALS[w] for w in fold_words(question).split() if w in _ORDINALS), 0)
+    """Which piste a follow-up points at ("un contact pour la deuxième ?" -> 2; "celle-là" -> 1), 0 when none."""
+    folded = fold_words(question)
+    return next((_ORDINALS[w] for w in folded.split() if w in _ORDINALS), 1 if _THAT_ONE.search(folded) else 0)
 
 
 def in_context(question: str, history: list[str] | tuple[str, ...]) -> tuple[str, QueryAnalysis]:

@@ -1146,3 +1146,23 @@ def test_a_question_asking_two_things_in_english_gets_both_parts() -> None:
     question = "Who runs Booster, and up to what age can a young person join?"
     text, _, _ = _with_catalogue()(question, [BOOSTER_CARD], analyse(question))
     assert "UnisCité" in text and "16 à 25 ans" in text
+
+
+def test_a_plan_measure_open_to_the_whole_territory_comes_after_an_action_on_the_need() -> None:
+    question = "jeune de 23 ans à Tourcoing, à la rue, sans hébergement : quoi pour lui ?"
+    plan = _doc(
+        "un logement d'abord",
+        "un logement d'abord : garantir un hébergement temporaire pour les familles relogées.",
+        10,
+        reasons=("Tourcoing : action sur tout le territoire (MEL)",),
+        action_ids=["002-logement"],
+    )
+    shelter = _doc(
+        "SECURISER L'ACCES A L'HEBERGEMENT TEMPORAIRE",
+        "SECURISER L'ACCES A L'HEBERGEMENT TEMPORAIRE\\nOser une riposte en matière d'hébergement pour des jeunes en grande difficulté.",
+        40,
+        verdict="unknown",
+        action_ids=["004-hebergement"],
+    )
+    text, _, _ = ComposingAnswerer(frequency=lambda stem: 0.01)(question, [plan, shelter], analyse(question))
+    assert 0 < text.index("SECURISER") < text.index("un logement d'abord"), text

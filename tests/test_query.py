@@ -477,6 +477,9 @@ def test_a_postal_code_in_the_filters_is_its_commune() -> None:
         ("c'est pour quel âge exactement ?", True),  # elisions do not lengthen it; "exactement" only insists
         ("C'est quoi Wi-Filles ?", False),  # a subject of its own
         ("tu as un contact pour la première ?", True),  # a piste shown, by its rank
+        ("tu as le numéro du coordinateur ?", True),  # a role of the people an action gives
+        ("celle-là, c'est porté par qui ?", True),
+        ("qui l'organise ?", True),
         ("et pour une aide au transport ?", False),  # a subject of its own
         ("quelle action pour un décrocheur de 17 ans à Loos ?", False),  # not a follow-up
     ],
@@ -559,3 +562,13 @@ def test_an_english_follow_up_leans_on_the_previous_answer_and_reads_its_needs_i
 def test_no_licence_nor_car_is_a_mobility_need() -> None:
     assert {"permis", "mobilite"} <= set(analyse("25 ans à Loos, cherche du taf mais pas le permis ni de voiture").needs)
     assert "mobilite" in analyse("elle n'a aucun moyen de transport pour aller travailler").needs
+
+
+def test_one_piste_pointed_at_without_its_rank_is_the_first() -> None:
+    from index.query import ordinal
+
+    assert [ordinal(q) for q in ("celle-là, c'est porté par qui ?", "un contact pour la deuxième ?", "tu as un contact ?")] == [
+        1,
+        2,
+        0,
+    ]
