@@ -446,6 +446,23 @@ def ordinal(question: str) -> int:
     return next((_ORDINALS[w] for w in folded.split() if w in _ORDINALS), 1 if _THAT_ONE.search(folded) else 0)
 
 
+# Situations a person has one of: "et pour un garçon du même âge ?" replaces the girl; "et si elle était au
+# lycée ?" the collégienne.
+_EXCLUSIVE = (frozenset({"fille", "garcon"}), frozenset({"collegien", "lyceen", "etudiant"}))
+
+
+def _kept(earlier: tuple[str, ...], new: tuple[str, ...]) -> tuple[str, ...]:
+    """The earlier situations a follow-up keeps: all but those of a group it names another one of."""
+    replaced = {key for group in _EXCLUSIVE if group & set(new) for key in group - set(new)}
+    return tuple(key for key in earlier if key not in replaced)
+
+
+def _without(expansions: tuple[str, ...], dropped: set[str]) -> tuple[str, ...]:
+    """``expansions`` without the words of the ``dropped`` situations."""
+    words = {e for c in load_concepts() if c.key in dropped for e in c.expansions}
+    return tuple(e for e in expansions if e not in words)
+
+
 def in_context(question: str, history: list[str] | tuple[str, ...]) -> tuple[str, QueryAnalysis]:
     """The text to search and the person to check for a question asked after ``history``.
 
@@ -472,16 +489,17 @@ def in_context(question: str, history: list[str] | tuple[str, ...]) -> tuple[str
             communes=step.communes if moved else (() if territory_changed else merged.communes),
             epci=step.epci if moved or step.epci else merged.epci,
             qpv=step.qpv if step.qpv is not None else merged.qpv,
-            situations=tuple(dict.fromkeys([*merged.situations, *step.situations])),
+            situations=tuple(dict.fromkeys([*(kept := _kept(merged.situations, step.situations)), *step.situations])),
             needs=tuple(dict.fromkeys([*merged.needs, *step.needs])),
-            expansions=tuple(dict.fromkeys([*merged.expansions, *step.expansions])),
+            expansions=tuple(dict.fromkeys([*_without(merged.expansions, set(merged.situations) - set(kept)), *step.expansions])),
             translations=tuple(dict.fromkeys([*merged.translations, *step.translations])),
             topic=" ".join(x for x in (merged.topic, step.topic) if x),
             places=step.places if moved or territory_changed else tuple(dict.fromkeys([*merged.places, *step.places])),
         )
     # "et pour l'aide au BAFA ?" switches the subject: search it alone, the person kept (age, place,
     # QPV, situations), the earlier needs and words dropped.
-    if _SWITCH.search(fold_words(question)):
+    # "et pour un garçon du même âge ?" changes the person, not the subject: only a need named switches.
+    if _SWITCH.search(fold_words(question)) and current.needs:
         # Who the person is still says which actions fit ("étudiant": a student's housing): the words of
         # their situations stay in the search.
         situated = [e for c in load_concepts() if c.key in merged.situations for e in c.expansions]

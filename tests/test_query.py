@@ -572,3 +572,11 @@ def test_one_piste_pointed_at_without_its_rank_is_the_first() -> None:
         2,
         0,
     ]
+
+
+def test_a_follow_up_changing_the_girl_for_a_boy_keeps_the_need_and_drops_the_girl() -> None:
+    history = ["une collégienne de 15 ans à Lille adore le numérique, une action pour elle ?", "le contact ?"]
+    _, a = in_context("et pour un garçon du même âge, qui habite un quartier prioritaire ?", history)
+    assert "garcon" in a.situations and "fille" not in a.situations and "collegien" in a.situations
+    assert "numerique" in a.needs and a.age == 15 and a.qpv is True
+    assert "filles" not in a.expansions
