@@ -1460,14 +1460,15 @@ def _porteur_of(item: Item, asked: list[Action]) -> tuple[str, str]:
     """Who runs the passage's action and its title: its own "Porteur" line, else the porteur of its catalogue
     action (or of an action the question names that the passage holds: a table row of several) when the
     cited lines write it ("AUTORITES RESPONSABLES : Région Hauts-de-France"); ("", "") when none is written."""
+    ids = set(item.meta.get("meta_action_ids") or ())
+    text = " ".join(item.doc.page_content.split())
+    # The action the question names first: a part of a table row holds the porteurs of all its actions.
+    for action in [*(a for a in asked if a.id in ids), *([item.action] if item.action else [])]:
+        if action.porteur and " ".join(action.porteur.split()) in text:
+            return action.porteur, action.title
     own = _meta(item.doc, "porteur")
     if own:
         return str(own), _title(item.doc)
-    ids = set(item.meta.get("meta_action_ids") or ())
-    text = " ".join(item.doc.page_content.split())
-    for action in [*([item.action] if item.action else []), *(a for a in asked if a.id in ids)]:
-        if action.porteur and " ".join(action.porteur.split()) in text:
-            return action.porteur, action.title
     return "", ""
 
 

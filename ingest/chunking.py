@@ -78,12 +78,16 @@ def with_actions(chunks: list[Chunk], actions: list[Action]) -> list[Chunk]:
             mine: list[Action] = []
         else:
             mine = [a for a in actions if a.source == chunk.source and _overlaps(chunk, a)]
+        every = mine
         if len(mine) > 1:
             # A table row or paragraph holding several: the ones whose title the chunk's text names.
             text = fold(" ".join(chunk.text.split()))
             named = [a for a in mine if fold(a.title) in text]
             mine = named or mine
-        metadata = {**chunk.metadata, "action_id": mine[0].id if len(mine) == 1 else None, "action_ids": [a.id for a in mine]}
+        # A part of a table row holds the row's other columns for all its actions (the "AUTORITES
+        # RESPONSABLES" cells of every objective): it is a part of each of them, named or not.
+        ids = every if chunk.kind == "table_row" else mine
+        metadata = {**chunk.metadata, "action_id": mine[0].id if len(mine) == 1 else None, "action_ids": [a.id for a in ids]}
         if len(mine) == 1:
             metadata.update(eligibility_of(mine[0]))
         tagged.append(replace(chunk, metadata=metadata))

@@ -374,3 +374,13 @@ def test_actions_for_other_people_are_not_packed_into_one_chunk(corpus_docs: dic
     )
     together = [c for c in chunk_document(doc) if len(c.metadata["action_ids"]) == 2]
     assert [(c.line_start, c.line_end) for c in together] == [(13, 25)]
+
+
+def test_a_part_of_a_table_row_belongs_to_every_action_of_the_row(corpus_docs: dict[str, SourceDoc]) -> None:
+    # Row 292 of the protocol is cut in parts; the one with the "AUTORITES RESPONSABLES" cells names only
+    # "Circuits-Courts" in its text, yet it holds the porteur of every objective of the row.
+    parts = [c for c in chunk_document(corpus_docs["002"]) if c.line_start == 292 and "AUTORITES RESPONSABLES" in c.text]
+    assert parts
+    ids = set(parts[0].metadata["action_ids"])
+    assert {"002-circuits-courts", "002-un-parcours-de-reussite-vers-l-apprentissage-et"} <= ids
+    assert parts[0].metadata["action_id"] == "002-circuits-courts"  # the one its text names stays its own

@@ -1166,3 +1166,28 @@ def test_a_plan_measure_open_to_the_whole_territory_comes_after_an_action_on_the
     )
     text, _, _ = ComposingAnswerer(frequency=lambda stem: 0.01)(question, [plan, shelter], analyse(question))
     assert 0 < text.index("SECURISER") < text.index("un logement d'abord"), text
+
+
+def test_the_porteur_of_the_action_named_is_read_from_a_row_part_holding_several() -> None:
+    iej = Action(
+        id="002-iej",
+        title="Initiative pour l'emploi des jeunes",
+        source="g.txt",
+        line_start=5,
+        line_end=5,
+        porteur="Département du Nord",
+    )
+    cc = Action(
+        id="002-cc", title="Circuits-Courts", source="g.txt", line_start=5, line_end=5, porteur="MEL – pole DEveco-Emploi"
+    )
+    part = _doc(
+        "CHANTIER 1",
+        "OBJECTIFS : Circuits-Courts Soutenir les actions\nAUTORITES RESPONSABLES : Département du Nord\n"
+        "AUTORITES RESPONSABLES : MEL – pole DEveco-Emploi",
+        5,
+        action_ids=[iej.id, cc.id],
+        action_id=cc.id,
+    )
+    question = "Qui porte l'Initiative pour l'emploi des jeunes ?"
+    text, _, _ = ComposingAnswerer(actions=lambda: {iej.id: iej, cc.id: cc})(question, [part], analyse(question))
+    assert "est porté par Département du Nord" in text and "Circuits-Courts** est porté" not in text
