@@ -618,9 +618,14 @@ class ComposingAnswerer:
             kind = CONTACT
         if intent.kind == "porteur" and intent.entities:
             kind = PORTEUR  # "Qui est derrière la Fabrique citoyenne des mobilités ?"
-        if intent.kind == "person" and not intent.entities and (kind == CONTACT or (kind == FACT and _describes(question))):
+        if (
+            intent.kind == "person"
+            and not intent.entities
+            and (kind in (CONTACT, PORTEUR) or (kind == FACT and _describes(question)))
+        ):
             # "17 ans à Halluin… des actions ou des contacts ?": each piste gives its contact; "22 ans à Lille,
-            # veut faire un service civique mais ne sait pas où chercher. Qui peut l'aider ?": actions asked.
+            # veut faire un service civique mais ne sait pas où chercher. Qui peut l'aider ?": actions asked;
+            # "Porteur de projet de 27 ans à Onnaing… des aides à la création ?" describes, asks no porteur.
             kind = LIST
         lines: list[str] = []
         used: list[Item] = []

@@ -1191,3 +1191,9 @@ def test_the_porteur_of_the_action_named_is_read_from_a_row_part_holding_several
     question = "Qui porte l'Initiative pour l'emploi des jeunes ?"
     text, _, _ = ComposingAnswerer(actions=lambda: {iej.id: iej, cc.id: cc})(question, [part], analyse(question))
     assert "est porté par Département du Nord" in text and "Circuits-Courts** est porté" not in text
+
+
+def test_a_porteur_de_projet_described_asks_for_actions_not_for_a_porteur() -> None:
+    question = "Porteur de projet de 22 ans à Loos, il veut créer sa boîte : y a-t-il des aides à la création ?"
+    text, _, _ = ComposingAnswerer()(question, [BOOSTER], analyse(question))
+    assert text.startswith("**Pistes pour ce jeune**") and "est porté par" not in text
