@@ -342,9 +342,24 @@ def _set_md(results: dict) -> list[str]:
         lines += ["", f"#### {_md(_config(run))} — {_failed_count_text(len(failed), len(_questions(run)))}", ""]
         if not failed:
             lines.append("Aucune question en échec.")
-        for q in failed:
+        shown, hidden = _readable_failures(failed)
+        for q in shown:
             lines += _md_failed(q)
+        if hidden:
+            lines += ["", _hidden_text(hidden)]
     return lines
+
+
+def _readable_failures(failed: Sequence[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+    """The failed questions a reader may see, and how many are not shown: those of the check half (it is
+    read by the evaluation alone; its questions are never shown, so nothing is written for them)."""
+    shown = [q for q in failed if q.get("split") != "check"]
+    return shown, len(failed) - len(shown)
+
+
+def _hidden_text(count: int) -> str:
+    noun = "question de la moitié contrôle" if count == 1 else "questions de la moitié contrôle"
+    return f"{count} {noun} en échec : non affichée(s), la moitié contrôle n'est lue que par l'évaluation."
 
 
 def render_text(results: dict) -> str:
@@ -1151,7 +1166,10 @@ def _failed_section(runs: Sequence[dict[str, Any]]) -> str:
         parts.append(f"<h3>{_e(_config(run))} — {_e(_failed_count_text(len(failed), len(questions)))}</h3>")
         if not failed:
             parts.append('<p class="note">Aucune question en échec.</p>')
-        parts += [_failed_question_html(q) for q in failed]
+        shown, hidden = _readable_failures(failed)
+        parts += [_failed_question_html(q) for q in shown]
+        if hidden:
+            parts.append(f'<p class="note">{_e(_hidden_text(hidden))}</p>')
     return "".join(parts)
 
 

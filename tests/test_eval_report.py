@@ -257,3 +257,13 @@ def test_report_renders_in_headless_chromium(tmp_path: Path, results: dict[str, 
     assert _png_size(shot) == (1280, 2000)
     # A blank 1280x2000 page compresses to a few KB; tables, charts and text take far more.
     assert shot.stat().st_size > 20_000, f"the screenshot is too small ({shot.stat().st_size} bytes): blank page?"
+
+
+def test_a_failed_question_of_the_check_half_is_counted_never_shown(results: dict[str, Any]) -> None:
+    check = results["runs"][0]["questions"][1]  # dev-02, failed
+    check["split"] = "check"
+    for text in (render_markdown(results), render_html(results)):
+        assert "Question dev-02" not in text  # its wording is the check half's: read by the evaluation alone
+        assert "1 question de la moitié contrôle en échec" in text
+    check["split"] = "tune"
+    assert "Question dev-02" in render_markdown(results)
