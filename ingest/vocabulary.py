@@ -77,10 +77,15 @@ def read_concepts(folded: str) -> list[Concept]:
 
 def _trigger(text: str) -> re.Pattern[str]:
     """A trigger as a pattern: words matched whole, a trailing ``*`` for any ending, " … " for a gap of up to
-    three words ("sorti* … lycee": "sorti du lycée", "sortie du lycée général")."""
+    three words ("sorti* … lycee": "sorti du lycée", "sortie du lycée général"), "(a/b)" for one of several
+    words ("(quitt/lach)* … (lycee/college)")."""
     if "…" in text:
         pieces = [_trigger(piece.strip()).pattern for piece in text.split("…") if piece.strip()]
         return re.compile(r"(?:\s+\S+){0,3}?\s+".join(pieces))
+    group = re.fullmatch(r"\(([^()]+)\)(\*?)", text.strip())
+    if group:
+        alternatives = [_trigger(a.strip() + group.group(2)).pattern for a in group.group(1).split("/") if a.strip()]
+        return re.compile("(?:" + "|".join(alternatives) + ")")
     words = fold_words(text.rstrip("*"))
     if text.endswith("*"):
         tail = r"\w*"
