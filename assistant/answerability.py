@@ -29,6 +29,13 @@ SLOT_EVIDENCE: dict[str, re.Pattern[str]] = {
         re.IGNORECASE,
     ),
     "rate": re.compile(rf"{_NUMBER}\s*%"),
+    "frequency": re.compile(
+        r"\b(?:une|deux|trois|quatre|\d+)\s+fois\s+par\s+(?:jour|semaine|mois|an|année|trimestre|semestre)\b"
+        r"|\b(?:chaque|tous\s+les|toutes\s+les)\s+(?:jours?|semaines?|mois|ans|années?|trimestres?|lundis?|mardis?|mercredis?"
+        r"|jeudis?|vendredis?|samedis?|dimanches?|quinze\s+jours|\d+\s+(?:jours|semaines|mois|ans))\b"
+        r"|\b(?:hebdomadaires?|mensuel\w*|quotidien\w*|annuel\w*|bimensuel\w*|trimestriel\w*|semestriel\w*)\b",
+        re.IGNORECASE,
+    ),
     "hours": re.compile(r"\b\d{1,2}\s*h(?:\s*\d{2})?\b|\bde\s+\d{1,2}\s*h\b", re.IGNORECASE),
     "phone": PHONE,
     "email": EMAIL,
@@ -44,6 +51,7 @@ SLOT_LABEL = {
     "duration": "la durée",
     "rate": "le taux",
     "hours": "les horaires",
+    "frequency": "la fréquence",
     "phone": "de numéro de téléphone",
     "email": "d'adresse e-mail",
     "age": "l'âge",
@@ -110,6 +118,16 @@ _GENERIC_PEOPLE = ("jeune", "personne", "participant", "beneficiaire", "inscrit"
 
 # A date to come is asked ("la prochaine session", "les inscriptions"): a past year does not answer it.
 FUTURE = re.compile(r"\b(?:prochaine?s?|a venir|suivante?|inscriptions?|commencer?a?|debuter?a?)\b")
+# A deadline is asked ("la date limite", "jusqu'à quand peut-on s'inscrire"): only a date a sentence gives as
+# one answers it ("avant le 30 juin", "jusqu'au 15 mai"), not the date of another event of the action.
+DEADLINE = re.compile(
+    r"\b(?:date limite|dates limites|deadline|au plus tard|avant quand|jusqu a quand|derniere limite|cloture)\b"
+)
+_DEADLINE_GIVEN = re.compile(
+    rf"\b(?:avant\s+le|jusqu['’]\s*au|au\s+plus\s+tard|date\s+limite|limite|clôture\w*|cloture\w*)\W+(?:\w+\W+){{0,3}}?"
+    rf"(?:\d{{1,2}}(?:er)?\s+(?:{_MONTHS})|\d{{1,2}}/\d{{1,2}}|(?:{_MONTHS}))",
+    re.IGNORECASE,
+)
 # A year heading a line of a card's timeline ("2017\nMise en place de l'action"), or "en 2017".
 YEAR_LINE = re.compile(r"(?m)^\s*(?:19|20)\d{2}\b|\b(?:en|depuis|dès)\s+(?:19|20)\d{2}\b")
 
@@ -136,6 +154,8 @@ def holds(slot: str, sentence: str, question: str = "") -> bool:
             return True
         verbs = {w for w in re.findall(r"[a-z]{4,}", fold_question(question)) if w.endswith(("e", "es", "i", "is", "u", "us"))}
         return any(re.search(rf"\b\d[\d .]*\s+(?:ont|sont|a|ont ete)\s+{re.escape(v)}", folded) for v in verbs)
+    if slot == "date" and DEADLINE.search(fold_question(question)):
+        return _DEADLINE_GIVEN.search(sentence) is not None
     if slot == "date" and not FUTURE.search(fold_question(question)) and YEAR_LINE.search(sentence):
         # "2017 Mise en place de l'action" (a card's timeline) dates what happened; it does not say when
         # the next session is ("prochaine session": only a date to come answers).

@@ -31,7 +31,7 @@ from assistant.answerability import FUTURE, SLOT_EVIDENCE, SLOT_LABEL, YEAR_LINE
 from assistant.citations import best_quote
 from assistant.records import CLARIFICATION, OUT_OF_SCOPE, Citation
 from index.eligibility import OTHER_DOCUMENT, WHOLE_TERRITORY
-from index.intent import WHOLE_METROPOLIS, Assertion, Intent, KindClassifier, durations, read_intent
+from index.intent import WHOLE_METROPOLIS, Assertion, Intent, KindClassifier, durations, read_intent, without_qualifiers
 from index.query import QueryAnalysis, analyse
 from index.why import Why
 from ingest.catalogue import acronym_of
@@ -284,6 +284,11 @@ def _profile(analysis: QueryAnalysis) -> str:
     return " · ".join(bits)
 
 
+# A word written with a capital after another word of its line ("le PIA", "d'Annœullin"), or an acronym
+# anywhere ("FAJEM : …"): a name.
+_NAME_WORD = re.compile(r"(?<=[^\W\d_][’' ])[A-ZÀ-Ý][\w’'-]+|\b[A-ZÀ-Ý]{2,}[A-ZÀ-Ý0-9’'-]*\b")
+
+
 @lru_cache(maxsize=65536)
 def _stems(text: str) -> frozenset[str]:
     from index.lexical import analyse_text
@@ -522,7 +527,10 @@ class ComposingAnswerer:
         if self.frequency is None:
             return False
         have = _stems(doc.page_content)
-        return any(0 < self.frequency(stem) < 0.05 and stem in have for stem in _stems(question))
+        rare = {stem for stem in _stems(question) if 0 < self.frequency(stem) < 0.05 and stem in have}
+        # A name is written with its capital inside a sentence ("le PIA", "à la Campuserie"); a common word
+        # that happens to be rare ("au mieux", "en ce moment") names nothing.
+        return any(_stems(word) & rare for word in _NAME_WORD.findall(doc.page_content))
 
     def intent(self, question: str, analysis: QueryAnalysis) -> Intent:
         """What ``question`` asks for (index.intent), read against this index's action catalogue."""
@@ -537,6 +545,9 @@ class ComposingAnswerer:
 
         analysis = analysis or analyse(question)
         intent = self.intent(question, analysis)
+        if intent.kind == "fact":
+            # A value of "Parcours Sport Emploi de FACE" is read from that action's passages, not FACE's others.
+            intent = replace(intent, entities=without_qualifiers(intent.entities))
         # Nothing to look up: a greeting or a question too vague to place anyone asks for what is missing;
         # a subject outside youth insertion gets a short out-of-scope answer, without pistes.
         # A rare word names something ("PIA ?"); a place alone ("Roubaix") says where, not who nor what.
@@ -672,7 +683,7 @@ class ComposingAnswerer:
                 question,
                 intent.slot,
                 # The passages the answer would quote (below): a figure further down is another action's.
-                _subject(entity_items, items, intent) or focus[:6],
+                _subject(entity_items, items, intent) or _top(focus),
                 6,
                 False,
                 everywhere=True,
@@ -1019,12 +1030,16 @@ class ComposingAnswerer:
             if intent.slot == "place" and entity_items:
                 # "Where does Déclic'Sportif take place?": the named action's sentence that names a place
                 # ("les équipements sportifs du CREPS de Wattignies") comes first.
-                wheres = [
-                    (_clip(_readable(x), 400), i.n)
-                    for i in _one_per_action(entity_items)[:2]
+                # Of all its parts, the sentence naming the most places ("un accueil sur le site de Lille et/ou
+                # sur les antennes d'Annœullin et La Bassée"), then the one closest to the question.
+                wanted = _stems(context)
+                scored_wheres = [
+                    (-_places_named(x), -len(wanted & _stems(x)), k, _clip(_readable(x), 400), i.n)
+                    for k, i in enumerate(entity_items)
                     for x in passage_sentences(i.doc.page_content)
                     if len(x) >= 20 and not _is_heading(x) and _shares_subject(Assertion("place", "", ""), x)
-                ][:1]
+                ]
+                wheres = [(x, n) for *_, x, n in sorted(scored_wheres)[:1]]
                 answer = wheres + [(x, n) for x, n in answer if all(x != w for w, _ in wheres)]
             pieces = [p for p in _PART.split(fold_question(question)) if p.strip()]
             # "combien pour la MEL et combien pour Valenciennes Métropole ?": each part asks the same figure.
@@ -1037,7 +1052,7 @@ class ComposingAnswerer:
                 # (The same passages as the answerability check above: the named action's, and those that
                 # write its name.)
                 subject = _subject(entity_items, items, intent)
-                held = _slot_sentences(context, question, intent.slot, subject or items[:6], 2, not subject, everywhere=True)
+                held = _slot_sentences(context, question, intent.slot, subject or _top(items), 2, not subject, everywhere=True)
                 kept: list[tuple[str, int]] = []
                 for x, n in [(_with_list(x, n, items), n) for x, n in held]:  # each fact once: the longer wins
                     if not any(x in y for y, _ in kept):
@@ -1192,7 +1207,12 @@ def _slot_sentences(
         for year, part in _year_sections(item.doc.page_content) if years else [(None, item.doc.page_content)]:
             if year is not None and year not in years:
                 continue  # "2017 … 267 missions créées" under another year's heading
-            for sentence in map(_readable, passage_sentences(part)):
+            sentences = list(map(_readable, passage_sentences(part)))
+            for k, sentence in enumerate(sentences):
+                if len(sentence) < 15 and k and holds(slot, sentence, question):
+                    # A figure on a slide's line of its own ("PRIX REDUITS !" then "de -70 à -90 %"): the line
+                    # above says what it is a figure of.
+                    sentence = f"{sentences[k - 1].rstrip()} {sentence}"
                 if len(sentence) >= 15 and holds(slot, sentence, question) and not _is_heading(sentence):
                     # The year the figure is under is said with it: "2018 : 365 missions créées."
                     shown = f"{year} : {sentence.lstrip('-•►▶✓ ')}" if year and year not in sentence else sentence
@@ -1230,7 +1250,7 @@ def _year_sections(text: str) -> list[tuple[str | None, str]]:
 # A count is enforced with its noun read tolerantly (numbers in words, young people under other names, a
 # count without its noun: assistant.answerability.holds). A duration in words counts ("pendant plusieurs
 # semaines", "trois semaines": assistant.answerability.SLOT_EVIDENCE).
-ANSWERABLE = frozenset({"amount", "date", "rate", "hours", "count", "duration"})
+ANSWERABLE = frozenset({"amount", "date", "rate", "hours", "count", "duration", "frequency"})
 
 
 def _corrections(intent: Intent, named: list[Item]) -> tuple[list[str], list[Item]] | None:
@@ -1319,6 +1339,12 @@ def _contradiction(assertion: Assertion, item: Item) -> str:
         if evidence and not any(value in fold_question(s) for s in evidence) and value not in folded_text:
             return f"**{title}** : {_clip(evidence[0], 300)}"
     return ""
+
+
+def _places_named(sentence: str) -> int:
+    """How many communes and places (quartiers, sites) a sentence names."""
+    said = analyse(sentence)
+    return len(set(said.communes) | {p.name for p in said.places})
 
 
 def _shares_subject(assertion: Assertion, sentence: str) -> bool:
@@ -1484,6 +1510,12 @@ def _subject(entity_items: list[Item], items: list[Item], intent: Intent) -> lis
     return [i for i in entity_items + named if _not_directory(i)]
 
 
+def _top(items: list[Item]) -> list[Item]:
+    """The passages a value is read from when no action is named: the top six, and the other parts of the top
+    one's action that retrieval brought (index.hybrid: a slide's figure in its next chunk)."""
+    return items[:6] + [i for i in items[6:] if i.why.part and items and _same_action(i, items[0])]
+
+
 def _not_directory(item: Item) -> bool:
     """A contact directory's page names actions ("Actions concernées : …") but states none of their facts."""
     return item.meta.get("kind") != "directory"
@@ -1587,13 +1619,23 @@ def _named_actions(named: list[Item]) -> list[Item]:
     return list(seen.values())
 
 
+_ACRONYM = re.compile(r"[A-Z][A-Z0-9'’&.-]+")
+
+
 def _names(doc: Document, intent: Intent) -> bool:
     """True when the passage writes what the question named an action by ("CLAP": a directory's "Action
     concernée : CLAP Métropolitains" line)."""
     text = fold_question(doc.page_content)
     # Between word boundaries, whatever punctuation follows ("Accroche active! Pour une jeunesse…").
+    # An acronym is written in capitals: "FACE" names the foundation, "faire face" does not.
     return any(
-        e.surface and re.search(rf"(?<!\w){re.escape(fold_question(e.surface).strip())}(?!\w)", text) for e in intent.entities
+        e.surface
+        and re.search(rf"(?<!\w){re.escape(fold_question(e.surface).strip())}(?!\w)", text)
+        and (
+            not _ACRONYM.fullmatch(e.surface.strip())
+            or re.search(rf"(?<!\w){re.escape(e.surface.strip())}(?!\w)", doc.page_content)
+        )
+        for e in intent.entities
     )
 
 

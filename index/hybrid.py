@@ -39,7 +39,7 @@ from pydantic import ConfigDict, Field
 
 from index.documents import hit_to_document
 from index.eligibility import EXCLUDED, MATCH, UNKNOWN, eligibility
-from index.intent import find_entities
+from index.intent import find_entities, value_asked
 from index.lexical import lexical_index
 from index.query import QueryAnalysis, analyse
 from index.store import FaissStore, Hit
@@ -263,10 +263,11 @@ def with_named(
     return [(c, top, replace(why, mention=why.mention or c.metadata.get("action") or c.title)) for c, _, why in scored] + ranked
 
 
-def with_parts(ranked: list[Scored], parts: dict[str, tuple[Chunk, ...]]) -> list[Scored]:
+def with_parts(ranked: list[Scored], parts: dict[str, tuple[Chunk, ...]], named: bool = True) -> list[Scored]:
     """``ranked`` followed by the other chunks of each action in ``parts`` that ``ranked`` shows: the
     question names the action, and the detail it asks for (a figure in the "Indicateurs" column of a long
-    table row) may sit in a part retrieval did not rank. They come last, so the ranking stays as it was."""
+    table row) may sit in a part retrieval did not rank. They come last, so the ranking stays as it was.
+    ``named``: the question names the action (the parts carry its name as a mention); else they are only parts."""
     present = {c.id for c, _, _ in ranked}
     extra: list[Scored] = []
     done: set[str] = set()
@@ -277,7 +278,7 @@ def with_parts(ranked: list[Scored], parts: dict[str, tuple[Chunk, ...]]) -> lis
                 name = why.mention or chunk.metadata.get("action") or chunk.title
                 more = [c for c in parts[action_id] if c.id not in present]
                 present |= {c.id for c in more}
-                extra += [(c, score, replace(why, mention=name, part=True)) for c in more]
+                extra += [(c, score, replace(why, mention=name if named else why.mention, part=True)) for c in more]
     return ranked + extra
 
 
@@ -310,6 +311,14 @@ class HybridRetriever(BaseRetriever):
             in_store = {a: by_action[a] for a in named if a in by_action}
             ranked = with_named(query, analysis, ranked, in_store, self.params, self.use_eligibility)
             ranked = with_parts(ranked, {a: by_action[a] for a in named if len(by_action.get(a, ())) > 1})
+        elif ranked and value_asked(query):
+            # A value asked of the subject the question describes without naming it ("les épiceries solidaires
+            # étudiantes, moins chères de combien ?"): the top action's other parts may hold it (a slide's
+            # figure in the next chunk); they come last, as for a named action.
+            top = str(ranked[0][0].metadata.get("action_id") or "")
+            parts = self.store.parts_by_action.get(top, ()) if top else ()
+            if len(parts) > 1:
+                ranked = with_parts(ranked, {top: parts}, named=False)
         docs = []
         for rank, (chunk, score, why) in enumerate(ranked, 1):
             doc = hit_to_document(Hit(chunk, score, rank))

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
 
 KINDS = ("person", "contact", "porteur", "fact", "comparison", "definition", "out_of_scope", "too_vague", "greeting")
-SLOTS = ("amount", "count", "date", "duration", "rate", "phone", "email", "place", "age", "hours", "other")
+SLOTS = ("amount", "count", "date", "duration", "rate", "phone", "email", "place", "age", "hours", "frequency", "other")
 # Situations too common to make a question precise on their own ("il galère", "une jeune fille").
 _WEAK_SITUATIONS = frozenset({"precarite", "fille", "qpv"})
 _CUE_CLASSES = (
@@ -281,6 +281,13 @@ def _person_asked_first(hits: list[_Hit], contact: _Hit, analysis: QueryAnalysis
         # "14 ans, Seclin, toujours sur son tel… des idées ?": the phone describes; the "?" asks for actions.
         return True
     return person is not None and person.start < contact.start and age_given and placed
+
+
+def value_asked(text: str) -> str | None:
+    """The slot of a value the question asks for ("combien coûte…": amount; "à quelle fréquence…": frequency),
+    from the cue table alone (no catalogue, no classifier: cheap enough for retrieval), or None."""
+    strong = [h for h in _hits(_prepare(text)) if h.cls == "fact" and h.slot not in (None, "other", "age", "place")]
+    return min(strong, key=lambda h: h.start).slot if strong else None
 
 
 def _hits(prepared: str) -> list[_Hit]:
@@ -761,6 +768,15 @@ def find_entities(text: str, actions: Sequence[Action]) -> tuple[EntityMatch, ..
     return tuple(matches)
 
 
+def without_qualifiers(entities: Sequence[EntityMatch]) -> tuple[EntityMatch, ...]:
+    """``entities`` without the organisations that run an action named beside them: in "Parcours Sport Emploi
+    de FACE", FACE says whose action it is; it is no second subject (FACE's other actions are not asked
+    about). Every reading of the same words goes ("FACE" is read as two organisations)."""
+    named = {m.action_id for m in entities if m.action_id}
+    qualifiers = {m.surface for m in entities if m.action_id is None and named & set(m.runs)}
+    return tuple(m for m in entities if not (m.action_id is None and m.surface in qualifiers))
+
+
 # --- assertions ---------------------------------------------------------------------------------------
 
 _NUMBER_WORDS = {
@@ -1203,6 +1219,15 @@ def read_intent(
         return intent("out_of_scope", f"cue out_of_scope: {oos.text}")
     contact = _first(hits, "contact")
     porteur = _first(hits, "porteur")
+    if (
+        (contact or porteur)
+        and not entities
+        and outside
+        and (analysis.age is not None or any(h.cls == "someone" for h in hits) or analysis.needs)
+    ):
+        # "Le fils (18 ans) déménage à Marseille, quelle structure je lui indique ?": whom to turn to is asked
+        # for a young person living elsewhere; no action of the documents is theirs (a person's answer says so).
+        return intent("person", f"a young person living outside asks for {(contact or porteur).text}")  # type: ignore[union-attr]
     # Both asked ("c'est quelle structure qui s'en occupe ?"): the clause's head decides; a question asking
     # both apart ("qui porte X et qui contacter ?") is split into parts by the answerer.
     if contact and not entities and _person_asked_first(hits, contact, analysis, prepared):
@@ -1225,10 +1250,21 @@ def read_intent(
         if h.cls == "fact"
         and not (h.slot == "date" and re.match(r"(?:\s+\S+){0,3}?\s+(?:\d{1,2}\s*ans\b|majeur)", prepared[h.end :]))
         and not any(a <= h.start and h.end <= b and b - a > h.end - h.start for a, b in person_spans)
+        # "ça a touché combien de jeunes ?": what follows "combien" says what is counted; a money verb before
+        # it does not make it a sum ("touché combien d'euros" stays one).
+        and not (
+            h.slot == "amount" and h.text.endswith("combien") and re.match(r"\s+(?:de|d)\s+(?!euros?\b)[a-z]", prepared[h.end :])
+        )
     ]
     strong = [h for h in fact_hits if h.slot != "other"]
     # A bare "combien" says a number is asked, not which: "c'est combien le loyer ?" asks an amount.
-    slot_hit = min(strong or fact_hits, key=lambda h: (h.text == "combien", h.start, -(h.end - h.start))) if fact_hits else None
+    # A cue holding a question word ("dans quels quartiers") asks; a bare noun may be part of a name
+    # ("Territoire zéro chômeur de longue durée").
+    slot_hit = (
+        min(strong or fact_hits, key=lambda h: (h.text == "combien", not _ASKING.search(h.text), h.start, -(h.end - h.start)))
+        if fact_hits
+        else None
+    )
     comparison = _first(hits, "comparison")
     if comparison:
         return intent("comparison", f"cue comparison: {comparison.text}", slot_hit.slot if slot_hit else None)

@@ -201,6 +201,7 @@ def analyse(question: str, gazetteer: Gazetteer | None = None, france: France | 
     if gazetteer is france.gazetteer:
         # A quartier ("de Wazemmes", "quartier Chasse Royale") places the person in its commune, as if typed.
         places = _with_quartiers(question, france.find_places(question), load_quartiers().mentions(question), france)
+        places = _not_home(question, places)
         # Where the young person lives: a commune they only go to ("une action à Lille", "un stage à Roubaix")
         # is not checked against the actions' territories when their home is given.
         homes = [p for p in places if home_commune(p) and p.residence]
@@ -268,6 +269,38 @@ def analyse(question: str, gazetteer: Gazetteer | None = None, france: France | 
         topic=" ".join(topic.split()),
         places=places,
     )
+
+
+# A place the question sets aside ("Béthune, pas le faubourg à Lille", "il n'habite pas à Roubaix"): the
+# negation, then up to four words, then the place, inside one clause.
+_NEGATED_BEFORE = re.compile(
+    r"(?:\bpas|\bnon|\bni|plutôt que|plutot que|au lieu de)(?:\s+(?!mais\b|plut)[^\s,;.!?()]+){0,4}\s+$", re.I
+)
+# A place said to be in a department or region elsewhere: "Moulins dans l'Allier", "Loos (62)".
+_QUALIFIER = re.compile(r"\s*(?:,\s*)?(?:\(\s*|dans\s+(?:l['’]\s*|le\s+|la\s+|les\s+)?|en\s+)")
+
+
+def _not_home(question: str, places: tuple[Place, ...]) -> tuple[Place, ...]:
+    """``places`` without the places of the two territories the question sets aside (a negation before it)
+    or says are elsewhere ("Moulins dans l'Allier" is not Lille's quartier of Moulins), when another place
+    is left to be the home."""
+    outside = [p for p in places if p.in_territory is False and p.surface]
+    dropped = set()
+    for k, place in enumerate(places):
+        if not place.in_territory or not place.surface:
+            continue
+        at = question.find(place.surface)
+        if at < 0:
+            continue
+        clause = re.split(r"[,;:.!?()]", question[:at])[-1]
+        after = question[at + len(place.surface) :]
+        qualifier = _QUALIFIER.match(after)
+        elsewhere = qualifier is not None and any(after[qualifier.end() :].startswith(o.surface) for o in outside)
+        if _NEGATED_BEFORE.search(clause + " ") or elsewhere:
+            dropped.add(k)
+    if not dropped or len(dropped) == len(places):
+        return places
+    return tuple(p for k, p in enumerate(places) if k not in dropped)
 
 
 def home_commune(place: Place) -> str | None:

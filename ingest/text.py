@@ -266,7 +266,8 @@ def passage_sentences(text: str) -> list[str]:
             if (
                 pieces
                 and not after_item
-                and not re.match(r"^(?:[-•►▶✓]|\d+[.)]\s|[A-ZÉ][^.!?]{0,40}:\s*$)", line)
+                # ("-90 %" is a negative figure that goes on the line above, not a list item.)
+                and not re.match(r"^(?:-(?!\d)|[•►▶✓]|\d+[.)]\s|[A-ZÉ][^.!?]{0,40}:\s*$)", line)
                 # A flattened table's cell under its column label ("OBJECTIFS : …") is a piece of its own.
                 and not re.match(r"^[A-ZÉÈ][A-ZÉÈÀÊ '’-]{2,40} : ", line)
                 and not pieces[-1].endswith(":")

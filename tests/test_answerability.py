@@ -36,6 +36,14 @@ from assistant.answerability import counted_noun, holds, not_stated
         ("amount", "747 € de loyer d'entrée avancés pour trois jeunes.", "le montant du fonds de garantie ?", False),
         ("amount", "Un fonds de garantie de 5 000 € est prévu.", "le montant du fonds de garantie ?", True),
         ("amount", "Budget : 20 000 €.", "le budget de Wi-Filles en 2018 ?", True),  # a name: the action's passage says it
+        # How often: a rhythm, not any figure.
+        ("frequency", "Le Coop Lab est ouvert une fois par mois.", "il ouvre à quelle fréquence ?", True),
+        ("frequency", "Des ateliers hebdomadaires de sport.", "à quel rythme ?", True),
+        ("frequency", "Le Coop Lab accueille 40 jeunes.", "il ouvre à quelle fréquence ?", False),
+        # A deadline is a date given as one, not the date of another event of the action.
+        ("date", "Les candidatures sont ouvertes jusqu'au 15 mai.", "c'est quoi la date limite ?", True),
+        ("date", "Résultats des vœux d'orientation le 27 juin.", "c'est quoi la date limite pour orienter un jeune ?", False),
+        ("date", "Estimation en 2022 des lycéens décrocheurs.", "la date limite pour s'inscrire ?", False),
     ],
 )
 def test_holds(slot: str, sentence: str, question: str, expected: bool) -> None:

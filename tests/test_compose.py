@@ -1197,3 +1197,14 @@ def test_a_porteur_de_projet_described_asks_for_actions_not_for_a_porteur() -> N
     question = "Porteur de projet de 22 ans à Loos, il veut créer sa boîte : y a-t-il des aides à la création ?"
     text, _, _ = ComposingAnswerer()(question, [BOOSTER], analyse(question))
     assert text.startswith("**Pistes pour ce jeune**") and "est porté par" not in text
+
+
+def test_a_rare_common_word_names_nothing_a_rare_name_does() -> None:
+    # "mieux" and "moment" are in few passages, but written as common words: the question names nothing.
+    doc = _doc("FAJEM", "Accompagner au mieux le public étudiant en ce moment, avec la Campuserie.", 402, verdict="unknown")
+    answerer = ComposingAnswerer(frequency=lambda stem: 0.01)
+    for question in ("c quoi le mieux pour lui ?", "le mieux ?"):
+        _, citations, outcome = answerer(question, [doc], analyse(question))
+        assert outcome == "clarification" and citations == [], question
+    _, _, outcome = answerer("campuserie ?", [doc], analyse("campuserie ?"))  # written as a name in the passage
+    assert outcome != "clarification"

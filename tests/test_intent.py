@@ -25,6 +25,8 @@ from index.intent import (
     load_examples,
     read_assertions,
     read_intent,
+    value_asked,
+    without_qualifiers,
 )
 from index.query import analyse
 from ingest.catalogue import build_catalogue
@@ -189,6 +191,17 @@ SLOT_CASES = [
     ("combien a été accordé à la MEL pour le PIA ?", "fact", "amount"),  # a sum granted
     ("Start'Avenir, le forum emploi des jeunes des QPV, qui l'organise ?", "porteur", None),
     ("Combien touche par mois un jeune dans le programme Booster ?", "fact", "amount"),  # money, not a count
+    # What follows "combien" says what is counted, whatever verb is before it.
+    ("MAJ'YC, ça a touché combien de jeunes depuis le démarrage ?", "fact", "count"),
+    ("le programme booster, les jeunes touchent combien par mois ?", "fact", "amount"),
+    ("Nos Quartiers d'Été, la Région met combien pour la métropole ?", "fact", "amount"),
+    ("une bourse au permis à Valenciennes ? ça fait combien ?", "fact", "amount"),
+    ("les épiceries solidaires, c'est moins cher de combien ?", "fact", "rate"),
+    ("le Coop Lab, il ouvre à quelle fréquence ?", "fact", "frequency"),
+    # A cue with a question word asks; a bare noun inside a name ("de longue durée") does not.
+    ("Territoire zéro chômeur de longue durée : dans quels quartiers est-elle menée ?", "fact", "place"),
+    ("MAJ'YC, l'accueil se fait uniquement à Lille ?", "fact", "place"),
+    ("Les KAPS, c'est seulement dans Lille ?", "fact", "place"),
 ]
 
 
@@ -338,6 +351,29 @@ def test_new_situations_make_a_person_question(catalogue: list[Action]) -> None:
 
 
 # --- outside, cleaning --------------------------------------------------------------------------------
+
+
+def test_a_person_living_elsewhere_asking_whom_to_turn_to_is_a_person_question(catalogue: list[Action]) -> None:
+    # The person's answer says the documents cover two territories only; a contact or porteur handler would
+    # name a structure of the MEL for someone moving to Marseille.
+    for question in (
+        "Le fils (18 ans) déménage à Marseille et veut faire un service civique là-bas. Quelle structure je lui indique ?",
+        "Une jeune de 20 ans à Moulins dans l'Allier veut lancer une conciergerie, vous avez un contact pour elle ?",
+    ):
+        intent = read(question, catalogue)
+        assert intent.kind == "person" and intent.outside, (question, intent.reason)
+    # Living in the MEL, the same request asks for a structure.
+    assert read("Le fils (18 ans) habite Roubaix. Quelle structure pour un service civique ?", catalogue).kind == "porteur"
+
+
+def test_an_organisation_running_the_action_named_qualifies_it(catalogue: list[Action]) -> None:
+    found = find_entities("parcours sport emploi de FACE, combien de jeunes accompagnés ?", catalogue)
+    assert any(e.action_id is None and e.surface == "FACE" for e in found)  # read as an organisation
+    kept = without_qualifiers(found)
+    assert [e.action_id for e in kept] == ["001-parcours-sport-emploi"]
+    # An organisation named alone stays the subject.
+    alone = find_entities("combien de jeunes accompagnés par FACE ?", catalogue)
+    assert without_qualifiers(alone) == alone
 
 
 def test_a_person_outside_both_territories(catalogue: list[Action]) -> None:
@@ -580,3 +616,10 @@ def test_a_young_persons_wish_to_work_in_video_games_is_no_off_topic_subject(cat
         "Des destinations pas chères pour mes vacances ?",
     ):
         assert read(question, catalogue).kind == "out_of_scope", question
+
+
+def test_value_asked_reads_the_cue_table_alone() -> None:
+    assert value_asked("les épiceries solidaires, moins chères de combien ?") == "rate"
+    assert value_asked("combien coûte le permis ?") == "amount"
+    assert value_asked("quelle action pour un jeune de 17 ans à Loos ?") is None
+    assert value_asked("c'est pour quel âge ?") is None  # a public is no value read from another part

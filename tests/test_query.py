@@ -580,3 +580,23 @@ def test_a_follow_up_changing_the_girl_for_a_boy_keeps_the_need_and_drops_the_gi
     assert "garcon" in a.situations and "fille" not in a.situations and "collegien" in a.situations
     assert "numerique" in a.needs and a.age == 15 and a.qpv is True
     assert "filles" not in a.expansions
+
+
+@pytest.mark.parametrize(
+    ("question", "communes", "lives_outside"),
+    [
+        # A place the question sets aside is not the home.
+        ("Un jeune de Béthune (la ville dans le 62, pas le faubourg à Lille !) veut créer sa boîte", (), True),
+        ("il n'habite pas à Roubaix mais à Tourcoing", ("Tourcoing",), False),
+        # A place said to be in a department elsewhere is not the quartier of the same name.
+        ("Une jeune de 20 ans à Moulins dans l'Allier veut se lancer", (), True),
+        ("Une jeune de 20 ans à Moulins veut se lancer", ("Lille",), False),
+        # Alone, a negated place stays: nothing else says where the person lives.
+        ("jeune de 17 ans pas scolarisé à Loos", ("Loos",), False),
+    ],
+)
+def test_a_place_set_aside_or_said_elsewhere_is_not_the_home(
+    question: str, communes: tuple[str, ...], lives_outside: bool
+) -> None:
+    analysis = analyse(question)
+    assert (analysis.communes, analysis.lives_outside) == (communes, lives_outside)

@@ -111,3 +111,9 @@ def test_a_label_and_its_value_alone_on_the_next_paragraph_are_one_sentence() ->
         "- Éveiller l'intérêt",
         "- Encourager",
     ]
+
+
+def test_a_negative_figure_on_its_own_line_is_no_list_item() -> None:
+    # A slide: "PRIX REDUITS !", "de -70 à", "-90 %": the last line goes on, it starts no list item.
+    assert passage_sentences("PRIX\nREDUITS !\nde -70 à\n-90 %") == ["PRIX REDUITS ! de -70 à -90 %"]
+    assert passage_sentences("Objectifs :\n- Repérer\n- Accompagner") == ["Objectifs :", "- Repérer", "- Accompagner"]
