@@ -51,6 +51,7 @@ _CUE_CLASSES = (
     "greeting",
     "injection",
     "dump",
+    "task",
     "out_of_scope",
     "contact",
     "porteur",
@@ -1214,6 +1215,11 @@ def read_intent(
     dump = _first(hits, "dump")
     if dump and not entities:
         return intent("out_of_scope", f"cue dump: {dump.text}")
+    task = _first(hits, "task")
+    if task:
+        # "tu peux me rédiger sa lettre de motiv pour Pop School ?": writing for the counsellor is no question
+        # the documents answer, whatever action it names.
+        return intent("out_of_scope", f"cue task: {task.text}")
     oos = _first(hits, "out_of_scope")
     if oos and not entities:
         return intent("out_of_scope", f"cue out_of_scope: {oos.text}")

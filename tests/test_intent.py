@@ -333,6 +333,8 @@ def test_entities_on_a_small_catalogue() -> None:
         ("il veut travailler de ses mains, dans le bâtiment", set(), {"manuel"}),
         ("elle a perdu confiance en elle et ne sort plus", set(), {"remobilisation"}),
         ("il fait du théâtre et de la musique", set(), {"culture"}),
+        ("il cherche du boulot côté belge", set(), {"emploi", "international"}),
+        ("il veut devenir développeur web", set(), {"numerique"}),
     ],
 )
 def test_situations(question: str, situations: set[str], needs: set[str]) -> None:
@@ -616,6 +618,17 @@ def test_a_young_persons_wish_to_work_in_video_games_is_no_off_topic_subject(cat
         "Des destinations pas chères pour mes vacances ?",
     ):
         assert read(question, catalogue).kind == "out_of_scope", question
+
+
+def test_a_request_to_write_for_the_counsellor_is_out_of_scope_even_naming_an_action(catalogue: list[Action]) -> None:
+    assert read("top. tu peux me rédiger sa lettre de motiv pour Pop School du coup ?", catalogue).kind == "out_of_scope"
+    assert read("rédige-moi un mail pour la Mission Locale", catalogue).kind == "out_of_scope"
+    # The young person's own writing is a need: an action may help with it.
+    assert read("un atelier pour l'aider à écrire son CV ?", catalogue).kind != "out_of_scope"
+
+
+def test_which_structure_coordinates_an_action_asks_its_porteur(catalogue: list[Action]) -> None:
+    assert read("quelle ML coordonne ATTA ?", catalogue).kind == "porteur"
 
 
 def test_value_asked_reads_the_cue_table_alone() -> None:
