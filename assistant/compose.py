@@ -656,6 +656,14 @@ class ComposingAnswerer:
         # A person's question asks for actions: a slot's word in it describes ("en horaires décalés").
         # The passages of the action named come first: another chunk of its table row may mention it too.
         evidence = [*entity_items, *(i for i in focus if i not in entity_items)]
+        # A name the catalogue does not hold ("Nos Quartiers d'Été", an item of a plan's list): when a passage
+        # writes it, a value asked of it is read from the sentences that name it, not from the item beside.
+        item_name = "" if entity_items else _named_item(question, items)
+        entity = entity or item_name or None
+        writing = [i for i in items if item_name and fold_question(item_name) in fold_question(i.doc.page_content)]
+        # In a passage presenting several actions (a plan's list), the value is read from the sentences that
+        # name the one asked about: "Nos Quartiers d'Été" has no sum beside the SREI's.
+        slot_names = (item_name,) if item_name else tuple(e.name for e in intent.entities if len(e.name) >= 4)
         missing = _missing_evidence(question, evidence) if intent.kind != "person" else None
         if missing and not corrections:
             refused = True
@@ -683,10 +691,11 @@ class ComposingAnswerer:
                 question,
                 intent.slot,
                 # The passages the answer would quote (below): a figure further down is another action's.
-                _subject(entity_items, items, intent) or _top(focus),
+                _subject(entity_items, items, intent) or writing or _top(focus),
                 6,
                 False,
                 everywhere=True,
+                names=slot_names,
             )
         ):
             # No passage about the subject holds the slot asked (an amount, a count of what is counted, a
@@ -1052,7 +1061,16 @@ class ComposingAnswerer:
                 # (The same passages as the answerability check above: the named action's, and those that
                 # write its name.)
                 subject = _subject(entity_items, items, intent)
-                held = _slot_sentences(context, question, intent.slot, subject or _top(items), 2, not subject, everywhere=True)
+                held = _slot_sentences(
+                    context,
+                    question,
+                    intent.slot,
+                    subject or writing or _top(items),
+                    2,
+                    not subject,
+                    everywhere=True,
+                    names=slot_names,
+                )
                 kept: list[tuple[str, int]] = []
                 for x, n in [(_with_list(x, n, items), n) for x, n in held]:  # each fact once: the longer wins
                     if not any(x in y for y, _ in kept):
@@ -1193,10 +1211,13 @@ def _slot_sentences(
     limit: int = 2,
     need_overlap: bool = True,
     everywhere: bool = False,
+    names: tuple[str, ...] = (),
 ) -> list[tuple[str, int]]:
     """The sentences of the top passages (``everywhere``: of all ``items``) about the subject that hold the
     slot asked, closest to the question first: a figure of another unit never answers
-    (assistant.answerability)."""
+    (assistant.answerability). ``names``: what the question names; in a passage of several actions (or none
+    of the catalogue's), only the sentences writing one of them count."""
+    folded_names = [fold_question(n) for n in names if n]
     wanted = _stems(context)
     # "combien de jeunes en 2024 ?": a figure of a passage that does not write that year is another year's.
     years = set(_YEAR.findall(question)) if slot in ("count", "amount", "rate") else set()
@@ -1208,11 +1229,20 @@ def _slot_sentences(
             if year is not None and year not in years:
                 continue  # "2017 … 267 missions créées" under another year's heading
             sentences = list(map(_readable, passage_sentences(part)))
+            # A list of several actions that writes the name asked: only its sentences speak of it (a part of
+            # a table row that does not write it, "402 jeunes insérés" under INDICATEURS, is the row's own).
+            listed = (
+                bool(folded_names)
+                and len(item.meta.get("meta_action_ids") or ()) != 1
+                and any(n in fold_question(item.doc.page_content) for n in folded_names)
+            )
             for k, sentence in enumerate(sentences):
                 if len(sentence) < 15 and k and holds(slot, sentence, question):
                     # A figure on a slide's line of its own ("PRIX REDUITS !" then "de -70 à -90 %"): the line
                     # above says what it is a figure of.
                     sentence = f"{sentences[k - 1].rstrip()} {sentence}"
+                if listed and not any(n in fold_question(sentence) for n in folded_names):
+                    continue
                 if len(sentence) >= 15 and holds(slot, sentence, question) and not _is_heading(sentence):
                     # The year the figure is under is said with it: "2018 : 365 missions créées."
                     shown = f"{year} : {sentence.lstrip('-•►▶✓ ')}" if year and year not in sentence else sentence
@@ -1508,6 +1538,27 @@ def _subject(entity_items: list[Item], items: list[Item], intent: Intent) -> lis
     name; never a contact directory's page."""
     named = [i for i in items[:6] if i not in entity_items and _names(i.doc, intent)]
     return [i for i in entity_items + named if _not_directory(i)]
+
+
+# A name as a question writes it: two or more words with a capital, joined by "de", "d'", "du", "des", "la",
+# "le", "à" ("Nos Quartiers d'Été"), or a name between quotes.
+_CAPITALISED_NAME = re.compile(
+    r"«\s*([^»]{4,60}?)\s*»|\"([^\"]{4,60})\"|((?:[A-ZÀ-Ý][\w’'-]+)(?:\s+(?:(?:de|du|des|la|le|à|d['’])\s*)?[A-ZÀ-Ý][\w’'-]+)+)"
+)
+
+
+def _named_item(question: str, items: list[Item]) -> str:
+    """A name the question writes (capitals or quotes) that a sentence of ``items`` writes too, and that is no
+    place nor institution ("Valenciennes Métropole"); "" otherwise."""
+    for match in _CAPITALISED_NAME.finditer(question):
+        name = next(g for g in match.groups() if g)
+        said = analyse(name)
+        if said.communes or said.places or said.epci or len(re.findall(r"[^\W\d_]{2,}", name)) < 2:
+            continue
+        folded = fold_question(name)
+        if any(folded in fold_question(s) for i in items for s in passage_sentences(i.doc.page_content)):
+            return name.strip()
+    return ""
 
 
 def _top(items: list[Item]) -> list[Item]:
