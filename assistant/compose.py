@@ -556,6 +556,12 @@ class ComposingAnswerer:
         vague = intent.kind == "too_vague" and (
             intent.thin_person or not any(self._distinctive(subject, doc) for doc in docs[:3])
         )
+        asks = intent.kind in ("fact", "definition", "too_vague") and not intent.entities and analysis.age is None
+        stranger = _unknown_name(question, docs) if asks and docs else ""
+        if stranger:
+            # "Dany Boon, il a quel âge ?": a name no passage writes a word of is a subject the documents do not
+            # treat; a nearby passage's age or figure would answer another question.
+            return f"Les documents ne parlent pas de {stranger}. " + load("out_of_scope"), [], OUT_OF_SCOPE
         if intent.kind == "greeting" or vague:
             return load("greeting" if intent.kind == "greeting" else "clarification"), [], CLARIFICATION
         if intent.kind == "out_of_scope":
@@ -1545,6 +1551,27 @@ def _subject(entity_items: list[Item], items: list[Item], intent: Intent) -> lis
 _CAPITALISED_NAME = re.compile(
     r"«\s*([^»]{4,60}?)\s*»|\"([^\"]{4,60})\"|((?:[A-ZÀ-Ý][\w’'-]+)(?:\s+(?:(?:de|du|des|la|le|à|d['’])\s*)?[A-ZÀ-Ý][\w’'-]+)+)"
 )
+
+
+# Greetings and forms of address written with a capital ("Bonjour Madame"): no name of a subject.
+_CIVILITIES = frozenset(
+    {"bonjour", "bonsoir", "salut", "hello", "madame", "monsieur", "mademoiselle", "mme", "merci", "cordialement", "dear"}
+)
+
+
+def _unknown_name(question: str, docs: list[Document]) -> str:
+    """A name the question writes (two capitalised words or more, no place nor institution) of which no
+    retrieved passage writes a single word; "" otherwise."""
+    passages = " ".join(fold_question(d.page_content) for d in docs)
+    for match in _CAPITALISED_NAME.finditer(question):
+        name = next(g for g in match.groups() if g).strip()
+        said = analyse(name)
+        words = [w for w in (fold_question(w) for w in re.findall(r"[^\W\d_]{3,}", name)) if w not in _CIVILITIES]
+        if said.communes or said.places or said.epci or len(words) < 2:
+            continue
+        if not any(re.search(rf"\b{re.escape(w)}", passages) for w in words):
+            return name
+    return ""
 
 
 def _named_item(question: str, items: list[Item]) -> str:

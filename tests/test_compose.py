@@ -1208,3 +1208,18 @@ def test_a_rare_common_word_names_nothing_a_rare_name_does() -> None:
         assert outcome == "clarification" and citations == [], question
     _, _, outcome = answerer("campuserie ?", [doc], analyse("campuserie ?"))  # written as a name in the passage
     assert outcome != "clarification"
+
+
+def test_a_name_no_passage_writes_is_out_of_scope() -> None:
+    doc = _doc(
+        "FAJEM", "FAJEM : quatre types d'aides existent à Armentières : insertion sociale, mobilité.", 402, verdict="unknown"
+    )
+    answerer = ComposingAnswerer()
+    question = "Dany Boon il a grandi à Armentières c'est bien ça ? il a quel âge maintenant ?"
+    text, citations, outcome = answerer(question, [doc], analyse(question))
+    assert outcome == "out_of_scope" and citations == [] and text.startswith("Les documents ne parlent pas de Dany Boon.")
+    # A name a passage writes is looked up; a greeting with a capital names no subject.
+    _, _, outcome = answerer("FAJEM Mobilité, c'est pour quel âge ?", [doc], analyse("FAJEM Mobilité, c'est pour quel âge ?"))
+    assert outcome != "out_of_scope"
+    _, _, outcome = answerer("Bonjour Madame, le FAJEM ?", [doc], analyse("Bonjour Madame, le FAJEM ?"))
+    assert outcome != "out_of_scope"

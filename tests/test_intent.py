@@ -627,6 +627,11 @@ def test_a_request_to_write_for_the_counsellor_is_out_of_scope_even_naming_an_ac
     assert read("un atelier pour l'aider à écrire son CV ?", catalogue).kind != "out_of_scope"
 
 
+def test_the_counsellors_own_car_is_out_of_scope_a_young_persons_need_for_one_is_not(catalogue: list[Action]) -> None:
+    assert read("ma voiture fait un bruit quand je freine, c'est les plaquettes ?", catalogue).kind == "out_of_scope"
+    assert read("jeune de 20 ans à Lille qui a besoin d'une voiture pour aller travailler", catalogue).kind == "person"
+
+
 def test_which_structure_coordinates_an_action_asks_its_porteur(catalogue: list[Action]) -> None:
     assert read("quelle ML coordonne ATTA ?", catalogue).kind == "porteur"
 
