@@ -111,6 +111,18 @@ def _priced(question: str) -> str | None:
     return fold_question(match.group(1))[:5]
 
 
+# An outcome counted ("combien ont trouvé un emploi", "combien d'insérés"): the sentence must count one too.
+_OUTCOME = re.compile(
+    r"\b(?:decroche\w*\s+(?:un\s+)?(?:emploi|job|contrat|cdi|cdd)|trouve\w*\s+(?:un\s+)?(?:emploi|job|travail|contrat)"
+    r"|insere\w*|sorties?\s+positives?|embauche\w*|recrute\w*|diplome\w*|en\s+emploi|en\s+cdi)\b"
+)
+# A sum per month is asked, and the sentences that state one.
+_MONTHLY = re.compile(r"\b(?:par mois|mensuel\w*|chaque mois|per month|monthly)\b")
+_PER_MONTH = re.compile(r"/\s*mois\b|\bpar\s+mois\b|\bmensuel\w*|\bchaque\s+mois\b", re.IGNORECASE)
+# What a sum is of, when the question names it ("le loyer", "le salaire", "l'indemnité").
+_THINGS_PRICED = re.compile(r"\b(loyer|salaire|indemnite|bourse|allocation|remuneration|gratification|caution)s?\b")
+
+
 # Whether something costs the young person anything: "gratuit", "payant", "sans frais".
 _FREE = re.compile(r"\b(?:gratuit\w*|payant\w*|sans frais|free of charge)\b")
 _GENERIC_PEOPLE = ("jeune", "personne", "participant", "beneficiaire", "inscrit", "accompagne")
@@ -141,6 +153,10 @@ def holds(slot: str, sentence: str, question: str = "") -> bool:
     if slot == "count":
         noun = counted_noun(question)
         folded = fold_question(sentence)
+        if _OUTCOME.search(fold_question(question)) and not _OUTCOME.search(folded):
+            # "combien ont décroché un emploi ?": a count of young people followed or met is no count of those
+            # who reached the outcome asked.
+            return False
         if noun is None:
             return re.search(r"\d", folded) is not None
         # "402 jeunes", "60 % de sorties positives" (a share of what is counted states it too), "une
@@ -154,6 +170,10 @@ def holds(slot: str, sentence: str, question: str = "") -> bool:
             return True
         verbs = {w for w in re.findall(r"[a-z]{4,}", fold_question(question)) if w.endswith(("e", "es", "i", "is", "u", "us"))}
         return any(re.search(rf"\b\d[\d .]*\s+(?:ont|sont|a|ont ete)\s+{re.escape(v)}", folded) for v in verbs)
+    if slot == "date":
+        # "c'est quand exactement, le temps fort 2026 ?": the year the question gives is no answer to it.
+        for year in re.findall(r"\b(?:19|20)\d{2}\b", question):
+            sentence = re.sub(rf"\b(?:en|depuis|dès|au)\s+{year}\b|\b{year}\b", " ", sentence)
     if slot == "date" and DEADLINE.search(fold_question(question)):
         return _DEADLINE_GIVEN.search(sentence) is not None
     if slot == "date" and not FUTURE.search(fold_question(question)) and YEAR_LINE.search(sentence):
@@ -162,6 +182,15 @@ def holds(slot: str, sentence: str, question: str = "") -> bool:
         return True
     if slot == "amount" and _FREE.search(fold_question(question)) and _FREE.search(fold_question(sentence)):
         return True  # "c'est gratuit ?": "une offre de formation gratuite" answers it
+    if slot == "amount":
+        asked = fold_question(question)
+        # "le loyer mensuel, c'est combien ?": a sum per month answers it, and a sum of that thing ("747 € de
+        # loyer d'entrée" is a deposit; "561,68 €/mois" is another allowance).
+        if _MONTHLY.search(asked) and not _PER_MONTH.search(sentence):
+            return False
+        things = {m for m in _THINGS_PRICED.findall(asked)}
+        if things and not any(re.search(rf"\b{t[:5]}", fold_question(sentence)) for t in things):
+            return False
     priced = _priced(question)
     if slot == "amount" and priced and priced not in fold_question(sentence):
         return False  # "le montant du fonds de garantie": "747 € de loyer d'entrée" is another sum

@@ -69,7 +69,7 @@ _PART = re.compile(r"\s*(?:,\s*)?\bet\s+(?=(?:combien|quel\w*|comment|qui)\b)")
 # Where a question asking several things of one action splits ("… et pour quel âge ?", "… and who is the
 # contact?"): "et"/"and", maybe a preposition or "c'est", then a question word. Read on the question as typed.
 _PARTS = re.compile(
-    r"\s*,?\s+(?:et|and)\s+(?=(?:(?:pour|à|a|de|c['’]est|jusqu['’]\s*à|up\s+to|for|from|in|at|to)\s+)?"
+    r"\s*,?\s+(?:et|and)\s+(?=(?:(?:pour|à|a|de|c['’]est|jusqu['’]\s*à|up\s+to|for|from|in|at|to)\s+){0,2}"
     r"(?:combien|quel\w*|comment|qui|où|quand|who|how|which|what|where|when)\b)",
     re.IGNORECASE,
 )
@@ -609,10 +609,14 @@ class ComposingAnswerer:
         pieces = [p.strip(" ,;") for p in _PARTS.split(question) if p.strip(" ,;?")]
         if len(pieces) < 2:
             return []
-        name = intent.entities[0].surface
+        # Every action named ("Connect'Emploi et le Forum emploi : qui porte chacun et pour quel âge ?"): a part
+        # that names none asks it of each.
+        named = [e for e in intent.entities if e.action_id] or list(intent.entities[:1])
+        name = ", ".join(dict.fromkeys(e.surface for e in named))
         parts = []
         for piece in pieces:
-            text = piece if fold(name) in fold(piece) else f"{piece.rstrip(' ?')} ({name}) ?"
+            says = any(fold(e.surface) in fold(piece) for e in named)
+            text = piece if says else f"{piece.rstrip(' ?')} ({name}) ?"
             parts.append((text, self.intent(text, analyse(text))))
         readings = {(p.kind, p.slot) for _, p in parts}
         if len(readings) < 2 or any(p.kind not in _PART_KINDS for _, p in parts):

@@ -1256,10 +1256,15 @@ def read_intent(
         if h.cls == "fact"
         and not (h.slot == "date" and re.match(r"(?:\s+\S+){0,3}?\s+(?:\d{1,2}\s*ans\b|majeur)", prepared[h.end :]))
         and not any(a <= h.start and h.end <= b and b - a > h.end - h.start for a, b in person_spans)
+        # "chômeurs de longue durée", "un CDI à durée indéterminée": the noun qualifies, it asks no duration.
+        and not (h.slot == "duration" and re.search(r"\b(?:longue|courte)\s+$", prepared[: h.start]))
+        and not (h.slot == "duration" and re.match(r"\s+(?:in)?determinee\b", prepared[h.end :]))
         # "ça a touché combien de jeunes ?": what follows "combien" says what is counted; a money verb before
         # it does not make it a sum ("touché combien d'euros" stays one).
         and not (
-            h.slot == "amount" and h.text.endswith("combien") and re.match(r"\s+(?:de|d)\s+(?!euros?\b)[a-z]", prepared[h.end :])
+            h.slot == "amount"
+            and h.text.endswith("combien")
+            and re.match(r"\s+(?:de|d)\s+(?!euros?\b|credits?\b|financements?\b|subventions?\b)[a-z]", prepared[h.end :])
         )
     ]
     strong = [h for h in fact_hits if h.slot != "other"]

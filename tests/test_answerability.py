@@ -40,6 +40,16 @@ from assistant.answerability import counted_noun, holds, not_stated
         ("frequency", "Le Coop Lab est ouvert une fois par mois.", "il ouvre à quelle fréquence ?", True),
         ("frequency", "Des ateliers hebdomadaires de sport.", "à quel rythme ?", True),
         ("frequency", "Le Coop Lab accueille 40 jeunes.", "il ouvre à quelle fréquence ?", False),
+        # A count of an outcome is answered by a count of that outcome, not of young people followed.
+        ("count", "149 jeunes accompagnés - 98 entreprises partenaires", "combien ont décroché un emploi ?", False),
+        ("count", "60 % de sorties positives, soit 402 jeunes insérés", "combien de jeunes insérés ?", True),
+        # A sum per month of a thing named: neither a deposit of it nor another monthly sum.
+        ("amount", "747 € de loyer d'entrée avancés pour trois jeunes.", "le loyer mensuel c'est combien ?", False),
+        ("amount", "Le CEJ comme tremplin (561,68€/mois)", "le loyer mensuel c'est combien ?", False),
+        ("amount", "Le CEJ comme tremplin (561,68€/mois)", "le CEJ, c'est combien par mois ?", True),
+        # The year the question gives does not say when.
+        ("date", "Création d'un temps fort en 2026.", "c'est quand exactement le temps fort 2026 ?", False),
+        ("date", "Un temps fort le 12 mars 2026.", "c'est quand exactement le temps fort 2026 ?", True),
         # A deadline is a date given as one, not the date of another event of the action.
         ("date", "Les candidatures sont ouvertes jusqu'au 15 mai.", "c'est quoi la date limite ?", True),
         ("date", "Résultats des vœux d'orientation le 27 juin.", "c'est quoi la date limite pour orienter un jeune ?", False),

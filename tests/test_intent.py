@@ -202,6 +202,7 @@ SLOT_CASES = [
     ("Territoire zéro chômeur de longue durée : dans quels quartiers est-elle menée ?", "fact", "place"),
     ("MAJ'YC, l'accueil se fait uniquement à Lille ?", "fact", "place"),
     ("Les KAPS, c'est seulement dans Lille ?", "fact", "place"),
+    ("Le SREI, ça fait combien de crédits annuels pour la MEL ?", "fact", "amount"),  # credits are money
 ]
 
 
@@ -634,6 +635,11 @@ def test_the_counsellors_own_car_is_out_of_scope_a_young_persons_need_for_one_is
 
 def test_which_structure_coordinates_an_action_asks_its_porteur(catalogue: list[Action]) -> None:
     assert read("quelle ML coordonne ATTA ?", catalogue).kind == "porteur"
+
+
+def test_de_longue_duree_qualifies_it_asks_no_duration(catalogue: list[Action]) -> None:
+    intent = read("Territoire Zéro Chômeur, je peux y envoyer un chômeur de longue durée roubaisien ?", catalogue)
+    assert intent.slot != "duration", intent.reason
 
 
 def test_value_asked_reads_the_cue_table_alone() -> None:
