@@ -515,10 +515,16 @@ class ComposingAnswerer:
         """The title of the one action a passage presents (a paragraph under "La culture" that presents
         "Résidence d'artistes en collège"), when the passage writes it; else ""."""
         action_id = doc.metadata.get("meta_action_id")
-        action = self.actions().get(action_id) if self.actions is not None and action_id else None
+        catalogue = self.actions() if self.actions is not None else {}
+        text = fold(" ".join(doc.page_content.split()))
+        action = catalogue.get(action_id) if action_id else None
         if action is None:
-            return ""
-        return action.title if fold(action.title) in fold(" ".join(doc.page_content.split())) else ""
+            # A paragraph presenting several actions under a plan's heading ("C) Développer des projets des
+            # sites d'excellence…": Rubika, the Garage Numérique, Pop School): named by those it writes, in order.
+            several = [catalogue[a] for a in doc.metadata.get("meta_action_ids") or () if a in catalogue]
+            written = sorted((text.find(fold(a.title)), a.title) for a in several if fold(a.title) in text)
+            return " · ".join(title for _, title in written) if len(written) > 1 else ""
+        return action.title if fold(action.title) in text else ""
 
     def _distinctive(self, question: str, doc: Document) -> bool:
         """A short question is specific enough when a word of it is rare in the index (in under 5 % of the

@@ -357,6 +357,11 @@ def clean_question(question: str) -> tuple[str, bool]:
     return " ".join(kept).strip(), dropped
 
 
+def cleaned_lines(question: str) -> str:
+    """``question`` cleaned line by line (``clean_question`` of each line), its lines kept."""
+    return "\n".join(line for line in (clean_question(raw)[0] for raw in question.splitlines()) if line)
+
+
 def _instructs(text: str) -> bool:
     return any(h.cls == "injection" for h in _hits(_prepare(text)))
 
@@ -1182,7 +1187,9 @@ def read_intent(
 ) -> Intent:
     """Read what ``question`` asks for (see the module docstring); ``analysis`` is ``analyse(question)``."""
     cleaned, injection = clean_question(question)
-    focus = focus_of(cleaned)
+    # A long paste is read at its last question; its lines (case notes: "Demande : …", "→ Quelles actions… ?")
+    # are units of their own, so the lines kept are read apart.
+    focus = focus_of(cleaned) if len(cleaned) <= _LONG else focus_of("\n".join(_units(cleaned_lines(question))))
     outside = analysis.lives_outside
 
     def intent(kind: str, reason: str, slot: str | None = None) -> Intent:

@@ -56,13 +56,23 @@ _NEGATED = re.compile(
 )
 
 
+# Who the young person is not: "pas de RQTH", "sans statut étudiant", "aucune reconnaissance handicap". Only a
+# situation is denied so: what they lack may be what they seek ("pas de permis", "sans emploi").
+_LACKED = re.compile(r"\b(?:pas\s+(?:de|d|d\s+un|d\s+une)|sans|aucune?|ni)\s+(?:(?:statut|reconnaissance)\s+(?:de\s+|d\s+)?)?$")
+
+
 def read_concepts(folded: str) -> list[Concept]:
     """The concepts a (folded) question speaks of, in table order, but for a word denied ("il n'est pas
     étudiant"). A concept whose every trigger found lies
     inside what another one's triggers found, and which that one silences, is not read: "sorti du lycée en
     cours d'année" is a dropout, and its "lycée" says no lycéen."""
     spans = {
-        c.key: [m.span() for p in c.triggers for m in p.finditer(folded) if not _NEGATED.search(folded[: m.start()])]
+        c.key: [
+            m.span()
+            for p in c.triggers
+            for m in p.finditer(folded)
+            if not _NEGATED.search(folded[: m.start()]) and not (c.kind == "situation" and _LACKED.search(folded[: m.start()]))
+        ]
         for c in load_concepts()
     }
     found = [c for c in load_concepts() if spans[c.key]]

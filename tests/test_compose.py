@@ -1223,3 +1223,23 @@ def test_a_name_no_passage_writes_is_out_of_scope() -> None:
     assert outcome != "out_of_scope"
     _, _, outcome = answerer("Bonjour Madame, le FAJEM ?", [doc], analyse("Bonjour Madame, le FAJEM ?"))
     assert outcome != "out_of_scope"
+
+
+def test_a_passage_presenting_several_actions_is_titled_by_those_it_writes() -> None:
+    actions = {
+        a.id: a
+        for a in (
+            Action(id="003-rubika", title="Rubika", source="v.txt", line_start=1, line_end=2),
+            Action(id="003-pop-school", title="Pop School", source="v.txt", line_start=3, line_end=4),
+            Action(id="003-garage", title="Garage Numérique", source="v.txt", line_start=5, line_end=6),
+        )
+    }
+    doc = _doc(
+        "C) Développer des projets des sites d'excellence",
+        "Valenciennes Métropole accompagne Rubika, puis Pop School, une formation au métier de développeur web.",
+        1,
+        action_ids=["003-rubika", "003-pop-school", "003-garage"],
+    )
+    answerer = ComposingAnswerer(actions=lambda: actions)
+    # The two it writes, in the order it writes them; the third (not written) is not claimed.
+    assert answerer._name(doc) == "Rubika · Pop School"

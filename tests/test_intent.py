@@ -642,6 +642,21 @@ def test_de_longue_duree_qualifies_it_asks_no_duration(catalogue: list[Action]) 
     assert intent.slot != "duration", intent.reason
 
 
+def test_case_notes_are_read_at_their_last_question_line_by_line(catalogue: list[Action]) -> None:
+    notes = (
+        "Notes d'entretien – 12/03\nPrénom : Inès – 17 ans – domiciliée à Tourcoing\n"
+        "Scolarité : 1re bac pro commerce ; absentéisme en hausse depuis la rentrée, exclusion temporaire en janvier\n"
+        "Famille : vit avec sa mère et trois frères et sœurs, toujours inscrite, fort risque de décrochage d'ici l'été\n"
+        "Intérêts : danse, sport en salle, un peu de théâtre au collège les années passées\n"
+        "Demande : la CPE nous l'adresse pour « éviter qu'elle décroche »\n"
+        "→ Quelles actions de la métropole pour prévenir son décrochage ?"
+    )
+    assert len(notes) > 400
+    intent = read(notes, catalogue)
+    # "nous l'adresse" is a line above the question: no postal address is asked.
+    assert intent.kind == "person" and intent.focus.startswith("→ Quelles actions"), (intent.kind, intent.focus)
+
+
 def test_value_asked_reads_the_cue_table_alone() -> None:
     assert value_asked("les épiceries solidaires, moins chères de combien ?") == "rate"
     assert value_asked("combien coûte le permis ?") == "amount"

@@ -117,6 +117,9 @@ PHRASINGS = [
     pytest.param("un lycéen de 16 ans", expect(age=16, situations=["lyceen"]), id="lyceen-stays"),
     # A situation denied is not the person's; a business named with a verb of starting is a need.
     pytest.param("il n'est pas étudiant", expect(), id="negated-situation"),
+    # Who they are not ("pas de RQTH") is denied; what they lack may be what they seek ("sans emploi").
+    pytest.param("28 ans, pas de RQTH", expect(age=28), id="lacked-situation"),
+    pytest.param("jeune sans emploi qui veut bosser", expect(needs=["emploi"]), id="lacked-need-is-sought"),
     pytest.param("elle n'est plus au lycée", expect(situations=["decrochage"]), id="no-longer-at-school"),
     pytest.param("il veut ouvrir un food-truck", expect(needs=["entrepreneuriat"]), id="open-a-business"),
     pytest.param("ouvrir un compte en banque", expect(), id="open-an-account"),
