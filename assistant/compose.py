@@ -1052,7 +1052,9 @@ class ComposingAnswerer:
             pool = [i for i in (focus if named else items) if _not_directory(i)]
             ranked = [i for i in pool if not i.why.part] or [i for i in items if _not_directory(i)] or items
             answer = _sentences_answering(context, ranked, extra=[i for i in pool if i not in ranked])
-            if intent.slot == "place" and entity_items:
+            # The action a follow-up is about ("c'est où ?") is asked of as if named.
+            referred = [i for i in items if i.why.mention and (i.why.referent or i.why.part)] if not entity_items else []
+            if intent.slot == "place" and (entity_items or referred):
                 # "Where does Déclic'Sportif take place?": the named action's sentence that names a place
                 # ("les équipements sportifs du CREPS de Wattignies") comes first.
                 # Of all its parts, the sentence naming the most places ("un accueil sur le site de Lille et/ou
@@ -1060,7 +1062,7 @@ class ComposingAnswerer:
                 wanted = _stems(context)
                 scored_wheres = [
                     (-_places_named(x), -len(wanted & _stems(x)), k, _clip(_readable(x), 400), i.n)
-                    for k, i in enumerate(entity_items)
+                    for k, i in enumerate(entity_items or referred)
                     for x in passage_sentences(i.doc.page_content)
                     if len(x) >= 20 and not _is_heading(x) and _shares_subject(Assertion("place", "", ""), x)
                 ]

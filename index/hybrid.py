@@ -319,6 +319,12 @@ class HybridRetriever(BaseRetriever):
             parts = self.store.parts_by_action.get(top, ()) if top else ()
             if len(parts) > 1:
                 ranked = with_parts(ranked, {top: parts}, named=False)
+        if referents:
+            # A follow-up about the previous answer's action ("c'est où ?", "ça dure combien de temps ?") asks
+            # it of the whole action: its other parts come too, after the ranking.
+            by_action = self.store.parts_by_action
+            about = {str(r.metadata.get("action_id")) for r in referents if r.metadata.get("action_id")}
+            ranked = with_parts(ranked, {a: by_action[a] for a in about if len(by_action.get(a, ())) > 1})
         docs = []
         for rank, (chunk, score, why) in enumerate(ranked, 1):
             doc = hit_to_document(Hit(chunk, score, rank))
