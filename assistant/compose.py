@@ -639,11 +639,13 @@ class ComposingAnswerer:
             # "Le contrat de ville se termine fin 2020 ?": a date is asked, even if "politique de la ville"
             # reads like a person's quartier.
             kind = FACT
-        if intent.kind == "contact" and intent.entities:
+        # A follow-up about the previous answer's action ("who runs it?", "t'as un mail ?") asks it of that action.
+        referent = any(i.why.referent for i in items)
+        if intent.kind == "contact" and (intent.entities or referent):
             # "Coop Lab, qui j'appelle ?": the reading of the question names the action and asks for a person,
             # whatever its wording; the phrase lists of ``question_kind`` only know the common ones.
             kind = CONTACT
-        if intent.kind == "porteur" and intent.entities:
+        if intent.kind == "porteur" and (intent.entities or referent):
             kind = PORTEUR  # "Qui est derrière la Fabrique citoyenne des mobilités ?"
         if (
             intent.kind == "person"
@@ -890,9 +892,17 @@ class ComposingAnswerer:
             def speaks(item: Item) -> bool:
                 return _speaks(item, phrases)
 
+            # An action whose public is who the young person is ("jeunes filles", "étudiants") fits as well as one
+            # that speaks of their need, and comes before one open to all: a programme for girls, for a girl.
+            who_they_are = [c for c in load_concepts() if c.key in analysis.situations and c.key != "qpv"]
+
+            def for_them(item: Item) -> bool:
+                public = fold(str(_meta(item.doc, "public") or (item.record.public if item.record else "") or ""))
+                return any(re.search(rf"\b{re.escape(fold(e))}\b", public) for c in who_they_are for e in c.expansions)
+
             firm = sorted(
                 (i for i in matches if not _conditional(i)),
-                key=lambda i: not (speaks(i) or _local(i)),
+                key=lambda i: (not (speaks(i) or _local(i) or for_them(i)), not for_them(i)),
             )[: self.max_items]
             # A plan's measure that fits anyone of the territory and does not speak of the need named ("permis
             # de louer" for a young person without a driving licence) is no piste beside actions that fit.

@@ -191,6 +191,7 @@ def _ages(folded: str) -> tuple[int | None, int | None, int | None, list[tuple[i
 
 def analyse(question: str, gazetteer: Gazetteer | None = None, france: France | None = None) -> QueryAnalysis:
     """Read the person and the topic out of ``question`` (see the module docstring)."""
+    original, question = question, _SELF.sub(" ", question)
     france = france or load_france()
     gazetteer = gazetteer or france.gazetteer
     folded = fold_words(question)
@@ -255,7 +256,7 @@ def analyse(question: str, gazetteer: Gazetteer | None = None, france: France | 
         r"\b(?:de|a|d|du|au|aux|en|sur|dans(?:\s+(?:le|la|l))?)\s+(?=(?:de|a|d|du|au|aux|en|sur|dans)\b|[,.;:?!]|$)", " ", topic
     )
     return QueryAnalysis(
-        text=question,
+        text=original,
         age=age,
         age_min=age_min,
         age_max=age_max,
@@ -301,6 +302,17 @@ def _not_home(question: str, places: tuple[Place, ...]) -> tuple[Place, ...]:
     if not dropped or len(dropped) == len(places):
         return places
     return tuple(p for k, p in enumerate(places) if k not in dropped)
+
+
+# The counsellor introducing themself ("I work at a Mission Locale near Lille", "je suis conseillère à la
+# Mission Locale de Roubaix"): neither the young person's home nor a need ("work").
+_SELF = re.compile(
+    r"\b(?:i\s+work|i\s+am\s+a\s+\w+|i'm\s+a\s+\w+|je\s+(?:travaille|bosse)|je\s+suis\s+(?:conseill\w*|éducat\w*|educat\w*|référent\w*|referent\w*))"
+    r"\s+(?:at|in|for|à|a|au|en|dans|chez|pour)\s+(?:(?:the|a|an|la|le|l['’]\s*|une?)\s*)?"
+    r"(?:mission\s+locale|ml|association|structure|centre\s+social|maison\s+de\s+quartier|pij|[A-Z][\w'’-]+)"
+    r"(?:\s+(?:jeunes\s+)?(?:near|close\s+to|de|du|des|d['’]\s*|à|a|in|of|près\s+de|pres\s+de)\s*[A-ZÀ-Ý][\w'’-]+(?:[\s-][A-ZÀ-Ý][\w'’-]+)*)?",
+    re.IGNORECASE,
+)
 
 
 def home_commune(place: Place) -> str | None:
@@ -349,6 +361,14 @@ def is_follow_up(question: str) -> bool:
     if ordinal(question):
         return True  # "un contact pour la deuxième ?": one of the pistes shown
     return bool(_FOLLOW_UP.search(folded)) or len([w for w in folded.split() if len(w) > 1]) <= 6
+
+
+# Stems that carry no subject in a follow-up: thanks and acknowledgements ("ok merci, t'as un mail ?"), and the
+# English words of the roles and contacts asked ("who runs it?", "what's the email?").
+_FILLER = frozenset(
+    {"ok", "okay", "merc", "bon", "sup", "top", "accord", "parfait", "nickel", "thank", "great", "cool", "alright"}
+    | {"run", "organis", "organiz", "manag", "lead", "email", "phon", "numb", "address", "contact", "locat", "where"}
+)
 
 
 # Stems of a follow-up that ask again about what was shown, not about a new subject: contact, age,
@@ -459,7 +479,8 @@ def leans_on_previous(question: str) -> bool:
         return False
     analysis = analyse(question)
     english = english_words(question)  # "Who should I contact?": "who", "should" are no subject
-    own = set(analyse_text(" ".join(w for w in fold_words(analysis.topic).split() if w not in english))) - _RESTATING
+    words = re.findall(r"[^\W_]+", fold_words(analysis.topic))
+    own = set(analyse_text(" ".join(w for w in words if w not in english))) - _RESTATING - _FILLER
     if analysis.qpv is not None:
         own -= _QPV_STEMS
     return not own

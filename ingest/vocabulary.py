@@ -145,7 +145,7 @@ def _english() -> tuple[frozenset[str], tuple[tuple[re.Pattern[str], tuple[str, 
 def english_words(question: str) -> frozenset[str]:
     """The English function words of an English question ("who", "should"), none for another question:
     they say nothing of its subject."""
-    folded = fold_words(question).split()
+    folded = re.findall(r"[^\W_]+", fold_words(question))  # "who runs it?": "it", not "it?"
     function = _english()[0]
     found = frozenset(w for w in folded if w in function)
     return found if len(found) >= 2 else frozenset()
@@ -156,7 +156,7 @@ def french_for(question: str) -> tuple[str, ...]:
     "signé", "contrat"); () for a question that is not English (fewer than two English function words)."""
     folded = fold_words(question)
     function, pairs = _english()
-    if len([w for w in folded.split() if w in function]) < 2:
+    if len({w for w in re.findall(r"[^\W_]+", folded) if w in function}) < 2:
         return ()
     found: list[str] = []
     for pattern, french in pairs:

@@ -1243,3 +1243,23 @@ def test_a_passage_presenting_several_actions_is_titled_by_those_it_writes() -> 
     answerer = ComposingAnswerer(actions=lambda: actions)
     # The two it writes, in the order it writes them; the third (not written) is not claimed.
     assert answerer._name(doc) == "Rubika · Pop School"
+
+
+def test_an_action_for_who_the_young_person_is_comes_before_one_open_to_all() -> None:
+    open_to_all = _doc(
+        "ATELIERS MULTIMÉDIA",
+        "ATELIERS MULTIMÉDIA\nPour les jeunes de 11 à 15 ans du quartier.",
+        10,
+        reasons=("15 ans : dans la tranche 11 à 15 ans",),
+        public="Pour les jeunes de 11 à 15 ans du quartier.",
+    )
+    for_girls = _doc(
+        "WI-FILLES",
+        "WI-FILLES\nPour les jeunes filles âgées de 13 à 17 ans.",
+        40,
+        reasons=("15 ans : dans la tranche 13 à 17 ans",),
+        public="Pour les jeunes filles âgées de 13 à 17 ans.",
+    )
+    question = "une fille de 15 ans à Roubaix veut découvrir le numérique, quel programme pour elle ?"
+    text, _, _ = ComposingAnswerer()(question, [open_to_all, for_girls], analyse(question))
+    assert text.index("WI-FILLES") < text.index("ATELIERS MULTIMÉDIA")

@@ -485,6 +485,9 @@ def test_a_postal_code_in_the_filters_is_its_commune() -> None:
         ("qui l'organise ?", True),
         ("et pour une aide au transport ?", False),  # a subject of its own
         ("quelle action pour un décrocheur de 17 ans à Loos ?", False),  # not a follow-up
+        ("ok merci, t'as un mail ?", True),  # thanks carry no subject
+        ("who runs it?", True),  # English: the roles asked, "it?" a function word despite its "?"
+        ("and for housing?", False),
     ],
 )
 def test_which_follow_ups_lean_on_the_previous_answer(question: str, leans: bool) -> None:
@@ -603,3 +606,24 @@ def test_a_place_set_aside_or_said_elsewhere_is_not_the_home(
 ) -> None:
     analysis = analyse(question)
     assert (analysis.communes, analysis.lives_outside) == (communes, lives_outside)
+
+
+@pytest.mark.parametrize(
+    ("question", "communes", "needs"),
+    [
+        # The counsellor's own workplace is neither the young person's home nor a need ("work").
+        (
+            "Hi! I work at a Mission Locale near Lille. I have a 15-year-old girl into computers and coding.",
+            (),
+            ("numerique",),
+        ),
+        ("Bonjour, je suis conseiller à la Mission Locale de Roubaix. Jessica, 23 ans, vit à Anzin.", ("Anzin",), ()),
+        ("jeune de 19 ans à Lille qui cherche du travail à Roubaix", ("Lille",), ("emploi",)),
+    ],
+)
+def test_the_counsellor_introducing_themself_places_no_one(
+    question: str, communes: tuple[str, ...], needs: tuple[str, ...]
+) -> None:
+    analysis = analyse(question)
+    assert (analysis.communes, analysis.needs) == (communes, needs)
+    assert analysis.text == question  # the question as typed is kept
