@@ -814,7 +814,13 @@ class ComposingAnswerer:
             told: set[str] = set()  # each action's porteur once (a table row of several actions has no .action)
             for item in pool[:2]:
                 porteur, title = _porteur_of(item, runs)
-                who = _who_section(item.doc.page_content)
+                # Its "► Qui ?" section, or the line that gives the role asked ("qui coordonne ?": "Mission
+                # Locale Lille Avenirs (Coordination d'ATTA)"), wherever in the action's parts it is written.
+                siblings = [item, *(j for j in entity_items if j is not item and _same_action(j, item))]
+                who = next((w for j in siblings if (w := _who_section(j.doc.page_content))), "")
+                role = "" if porteur or who else _role_line(question, siblings)
+                if role:
+                    who, item = role[0], next(j for j in siblings if j.n == role[1])
                 if title in told or (told and not porteur):
                     continue  # said already, or a second passage that does not say it
                 if porteur:
@@ -1478,6 +1484,29 @@ def _where(place: Place) -> str:
     "Mouscron (Belgique)", "Pas-de-Calais"."""
     detail = place.epci or (place.region if place.kind in ("abroad", "pays") and place.region != place.name else None)
     return f"{place.name} ({detail})" if detail else place.name
+
+
+# The roles a porteur question may name, as stems of the question and of the line that gives them.
+# A line names who holds the role by its noun or a passive ("Coordination d'ATTA", "piloté par"), not by a verb
+# of what the action does ("organiser un forum").
+_ROLES = {
+    "coordonn": r"coordination\b|coordinat(?:eur|rice)|coordonne(?:e|s)? par",
+    "pilot": r"pilotage\b|pilote(?:e|s)? par",
+    "anim": r"anime(?:e|s)? par|animat(?:eur|rice)",
+    "organis": r"organise(?:e|s)? par|organisat(?:eur|rice)",
+}
+
+
+def _role_line(question: str, items: list[Item]) -> tuple[str, int] | None:
+    """The first line of ``items`` naming the role the question asks of ("qui coordonne ?": a line with
+    "Coordination"), with its citation number; None when the question names no role or no line gives it."""
+    folded = fold_question(question)
+    wanted = [pattern for stem, pattern in _ROLES.items() if stem in folded]
+    for item in items:
+        for line in item.doc.page_content.splitlines():
+            if any(re.search(rf"\b(?:{p})", fold_question(line)) for p in wanted) and 8 <= len(line.strip()) <= 200:
+                return " ".join(line.split()).lstrip("-•►▶✓ "), item.n
+    return None
 
 
 _SECTION = re.compile(r"^\W*(?P<name>[A-Za-zÀ-ÿ' ]{2,20})\s*\?\s*$")

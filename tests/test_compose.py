@@ -1263,3 +1263,16 @@ def test_an_action_for_who_the_young_person_is_comes_before_one_open_to_all() ->
     question = "une fille de 15 ans à Roubaix veut découvrir le numérique, quel programme pour elle ?"
     text, _, _ = ComposingAnswerer()(question, [open_to_all, for_girls], analyse(question))
     assert text.index("WI-FILLES") < text.index("ATELIERS MULTIMÉDIA")
+
+
+def test_who_coordinates_is_read_from_the_line_naming_the_role_in_any_part() -> None:
+    record = Action(id="004-atta", title="ATTA", source="f.txt", line_start=500, line_end=580)
+    meta = {"action_ids": ["004-atta"], "action_id": "004-atta"}
+    first = _doc("ATTA", "ATTA\nOrganiser des permanences dans les lycées professionnels.", 500, verdict="unknown", **meta)
+    second = _doc(
+        "ATTA", "Le réseau :\nMission Locale Lille Avenirs (Coordination d'ATTA)\nMission Emploi Lys-Tourcoing", 556, **meta
+    )
+    docs = [first, second]
+    answerer = ComposingAnswerer(actions=lambda: {record.id: record})
+    text, _, _ = answerer("ATTA : qui coordonne ?", docs, analyse("ATTA : qui coordonne ?"))
+    assert "Mission Locale Lille Avenirs (Coordination d'ATTA)" in text
