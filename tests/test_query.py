@@ -618,7 +618,11 @@ def test_a_place_set_aside_or_said_elsewhere_is_not_the_home(
             ("numerique",),
         ),
         ("Bonjour, je suis conseiller à la Mission Locale de Roubaix. Jessica, 23 ans, vit à Anzin.", ("Anzin",), ()),
-        ("jeune de 19 ans à Lille qui cherche du travail à Roubaix", ("Lille",), ("emploi",)),
+        (
+            "je travaille à la Mission Locale de Roubaix, j'ai un jeune de 19 ans de Lille qui cherche un emploi",
+            ("Lille",),
+            ("emploi",),
+        ),
     ],
 )
 def test_the_counsellor_introducing_themself_places_no_one(
