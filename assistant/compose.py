@@ -898,8 +898,9 @@ class ComposingAnswerer:
             def speaks(item: Item) -> bool:
                 return _speaks(item, phrases)
 
-            # An action whose public is who the young person is ("jeunes filles", "étudiants") fits as well as one
-            # that speaks of their need, and comes before one open to all: a programme for girls, for a girl.
+            # An action whose public is who the young person is ("jeunes filles", "étudiants") is a firm piste too,
+            # before one open to all (a programme for girls, for a girl); one that is both for them and speaks
+            # of their need comes first.
             who_they_are = [c for c in load_concepts() if c.key in analysis.situations and c.key != "qpv"]
 
             def for_them(item: Item) -> bool:
@@ -908,7 +909,7 @@ class ComposingAnswerer:
 
             firm = sorted(
                 (i for i in matches if not _conditional(i)),
-                key=lambda i: (not (speaks(i) or _local(i) or for_them(i)), not for_them(i)),
+                key=lambda i: (not (speaks(i) or _local(i) or for_them(i)), not (for_them(i) and speaks(i)), not for_them(i)),
             )[: self.max_items]
             # A plan's measure that fits anyone of the territory and does not speak of the need named ("permis
             # de louer" for a young person without a driving licence) is no piste beside actions that fit.
