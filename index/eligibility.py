@@ -25,6 +25,7 @@ from typing import Any
 
 from index.query import QueryAnalysis
 from ingest.gazetteer import EPCI_NAMES, Gazetteer, load_gazetteer
+from ingest.text import fold_words
 
 MATCH, UNKNOWN, EXCLUDED = "match", "unknown", "excluded"
 # The reason of an action that covers the whole territory of the person's commune: it fits anyone there
@@ -72,7 +73,10 @@ def _age_verdict(meta: dict[str, Any], q: QueryAnalysis) -> tuple[str, str] | No
         if high is not None and q.age > high:
             if extended is not None and q.age <= extended:
                 condition = meta.get("age_condition") or "sous condition"
-                return MATCH, f"{q.age} ans : admis jusqu'à {extended} ans {condition}"
+                if "handicap" in q.situations and "handicap" in fold_words(condition):
+                    return MATCH, f"{q.age} ans : admis jusqu'à {extended} ans {condition}"
+                # The question does not say the condition holds: a piste to check, not a firm one.
+                return MATCH, f"à vérifier : {q.age} ans, admis jusqu'à {extended} ans seulement {condition}"
             return EXCLUDED, f"{q.age} ans : l'action est pour les {stated}"
         return MATCH, f"{q.age} ans : dans la tranche {stated}"
     # A range from the question ("mineur" = up to 17): excluded only when the ranges cannot meet.

@@ -72,8 +72,9 @@ EXTENDED = action(age_min=16, age_max=25, age_max_extended=30, age_condition=CON
     ("age", "expected"),
     [
         (25, Verdict(MATCH, 1, ("25 ans : dans la tranche 16 à 25 ans",))),
-        (28, Verdict(MATCH, 1, (f"28 ans : admis jusqu'à 30 ans {CONDITION}",))),
-        (30, Verdict(MATCH, 1, (f"30 ans : admis jusqu'à 30 ans {CONDITION}",))),
+        # The question does not say the condition holds: to check (the answer puts it "Sous condition").
+        (28, Verdict(MATCH, 1, (f"à vérifier : 28 ans, admis jusqu'à 30 ans seulement {CONDITION}",))),
+        (30, Verdict(MATCH, 1, (f"à vérifier : 30 ans, admis jusqu'à 30 ans seulement {CONDITION}",))),
         (31, Verdict(EXCLUDED, 0, ("31 ans : l'action est pour les 16 à 25 ans",))),
     ],
 )
@@ -89,10 +90,15 @@ def test_conditional_extension_names_the_condition() -> None:
     assert "28 ans" in verdict.reasons[0] and "travailleur handicapé" in verdict.reasons[0]
 
 
+def test_a_young_person_without_the_condition_is_a_piste_to_check() -> None:
+    verdict = eligibility(EXTENDED, analyse("jeune de 28 ans, pas de RQTH"))
+    assert verdict.reasons == (f"à vérifier : 28 ans, admis jusqu'à 30 ans seulement {CONDITION}",)
+
+
 def test_extension_without_condition_text() -> None:
     meta = action(age_min=16, age_max=25, age_max_extended=30)
     assert eligibility(meta, QueryAnalysis(text="", age=28)) == Verdict(
-        MATCH, 1, ("28 ans : admis jusqu'à 30 ans sous condition",)
+        MATCH, 1, ("à vérifier : 28 ans, admis jusqu'à 30 ans seulement sous condition",)
     )
 
 
