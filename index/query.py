@@ -477,6 +477,8 @@ def leans_on_previous(question: str) -> bool:
     """
     if not is_follow_up(question):
         return False
+    if _THAT_ONE.search(fold_words(question)):
+        return True  # "cette action d'hébergement, c'est porté par qui ?": its words say which one was shown
     analysis = analyse(question)
     english = english_words(question)  # "Who should I contact?": "who", "should" are no subject
     words = re.findall(r"[^\W_]+", fold_words(analysis.topic))

@@ -488,6 +488,7 @@ def test_a_postal_code_in_the_filters_is_its_commune() -> None:
         ("ok merci, t'as un mail ?", True),  # thanks carry no subject
         ("who runs it?", True),  # English: the roles asked, "it?" a function word despite its "?"
         ("and for housing?", False),
+        ("cette action d'hébergement, c'est porté par qui ?", True),  # "cette action": one shown, its words say which
     ],
 )
 def test_which_follow_ups_lean_on_the_previous_answer(question: str, leans: bool) -> None:
