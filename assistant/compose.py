@@ -1694,6 +1694,11 @@ def _publics(items: list[Item], question: str) -> list[str]:
     for item in items:
         ages = _ages(item.doc)
         public = _meta(item.doc, "public") or (ages if ages and _grounded(ages, item.doc, question) else "")
+        bounds = [str(v) for v in (_meta(item.doc, "age_min"), _meta(item.doc, "age_max")) if v is not None]
+        if public and ages and not all(re.search(rf"\b{b}\b", public) for b in bounds) and _grounded(ages, item.doc, question):
+            # "Pour les décrocheurs scolaires ayant quitté l'école après 16 ans" under a title "… DES 16 - 17
+            # ANS": the ages the passage writes elsewhere say the range the public line does not.
+            public = f"{public.rstrip('. ')} ({ages})"
         if public:
             lines.append(f"**{_title(item.doc)}** : {public.rstrip('. ')} [{item.n}]")
     return lines

@@ -1276,3 +1276,17 @@ def test_who_coordinates_is_read_from_the_line_naming_the_role_in_any_part() -> 
     answerer = ComposingAnswerer(actions=lambda: {record.id: record})
     text, _, _ = answerer("ATTA : qui coordonne ?", docs, analyse("ATTA : qui coordonne ?"))
     assert "Mission Locale Lille Avenirs (Coordination d'ATTA)" in text
+
+
+def test_an_age_question_adds_the_range_the_public_line_does_not_say() -> None:
+    doc = _doc(
+        "DÉCROCHAGE DES 16 - 17 ANS",
+        "DÉCROCHAGE DES 16 - 17 ANS\nPour les décrocheurs ayant quitté l'école après 16 ans.\nÂgés de 16 à 17 ans.",
+        10,
+        verdict="unknown",
+        public="Pour les décrocheurs ayant quitté l'école après 16 ans.",
+        age_min=16,
+        age_max=17,
+    )
+    text, _, _ = ComposingAnswerer()("c'est pour quel âge ?", [doc], analyse("c'est pour quel âge ?"))
+    assert "après 16 ans (16 à 17 ans) [1]" in text
