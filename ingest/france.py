@@ -77,6 +77,7 @@ _NOT_PLURALS = frozenset(
 )
 _WEAK_CUE_POPULATION = 10_000  # "de Paris", "de Calais": big enough to be the town
 _LOWER_CUE_POPULATION = 20_000  # "habite a paris", "vit a tours", "22 ans cambrai"
+_TYPO_POPULATION = 20_000  # "Maubeuje": a town big enough to be the one meant, misspelled by one letter
 
 
 @dataclass(frozen=True)
@@ -454,12 +455,41 @@ class France:
                 found.append(area[1])
                 i = area[0] + 1
                 continue
+            typo = self._match_typo(text, tokens, i, shouting)
+            if typo is not None:
+                found.append(typo)
+                i += 1
+                continue
             found += self._match_numbers(text, tokens, i)
             i += 1
         # "il habite à Denain, juste à côté de Valenciennes": the landmark is not the home when one is given.
         if any(p.residence and not p.near for p in found):
             found = [replace(p, residence=False) if p.near else p for p in found]
         return _narrow(found)
+
+    def _match_typo(self, text: str, tokens: list[Token], i: int, shouting: bool) -> Place | None:
+        """A town of some size misspelled by one letter, written as a name after a strong cue ("une jeune de
+        Maubeuje"): the town, when exactly one commune of at least ``_TYPO_POPULATION`` inhabitants is one
+        edit away. A word of the vocabulary, or a short one, is never read so."""
+        token = tokens[i]
+        key = token.key
+        if shouting or len(key) < 6 or not key.isalpha() or key in self._common or not self._is_title(text, token):
+            return None
+        if self._title_after(text, tokens, i) or (i + 1 < len(tokens) and "-" in text[token.end : tokens[i + 1].start]):
+            return None  # part of a longer name ("Maubeuje-Nord", "Saint Amandd Les Eaux")
+        if self._cue(text, tokens, i) != "strong":
+            return None
+        near = {
+            c.insee: c
+            for k, communes in self._by_key.items()
+            if abs(len(k) - len(key)) <= 1 and k[:1] == key[:1] and _one_edit(k, key)
+            for c in communes
+            if (c.population or 0) >= _TYPO_POPULATION
+        }
+        if len(near) != 1:
+            return None
+        (commune,) = near.values()
+        return self._placed(self.place(commune, text[token.start : token.end]), tokens, i)
 
     def _key(self, tokens: list[Token], i: int, j: int) -> str:
         return "".join(t.key for t in tokens[i : j + 1])
@@ -713,6 +743,17 @@ class France:
         if i >= 1 and tokens[i - 1].key.isdigit():
             return True
         return i >= 2 and tokens[i - 1].key in ("a", "au", "et", "ou", "entre") and tokens[i - 2].key.isdigit()
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """``a`` and ``b`` differ by one substitution, insertion or deletion (not equal)."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    k = next((n for n, (x, y) in enumerate(zip(short, long, strict=False)) if x != y), len(short))
+    return short[k:] == long[k + 1 :]
 
 
 def _ends(keys: Iterable[str]) -> frozenset[int]:

@@ -452,3 +452,14 @@ def test_sms_style_age_then_commune_places_the_person() -> None:
     assert analyse("17 ans roubaix decrocheur").communes == ("Roubaix",)
     for question in ("20 ans sans diplome", "18 ans bien motive", "25 ans max", "21 ans fille"):
         assert analyse(question).places == (), question
+
+
+def test_a_town_misspelled_by_one_letter_after_de_or_a_is_that_town() -> None:
+    from index.query import analyse
+
+    # "Maubeuje" is one letter from Maubeuge, a town of some size: outside both territories.
+    analysis = analyse("Bonjour, une jeune de Maubeuje voudrait se former, y a un truc pour elle ?")
+    assert [p.name for p in analysis.places] == ["Maubeuge"] and analysis.lives_outside
+    # Not a word in lower case, not a word without a cue before it, not a short word.
+    assert analyse("une jeune maubeuje").places == ()
+    assert [p.name for p in analyse("il a vu Maubeuje hier").places] == []
