@@ -1035,6 +1035,18 @@ def read_assertions(text: str, entities: Sequence[EntityMatch] = (), assertive: 
                 add("hours", f"{int(m.group(1))}h{m.group(2) or ''}", m)
             elif rule == "hours_day" and about:
                 add("hours", m.group(1).lower(), m)
+    # "le programme Booster de l'AFEV": an organisation written as the owner of an action it does not run
+    # asserts a porteur (the answerer corrects it); one that runs it only says whose action it is.
+    for action in (e for e in entities if e.action_id):
+        at = text.find(action.surface)
+        if at < 0 or any(a.slot == "porteur" for a in found):
+            continue
+        after = text[at + len(action.surface) :]
+        for org in (e for e in entities if e.action_id is None and action.action_id not in e.runs):
+            owner = re.match(rf"\s*(?:de\s+la\s+|de\s+l['’]\s*|du\s+|des\s+|de\s+|d['’]\s*){re.escape(org.surface)}\b", after)
+            if owner and not any(o.surface == org.surface and action.action_id in o.runs for o in entities):
+                found.append(Assertion("porteur", org.surface, text[at : at + len(action.surface) + owner.end()]))
+                break
     # The age of the person asked about ("mon jeune de 16 ans") is no assertion; a duration that is a
     # value asked ("il a travaillé pendant 6 mois") stays: the answerer compares only what the record holds.
     return tuple(found)

@@ -657,6 +657,16 @@ def test_case_notes_are_read_at_their_last_question_line_by_line(catalogue: list
     assert intent.kind == "person" and intent.focus.startswith("→ Quelles actions"), (intent.kind, intent.focus)
 
 
+def test_an_organisation_written_as_the_owner_of_an_action_it_does_not_run_asserts_a_porteur(
+    catalogue: list[Action],
+) -> None:
+    intent = read("Pour le programme Booster de l'AFEV, c'est bien pour les 16-25 ans ?", catalogue)
+    assert ("porteur", "AFEV") in {(a.slot, a.value) for a in intent.asserted}
+    # Its own porteur only says whose action it is.
+    intent = read("Parcours Sport Emploi de FACE, c'est pour quel âge ?", catalogue)
+    assert not any(a.slot == "porteur" for a in intent.asserted)
+
+
 def test_value_asked_reads_the_cue_table_alone() -> None:
     assert value_asked("les épiceries solidaires, moins chères de combien ?") == "rate"
     assert value_asked("combien coûte le permis ?") == "amount"
