@@ -452,6 +452,13 @@ _CONTACT_WORDS = {
     "ecrir",
     "appel",
     "coordon",
+    # Asking for it: "donne-moi le contact", "tu peux m'indiquer", "passe-moi le numéro".
+    "don",
+    "indiqu",
+    "pass",
+    "fil",
+    "envoi",
+    "communiqu",
 }
 
 

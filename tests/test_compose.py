@@ -1290,3 +1290,18 @@ def test_an_age_question_adds_the_range_the_public_line_does_not_say() -> None:
     )
     text, _, _ = ComposingAnswerer()("c'est pour quel âge ?", [doc], analyse("c'est pour quel âge ?"))
     assert "après 16 ans (16 à 17 ans) [1]" in text
+
+
+def test_donne_moi_le_contact_asks_for_a_contact_of_the_action_named_by_its_place() -> None:
+    pij = _doc(
+        "PIJ NUMÉRIQUE",
+        "PIJ NUMÉRIQUE\nPorteur de l’action : ville de Seclin\nContacts :\nCoordinateur\nJean Baptiste Watel\n"
+        "resp-jeunesse@ville-seclin.fr\nTél : 03 20 62 94 42",
+        50,
+        verdict="unknown",
+    )
+    # "donne" is rare in the index, but it asks; it is no subject the passage must hold.
+    answerer = ComposingAnswerer(frequency=lambda stem: 0.01)
+    question = "Donne-moi le contact pour l'action de Seclin."
+    text, _, refused = answerer(question, [pij], analyse(question))
+    assert not refused and "resp-jeunesse@ville-seclin.fr" in text
