@@ -681,14 +681,9 @@ class ComposingAnswerer:
         # A person's question asks for actions: a slot's word in it describes ("en horaires décalés").
         # The passages of the action named come first: another chunk of its table row may mention it too.
         evidence = [*entity_items, *(i for i in focus if i not in entity_items)]
-        # A name the catalogue does not hold ("Nos Quartiers d'Été", an item of a plan's list): when a passage
-        # writes it, a value asked of it is read from the sentences that name it, not from the item beside.
-        item_name = "" if entity_items else _named_item(question, items)
-        entity = entity or item_name or None
-        writing = [i for i in items if item_name and fold_question(item_name) in fold_question(i.doc.page_content)]
         # In a passage presenting several actions (a plan's list), the value is read from the sentences that
         # name the one asked about: "Nos Quartiers d'Été" has no sum beside the SREI's.
-        slot_names = (item_name,) if item_name else tuple(e.name for e in intent.entities if len(e.name) >= 4)
+        slot_names = tuple(e.name for e in intent.entities if len(e.name) >= 4)
         missing = _missing_evidence(question, evidence) if intent.kind != "person" else None
         if missing and not corrections:
             refused = True
@@ -716,7 +711,7 @@ class ComposingAnswerer:
                 question,
                 intent.slot,
                 # The passages the answer would quote (below): a figure further down is another action's.
-                _subject(entity_items, items, intent) or writing or _top(focus),
+                _subject(entity_items, items, intent) or _top(focus),
                 6,
                 False,
                 everywhere=True,
@@ -1085,10 +1080,10 @@ class ComposingAnswerer:
                 # sur les antennes d'Annœullin et La Bassée"), then the one closest to the question.
                 wanted = _stems(context)
                 scored_wheres = [
-                    (-_places_named(x), -len(wanted & _stems(x)), k, _clip(_readable(x), 400), i.n)
+                    (-places, -len(wanted & _stems(x)), k, _clip(_readable(x), 400), i.n)
                     for k, i in enumerate(entity_items or referred)
                     for x in passage_sentences(i.doc.page_content)
-                    if len(x) >= 20 and not _is_heading(x) and _shares_subject(Assertion("place", "", ""), x)
+                    if len(x) >= 20 and not _is_heading(x) and (places := _places_named(x))
                 ]
                 wheres = [(x, n) for *_, x, n in sorted(scored_wheres)[:1]]
                 answer = wheres + [(x, n) for x, n in answer if all(x != w for w, _ in wheres)]
@@ -1107,7 +1102,7 @@ class ComposingAnswerer:
                     context,
                     question,
                     intent.slot,
-                    subject or writing or _top(items),
+                    subject or _top(items),
                     2,
                     not subject,
                     everywhere=True,
@@ -1414,7 +1409,10 @@ def _contradiction(assertion: Assertion, item: Item) -> str:
 
 
 def _places_named(sentence: str) -> int:
-    """How many communes and places (quartiers, sites) a sentence names."""
+    """How many communes and places (quartiers, sites) a sentence names; 0 for a contact line ("Face Lille",
+    an e-mail, a phone), which says whom to reach, not where."""
+    if EMAIL.search(sentence) or PHONE.search(sentence):
+        return 0
     said = analyse(sentence)
     return len(set(said.communes) | {p.name for p in said.places})
 
@@ -1423,13 +1421,8 @@ def _shares_subject(assertion: Assertion, sentence: str) -> bool:
     """The sentence speaks of what the assertion is about (for a place: where the action takes place)."""
     if assertion.slot != "place":
         return True
-    # A sentence that says where: a venue word ("les équipements du CREPS de …") or a place it names; not a
-    # contact line ("Face Lille", an e-mail, a phone).
-    if EMAIL.search(sentence) or PHONE.search(sentence):
-        return False
-    # A venue word alone ("installation du lieu") does not say where: the sentence must name a place.
-    said = analyse(sentence)
-    return bool(said.places or said.communes)
+    # A sentence that says where names a place; a venue word alone ("installation du lieu") does not say where.
+    return _places_named(sentence) > 0
 
 
 # The two territories by code or by name (an action's record says "MEL" or "Valenciennes Métropole"), and
@@ -1633,24 +1626,10 @@ def _unknown_name(question: str, docs: list[Document]) -> str:
     return ""
 
 
-def _named_item(question: str, items: list[Item]) -> str:
-    """A name the question writes (capitals or quotes) that a sentence of ``items`` writes too, and that is no
-    place nor institution ("Valenciennes Métropole"); "" otherwise."""
-    for match in _CAPITALISED_NAME.finditer(question):
-        name = next(g for g in match.groups() if g)
-        said = analyse(name)
-        if said.communes or said.places or said.epci or len(re.findall(r"[^\W\d_]{2,}", name)) < 2:
-            continue
-        folded = fold_question(name)
-        if any(folded in fold_question(s) for i in items for s in passage_sentences(i.doc.page_content)):
-            return name.strip()
-    return ""
-
-
 def _top(items: list[Item]) -> list[Item]:
     """The passages a value is read from when no action is named: the top six, and the other parts of the top
     one's action that retrieval brought (index.hybrid: a slide's figure in its next chunk)."""
-    return items[:6] + [i for i in items[6:] if i.why.part and items and _same_action(i, items[0])]
+    return items[:6] + [i for i in items[6:] if i.why.part and _same_action(i, items[0])]
 
 
 def _not_directory(item: Item) -> bool:

@@ -27,6 +27,7 @@ what the question named; every returned document carries it as JSON in ``metadat
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
@@ -293,6 +294,12 @@ class HybridRetriever(BaseRetriever):
     params: FusionParams = FusionParams()
     use_eligibility: bool = True
 
+    def _parts_of(self, chunks: Sequence[Chunk]) -> dict[str, tuple[Chunk, ...]]:
+        """The parts of the actions ``chunks`` belong to, for those in more than one chunk."""
+        by_action = self.store.parts_by_action
+        ids = {str(c.metadata.get("action_id")) for c in chunks if c.metadata.get("action_id")}
+        return {a: by_action[a] for a in ids if len(by_action.get(a, ())) > 1}
+
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun, **kwargs: Any
     ) -> list[Document]:
@@ -315,16 +322,11 @@ class HybridRetriever(BaseRetriever):
             # A value asked of the subject the question describes without naming it ("les épiceries solidaires
             # étudiantes, moins chères de combien ?"): the top action's other parts may hold it (a slide's
             # figure in the next chunk); they come last, as for a named action.
-            top = str(ranked[0][0].metadata.get("action_id") or "")
-            parts = self.store.parts_by_action.get(top, ()) if top else ()
-            if len(parts) > 1:
-                ranked = with_parts(ranked, {top: parts}, named=False)
+            ranked = with_parts(ranked, self._parts_of([ranked[0][0]]), named=False)
         if referents:
             # A follow-up about the previous answer's action ("c'est où ?", "ça dure combien de temps ?") asks
             # it of the whole action: its other parts come too, after the ranking.
-            by_action = self.store.parts_by_action
-            about = {str(r.metadata.get("action_id")) for r in referents if r.metadata.get("action_id")}
-            ranked = with_parts(ranked, {a: by_action[a] for a in about if len(by_action.get(a, ())) > 1})
+            ranked = with_parts(ranked, self._parts_of(referents))
         docs = []
         for rank, (chunk, score, why) in enumerate(ranked, 1):
             doc = hit_to_document(Hit(chunk, score, rank))

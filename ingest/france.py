@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from itertools import pairwise
 from typing import Any
@@ -479,17 +479,17 @@ class France:
             return None  # part of a longer name ("Maubeuje-Nord", "Saint Amandd Les Eaux")
         if self._cue(text, tokens, i) != "strong":
             return None
-        near = {
-            c.insee: c
-            for k, communes in self._by_key.items()
-            if abs(len(k) - len(key)) <= 1 and k[:1] == key[:1] and _one_edit(k, key)
-            for c in communes
-            if (c.population or 0) >= _TYPO_POPULATION
-        }
+        near = {c.insee: c for k, communes in self._large_towns if _one_edit(k, key) for c in communes}
         if len(near) != 1:
             return None
         (commune,) = near.values()
         return self._placed(self.place(commune, text[token.start : token.end]), tokens, i)
+
+    @cached_property
+    def _large_towns(self) -> tuple[tuple[str, tuple[FrenchCommune, ...]], ...]:
+        """The name keys of the communes of at least ``_TYPO_POPULATION`` inhabitants (a few hundred), with them."""
+        towns = {k: tuple(c for c in cs if (c.population or 0) >= _TYPO_POPULATION) for k, cs in self._by_key.items()}
+        return tuple((k, cs) for k, cs in towns.items() if cs)
 
     def _key(self, tokens: list[Token], i: int, j: int) -> str:
         return "".join(t.key for t in tokens[i : j + 1])
