@@ -699,10 +699,26 @@ class ComposingAnswerer:
             # asserts on the way is corrected, then what it asks is answered.
             rest, rest_used, rest_outcome = self._compose(question, context, items, analysis, replace(intent, asserted=()))
             lines, used = corrections[0] + rest, corrections[1] + [i for i in rest_used if i not in corrections[1]]
-            return lines, used, rest_outcome
+            # The correction answers, even when the rest is not stated ("… à qui m'adresser ?": no contact).
+            return lines, used, False if rest_outcome is True else rest_outcome
+        elif corrections and intent.outside:
+            # "Wi-Filles, ça existe aussi à Lyon ? … vient de partir y vivre": the young person lives outside
+            # both territories; what the documents say of the action follows the statement.
+            where = ", ".join(_where(p) for p in analysis.outside)
+            lines = [f"**{where}** : {_OUTSIDE}", *corrections[0][1:]]
+            return lines, corrections[1], OUT_OF_SCOPE
         elif corrections:
             # "Booster demande 12 mois ?": what the question asserts is not what the action's passage says.
-            lines, used = corrections
+            # Then the action's card (porteur, public, contact): what the counsellor needs to go on with it
+            # ("… porté par la ML de Lille ? Je voudrais les contacter").
+            lines, used = list(corrections[0]), list(corrections[1])
+            card = next((i for i in used if i.record is not None), None)
+            if card is not None:
+                line = _list_line(card, analysis, set())
+                for corrected in lines[1:]:  # the sentence the correction quotes, once
+                    quoted = corrected.rsplit(" [", 1)[0].split("** : ", 1)[-1].strip().rstrip(".")
+                    line = line.replace(f". {quoted}", "") if len(quoted) > 20 else line
+                lines.append(f"Sa fiche : {line}")
         elif (
             kind == FACT
             and intent.slot in ANSWERABLE
@@ -954,11 +970,7 @@ class ComposingAnswerer:
             if analysis.lives_outside:
                 # The documents describe the actions of two territories: none is offered as a fit elsewhere.
                 where = ", ".join(_where(p) for p in analysis.outside)
-                lines.append(
-                    f"**{where}** : hors de la Métropole Européenne de Lille et de Valenciennes Métropole. "
-                    "Les documents ne décrivent que les actions de ces deux territoires ; aucune ne peut être "
-                    "proposée comme adaptée à ce jeune."
-                )
+                lines.append(f"**{where}** : {_OUTSIDE}")
                 # Every action is ruled out for the same reason: naming them would only lengthen the answer.
                 fitting, excluded, refused = [], [], True
             else:
@@ -1132,6 +1144,12 @@ class ComposingAnswerer:
             outcome = OUT_OF_SCOPE
         return lines, used, outcome
 
+
+# What is said of a place of residence outside both territories.
+_OUTSIDE = (
+    "hors de la Métropole Européenne de Lille et de Valenciennes Métropole. Les documents ne décrivent que les "
+    "actions de ces deux territoires ; aucune ne peut être proposée comme adaptée à ce jeune."
+)
 
 _ASKS: tuple[tuple[re.Pattern[str], re.Pattern[str], str], ...] = (
     (
@@ -1355,8 +1373,15 @@ def _contradiction(assertion: Assertion, item: Item) -> str:
     folded_text = fold_question(text)
     if assertion.slot == "porteur":
         porteur = (record.porteur if record else None) or _meta(item.doc, "porteur")
-        if porteur and fold_question(assertion.value) not in fold_question(porteur) and porteur in text:
+        # "organisé par Haubourdin et Loos" of "villes d'Haubourdin et de Loos": the same organisations.
+        said = _stems(assertion.value) - _stems("de la le les des du et ville villes")
+        if porteur and said - _stems(porteur) and porteur in text:
             return f"**{title}** est porté par {porteur}"
+        # "coordonné par la ML de Roubaix ?" of a slide without a porteur line: its line giving that role
+        # ("Mission Locale Lille Avenirs (Coordination d'ATTA)").
+        role = None if porteur else _role_line(assertion.text, [item])
+        if role and said - _stems(role[0]):
+            return f"**{title}** : {role[0]}"
         return ""
     if assertion.slot == "age":
         low, high = (record.age_min, record.age_max) if record else (_meta(item.doc, "age_min"), _meta(item.doc, "age_max"))
@@ -1385,11 +1410,18 @@ def _contradiction(assertion: Assertion, item: Item) -> str:
         # "6 mois ?" of an action "d'une durée d'un an": the same family of units (months and years, or weeks
         # and days), in words or digits; a sentence with the asserted length confirms it.
         family, length = claimed[0]
-        lengths = [(x, d) for x in passage_sentences(item.doc.page_content) for f, d in durations(x) if f == family]
+        sentences = passage_sentences(item.doc.page_content)
+        lengths = [(x, d) for x in sentences for f, d in durations(x) if f == family]
         if lengths and not any(abs(d - length) < 0.5 for _, d in lengths):
             return f"**{title}** : {_clip(lengths[0][0], 300)}"
         if lengths:
             return ""
+        # "six mois de stage" of an action of "trois semaines de stages": a length in the other family, of
+        # the same thing (a word after the asserted length that the sentence writes too).
+        what = _stems(assertion.text) - _stems(assertion.value) - _stems(" ".join(_UNIT_WORDS))
+        other = [x for x in sentences if durations(x) and what and what & _stems(x)]
+        if other:
+            return f"**{title}** : {_clip(other[0], 300)}"
     if slot in ("duration", "amount", "date", "place", "hours", "count"):
         value = fold_question(assertion.value)
         # The same unit as the assertion ("12 mois" is contradicted by a sentence in months, not by "3 jours").
@@ -1406,6 +1438,13 @@ def _contradiction(assertion: Assertion, item: Item) -> str:
         if evidence and not any(value in fold_question(s) for s in evidence) and value not in folded_text:
             return f"**{title}** : {_clip(evidence[0], 300)}"
     return ""
+
+
+# Words of a length or of its verb, not of what lasts ("impose six mois de stage": "stage").
+_UNIT_WORDS = (
+    "dure durent durée demande demandent nécessite impose imposent exige exigent pendant mois semaine semaines "
+    "jour jours an ans année années heure heures environ seulement"
+)
 
 
 def _places_named(sentence: str) -> int:

@@ -551,7 +551,8 @@ def _names(key: tuple[tuple[str, str, str | None, str | None], ...]) -> tuple[_N
             shown, all_runs = merged.get(words, (org, []))
             merged[words] = (min(shown, org, key=len), all_runs + runs)
     for org, runs in merged.values():
-        units, compounds = _name_units(org)
+        # "UnisCité" is also written "Unis-Cité": a word with a capital inside is read as a compound.
+        units, compounds = _name_units(re.sub(r"(?<=[a-zà-ÿ])(?=[A-ZÀ-Ý][a-zà-ÿ])", "-", org))
         names.append(_Name(None, org, "porteur", units, compounds, tuple(dict.fromkeys(runs))))
     return tuple(names)
 
@@ -764,7 +765,16 @@ def find_entities(text: str, actions: Sequence[Action]) -> tuple[EntityMatch, ..
         for s in best.values()
         if not any(o is not s and s.positions < o.positions and s.score <= o.score + 0.2 for o in best.values())
     ]
-    kept.sort(key=lambda s: (-s.score, -len(s.positions), min(s.positions)))
+    # An organisation that runs an action named beside it ("Booster d'Unis-Cité") says whose it is: after it.
+    actions_named = {s.name.action_id for s in kept if s.name.action_id}
+    kept.sort(
+        key=lambda s: (
+            bool(s.name.action_id is None and actions_named & set(s.name.runs)),
+            -s.score,
+            -len(s.positions),
+            min(s.positions),
+        )
+    )
     matches = []
     for s in kept:
         start = min(tokens[p].start for p in s.positions)
@@ -804,6 +814,16 @@ _NUMBER_WORDS = {
     "vingt": 20,
     "trente": 30,
 }
+_ABOUT_COUNTS = {
+    "dizaine": 10,
+    "quinzaine": 15,
+    "vingtaine": 20,
+    "trentaine": 30,
+    "quarantaine": 40,
+    "cinquantaine": 50,
+    "soixantaine": 60,
+    "centaine": 100,
+}
 _NUM = r"(\d+(?:[,.]\d+)?|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")"
 _MONTHS = r"janvier|f[ée]vrier|mars|avril|mai|juin|juillet|ao[uû]t|septembre|octobre|novembre|d[ée]cembre"
 _ASSERTIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -820,7 +840,9 @@ _ASSERTIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "duration",
         re.compile(
-            rf"\b(?:dure|durent|durée\s+(?:de|d['’]environ)|demande|demandent|nécessite|pendant|s['’]étale\s+sur|engagement\s+de|sur|en|(?:accompagnement|parcours|programme|formation|stage|contrat|mission)\s+de)\s+(?:(?:environ|seulement|au\s+moins|plus\s+de|moins\s+de)\s+)?{_NUM}\s+(mois|semaines?|jours?|ans?|années?|heures?)\b",
+            rf"\b(?:dure|durent|durée\s+(?:de|d['’]environ)|demande|demandent|nécessite|impose|imposent|exige|exigent|pendant|s['’]étale\s+sur|engagement\s+de|sur|en|(?:accompagnement|parcours|programme|formation|stage|contrat|mission)\s+de)\s+(?:(?:environ|seulement|au\s+moins|plus\s+de|moins\s+de)\s+)?{_NUM}\s+(mois|semaines?|jours?|ans?|années?|heures?)\b"
+            # what lasts that long ("six mois de stage"): the answerer compares it with what the passage says
+            r"(?:\s+(?:de|d['’])\s*[a-zàâçéèêëîïôûù]{4,})?",
             re.I,
         ),
     ),
@@ -829,14 +851,23 @@ _ASSERTIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "count",
         re.compile(
-            r"(?<!combien de )\b(\d+)\s+(jeunes|participants|personnes|places|bénéficiaires|missions\s+locales|sessions|sites|partenaires|actions|entreprises|ateliers)\b",
+            # Any counted noun ("3 épiceries", "9 Missions Locales"), not a length, an age, a sum or a time.
+            r"(?<!combien de )\b(\d+)\s+(?!(?:ans?|années?|mois|semaines?|jours?|heures?|euros?|fois|minutes?|h|years?|months?|weeks?|days?|hours?|olds?)\b)([a-zàâçéèêëîïôûù]{4,}(?:\s+locales)?)\b",
+            re.I,
+        ),
+    ),
+    (
+        # "une dizaine d'entreprises", "une cinquantaine de jeunes": a count in words.
+        "count_about",
+        re.compile(
+            r"\b(?:une\s+|la\s+)?(dizaine|quinzaine|vingtaine|trentaine|quarantaine|cinquantaine|soixantaine|centaine)\s+(?:de\s+|d['’]\s*)([a-zàâçéèêëîïôûù]{4,})\b",
             re.I,
         ),
     ),
     (
         "qpv_only",
         re.compile(
-            r"\b(?:réservée?s?\s+aux\s+(?:jeunes\s+(?:des\s+|en\s+|issus\s+des\s+))?|(?:ouverte?s?|destinée?s?)\s+(?:qu|seulement|uniquement)\s*(?:aux|en)\s+|que\s+(?:pour\s+|en\s+|dans\s+)?(?:les\s+)?|seulement\s+(?:pour\s+|en\s+|dans\s+)?(?:les\s+)?|uniquement\s+(?:pour\s+|en\s+|dans\s+)?(?:les\s+)?|pour\s+les\s+(?:jeunes\s+des\s+)?)(?:qpv|quartiers?\s+prioritaires?|quartiers?\s+politique\s+de\s+la\s+ville)\b",
+            r"\b(?:réservée?s?\s+aux\s+(?:jeunes\s+(?:des\s+|en\s+|issus\s+des\s+))?|(?:ouverte?s?|destinée?s?)\s+(?:qu|seulement|uniquement)\s*(?:aux|en)\s+|que\s+(?:pour\s+|en\s+|dans\s+)?(?:les\s+)?|seulement\s+(?:pour\s+|en\s+|dans\s+)?(?:les\s+)?|uniquement\s+(?:pour\s+|en\s+|dans\s+)?(?:les\s+)?|pour\s+les\s+(?:[a-zàâçéèêëîïôûù]+\s+(?:des|en|issus\s+des)\s+)?)(?:qpv|quartiers?\s+prioritaires?|quartiers?\s+politique\s+de\s+la\s+ville)\b",
             re.I,
         ),
     ),
@@ -850,13 +881,13 @@ _ASSERTIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "porteur",
         re.compile(
-            r"\b(?:port[ée]e?s?|pilot[ée]e?s?|organis[ée]e?s?|g[ée]r[ée]e?s?|men[ée]e?s?|anim[ée]e?s?)\s+par\s+(?P<v>[^,;?!.()]+)",
+            r"\b(?:port[ée]e?s?|pilot[ée]e?s?|organis[ée]e?s?|g[ée]r[ée]e?s?|men[ée]e?s?|anim[ée]e?s?|coordonn[ée]e?s?)\s+par\s+(?P<v>[^,;?!.()]+)",
             re.I,
         ),
     ),
     (
         "porteur_c_est",
-        re.compile(r"\bc['’]est\s+(?P<v>[^,;?!.()]+?)\s+qui\s+(?:porte|pilote|organise|g[èe]re|m[èe]ne|anime)\b", re.I),
+        re.compile(r"\bc['’]est\s+(?P<v>[^,;?!.()]+?)\s+qui\s+(?:porte|pilote|organise|g[èe]re|m[èe]ne|anime|coordonne)\b", re.I),
     ),
     (
         "place",
@@ -998,6 +1029,8 @@ def read_assertions(text: str, entities: Sequence[EntityMatch] = (), assertive: 
                 add("rate", f"{m.group(1)} %", m)
             elif rule == "count" and about:
                 add("count", f"{m.group(1)} {' '.join(m.group(2).lower().split())}", m)
+            elif rule == "count_about" and about:
+                add("count", f"{_ABOUT_COUNTS[m.group(1).lower()]} {m.group(2).lower()}", m)
             elif rule == "qpv_only" and about:
                 add("qpv", "only", m)
             elif rule == "qpv_excluded" and about:
@@ -1043,7 +1076,12 @@ def read_assertions(text: str, entities: Sequence[EntityMatch] = (), assertive: 
             continue
         after = text[at + len(action.surface) :]
         for org in (e for e in entities if e.action_id is None and action.action_id not in e.runs):
-            owner = re.match(rf"\s*(?:de\s+la\s+|de\s+l['’]\s*|du\s+|des\s+|de\s+|d['’]\s*){re.escape(org.surface)}\b", after)
+            # "Booster de l'AFEV", "Wi-Filles, le programme d'Unis-Cité".
+            owner = re.match(
+                r"\s*(?:,\s*(?:c['’]est\s+)?(?:le|la|l['’]|un|une)\s*(?:programme|action|dispositif|projet|fonds|plateforme)\s+)?"
+                rf"(?:de\s+la\s+|de\s+l['’]\s*|du\s+|des\s+|de\s+|d['’]\s*){re.escape(org.surface)}\b",
+                after,
+            )
             if owner and not any(o.surface == org.surface and action.action_id in o.runs for o in entities):
                 found.append(Assertion("porteur", org.surface, text[at : at + len(action.surface) + owner.end()]))
                 break

@@ -62,6 +62,8 @@ HOME_DEPARTMENTS = ("59", "62")  # preferred among homonyms: the Nord and the Pa
 HOME_DEPARTMENT = "59"  # holds both territories: neither in nor out
 HOME_REGION = "32"  # Hauts-de-France
 
+# Words joining two places of one role ("par Haubourdin et Loos").
+_JOINS = frozenset({"et", "ou", "and", "or"})
 _LINKS = frozenset({"a", "au", "aux", "d", "de", "des", "du", "en", "et", "l", "la", "le", "les", "s", "sous", "sur", "lo", "y"})
 _ARTICLES = frozenset({"le", "la", "l", "les", "du", "de", "d", "des"})
 _QUANTITY_SIGN = re.compile(r"\s*(?:[%€$]|[/:.,]\s*\d|-\s*\d)")
@@ -141,6 +143,9 @@ class Place:
     residence: bool = True  # False: where the young person works, studies, goes ("un stage à Lyon"), comes from
     located: bool = False  # where an organisation or an action is ("la Mission Locale d'Arras")
     near: bool = False  # a landmark the home is near ("juste à côté de Valenciennes"): the home when none other is
+    # Where the young person has moved to ("vient de s'installer à Bailleul"): the home, whatever other place
+    # the question gives as a home (where they were followed until now).
+    moved: bool = False
 
     @property
     def ambiguous(self) -> bool:
@@ -187,6 +192,9 @@ class _Cues:
     done: frozenset[str]
     located: frozenset[str]
     origin: frozenset[str]
+    origin_direct: frozenset[str]
+    moved: frozenset[str]
+    located_direct: frozenset[str]
     near: frozenset[str]
     area: frozenset[str]
     area_lower: frozenset[str]
@@ -209,6 +217,9 @@ class _Cues:
             done=phrases.words("done_word"),
             located=phrases.words("located_word"),
             origin=phrases.words("origin_word"),
+            origin_direct=phrases.words("origin_direct"),
+            moved=phrases.words("moved_word"),
+            located_direct=phrases.words("located_direct"),
             near=phrases.words("near_word"),
             area=phrases.words("department_cue"),
             area_lower=phrases.words("department_cue_lower"),
@@ -418,8 +429,11 @@ class France:
             if i is not None and j is not None:
                 home[i] = (j, mention)
         found: list[Place] = []
-        i = 0
+        spans: list[tuple[int, int]] = []  # the tokens of each place found
+        i = last = 0
         while i < len(tokens):
+            spans += [(last, i - 1)] * (len(found) - len(spans))
+            last = i
             national = self._match_commune(text, tokens, i, shouting)
             if i in home:
                 j, mention = home[i]
@@ -462,9 +476,22 @@ class France:
                 continue
             found += self._match_numbers(text, tokens, i)
             i += 1
+        spans += [(last, len(tokens) - 1)] * (len(found) - len(spans))
+        # "organisé par Haubourdin et Loos", "déménagé de Roubaix ou Tourcoing": a place joined to the one before
+        # plays its part.
+        for k in range(1, len(found)):
+            start, (_, end) = spans[k][0], spans[k - 1]
+            if start >= 2 and end == start - 2 and tokens[start - 1].key in _JOINS:
+                before = found[k - 1]
+                found[k] = replace(
+                    found[k], residence=before.residence, located=before.located, near=before.near, moved=before.moved
+                )
         # "il habite à Denain, juste à côté de Valenciennes": the landmark is not the home when one is given.
         if any(p.residence and not p.near for p in found):
             found = [replace(p, residence=False) if p.near else p for p in found]
+        # "suivie jusqu'ici à Armentières, elle vient de s'installer à Bailleul": the new home is the home.
+        if any(p.moved for p in found):
+            found = [replace(p, residence=False) if p.residence and not p.moved else p for p in found]
         return _narrow(found)
 
     def _match_typo(self, text: str, tokens: list[Token], i: int, shouting: bool) -> Place | None:
@@ -574,14 +601,23 @@ class France:
         cue = i - 1
         if cue >= 0 and tokens[cue].key in self._cues.near:
             return "near"  # "an apprenticeship near Lille": the word is its own cue
+        if cue >= 0 and tokens[cue].key in self._cues.origin_direct:
+            return "origin"  # "elle a quitté Roubaix"
+        if cue >= 0 and tokens[cue].key in self._cues.located_direct:
+            return "located"  # "le forum organisé par Loos": who runs something, not a home
         if cue < 1 or tokens[cue].key not in self._cues.strong | self._cues.english | self._cues.weak | set(self._cues.articles):
             return "home"
         before = cue - 1
         while before > 0 and tokens[before].key in self._cues.adverbs:  # "vient souvent à Lille"
             before -= 1
         key = tokens[before].key
+        if key in self._cues.moved:
+            # "déménager de Valenciennes à Maubeuge": the place left, then the new home.
+            return "origin" if tokens[cue].key in self._cues.weak else "moved"
         if before >= 2 and tokens[before - 1].key in ("de", "d") and tokens[before - 2].key in self._cues.done:
-            return "home"  # "il vient de déménager à Amiens": done, the place is where they live now
+            # "il vient de déménager à Amiens": done, the place is where they live now (and "de Roubaix" the
+            # place left).
+            return "origin" if tokens[cue].key in self._cues.weak else "moved"
         for role, words in (
             ("located", self._cues.located),
             ("origin", self._cues.origin),
@@ -594,7 +630,13 @@ class France:
 
     def _placed(self, place: Place, tokens: list[Token], i: int) -> Place:
         role = self._role(tokens, i)
-        return replace(place, residence=role in ("home", "near"), located=role == "located", near=role == "near")
+        return replace(
+            place,
+            residence=role in ("home", "near", "moved"),
+            located=role == "located",
+            near=role == "near",
+            moved=role == "moved",
+        )
 
     def _cue(self, text: str, tokens: list[Token], i: int) -> str | None:
         """ "strong", "weak" or None: the word right before token i ("à", "habite"; "de"; "secteur de")."""

@@ -7,6 +7,7 @@ import re
 from langchain_core.documents import Document
 
 from assistant.compose import CONTACT, FACT, LIST, PORTEUR, ComposingAnswerer, question_kind
+from assistant.records import OUT_OF_SCOPE
 from eval.metrics import grounding_drops
 from index.query import analyse
 from ingest.catalogue import acronym_of
@@ -330,6 +331,62 @@ def test_a_false_premise_is_corrected_with_the_documented_value() -> None:
         text, citations, outcome = _with_catalogue()(question, [BOOSTER_CARD], analyse(question))
         assert outcome is False and text.startswith("Ce n'est pas ce que disent les documents"), question
         assert expected in text and [c.n for c in citations] == [1], question
+
+
+def test_a_correction_is_followed_by_the_actions_card_for_the_counsellor_to_go_on() -> None:
+    question = "Booster, c'est porté par l'AFEV ? Je voudrais contacter la personne qui s'en occupe."
+    text, _, outcome = _with_catalogue()(question, [BOOSTER_CARD], analyse(question))
+    assert outcome is False and "est porté par UnisCité [1]" in text
+    card = next(line for line in text.split("\n\n") if line.startswith("Sa fiche : "))
+    assert "**PROGRAMME BOOSTER** — UnisCité" in card and "tvachakone@uniscite.fr" in card and card.endswith("[1]")
+    # The sentence the correction quotes is not said twice.
+    question = "Le programme Booster demande 12 mois d'engagement, c'est trop long ?"
+    text, _, _ = _with_catalogue()(question, [BOOSTER_CARD], analyse(question))
+    assert text.count("Réduction de la durée d’engagement à 6 mois") == 1
+
+
+def test_a_length_in_another_unit_of_the_same_thing_corrects_a_duration() -> None:
+    card = _doc(
+        "DÉCLIC’SPORTIF",
+        "DÉCLIC’SPORTIF\nLe dispositif prévoit trois semaines de stages pour aider les jeunes à reprendre confiance.",
+        10,
+        action_ids=["001-declic"],
+        action_id="001-declic",
+    )
+    record = Action(id="001-declic", title="DÉCLIC’SPORTIF", source="g.txt", line_start=10, line_end=15)
+    answerer = ComposingAnswerer(actions=lambda: {record.id: record})
+    question = "Déclic'Sportif impose six mois de stage, c'est bien ça ?"
+    text, _, outcome = answerer(question, [card], analyse(question))
+    assert outcome is False and "trois semaines de stages" in text, text
+    # A length of something else says nothing of it.
+    question = "Déclic'Sportif impose six mois de formation, c'est bien ça ?"
+    text, _, _ = answerer(question, [card], analyse(question))
+    assert "Ce n'est pas ce que disent les documents" not in text
+
+
+def test_the_line_giving_a_role_corrects_who_is_said_to_hold_it() -> None:
+    atta = _doc(
+        "ACCROCHE TOI A TON AVENIR",
+        "ACCROCHE TOI A TON AVENIR\n► Qui ?\nMission Locale Lille Avenirs (Coordination d'ATTA)\n"
+        "ML Roubaix : Sarah Trizzuli\n► Quoi ?\nLutte contre le décrochage scolaire",
+        10,
+        action_ids=["004-atta"],
+        action_id="004-atta",
+    )
+    record = Action(id="004-atta", title="ACCROCHE TOI A TON AVENIR", source="g.txt", line_start=10, line_end=15, acronym="ATTA")
+    answerer = ComposingAnswerer(actions=lambda: {record.id: record})
+    question = "ATTA, c'est coordonné par la Mission Locale de Roubaix, c'est bien ça ?"
+    text, _, outcome = answerer(question, [atta], analyse(question))
+    assert outcome is False and "Mission Locale Lille Avenirs (Coordination d'ATTA) [1]" in text, text
+    question = "ATTA, c'est coordonné par la Mission Locale Lille Avenirs, c'est bien ça ?"
+    text, _, _ = answerer(question, [atta], analyse(question))
+    assert "Ce n'est pas ce que disent les documents" not in text
+
+
+def test_an_action_asked_for_where_the_young_person_now_lives_outside_is_out_of_scope() -> None:
+    question = "Booster, ça existe à Lyon ? Un jeune de 17 ans que je suivais vient de partir y vivre, à Lyon."
+    text, _, outcome = _with_catalogue()(question, [BOOSTER_CARD], analyse(question))
+    assert outcome == OUT_OF_SCOPE and text.startswith("**Lyon (Métropole de Lyon)** : hors de la Métropole Européenne de Lille")
 
 
 def test_a_slot_no_passage_of_the_named_action_holds_is_not_stated() -> None:

@@ -400,6 +400,16 @@ def test_a_place_the_young_person_only_goes_to_is_not_where_they_live() -> None:
         ("il vient de déménager à Amiens", [("Amiens", True)]),
         ("il a déménagé à Amiens", [("Amiens", True)]),
         ("il va déménager à Lille, il habite Lens", [("Lille", False), ("Lens", True)]),
+        # The place moved to is the home, over the one left or followed in until now.
+        ("il vient de déménager de Valenciennes à Maubeuge", [("Valenciennes", False), ("Maubeuge", True)]),
+        ("suivie jusqu'ici à Armentières, elle vient de s'installer à Bailleul", [("Armentières", False), ("Bailleul", True)]),
+        ("elle a quitté Roubaix pour vivre chez sa tante à Douai", [("Roubaix", False), ("Douai", True)]),
+        # Who runs something is no home, nor the place joined to it; places joined keep one role.
+        (
+            "le forum organisé par Haubourdin et Loos, pour un jeune de Douai",
+            [("Haubourdin", False), ("Loos", False), ("Douai", True)],
+        ),
+        ("un jeune de Loos ou Haubourdin", [("Loos", True), ("Haubourdin", True)]),
         # "near" is its own cue: a landmark, not the home when one is given.
         ("a 20-year-old from Tournai who wants an apprenticeship near Lille", [("Tournai", True), ("Lille", False)]),
         # The young person as counsellors call them, then "de" and a lower-case town.

@@ -445,6 +445,12 @@ ASSERTION_CASES = [
     ("le Coup de pouce citoyen verse 300 € à tous les jeunes de la métropole ?", "place", WHOLE_METROPOLIS, "fact"),
     ("Connect'Emploi, c'est un accompagnement de 6 mois ?", "duration", "6 mois", "fact"),
     ("Connect'Emploi dure 1 an ?", "duration", "1 an", "fact"),
+    # any counted noun, a count in words, a length imposed, a role held, a QPV public with its noun
+    ("L'Université de Lille n'a que 3 épiceries solidaires, c'est ça ?", "count", "3 épiceries", "person"),
+    ("Made in Valenciennes ne compte qu'une dizaine d'entreprises partenaires, non ?", "count", "10 entreprises", "fact"),
+    ("Déclic'Sportif impose six mois de stage, non ?", "duration", "6 mois", "fact"),
+    ("ATTA, c'est coordonné par la Mission Locale de Roubaix ?", "porteur", "la Mission Locale de Roubaix", "definition"),
+    ("MAJ'YC, c'est pour les décrocheurs des quartiers prioritaires ?", "qpv", "only", "fact"),
 ]
 
 
@@ -662,6 +668,9 @@ def test_an_organisation_written_as_the_owner_of_an_action_it_does_not_run_asser
 ) -> None:
     intent = read("Pour le programme Booster de l'AFEV, c'est bien pour les 16-25 ans ?", catalogue)
     assert ("porteur", "AFEV") in {(a.slot, a.value) for a in intent.asserted}
+    # Said beside the action ("X, le programme d'Y"), and spelt apart ("Unis-Cité" for "UnisCité").
+    intent = read("Wi-Filles, le programme d'Unis-Cité, c'est pour quel âge ?", catalogue)
+    assert ("porteur", "Unis-Cité") in {(a.slot, a.value) for a in intent.asserted}
     # Its own porteur only says whose action it is.
     intent = read("Parcours Sport Emploi de FACE, c'est pour quel âge ?", catalogue)
     assert not any(a.slot == "porteur" for a in intent.asserted)
