@@ -37,6 +37,12 @@ SLOT_EVIDENCE: dict[str, re.Pattern[str]] = {
         re.IGNORECASE,
     ),
     "hours": re.compile(r"\b\d{1,2}\s*h(?:\s*\d{2})?\b|\bde\s+\d{1,2}\s*h\b", re.IGNORECASE),
+    # The papers to hand in ("justificatifs", "pièces à fournir", "avis d'imposition", "dossier de candidature").
+    "papers": re.compile(
+        r"\b(?:justificatifs?|pi[èe]ces?\s+(?:justificatives?|à\s+fournir|a\s+fournir|d['’]\s*identit[ée])|attestations?\s+(?:de|d['’])"
+        r"|avis\s+d['’]\s*imposition|dossiers?\s+(?:d['’]\s*inscription|de\s+candidature)|documents?\s+à\s+fournir|fournir\s+(?:un|une|le|la|les|son|sa|ses))",
+        re.IGNORECASE,
+    ),
     "phone": PHONE,
     "email": EMAIL,
     "age": re.compile(
@@ -52,6 +58,7 @@ SLOT_LABEL = {
     "rate": "le taux",
     "hours": "les horaires",
     "frequency": "la fréquence",
+    "papers": "les pièces à fournir",
     "phone": "de numéro de téléphone",
     "email": "d'adresse e-mail",
     "age": "l'âge",

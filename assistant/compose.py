@@ -1335,7 +1335,7 @@ def _year_sections(text: str) -> list[tuple[str | None, str]]:
 # A count is enforced with its noun read tolerantly (numbers in words, young people under other names, a
 # count without its noun: assistant.answerability.holds). A duration in words counts ("pendant plusieurs
 # semaines", "trois semaines": assistant.answerability.SLOT_EVIDENCE).
-ANSWERABLE = frozenset({"amount", "date", "rate", "hours", "count", "duration", "frequency"})
+ANSWERABLE = frozenset({"amount", "date", "rate", "hours", "count", "duration", "frequency", "papers"})
 
 
 def _corrections(intent: Intent, named: list[Item]) -> tuple[list[str], list[Item]] | None:

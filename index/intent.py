@@ -44,9 +44,12 @@ if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
 
 KINDS = ("person", "contact", "porteur", "fact", "comparison", "definition", "out_of_scope", "too_vague", "greeting")
-SLOTS = ("amount", "count", "date", "duration", "rate", "phone", "email", "place", "age", "hours", "frequency", "other")
+SLOTS = ("amount", "count", "date", "duration", "rate", "phone", "email", "place", "age", "hours", "frequency", "papers", "other")
 # Situations too common to make a question precise on their own ("il galère", "une jeune fille").
-_WEAK_SITUATIONS = frozenset({"precarite", "fille", "qpv"})
+_WEAK_SITUATIONS = frozenset({"precarite", "fille", "qpv", "neet"})
+# Needs too broad to choose among the actions without an age or a place ("il ne fait rien de ses journées",
+# "un coup de pouce financier"): the counsellor is asked for them.
+_BROAD_NEEDS = frozenset({"remobilisation", "aide_financiere"})
 _CUE_CLASSES = (
     "greeting",
     "injection",
@@ -1229,6 +1232,18 @@ def _someone_besides(prepared: str, asserted: Sequence[Assertion]) -> bool:
     return any(h.cls == "someone" for h in _hits(prepared))
 
 
+def _specific_needs(analysis: QueryAnalysis) -> list[str]:
+    """The needs that narrow the actions down: a broad one counts only with an age or a place given."""
+    anchored = analysis.age is not None or bool(analysis.communes) or bool(analysis.outside)
+    return [n for n in analysis.needs if anchored or n not in _BROAD_NEEDS]
+
+
+def _described_for_actions(analysis: QueryAnalysis) -> bool:
+    """An age and something to choose actions by (a situation, a need)."""
+    strong = [s for s in analysis.situations if s not in _WEAK_SITUATIONS]
+    return analysis.age is not None and (bool(strong) or bool(_specific_needs(analysis)))
+
+
 def read_intent(
     question: str,
     analysis: QueryAnalysis,
@@ -1297,6 +1312,18 @@ def read_intent(
         # "Jeune de 17 ans à Halluin… Des actions ou des contacts à lui donner ?": actions for a person
         # described, each with its contact; no action named to look a contact up for.
         return intent("person", f"cue person before contact: {contact.text}")
+    if (
+        contact
+        and not entities
+        and not porteur
+        and not any(h.cls == "contact" and h.slot for h in hits)  # "le numéro de la mission locale ?": one asked
+        and _described_for_actions(analysis)
+        and analyse(focus).age is not None
+    ):
+        # "27 ans, Tourcoing, reconnu travailleur handicapé, veut se rendre utile… qui contacter ?": no action
+        # named to look a contact up for; the actions that fit come with their contacts. (A follow-up's "c'est
+        # qui le contact ?" describes no one itself: it asks for the earlier answer's contact.)
+        return intent("person", f"a young person described asks for {contact.text}")
     if contact and not (porteur and porteur.start < contact.start):
         slots = [h for h in hits if h.cls == "contact" and h.slot]
         slot = min(slots, key=lambda h: (h.start, -(h.end - h.start))).slot if slots else None
@@ -1364,7 +1391,7 @@ def read_intent(
         return intent("person", f"cue person with a young person described: {person_cue.text}")
     if strong:
         return intent("fact", f"cue fact: {slot_hit.text}" if slot_hit else "cue fact", slot_hit.slot if slot_hit else None)
-    needs_or_situation = bool(analysis.needs) or bool(strong_situations)
+    needs_or_situation = bool(_specific_needs(analysis)) or bool(strong_situations)
     # A young person spoken of with too little said to choose for them: no need nor situation, and not both
     # an age and a place ("une jeune femme de 23 ans, que faire ?", "j'ai un jeune en rdv, tu proposes
     # quoi ?"); "les actions de Valenciennes Métropole ?" speaks of no one: a list is asked.

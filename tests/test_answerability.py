@@ -25,6 +25,8 @@ from assistant.answerability import counted_noun, holds, not_stated
         ("hours", "Ouvert de 9h à 12h.", "", True),
         ("hours", "Ouvert le mercredi.", "", False),
         ("phone", "Tél : 03 20 70 32 59", "", True),
+        ("papers", "Le jeune fournit son avis d'imposition et une pièce d'identité.", "", True),
+        ("papers", "DEVENIR BÉNÉFICIAIRE : prix réduits de -70 à -90 %.", "", False),
         # A group is answered by its own name only; "jeunes" by any name of young people.
         ("count", "8 volontaires d'Unis Cité.", "combien d'élèves ambassadeurs ont été formés ?", False),
         ("count", "91 élèves ambassadeurs formés.", "combien d'élèves ambassadeurs ont été formés ?", True),

@@ -393,6 +393,9 @@ def test_a_slot_no_passage_of_the_named_action_holds_is_not_stated() -> None:
     question = "Combien coûte le programme Booster ?"
     text, _citations, refused = _with_catalogue()(question, [BOOSTER_CARD], analyse(question))
     assert refused and text.startswith("Les documents ne précisent pas le montant")
+    question = "Quels justificatifs faut-il fournir pour le programme Booster ?"
+    text, _citations, refused = _with_catalogue()(question, [BOOSTER_CARD], analyse(question))
+    assert refused and text.startswith("Les documents ne précisent pas les pièces à fournir pour")
 
 
 def test_a_request_to_dump_the_directory_is_declined_without_a_contact() -> None:

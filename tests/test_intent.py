@@ -61,6 +61,11 @@ KIND_CASES = [
     ("jeune de 23 ans à Marly, il cherche une alternance", "person"),
     ("des actions pour l'engagement des jeunes à Villeneuve-d'Ascq ?", "person"),
     ("elle a 19 ans et voudrait passer le BAFA, il y a un coup de pouce ?", "person"),
+    # a young person described who asks whom to contact, naming no action: the actions fit, with their contacts
+    ("Jeune de 27 ans à Tourcoing, reconnu travailleur handicapé, il veut se rendre utile. Qui contacter ?", "person"),
+    # a broad need with no age nor place: too little to choose among the actions
+    ("c'est pour mon neveu, il ne fait rien de ses journées. Vous avez un truc pour lui ?", "too_vague"),
+    ("J'ai quelqu'un qui a besoin d'un coup de pouce financier, c'est possible ?", "too_vague"),
     # someone living outside both territories: never too thinly described (nothing of the documents is theirs)
     ("quelles actions pour les jeunes du Pas-de-Calais ?", "person"),
     # a question word inside a cue for actions ("où l'orienter"), a price word describing the need
@@ -165,6 +170,8 @@ def test_kinds(question: str, kind: str, catalogue: list[Action]) -> None:
 
 SLOT_CASES = [
     ("combien coûte l'inscription à KAPS ?", "fact", "amount"),
+    ("quels justificatifs faut-il fournir pour l'épicerie solidaire ?", "fact", "papers"),
+    ("what share of jobseekers in the QPV are under 26?", "fact", "rate"),
     ("le budget de Wi-Filles en 2018 ?", "fact", "amount"),
     ("combien de jeunes ont suivi Labo 148 ?", "fact", "count"),
     ("quand a été lancé le Forum emploi ?", "fact", "date"),
