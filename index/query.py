@@ -209,8 +209,13 @@ def analyse(question: str, gazetteer: Gazetteer | None = None, france: France | 
         communes = tuple(dict.fromkeys(name for name in map(home_commune, homes or places) if name))
     else:  # a gazetteer of its own: its communes only
         communes = tuple(dict.fromkeys(c.name for c in gazetteer.find_in_question(question)))
+    # "il habite hors MEL", "en dehors de la métropole": a home outside both territories, no place named.
+    beyond = _BEYOND.search(question)
+    if beyond and gazetteer is france.gazetteer and not any(p.outside for p in places):
+        phrase = " ".join(beyond.group(0).split())
+        places += (Place(kind="region", name=phrase[:1].upper() + phrase[1:], surface=phrase, in_territory=False),)
     epcis = {gazetteer.epci_of(name) for name in communes} - {None}
-    scopes = gazetteer.scopes(question)
+    scopes = gazetteer.scopes(_BEYOND.sub(" ", question))
     # One territory only: "MEL vs Valenciennes Métropole" compares, it does not place a person.
     epci = next(iter(epcis)) if len(epcis) == 1 else (scopes[0] if len(set(scopes)) == 1 else None)
 
@@ -276,6 +281,12 @@ def analyse(question: str, gazetteer: Gazetteer | None = None, france: France | 
 # negation, then up to four words, then the place, inside one clause.
 _NEGATED_BEFORE = re.compile(
     r"(?:\bpas|\bnon|\bni|plutôt que|plutot que|au lieu de)(?:\s+(?!mais\b|plut)[^\s,;.!?()]+){0,4}\s+$", re.I
+)
+# A home said to be outside the territories without naming the place ("hors MEL", "en dehors de la métropole").
+_BEYOND = re.compile(
+    r"\b(?:hors|en\s+dehors|à\s+l['’]\s*extérieur|a\s+l['’]\s*exterieur|loin)\s+(?:de\s+|du\s+|des\s+)?(?:la\s+|l['’]\s*)?"
+    r"(?:MEL\b|m[ée]tropole(?:\s+lilloise)?\b|agglo(?:m[ée]ration)?\b|Valenciennes\s+M[ée]tropole\b|CAVM\b|territoire\b)",
+    re.IGNORECASE,
 )
 # A place said to be in a department or region elsewhere: "Moulins dans l'Allier", "Loos (62)".
 _QUALIFIER = re.compile(r"\s*(?:,\s*)?(?:\(\s*|dans\s+(?:l['’]\s*|le\s+|la\s+|les\s+)?|en\s+)")

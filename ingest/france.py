@@ -194,6 +194,9 @@ class _Cues:
     origin: frozenset[str]
     origin_direct: frozenset[str]
     moved: frozenset[str]
+    move_verb: frozenset[str]
+    move_lead: frozenset[str]
+    not_epci_acronyms: frozenset[str]
     located_direct: frozenset[str]
     near: frozenset[str]
     area: frozenset[str]
@@ -219,6 +222,9 @@ class _Cues:
             origin=phrases.words("origin_word"),
             origin_direct=phrases.words("origin_direct"),
             moved=phrases.words("moved_word"),
+            move_verb=phrases.words("move_verb"),
+            move_lead=phrases.words("move_lead"),
+            not_epci_acronyms=phrases.words("not_epci_acronym"),
             located_direct=phrases.words("located_direct"),
             near=phrases.words("near_word"),
             area=phrases.words("department_cue"),
@@ -280,12 +286,42 @@ class France:
         self._abroad = {name_key(name): (name, kind, country) for name, kind, country in abroad}
         self._abroad_tokens = max((len(tokenize(name)) for name, _, _ in self._abroad.values()), default=0)
         self._cues = _Cues.of(phrases)
+        # The intercommunalities of the Nord and the Pas-de-Calais outside the two territories, named as
+        # counsellors do ("de la Porte du Hainaut", "en Pévèle Carembault", "de la CAPH"): read like a pays.
+        for name, department, forms in self._nearby_epcis():
+            for form in forms:
+                self._abroad.setdefault(name_key(form), (name, "pays", department))
+                self._abroad_tokens = max(self._abroad_tokens, len(tokenize(form)))
         # The national record of each commune of the gazetteer (communes associées: their commune's).
         self._home: dict[str, FrenchCommune] = {}
         for member in self.gazetteer.communes:
             candidates = [c for c in self._by_key.get(name_key(member.name), []) if c.epci_siren in TERRITORY_SIRENS]
             if candidates:
                 self._home[member.name] = candidates[0]
+
+    def _nearby_epcis(self) -> list[tuple[str, str, list[str]]]:
+        """(name, department, forms) of each EPCI of the Nord and the Pas-de-Calais outside the two
+        territories: its full name, its name without the "CA de la" prefix when that keeps two capitalised
+        words or one that is not a French word, and its initials of four letters or more ("CAPH")."""
+        departments: dict[str, str] = {}
+        for commune in self.communes:
+            if commune.epci_siren and commune.department in ("59", "62") and commune.epci_siren not in TERRITORY_SIRENS:
+                departments.setdefault(commune.epci_siren, commune.department)
+        found = []
+        for siren, code in departments.items():
+            epci = self.epcis.get(siren)
+            if epci is None:
+                continue
+            core = re.sub(r"^(?:CA|CC|CU|Métropole)\s+(?:de\s+la\s+|de\s+l['’]|du\s+|des\s+|de\s+|d['’])?", "", epci.name)
+            words = [w for w in re.findall(r"\w+", core) if w[:1].isupper()]
+            forms = [epci.name]
+            if core != epci.name and (len(words) >= 2 or any(name_key(w) not in self._common for w in words)):
+                forms.append(core)
+            initials = epci.name.split()[0] + "".join(w[0] for w in re.findall(r"[\w]+", core) if w[:1].isupper())
+            if len(initials) >= 4 and initials.isupper() and name_key(initials) not in self._cues.not_epci_acronyms:
+                forms.append(initials)
+            found.append((epci.name, self.departments[code].name if code in self.departments else code, forms))
+        return found
 
     def _index(self, name: str, commune: FrenchCommune) -> None:
         tokens = tokenize(name)
@@ -446,8 +482,10 @@ class France:
                     # "Comines (Belgique)": the Belgian town of the same name across the border.
                     home_place = _belgian(self.home_place(mention.commune, mention.surface), text, tokens, i, j)
                     found.append(self._placed(home_place, tokens, i))
-                elif mention.scope is None:  # another place: "Loos-en-Gohelle", "Le Quesnoy"
-                    other = self._match_commune(text, tokens, i, shouting, last=j)
+                elif mention.scope is None:  # another place: "Loos-en-Gohelle", "Le Quesnoy", "Porte du Hainaut"
+                    other = self._match_commune(text, tokens, i, shouting, last=j) or self._match_abroad(
+                        text, tokens, i, shouting
+                    )
                     if other is not None:
                         found.append(other[1])
                 i = j + 1
@@ -589,6 +627,8 @@ class France:
                 return False
             if j > i and self._hyphenated(text, span) and sum(self._is_title(text, t) for t in span) >= 2:
                 return True  # "Bois-Colombes", "Saint-Denis"
+            if common and population >= _LOWER_CUE_POPULATION and self._set_apart(text, tokens, i, j):
+                return True  # "jeune de 21 ans, Douai, cherche…": a town of size written apart, as a case note does
             return not common and len(key) >= 4
         if cue is None or len(key) < 3 or (acronym and cue != "strong"):
             return False
@@ -611,8 +651,11 @@ class France:
         while before > 0 and tokens[before].key in self._cues.adverbs:  # "vient souvent à Lille"
             before -= 1
         key = tokens[before].key
-        if key in self._cues.moved:
-            # "déménager de Valenciennes à Maubeuge": the place left, then the new home.
+        if key in self._cues.moved or (
+            key in self._cues.move_verb and before >= 1 and tokens[before - 1].key in self._cues.move_lead
+        ):
+            # "déménager de Valenciennes à Maubeuge": the place left, then the new home; "il part vivre à
+            # Bordeaux": the home to be, what the question is about.
             return "origin" if tokens[cue].key in self._cues.weak else "moved"
         if before >= 2 and tokens[before - 1].key in ("de", "d") and tokens[before - 2].key in self._cues.done:
             # "il vient de déménager à Amiens": done, the place is where they live now (and "de Roubaix" the
@@ -671,6 +714,12 @@ class France:
         following = tokens[j + 1]
         return following.key not in _LINKS and self._is_title(text, following)
 
+    def _set_apart(self, text: str, tokens: list[Token], i: int, j: int) -> bool:
+        """Tokens i..j stand between punctuation (or the text's ends) on both sides: ", Douai,"."""
+        before = i == 0 or PHRASE_BREAK.search(text, tokens[i - 1].end, tokens[i].start) is not None
+        after = j + 1 >= len(tokens) or PHRASE_BREAK.search(text, tokens[j].end, tokens[j + 1].start) is not None
+        return before and after
+
     def _title_before(self, text: str, tokens: list[Token], i: int) -> bool:
         """The previous word, in the same phrase, is capitalised ("Véronique Cormont", "Ecole Descartes")."""
         if i == 0 or PHRASE_BREAK.search(text, tokens[i - 1].end, tokens[i].start):
@@ -691,8 +740,11 @@ class France:
             if found is None:
                 continue
             name, kind, country = found
-            if kind in ("city", "pays"):  # a pays: "un jeune du Douaisis" (pays.tsv)
-                accepted = shouting or self._is_title(text, tokens[i])
+            if kind in ("city", "pays"):  # a pays: "un jeune du Douaisis" (pays.tsv); an EPCI's initials: "CAPH"
+                written = text[tokens[i].start : tokens[j].end]
+                accepted = (
+                    shouting or self._is_title(text, tokens[i]) or (kind == "pays" and written.isupper() and len(written) >= 4)
+                )
             else:
                 before = {t.key for t in tokens[max(0, i - 3) : i]}
                 accepted = bool(before & _LIVES)

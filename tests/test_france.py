@@ -410,6 +410,9 @@ def test_a_place_the_young_person_only_goes_to_is_not_where_they_live() -> None:
             [("Haubourdin", False), ("Loos", False), ("Douai", True)],
         ),
         ("un jeune de Loos ou Haubourdin", [("Loos", True), ("Haubourdin", True)]),
+        ("un jeune de Lille qui part vivre à Bordeaux", [("Lille", False), ("Bordeaux", True)]),
+        # A town of size written apart, as case notes do, even when its name is also a word.
+        ("jeune de 21 ans, Douai, cherche une formation", [("Douai", True)]),
         # "near" is its own cue: a landmark, not the home when one is given.
         ("a 20-year-old from Tournai who wants an apprenticeship near Lille", [("Tournai", True), ("Lille", False)]),
         # The young person as counsellors call them, then "de" and a lower-case town.
@@ -473,3 +476,17 @@ def test_a_town_misspelled_by_one_letter_after_de_or_a_is_that_town() -> None:
     # Not a word in lower case, not a word without a cue before it, not a short word.
     assert analyse("une jeune maubeuje").places == ()
     assert [p.name for p in analyse("il a vu Maubeuje hier").places] == []
+
+
+def test_an_intercommunality_next_door_is_a_place_outside_both_territories() -> None:
+    france = load_france()
+    for text, name in (
+        ("un jeune de 20 ans de la Porte du Hainaut", "CA de la Porte du Hainaut"),
+        ("un jeune de la CAPH, 19 ans", "CA de la Porte du Hainaut"),
+        ("jeune de 18 ans en Pévèle Carembault", "CC Pévèle-Carembault"),
+        ("un jeune de Flandre Lys", "CC Flandre Lys"),
+    ):
+        (place,) = france.find_places(text)
+        assert (place.name, place.in_territory, place.residence) == (name, False, True), text
+    # Initials that mean something else in youth work are no place.
+    assert france.find_places("un jeune réfugié hébergé en CADA") == []

@@ -632,3 +632,15 @@ def test_the_counsellor_introducing_themself_places_no_one(
     analysis = analyse(question)
     assert (analysis.communes, analysis.needs) == (communes, needs)
     assert analysis.text == question  # the question as typed is kept
+
+
+def test_a_home_said_outside_the_territories_without_a_place_is_outside() -> None:
+    for question in (
+        "jeune de 20 ans, habite hors MEL, veut passer le permis",
+        "un jeune de 19 ans qui vit en dehors de la métropole",
+    ):
+        analysis = analyse(question)
+        assert analysis.lives_outside and analysis.epci is None, question
+    # A stage or an action outside is no home; the MEL named alone places no one outside.
+    assert not analyse("un jeune de Lille veut un stage hors de la métropole").lives_outside
+    assert not analyse("les actions de la MEL pour un jeune de 18 ans").lives_outside
