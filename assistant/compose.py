@@ -671,6 +671,8 @@ class ComposingAnswerer:
         # The actions the question names (index.intent, against the catalogue): what a slot or an
         # assertion is checked against.
         entity_items = [i for i in items if entity_ids & set(i.meta.get("meta_action_ids") or ())]
+        # The action a follow-up is about ("c'est où ?", "ça finance combien ?") is asked of as if named.
+        referred = [i for i in items if i.why.mention and (i.why.referent or i.why.part)] if not entity_items else []
         focus = named or items
         entity = intent.entities[0].name if intent.entities else None
         # Without a named action, a figure or a date the question asserts ("le contrat de ville se termine
@@ -727,7 +729,7 @@ class ComposingAnswerer:
                 question,
                 intent.slot,
                 # The passages the answer would quote (below): a figure further down is another action's.
-                _subject(entity_items, items, intent) or _top(focus),
+                _subject(entity_items or referred, items, intent) or _top(focus),
                 6,
                 False,
                 everywhere=True,
@@ -1083,8 +1085,6 @@ class ComposingAnswerer:
             pool = [i for i in (focus if named else items) if _not_directory(i)]
             ranked = [i for i in pool if not i.why.part] or [i for i in items if _not_directory(i)] or items
             answer = _sentences_answering(context, ranked, extra=[i for i in pool if i not in ranked])
-            # The action a follow-up is about ("c'est où ?") is asked of as if named.
-            referred = [i for i in items if i.why.mention and (i.why.referent or i.why.part)] if not entity_items else []
             if intent.slot == "place" and (entity_items or referred):
                 # "Where does Déclic'Sportif take place?": the named action's sentence that names a place
                 # ("les équipements sportifs du CREPS de Wattignies") comes first.
@@ -1109,7 +1109,7 @@ class ComposingAnswerer:
                 # (The named action's own parts need not share the question's words; other passages must.)
                 # (The same passages as the answerability check above: the named action's, and those that
                 # write its name.)
-                subject = _subject(entity_items, items, intent)
+                subject = _subject(entity_items or referred, items, intent)
                 held = _slot_sentences(
                     context,
                     question,
