@@ -714,13 +714,14 @@ class ComposingAnswerer:
             # Then the action's card (porteur, public, contact): what the counsellor needs to go on with it
             # ("… porté par la ML de Lille ? Je voudrais les contacter").
             lines, used = list(corrections[0]), list(corrections[1])
-            card = next((i for i in used if i.record is not None), None)
+            card = next((i for i in used if i.record is not None or i.action is not None), None)
             if card is not None:
                 line = _list_line(card, analysis, set())
                 for corrected in lines[1:]:  # the sentence the correction quotes, once
                     quoted = corrected.rsplit(" [", 1)[0].split("** : ", 1)[-1].strip().rstrip(".")
                     line = line.replace(f". {quoted}", "") if len(quoted) > 20 else line
-                lines.append(f"Sa fiche : {line}")
+                if re.sub(r"\*\*[^*]+\*\*|\[\d+\]", "", line).strip(" .—"):  # more than its title
+                    lines.append(f"Sa fiche : {line}")
         elif (
             kind == FACT
             and intent.slot in ANSWERABLE

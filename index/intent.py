@@ -514,6 +514,10 @@ def _variants(title: str, acronym: str | None) -> list[str]:
     for sep in (" : ", " (", ", "):
         if sep in title:
             found.append(title.split(sep)[0])
+    # "Initiative pour l'emploi des jeunes- 25 à 29 ans": the name before a dash and its qualifier.
+    head = re.split(r"\s*[-–—]\s+(?=\d)|\s+[-–—]\s+", title)[0]
+    if head != title and len(head) >= 8:
+        found.append(head)
     found += re.findall(r"«\s*([^»]+?)\s*»", title)
     return [v.strip(" «»\"'!") for v in dict.fromkeys(found) if v.strip(" «»\"'!")]
 

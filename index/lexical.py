@@ -70,9 +70,21 @@ class LexicalIndex:
         indptr = self._bm25.scores["indptr"]  # bm25s keeps one column of scores per term
         return float(indptr[column + 1] - indptr[column]) / len(self.chunks)
 
+    def _known(self, token: str) -> list[str]:
+        """``token`` when the chunks hold it; else the word an elision glued to it hides ("lemploi", "dinsertion",
+        typed without the apostrophe), when the chunks hold that; else nothing."""
+        if token in self._vocab:
+            return [token]
+        glued = re.match(r"(?:qu|[ldjnsmt])(?=[aeiouyh])(.{3,})$", token)
+        if glued:
+            rest = analyse_text(glued.group(1))
+            if rest and rest[0] in self._vocab:
+                return rest[:1]
+        return []
+
     def search(self, query: str, k: int) -> list[Hit]:
         """The ``k`` best chunks for ``query`` (only chunks sharing a term with it), best first."""
-        tokens = [t for t in analyse_text(query) if t in self._vocab]
+        tokens = [w for t in analyse_text(query) for w in self._known(t)]
         if not tokens or not self.chunks:
             return []
         scores = self._bm25.get_scores(tokens)

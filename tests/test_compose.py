@@ -704,11 +704,15 @@ def test_a_qpv_premise_is_corrected_from_the_part_of_the_action_that_writes_the_
         260,
         action_ids=[majyc.id],
         action_id=majyc.id,
+        age_min=16,
+        age_max=21,
     )  # lines 260-265: a part of the action, not the whole
     question = "MAJ'YC c'est uniquement pour les jeunes des quartiers prioritaires ?"
     text, _, outcome = ComposingAnswerer(actions=lambda: {majyc.id: majyc})(question, [part], analyse(question))
     assert outcome is False and text.startswith("Ce n'est pas ce que disent les documents")
     assert "« HORS POLITIQUE DE LA VILLE des Missions Locales »" in text
+    # A part of a catalogue action (no card of its own) still gets its card after the correction.
+    assert "Sa fiche : **MAJ'YC**" in text and "16 à 21 ans" in text.split("Sa fiche : ")[1]
 
 
 def test_a_question_asking_two_things_of_one_action_gets_each_part_answered() -> None:

@@ -46,6 +46,9 @@ def test_bm25_finds_the_passage_that_shares_the_words() -> None:
     hits = index.search("une epicerie solidaire pour une etudiante", 3)
     assert hits[0].chunk.line_start == 2 and hits[0].rank == 1
     assert index.search("zzz inconnu", 3) == []
+    # An elision typed without its apostrophe ("lemploi", "dinsertion") finds the word it hides.
+    assert index.search("le sprint vers lengagement", 3)[0].chunk.line_start == 3
+    assert index.search("lzzzz", 3) == []
 
 
 def test_rrf_prefers_a_passage_found_by_both_lists() -> None:

@@ -487,6 +487,12 @@ def test_a_territory_verb_asserts_a_place_only_when_its_value_is_a_place(catalog
     assert [a.slot for a in read("Connect'Emploi couvre aussi les frais de transport ?", catalogue).asserted] == []
 
 
+def test_a_title_is_also_named_without_the_qualifier_after_its_dash() -> None:
+    iej = Action(id="002-iej", title="Initiative pour l'emploi des jeunes- 25 à 29 ans", source="p.txt", line_start=1, line_end=2)
+    (found,) = find_entities("L'Initiative pour l'emploi des jeunes du Département du Nord, c'est pour les 16-25 ans ?", [iej])
+    assert found.action_id == "002-iej"
+
+
 def test_no_assertion_without_a_name_or_a_stated_value(catalogue: list[Action]) -> None:
     assert read("quelle action pour les 18-30 ans à Lille ?", catalogue).asserted == ()  # the person, not a claim
     assert read("Labo 148, c'est pour quel âge ?", catalogue).asserted == ()  # asked, not asserted
