@@ -171,6 +171,9 @@ def test_kinds(question: str, kind: str, catalogue: list[Action]) -> None:
 SLOT_CASES = [
     ("combien coûte l'inscription à KAPS ?", "fact", "amount"),
     ("quels justificatifs faut-il fournir pour l'épicerie solidaire ?", "fact", "papers"),
+    # a ceiling, a bare "c'est combien": a sum; "c'est combien de jeunes": a count
+    ("l'aide hébergement du FAJeM, c'est combien au maximum ?", "fact", "amount"),
+    ("c'est combien de jeunes prévus ?", "fact", "count"),
     ("what share of jobseekers in the QPV are under 26?", "fact", "rate"),
     ("le budget de Wi-Filles en 2018 ?", "fact", "amount"),
     ("combien de jeunes ont suivi Labo 148 ?", "fact", "count"),
