@@ -930,7 +930,13 @@ class ComposingAnswerer:
 
             firm = sorted(
                 (i for i in matches if not _conditional(i)),
-                key=lambda i: (not (speaks(i) or _local(i) or for_them(i)), not (for_them(i) and speaks(i)), not for_them(i)),
+                # An action of the person's own commune that speaks of their need fits on both counts.
+                key=lambda i: (
+                    not (speaks(i) or _local(i) or for_them(i)),
+                    not (for_them(i) and speaks(i)),
+                    not (_local(i) and speaks(i)),
+                    not for_them(i),
+                ),
             )[: self.max_items]
             # A plan's measure that fits anyone of the territory and does not speak of the need named ("permis
             # de louer" for a young person without a driving licence) is no piste beside actions that fit.

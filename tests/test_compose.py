@@ -630,6 +630,18 @@ def test_pistes_put_the_need_or_the_commune_first_the_rest_in_a_line_and_conditi
     assert blocks[5].startswith("**Autres pistes** : **EMPLOI 3** — Asso 50 [5]")
     assert blocks[6] == "**Sous condition**" and blocks[7].startswith("6. **MAJ**")
     assert [c.n for c in citations] == [1, 2, 3, 4, 5, 6]
+    # An action of the person's commune that also speaks of the need comes before one that only speaks of it.
+    docs = [
+        action("RACCROCHE", "Pour les jeunes en situation de décrochage scolaire.", 20),
+        action(
+            "PROXI",
+            "Un accompagnement de proximité des jeunes en situation de décrochage scolaire.",
+            70,
+            "Loos : commune de l'action",
+        ),
+    ]
+    text, _, _ = ComposingAnswerer(frequency=lambda stem: 0.01)(question, docs, analyse(question))
+    assert text.split("\n\n")[1].startswith("1. **PROXI**")
 
 
 def test_a_comparison_asking_for_a_figure_puts_each_sides_figure_side_by_side() -> None:
