@@ -107,7 +107,12 @@ class _Steps:
         before = self.referent(earlier, filters, depth + 1, focused=moved) if earlier and leans_on_previous(question) else ()
         docs = self.retriever.invoke(text, analysis=analysis, referents=before)
         _text, citations, outcome = self.referee(question, docs, analysis)
-        if _outcome(outcome)[0] or (focused and len(citations) > 2):
+        refused, kind = _outcome(outcome)
+        if refused and not kind and before:
+            # "c'est combien ?" of the earlier answer's action, not stated: the next follow-up ("et le contact
+            # ?") is still about that action.
+            return before
+        if refused or (focused and len(citations) > 2):
             return ()
         # Citations are numbered in the order the answer uses them: [1] and [2] are what it showed first
         # ("la troisième" asks for [3]: ``pick``).
