@@ -443,6 +443,10 @@ _RESTATING = frozenset(
         "programm",
         # A role of the people an action gives: "tu as le numéro du coordinateur ?", "c'est qui le porteur ?".
         "coordin",
+        "coordon",  # "qui coordonne ?"
+        "pilot",  # "qui pilote ?"
+        "financ",  # "qui finance ?"
+        "occup",  # "qui s'en occupe ?"
         "respons",
         "referent",
         "charg",

@@ -562,6 +562,8 @@ def test_an_english_follow_up_leans_on_the_previous_answer_and_reads_its_needs_i
     from index.query import leans_on_previous
 
     assert leans_on_previous("Who should I contact?") and leans_on_previous("tu as un contact ?")
+    # A role asked of what was shown: "qui coordonne ?", "qui pilote ?", "qui s'en occupe ?".
+    assert all(leans_on_previous(q) for q in ("qui coordonne ?", "qui pilote ?", "qui s'en occupe ?", "qui finance ?"))
     assert not leans_on_previous("What about housing?")
     assert "numerique" in analyse("a 15-year-old girl curious about digital jobs, is there a programme?").needs
 
