@@ -46,7 +46,9 @@ from ingest.vocabulary import label as concept_label
 
 LIST, CONTACT, PORTEUR, FACT = "list", "contact", "porteur", "fact"
 _WHO_IS = re.compile(r"\bqui\s+(?:est|sont|c est)\s+(?:le|la|les|l)\b")
-_CONTACT = re.compile(r"\b(?:contact\w*|mail|e-?mail|courriel|joindre|telephone|tel|numero|adresse|qui appeler|ecrire)\b")
+_CONTACT = re.compile(
+    r"\b(?:contact\w*|mail|e-?mail|courriel|joindre|telephone|tel|numero|(?<!\bs )adresse|qui appeler|ecrire)\b"
+)
 _PORTEUR = re.compile(r"\b(?:qui porte|quelle structure|qui pilote|qui organise|qui anime|porteur|porte par|qui mene|qui gere)\b")
 _FACT = re.compile(
     r"\b(?:combien|quelle part|taux|quel montant|quels montants|montants?|quand|quelle date|quelle difference|quel est le nombre)\b"
@@ -642,7 +644,11 @@ class ComposingAnswerer:
         """The answer's lines and the passages they cite, and its outcome (refused, or a kind's name), for one
         question (or one part of one); ``context`` is the question with the earlier turns it leans on."""
         kind = question_kind(question, analysis)
-        if kind == LIST and intent.kind == "fact" and intent.slot not in (None, "other"):
+        if intent.kind == "fact" and (
+            (kind == LIST and intent.slot not in (None, "other"))
+            # "à quelle tranche d'âge s'adresse-t-il ?": no contact asked
+            or (kind == CONTACT and intent.slot not in (None, "other", "phone", "email", "place"))
+        ):
             # "Le contrat de ville se termine fin 2020 ?": a date is asked, even if "politique de la ville"
             # reads like a person's quartier.
             kind = FACT

@@ -49,7 +49,7 @@ SLOTS = ("amount", "count", "date", "duration", "rate", "phone", "email", "place
 _WEAK_SITUATIONS = frozenset({"precarite", "fille", "qpv", "neet"})
 # Needs too broad to choose among the actions without an age or a place ("il ne fait rien de ses journées",
 # "un coup de pouce financier"): the counsellor is asked for them.
-_BROAD_NEEDS = frozenset({"remobilisation", "aide_financiere"})
+_BROAD_NEEDS = frozenset({"remobilisation", "aide_financiere", "emploi", "formation"})
 _CUE_CLASSES = (
     "greeting",
     "injection",
@@ -1371,7 +1371,7 @@ def read_intent(
     age_given = analysis.age is not None or analysis.age_min is not None or analysis.age_max is not None
     strong_situations = [s for s in analysis.situations if s not in _WEAK_SITUATIONS]
     placed = bool(analysis.communes) or bool(analysis.outside) or analysis.qpv is not None or analysis.epci is not None
-    described = age_given or placed or bool(strong_situations) or bool(analysis.needs)
+    described = age_given or placed or bool(strong_situations) or bool(_specific_needs(analysis))
     someone = age_given or any(h.cls == "someone" for h in hits)
     person_cue = _first(hits, "person")
 
@@ -1404,6 +1404,9 @@ def read_intent(
     thin = (someone or age_given) and not entities and not needs_or_situation and not (age_given and placed) and not outside
     if person_cue and (described or entities):
         return intent("too_vague", THIN_PERSON) if thin else intent("person", f"cue person: {person_cue.text}")
+    if someone and thin and (person_cue or analysis.needs):
+        # "j'ai quelqu'un qui a besoin d'un coup de pouce financier, c'est possible ?": a broad need only.
+        return intent("too_vague", THIN_PERSON)
     if slot_hit:
         return intent("fact", f"cue fact: {slot_hit.text}", slot_hit.slot)
     definition = _first(hits, "definition")

@@ -66,6 +66,8 @@ KIND_CASES = [
     # a broad need with no age nor place: too little to choose among the actions
     ("c'est pour mon neveu, il ne fait rien de ses journées. Vous avez un truc pour lui ?", "too_vague"),
     ("J'ai quelqu'un qui a besoin d'un coup de pouce financier, c'est possible ?", "too_vague"),
+    ("Il existe quoi comme dispositifs pour l'emploi ?", "too_vague"),
+    ("ya koi pr moi ?", "too_vague"),  # SMS function words say nothing
     # someone living outside both territories: never too thinly described (nothing of the documents is theirs)
     ("quelles actions pour les jeunes du Pas-de-Calais ?", "person"),
     # a question word inside a cue for actions ("où l'orienter"), a price word describing the need
