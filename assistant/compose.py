@@ -1079,14 +1079,15 @@ class ComposingAnswerer:
         elif (
             kind == FACT
             and (intent.slot == "age" or _AGE_ASKED.search(fold_question(question)))
-            and (publics := _publics(whom := _one_per_action(entity_items)[:2] or focus[:2], context))
+            and (publics := _publics(_one_per_action(entity_items)[:2] or focus[:2], context, entity_items))
         ):
             if intent.asserted and not any(re.search(r"\d", line.rsplit("[", 1)[0]) for line in publics):
                 # "KAPS c'est pour les 11-15 ans ?" of an action whose public states no age: neither confirmed
                 # nor contradicted; what the documents say of its public follows.
                 lines.append(f"Les documents ne précisent pas d'âge pour {entity or 'cette action'} ; ils disent :")
             lines += publics
-            used = [i for i in whom if any(line.endswith(f"[{i.n}]") for line in publics)]
+            cited = {n for line in publics for n in re.findall(r"\[(\d+)\]$", line)}
+            used = [i for i in items if str(i.n) in cited]
             # "C'est quoi X et c'est pour quel âge ?": the other part gets its sentences too.
             if len([p for p in _PART.split(fold_question(question)) if p.strip()]) > 1:
                 more = [(x, n) for x, n in _sentences_answering(context, focus, limit=2) if x not in " ".join(lines)]
@@ -1725,13 +1726,21 @@ def _renumbered(lines: list[str], used: list[Item]) -> tuple[list[str], list[Ite
     return [renumber(line) for line in lines], items
 
 
-def _publics(items: list[Item], question: str) -> list[str]:
+def _publics(items: list[Item], question: str, parts: list[Item] | None = None) -> list[str]:
     """ "**Title** : public (or ages) [n]" for the passages that state whom they are for (ages only when
-    the cited passage writes them: a part of an action may carry the action's ages in its metadata)."""
+    the cited passage writes them: a part of an action may carry the action's ages in its metadata). A
+    passage that states neither gives way to another of ``parts`` of the same action that does ("Jeunes
+    âgés entre 16 et 25 ans…" on ATTA's next slide)."""
     lines = []
-    for item in items:
+    for first in items:
+        candidates = [first, *(j for j in parts or () if j is not first and _same_action(j, first))]
+        item = next((j for j in candidates if _meta(j.doc, "public") or _eligibility_sentence(j)), first)
         ages = _ages(item.doc)
-        public = _meta(item.doc, "public") or (ages if ages and _grounded(ages, item.doc, question) else "")
+        public = (
+            _meta(item.doc, "public")
+            or (ages if ages and _grounded(ages, item.doc, question) else "")
+            or (_eligibility_sentence(item) if item is not first else "")
+        )
         bounds = [str(v) for v in (_meta(item.doc, "age_min"), _meta(item.doc, "age_max")) if v is not None]
         if public and ages and not all(re.search(rf"\b{b}\b", public) for b in bounds) and _grounded(ages, item.doc, question):
             # "Pour les décrocheurs scolaires ayant quitté l'école après 16 ans" under a title "… DES 16 - 17

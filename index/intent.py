@@ -927,7 +927,7 @@ _ASSERTIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "date",
         re.compile(
-            rf"\b(?:se\s+termine|termine|finit|prend\s+fin|s['’]arrête|s['’]achève|commence|débute|démarre|a\s+commencé|a\s+été\s+signée?|signée?|lancée?|créée?|ouvre|jusqu['’](?:à|en|au))\s+(?:(?:en|le|au|à|depuis)\s+)?(?P<v>(?:(?:fin|début|mi|courant)[\s-]+)?(?:\d{{1,2}}(?:er)?\s+)?(?:(?:{_MONTHS})\s*)?(?:(?:19|20)\d{{2}})|(?:(?:fin|début|mi)[\s-]+)?(?:{_MONTHS}))\b",
+            rf"\b(?:se\s+termine|termine|finit|prend\s+fin|s['’]arrête|s['’]achève|commence|débute|démarre|a\s+commencé|a\s+été\s+signée?|signée?|lancée?|créée?|ouvre|jusqu['’](?:à|en|au))\s+(?:[a-zéèêàç]+ment\s+)?(?:(?:en|le|au|à|depuis)\s+)?(?P<v>(?:(?:fin|début|mi|courant)[\s-]+)?(?:\d{{1,2}}(?:er)?\s+)?(?:(?:{_MONTHS})\s*)?(?:(?:19|20)\d{{2}})|(?:(?:fin|début|mi)[\s-]+)?(?:{_MONTHS}))\b",
             re.I,
         ),
     ),
@@ -1248,6 +1248,9 @@ def _described_for_actions(analysis: QueryAnalysis) -> bool:
     return analysis.age is not None and (bool(strong) or bool(_specific_needs(analysis)))
 
 
+_QUOTED = re.compile(r"«[^»]{3,}»")
+
+
 def read_intent(
     question: str,
     analysis: QueryAnalysis,
@@ -1281,7 +1284,10 @@ def read_intent(
     if not re.search(r"[^\W_]", focus):
         return intent("out_of_scope" if injection else "too_vague", "instructions only" if injection else "no words")
     prepared = _prepare(focus)
-    hits = _hits(prepared)
+    # A title between quotes (« Ils innovent pour l'avenir des jeunes ») is a name: its words ask nothing and
+    # speak of no one.
+    quoted = [(m.start(), m.end()) for m in _QUOTED.finditer(prepared)]
+    hits = [h for h in _hits(prepared) if not any(a <= h.start and h.end <= b for a, b in quoted)]
     entities = find_entities(focus, actions)
     asserted = read_assertions(focus, entities, assertive=any(h.cls == "assertive" for h in hits))
     content = _content_words(prepared, hits)

@@ -398,6 +398,40 @@ def test_a_slot_no_passage_of_the_named_action_holds_is_not_stated() -> None:
     assert refused and text.startswith("Les documents ne précisent pas les pièces à fournir pour")
 
 
+def test_the_ages_of_two_actions_named_come_each_from_a_part_that_writes_them() -> None:
+    majyc = _doc(
+        "MAJ'YC",
+        "MAJ'YC\nPour les jeunes de 16 à 21 ans hors QPV.",
+        10,
+        action_ids=["004-majyc"],
+        public="Pour les jeunes de 16 à 21 ans hors QPV.",
+    )
+    atta_first = _doc(
+        "ATTA",
+        "ATTA\n► Qui ?\nMission Locale Lille Avenirs (Coordination d'ATTA)",
+        30,
+        action_ids=["004-atta"],
+        action_id="004-atta",
+    )
+    atta_next = _doc(
+        "ATTA",
+        "ATTA\n► Pour qui ?\nJeunes âgés entre 16 et 25 ans résidant sur le territoire de la MEL.",
+        40,
+        action_ids=["004-atta"],
+        action_id="004-atta",
+    )  # the next part of the same action writes its public
+    records = {
+        "004-majyc": Action(id="004-majyc", title="MAJ'YC", source="g.txt", line_start=10, line_end=15),
+        "004-atta": Action(id="004-atta", title="ATTA", source="g.txt", line_start=30, line_end=45),
+    }
+    question = "MAJ'YC et ATTA : quelles tranches d'âge visent-ils ?"
+    text, citations, outcome = ComposingAnswerer(actions=lambda: records)(
+        question, [majyc, atta_first, atta_next], analyse(question)
+    )
+    assert outcome is False and "16 à 21 ans" in text and "entre 16 et 25 ans" in text, text
+    assert len(citations) == 2
+
+
 def test_the_verb_s_adresser_asks_for_no_contact() -> None:
     question = "Le programme Booster, à quelle tranche d'âge s'adresse-t-il ?"
     text, _, outcome = _with_catalogue()(question, [BOOSTER_CARD], analyse(question))

@@ -68,6 +68,8 @@ KIND_CASES = [
     ("J'ai quelqu'un qui a besoin d'un coup de pouce financier, c'est possible ?", "too_vague"),
     ("Il existe quoi comme dispositifs pour l'emploi ?", "too_vague"),
     ("ya koi pr moi ?", "too_vague"),  # SMS function words say nothing
+    # a title between quotes speaks of no one: the actions of a commune are asked
+    ("Quelles actions du guide « Ils innovent pour l'avenir des jeunes » sont menées à Mons-en-Barœul ?", "person"),
     # someone living outside both territories: never too thinly described (nothing of the documents is theirs)
     ("quelles actions pour les jeunes du Pas-de-Calais ?", "person"),
     # a question word inside a cue for actions ("où l'orienter"), a price word describing the need
@@ -461,6 +463,7 @@ ASSERTION_CASES = [
     ("L'Université de Lille n'a que 3 épiceries solidaires, c'est ça ?", "count", "3 épiceries", "person"),
     ("Made in Valenciennes ne compte qu'une dizaine d'entreprises partenaires, non ?", "count", "10 entreprises", "fact"),
     ("Déclic'Sportif impose six mois de stage, non ?", "duration", "6 mois", "fact"),
+    ("L'UPPJ a été lancée officiellement en septembre 2019, c'est ça ?", "date", "septembre 2019", "fact"),
     ("ATTA, c'est coordonné par la Mission Locale de Roubaix ?", "porteur", "la Mission Locale de Roubaix", "definition"),
     ("MAJ'YC, c'est pour les décrocheurs des quartiers prioritaires ?", "qpv", "only", "fact"),
 ]
