@@ -1369,7 +1369,7 @@ def _corrections(intent: Intent, named: list[Item]) -> tuple[list[str], list[Ite
         subjects = own or named
         if assertion.slot == "porteur" and titled:
             subjects = [i for i in named if titled & set(i.meta.get("meta_action_ids") or ())] or named
-        for item in subjects[:3]:
+        for item in subjects[:8]:
             found = _contradiction(assertion, item)
             if found:
                 lines.append(f"{found} [{item.n}]")

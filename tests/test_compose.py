@@ -345,6 +345,26 @@ def test_a_correction_is_followed_by_the_actions_card_for_the_counsellor_to_go_o
     assert text.count("Réduction de la durée d’engagement à 6 mois") == 1
 
 
+def test_a_premise_is_checked_against_every_part_of_the_action_named() -> None:
+    parts = [
+        _doc("PROGRAMME BOOSTER", f"PROGRAMME BOOSTER\nUn service civique, partie {k}.", 10 + 10 * k, action_ids=["001-booster"])
+        for k in range(4)
+    ]
+    parts.append(
+        _doc(
+            "PROGRAMME BOOSTER",
+            "PROGRAMME BOOSTER\nUne coordination entre les 9 Missions Locales de la MEL.",
+            80,
+            action_ids=["001-booster"],
+        )
+    )
+    question = "Le programme Booster réunit les 12 missions locales de la métropole, c'est bien ça ?"
+    text, _, outcome = _with_catalogue()(question, parts, analyse(question))
+    assert (
+        outcome is False and text.startswith("Ce n'est pas ce que disent les documents") and "les 9 Missions Locales" in text
+    ), text
+
+
 def test_a_length_in_another_unit_of_the_same_thing_corrects_a_duration() -> None:
     card = _doc(
         "DÉCLIC’SPORTIF",
