@@ -646,3 +646,9 @@ def test_a_home_said_outside_the_territories_without_a_place_is_outside() -> Non
     # A stage or an action outside is no home; the MEL named alone places no one outside.
     assert not analyse("un jeune de Lille veut un stage hors de la métropole").lives_outside
     assert not analyse("les actions de la MEL pour un jeune de 18 ans").lives_outside
+
+
+def test_orienting_the_young_person_is_the_counsellors_act_not_a_need() -> None:
+    assert "orientation" not in analyse("Étudiant de 21 ans qui saute des repas, vers quoi l'orienter ?").needs
+    assert "orientation" in analyse("jeune de 19 ans qui voudrait s'orienter vers un métier manuel").needs
+    assert "orientation" in analyse("jeune de 19 ans, besoin d'orientation").needs
