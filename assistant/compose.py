@@ -205,13 +205,13 @@ def _card_head(item: Item, question: str = "", name: str = "") -> str:
     return ". ".join([head, *(d.rstrip(". ") for d in details)])
 
 
-def _list_line(item: Item, analysis: QueryAnalysis, shown_contacts: set[str] | None = None) -> str:
+def _list_line(item: Item, analysis: QueryAnalysis, shown_contacts: set[str] | None = None, skip: tuple[str, ...] = ()) -> str:
     doc, record = item.doc, item.record
     title, porteur, public = _card_fields(item)
     line = _card_head(item, analysis.text)
-    # What the action does: the sentence closest to the question, else the record's summary (headings and
-    # the public passed over).
-    shown: tuple[str, ...] = (title, public, porteur)
+    # What the action does: the sentence closest to the question, else the record's summary (headings, the
+    # public and what the answer says already, ``skip``, passed over).
+    shown: tuple[str, ...] = (title, public, porteur, *skip)
     key = _key_sentence(analysis.lexical_query, doc, skip=shown)
     if EMAIL.search(key) or PHONE.search(key):
         key = ""  # a contact line is no description: the contact is shown apart, as ingest grouped it
@@ -722,11 +722,8 @@ class ComposingAnswerer:
             lines, used = list(corrections[0]), list(corrections[1])
             card = next((i for i in used if i.record is not None or i.action is not None), None)
             if card is not None:
-                line = _list_line(card, analysis, set())
-                for corrected in lines[1:]:  # the sentence the correction quotes, once
-                    quoted = corrected.rsplit(" [", 1)[0].split("** : ", 1)[-1].strip().rstrip(".")
-                    line = line.replace(f". {quoted}", "") if len(quoted) > 20 else line
-                if re.sub(r"\*\*[^*]+\*\*|\[\d+\]", "", line).strip(" .—"):  # more than its title
+                line = _list_line(card, analysis, set(), skip=tuple(lines[1:]))  # the quoted sentence once
+                if line != f"**{_card_fields(card)[0]}** [{card.n}]":  # more than its title
                     lines.append(f"Sa fiche : {line}")
         elif (
             kind == FACT
@@ -1388,7 +1385,7 @@ def _contradiction(assertion: Assertion, item: Item) -> str:
     if assertion.slot == "porteur":
         porteur = (record.porteur if record else None) or _meta(item.doc, "porteur")
         # "organisé par Haubourdin et Loos" of "villes d'Haubourdin et de Loos": the same organisations.
-        said = _stems(assertion.value) - _stems("de la le les des du et ville villes")
+        said = _stems(assertion.value) - _stems("ville")
         if porteur and said - _stems(porteur) and porteur in text:
             return f"**{title}** est porté par {porteur}"
         # "coordonné par la ML de Roubaix ?" of a slide without a porteur line: its line giving that role
@@ -1432,7 +1429,7 @@ def _contradiction(assertion: Assertion, item: Item) -> str:
             return ""
         # "six mois de stage" of an action of "trois semaines de stages": a length in the other family, of
         # the same thing (a word after the asserted length that the sentence writes too).
-        what = _stems(assertion.text) - _stems(assertion.value) - _stems(" ".join(_UNIT_WORDS))
+        what = _stems(_LENGTH_UNIT.split(assertion.text)[-1]) if _LENGTH_UNIT.search(assertion.text) else frozenset()
         other = [x for x in sentences if durations(x) and what and what & _stems(x)]
         if other:
             return f"**{title}** : {_clip(other[0], 300)}"
@@ -1454,11 +1451,8 @@ def _contradiction(assertion: Assertion, item: Item) -> str:
     return ""
 
 
-# Words of a length or of its verb, not of what lasts ("impose six mois de stage": "stage").
-_UNIT_WORDS = (
-    "dure durent durée demande demandent nécessite impose imposent exige exigent pendant mois semaine semaines "
-    "jour jours an ans année années heure heures environ seulement"
-)
+# The unit of an asserted length: what follows it is what lasts ("impose six mois de stage": "stage").
+_LENGTH_UNIT = re.compile(r"\b(?:mois|semaines?|jours?|ans?|années?|heures?)\b", re.IGNORECASE)
 
 
 def _places_named(sentence: str) -> int:

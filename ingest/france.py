@@ -305,7 +305,7 @@ class France:
         words or one that is not a French word, and its initials of four letters or more ("CAPH")."""
         departments: dict[str, str] = {}
         for commune in self.communes:
-            if commune.epci_siren and commune.department in ("59", "62") and commune.epci_siren not in TERRITORY_SIRENS:
+            if commune.epci_siren and commune.department in HOME_DEPARTMENTS and commune.epci_siren not in TERRITORY_SIRENS:
                 departments.setdefault(commune.epci_siren, commune.department)
         found = []
         for siren, code in departments.items():
@@ -317,7 +317,7 @@ class France:
             forms = [epci.name]
             if core != epci.name and (len(words) >= 2 or any(name_key(w) not in self._common for w in words)):
                 forms.append(core)
-            initials = epci.name.split()[0] + "".join(w[0] for w in re.findall(r"[\w]+", core) if w[:1].isupper())
+            initials = epci.name.split()[0] + "".join(w[0] for w in words)
             if len(initials) >= 4 and initials.isupper() and name_key(initials) not in self._cues.not_epci_acronyms:
                 forms.append(initials)
             found.append((epci.name, self.departments[code].name if code in self.departments else code, forms))

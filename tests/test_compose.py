@@ -319,8 +319,13 @@ BOOSTER_CARD = _doc(
 )
 
 
+def _answerer(*records: Action) -> ComposingAnswerer:
+    """A composer whose action catalogue holds ``records``."""
+    return ComposingAnswerer(actions=lambda: {r.id: r for r in records})
+
+
 def _with_catalogue() -> ComposingAnswerer:
-    return ComposingAnswerer(actions=lambda: {BOOSTER_RECORD.id: BOOSTER_RECORD})
+    return _answerer(BOOSTER_RECORD)
 
 
 def test_a_false_premise_is_corrected_with_the_documented_value() -> None:
@@ -374,7 +379,7 @@ def test_a_length_in_another_unit_of_the_same_thing_corrects_a_duration() -> Non
         action_id="001-declic",
     )
     record = Action(id="001-declic", title="DÉCLIC’SPORTIF", source="g.txt", line_start=10, line_end=15)
-    answerer = ComposingAnswerer(actions=lambda: {record.id: record})
+    answerer = _answerer(record)
     question = "Déclic'Sportif impose six mois de stage, c'est bien ça ?"
     text, _, outcome = answerer(question, [card], analyse(question))
     assert outcome is False and "trois semaines de stages" in text, text
@@ -394,7 +399,7 @@ def test_the_line_giving_a_role_corrects_who_is_said_to_hold_it() -> None:
         action_id="004-atta",
     )
     record = Action(id="004-atta", title="ACCROCHE TOI A TON AVENIR", source="g.txt", line_start=10, line_end=15, acronym="ATTA")
-    answerer = ComposingAnswerer(actions=lambda: {record.id: record})
+    answerer = _answerer(record)
     question = "ATTA, c'est coordonné par la Mission Locale de Roubaix, c'est bien ça ?"
     text, _, outcome = answerer(question, [atta], analyse(question))
     assert outcome is False and "Mission Locale Lille Avenirs (Coordination d'ATTA) [1]" in text, text
@@ -440,14 +445,12 @@ def test_the_ages_of_two_actions_named_come_each_from_a_part_that_writes_them() 
         action_ids=["004-atta"],
         action_id="004-atta",
     )  # the next part of the same action writes its public
-    records = {
-        "004-majyc": Action(id="004-majyc", title="MAJ'YC", source="g.txt", line_start=10, line_end=15),
-        "004-atta": Action(id="004-atta", title="ATTA", source="g.txt", line_start=30, line_end=45),
-    }
-    question = "MAJ'YC et ATTA : quelles tranches d'âge visent-ils ?"
-    text, citations, outcome = ComposingAnswerer(actions=lambda: records)(
-        question, [majyc, atta_first, atta_next], analyse(question)
+    answerer = _answerer(
+        Action(id="004-majyc", title="MAJ'YC", source="g.txt", line_start=10, line_end=15),
+        Action(id="004-atta", title="ATTA", source="g.txt", line_start=30, line_end=45),
     )
+    question = "MAJ'YC et ATTA : quelles tranches d'âge visent-ils ?"
+    text, citations, outcome = answerer(question, [majyc, atta_first, atta_next], analyse(question))
     assert outcome is False and "16 à 21 ans" in text and "entre 16 et 25 ans" in text, text
     assert len(citations) == 2
 
@@ -481,7 +484,7 @@ def test_a_phone_asked_of_a_person_with_an_email_only_is_not_stated_and_the_emai
     doc = Document(
         page_content=forum.page_content, metadata={**forum.metadata, "meta_action_ids": [record.id], "meta_action_id": record.id}
     )
-    answerer = ComposingAnswerer(actions=lambda: {record.id: record})
+    answerer = _answerer(record)
     question = "Je dois appeler Jean Lamb pour le forum emploi, c'est quoi son numéro ?"
     text, citations, outcome = answerer(question, [doc], analyse(question))
     assert outcome is True and text.startswith("Les documents ne précisent pas de numéro de téléphone pour Jean Lamb.")
@@ -522,7 +525,7 @@ def test_in_a_directory_the_person_is_the_one_whose_role_and_organisation_the_qu
     )
     clap = Action(id="001-clap", title="CLAP MÉTROPOLITAINS", source="g.txt", line_start=1800, line_end=1900)
     question = "CLAP à la mission locale sud, c'est qui le référent ?"
-    text, _, outcome = ComposingAnswerer(actions=lambda: {clap.id: clap})(question, [doc], analyse(question))
+    text, _, outcome = _answerer(clap)(question, [doc], analyse(question))
     assert outcome is False and "msad@ml-sud.fr" in text
     assert "aharo@ml-est.fr" not in text and "jkap@ml-sud.fr" not in text
     assert text.startswith("**Contact** : Moha Sad")  # not under the directory's first organisation
@@ -573,7 +576,7 @@ def test_a_count_is_read_in_the_named_actions_other_parts_and_without_its_row_he
         )
         for d, w in ((first, {}), (other, {"mention": "Parcours apprentissage", "part": True}))
     ]
-    text, citations, refused = ComposingAnswerer(actions=lambda: {record.id: record})(question, docs, analyse(question))
+    text, citations, refused = _answerer(record)(question, docs, analyse(question))
     assert not refused and text.startswith("Le Département prévoit 60% de sorties positives, soit 402 jeunes insérés. [1]")
     assert citations[0].n == 1 and "402" in citations[0].quote
 
@@ -633,7 +636,7 @@ def test_a_wrong_place_is_corrected_by_the_sentence_that_says_where() -> None:
         action_id=record.id,
     )
     question = "Déclic'Sportif, ça se passe au CREPS de Valenciennes, non ?"
-    text, _, outcome = ComposingAnswerer(actions=lambda: {record.id: record})(question, [card], analyse(question))
+    text, _, outcome = _answerer(record)(question, [card], analyse(question))
     assert outcome is False and text.startswith("Ce n'est pas ce que disent les documents")
     assert "CREPS de Wattignies" in text and "clubs sportifs locaux" not in text
 
@@ -724,7 +727,7 @@ def test_a_comparison_asking_for_a_figure_puts_each_sides_figure_side_by_side() 
         ),
     ]
     question = "En 2017, qui a touché le plus de jeunes : « Internet et les réseaux sociaux » de Mons ou l'animation territoriale des lieux de captation de Hem ?"
-    answerer = ComposingAnswerer(actions=lambda: {mons.id: mons, hem.id: hem})
+    answerer = _answerer(mons, hem)
     text, citations, outcome = answerer(question, docs, analyse(question))
     assert outcome is False and "130 jeunes touchés" in text and "178 jeunes touchés" in text
     assert "2 outils" not in text and "Pistes" not in text and len(citations) == 2
@@ -780,7 +783,7 @@ def test_a_qpv_premise_is_corrected_from_the_part_of_the_action_that_writes_the_
         age_max=21,
     )  # lines 260-265: a part of the action, not the whole
     question = "MAJ'YC c'est uniquement pour les jeunes des quartiers prioritaires ?"
-    text, _, outcome = ComposingAnswerer(actions=lambda: {majyc.id: majyc})(question, [part], analyse(question))
+    text, _, outcome = _answerer(majyc)(question, [part], analyse(question))
     assert outcome is False and text.startswith("Ce n'est pas ce que disent les documents")
     assert "« HORS POLITIQUE DE LA VILLE des Missions Locales »" in text
     # A part of a catalogue action (no card of its own) still gets its card after the correction.
@@ -855,7 +858,7 @@ def test_a_place_asserted_outside_the_actions_territory_is_corrected_from_its_pu
         action_ids=[fibr.id],
         action_id=fibr.id,
     )
-    answerer = ComposingAnswerer(actions=lambda: {fibr.id: fibr})
+    answerer = _answerer(fibr)
     question = "Fibr'&Co, c'est à Valenciennes, c'est bien ça ?"
     text, _, outcome = answerer(question, [card], analyse(question))
     assert outcome is False and text.startswith("Ce n'est pas ce que disent les documents")
@@ -886,7 +889,7 @@ def test_a_need_no_fitting_action_speaks_of_gets_what_other_passages_say_on_it()
 def test_a_porteur_asserted_is_checked_against_the_action_named_not_the_organisation_asserted() -> None:
     apels = Action(id="001-declic", title="DÉCLIC’SPORTIF", source="g.txt", line_start=40, line_end=45, porteur="APELS")
     declic = _doc("DÉCLIC’SPORTIF", "DÉCLIC’SPORTIF\nPorteur de l’action : APELS", 40, action_ids=[apels.id], action_id=apels.id)
-    answerer = ComposingAnswerer(actions=lambda: {BOOSTER_RECORD.id: BOOSTER_RECORD, apels.id: apels})
+    answerer = _answerer(BOOSTER_RECORD, apels)
     question = "Le programme Booster est porté par l'APELS, non ?"
     text, citations, _ = answerer(question, [declic, BOOSTER_CARD], analyse(question))
     assert "**PROGRAMME BOOSTER** est porté par UnisCité" in text and "DÉCLIC" not in text
@@ -905,7 +908,7 @@ def test_an_age_asserted_for_an_action_whose_public_states_none_is_neither_confi
     )
     noise = _fact("Taux d'emploi : nombre de personnes de 15 à 64 ans ayant un emploi.")
     question = "KAPS c'est pour les 11-15 ans ?"
-    text, _, outcome = ComposingAnswerer(actions=lambda: {kaps.id: kaps})(question, [noise, card], analyse(question))
+    text, _, outcome = _answerer(kaps)(question, [noise, card], analyse(question))
     assert outcome is False and text.startswith("Les documents ne précisent pas d'âge pour KAPS ; ils disent :")
     assert "**KAPS** : Pour les étudiants de la MEL [1]" in text and "Taux d'emploi" not in text
 
@@ -929,7 +932,7 @@ def test_an_excluded_verdict_without_a_public_line_quotes_the_sentence_naming_th
         action_id=chantiers.id,
     )
     question = "Les Chantiers éducatifs, ça marche pour un jeune de Lille ?"
-    answer, _, _ = ComposingAnswerer(actions=lambda: {chantiers.id: chantiers})(question, [card], analyse(question))
+    answer, _, _ = _answerer(chantiers)(question, [card], analyse(question))
     assert answer.startswith(
         "**Non** : **CHANTIERS ÉDUCATIFS** ne convient pas à ce jeune (Lille : l'action concerne Roubaix, Tourcoing). "
         "Public : Cible : les jeunes de 16-25 ans résidant sur le Versant Nord-Est"
@@ -950,7 +953,7 @@ def test_a_slot_held_by_a_passage_that_writes_the_actions_name_before_punctuatio
         action_id=record.id,
     )
     question = "Quel montant pour le projet Accroche active ?"
-    text, _, outcome = ComposingAnswerer(actions=lambda: {record.id: record})(question, [card, elsewhere], analyse(question))
+    text, _, outcome = _answerer(record)(question, [card, elsewhere], analyse(question))
     assert outcome is False and "près de 2 millions d'euros" in text.split("\n\n")[0]
 
 
@@ -967,7 +970,7 @@ def test_a_place_asked_of_a_named_action_is_answered_by_its_sentence_naming_a_pl
     directory = _fact("Actions concernées DÉCLIC’SPORTIF p.15, Tél : 03 20 00 00 00")
     directory.metadata["kind"] = "directory"
     question = "Where does Déclic'Sportif take place?"
-    text, _, _ = ComposingAnswerer(actions=lambda: {record.id: record})(question, [directory, card], analyse(question))
+    text, _, _ = _answerer(record)(question, [directory, card], analyse(question))
     assert text.startswith(
         "LES RESSOURCES Un animateur, une équipe d’intervenants, les équipements sportifs du CREPS de Wattignies."
     )
@@ -990,7 +993,7 @@ def test_the_porteur_of_an_action_in_a_table_row_of_several_comes_from_its_recor
         title="CHANTIER 1",
         action_ids=[cheque.id, other.id],
     )
-    answerer = ComposingAnswerer(actions=lambda: {cheque.id: cheque, other.id: other})
+    answerer = _answerer(cheque, other)
     question = "Qui porte le Chèque Pass Formation ?"
     text, _, outcome = answerer(question, [row], analyse(question))
     assert outcome is False and text.startswith("**CHEQUE PASS FORMATION** est porté par Région Hauts-de-France [1].")
@@ -1039,7 +1042,7 @@ def test_what_is_a_measure_a_plan_names_in_passing_is_what_the_plan_says_from_it
         action_ids=["003-prime"],
     )
     question = "La Prime Quartier, c'est quoi ?"
-    text, citations, outcome = ComposingAnswerer(actions=lambda: {record.id: record})(question, [plan], analyse(question))
+    text, citations, outcome = _answerer(record)(question, [plan], analyse(question))
     assert outcome is False and text.startswith("**Prime Quartier**")
     assert "Il s'agit d'une aide aux employeurs" in text and "9 000 €" in text and "2 000 €" in text
     assert "relaie les besoins" not in text  # what the paragraph says before naming it is about something else
@@ -1142,7 +1145,7 @@ def test_a_duration_no_passage_of_the_named_action_holds_is_not_stated_and_one_i
         action_ids=["003-pop"],
         action_id="003-pop",
     )
-    answerer = ComposingAnswerer(actions=lambda: {record.id: record})
+    answerer = _answerer(record)
     question = "combien de temps dure la formation Pop School ?"
     text, _, refused = answerer(question, [card], analyse(question))
     assert refused and text.startswith("Les documents ne précisent pas la durée pour Pop School.")
@@ -1333,7 +1336,7 @@ def test_the_porteur_of_the_action_named_is_read_from_a_row_part_holding_several
         action_id=cc.id,
     )
     question = "Qui porte l'Initiative pour l'emploi des jeunes ?"
-    text, _, _ = ComposingAnswerer(actions=lambda: {iej.id: iej, cc.id: cc})(question, [part], analyse(question))
+    text, _, _ = _answerer(iej, cc)(question, [part], analyse(question))
     assert "est porté par Département du Nord" in text and "Circuits-Courts** est porté" not in text
 
 
@@ -1406,7 +1409,7 @@ def test_who_coordinates_is_read_from_the_line_naming_the_role_in_any_part() -> 
         "ATTA", "Le réseau :\nMission Locale Lille Avenirs (Coordination d'ATTA)\nMission Emploi Lys-Tourcoing", 556, **meta
     )
     docs = [first, second]
-    answerer = ComposingAnswerer(actions=lambda: {record.id: record})
+    answerer = _answerer(record)
     text, _, _ = answerer("ATTA : qui coordonne ?", docs, analyse("ATTA : qui coordonne ?"))
     assert "Mission Locale Lille Avenirs (Coordination d'ATTA)" in text
 
