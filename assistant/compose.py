@@ -928,8 +928,11 @@ class ComposingAnswerer:
             who_they_are = [c for c in load_concepts() if c.key in analysis.situations and c.key != "qpv"]
 
             def for_them(item: Item) -> bool:
-                public = fold(str(_meta(item.doc, "public") or (item.record.public if item.record else "") or ""))
-                return any(re.search(rf"\b{re.escape(fold(e))}\b", public) for c in who_they_are for e in c.expansions)
+                # Who an action is for is said by its public line or by its title ("Lutte contre le décrochage
+                # scolaire"): either names the person's situation.
+                public = str(_meta(item.doc, "public") or (item.record.public if item.record else "") or "")
+                said = fold(f"{public} {item.action.title if item.action else ''}")
+                return any(re.search(rf"\b{re.escape(fold(e))}\b", said) for c in who_they_are for e in c.expansions)
 
             firm = sorted(
                 (i for i in matches if not _conditional(i)),

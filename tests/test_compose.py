@@ -1401,6 +1401,33 @@ def test_an_action_for_who_the_young_person_is_comes_before_one_open_to_all() ->
     assert text.index("WI-FILLES") < text.index("ATELIERS MULTIMÉDIA")
 
 
+def test_an_action_whose_title_names_the_situation_is_for_them_like_one_whose_public_does() -> None:
+    # ATTA's public line says only ages and territory; its title says whom it is for. Retrieval ranked it
+    # first: an action whose public line names the situation does not pass it.
+    def action(title: str, line: int, public: str) -> tuple[Document, Action]:
+        action_id = f"x-{line}"
+        doc = _doc(
+            title,
+            f"{title}\n{public}",
+            line,
+            reasons=("18 ans : dans la tranche 16 à 25 ans",),
+            public=public,
+            action_id=action_id,
+            action_ids=[action_id],
+        )
+        return doc, Action(id=action_id, title=title, source="g.txt", line_start=line, line_end=line + 5)
+
+    question = "Apprenti de 18 ans à Tourcoing, il parle de rompre son contrat. Il y a une action contre le décrochage ?"
+    booster = action("PROGRAMME BOOSTER", 10, "Pour les jeunes de 16 à 25 ans en situation de décrochage scolaire.")
+    for title, first in [
+        ("ACCROCHE TOI A TON AVENIR : Lutte contre le décrochage scolaire", "ACCROCHE TOI"),
+        ("ACCROCHE TOI A TON AVENIR", "PROGRAMME BOOSTER"),  # nothing says whom it is for
+    ]:
+        atta = action(title, 500, "Jeunes âgés entre 16 et 25 ans résidant sur le territoire de la MEL.")
+        text, _, _ = _answerer(atta[1], booster[1])(question, [atta[0], booster[0]], analyse(question))
+        assert text.index(first) == min(text.index("ACCROCHE TOI"), text.index("PROGRAMME BOOSTER")), title
+
+
 def test_who_coordinates_is_read_from_the_line_naming_the_role_in_any_part() -> None:
     record = Action(id="004-atta", title="ATTA", source="f.txt", line_start=500, line_end=580)
     meta = {"action_ids": ["004-atta"], "action_id": "004-atta"}
