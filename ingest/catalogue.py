@@ -240,6 +240,8 @@ _DOES = re.compile(
     r"objectif\s+est|objectifs?\s*:)",
     re.IGNORECASE,
 )
+# "Cette action s'adresse à …", "Le dispositif est destiné aux …": a sentence saying whom, not what.
+_WHO_FOR = re.compile(r"\b(?:s['’]adresse(?:nt)?\s+(?:à|aux)|(?:est|sont)\s+destin[ée]e?s?\s+(?:à|aux))", re.IGNORECASE)
 _NOT_SUMMARY = re.compile(
     rf"^\W*(?:Porteurs?\s+de\s+l{_APOS}|Pour\s+en\s+savoir|Intervenant|Contact|Tél|Mail|Site)", re.IGNORECASE
 )
@@ -260,9 +262,13 @@ def _summary(doc: SourceDoc, block: _Block, skip: Iterable[str]) -> str | None:
         and not is_caps(s.text)
         and not CONTACT_HINT.search(s.text)
     ]
-    # The description paragraph's first sentence; among bullets only, the one saying what it is for.
+    # The description paragraph's first sentence, unless it only says whom the action is for ("Cette action
+    # s'adresse à des jeunes …": the public line's job), then the next; among bullets only, the one saying
+    # what it is for.
     prose = [c.text for c in candidates if not c.bullet]
     items = [c.text for c in candidates if c.bullet]
+    if len(prose) > 1 and _WHO_FOR.search(prose[0]) and not _DOES.search(prose[0]):
+        prose = prose[1:] + prose[:1]
     best = prose[0] if prose else next((c for c in items if _DOES.search(c)), items[0] if items else None)
     return _clip(best) if best else None
 

@@ -384,3 +384,15 @@ def test_a_part_of_a_table_row_belongs_to_every_action_of_the_row(corpus_docs: d
     ids = set(parts[0].metadata["action_ids"])
     assert {"002-circuits-courts", "002-un-parcours-de-reussite-vers-l-apprentissage-et"} <= ids
     assert parts[0].metadata["action_id"] == "002-circuits-courts"  # the one its text names stays its own
+
+
+def test_a_summary_says_what_the_action_does_not_only_whom_it_is_for(
+    catalogue: list[Action], corpus_docs: dict[str, SourceDoc]
+) -> None:
+    # Fabrique ta ville's paragraph opens on whom it is for (its public line's job), then says what it does.
+    assert "mobilier" in (_by_title(catalogue, "FABRIQUE TA VILLE").summary or "")
+    # Connect'Emploi's opens on what it does: kept.
+    assert (_by_title(catalogue, "CONNECT’EMPLOI").summary or "").startswith("Ce dispositif propose")
+    # The text decides: without the "whom" opening, the first sentence is the summary again.
+    doc = _mutated(corpus_docs["001"], ("Cette action s’adresse à des jeunes", "Cette action accueille des jeunes"))
+    assert (_by_title(document_actions(doc), "FABRIQUE TA VILLE").summary or "").startswith("Cette action accueille")
