@@ -973,7 +973,9 @@ class ComposingAnswerer:
             shown_contacts: set[str] = set()
             # "Un jeune de 27 ans peut-il faire Booster ?": the named action's verdict for this person comes
             # first (yes, under a condition, no and why, or not stated), then the other pistes.
-            verdicts = _asked_actions(intent, entity_items, analysis)
+            # A follow-up describing a person after an answer about one action ("C'est quoi Fabrique ta ville ?"
+            # then "j'ai un jeune de 28 ans, il peut y aller ?") asks that action's verdict, as if it named it.
+            verdicts = _asked_actions(intent, entity_items or [i for i in referred if i.why.referent], analysis)
             if verdicts:
                 fitting, conditional, excluded = (
                     [i for i in group if not any(i is a or _same_action(i, a) for a in verdicts)]

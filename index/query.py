@@ -492,11 +492,15 @@ def leans_on_previous(question: str) -> bool:
     """
     if not is_follow_up(question):
         return False
-    if _THAT_ONE.search(fold_words(question)):
-        return True  # "cette action d'hébergement, c'est porté par qui ?": its words say which one was shown
+    folded = fold_words(question)
+    if _THAT_ONE.search(folded) or _THERE.search(folded) or _THE_KIND.search(folded):
+        # "cette action d'hébergement, c'est porté par qui ?": its words say which one was shown; "un jeune de
+        # 28 ans demandeur d'emploi, il peut y aller ?": "y" is what was shown, whatever else is said.
+        return True
     analysis = analyse(question)
     english = english_words(question)  # "Who should I contact?": "who", "should" are no subject
-    words = re.findall(r"[^\W_]+", fold_words(analysis.topic))
+    # "et le contact pour orienter quelqu'un ?": what the counsellor will do with the answer is no subject.
+    words = re.findall(r"[^\W_]+", _PURPOSE.sub(" ", fold_words(analysis.topic)))
     own = set(analyse_text(" ".join(w for w in words if w not in english))) - _RESTATING - _FILLER
     if analysis.qpv is not None:
         own -= _QPV_STEMS
@@ -507,6 +511,23 @@ _ORDINALS = {"premier": 1, "premiere": 1, "1re": 1, "1ere": 1, "deuxieme": 2, "s
              "troisieme": 3, "3e": 3, "3eme": 3, "quatrieme": 4, "4e": 4, "4eme": 4}  # fmt: skip
 
 
+# What the counsellor will do with a contact: "pour orienter quelqu'un", "pour l'inscrire", "pour y envoyer un jeune".
+_PURPOSE = re.compile(
+    r"\bpour\s+(?:l\s+|le\s+|la\s+|les\s+|y\s+|lui\s+)?(?:orienter|inscrire|adresser|envoyer|positionner|presenter)"
+    r"(?:\s+(?:quelqu\s*un|un\s+jeune|le\s+jeune|mon\s+jeune|ma\s+jeune|des\s+jeunes))?\b"
+)
+# Taking part in what was shown, pointed at by "y" or "en": "il peut y aller ?", "elle peut s'y inscrire ?",
+# "il peut en bénéficier ?" ("il y a …" is no such pointer: "a" is not a verb of taking part).
+_THERE = re.compile(
+    r"\b(?:y|en)\s+(?:aller|participer|entrer|acceder|postuler|pretendre|(?:avoir|a)\s+(?:droit|acces)|"
+    r"beneficier|profiter|etre\s+(?:admise?|accepte|acceptee|inscrite?)|inscrire|rentrer)\b"
+)
+# What was shown, by the kind of thing it is, with a definite article: "elle dure combien de temps, la
+# mission ?", "les ateliers ont lieu quel jour ?" ("et pour une formation ?", "et pour la formation ?" ask for one).
+_THE_KIND = re.compile(
+    r"(?<!pour )\b(?:cette|ce|cet|ces|la|le|l|les)\s+(?:mission|formation|stage|stages|atelier|ateliers|session|sessions|"
+    r"projet|parcours|accompagnement|programme|dispositif|action|structure|association|asso)\b"
+)
 # One piste pointed at without its rank: "celle-là", "celui-ci", "cette action" (the first one shown).
 _THAT_ONE = re.compile(r"\b(?:celle|celui)\s+(?:la|ci)\b|\bcette action\b|\bce dispositif\b|\bce programme\b")
 

@@ -1428,6 +1428,39 @@ def test_an_action_whose_title_names_the_situation_is_for_them_like_one_whose_pu
         assert text.index(first) == min(text.index("ACCROCHE TOI"), text.index("PROGRAMME BOOSTER")), title
 
 
+def test_a_person_described_after_an_answer_about_one_action_gets_that_actions_verdict() -> None:
+    # "C'est quoi Fabrique ta ville ?" then "j'ai un jeune de 28 ans, il peut y aller ?": the chain pins the
+    # action shown (why.referent); its verdict for the person comes first, then what fits them.
+    shown = _doc(
+        "FABRIQUE TA VILLE",
+        "FABRIQUE TA VILLE\nPour les jeunes entre 16 et 25 ans de tout le territoire métropolitain.",
+        2106,
+        verdict="excluded",
+        reasons=("28 ans : l'action est pour les 16 à 25 ans",),
+        public="Pour les jeunes entre 16 et 25 ans de tout le territoire métropolitain.",
+        action_id="001-ftv",
+        action_ids=["001-ftv"],
+    )
+    shown.metadata["why"] = {**shown.metadata["why"], "mention": "FABRIQUE TA VILLE", "referent": True}
+    other = _doc(
+        "CIRCUITS COURTS",
+        "CIRCUITS COURTS\nPour les jeunes de 13 à 30 ans, demandeurs d'emploi.",
+        700,
+        reasons=("28 ans : dans la tranche 13 à 30 ans",),
+        public="Pour les jeunes de 13 à 30 ans, demandeurs d'emploi.",
+        action_id="001-cc",
+        action_ids=["001-cc"],
+    )
+    question = "j'ai un jeune de 28 ans demandeur d'emploi qui serait intéressé, il peut y aller ?"
+    text, _, _ = ComposingAnswerer()(question, [shown, other], analyse(question))
+    assert text.startswith("**Non** : **FABRIQUE TA VILLE**") and "16 à 25 ans" in text
+    assert text.index("CIRCUITS COURTS") > text.index("FABRIQUE TA VILLE")
+    # Not pinned by the chain (a new question, not a follow-up): no verdict, the pistes only.
+    del shown.metadata["why"]["referent"], shown.metadata["why"]["mention"]
+    text, _, _ = ComposingAnswerer()(question, [shown, other], analyse(question))
+    assert not text.startswith("**Non**")
+
+
 def test_who_coordinates_is_read_from_the_line_naming_the_role_in_any_part() -> None:
     record = Action(id="004-atta", title="ATTA", source="f.txt", line_start=500, line_end=580)
     meta = {"action_ids": ["004-atta"], "action_id": "004-atta"}

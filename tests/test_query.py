@@ -489,6 +489,17 @@ def test_a_postal_code_in_the_filters_is_its_commune() -> None:
         ("who runs it?", True),  # English: the roles asked, "it?" a function word despite its "?"
         ("and for housing?", False),
         ("cette action d'hébergement, c'est porté par qui ?", True),  # "cette action": one shown, its words say which
+        # "y", "en": taking part in what was shown, whatever else describes the person
+        ("j'ai un jeune de 28 ans demandeur d'emploi qui serait intéressé, il peut y aller ?", True),
+        ("elle peut s'y inscrire, avec son bac pro ?", True),
+        ("il y a une aide pour le permis ?", False),  # "il y a" points at nothing
+        # what the counsellor will do with a contact is no subject; a need is
+        ("et le contact pour orienter quelqu'un ?", True),
+        ("et pour l'orientation ?", False),
+        # what was shown, by its kind and a definite article; "pour la …", "une …" ask for one
+        ("elle dure combien de temps, la mission ?", True),
+        ("et pour la formation ?", False),
+        ("et une formation ?", False),
     ],
 )
 def test_which_follow_ups_lean_on_the_previous_answer(question: str, leans: bool) -> None:
