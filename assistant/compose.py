@@ -1290,6 +1290,7 @@ def _slot_sentences(
     of the catalogue's), only the sentences writing one of them count."""
     folded_names = [fold_question(n) for n in names if n]
     wanted = _stems(context)
+    own = _stems(question)
     # "combien de jeunes en 2024 ?": a figure of a passage that does not write that year is another year's.
     years = set(_YEAR.findall(question)) if slot in ("count", "amount", "rate") else set()
     scored = []
@@ -1317,9 +1318,12 @@ def _slot_sentences(
                 if len(sentence) >= 15 and holds(slot, sentence, question) and not _is_heading(sentence):
                     # The year the figure is under is said with it: "2018 : 365 missions créées."
                     shown = f"{year} : {sentence.lstrip('-•►▶✓ ')}" if year and year not in sentence else sentence
-                    scored.append((len(wanted & _stems(sentence)), rank, shown, item.n))
-    scored.sort(key=lambda row: (-row[0], row[1]))
-    return [(_clip(sentence, 400), n) for overlap, _rank, sentence, n in scored[:limit] if overlap > 0 or not need_overlap]
+                    have = _stems(sentence)
+                    scored.append((len(wanted & have), len(own & have), rank, shown, item.n))
+    # The words of the new question first ("ça se passe dans quels équipements ?": the sentence naming them),
+    # then those of the turns it leans on.
+    scored.sort(key=lambda row: (-row[1], -row[0], row[2]))
+    return [(_clip(sentence, 400), n) for overlap, _own, _rank, sentence, n in scored[:limit] if overlap > 0 or not need_overlap]
 
 
 def _dated_above(item: Item, year: str, items: list[Item]) -> bool:

@@ -430,6 +430,9 @@ _RESTATING = frozenset(
         "inscrir",
         "inscript",
         "lieu",
+        "equip",  # "ça se passe dans quels équipements ?"
+        "pass",  # "ça se passe où ?" ("passer le permis" keeps "permis")
+        "locaux",
         "condit",
         "criter",
         "vit",

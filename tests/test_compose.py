@@ -1501,3 +1501,18 @@ def test_donne_moi_le_contact_asks_for_a_contact_of_the_action_named_by_its_plac
     question = "Donne-moi le contact pour l'action de Seclin."
     text, _, refused = answerer(question, [pij], analyse(question))
     assert not refused and "resp-jeunesse@ville-seclin.fr" in text
+
+
+def test_a_follow_ups_own_words_choose_the_sentence_before_the_earlier_turns() -> None:
+    from assistant.compose import Item, _slot_sentences
+
+    doc = _doc(
+        "DÉCLIC’SPORTIF",
+        "DÉCLIC’SPORTIF\nPour les jeunes de 18 à 26 ans sans emploi, adhérents à un club de sport à Loos.\n"
+        "Les ressources : les équipements sportifs du CREPS de Wattignies.",
+        1226,
+    )
+    earlier = "Un jeune de 21 ans de Loos, dans un club de sport, sans emploi : une action par le sport ?"
+    question = "ça se passe dans quels équipements ?"
+    found = _slot_sentences(f"{earlier} {question}", question, "place", [Item(1, doc)], limit=1)
+    assert found and "CREPS de Wattignies" in found[0][0]

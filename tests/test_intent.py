@@ -216,6 +216,8 @@ SLOT_CASES = [
     ("Territoire zéro chômeur de longue durée : dans quels quartiers est-elle menée ?", "fact", "place"),
     ("MAJ'YC, l'accueil se fait uniquement à Lille ?", "fact", "place"),
     ("Les KAPS, c'est seulement dans Lille ?", "fact", "place"),
+    ("Déclic'Sportif, ça se passe dans quels équipements ?", "fact", "place"),  # the premises, not a commune
+    ("Les ateliers de Labo 148 ont lieu dans quels locaux ?", "fact", "place"),
     ("Le SREI, ça fait combien de crédits annuels pour la MEL ?", "fact", "amount"),  # credits are money
 ]
 

@@ -500,6 +500,7 @@ def test_a_postal_code_in_the_filters_is_its_commune() -> None:
         ("elle dure combien de temps, la mission ?", True),
         ("et pour la formation ?", False),
         ("et une formation ?", False),
+        ("ça se passe dans quels équipements ?", True),  # where what was shown takes place
     ],
 )
 def test_which_follow_ups_lean_on_the_previous_answer(question: str, leans: bool) -> None:
