@@ -66,7 +66,10 @@ SLOT_LABEL = {
 }
 # "combien de jeunes", "combien de Missions Locales", "nombre de participants", "qui a touché le plus de
 # jeunes": what is counted.
-_COUNTED = re.compile(r"\b(?:combien\s+(?:de|d)|nombre\s+(?:de|d)|le\s+(?:plus|moins)\s+(?:de|d))\s+([a-z]+)")
+# "combien de places", and with a verb of having or remaining between: "combien reste-t-il de places",
+# "combien y a-t-il de sessions", "combien en accueille-t-elle de jeunes" (not "combien coûte la formation de …").
+_BETWEEN = r"(?:(?:reste|restent|y|a|en|t|il|ils|elle|elles|ont|sont|existe|existent|compte|comptent|accueille|accueillent|faut|prevoit|propose|proposent|offre|offrent|ete|seront|sera|aura|auront)\s+){1,4}"
+_COUNTED = re.compile(rf"\b(?:combien\s+(?:{_BETWEEN})?(?:de|d)|nombre\s+(?:de|d)|le\s+(?:plus|moins)\s+(?:de|d))\s+([a-z]+)")
 
 
 def counted_noun(question: str, as_written: bool = False) -> str | None:
@@ -74,7 +77,9 @@ def counted_noun(question: str, as_written: bool = False) -> str | None:
     its accents, for an answer: "élèves"), or None."""
     match = _COUNTED.search(fold_question(question))
     if match and as_written:
-        written = re.search(r"\b(?:combien|nombre|plus|moins)\s+(?:de\s+|d['’]\s*)([^\W\d_]+)", question, re.IGNORECASE)
+        written = re.search(
+            r"\b(?:combien(?:[\s-]+[^\W\d_]+){0,4}?|nombre|plus|moins)\s+(?:de\s+|d['’]\s*)([^\W\d_]+)", question, re.IGNORECASE
+        )
         if written and fold_question(written.group(1)) == match.group(1):
             return written.group(1).lower()
     return match.group(1) if match else None

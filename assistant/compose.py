@@ -596,11 +596,15 @@ class ComposingAnswerer:
             # "Qui porte X et qui contacter ?": each part answered by its own handler, about the same action.
             lines, used = [], []
             outcome: bool | str = True
-            for part, part_intent in parts:
-                part_lines, part_used, part_outcome = self._compose(part, part, items, analysis, part_intent)
+            answered = [self._compose(part, part, items, analysis, part_intent) for part, part_intent in parts]
+            for part_lines, part_used, part_outcome in answered:
                 lines += part_lines
                 used += [i for i in part_used if i not in used]
                 outcome = outcome if part_outcome else False
+            if all(part_outcome is True for _, _, part_outcome in answered):
+                # Nothing asked is stated ("la date limite et le nombre de places ?"): each part's statement, then
+                # the nearest passages once.
+                lines = [part_lines[0] for part_lines, _, _ in answered] + answered[0][0][1:]
         else:
             lines, used, outcome = self._compose(question, context, items, analysis, intent)
         lines, used = _renumbered(lines, used)
@@ -922,6 +926,12 @@ class ComposingAnswerer:
             def speaks(item: Item) -> bool:
                 return _speaks(item, phrases)
 
+            def titled(item: Item) -> bool:
+                # An action named after the need ("PIJ NUMÉRIQUE", "SÉCURISER L'ACCÈS À L'HÉBERGEMENT") is about
+                # it; one that speaks of it somewhere in its text may only mention it.
+                title = _stems(item.action.title if item.action else _title(item.doc))
+                return any(p <= title for p in phrases) if analysis.needs else False
+
             # An action whose public is who the young person is ("jeunes filles", "étudiants") is a firm piste too,
             # before one open to all (a programme for girls, for a girl); one that is both for them and speaks
             # of their need comes first.
@@ -960,8 +970,18 @@ class ComposingAnswerer:
             # action that speaks of the need and states nothing on the person: it comes after it.
             broad = [i for i in firm if on_topic and _open_to_all(i)]
             firm_first = [i for i in firm if i not in broad]
+            # An action named after the need comes before those that only speak of it, even when what it
+            # states of the person is still to check.
+            # (After the first ones for who the young person is or of their commune: "des collégiens … autour de
+            # l'engagement" wants the action for collégiens before the "service civique" ones, 16 and over.)
+            lead = list(itertools.takewhile(lambda i: for_them(i) or _local(i), firm_first))
+            named_after = [i for i in firm_first + on_topic if titled(i) and i not in lead]
             fitting = (
-                firm_first + on_topic + broad + fill[: max(0, self.min_items - len(firm) - len(on_topic) - len(conditional))]
+                lead
+                + named_after
+                + [i for i in firm_first + on_topic if i not in named_after and i not in lead]
+                + broad
+                + fill[: max(0, self.min_items - len(firm) - len(on_topic) - len(conditional))]
             )
             # Ruled out: actions only (a plan's heading is no action to rule out), those ruled out for this
             # person (an age, a commune of the action) before those of the other territory's document.

@@ -71,6 +71,14 @@ def test_counted_noun_and_refusal_text() -> None:
     # As written for the answer: accents kept, elided before a vowel.
     assert counted_noun("combien d'élèves ont été formés ?", as_written=True) == "élèves"
     assert not_stated("count", asked="élèves") == "Les documents ne précisent pas le nombre d'élèves."
+    # A verb of having or remaining between "combien" and what it counts; not any words ("combien coûte …").
+    assert counted_noun("Combien reste-t-il de places pour Booster ?", as_written=True) == "places"
+    assert counted_noun("combien y a-t-il de sessions par an ?") == "sessions"
+    assert counted_noun("combien coûte la formation de développeur ?") is None
+    # Counted so, volunteers or young people are no count of the places left.
+    question = "combien reste-t-il de places pour la prochaine promo du programme Booster ?"
+    assert not holds("count", "8 volontaires d'Unis Cité", question)
+    assert holds("count", "La promotion compte 12 places.", question)
 
 
 def test_a_share_of_what_is_counted_holds_the_count() -> None:

@@ -803,6 +803,14 @@ def test_a_question_asking_two_things_of_one_action_gets_each_part_answered() ->
         assert [c.n for c in citations] == [1], question
 
 
+def test_a_question_asking_two_things_neither_stated_is_refused_once_with_each_statement() -> None:
+    question = "Quelle est la date limite d'inscription et combien reste-t-il de places pour le programme Booster ?"
+    text, _, outcome = _with_catalogue()(question, [BOOSTER_CARD], analyse(question))
+    assert outcome is True
+    assert "ne précisent pas la date demandée" in text and "ne précisent pas le nombre de places" in text
+    assert text.count("Passages les plus proches") == 1
+
+
 def test_one_question_with_one_thing_asked_is_not_split() -> None:
     question = "Qui porte le programme Booster ?"
     text, _, _ = _with_catalogue()(question, [BOOSTER_CARD], analyse(question))
@@ -1516,3 +1524,36 @@ def test_a_follow_ups_own_words_choose_the_sentence_before_the_earlier_turns() -
     question = "ça se passe dans quels équipements ?"
     found = _slot_sentences(f"{earlier} {question}", question, "place", [Item(1, doc)], limit=1)
     assert found and "CREPS de Wattignies" in found[0][0]
+
+
+def test_an_action_named_after_the_need_comes_before_one_that_mentions_it_after_those_for_the_person() -> None:
+    def action(title: str, line: int, public: str, text: str, verdict: str = "match") -> Document:
+        return _doc(
+            title,
+            f"{title}\n{public}\n{text}",
+            line,
+            verdict=verdict,
+            reasons=("15 ans : dans la tranche 13 à 25 ans",) if verdict == "match" else (),
+            public=public,
+            action_id=f"x-{line}",
+            action_ids=[f"x-{line}"],
+        )
+
+    mentions = action("LABO 148", 10, "Pour les jeunes de 15 à 30 ans.", "Se saisir des outils numériques et des médias.")
+    named = action(
+        "PIJ NUMÉRIQUE", 40, "Pour les jeunes de 13 à 25 ans.", "Des initiations à la musique assistée par ordinateur."
+    )
+    question = "Jeune de 15 ans de Seclin, il joue aux jeux vidéo toute la journée. Une action numérique chez lui ?"
+    text, _, _ = ComposingAnswerer()(question, [mentions, named], analyse(question))
+    assert text.index("PIJ NUMÉRIQUE") < text.index("LABO 148")
+    # Still to check on the person (no age stated by it), still named after the need: before the mention.
+    unchecked = action("PIJ NUMÉRIQUE", 40, "", "Des ateliers numériques au point information jeunesse.", verdict="unknown")
+    text, _, _ = ComposingAnswerer()(question, [mentions, unchecked], analyse(question))
+    assert text.index("PIJ NUMÉRIQUE") < text.index("LABO 148")
+    # An action for who the young person is (collégiens) stays before one named after the need.
+    for_them = action(
+        "VERS UN PARCOURS CITOYEN", 70, "Pour les jeunes collégiens du quartier.", "Des ateliers autour des outils numériques."
+    )
+    question = "Un collégien de 14 ans à Seclin, fan de jeux vidéo : une action numérique ?"
+    text, _, _ = ComposingAnswerer()(question, [named, for_them], analyse(question))
+    assert text.index("VERS UN PARCOURS CITOYEN") < text.index("PIJ NUMÉRIQUE")
