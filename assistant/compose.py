@@ -316,19 +316,27 @@ def _key_sentence(question: str, doc: Document, skip: str | tuple[str, ...] = ""
     shown = [fold(x) for x in ((skip,) if isinstance(skip, str) else skip) if x]
     best, best_score = "", 0
     for sentence in passage_sentences(doc.page_content):
-        if len(sentence) < 20 or _is_heading(sentence) or _PERSON_LINE.match(sentence):
-            continue
+        if len(sentence) < 20 or _is_heading(sentence) or _PERSON_LINE.match(sentence) or sentence.rstrip().endswith("?"):
+            continue  # (a slide's question, "La plus-value du FIJeM ?", heads what follows)
         folded = fold(sentence).rstrip(". ")
         if any(folded in x or x in folded for x in shown):
             continue
         if numbers_only and not _OFFER.search(sentence):
             continue
-        if sum(c.isdigit() for c in sentence) > 0.2 * len(sentence):
-            continue  # a flattened table row, not a sentence a counsellor can read
+        if sum(c.isdigit() for c in sentence) > 0.2 * len(sentence) or _tally(sentence):
+            continue  # a flattened table row or a tally, not a sentence a counsellor can read
         score = len(wanted & _stems(sentence)) + (1 if numbers_only else 0)
         if score > best_score:
             best, best_score = sentence, score
     return _clip(best, 220)
+
+
+def _tally(sentence: str) -> bool:
+    """A count of people without a sentence around it ("43 Jeunes MLMS 20 filles / 23 garçons 31 mineurs / 12
+    majeurs"): three numbers or more, and as many numbers as every two words."""
+    numbers = len(re.findall(r"\d+(?:[,.]\d+)?", sentence))
+    words = len(re.findall(r"[^\W\d_]{2,}", sentence))
+    return numbers >= 3 and 2 * numbers >= words
 
 
 # "- Adèle Bréant, cheffe de projets …": a speaker or a contact, not what the action does.

@@ -1557,3 +1557,18 @@ def test_an_action_named_after_the_need_comes_before_one_that_mentions_it_after_
     question = "Un collégien de 14 ans à Seclin, fan de jeux vidéo : une action numérique ?"
     text, _, _ = ComposingAnswerer()(question, [named, for_them], analyse(question))
     assert text.index("VERS UN PARCOURS CITOYEN") < text.index("PIJ NUMÉRIQUE")
+
+
+def test_a_pistes_description_is_no_tally_and_no_slide_question() -> None:
+    from assistant.compose import _key_sentence
+
+    doc = _doc(
+        "MAJ'YC",
+        "MAJ'YC\n43 Jeunes MLMS 20 filles / 23 garçons 31 mineurs / 12 majeurs\nLa plus-value du FIJeM pour les jeunes ?\n"
+        "Le FIJeM a permis de reprendre nos actions en direction des jeunes les plus vulnérables.",
+        300,
+    )
+    assert _key_sentence("jeunes filles mineurs FIJeM", doc).startswith("Le FIJeM a permis")
+    # A sentence with one figure in it is a sentence.
+    doc = _doc("BOOSTER", "BOOSTER\nEngagement de 20 jeunes filles en service civique.", 10)
+    assert _key_sentence("jeunes filles", doc).endswith("Engagement de 20 jeunes filles en service civique.")
