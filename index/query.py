@@ -546,6 +546,16 @@ def ordinal(question: str) -> int:
 _EXCLUSIVE = (frozenset({"fille", "garcon"}), frozenset({"collegien", "lyceen", "etudiant"}))
 
 
+# Another young person than the one described: a relative or friend, someone of another school or work status,
+# "un autre jeune".
+_OTHER_PERSON = re.compile(
+    r"\b(?:pour|si c est|si c etait|et)\s+(?:une?|sa|son|ses|des|leur)\s+(?:autre\s+(?:jeune|fille|garcon)|"
+    r"cousine?s?|freres?|soeurs?|amie?s?|copains?|copines?|voisine?s?|etudiante?s?|collegien(?:ne)?s?|lyceen(?:ne)?s?|"
+    r"apprentie?s?|petite?\s+(?:frere|soeur|cousine?))\b"
+)
+_SAME_AGE = re.compile(r"\bmeme\s+age\b")
+
+
 def _kept(earlier: tuple[str, ...], new: tuple[str, ...]) -> tuple[str, ...]:
     """The earlier situations a follow-up keeps: all but those of a group it names another one of."""
     replaced = {key for group in _EXCLUSIVE if group & set(new) for key in group - set(new)}
@@ -572,14 +582,17 @@ def in_context(question: str, history: list[str] | tuple[str, ...]) -> tuple[str
     for earlier in [*history[1:], question]:
         step = current if earlier is question else analyse(earlier)
         age_given = step.age is not None or step.age_min is not None or step.age_max is not None
+        # "et pour une étudiante de L1 qui veut tout arrêter ?", "et pour sa cousine ?": another young person,
+        # whose age is not the earlier one's ("et pour une fille ?" only changes the gender).
+        other = bool(_OTHER_PERSON.search(fold_words(earlier))) and not age_given and not _SAME_AGE.search(fold_words(earlier))
         # "et à Denain ?" moves the person as "et à Roubaix ?" does; "et côté MEL ?" changes the territory.
         moved = bool(step.communes) or bool(step.outside)
         territory_changed = bool(step.epci) and step.epci != merged.epci
         merged = QueryAnalysis(
             text=earlier,
-            age=step.age if age_given else merged.age,
-            age_min=step.age_min if age_given else merged.age_min,
-            age_max=step.age_max if age_given else merged.age_max,
+            age=step.age if age_given or other else merged.age,
+            age_min=step.age_min if age_given or other else merged.age_min,
+            age_max=step.age_max if age_given or other else merged.age_max,
             # "et côté MEL ?" changes the territory: the earlier communes of another one no longer hold.
             communes=step.communes if moved else (() if territory_changed else merged.communes),
             epci=step.epci if moved or step.epci else merged.epci,

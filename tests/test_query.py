@@ -664,3 +664,16 @@ def test_orienting_the_young_person_is_the_counsellors_act_not_a_need() -> None:
     assert "orientation" not in analyse("Étudiant de 21 ans qui saute des repas, vers quoi l'orienter ?").needs
     assert "orientation" in analyse("jeune de 19 ans qui voudrait s'orienter vers un métier manuel").needs
     assert "orientation" in analyse("jeune de 19 ans, besoin d'orientation").needs
+
+
+def test_another_young_person_in_a_follow_up_does_not_inherit_the_earlier_age() -> None:
+    history = ["Apprenti de 18 ans à Tourcoing, il parle de rompre son contrat. Une action contre le décrochage ?"]
+    for question, age in [
+        ("et pour une étudiante de L1 d'anglais à Lille qui veut tout arrêter ?", None),  # another person
+        ("et pour sa cousine ?", None),
+        ("et pour sa cousine du même âge ?", 18),  # said to be the same age
+        ("et pour sa soeur de 16 ans ?", 16),
+        ("et pour une fille ?", 18),  # the same profile, another gender
+        ("et à Roubaix ?", 18),
+    ]:
+        assert in_context(question, history)[1].age == age, question
