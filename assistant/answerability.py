@@ -69,7 +69,9 @@ SLOT_LABEL = {
 # "combien de places", and with a verb of having or remaining between: "combien reste-t-il de places",
 # "combien y a-t-il de sessions", "combien en accueille-t-elle de jeunes" (not "combien coûte la formation de …").
 _BETWEEN = r"(?:(?:reste|restent|y|a|en|t|il|ils|elle|elles|ont|sont|existe|existent|compte|comptent|accueille|accueillent|faut|prevoit|propose|proposent|offre|offrent|ete|seront|sera|aura|auront)\s+){1,4}"
-_COUNTED = re.compile(rf"\b(?:combien\s+(?:{_BETWEEN})?(?:de|d)|nombre\s+(?:de|d)|le\s+(?:plus|moins)\s+(?:de|d))\s+([a-z]+)")
+_COUNTED = re.compile(
+    rf"\b(?:(?:combien|cb)\s+(?:{_BETWEEN})?(?:de|d)|nombre\s+(?:de|d)|le\s+(?:plus|moins)\s+(?:de|d))\s+([a-z]+)"
+)
 
 
 def counted_noun(question: str, as_written: bool = False) -> str | None:

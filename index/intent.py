@@ -35,8 +35,9 @@ from typing import TYPE_CHECKING, Any
 from index.query import QueryAnalysis, analyse
 from ingest.gazetteer import load_gazetteer, osa_distance_at_most_one
 from ingest.records import Action
-from ingest.text import fold_words
+from ingest.text import fold, fold_words
 from ingest.tsv import data_rows
+from ingest.vocabulary import english_words
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -744,6 +745,19 @@ def _score(name: _Name, tokens: list[_QToken], by_key: dict[str, list[int]]) -> 
     return None
 
 
+def _fragment(scored: _Scored, tokens: Sequence[Any], text: str) -> bool:
+    """In an English question, one lower-case word that is half of a name's compound names nothing: "wants to
+    start a business" is no "Start'Avenir" (English writes the names it cites with their capitals; "booster",
+    a name's whole word, still names PROGRAMME BOOSTER)."""
+    if len(scored.positions) != 1:
+        return False
+    token = tokens[next(iter(scored.positions))]
+    if not text[token.start : token.end].islower():
+        return False
+    name = fold(scored.name.name).replace("’", "'")
+    return re.search(rf"\b{re.escape(token.key)}['-]\w|\w['-]{re.escape(token.key)}\b", name) is not None
+
+
 def find_entities(text: str, actions: Sequence[Action]) -> tuple[EntityMatch, ...]:
     """The actions and organisations of ``actions`` that ``text`` names, best first.
 
@@ -767,10 +781,12 @@ def find_entities(text: str, actions: Sequence[Action]) -> tuple[EntityMatch, ..
         ident = (s.name.action_id, s.name.name if s.name.action_id is None else "")
         if ident not in best or (s.score, len(s.positions)) > (best[ident].score, len(best[ident].positions)):
             best[ident] = s
+    english = bool(english_words(text))
     kept = [
         s
         for s in best.values()
         if not any(o is not s and s.positions < o.positions and s.score <= o.score + 0.2 for o in best.values())
+        and not (english and _fragment(s, tokens, text))
     ]
     # An organisation that runs an action named beside it ("Booster d'Unis-Cité") says whose it is: after it.
     actions_named = {s.name.action_id for s in kept if s.name.action_id}

@@ -55,6 +55,11 @@ _NUM_AGE = re.compile(
     r"|\baged\s+(\d{1,2})\b"  # English questions: "a 17 year old", "aged 19"
     # A bare number said of the person: "et s'il avait 18 ?", "and if she were 18?", "she is 19".
     r"|\b(?:s ils?|si elles?|il|elle|if (?:he|she|they)|(?:he|she) (?:is|s))\s+(?:a|avait|avaient|aura|were|was|is|turns|turned)?\s*(\d{2})\s*(?:\?|$|,|\.)"
+    # English, said of a person before any other word: "she is 17 and lives in Roubaix", "my client is 24,
+    # lives …", "my son, 16, dropped out", "a young man of 20".
+    r"|\b(?:he|she|he s|she s|client|son|daughter|person|man|woman|girl|boy|guy|kid|student|youth)"
+    r"(?:\s+(?:is|was|turns|turned|just turned)|,|\s+of)\s+(\d{2})\b(?!\s*(?:%|percent|euros?|eur|hours?|km|minutes|years? ago|months?|weeks?|days?))"
+    r"|\b(?:he|she) s\s+(\d{2})\b(?!\s*(?:%|percent|euros?|eur|hours?|km|minutes|years? ago|months?|weeks?|days?))"  # "he's 22"
 )
 # "moins de 26 ans" (up to 25), "plus de 18 ans" (from 18).
 _AGE_BOUND = re.compile(r"\b(moins|plus)\s+de\s+(\d{1,2})\s*ans\b")
@@ -170,7 +175,7 @@ def _ages(folded: str) -> tuple[int | None, int | None, int | None, list[tuple[i
         elif m.group(1) == "plus" and age_min is None:
             age_min = value
     for m in _NUM_AGE.finditer(folded):
-        value = int(m.group(1) or m.group(2) or m.group(3))
+        value = int(m.group(1) or m.group(2) or m.group(3) or m.group(4) or m.group(5))
         inside_range = any(a <= m.start() < b for a, b in spans)
         if inside_range or not 10 <= value <= 35 or _DURATION.search(folded[: m.start()]):
             continue
@@ -203,6 +208,13 @@ def analyse(question: str, gazetteer: Gazetteer | None = None, france: France | 
         # A quartier ("de Wazemmes", "quartier Chasse Royale") places the person in its commune, as if typed.
         places = _with_quartiers(question, france.find_places(question), load_quartiers().mentions(question), france)
         places = _not_home(question, places)
+        intro = _SELF.search(original)
+        if intro and not places:
+            # "Je suis conseillère à la Mission Locale de Lens : quelle action pour un jeune de 19 ans ?": with no
+            # place of the person, a structure outside both territories says the documents do not cover them
+            # (one inside says nothing of where the young person lives).
+            structure = re.sub(r"^.*?\s(?:at|in|for|à|a|au|en|dans|chez|pour)\s+", "", intro.group(0), count=1, flags=re.I)
+            places = tuple(p for p in france.find_places(structure) if p.in_territory is False)
         # Where the young person lives: a commune they only go to ("une action à Lille", "un stage à Roubaix")
         # is not checked against the actions' territories when their home is given.
         homes = [p for p in places if home_commune(p) and p.residence]

@@ -217,6 +217,8 @@ SLOT_CASES = [
     ("MAJ'YC, l'accueil se fait uniquement à Lille ?", "fact", "place"),
     ("Les KAPS, c'est seulement dans Lille ?", "fact", "place"),
     ("Déclic'Sportif, ça se passe dans quels équipements ?", "fact", "place"),  # the premises, not a commune
+    ("cb de jeunes au forum emploi ?", "fact", "count"),  # SMS
+    ("c qd le prochain sprint vers l'emploi ?", "fact", "date"),
     ("Les ateliers de Labo 148 ont lieu dans quels locaux ?", "fact", "place"),
     ("Le SREI, ça fait combien de crédits annuels pour la MEL ?", "fact", "amount"),  # credits are money
 ]
@@ -258,6 +260,8 @@ ENTITY_CASES = [
     ("kolocation à projets solidaires", "001-kaps-kolocation-a-projets-solidaires"),
     ("le Labo 148 de Roubaix", "001-labo-148"),
     ("Coop Lab des projets internationaux", "001-coop-lab-des-projets-internationaux"),
+    ("When is Start'Avenir this year?", "002-start-avenir-un-forum-emploi-pour-les-jeunes-des"),  # written whole
+    ("what does booster offer to dropouts?", "001-programme-booster"),  # a name's whole word, even in lower case
 ]
 
 
@@ -280,6 +284,8 @@ def test_entities_by_title_acronym_and_misspelling(question: str, action_id: str
         "il est sportif et motivé",
         "jeune de la Métropole Européenne de Lille",
         "elle habite Mons-en-Barœul",
+        # English: half of a name's compound, in lower case, is a word ("Start'Avenir")
+        "My client is 24, lives in Tourcoing and wants to start a business. Any support?",
     ],
 )
 def test_no_entity_on_ordinary_words(question: str, catalogue: list[Action]) -> None:

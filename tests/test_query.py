@@ -677,3 +677,27 @@ def test_another_young_person_in_a_follow_up_does_not_inherit_the_earlier_age() 
         ("et à Roubaix ?", 18),
     ]:
         assert in_context(question, history)[1].age == age, question
+
+
+def test_a_counsellor_of_a_structure_outside_both_territories_asks_about_a_young_person_there() -> None:
+    # With no place of the young person, the structure's place says where they are followed.
+    assert analyse("Je suis conseillère à la Mission Locale de Lens : quelle action pour un jeune de 19 ans ?").lives_outside
+    assert analyse("Je travaille à la ML de Dunkerque, un jeune de 20 ans cherche une formation").lives_outside
+    # A structure inside says nothing of the person's home; a home named wins over the structure.
+    inside = analyse("Je suis conseillère à la Mission Locale de Roubaix, une action pour un jeune de 19 ans ?")
+    assert not inside.lives_outside and inside.communes == ()
+    home = analyse("Je suis conseillère à la Mission Locale de Lens, une action pour un jeune de 19 ans à Lille ?")
+    assert not home.lives_outside and home.communes == ("Lille",)
+
+
+def test_english_ages_said_of_the_person() -> None:
+    for question, age in [
+        ("My client is 24, lives in Tourcoing and wants to start a business", 24),
+        ("she is 17 and lives in Roubaix", 17),
+        ("my son, 16, dropped out", 16),
+        ("He's 22 and unemployed", 22),
+        ("a young man of 20 in Lille", 20),
+        ("she is 30 minutes from Lille", None),  # a duration, not an age
+        ("my client is 35 percent sure", None),
+    ]:
+        assert analyse(question).age == age, question
