@@ -977,7 +977,20 @@ class ComposingAnswerer:
             # A plan's measure that fits only by covering the whole territory is no firmer a piste than an
             # action that speaks of the need and states nothing on the person: it comes after it.
             broad = [i for i in firm if on_topic and _open_to_all(i)]
-            firm_first = [i for i in firm if i not in broad]
+            # An action of the person's commune that says nothing of the need named ("le permis de réciprocité"
+            # for a young person of Lille looking for a flat) fits where they live, not what they need: after the
+            # actions that speak of it.
+            aside = [
+                i
+                for i in firm
+                if i not in broad
+                and phrases
+                and analysis.needs
+                and not speaks(i)
+                and not for_them(i)
+                and (on_topic or any(speaks(j) for j in firm))
+            ]
+            firm_first = [i for i in firm if i not in broad and i not in aside]
             # An action named after the need comes before those that only speak of it, even when what it
             # states of the person is still to check.
             # (After the first ones for who the young person is or of their commune: "des collégiens … autour de
@@ -988,6 +1001,7 @@ class ComposingAnswerer:
                 lead
                 + named_after
                 + [i for i in firm_first + on_topic if i not in named_after and i not in lead]
+                + aside
                 + broad
                 + fill[: max(0, self.min_items - len(firm) - len(on_topic) - len(conditional))]
             )
@@ -1622,7 +1636,9 @@ def _conditional(item: Item) -> bool:
 def _asked_actions(intent: Intent, entity_items: list[Item], analysis: QueryAnalysis) -> list[Item]:
     """The actions a person's question names ("Booster, ça marche pour mon jeune de 27 ans ?"), one passage
     each, the one with a verdict on the person (then the card) first; [] when none is named."""
-    if intent.kind != "person" or not analysis.has_person or analysis.lives_outside:
+    # (A reading of "definition" with a person described, "et si elle habitait Valenciennes, ATTA la prendrait
+    # en charge ?", asks the same.)
+    if intent.kind not in ("person", "definition") or not analysis.has_person or analysis.lives_outside:
         return []
     ranked = sorted(
         (i for i in entity_items if _is_action(i)), key=lambda i: (i.verdict == "unknown", not _meta(i.doc, "porteur"))

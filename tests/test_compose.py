@@ -1572,3 +1572,44 @@ def test_a_pistes_description_is_no_tally_and_no_slide_question() -> None:
     # A sentence with one figure in it is a sentence.
     doc = _doc("BOOSTER", "BOOSTER\nEngagement de 20 jeunes filles en service civique.", 10)
     assert _key_sentence("jeunes filles", doc).endswith("Engagement de 20 jeunes filles en service civique.")
+
+
+def test_an_action_named_for_a_person_described_earlier_gets_its_verdict() -> None:
+    from index.query import in_context
+
+    record = Action(id="004-atta", title="ATTA", source="f.txt", line_start=500, line_end=580, acronym="ATTA")
+    atta = _doc(
+        "ATTA",
+        "ATTA\nJeunes âgés entre 16 et 25 ans résidant sur le territoire de la Métropole Européenne de Lille.",
+        500,
+        verdict="excluded",
+        reasons=("Valenciennes : hors du territoire de l'action (MEL)",),
+        public="Jeunes âgés entre 16 et 25 ans résidant sur le territoire de la Métropole Européenne de Lille.",
+        action_id="004-atta",
+        action_ids=["004-atta"],
+    )
+    question = "et si elle habitait Valenciennes, ATTA la prendrait en charge ?"
+    _, analysis = in_context(question, ["une étudiante de L1 à Lille qui veut tout arrêter, une action ?"])
+    answerer = _answerer(record)
+    assert answerer.intent(question, analysis).kind == "definition"  # an action named, nothing else asked
+    text, _, _ = answerer(question, [atta], analysis)
+    assert text.startswith("**Non** : **ATTA**") and "hors du territoire" in text
+
+
+def test_an_action_of_the_communes_that_says_nothing_of_the_need_comes_after_those_that_do() -> None:
+    def action(title: str, line: int, text: str, reasons: tuple[str, ...]) -> Document:
+        return _doc(title, f"{title}\n{text}", line, reasons=reasons, action_id=f"x-{line}", action_ids=[f"x-{line}"])
+
+    local = action(
+        "COUP DE POUCE CITOYEN",
+        10,
+        "La ville finance le BAFA des jeunes lillois.",
+        ("20 ans : dans la tranche 17 à 25 ans", "Lille : commune de l'action"),
+    )
+    housing = action(
+        "UN LOGEMENT D'ABORD", 40, "Un accès rapide à un logement pour les jeunes.", ("20 ans : dans la tranche 18 à 30 ans",)
+    )
+    question = "jeune de 20 ans à Lille qui cherche un logement"
+    assert analyse(question).needs
+    text, _, _ = ComposingAnswerer()(question, [local, housing], analyse(question))
+    assert text.index("UN LOGEMENT D'ABORD") < text.index("COUP DE POUCE CITOYEN")
