@@ -14,6 +14,7 @@ import re
 
 from ingest.text import EMAIL, PHONE
 from ingest.text import fold_words as fold_question
+from ingest.vocabulary import french_noun
 
 _NUMBER = r"(?<![\w/])\d{1,3}(?:[  .]\d{3})*(?:[,.]\d+)?"
 _MONTHS = r"janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre"
@@ -78,6 +79,12 @@ def counted_noun(question: str, as_written: bool = False) -> str | None:
     """The noun a count question counts ("jeunes" in "combien de jeunes …"), folded (``as_written``: with
     its accents, for an answer: "élèves"), or None."""
     match = _COUNTED.search(fold_question(question))
+    if match is None:
+        # "how many young people …", "how many people took part": what is counted, in the documents' French.
+        english = re.search(r"\bhow many\s+(?:of\s+the\s+)?([a-z]+(?:\s+[a-z]+)?)", fold_question(question))
+        french = french_noun(english.group(1)) if english else None
+        if french is not None:
+            return french.lower() if as_written else fold_question(french)
     if match and as_written:
         written = re.search(
             r"\b(?:combien(?:[\s-]+[^\W\d_]+){0,4}?|nombre|plus|moins)\s+(?:de\s+|d['’]\s*)([^\W\d_]+)", question, re.IGNORECASE

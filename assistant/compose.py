@@ -606,7 +606,7 @@ class ComposingAnswerer:
             outcome: bool | str = True
             answered = [self._compose(part, part, items, analysis, part_intent) for part, part_intent in parts]
             for part_lines, part_used, part_outcome in answered:
-                lines += part_lines
+                lines += [line for line in part_lines if line not in lines]  # a sentence both parts quote, once
                 used += [i for i in part_used if i not in used]
                 outcome = outcome if part_outcome else False
             if all(part_outcome is True for _, _, part_outcome in answered):

@@ -151,6 +151,17 @@ def english_words(question: str) -> frozenset[str]:
     return found if len(found) >= 2 else frozenset()
 
 
+def french_noun(english: str) -> str | None:
+    """The French word for an English noun phrase as the documents write it ("young people" -> "jeunes",
+    "students" -> "étudiants"), or None."""
+    folded = fold_words(english)
+    for pattern, french in _english()[1]:
+        match = pattern.search(folded)
+        if match and match.start() == 0 and french:
+            return french[0]
+    return None
+
+
 def french_for(question: str) -> tuple[str, ...]:
     """The French words for an English question's words ("young people signed a contract" -> "jeunes",
     "signé", "contrat"); () for a question that is not English (fewer than two English function words)."""

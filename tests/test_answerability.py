@@ -75,6 +75,11 @@ def test_counted_noun_and_refusal_text() -> None:
     assert counted_noun("Combien reste-t-il de places pour Booster ?", as_written=True) == "places"
     assert counted_noun("combien y a-t-il de sessions par an ?") == "sessions"
     assert counted_noun("combien coûte la formation de développeur ?") is None
+    # English: what is counted, in the documents' French (ingest/data/english.tsv)
+    assert counted_noun("How many young people did Booster support?") == "jeunes"
+    assert counted_noun("how many students use the food banks?", as_written=True) == "étudiants"
+    assert holds("count", "Engagement de 20 jeunes en service civique.", "How many young people did Booster support?")
+    assert not holds("count", "Un service civique 3 jours par semaine.", "How many young people did Booster support?")
     # Counted so, volunteers or young people are no count of the places left.
     question = "combien reste-t-il de places pour la prochaine promo du programme Booster ?"
     assert not holds("count", "8 volontaires d'Unis Cité", question)

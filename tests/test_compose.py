@@ -811,6 +811,13 @@ def test_a_question_asking_two_things_neither_stated_is_refused_once_with_each_s
     assert text.count("Passages les plus proches") == 1
 
 
+def test_a_sentence_two_parts_quote_is_shown_once() -> None:
+    question = "Who runs Booster and what age group is it for?"
+    text, _, _ = _with_catalogue()(question, [BOOSTER_CARD], analyse(question))
+    lines = [line for line in text.split("\n\n") if not line.startswith("Sources")]
+    assert len(lines) == len(set(lines)) and "est porté par UnisCité" in text and "16 à 25 ans" in text
+
+
 def test_one_question_with_one_thing_asked_is_not_split() -> None:
     question = "Qui porte le programme Booster ?"
     text, _, _ = _with_catalogue()(question, [BOOSTER_CARD], analyse(question))
