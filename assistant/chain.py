@@ -122,6 +122,9 @@ class _Steps:
             if shown and shown[0] not in reachable:
                 # The first piste gives no one to reach: the first ones that do (stable: the answer's order).
                 shown = sorted(shown, key=lambda i: i not in reachable)
+            if len(shown) > 2 and shown[0] in reachable:
+                # "et le contact ?" after a list of pistes: the first one's, not its neighbour's too.
+                return (shown[0],)
         return (shown[pick - 1],) if pick and len(shown) >= pick else tuple(shown[:2])
 
     def retrieve(self, request: str | dict[str, Any]) -> dict[str, Any]:

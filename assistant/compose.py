@@ -980,13 +980,15 @@ class ComposingAnswerer:
             # An action of the person's commune that says nothing of the need named ("le permis de réciprocité"
             # for a young person of Lille looking for a flat) fits where they live, not what they need: after the
             # actions that speak of it.
+            # (Any of the need's words counts here, frequent ones too: "PIJ NUMÉRIQUE" is about it.)
+            every_phrase = [_stems(e) for c in sought for e in c.expansions]
             aside = [
                 i
                 for i in firm
                 if i not in broad
                 and phrases
                 and analysis.needs
-                and not speaks(i)
+                and not _speaks(i, every_phrase)
                 and not for_them(i)
                 and (on_topic or any(speaks(j) for j in firm))
             ]

@@ -228,6 +228,9 @@ def test_a_contact_asked_after_pistes_whose_first_gives_none_is_about_the_first_
     steps = _Steps(Retriever(), referee, referee)  # type: ignore[arg-type]
     history = ["jeune de 23 ans à Comines sans moyen de transport"]
     assert steps.referent(history) == ("fund", "plan")  # "c'est pour quel âge ?": what was shown first
-    assert steps.referent(history, contact=True) == ("card", "other")  # the first ones with someone to reach
+    # "et le contact ?" after a list of pistes: the first one with someone to reach, alone (not its neighbour)
+    assert steps.referent(history, contact=True) == ("card",)
     docs[0] = doc("fund", reachable)
-    assert steps.referent(history, contact=True) == ("fund", "plan")  # the first piste gives a contact: as shown
+    assert steps.referent(history, contact=True) == ("fund",)  # the first piste gives a contact: that one
+    del docs[2:]  # an answer about two passages (a comparison): a contact for each
+    assert steps.referent(history, contact=True) == ("fund", "plan")

@@ -1620,3 +1620,28 @@ def test_an_action_of_the_communes_that_says_nothing_of_the_need_comes_after_tho
     assert analyse(question).needs
     text, _, _ = ComposingAnswerer()(question, [local, housing], analyse(question))
     assert text.index("UN LOGEMENT D'ABORD") < text.index("COUP DE POUCE CITOYEN")
+
+
+def test_a_local_action_about_the_need_in_frequent_words_is_not_set_aside() -> None:
+    # "numérique" is in many passages: too common to say an action speaks of the need, but an action of the
+    # person's commune named after it ("PIJ NUMÉRIQUE") is still about it, before one further away.
+    local = _doc(
+        "PIJ NUMÉRIQUE",
+        "PIJ NUMÉRIQUE\nDes initiations à la musique assistée par ordinateur.",
+        10,
+        reasons=("15 ans : dans la tranche 13 à 25 ans", "Seclin : commune de l'action"),
+        action_id="x-10",
+        action_ids=["x-10"],
+    )
+    further = _doc(
+        "LABO 148",
+        "LABO 148\nSe saisir des outils numériques et des réseaux sociaux, éducation aux médias.",
+        40,
+        reasons=("15 ans : dans la tranche 15 à 30 ans",),
+        action_id="x-40",
+        action_ids=["x-40"],
+    )
+    question = "Jeune de 15 ans de Seclin, il joue aux jeux vidéo. Une action numérique chez lui ?"
+    answerer = ComposingAnswerer(frequency=lambda stem: 0.3 if stem == "numer" else 0.0)
+    text, _, _ = answerer(question, [local, further], analyse(question))
+    assert text.index("PIJ NUMÉRIQUE") < text.index("LABO 148")
