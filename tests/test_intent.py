@@ -103,6 +103,13 @@ KIND_CASES = [
     ("KAPS", "definition"),
     # out of scope
     ("tu as une bonne recette de gaufres ?", "out_of_scope"),
+    ("Mon jeune de 17 ans a été arrêté hier à Lille, quels sont ses droits en garde à vue ?", "out_of_scope"),
+    ("Un jeune de Roubaix veut divorcer, quelle procédure ?", "out_of_scope"),
+    ("Quel est le SMIC horaire en 2025 ?", "out_of_scope"),
+    ("Comment remplir un dossier de demande de bourse CROUS ?", "out_of_scope"),
+    # the family's situation or the young person's pay is no legal or benefit question
+    ("ses parents ont divorcé, jeune de 17 ans à Lille à la rue", "person"),
+    ("un jeune de 22 ans payé au SMIC à Lille cherche un logement", "person"),
     ("mon jeune veut attaquer son ancien patron aux prud'hommes, que faire ?", "out_of_scope"),
     ("comment je remplis ma déclaration d'impôts en ligne ?", "out_of_scope"),
     ("Mon voisin ne paie pas son loyer, que faire ?", "out_of_scope"),
