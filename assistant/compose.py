@@ -954,11 +954,13 @@ class ComposingAnswerer:
 
             firm = sorted(
                 (i for i in matches if not _conditional(i)),
-                # An action of the person's own commune that speaks of their need fits on both counts.
+                # An action of the person's own commune that speaks of their need fits on both counts, and the
+                # commune is the rarer fit ("accompagnement de proximité" for a young person of Wattignies: the
+                # action for Loos, Wattignies and Haubourdin before one for every jobseeker of the MEL).
                 key=lambda i: (
                     not (speaks(i) or _local(i) or for_them(i)),
-                    not (for_them(i) and speaks(i)),
                     not (_local(i) and speaks(i)),
+                    not (for_them(i) and speaks(i)),
                     not for_them(i),
                 ),
             )[: self.max_items]

@@ -1645,3 +1645,34 @@ def test_a_local_action_about_the_need_in_frequent_words_is_not_set_aside() -> N
     answerer = ComposingAnswerer(frequency=lambda stem: 0.3 if stem == "numer" else 0.0)
     text, _, _ = answerer(question, [local, further], analyse(question))
     assert text.index("PIJ NUMÉRIQUE") < text.index("LABO 148")
+
+
+def test_an_action_of_the_persons_commune_on_the_need_comes_before_one_for_their_situation_on_it() -> None:
+    def action(title: str, line: int, public: str, text: str, reasons: tuple[str, ...]) -> Document:
+        return _doc(
+            title,
+            f"{title}\n{public}\n{text}",
+            line,
+            reasons=reasons,
+            public=public,
+            action_id=f"x-{line}",
+            action_ids=[f"x-{line}"],
+        )
+
+    for_all = action(
+        "PARCOURS SPORT EMPLOI",
+        10,
+        "Pour les jeunes de 18 à 26 ans sans emploi ou formation.",
+        "Un accompagnement vers l'emploi par le sport.",
+        ("19 ans : dans la tranche 18 à 26 ans",),
+    )
+    local = action(
+        "CONNECT’EMPLOI",
+        40,
+        "Pour les jeunes de 16 à 25 ans habitant Loos, Wattignies ou Haubourdin.",
+        "Un accompagnement de proximité vers l'emploi.",
+        ("19 ans : dans la tranche 16 à 25 ans", "Wattignies : commune de l'action"),
+    )
+    question = "Jeune de 19 ans à Wattignies, sans emploi ni formation : un accompagnement de proximité vers l'emploi ?"
+    text, _, _ = ComposingAnswerer()(question, [for_all, local], analyse(question))
+    assert text.index("CONNECT’EMPLOI") < text.index("PARCOURS SPORT EMPLOI")
