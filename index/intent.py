@@ -745,7 +745,7 @@ def _score(name: _Name, tokens: list[_QToken], by_key: dict[str, list[int]]) -> 
     return None
 
 
-def _fragment(scored: _Scored, tokens: Sequence[Any], text: str) -> bool:
+def _fragment(scored: _Scored, tokens: Sequence[_QToken], text: str) -> bool:
     """In an English question, one lower-case word that is half of a name's compound names nothing: "wants to
     start a business" is no "Start'Avenir" (English writes the names it cites with their capitals; "booster",
     a name's whole word, still names PROGRAMME BOOSTER)."""

@@ -57,9 +57,9 @@ _NUM_AGE = re.compile(
     r"|\b(?:s ils?|si elles?|il|elle|if (?:he|she|they)|(?:he|she) (?:is|s))\s+(?:a|avait|avaient|aura|were|was|is|turns|turned)?\s*(\d{2})\s*(?:\?|$|,|\.)"
     # English, said of a person before any other word: "she is 17 and lives in Roubaix", "my client is 24,
     # lives …", "my son, 16, dropped out", "a young man of 20".
-    r"|\b(?:he|she|he s|she s|client|son|daughter|person|man|woman|girl|boy|guy|kid|student|youth)"
-    r"(?:\s+(?:is|was|turns|turned|just turned)|,|\s+of)\s+(\d{2})\b(?!\s*(?:%|percent|euros?|eur|hours?|km|minutes|years? ago|months?|weeks?|days?))"
-    r"|\b(?:he|she) s\s+(\d{2})\b(?!\s*(?:%|percent|euros?|eur|hours?|km|minutes|years? ago|months?|weeks?|days?))"  # "he's 22"
+    r"|\b(?:he|she|client|son|daughter|person|man|woman|girl|boy|guy|kid|student|youth)"
+    r"(?:\s+(?:is|was|turns|turned|just turned)|,|\s+of| s)\s+(\d{2})\b"  # "he's 22": "he s 22" once folded
+    r"(?!\s*(?:%|percent|euros?|eur|hours?|km|minutes|years? ago|months?|weeks?|days?))"
 )
 # "moins de 26 ans" (up to 25), "plus de 18 ans" (from 18).
 _AGE_BOUND = re.compile(r"\b(moins|plus)\s+de\s+(\d{1,2})\s*ans\b")
@@ -175,7 +175,7 @@ def _ages(folded: str) -> tuple[int | None, int | None, int | None, list[tuple[i
         elif m.group(1) == "plus" and age_min is None:
             age_min = value
     for m in _NUM_AGE.finditer(folded):
-        value = int(m.group(1) or m.group(2) or m.group(3) or m.group(4) or m.group(5))
+        value = int(next(g for g in m.groups() if g))
         inside_range = any(a <= m.start() < b for a, b in spans)
         if inside_range or not 10 <= value <= 35 or _DURATION.search(folded[: m.start()]):
             continue

@@ -324,6 +324,15 @@ def _answerer(*records: Action) -> ComposingAnswerer:
     return ComposingAnswerer(actions=lambda: {r.id: r for r in records})
 
 
+def _action_doc(
+    title: str, line: int, public: str = "", text: str = "", reasons: tuple[str, ...] = (), verdict: str = "match"
+) -> Document:
+    """One passage holding one catalogue action ("x-<line>"): its title, public line and text."""
+    body = "\n".join(x for x in (title, public, text) if x)
+    meta = {"public": public} if public else {}
+    return _doc(title, body, line, verdict=verdict, reasons=reasons, action_id=f"x-{line}", action_ids=[f"x-{line}"], **meta)
+
+
 def _with_catalogue() -> ComposingAnswerer:
     return _answerer(BOOSTER_RECORD)
 
@@ -812,10 +821,19 @@ def test_a_question_asking_two_things_neither_stated_is_refused_once_with_each_s
 
 
 def test_a_sentence_two_parts_quote_is_shown_once() -> None:
-    question = "Who runs Booster and what age group is it for?"
-    text, _, _ = _with_catalogue()(question, [BOOSTER_CARD], analyse(question))
+    # One sentence holds both values asked: the count part and the duration part both quote it.
+    card = _doc(
+        "PROGRAMME BOOSTER",
+        BOOSTER.page_content + "\nEngagement de 20 jeunes en service civique pendant 6 mois.",
+        10,
+        action_ids=["001-booster"],
+        action_id="001-booster",
+        porteur="UnisCité",
+    )
+    question = "Combien de jeunes accueille le programme Booster et combien de temps dure l'engagement ?"
+    text, _, _ = _with_catalogue()(question, [card], analyse(question))
     lines = [line for line in text.split("\n\n") if not line.startswith("Sources")]
-    assert len(lines) == len(set(lines)) and "est porté par UnisCité" in text and "16 à 25 ans" in text
+    assert "20 jeunes" in text and "6 mois" in text and len(lines) == len(set(lines))
 
 
 def test_one_question_with_one_thing_asked_is_not_split() -> None:
@@ -1420,17 +1438,8 @@ def test_an_action_whose_title_names_the_situation_is_for_them_like_one_whose_pu
     # ATTA's public line says only ages and territory; its title says whom it is for. Retrieval ranked it
     # first: an action whose public line names the situation does not pass it.
     def action(title: str, line: int, public: str) -> tuple[Document, Action]:
-        action_id = f"x-{line}"
-        doc = _doc(
-            title,
-            f"{title}\n{public}",
-            line,
-            reasons=("18 ans : dans la tranche 16 à 25 ans",),
-            public=public,
-            action_id=action_id,
-            action_ids=[action_id],
-        )
-        return doc, Action(id=action_id, title=title, source="g.txt", line_start=line, line_end=line + 5)
+        doc = _action_doc(title, line, public, reasons=("18 ans : dans la tranche 16 à 25 ans",))
+        return doc, Action(id=f"x-{line}", title=title, source="g.txt", line_start=line, line_end=line + 5)
 
     question = "Apprenti de 18 ans à Tourcoing, il parle de rompre son contrat. Il y a une action contre le décrochage ?"
     booster = action("PROGRAMME BOOSTER", 10, "Pour les jeunes de 16 à 25 ans en situation de décrochage scolaire.")
@@ -1535,16 +1544,8 @@ def test_a_follow_ups_own_words_choose_the_sentence_before_the_earlier_turns() -
 
 def test_an_action_named_after_the_need_comes_before_one_that_mentions_it_after_those_for_the_person() -> None:
     def action(title: str, line: int, public: str, text: str, verdict: str = "match") -> Document:
-        return _doc(
-            title,
-            f"{title}\n{public}\n{text}",
-            line,
-            verdict=verdict,
-            reasons=("15 ans : dans la tranche 13 à 25 ans",) if verdict == "match" else (),
-            public=public,
-            action_id=f"x-{line}",
-            action_ids=[f"x-{line}"],
-        )
+        reasons = ("15 ans : dans la tranche 13 à 25 ans",) if verdict == "match" else ()
+        return _action_doc(title, line, public, text, reasons, verdict)
 
     mentions = action("LABO 148", 10, "Pour les jeunes de 15 à 30 ans.", "Se saisir des outils numériques et des médias.")
     named = action(
@@ -1604,17 +1605,17 @@ def test_an_action_named_for_a_person_described_earlier_gets_its_verdict() -> No
 
 
 def test_an_action_of_the_communes_that_says_nothing_of_the_need_comes_after_those_that_do() -> None:
-    def action(title: str, line: int, text: str, reasons: tuple[str, ...]) -> Document:
-        return _doc(title, f"{title}\n{text}", line, reasons=reasons, action_id=f"x-{line}", action_ids=[f"x-{line}"])
-
-    local = action(
+    local = _action_doc(
         "COUP DE POUCE CITOYEN",
         10,
-        "La ville finance le BAFA des jeunes lillois.",
-        ("20 ans : dans la tranche 17 à 25 ans", "Lille : commune de l'action"),
+        text="La ville finance le BAFA des jeunes lillois.",
+        reasons=("20 ans : dans la tranche 17 à 25 ans", "Lille : commune de l'action"),
     )
-    housing = action(
-        "UN LOGEMENT D'ABORD", 40, "Un accès rapide à un logement pour les jeunes.", ("20 ans : dans la tranche 18 à 30 ans",)
+    housing = _action_doc(
+        "UN LOGEMENT D'ABORD",
+        40,
+        text="Un accès rapide à un logement pour les jeunes.",
+        reasons=("20 ans : dans la tranche 18 à 30 ans",),
     )
     question = "jeune de 20 ans à Lille qui cherche un logement"
     assert analyse(question).needs
@@ -1625,21 +1626,17 @@ def test_an_action_of_the_communes_that_says_nothing_of_the_need_comes_after_tho
 def test_a_local_action_about_the_need_in_frequent_words_is_not_set_aside() -> None:
     # "numérique" is in many passages: too common to say an action speaks of the need, but an action of the
     # person's commune named after it ("PIJ NUMÉRIQUE") is still about it, before one further away.
-    local = _doc(
+    local = _action_doc(
         "PIJ NUMÉRIQUE",
-        "PIJ NUMÉRIQUE\nDes initiations à la musique assistée par ordinateur.",
         10,
+        text="Des initiations à la musique assistée par ordinateur.",
         reasons=("15 ans : dans la tranche 13 à 25 ans", "Seclin : commune de l'action"),
-        action_id="x-10",
-        action_ids=["x-10"],
     )
-    further = _doc(
+    further = _action_doc(
         "LABO 148",
-        "LABO 148\nSe saisir des outils numériques et des réseaux sociaux, éducation aux médias.",
         40,
+        text="Se saisir des outils numériques et des réseaux sociaux, éducation aux médias.",
         reasons=("15 ans : dans la tranche 15 à 30 ans",),
-        action_id="x-40",
-        action_ids=["x-40"],
     )
     question = "Jeune de 15 ans de Seclin, il joue aux jeux vidéo. Une action numérique chez lui ?"
     answerer = ComposingAnswerer(frequency=lambda stem: 0.3 if stem == "numer" else 0.0)
@@ -1648,25 +1645,14 @@ def test_a_local_action_about_the_need_in_frequent_words_is_not_set_aside() -> N
 
 
 def test_an_action_of_the_persons_commune_on_the_need_comes_before_one_for_their_situation_on_it() -> None:
-    def action(title: str, line: int, public: str, text: str, reasons: tuple[str, ...]) -> Document:
-        return _doc(
-            title,
-            f"{title}\n{public}\n{text}",
-            line,
-            reasons=reasons,
-            public=public,
-            action_id=f"x-{line}",
-            action_ids=[f"x-{line}"],
-        )
-
-    for_all = action(
+    for_all = _action_doc(
         "PARCOURS SPORT EMPLOI",
         10,
         "Pour les jeunes de 18 à 26 ans sans emploi ou formation.",
         "Un accompagnement vers l'emploi par le sport.",
         ("19 ans : dans la tranche 18 à 26 ans",),
     )
-    local = action(
+    local = _action_doc(
         "CONNECT’EMPLOI",
         40,
         "Pour les jeunes de 16 à 25 ans habitant Loos, Wattignies ou Haubourdin.",
