@@ -1120,9 +1120,16 @@ class ComposingAnswerer:
             else:
                 lines.append(_list_line(item, analysis))
             used = [item]
-        elif _COMPARE.search(fold_question(question)) and len(compared := _named_actions(named)) >= 2:
-            # "Quelle différence entre Booster et MAJ'YC ?": each side's who, for whom, what, contact.
-            lines += [f"- {_list_line(item, analysis)}" for item in compared]
+        elif _COMPARE.search(fold_question(question)) and len(compared := _compared(question, intent, items, named)) >= 2:
+            # "Quelle différence entre Booster et MAJ'YC ?": each side's who, for whom, what, contact, and how it
+            # goes ("trois semaines de stages", "passent leur code et leur permis"): where two actions differ.
+            for item in compared:
+                line = _list_line(item, analysis)
+                how = _how_it_goes(item, skip=line)
+                if how:  # before the contact, which ends what is said of the action
+                    at = line.find(". Contact : ") if ". Contact : " in line else line.rfind(" [")
+                    line = f"{line[:at]}. En pratique : {how.rstrip('.')}{line[at:]}"
+                lines.append(f"- {line}")
             used = compared
         elif (
             kind == FACT
@@ -1284,18 +1291,32 @@ def _on_the_need(
     # Two letters are too short to say much ("an" of "20 ans"), unless written as an acronym ("CV", "RH").
     acronyms = {w.lower() for w in re.findall(r"\b[A-Z]{2}\b", question)}
     rare = {w for w in _stems(question) - places if share(w) < 0.2 and not w.isdigit() and (len(w) > 2 or w in acronyms)}
-    need = {w for w in _stems(" ".join(analysis.expansions)) - places - {"jeun"} if len(w) > 2}
+    # A need's phrase counts whole ("petite enfance", not the "Enfance" of child protection), its words once.
+    phrases = [p for e in analysis.expansions if (p := frozenset(w for w in _stems(e) - places - {"jeun"} if len(w) > 2))]
+    need = set().union(*phrases)
     # In a follow-up, the words of the earlier turns say who; the new question's words say what it is about.
     earlier = rare - _stems(own) if own else set()
     best: dict[int, list[tuple[float, str]]] = {}
     for item in items[:6]:
-        for sentence in passage_sentences(item.doc.page_content):
-            if len(sentence) < 30 or _is_heading(sentence) or _PERSON_LINE.match(sentence):
+        sentences = passage_sentences(item.doc.page_content)
+        for k, sentence in enumerate(sentences):
+            if len(sentence) < 30 or _is_heading(sentence) or _PERSON_LINE.match(sentence) or _label(sentence):
                 continue
-            matched = (need | rare) & _stems(sentence)
+            have = _stems(sentence)
+            matched = (rare & have).union(*(p for p in phrases if p <= have))
             weight = sum((1.0 if share(w) < 0.05 else 0.5) / (2 if w in earlier else 1) for w in matched)
+            # A structure named after the need ("Ouvrir 8 Maisons des Parents") is a place to send them (a rare
+            # word of it: "Pôle Emploi" is named after every jobseeker's need).
+            rare_matched = {w for w in matched if share(w) < 0.05}
+            weight += 1.0 if any(_stems(name) & rare_matched for name in _PROPER_NAME.findall(sentence)) else 0.0
             if weight >= 1.5 or any(w in need and share(w) < 0.025 for w in matched):
-                best.setdefault(item.n, []).append((weight, sentence.lstrip("-•►▶✓ ").strip()))
+                # Scored alone, quoted whole: the item's next sentence may say who acts, and a finding ("L'absence
+                # de couverture maladie … constitue un facteur de renoncement aux soins.") what is done about it.
+                quoted = _whole_item(sentences, k)
+                after = sentences[k + 1] if k + 1 < len(sentences) and quoted == sentences[k] else ""
+                if after and not _COMMITS.search(quoted) and _COMMITS.search(after) and len(quoted) + len(after) <= 400:
+                    quoted = f"{quoted} {after}"
+                best.setdefault(item.n, []).append((weight, quoted.lstrip("-•►▶✓ ").strip()))
     firsts = sorted(((max(found)[0], n, max(found)[1]) for n, found in best.items()), key=lambda x: -x[0])
     rest = sorted(((w, n, x) for n, found in best.items() for w, x in found), key=lambda x: -x[0])
     chosen: list[tuple[str, int]] = []
@@ -1303,6 +1324,51 @@ def _on_the_need(
         if len(chosen) < limit and all(sentence != s for s, _ in chosen):
             chosen.append((sentence, n))
     return [(_clip(sentence, 400), n) for sentence, n in chosen]
+
+
+def _how_it_goes(item: Item, skip: str = "", most: int = 2, limit: int = 400) -> str:
+    """The sentences after an action's summary in its description paragraph (what the young people do, for how
+    long), those ``skip`` holds aside, or "" when the passage has none."""
+    action = item.record or item.action  # the part that presents it holds its summary
+    summary = action.summary if action else None
+    sentences = passage_sentences(item.doc.page_content)
+    at = next((k for k, x in enumerate(sentences) if summary and x.strip() == summary.strip()), None)
+    if at is None:
+        return ""
+    after = itertools.takewhile(
+        lambda x: not x.lstrip().startswith(_ITEM_MARKS) and not _is_heading(x) and not _label(x), sentences[at + 1 :]
+    )
+    return _clip(" ".join([x for x in after if x.strip() not in skip][:most]), limit)
+
+
+def _whole_item(sentences: list[str], k: int) -> str:
+    """List item ``k`` with the sentences that carry it on up to the next item ("- Contribue … d'insertion."
+    then "La CAF participe …", then "- S'engage …"): who acts is often said in the item's second sentence."""
+    if not sentences[k].lstrip().startswith(_ITEM_MARKS) or not sentences[k].rstrip().endswith("."):
+        return sentences[k]  # (an item without its full stop is a table's cell: the next line is another cell)
+    rest = list(itertools.takewhile(lambda x: not x.lstrip().startswith(_ITEM_MARKS), sentences[k + 1 : k + 3]))
+    if not rest or k + 1 + len(rest) >= len(sentences):  # not followed by another item: text after the list
+        return sentences[k]
+    return " ".join([sentences[k], *rest])
+
+
+_ITEM_MARKS = ("-", "•", "►", "▶", "✓")
+# A sentence that commits someone to doing something: what a plan provides, not what it finds.
+_COMMITS = re.compile(
+    r"\b(?:s[’']engage\w*|prévoi\w*|propos\w*|met(?:tra)? en place|déploi\w*|financ\w*|soutien\w*|accompagn\w*|organis\w*)\b",
+    re.IGNORECASE,
+)
+# A name of two capitalised words or more, linked or not by "de", "des", "du", "de la", "l'" ("Maisons des
+# Parents", "Point Information Jeunesse"), after a sentence's first word.
+_PROPER_NAME = re.compile(r"(?<=\w )[A-ZÉ][\w’'-]+(?:\s+(?:(?:de la|des|du|de|d[’']|l[’'])\s*)?[A-ZÉ][\w’'-]+)+")
+
+
+def _label(sentence: str) -> bool:
+    """A table's row or column label ("Action sociale, santé, soutien aux familles monoparentales, tranquillité
+    publique et justice"): a short line that is neither a list item nor a sentence. It names a theme; it
+    says nothing that is done."""
+    line = sentence.strip()
+    return not line.startswith(_ITEM_MARKS) and not re.search(r"[.!?:;)»]$", line) and len(line.split()) <= 15
 
 
 def _missing_evidence(question: str, items: list[Item]) -> str | None:
@@ -1842,6 +1908,33 @@ def _naming_sentences(item: Item, names: list[str], most: int = 6, limit: int = 
             break
         chosen.append(sentence.strip())
     return chosen
+
+
+def _compared(question: str, intent: Intent, items: list[Item], named: list[Item]) -> list[Item]:
+    """One passage per action a comparison names, in the question's order, the one holding its card (the whole
+    action, else its public or a contact) first: a slide's title page says nothing to compare."""
+    folded = fold_question(question)
+    written = sorted(intent.entities, key=lambda e: folded.find(fold_question(e.surface)) % (len(folded) + 1))
+    sides = _sides(replace(intent, entities=tuple(written)), items)
+    if len(sides) < 2:
+        return _named_actions(named)
+
+    def presents(i: Item) -> bool:  # the part that says what the action is (its summary) or for whom
+        said = [x for x in (i.action.summary, i.action.age_evidence) if x] if i.action else []
+        return any(" ".join(x.split()) in " ".join(i.doc.page_content.split()) for x in said)
+
+    return [
+        min(
+            side,
+            key=lambda i: (
+                i.record is None,
+                not presents(i),
+                not (i.meta.get("meta_public") or has_contact(i.doc)),
+                items.index(i),
+            ),
+        )
+        for side in sides
+    ]
 
 
 def _named_actions(named: list[Item]) -> list[Item]:

@@ -255,6 +255,9 @@ def passage_sentences(text: str) -> list[str]:
     for paragraph in paragraphs:
         # A line starting a list item or a label ("- ", "Contact :") begins a new piece; others continue.
         pieces: list[str] = []
+        # A line as long as the paragraph's longest was wrapped by the PDF: what follows goes on with it.
+        width = max((len(x.strip()) for x in paragraph.split("\n")), default=0)
+        previous = ""
         for line in paragraph.split("\n"):
             # A flattened table row: its cells stay apart ("35 ; 31 ; 10", not "35 31 10").
             line = " ; ".join(cell.strip() for cell in line.split("\t") if cell.strip()) if "\t" in line else line.strip()
@@ -263,6 +266,10 @@ def passage_sentences(text: str) -> list[str]:
             # A capitalised line after a complete list item is a new line of text, not the item's end.
             after_item = bool(pieces) and re.match(r"^[-•►▶✓]", pieces[-1]) is not None and line[:1].isupper()
             after_item = after_item and not re.search(r"[,\-–(]$", pieces[-1])
+            # ("- … la bourse aux stages du PIE" wrapped before "Jeunesse pilotée par …": one item.)
+            wrapped = len(previous) >= 60 and len(previous) >= 0.85 * width and not re.search(r"[.;:!?]$", previous)
+            after_item = after_item and not wrapped
+            previous = line
             if (
                 pieces
                 and not after_item

@@ -224,6 +224,28 @@ def test_a_comparison_puts_each_named_action_side_by_side() -> None:
     assert [c.n for c in citations] == [1, 2]
 
 
+def test_a_comparison_says_how_each_action_goes_from_the_passage_that_presents_it() -> None:
+    def action(k: int, title: str, summary: str, more: str, extra: str = "") -> tuple[Action, list[Document]]:
+        record = Action(id=f"x-{k}", title=title, source="g.txt", line_start=k * 100, line_end=k * 100 + 50, summary=summary)
+        card = _doc(title, f"{title}\n\n{summary} {more}\n\nPour les jeunes de 18 à 26 ans.", k * 100 + 20, action_id=f"x-{k}")
+        cover = _doc(title, f"{title}\n43 jeunes accompagnés. {extra}", k * 100 + 40, action_id=f"x-{k}")
+        for doc in (card, cover):
+            doc.metadata["meta_action_ids"] = [f"x-{k}"]
+        return record, [cover, card]  # retrieval ranked the slide without the action's presentation first
+
+    sport, sport_docs = action(
+        1, "DÉCLIC SPORT", "L’action repère les jeunes dans les clubs.", "Elle prévoit trois semaines de stages."
+    )
+    job, job_docs = action(2, "PARCOURS EMPLOI", "L’action accompagne les jeunes.", "Les jeunes passent leur permis.")
+    question = "Parcours Emploi vs Déclic Sport : c'est quoi la différence dans le déroulé ?"
+    text, _, _ = _answerer(sport, job)(question, [*sport_docs, *job_docs], analyse(question))
+    lines = [x for x in text.split("\n\n") if x.startswith("- ")]
+    # Each side from the passage that presents it, in the question's order, with what follows its summary.
+    assert len(lines) == 2 and lines[0].startswith("- **PARCOURS EMPLOI**") and lines[1].startswith("- **DÉCLIC SPORT**")
+    assert "En pratique : Les jeunes passent leur permis" in lines[0] and "trois semaines de stages" in lines[1]
+    assert "43 jeunes" not in text
+
+
 def test_an_age_question_is_answered_by_the_public_line() -> None:
     booster = Document(page_content=BOOSTER.page_content, metadata={**BOOSTER.metadata, "why": {"mention": "PROGRAMME BOOSTER"}})
     text, citations, refused = ComposingAnswerer()("c'est pour quel âge ?", [booster, E2C])
@@ -558,6 +580,49 @@ def test_no_action_for_the_commune_still_says_what_the_documents_plan_for_the_ne
     question = "un jeune de 19 ans à Onnaing cherche une épicerie solidaire étudiante"
     _, _, outcome = answerer(question, [plan], analyse(question))
     assert outcome is True
+
+
+def test_what_the_documents_plan_for_the_need_says_who_acts_and_skips_table_labels() -> None:
+    caf = _doc(
+        "Quatre priorités",
+        "- Contribue aux démarches de développement local en matière de petite enfance. La\n"
+        "CAF participe à l’accueil du jeune enfant.\n- S’engage à améliorer l’accès des jeunes aux loisirs.",
+        456,
+        verdict="unknown",
+    )
+    table = _doc(
+        "Aménagement",
+        "Action sociale, santé, soutien aux familles monoparentales, tranquillité publique\n"
+        "- Renforcement du volet soutien aux familles\n- Ouvrir 8 Maisons des Parents sur le territoire de l’ERBM",
+        915,
+        verdict="unknown",
+    )
+    answerer = ComposingAnswerer(frequency=lambda stem: 0.1 if stem in {"famill", "soutien"} else 0.01)
+    question = "jeune maman de 19 ans à Onnaing, seule avec son bébé : qu'est-ce qui existe pour elle ?"
+    text, _, outcome = answerer(question, [caf, table], analyse(question))
+    assert outcome is False
+    # The item is quoted whole: its second sentence says who acts.
+    assert "petite enfance. La CAF participe à l’accueil du jeune enfant. [1]" in text
+    # A structure named after the need beats a measure on the families in general; a table's label is no measure.
+    assert "- Ouvrir 8 Maisons des Parents sur le territoire de l’ERBM [2]" in text
+    assert "tranquillité publique" not in text and "Renforcement" not in text
+    # A finding is followed by what is done about it, when the next sentence commits someone.
+    health = _doc(
+        "Accès aux soins",
+        "L'absence de couverture maladie constitue un facteur de renoncement aux soins. L’ARS s’engage dans le déploiement "
+        "des Adultes Relais Médiateurs Santé.",
+        2503,
+        verdict="unknown",
+    )
+    asked = "Jeune de 23 ans à Onnaing sans mutuelle, il renonce aux soins : qu'est-ce qui est prévu ?"
+    text, _, _ = ComposingAnswerer(frequency=lambda stem: 0.01)(asked, [health], analyse(asked))
+    assert "renoncement aux soins. L’ARS s’engage dans le déploiement des Adultes Relais Médiateurs Santé. [1]" in text
+    # "Enfance" alone (child protection) is not the "petite enfance" a young parent needs.
+    protection = _doc(
+        "Enfance", "La protection de l’Enfance accompagne les mineurs confiés au Département.", 577, verdict="unknown"
+    )
+    text, _, _ = answerer(question, [protection, caf], analyse(question))
+    assert "protection de l’Enfance" not in text
 
 
 def test_a_slot_refusal_quotes_only_the_named_action_never_another_actions_figure() -> None:

@@ -117,3 +117,19 @@ def test_a_negative_figure_on_its_own_line_is_no_list_item() -> None:
     # A slide: "PRIX REDUITS !", "de -70 à", "-90 %": the last line goes on, it starts no list item.
     assert passage_sentences("PRIX\nREDUITS !\nde -70 à\n-90 %") == ["PRIX REDUITS ! de -70 à -90 %"]
     assert passage_sentences("Objectifs :\n- Repérer\n- Accompagner") == ["Objectifs :", "- Repérer", "- Accompagner"]
+
+
+def test_a_list_item_wrapped_before_a_capital_stays_one_item_but_a_short_one_does_not() -> None:
+    text = (
+        "- Sensibiliser les publics et prescripteurs via des visites, immersions et témoignages\n"
+        "- Faire le lien entre la plateforme Stages de 3ème de l’Etat et la bourse aux stages du PIE\n"
+        "Jeunesse pilotée par Valenciennes Métropole pour faire découvrir le monde économique aux\n"
+        "jeunes des QPV.\n"
+        "- Court item\n"
+        "Nouvelle ligne de texte."
+    )
+    found = passage_sentences(text)
+    # The PDF wrapped the line as long as the paragraph's longest: "Jeunesse" goes on with it.
+    assert any(x.startswith("- Faire le lien") and x.endswith("aux jeunes des QPV.") for x in found)
+    # A short item line ends the item: the capitalised line after it is new text.
+    assert found[-2:] == ["- Court item", "Nouvelle ligne de texte."]
