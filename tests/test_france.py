@@ -310,6 +310,10 @@ def test_where_one_works_studies_or_goes_is_not_where_one_lives() -> None:
     assert a.communes == ("Lille",)  # as before: a commune of the territories named in the question
     assert [(p.name, p.residence) for p in a.places] == [("Denain", True), ("Lille", False)]
     assert a.lives_outside
+    # Whatever is done there (a service civique, an apprenticeship) says where the young person goes.
+    a = analyse("ma jeune de 17 ans vit à Courtrai, elle veut faire un service civique à Lille")
+    assert [(p.name, p.residence) for p in a.places] == [("Courtrai", True), ("Lille", False)] and a.lives_outside
+    assert not analyse("jeune de 19 ans en alternance à Lille").lives_outside
 
 
 def test_the_build_script_writes_the_tables_from_an_etalab_package(tmp_path: Path) -> None:
