@@ -1070,6 +1070,14 @@ class ComposingAnswerer:
                         )
                     refused, shortened = True, fitting
                     fitting = []
+            elif phrases and analysis.needs and not verdicts and not analysis.lives_outside and sum(map(speaks, fitting)) < 2:
+                # One action at most speaks of the need: the plans' measures on it (a "forum des financeurs de la
+                # création d'activité" beside one grant for creators) widen a short list; they are no action, so
+                # they come after the pistes, as sentences.
+                shown = [*fitting, *conditional, *excluded, *generic]
+                others = [i for i in items if i not in shown and i.verdict != "excluded" and _not_directory(i)]
+                on_need = _on_the_need(context, analysis, others, self.frequency, limit=2, own=question)
+                unspoken = ", ".join(concept_label(c.key) for c in sought)
             # The best four in full (who runs it, for whom, why it fits, whom to contact); the others in a line
             # each, so that the answer reads in seconds and nothing that fits is hidden.
             lines += [
@@ -1302,6 +1310,8 @@ def _on_the_need(
         for k, sentence in enumerate(sentences):
             if len(sentence) < 30 or _is_heading(sentence) or _PERSON_LINE.match(sentence) or _label(sentence):
                 continue
+            if sentence[:1].islower():
+                continue  # the end of a sentence the passage before holds ("numérique, et d'expérimenter …")
             have = _stems(sentence)
             matched = (rare & have).union(*(p for p in phrases if p <= have))
             weight = sum((1.0 if share(w) < 0.05 else 0.5) / (2 if w in earlier else 1) for w in matched)
@@ -1409,6 +1419,9 @@ def _slot_sentences(
     for rank, item in enumerate(items if everywhere else items[:3]):
         if years and not any(y in item.doc.page_content or _dated_above(item, y, items) for y in years):
             continue
+        # Under which year each sentence is: between two figures the question fits as well, the latest is
+        # what the action is now ("2019 … (8 par session)" over "2018 … Première session : 4 jeunes").
+        under = _years_of(item.doc.page_content)
         for year, part in _year_sections(item.doc.page_content) if years else [(None, item.doc.page_content)]:
             if year is not None and year not in years:
                 continue  # "2017 … 267 missions créées" under another year's heading
@@ -1431,11 +1444,21 @@ def _slot_sentences(
                     # The year the figure is under is said with it: "2018 : 365 missions créées."
                     shown = f"{year} : {sentence.lstrip('-•►▶✓ ')}" if year and year not in sentence else sentence
                     have = _stems(sentence)
-                    scored.append((len(wanted & have), len(own & have), rank, shown, item.n))
+                    latest = -int(under.get(" ".join(sentence.split()), "0"))
+                    scored.append((len(wanted & have), len(own & have), rank, latest, shown, item.n))
     # The words of the new question first ("ça se passe dans quels équipements ?": the sentence naming them),
     # then those of the turns it leans on.
-    scored.sort(key=lambda row: (-row[1], -row[0], row[2]))
-    return [(_clip(sentence, 400), n) for overlap, _own, _rank, sentence, n in scored[:limit] if overlap > 0 or not need_overlap]
+    scored.sort(key=lambda row: (-row[1], -row[0], row[2], row[3]))
+    return [
+        (_clip(sentence, 400), n)
+        for overlap, _own, _rank, _latest, sentence, n in scored[:limit]
+        if overlap > 0 or not need_overlap
+    ]
+
+
+def _years_of(text: str) -> dict[str, str]:
+    """Each sentence of a passage (spaces squeezed, as ``_readable`` gives it) with the year it is under."""
+    return {" ".join(_readable(x).split()): year for year, part in _year_sections(text) if year for x in passage_sentences(part)}
 
 
 def _dated_above(item: Item, year: str, items: list[Item]) -> bool:
@@ -1567,6 +1590,11 @@ def _contradiction(assertion: Assertion, item: Item) -> str:
         ]
         if slot == "place":  # the sentence that says most about where ("les équipements du CREPS de …")
             evidence.sort(key=lambda s: -len(_stems(s) & _PLACE_WORDS))
+        elif slot in ("count", "amount"):
+            # A deck's figures by year: the latest is what the action is now ("2019 Déploiement … 8 par
+            # session" over "2018 … Première session : 4 jeunes").
+            under = _years_of(item.doc.page_content)
+            evidence.sort(key=lambda s: under.get(" ".join(_readable(s).split()), ""), reverse=True)
         if evidence and not any(value in fold_question(s) for s in evidence) and value not in folded_text:
             return f"**{title}** : {_clip(evidence[0], 300)}"
     return ""

@@ -71,6 +71,7 @@ _PERSON = re.compile(
     r"\b(?:jeunes?|ados?|adolescente?s?|filles?|garcons?|mineure?s?|majeure?s?|il|elle|habite\w*|vit|vivent|reside\w*|domicilie\w*)\b"
 )
 _QPV = re.compile(r"\b(?:qpv|quartiers? prioritaires?|politique de la ville)\b")
+_QPV_NEGATED_EN = re.compile(r"\b(?:not|outside|no)\b(?:\s+\w+){0,3}\s+(?:priority|deprived)\b")
 _QPV_NEGATED = re.compile(
     # "pas de diplôme en QPV" denies the diploma, not the QPV: no "de"/"d" + noun among the words in between.
     r"\b(?:pas|hors|non|plus|ni)\s+(?:(?!(?:de|d)\s+(?!(?:la|l|un|une|les)\s)\w)\w+\s+){0,2}(?:en\s+|d[ue]\s+|dans\s+(?:un\s+|les?\s+)?)?(?:qpv|quartiers? prioritaires?|politique de la ville)\b"
@@ -231,17 +232,17 @@ def analyse(question: str, gazetteer: Gazetteer | None = None, france: France | 
     # One territory only: "MEL vs Valenciennes Métropole" compares, it does not place a person.
     epci = next(iter(epcis)) if len(epcis) == 1 else (scopes[0] if len(set(scopes)) == 1 else None)
 
+    # An English question's needs are read in the documents' French too ("digital jobs" -> "numérique").
+    translations = french_for(question)
     qpv: bool | None = None
-    if _QPV_NEGATED.search(folded):
+    if _QPV_NEGATED.search(folded) or _QPV_NEGATED_EN.search(folded):
         qpv = False
-    elif _QPV.search(folded):
-        qpv = True
+    elif _QPV.search(folded) or any(_QPV.search(fold_words(t)) for t in translations):
+        qpv = True  # ("priority neighbourhoods": "quartiers prioritaires")
 
     situations: list[str] = []
     needs: list[str] = []
     expansions: list[str] = []
-    # An English question's needs are read in the documents' French too ("digital jobs" -> "numérique").
-    translations = french_for(question)
     readable = " ".join([folded, *(fold_words(t) for t in translations)])
     for concept in read_concepts(readable):
         if concept.key == "qpv" and qpv is not True:

@@ -237,6 +237,13 @@ def sentences(lines: list[str], first: int = 0) -> list[Sentence]:
 _VALUE_LINE = re.compile(r"^(?![-•►▶✓])(?=[^\n]*\d)[^\n]{1,60}$")
 
 
+# A line ending on an article, a preposition or a conjunction goes on on the next line.
+_OPEN_END = re.compile(
+    r"\b(?:un|une|le|la|les|de|du|des|d[’']|l[’']|à|au|aux|et|ou|en|dans|pour|par|sur|avec|sans|son|sa|ses|leur|leurs|ce|cette)$",
+    re.IGNORECASE,
+)
+
+
 def passage_sentences(text: str) -> list[str]:
     """Sentences of a passage: PDF lines of a paragraph joined, list items kept apart, split at . ? ;"""
     found: list[str] = []
@@ -244,7 +251,10 @@ def passage_sentences(text: str) -> list[str]:
     # a sentence and a next one that starts in lower case are one paragraph.
     paragraphs: list[str] = []
     for paragraph in re.split(r"\n\s*\n", text):
-        if paragraphs and not re.search(r"[.!?:;»]\s*$", paragraphs[-1]) and paragraph.lstrip()[:1].islower():
+        if paragraphs and (
+            (not re.search(r"[.!?:;»]\s*$", paragraphs[-1]) and paragraph.lstrip()[:1].islower())
+            or (_OPEN_END.search(paragraphs[-1].rstrip()) is not None and not re.match(r"\s*[-•►▶✓]", paragraph))
+        ):
             paragraphs[-1] += "\n" + paragraph.strip()
         elif paragraphs and paragraphs[-1].rstrip().endswith(":") and _VALUE_LINE.match(paragraph.strip()):
             # "Prochain parcours intensif « Sprint vers l'Emploi » :" then, alone, "23 juin – 27 juin 2025": the
@@ -268,6 +278,8 @@ def passage_sentences(text: str) -> list[str]:
             after_item = after_item and not re.search(r"[,\-–(]$", pieces[-1])
             # ("- … la bourse aux stages du PIE" wrapped before "Jeunesse pilotée par …": one item.)
             wrapped = len(previous) >= 60 and len(previous) >= 0.85 * width and not re.search(r"[.;:!?]$", previous)
+            # ("… le forum des financeurs de la création d'activité dans un" then "QPV": no item ends on "un".)
+            wrapped = wrapped or _OPEN_END.search(previous) is not None
             after_item = after_item and not wrapped
             previous = line
             if (

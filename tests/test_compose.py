@@ -369,6 +369,33 @@ def test_a_false_premise_is_corrected_with_the_documented_value() -> None:
         assert expected in text and [c.n for c in citations] == [1], question
 
 
+def test_a_count_asserted_is_corrected_with_the_latest_years_figure() -> None:
+    deck = _action_doc(
+        "FABRIQUE TA VILLE",
+        2106,
+        text="2018\nPremières expérimentations\n- Première session : 4 jeunes accompagnés.\n2019\nDéploiement\n"
+        "- Accompagnement de 32 jeunes sur 2 ans (8 par session).\n2020",
+    )
+    record = Action(id="x-2106", title="FABRIQUE TA VILLE", source="g.txt", line_start=2106, line_end=2111)
+    question = "Fabrique ta ville, c'est des sessions de 20 jeunes, correct ?"
+    text, _, outcome = _answerer(record)(question, [deck], analyse(question))
+    assert outcome is False and "**FABRIQUE TA VILLE** : - Accompagnement de 32 jeunes sur 2 ans (8 par session). [1]" in text
+
+
+def test_a_count_asked_prefers_the_latest_years_figure_between_two_that_fit_as_well() -> None:
+    from assistant.compose import Item, _slot_sentences
+
+    deck = _doc(
+        "FABRIQUE TA VILLE",
+        "FABRIQUE TA VILLE\n2018\nPremières expérimentations\n- Première session : 4 jeunes accompagnés.\n2019\n"
+        "Déploiement\n- Accompagnement de 32 jeunes sur 2 ans (8 par session).\n2020",
+        2106,
+    )
+    question = "cb de jeunes par session fabrique ta ville ?"
+    found = _slot_sentences(question, question, "count", [Item(1, deck)], limit=1)
+    assert found == [("- Accompagnement de 32 jeunes sur 2 ans (8 par session).", 1)]
+
+
 def test_a_correction_is_followed_by_the_actions_card_for_the_counsellor_to_go_on() -> None:
     question = "Booster, c'est porté par l'AFEV ? Je voudrais contacter la personne qui s'en occupe."
     text, _, outcome = _with_catalogue()(question, [BOOSTER_CARD], analyse(question))
@@ -1411,6 +1438,34 @@ def test_a_plan_measure_open_to_the_whole_territory_comes_after_an_action_on_the
     )
     text, _, _ = ComposingAnswerer(frequency=lambda stem: 0.01)(question, [plan, shelter], analyse(question))
     assert 0 < text.index("SECURISER") < text.index("un logement d'abord"), text
+
+
+def test_a_short_list_on_the_need_is_widened_by_the_plans_measures_on_it() -> None:
+    question = "Jeune de 25 ans à Saint-Saulve qui veut créer son entreprise : il y a un événement pour ça ?"
+    grant = _action_doc(
+        "CAP QUARTIERS",
+        40,
+        text="Cap Quartiers : soutien de 2000€ à tout porteur de projets qui veut créer son entreprise.",
+        reasons=("Saint-Saulve : action sur tout le territoire (Valenciennes Métropole)",),
+    )
+    forum = _doc(
+        "Accompagner les porteurs",
+        "- Organiser chaque année le forum des financeurs de la création d’activité dans un QPV\n- Former",
+        10,
+        reasons=("Saint-Saulve : action sur tout le territoire (Valenciennes Métropole)",),
+    )
+    text, _, outcome = ComposingAnswerer(frequency=lambda stem: 0.01)(question, [forum, grant], analyse(question))
+    assert outcome is False and text.index("CAP QUARTIERS") < text.index("les documents disent aussi")
+    assert "- Organiser chaque année le forum des financeurs de la création d’activité dans un QPV [2]" in text
+    # Two actions that speak of the need make a list: no measure is added.
+    second = _action_doc(
+        "BOUTIQUE DE GESTION",
+        70,
+        text="Accompagne les porteurs de projet.",
+        reasons=grant.metadata["why"]["eligibility"]["reasons"],
+    )
+    text, _, _ = ComposingAnswerer(frequency=lambda stem: 0.01)(question, [forum, grant, second], analyse(question))
+    assert "disent aussi" not in text
 
 
 def test_the_porteur_of_the_action_named_is_read_from_a_row_part_holding_several() -> None:

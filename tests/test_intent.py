@@ -190,6 +190,12 @@ SLOT_CASES = [
     ("combien de jeunes ont suivi Labo 148 ?", "fact", "count"),
     ("quand a été lancé le Forum emploi ?", "fact", "date"),
     ("Connect'Emploi, ça dure combien de temps ?", "fact", "duration"),
+    # SMS and English forms of the same slots
+    ("declic sportif les stages c cb de tps ?", "fact", "duration"),
+    ("jusqu'à quelle année le contrat de ville est-il prorogé ?", "fact", "date"),
+    ("Until what year was the contrat de ville extended?", "fact", "date"),
+    ("le PIA c combien de sous ?", "fact", "amount"),
+    ("les épiceries solidaires c koi la reduc ?", "fact", "rate"),
     ("quel est le taux de sortie vers l'emploi de Parcours inversés ?", "fact", "rate"),
     ("quels sont les horaires de la Conciergerie de quartier à Moulins ?", "fact", "hours"),
     ("Fabrique ta ville, c'est pour quel âge ?", "fact", "age"),

@@ -701,3 +701,10 @@ def test_english_ages_said_of_the_person() -> None:
         ("my client is 35 percent sure", None),
     ]:
         assert analyse(question).age == age, question
+
+
+def test_an_english_question_about_priority_neighbourhoods_reads_qpv_unless_it_denies_it() -> None:
+    a = analyse("How many priority neighbourhoods are there in Valenciennes Métropole?")
+    assert a.qpv is True and "qpv" in a.situations and "politique de la ville" in a.lexical_query
+    a = analyse("a 19 year old who does not live in a priority neighbourhood")
+    assert a.qpv is False and "qpv" not in a.situations

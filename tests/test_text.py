@@ -133,3 +133,13 @@ def test_a_list_item_wrapped_before_a_capital_stays_one_item_but_a_short_one_doe
     assert any(x.startswith("- Faire le lien") and x.endswith("aux jeunes des QPV.") for x in found)
     # A short item line ends the item: the capitalised line after it is new text.
     assert found[-2:] == ["- Court item", "Nouvelle ligne de texte."]
+
+
+def test_a_line_ending_on_an_article_or_a_preposition_goes_on_even_across_a_blank_line() -> None:
+    text = "- Organiser chaque année le forum des financeurs dans un\n\nQPV\n\n- Former les prescripteurs de\nMaisons de Quartier"
+    assert passage_sentences(text) == [
+        "- Organiser chaque année le forum des financeurs dans un QPV",
+        "- Former les prescripteurs de Maisons de Quartier",
+    ]
+    # A new item after it is still a new item.
+    assert passage_sentences("- Réunir les acteurs de\n\n- Former") == ["- Réunir les acteurs de", "- Former"]
