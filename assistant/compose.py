@@ -27,7 +27,7 @@ from typing import Any
 from langchain_core.documents import Document
 
 from assistant import grounding
-from assistant.answerability import FUTURE, SLOT_EVIDENCE, SLOT_LABEL, YEAR_LINE, counted_noun, holds, not_stated
+from assistant.answerability import SLOT_EVIDENCE, SLOT_LABEL, counted_noun, holds, not_stated
 from assistant.citations import best_quote
 from assistant.records import CLARIFICATION, OUT_OF_SCOPE, Citation
 from index.eligibility import OTHER_DOCUMENT, WHOLE_TERRITORY
@@ -697,19 +697,11 @@ class ComposingAnswerer:
         # fin 2020") is checked against the top passages about its subject.
         about = [i for i in items[:2] if _about(context, i.doc, self.frequency)]
         corrections = _corrections(intent, entity_items or named or about)
-        # What the new question asks (not an earlier turn's: "combien coûte … ?" then "et combien d'heures ?").
-        # A person's question asks for actions: a slot's word in it describes ("en horaires décalés").
-        # The passages of the action named come first: another chunk of its table row may mention it too.
-        evidence = [*entity_items, *(i for i in focus if i not in entity_items)]
         # In a passage presenting several actions (a plan's list), the value is read from the sentences that
         # name the one asked about: "Nos Quartiers d'Été" has no sum beside the SREI's.
         slot_names = tuple(e.name for e in intent.entities if len(e.name) >= 4)
-        missing = _missing_evidence(question, evidence) if intent.kind != "person" else None
-        if missing and not corrections:
-            refused = True
-            statement = f"Les documents ne précisent pas {missing}" + (f" pour {entity}." if entity else ".")
-            lines, used = _refusal(statement, entity_items or focus, lambda i: best_quote(context, i.doc.page_content, 200))
-        elif (
+        # Whether what is asked is stated is read from the slot the question asks (below), never from its words.
+        if (
             corrections
             and intent.kind in ("contact", "porteur")
             and not any(a.slot == intent.kind for a in intent.asserted)  # "porté par X, non ?" asks nothing else
@@ -747,7 +739,8 @@ class ComposingAnswerer:
                 # The passages the answer would quote (below): a figure further down is another action's.
                 _subject(entity_items or referred, items, intent) or _top(focus),
                 6,
-                False,
+                # Without a subject named, as the answer below: a sentence about what is asked, not any figure.
+                not _subject(entity_items or referred, items, intent),
                 everywhere=True,
                 names=slot_names,
             )
@@ -1228,24 +1221,6 @@ _OUTSIDE = (
     "actions de ces deux territoires ; aucune ne peut être proposée comme adaptée à ce jeune."
 )
 
-_ASKS: tuple[tuple[re.Pattern[str], re.Pattern[str], str], ...] = (
-    (
-        re.compile(r"\b(?:budget|montant|cout|combien coute|financement|finance)\b"),
-        re.compile(r"\d[\d\s.,]*\s*(?:€|euros?|millions?|k€)", re.I),
-        "le montant demandé",
-    ),
-    (
-        re.compile(r"\b(?:quand(?! meme)|date|inscriptions?|prochaine session|calendrier)\b"),
-        re.compile(
-            r"\b(?:\d{1,2}(?:er)?\s+(?:janvier|fevrier|février|mars|avril|mai|juin|juillet|aout|août|septembre|octobre|novembre|decembre|décembre)|\d{1,2}/\d{1,2}/\d{2,4})\b",
-            re.I,
-        ),
-        "la date demandée",
-    ),
-    (re.compile(r"\b(?:taux|pourcentage|part des)\b"), re.compile(r"\d+(?:[,.]\d+)?\s*%"), "le taux demandé"),
-    (re.compile(r"\bhoraires?\b"), re.compile(r"\b\d{1,2}\s*h(?:\s*\d{2})?\b", re.I), "les horaires demandés"),
-)
-
 
 def _open_to_all(item: Item) -> bool:
     """An action that fits only because it covers the whole territory, for no stated age or public (a
@@ -1379,21 +1354,6 @@ def _label(sentence: str) -> bool:
     says nothing that is done."""
     line = sentence.strip()
     return not line.startswith(_ITEM_MARKS) and not re.search(r"[.!?:;)»]$", line) and len(line.split()) <= 15
-
-
-def _missing_evidence(question: str, items: list[Item]) -> str | None:
-    """What the question asks for that no top passage holds ("le montant demandé", "la date"…), or None."""
-    folded = fold_question(question)
-    for asks, evidence, label in _ASKS:
-        if asks.search(folded) and not any(evidence.search(i.doc.page_content) for i in items[:3]):
-            if (
-                label == "la date demandée"
-                and not FUTURE.search(folded)
-                and any(YEAR_LINE.search(i.doc.page_content) for i in items[:3])
-            ):
-                continue  # "quand a-t-il été mis en place ?": "2017 Mise en place de l'action" dates it
-            return label
-    return None
 
 
 def _slot_sentences(
@@ -1586,16 +1546,21 @@ def _contradiction(assertion: Assertion, item: Item) -> str:
             for s in passage_sentences(item.doc.page_content)
             if (slot == "place" or holds(slot, s))
             and _shares_subject(assertion, s)
+            and (slot == "place" or not (PHONE.search(s) or EMAIL.search(s)))  # a contact line holds no figure
             and (slot not in ("duration", "count") or not unit or re.search(rf"\d\s*{re.escape(unit[0][:4])}", fold_question(s)))
         ]
         if slot == "place":  # the sentence that says most about where ("les équipements du CREPS de …")
             evidence.sort(key=lambda s: -len(_stems(s) & _PLACE_WORDS))
-        elif slot in ("count", "amount"):
-            # A deck's figures by year: the latest is what the action is now ("2019 Déploiement … 8 par
-            # session" over "2018 … Première session : 4 jeunes").
-            under = _years_of(item.doc.page_content)
-            evidence.sort(key=lambda s: under.get(" ".join(_readable(s).split()), ""), reverse=True)
         if evidence and not any(value in fold_question(s) for s in evidence) and value not in folded_text:
+            if slot == "count":
+                # Each count the passage gives of it ("Première session : 4 jeunes", "… 32 jeunes sur 2 ans (8 par
+                # session)"): which one the question meant is the counsellor's to see.
+                under = _years_of(item.doc.page_content)  # each with its year, when a deck dates it
+                counts = [
+                    f"{year} : {x.lstrip('-•►▶✓ ')}" if (year := under.get(" ".join(_readable(x).split()))) else x
+                    for x in dict.fromkeys(evidence[:3])
+                ]
+                return f"**{title}** : {_clip(' '.join(counts), 400)}"
             return f"**{title}** : {_clip(evidence[0], 300)}"
     return ""
 

@@ -1050,7 +1050,8 @@ def read_assertions(text: str, entities: Sequence[EntityMatch] = (), assertive: 
                 add("amount", f"{' '.join(m.group(1).split())} €", m)
             elif rule == "rate":
                 add("rate", f"{m.group(1)} %", m)
-            elif rule == "count" and about:
+            elif rule == "count" and about and _number(m.group(1)) != "1":
+                # ("pr 1 jeune de 14a": the SMS "un", the young person asked about, not a count asserted)
                 add("count", f"{m.group(1)} {' '.join(m.group(2).lower().split())}", m)
             elif rule == "count_about" and about:
                 add("count", f"{_ABOUT_COUNTS[m.group(1).lower()]} {m.group(2).lower()}", m)

@@ -369,19 +369,6 @@ def test_a_false_premise_is_corrected_with_the_documented_value() -> None:
         assert expected in text and [c.n for c in citations] == [1], question
 
 
-def test_a_count_asserted_is_corrected_with_the_latest_years_figure() -> None:
-    deck = _action_doc(
-        "FABRIQUE TA VILLE",
-        2106,
-        text="2018\nPremières expérimentations\n- Première session : 4 jeunes accompagnés.\n2019\nDéploiement\n"
-        "- Accompagnement de 32 jeunes sur 2 ans (8 par session).\n2020",
-    )
-    record = Action(id="x-2106", title="FABRIQUE TA VILLE", source="g.txt", line_start=2106, line_end=2111)
-    question = "Fabrique ta ville, c'est des sessions de 20 jeunes, correct ?"
-    text, _, outcome = _answerer(record)(question, [deck], analyse(question))
-    assert outcome is False and "**FABRIQUE TA VILLE** : - Accompagnement de 32 jeunes sur 2 ans (8 par session). [1]" in text
-
-
 def test_a_count_asked_prefers_the_latest_years_figure_between_two_that_fit_as_well() -> None:
     from assistant.compose import Item, _slot_sentences
 
@@ -394,6 +381,40 @@ def test_a_count_asked_prefers_the_latest_years_figure_between_two_that_fit_as_w
     question = "cb de jeunes par session fabrique ta ville ?"
     found = _slot_sentences(question, question, "count", [Item(1, deck)], limit=1)
     assert found == [("- Accompagnement de 32 jeunes sur 2 ans (8 par session).", 1)]
+
+
+def test_a_count_asserted_is_corrected_with_each_count_the_passage_gives_with_its_year() -> None:
+    deck = _action_doc(
+        "FABRIQUE TA VILLE",
+        2106,
+        text="2018\nPremières expérimentations\n- Première session : 4 jeunes accompagnés.\n2019\nDéploiement\n"
+        "- Accompagnement de 32 jeunes sur 2 ans (8 par session).\n2020",
+    )
+    record = Action(id="x-2106", title="FABRIQUE TA VILLE", source="g.txt", line_start=2106, line_end=2111)
+    question = "Fabrique ta ville, c'est des sessions de 20 jeunes, correct ?"
+    text, _, outcome = _answerer(record)(question, [deck], analyse(question))
+    assert (
+        outcome is False
+        and (
+            "**FABRIQUE TA VILLE** : 2018 : Première session : 4 jeunes accompagnés. "
+            "2019 : Accompagnement de 32 jeunes sur 2 ans (8 par session). [1]"
+        )
+        in text
+    )
+
+
+def test_a_contact_line_is_no_figure_to_correct_a_count_with() -> None:
+    deck = _action_doc(
+        "PLATEFORME SERVICE CIVIQUE",
+        500,
+        text="Contacts : Coralie De Maen Tél : 03 20 14 85 50 / 07 61 23 50 93 missionlocale-lille.fr\n2017\nMise en place\n- 267 missions créées.",
+    )
+    record = Action(id="x-500", title="PLATEFORME SERVICE CIVIQUE", source="g.txt", line_start=500, line_end=505)
+    question = "La plateforme service civique a créé 500 missions dès sa mise en place, c'est ça ?"
+    text, _, _ = _answerer(record)(question, [deck], analyse(question))
+    assert (
+        "**PLATEFORME SERVICE CIVIQUE** : 2017 : 267 missions créées. [1]" in text and "03 20 14" not in text.split("Sa fiche")[0]
+    )
 
 
 def test_a_correction_is_followed_by_the_actions_card_for_the_counsellor_to_go_on() -> None:
@@ -908,7 +929,7 @@ def test_a_question_asking_two_things_neither_stated_is_refused_once_with_each_s
     question = "Quelle est la date limite d'inscription et combien reste-t-il de places pour le programme Booster ?"
     text, _, outcome = _with_catalogue()(question, [BOOSTER_CARD], analyse(question))
     assert outcome is True
-    assert "ne précisent pas la date demandée" in text and "ne précisent pas le nombre de places" in text
+    assert "ne précisent pas la date pour PROGRAMME BOOSTER" in text and "ne précisent pas le nombre de places" in text
     assert text.count("Passages les plus proches") == 1
 
 

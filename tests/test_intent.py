@@ -195,6 +195,8 @@ SLOT_CASES = [
     ("jusqu'à quelle année le contrat de ville est-il prorogé ?", "fact", "date"),
     ("Until what year was the contrat de ville extended?", "fact", "date"),
     ("le PIA c combien de sous ?", "fact", "amount"),
+    # "pr 1 jeune": the SMS "un", not a count asserted of the action
+    ("combien ca coute l inscription a wi-filles pr 1 jeune de 14a", "fact", "amount"),
     ("les épiceries solidaires c koi la reduc ?", "fact", "rate"),
     ("quel est le taux de sortie vers l'emploi de Parcours inversés ?", "fact", "rate"),
     ("quels sont les horaires de la Conciergerie de quartier à Moulins ?", "fact", "hours"),
