@@ -106,6 +106,25 @@ def missing_facts(answer: str, must_include: Iterable[str], refused: bool = Fals
     return missing
 
 
+# Where a fact the answer misses was: in a passage retrieval ranked in the top 5 (the answer lost it),
+# ranked 6 to 10, or in none of them (retrieval missed it); a refusal marker is no fact to look for.
+MISSING_PLACES = ("top5", "top10", "not_retrieved")
+
+
+def where_missing(missing: Iterable[str], retrieved_texts: Sequence[str]) -> list[str]:
+    """For each missing fact (a refusal marker aside), the first of ``MISSING_PLACES`` that holds it."""
+    texts = [_squash(t) for t in retrieved_texts]
+    places = []
+    for fact in missing:
+        if is_refusal_marker(fact):
+            continue
+        fact_ = _squash(fact)
+        places.append(
+            "top5" if any(fact_ in t for t in texts[:5]) else "top10" if any(fact_ in t for t in texts) else "not_retrieved"
+        )
+    return places
+
+
 def found_facts(answer: str, must_not_include: Iterable[str], refused: bool = False) -> list[str]:
     """The must-not-include texts present in the answer, folded as ``missing_facts`` folds must-include."""
     facts = list(must_not_include)

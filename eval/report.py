@@ -386,6 +386,9 @@ def render_text(results: dict) -> str:
                     for label, cells in rows
                 ]
                 out += _text_table(head, body)
+            where = _missing_where_text(run, halves)
+            if where:
+                out.append(where)
             targets = targets_met(run, str(one.get("kind") or "dev"))
             if targets:
                 out.append("Objectifs de l'issue :")
@@ -399,6 +402,20 @@ def render_text(results: dict) -> str:
             "Inventés : contacts inventés, Relances : couverture des relances, Écartée : tours gardant une action écartée)"
         )
     return "\n".join(out).lstrip("\n")
+
+
+def _missing_where_text(run: dict[str, Any], halves: Sequence[str]) -> str:
+    """Where the facts the answers miss were, per half: whether retrieval or the answer lost them."""
+    labels = {"top5": "dans les 5 premiers passages", "top10": "aux rangs 6 à 10", "not_retrieved": "non retrouvés"}
+    counts = {h: {p: 0 for p in labels} for h in halves}
+    for q in _questions(run):
+        for place in q.get("missing_where") or ():
+            if q.get("split") in counts and place in labels:
+                counts[q["split"]][place] += 1
+    if not any(sum(c.values()) for c in counts.values()):
+        return ""
+    cells = " ; ".join(f"{label} {' / '.join(str(counts[h][p]) for h in halves)}" for p, label in labels.items())
+    return f"Faits manquants ({' / '.join(HALF_SHORT[h] for h in halves)}) : {cells}"
 
 
 # --- halves side by side -------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from eval.metrics import (
     latency_summary,
     missing_facts,
     per_question_scores,
+    where_missing,
 )
 
 # A question "fails" in the report when one of these is below 1 (or, for refusals, wrong).
@@ -117,6 +118,10 @@ def run_config(items: Sequence[EvalItem], assistant: Assistant, config: str, pro
                 "timings_ms": record["timings_ms"],
                 "scores": scores,
                 "missing": missing_facts(text, item.must_include, refused),
+                # Retrieval or answer: where each missing fact was among the passages retrieved.
+                "missing_where": where_missing(
+                    missing_facts(text, item.must_include, refused), [texts.get(span, "") for span in retrieved[:10]]
+                ),
                 "found_forbidden": found_facts(text, item.must_not_include, refused),
                 "failed": any(v is not None and FAIL_RULES[k](v) for k, v in scores.items() if k in FAIL_RULES),
             }

@@ -374,3 +374,22 @@ def test_a_turn_whose_only_fact_is_not_stated_expects_a_refusal(tmp_path: Path) 
     path = tmp_path / "conv.jsonl"
     path.write_text(json.dumps(conversation) + "\n", encoding="utf-8")
     assert [item.expect for item in load_set(path)] == ["answer", "refuse", "answer"]  # a declared expect wins
+
+
+def test_the_report_says_where_the_missing_facts_were_on_each_half() -> None:
+    questions = [_question("c1", "check", "answer", 0.0), _question("t1", "tune", "answer", 0.0)]
+    questions[0]["missing_where"] = ["top5", "not_retrieved"]
+    questions[1]["missing_where"] = ["top10"]
+    text = render_text({"sets": [_set("eval/data/dev.jsonl", "dev", questions)]})
+    assert "Faits manquants (C / R) : dans les 5 premiers passages 1 / 0 ; aux rangs 6 à 10 0 / 1 ; non retrouvés 1 / 0" in text
+
+
+def test_a_missing_fact_is_placed_among_the_passages_retrieved() -> None:
+    from eval.metrics import where_missing
+
+    passages = ["autre", "Le dispositif prévoit trois  semaines de stages.", *["x"] * 4, "Accompagnement (8 par session)."]
+    assert where_missing(["Trois semaines", "8 par session", "Wattignies", "non précisé"], passages) == [
+        "top5",
+        "top10",
+        "not_retrieved",
+    ]
