@@ -506,9 +506,18 @@ def leans_on_previous(question: str) -> bool:
     "tu as un contact ?", "c'est pour quel âge ?", "et s'il a 19 ans ?", "et s'il habitait Roubaix ?"
     lean on it; "et pour une aide au transport ?" brings its own subject (the person is still kept).
     """
-    if not is_follow_up(question):
-        return False
     folded = fold_words(question)
+    if not is_follow_up(question):
+        # "Les jeunes sont rémunérés pendant les sessions ?": a short question about "the sessions" of no action
+        # named, nor of any person or place, asks about the sessions just shown.
+        words = [w for w in folded.split() if len(w) > 1]
+        pointer = _THE_KIND.search(folded)
+        # ("le programme Booster": the kind names the action after it; it points at none)
+        named = pointer is not None and re.search(rf"(?i:\b{pointer.group(0).split()[-1]}s?)\s+[«\"“]?\s*[A-ZÀ-Ý]", question)
+        if len(words) <= 9 and pointer and not named and not _THE_KIND_OPENING.match(folded):
+            bare = analyse(question)
+            return bare.age is None and not bare.communes and not bare.places and not bare.situations
+        return False
     if _THAT_ONE.search(folded) or _THERE.search(folded) or _THE_KIND.search(folded):
         # "cette action d'hébergement, c'est porté par qui ?": its words say which one was shown; "un jeune de
         # 28 ans demandeur d'emploi, il peut y aller ?": "y" is what was shown, whatever else is said.
@@ -543,6 +552,11 @@ _THERE = re.compile(
 _THE_KIND = re.compile(
     r"(?<!pour )\b(?:cette|ce|cet|ces|la|le|l|les)\s+(?:mission|formation|stage|stages|atelier|ateliers|session|sessions|"
     r"projet|parcours|accompagnement|programme|dispositif|action|structure|association|asso)\b"
+)
+# "Les formations pour un jeune de 19 ans ?", "la formation BAFA c'est où ?": a kind opening the question asks
+# for those things, not about the one shown.
+_THE_KIND_OPENING = re.compile(
+    r"^(?:quel\w*\s+sont\s+)?(?:les|la|le|l)\s+(?:mission|formation|stage|atelier|session|projet|parcours|accompagnement|programme|dispositif|action|structure|association)s?\b"
 )
 # One piste pointed at without its rank: "celle-là", "celui-ci", "cette action" (the first one shown).
 _THAT_ONE = re.compile(r"\b(?:celle|celui)\s+(?:la|ci)\b|\bcette action\b|\bce dispositif\b|\bce programme\b")

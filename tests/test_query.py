@@ -501,6 +501,11 @@ def test_a_postal_code_in_the_filters_is_its_commune() -> None:
         ("et pour la formation ?", False),
         ("et une formation ?", False),
         ("ça se passe dans quels équipements ?", True),  # where what was shown takes place
+        # a short question about "the sessions" of nothing named, nor of anyone or anywhere: those shown
+        ("Les jeunes sont rémunérés pendant les sessions ?", True),
+        ("Combien de jeunes ont suivi le programme Booster ?", False),  # the kind names an action after it
+        ("Quelles sont les formations pour un jeune de 19 ans ?", False),  # asks for formations, for someone
+        ("Les formations sont gratuites à Roubaix ?", False),
     ],
 )
 def test_which_follow_ups_lean_on_the_previous_answer(question: str, leans: bool) -> None:
