@@ -307,7 +307,10 @@ class HybridRetriever(BaseRetriever):
         analysis: QueryAnalysis = kwargs.get("analysis") or analyse(query)
         n = max(self.params.candidates, k)
         lexical = lexical_index(self.store).search(analysis.lexical_query, n)
-        dense = self.store.search(self.embeddings.embed_query(query), n)
+        # An English question is embedded with the documents' French words for it too ("priority neighbourhoods":
+        # "quartiers prioritaires"): the passages are French, and the bundled small model matches across
+        # languages less well than within one.
+        dense = self.store.search(self.embeddings.embed_query(" ".join([query, *analysis.translations])), n)
         wanted = dict.fromkeys(kwargs.get("referents") or ())  # in the previous answer's order
         referents = tuple(self.store.by_id[i] for i in wanted if i in self.store.by_id)
         ranked = fuse(query, analysis, lexical, dense, self.params, self.use_eligibility, referents)[:k]

@@ -253,3 +253,23 @@ def test_a_named_action_retrieval_missed_comes_first_with_its_verdict() -> None:
     assert [c.title for c, _, _ in out] == ["FABRIQUE TA VILLE", "SHOWN"]
     _, score, why = out[0]
     assert score == 1.0 and why.mention == "FABRIQUE TA VILLE" and not why.part and why.status == "excluded"
+
+
+def test_an_english_question_is_embedded_with_the_documents_french_words_for_it() -> None:
+    from langchain_core.embeddings import DeterministicFakeEmbedding
+
+    from index.hybrid import HybridRetriever
+    from tests.test_langchain_standard import _DIM, _store
+
+    seen: list[str] = []
+
+    class Recording(DeterministicFakeEmbedding):
+        def embed_query(self, text: str) -> list[float]:
+            seen.append(text)
+            return super().embed_query(text)
+
+    retriever = HybridRetriever(store=_store(), embeddings=Recording(size=_DIM), k=3)
+    retriever.invoke("How many priority neighbourhoods are there?")
+    assert seen[-1].startswith("How many priority neighbourhoods are there?") and "quartiers prioritaires" in seen[-1]
+    retriever.invoke("Combien de jeunes en service civique ?")
+    assert seen[-1] == "Combien de jeunes en service civique ?"  # a French question as typed
