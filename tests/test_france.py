@@ -314,6 +314,11 @@ def test_where_one_works_studies_or_goes_is_not_where_one_lives() -> None:
     a = analyse("ma jeune de 17 ans vit à Courtrai, elle veut faire un service civique à Lille")
     assert [(p.name, p.residence) for p in a.places] == [("Courtrai", True), ("Lille", False)] and a.lives_outside
     assert not analyse("jeune de 19 ans en alternance à Lille").lives_outside
+    # A correction: the place said after "pardon", "plutôt" is the home.
+    a = analyse("jeune de 22 ans à Valenciennes... ah non pardon à Maubeuge, il cherche une formation")
+    assert [(p.name, p.residence) for p in a.places] == [("Valenciennes", False), ("Maubeuge", True)] and a.lives_outside
+    a = analyse("un jeune de Roubaix qui veut travailler plutôt à Paris")
+    assert [(p.name, p.residence) for p in a.places] == [("Roubaix", True), ("Paris", False)]
 
 
 def test_the_build_script_writes_the_tables_from_an_etalab_package(tmp_path: Path) -> None:
