@@ -339,6 +339,20 @@ def _tally(sentence: str) -> bool:
     return numbers >= 3 and 2 * numbers >= words
 
 
+# The marks that open a list item ("- ", "• ", "► "…).
+_ITEM_MARKS = ("-", "•", "►", "▶", "✓")
+
+
+def _unmarked(sentence: str) -> str:
+    """``sentence`` without the mark of the list item it is."""
+    return sentence.lstrip("".join(_ITEM_MARKS) + " ")
+
+
+def _dated(sentence: str, year: str | None) -> str:
+    """A figure's sentence with the year of the deck's part it is under ("2018 : 365 missions créées."), once."""
+    return f"{year} : {_unmarked(sentence)}" if year and year not in sentence else sentence
+
+
 # "- Adèle Bréant, cheffe de projets …": a speaker or a contact, not what the action does.
 _PERSON_LINE = re.compile(r"^[-•]?\s*[A-ZÉÈ][a-zéèëï]+(?:-[A-ZÉ][a-zéè]+)?\s+[A-ZÉ][A-Za-zéèëï'-]+\s*,")
 
@@ -1200,8 +1214,7 @@ class ComposingAnswerer:
                 answer = kept + [
                     (x, n)
                     for x, n in answer
-                    if not any(x.lstrip("-•►▶✓ ") in h or h in x for h, _ in kept)
-                    and not (dated and holds(intent.slot, x, question))
+                    if not any(_unmarked(x) in h or h in x for h, _ in kept) and not (dated and holds(intent.slot, x, question))
                 ]
             if not answer:
                 refused = True
@@ -1301,7 +1314,7 @@ def _on_the_need(
                 after = sentences[k + 1] if k + 1 < len(sentences) and quoted == sentences[k] else ""
                 if after and not _COMMITS.search(quoted) and _COMMITS.search(after) and len(quoted) + len(after) <= 400:
                     quoted = f"{quoted} {after}"
-                best.setdefault(item.n, []).append((weight, quoted.lstrip("-•►▶✓ ").strip()))
+                best.setdefault(item.n, []).append((weight, _unmarked(quoted).strip()))
     firsts = sorted(((max(found)[0], n, max(found)[1]) for n, found in best.items()), key=lambda x: -x[0])
     rest = sorted(((w, n, x) for n, found in best.items() for w, x in found), key=lambda x: -x[0])
     chosen: list[tuple[str, int]] = []
@@ -1337,7 +1350,6 @@ def _whole_item(sentences: list[str], k: int) -> str:
     return " ".join([sentences[k], *rest])
 
 
-_ITEM_MARKS = ("-", "•", "►", "▶", "✓")
 # A sentence that commits someone to doing something: what a plan provides, not what it finds.
 _COMMITS = re.compile(
     r"\b(?:s[’']engage\w*|prévoi\w*|propos\w*|met(?:tra)? en place|déploi\w*|financ\w*|soutien\w*|accompagn\w*|organis\w*)\b",
@@ -1402,7 +1414,7 @@ def _slot_sentences(
                     continue
                 if len(sentence) >= 15 and holds(slot, sentence, question) and not _is_heading(sentence):
                     # The year the figure is under is said with it: "2018 : 365 missions créées."
-                    shown = f"{year} : {sentence.lstrip('-•►▶✓ ')}" if year and year not in sentence else sentence
+                    shown = _dated(sentence, year)
                     have = _stems(sentence)
                     latest = -int(under.get(" ".join(sentence.split()), "0"))
                     scored.append((len(wanted & have), len(own & have), rank, latest, shown, item.n))
@@ -1556,10 +1568,7 @@ def _contradiction(assertion: Assertion, item: Item) -> str:
                 # Each count the passage gives of it ("Première session : 4 jeunes", "… 32 jeunes sur 2 ans (8 par
                 # session)"): which one the question meant is the counsellor's to see.
                 under = _years_of(item.doc.page_content)  # each with its year, when a deck dates it
-                counts = [
-                    f"{year} : {x.lstrip('-•►▶✓ ')}" if (year := under.get(" ".join(_readable(x).split()))) else x
-                    for x in dict.fromkeys(evidence[:3])
-                ]
+                counts = [_dated(x, under.get(" ".join(_readable(x).split()))) for x in dict.fromkeys(evidence[:3])]
                 return f"**{title}** : {_clip(' '.join(counts), 400)}"
             return f"**{title}** : {_clip(evidence[0], 300)}"
     return ""
@@ -1667,7 +1676,7 @@ def _role_line(question: str, items: list[Item]) -> tuple[str, int] | None:
     for item in items:
         for line in item.doc.page_content.splitlines():
             if any(re.search(rf"\b(?:{p})", fold_question(line)) for p in wanted) and 8 <= len(line.strip()) <= 200:
-                return " ".join(line.split()).lstrip("-•►▶✓ "), item.n
+                return _unmarked(" ".join(line.split())), item.n
     return None
 
 

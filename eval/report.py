@@ -60,7 +60,7 @@ from typing import Any
 
 from eval.dataset import HALVES
 from eval.gate import Check, targets_met
-from eval.metrics import COUNTS, EXPECTED_KIND, latency_summary
+from eval.metrics import COUNTS, EXPECTED_KIND, MISSING_PLACES, latency_summary
 
 TITLE = "Rapport d'évaluation Repères"
 NBSP = "\u00a0"
@@ -406,7 +406,7 @@ def render_text(results: dict) -> str:
 
 def _missing_where_text(run: dict[str, Any], halves: Sequence[str]) -> str:
     """Where the facts the answers miss were, per half: whether retrieval or the answer lost them."""
-    labels = {"top5": "dans les 5 premiers passages", "top10": "aux rangs 6 à 10", "not_retrieved": "non retrouvés"}
+    labels = dict(zip(MISSING_PLACES, ("dans les 5 premiers passages", "aux rangs 6 à 10", "non retrouvés"), strict=True))
     counts = {h: {p: 0 for p in labels} for h in halves}
     for q in _questions(run):
         for place in q.get("missing_where") or ():

@@ -95,6 +95,7 @@ def run_config(items: Sequence[EvalItem], assistant: Assistant, config: str, pro
             cited = [(c.source, c.line_start, c.line_end) for c in answer.citations]
             cited_texts = [texts.get(span, c.quote) for span, c in zip(cited, answer.citations, strict=True)]
         text, refused, kind = record["answer"], bool(record["refused"]), answer_kind(record)
+        missing = missing_facts(text, item.must_include, refused)
         scores = per_question_scores(item, retrieved, cited, cited_texts, text, refused, corpus_contacts, kind=kind)
         for r, hit in zip(record["retrieved"], hits(retrieved, item.sources), strict=True):
             r["hit"] = hit
@@ -117,11 +118,9 @@ def run_config(items: Sequence[EvalItem], assistant: Assistant, config: str, pro
                 "retrieved": record["retrieved"],
                 "timings_ms": record["timings_ms"],
                 "scores": scores,
-                "missing": missing_facts(text, item.must_include, refused),
+                "missing": missing,
                 # Retrieval or answer: where each missing fact was among the passages retrieved.
-                "missing_where": where_missing(
-                    missing_facts(text, item.must_include, refused), [texts.get(span, "") for span in retrieved[:10]]
-                ),
+                "missing_where": where_missing(missing, [texts.get(span, "") for span in retrieved[:10]]),
                 "found_forbidden": found_facts(text, item.must_not_include, refused),
                 "failed": any(v is not None and FAIL_RULES[k](v) for k, v in scores.items() if k in FAIL_RULES),
             }

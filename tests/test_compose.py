@@ -403,6 +403,19 @@ def test_a_count_asserted_is_corrected_with_each_count_the_passage_gives_with_it
     )
 
 
+def test_without_a_subject_named_a_figure_about_something_else_does_not_answer() -> None:
+    fund = _doc("FIJeM", "Le FIJeM a permis d'ouvrir cinq épiceries solidaires.", 10, verdict="unknown")
+    grant = _doc("Coup de pouce", "La bourse Coup de pouce verse 300 € par jeune accompagné.", 40, verdict="unknown")
+    question = "Quel est le montant total du FIJeM ?"
+    text, _, outcome = ComposingAnswerer()(question, [fund, grant], analyse(question))
+    # (the nearest passages follow the statement, as every refusal's, under their own heading)
+    assert outcome is True and text.split("\n\n")[0] == "Les documents ne précisent pas le montant."
+    # A sum written about what is asked answers.
+    fund = _doc("FIJeM", "Le FIJeM est doté d'un montant total de 2 millions d'euros.", 10, verdict="unknown")
+    text, _, outcome = ComposingAnswerer()(question, [fund, grant], analyse(question))
+    assert outcome is False and "2 millions d'euros" in text
+
+
 def test_a_contact_line_is_no_figure_to_correct_a_count_with() -> None:
     deck = _action_doc(
         "PLATEFORME SERVICE CIVIQUE",
@@ -665,6 +678,15 @@ def test_what_the_documents_plan_for_the_need_says_who_acts_and_skips_table_labe
     asked = "Jeune de 23 ans à Onnaing sans mutuelle, il renonce aux soins : qu'est-ce qui est prévu ?"
     text, _, _ = ComposingAnswerer(frequency=lambda stem: 0.01)(asked, [health], analyse(asked))
     assert "renoncement aux soins. L’ARS s’engage dans le déploiement des Adultes Relais Médiateurs Santé. [1]" in text
+    # The end of a sentence the passage before holds is no measure to quote.
+    cut = _doc(
+        "Suite",
+        "parentalité et d’expérimenter de nouvelles approches de soutien aux familles monoparentales.",
+        700,
+        verdict="unknown",
+    )
+    text, _, _ = answerer(question, [cut, caf], analyse(question))
+    assert "d’expérimenter" not in text and "La CAF participe" in text
     # "Enfance" alone (child protection) is not the "petite enfance" a young parent needs.
     protection = _doc(
         "Enfance", "La protection de l’Enfance accompagne les mineurs confiés au Département.", 577, verdict="unknown"
