@@ -16,7 +16,8 @@ from ingest.text import EMAIL, PHONE
 from ingest.text import fold_words as fold_question
 from ingest.vocabulary import french_noun
 
-_NUMBER = r"(?<![\w/])\d{1,3}(?:[  .]\d{3})*(?:[,.]\d+)?"
+# "5 000", "5.000" or "2000" ("soutien de 2000€"): grouped thousands, or digits written together.
+_NUMBER = r"(?<![\w/])(?:\d{1,3}(?:[  .]\d{3})+|\d+)(?:[,.]\d+)?"
 _MONTHS = r"janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre"
 SLOT_EVIDENCE: dict[str, re.Pattern[str]] = {
     "amount": re.compile(rf"{_NUMBER}\s*(?:€|euros?\b|k€|millions?\s+d['’]\s*euros|M€)", re.IGNORECASE),
@@ -82,7 +83,10 @@ def counted_noun(question: str, as_written: bool = False) -> str | None:
     if match is None:
         # "how many young people …", "how many people took part": what is counted, in the documents' French.
         english = re.search(r"\bhow many\s+(?:of\s+the\s+)?([a-z]+(?:\s+[a-z]+)?)", fold_question(question))
-        french = french_noun(english.group(1)) if english else None
+        # The phrase, else its last word ("permanent jobs": "jobs"), else its first ("people took part").
+        words = english.group(1).split() if english else []
+        said = [" ".join(words), words[-1], words[0]] if words else []
+        french = next((f for w in said if (f := french_noun(w)) is not None), None)
         if french is not None:
             return french.lower() if as_written else fold_question(french)
     if match and as_written:
@@ -226,5 +230,6 @@ def not_stated(slot: str, entity: str | None = None, asked: str | None = None) -
     """The French refusal for a slot no passage holds: "Les documents ne précisent pas le montant pour X."."""
     what = SLOT_LABEL.get(slot, "ce qui est demandé")
     if slot == "count" and asked:
+        asked = asked if asked.endswith(("s", "x")) or " " in asked else f"{asked}s"  # "le nombre d'emplois"
         what = f"le nombre d'{asked}" if re.match(r"[aeiouyàâéèêîôûh]", asked) else f"le nombre de {asked}"
     return f"Les documents ne précisent pas {what}" + (f" pour {entity}" if entity else "") + "."

@@ -895,13 +895,32 @@ class ComposingAnswerer:
             # person's need (a plan for young parents, a housing scheme) still helps the counsellor; only
             # when no passage speaks of it is this a refusal.
             where = ", ".join(analysis.communes)
-            on_need = _on_the_need(context, analysis, [i for i in items if i.verdict != "excluded"], self.frequency, own=question)
+            on_need = _on_the_need(
+                context,
+                analysis,
+                [i for i in items if i.verdict != "excluded"],
+                self.frequency,
+                own=question,
+                measures_first=bool(intent.plans),
+                aside=intent.plans,
+            )
             if on_need:
                 lines.append(
                     f"Les documents ne décrivent pas d'action dédiée à ce profil pour {where}. Sur ce besoin, ils prévoient :"
                 )
                 lines += [f"- {sentence} [{n}]" for sentence, n in on_need]
                 used = [i for i in items if i.n in {n for _, n in on_need}]
+                # The actions on the need that this person cannot join, and why ("PIJ Numérique — 26 ans : l'action
+                # est pour les 13 à 25 ans"): the counsellor looks at them first.
+                ruled = [i for i in items if i.verdict == "excluded" and _is_action(i) and i not in used]
+                ruled = sorted(ruled, key=lambda i: all(OTHER_DOCUMENT in r for r in i.why.reasons))[: self.max_excluded]
+                ruled = [i for i in ruled if not all(OTHER_DOCUMENT in r for r in i.why.reasons)]
+                if ruled:
+                    lines.append(
+                        "**Ne conviennent pas** : "
+                        + " ; ".join(f"{_title(i.doc)} — {_reason(i, context)} [{i.n}]" for i in ruled)
+                    )
+                    used += ruled
             else:
                 refused = True
                 statement = f"Les documents ne décrivent pas d'action correspondante pour {where}."
@@ -1053,6 +1072,25 @@ class ComposingAnswerer:
                     asked = ", ".join(concept_label(c.key) for c in sought)
                     lines.append(f"Aucune de ces actions ne parle de ce besoin ({asked}) ; elles sont ouvertes à ce jeune :")
                     unspoken = asked
+            planned: list[tuple[str, int]] = []
+            if intent.plans and not verdicts and not analysis.lives_outside and (analysis.needs or analysis.situations):
+                # "Que prévoit le contrat de ville pour elle ?": what the plans and their partners commit to on the
+                # person's need answers it (a plan's measure, a partner's engagement); the actions come after.
+                pool = [i for i in items if i.verdict != "excluded" and _not_directory(i)]
+                planned = _on_the_need(
+                    context, analysis, pool, self.frequency, limit=3, own=question, measures_first=True, aside=intent.plans
+                )
+            if planned:
+                # The need and who the person is ("formation, jeune parent"): the plans answer both.
+                keys = [*analysis.needs, *(k for k in analysis.situations if k not in _WHO_ONLY)]
+                needs_said = ", ".join(concept_label(k) for k in dict.fromkeys(keys))
+                start = next((k for k, line in enumerate(lines) if line.startswith(f"**{heading}**")), len(lines))
+                lines[start:start] = [
+                    f"**Ce que prévoient les documents sur ce besoin ({needs_said})** :"
+                    if needs_said
+                    else "**Ce que prévoient les documents** :",
+                    *(f"- {sentence} [{n}]" for sentence, n in planned),
+                ]
             on_need = []
             if unspoken and not analysis.lives_outside:
                 # What the other passages say on that need (a measure of a plan, "6 réunions de circuits-courts
@@ -1062,6 +1100,7 @@ class ComposingAnswerer:
                 on_need = _on_the_need(context, analysis, others, self.frequency, limit=2, own=question)
                 if (
                     not on_need
+                    and not planned
                     and not verdicts
                     and all(not speaks(i) and (i.verdict == "unknown" or _open_to_all(i)) for i in fitting)
                 ):
@@ -1100,6 +1139,7 @@ class ComposingAnswerer:
                 ]
             else:
                 conditional = []
+            on_need = [(x, n) for x, n in on_need if all(x != y for y, _ in planned)]
             if on_need:
                 lines.append(f"**Sur ce besoin ({unspoken}), les documents disent aussi** :")
                 lines += [f"- {sentence} [{n}]" for sentence, n in on_need]
@@ -1107,7 +1147,8 @@ class ComposingAnswerer:
                 lines.append(
                     "**Ne conviennent pas** : " + " ; ".join(f"{_title(i.doc)} — {_reason(i, context)} [{i.n}]" for i in excluded)
                 )
-            used = shortened + verdicts + fitting + conditional + [i for i in items if i.n in {n for _, n in on_need}] + excluded
+            cited = {n for _, n in [*planned, *on_need]}
+            used = shortened + verdicts + fitting + conditional + [i for i in items if i.n in cited] + excluded
         elif kind == FACT and intent.kind == "definition" and entity_items and not _COMPARE.search(fold_question(question)):
             # "C'est quoi Connect'Emploi ?", "What is Connect'Emploi?": the action as a card line (who runs
             # it, for whom, what it does, whom to contact), from the passage that presents it.
@@ -1228,6 +1269,9 @@ class ComposingAnswerer:
         return lines, used, outcome
 
 
+# Situations that say who the young person is and nothing of what they face.
+_WHO_ONLY = frozenset({"qpv", "fille", "garcon"})
+
 # What is said of a place of residence outside both territories.
 _OUTSIDE = (
     "hors de la Métropole Européenne de Lille et de Valenciennes Métropole. Les documents ne décrivent que les "
@@ -1271,6 +1315,8 @@ def _on_the_need(
     frequency: Callable[[str], float] | None,
     limit: int = 3,
     own: str = "",
+    measures_first: bool = False,
+    aside: tuple[str, ...] = (),
 ) -> list[tuple[str, int]]:
     """Sentences of ``items`` that speak of the person's need: (sentence, citation number), best first.
 
@@ -1281,9 +1327,12 @@ def _on_the_need(
     with one word of a named need found in under 2.5 % of the passages ("parents", "épicerie").
     Each passage's best sentence comes first, so that several sources are heard. ``question`` holds the
     earlier turns of a follow-up; ``own`` is the new question alone, whose words weigh full.
+    ``aside``: words of the question that say where to look ("contrat de ville"), not what the need is.
+    ``measures_first``: what is done (a list item, a sentence that commits someone) before what is found ("Les
+    problématiques sont nombreuses…"), for a question asking what the plans provide.
     """
     share = frequency or (lambda _stem: 0.0)
-    places = _stems(" ".join([*analysis.communes, *(p.name for p in analysis.places)]))
+    places = _stems(" ".join([*analysis.communes, *(p.name for p in analysis.places), *aside]))
     # Two letters are too short to say much ("an" of "20 ans"), unless written as an acronym ("CV", "RH").
     acronyms = {w.lower() for w in re.findall(r"\b[A-Z]{2}\b", question)}
     rare = {w for w in _stems(question) - places if share(w) < 0.2 and not w.isdigit() and (len(w) > 2 or w in acronyms)}
@@ -1300,6 +1349,8 @@ def _on_the_need(
                 continue
             if sentence[:1].islower():
                 continue  # the end of a sentence the passage before holds ("numérique, et d'expérimenter …")
+            if sentence.rstrip().endswith(":"):
+                continue  # a line that opens a list says what follows, not what is done
             have = _stems(sentence)
             matched = (rare & have).union(*(p for p in phrases if p <= have))
             weight = sum((1.0 if share(w) < 0.05 else 0.5) / (2 if w in earlier else 1) for w in matched)
@@ -1314,14 +1365,59 @@ def _on_the_need(
                 after = sentences[k + 1] if k + 1 < len(sentences) and quoted == sentences[k] else ""
                 if after and not _COMMITS.search(quoted) and _COMMITS.search(after) and len(quoted) + len(after) <= 400:
                     quoted = f"{quoted} {after}"
-                best.setdefault(item.n, []).append((weight, _unmarked(quoted).strip()))
+                # An item of a list says what is done; the line that opens the list says who does it ("Dans ce
+                # cadre général, la CAF du Nord :" then "- Contribue … petite enfance").
+                # "Cela permettra aux centres sociaux …": the sentence before says what "cela" is.
+                if k and quoted == sentences[k] and _ANAPHOR.match(quoted) and not _is_heading(sentences[k - 1]):
+                    before = sentences[k - 1].strip()
+                    if not before.startswith(_ITEM_MARKS) and not before.endswith(":") and len(before) + len(quoted) <= 450:
+                        quoted = f"{before} {quoted}"
+                quoted = _clip(_unmarked(quoted).strip(), 400)
+                lead = _lead_in(sentences, k)
+                if measures_first and not lead:
+                    # A plan's section names the measure its sentences describe ("2.2 Les conseils locaux en santé
+                    # mentale (CLSM)" above "Là encore, la mise en place d'une coordination …").
+                    lead = _section_above(sentences, k)
+                if measures_first and (sentences[k].lstrip().startswith(_ITEM_MARKS) or _COMMITS.search(quoted)):
+                    weight += 10.0  # (ranks only: every measure before every finding)
+                best.setdefault(item.n, []).append((weight, f"{lead} {quoted}" if lead else quoted))
     firsts = sorted(((max(found)[0], n, max(found)[1]) for n, found in best.items()), key=lambda x: -x[0])
     rest = sorted(((w, n, x) for n, found in best.items() for w, x in found), key=lambda x: -x[0])
     chosen: list[tuple[str, int]] = []
     for _, n, sentence in [*firsts, *rest]:
         if len(chosen) < limit and all(sentence != s for s, _ in chosen):
             chosen.append((sentence, n))
-    return [(_clip(sentence, 400), n) for sentence, n in chosen]
+    return chosen
+
+
+# A sentence that opens on what the one before named ("Cela permettra …", "Ce dispositif vise …").
+_ANAPHOR = re.compile(r"(?:Cela|Ceci|Celui-ci|Celle-ci|Ce dispositif|Ce projet|Ce programme|Cette action|Cette démarche)\b")
+# A numbered section's title ("2.2 Les conseils locaux en santé mentale (CLSM)", "C) Favoriser …").
+_NUMBERED = re.compile(r"(?:\d+(?:\.\d+)*\.?|[A-H]\))\s+(?P<title>[A-ZÉÀ«].*)")
+
+
+def _section_above(sentences: list[str], k: int) -> str:
+    """The title of the numbered section sentence ``k`` is in, without its number, followed by ":" ("Les
+    conseils locaux en santé mentale (CLSM) :"), or "" when the passage shows none above it."""
+    for line in reversed(sentences[:k]):
+        m = _NUMBERED.fullmatch(line.strip())
+        if m and len(line.split()) <= 15 and not re.search(r"[.!?;:]$", line.strip()):
+            return f"{m['title'].strip()} :"
+    return ""
+
+
+def _lead_in(sentences: list[str], k: int, reach: int = 8) -> str:
+    """The line that opens the list item ``k`` is in ("Valenciennes Métropole pourra appuyer … des projets :"),
+    or "" when ``k`` is no list item or the list has no short opening line within ``reach`` sentences."""
+    if not sentences[k].lstrip().startswith(_ITEM_MARKS):
+        return ""
+    for j in range(k - 1, max(-1, k - 1 - reach), -1):
+        line = sentences[j].strip()
+        if line.endswith(":") and not line.startswith(_ITEM_MARKS):
+            return line if len(line) <= 160 else ""
+        if _is_heading(line):
+            return ""  # the list began under a heading, without an opening line
+    return ""
 
 
 def _how_it_goes(item: Item, skip: str = "", most: int = 2, limit: int = 400) -> str:

@@ -65,6 +65,7 @@ _CUE_CLASSES = (
     "definition",
     "someone",
     "assertive",
+    "plans",
 )
 _WORD_CLASSES = ("generic", "ordinary", "institution")
 
@@ -127,6 +128,9 @@ class Intent:
     focus: str = ""  # the text read: no markup, no pasted instructions; the last question of a long paste
     reason: str = ""  # the rule that decided ("cue contact: mail", "classifier 0.91", "too vague: 1 word")
     content: tuple[str, ...] = ()  # the words that carry a subject (not generic: "aides", "jeunes", "existe")
+    # What asks what a plan or its partners provide ("contrat de ville", "prévoient les documents"): those words
+    # say where to look, not what for.
+    plans: tuple[str, ...] = ()
 
     @property
     def thin_person(self) -> bool:
@@ -157,6 +161,7 @@ class Intent:
             "injection": self.injection,
             "focus": self.focus,
             "reason": self.reason,
+            "plans": list(self.plans),
         }
 
 
@@ -673,7 +678,12 @@ def _score(name: _Name, tokens: list[_QToken], by_key: dict[str, list[int]]) -> 
             matched[u] = (1.0, (_nearest(by_key[unit.key], matched),))
         elif unit.distinctive and not unit.short:
             best = max(
-                ((_similar(t.key, unit.key), p) for p, t in enumerate(tokens) if _word_class(t.key) == "distinctive"),
+                # (A word of under four letters is too short to be read as a misspelling: "so" is no "SOS".)
+                (
+                    (_similar(t.key, unit.key), p)
+                    for p, t in enumerate(tokens)
+                    if _word_class(t.key) == "distinctive" and len(t.key) >= 4
+                ),
                 default=(0.0, -1),
             )
             if best[0] > 0:
@@ -875,7 +885,7 @@ _ASSERTIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
         "count",
         re.compile(
             # Any counted noun ("3 épiceries", "9 Missions Locales"), not a length, an age, a sum or a time.
-            r"(?<!combien de )\b(\d+)\s+(?!(?:ans?|années?|mois|semaines?|jours?|heures?|euros?|fois|minutes?|h|years?|months?|weeks?|days?|hours?|olds?)\b)([a-zàâçéèêëîïôûù]{4,}(?:\s+locales)?)\b",
+            r"(?<!combien de )\b(\d+|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|quinze|vingt|trente|cinquante|cent)\s+(?!(?:ans?|années?|mois|semaines?|jours?|heures?|euros?|fois|minutes?|h|years?|months?|weeks?|days?|hours?|olds?)\b)([a-zàâçéèêëîïôûù]{4,}(?:\s+locales)?)\b",
             re.I,
         ),
     ),
@@ -1052,7 +1062,7 @@ def read_assertions(text: str, entities: Sequence[EntityMatch] = (), assertive: 
                 add("rate", f"{m.group(1)} %", m)
             elif rule == "count" and about and _number(m.group(1)) != "1":
                 # ("pr 1 jeune de 14a": the SMS "un", the young person asked about, not a count asserted)
-                add("count", f"{m.group(1)} {' '.join(m.group(2).lower().split())}", m)
+                add("count", f"{_number(m.group(1))} {' '.join(m.group(2).lower().split())}", m)
             elif rule == "count_about" and about:
                 add("count", f"{_ABOUT_COUNTS[m.group(1).lower()]} {m.group(2).lower()}", m)
             elif rule == "qpv_only" and about:
@@ -1293,9 +1303,11 @@ def read_intent(
             focus=focus,
             reason=reason,
             content=tuple(content),
+            plans=tuple(h.text for h in hits if h.cls == "plans"),
         )
 
     content: list[str] = []
+    hits: list[_Hit] = []
     entities: tuple[EntityMatch, ...] = ()
     asserted: tuple[Assertion, ...] = ()
     if not re.search(r"[^\W_]", focus):

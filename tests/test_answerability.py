@@ -37,7 +37,11 @@ from assistant.answerability import counted_noun, holds, not_stated
         # The sum asked is of a thing: another sum of the same passage does not answer it.
         ("amount", "747 € de loyer d'entrée avancés pour trois jeunes.", "le montant du fonds de garantie ?", False),
         ("amount", "Un fonds de garantie de 5 000 € est prévu.", "le montant du fonds de garantie ?", True),
-        ("amount", "Budget : 20 000 €.", "le budget de Wi-Filles en 2018 ?", True),  # a name: the action's passage says it
+        ("amount", "Budget : 20 000 €.", "le budget de Wi-Filles en 2018 ?", True),
+        ("amount", "Cap Quartiers : soutien de 2000€ à tout porteur de projets.", "Cap Quartiers, c'est combien ?", True),
+        # "how many permanent jobs": a count of jobs (its last word translated), not any figure.
+        ("count", "Une enveloppe de 336 164 euros dédiée aux usages numériques.", "How many permanent jobs were created?", False),
+        ("count", "12 emplois créés en CDI.", "How many permanent jobs were created?", True),  # a name: the action's passage says it
         # How often: a rhythm, not any figure.
         ("frequency", "Le Coop Lab est ouvert une fois par mois.", "il ouvre à quelle fréquence ?", True),
         ("frequency", "Des ateliers hebdomadaires de sport.", "à quel rythme ?", True),
@@ -71,6 +75,7 @@ def test_counted_noun_and_refusal_text() -> None:
     # As written for the answer: accents kept, elided before a vowel.
     assert counted_noun("combien d'élèves ont été formés ?", as_written=True) == "élèves"
     assert not_stated("count", asked="élèves") == "Les documents ne précisent pas le nombre d'élèves."
+    assert not_stated("count", asked="emploi") == "Les documents ne précisent pas le nombre d'emplois."
     # A verb of having or remaining between "combien" and what it counts; not any words ("combien coûte …").
     assert counted_noun("Combien reste-t-il de places pour Booster ?", as_written=True) == "places"
     assert counted_noun("combien y a-t-il de sessions par an ?") == "sessions"

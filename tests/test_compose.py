@@ -1825,3 +1825,80 @@ def test_an_action_of_the_persons_commune_on_the_need_comes_before_one_for_their
     question = "Jeune de 19 ans à Wattignies, sans emploi ni formation : un accompagnement de proximité vers l'emploi ?"
     text, _, _ = ComposingAnswerer()(question, [for_all, local], analyse(question))
     assert text.index("CONNECT’EMPLOI") < text.index("PARCOURS SPORT EMPLOI")
+
+
+def test_a_question_asking_what_the_plans_provide_gets_their_measures_first_with_who_commits() -> None:
+    question = "Jeune maman de 20 ans à Valenciennes, personne pour garder son bébé : que prévoit le contrat de ville ?"
+    reasons = ("Valenciennes : action sur tout le territoire (Valenciennes Métropole)",)
+    caf = _doc(
+        "8 CONTRIBUTION DE LA CAF",
+        "Dans ce cadre général, la CAF du Nord :\n- Porte une attention particulière à l'accès aux droits.\n"
+        "- Contribue aux démarches en matière de petite enfance et de soutien à la parentalité.\n- Finance des loisirs.",
+        10,
+        reasons=reasons,
+    )
+    card = _action_doc("EMPLOIS FRANCS", 40, text="Emplois Francs : une aide à l'embauche des habitants.", reasons=reasons)
+    answerer = ComposingAnswerer(frequency=lambda stem: 0.01)
+    text, _, outcome = answerer(question, [card, caf], analyse(question))
+    # The measure on the need comes before the pistes, with the line that says who commits to it.
+    assert outcome is False and text.index("Ce que prévoient les documents") < text.index("Pistes pour ce jeune"), text
+    assert "Dans ce cadre général, la CAF du Nord : Contribue aux démarches en matière de petite enfance" in text
+    # Asked what fits her, without asking what the plans provide: the pistes lead, as before.
+    plain = "Jeune maman de 20 ans à Valenciennes, personne pour garder son bébé : quelle action pour elle ?"
+    text, _, _ = answerer(plain, [card, caf], analyse(plain))
+    assert "Ce que prévoient les documents" not in text and text.startswith("**Pistes pour ce jeune**"), text
+
+
+def test_a_plans_sentence_is_quoted_with_what_it_refers_to() -> None:
+    from assistant.compose import _lead_in, _section_above
+
+    sentences = [
+        "2.2 Les conseils locaux en santé mentale (CLSM)",
+        "Les conseils réunissent les acteurs.",
+        "Là encore, une coordination est nécessaire.",
+        "Valenciennes Métropole pourra appuyer des projets :",
+        "- Accompagner l'expérimentation Territoire Zéro Chômeurs.",
+        "Ces activités partent des besoins.",
+        "- Appuyer les bailleurs.",
+    ]
+    assert _section_above(sentences, 2) == "Les conseils locaux en santé mentale (CLSM) :"
+    assert _section_above(sentences[1:], 1) == ""  # no numbered title above
+    assert _lead_in(sentences, 6) == "Valenciennes Métropole pourra appuyer des projets :"
+    assert _lead_in(sentences, 4) == "Valenciennes Métropole pourra appuyer des projets :"
+    assert _lead_in(sentences, 2) == ""  # no list item
+
+
+def test_a_sentence_opening_on_cela_is_quoted_with_the_one_before() -> None:
+    question = "Jeune de 22 ans à Anzin, pas d'ordinateur, perdue avec les démarches en ligne : que prévoit le contrat de ville ?"
+    reasons = ("Anzin : action sur tout le territoire (Valenciennes Métropole)",)
+    plan = _doc(
+        "La démarche",
+        "Le fonds FEDER est mobilisé pour le projet des centres sociaux connectés, piloté par l'ACSRV. "
+        "Cela permettra aux centres sociaux d'engager une transition numérique au service des habitants.",
+        10,
+        reasons=reasons,
+    )
+    text, _, _ = ComposingAnswerer(frequency=lambda stem: 0.01)(question, [plan], analyse(question))
+    assert "centres sociaux connectés, piloté par l'ACSRV. Cela permettra" in text, text
+
+
+def test_when_no_action_serves_the_person_the_ones_ruled_out_say_why() -> None:
+    question = "Jeune de 26 ans de Seclin, passionné d'informatique : une action sur le numérique ?"
+    pij = _action_doc(
+        "PIJ NUMÉRIQUE",
+        40,
+        public="Pour les jeunes de 13 à 25 ans.",
+        text="Ateliers de pratiques numériques.",
+        reasons=("26 ans : l'action est pour les 13 à 25 ans",),
+        verdict="excluded",
+    )
+    plan = _doc(
+        "Le numérique",
+        "La Fédération anime un réseau de centres sociaux pour l'accompagnement des pratiques numériques des jeunes.",
+        10,
+        verdict="unknown",
+    )
+    text, citations, outcome = ComposingAnswerer(frequency=lambda stem: 0.01)(question, [pij, plan], analyse(question))
+    assert outcome is False and "Sur ce besoin, ils prévoient" in text, text
+    assert "**Ne conviennent pas** : PIJ NUMÉRIQUE — 26 ans : l'action est pour les 13 à 25 ans" in text, text
+    assert len(citations) == 2

@@ -489,6 +489,7 @@ ASSERTION_CASES = [
     ("L'UPPJ a été lancée officiellement en septembre 2019, c'est ça ?", "date", "septembre 2019", "fact"),
     ("ATTA, c'est coordonné par la Mission Locale de Roubaix ?", "porteur", "la Mission Locale de Roubaix", "definition"),
     ("MAJ'YC, c'est pour les décrocheurs des quartiers prioritaires ?", "qpv", "only", "fact"),
+    ("L'engagement ça se partage, c'est bien cinq séjours à l'étranger ?", "count", "5 séjours", "fact"),
 ]
 
 
@@ -541,7 +542,7 @@ def test_a_stated_duration_with_a_young_person_stays_a_person_question(catalogue
 
 def test_to_json(catalogue: list[Action]) -> None:
     record = read("le mail pour fibr and co ?", catalogue).to_json()
-    assert set(record) == {"kind", "slot", "entities", "person", "asserted", "outside", "injection", "focus", "reason"}
+    assert set(record) == {"kind", "slot", "entities", "person", "asserted", "outside", "injection", "focus", "reason", "plans"}
     assert record["kind"] == "contact" and record["slot"] == "email"
     assert record["entities"][0]["action_id"] == "001-fibr-co"
     assert json.loads(json.dumps(record)) == record
@@ -725,3 +726,21 @@ def test_value_asked_reads_the_cue_table_alone() -> None:
     assert value_asked("combien coûte le permis ?") == "amount"
     assert value_asked("quelle action pour un jeune de 17 ans à Loos ?") is None
     assert value_asked("c'est pour quel âge ?") is None  # a public is no value read from another part
+
+
+def test_asking_what_the_plans_provide_is_read_with_the_words_that_say_it() -> None:
+    asked = [
+        ("Jeune de 20 ans à Denain, quartier prioritaire : que prévoit le contrat de ville pour lui ?", "contrat de ville"),
+        ("qu'est ce que les docs prevoient pour elle cote Valenciennes Metropole ?", "docs prevoient"),
+        ("Quel partenaire s'engage sur la garde d'enfants pour une jeune maman de Condé ?", "quel partenaire"),
+    ]
+    for question, words in asked:
+        intent = read(question, [])
+        assert intent.kind == "person" and words in intent.plans, (question, intent.plans)
+    assert read("quelle action pour un décrocheur de 17 ans à Loos ?", []).plans == ()
+
+
+def test_a_word_under_four_letters_is_no_misspelt_name(catalogue: list[Action]) -> None:
+    # "so far" is no "Groupe SOS"; "SOS" written as such still names it.
+    assert not read("How many jobs has the experiment created so far?", catalogue).entities
+    assert "Groupe SOS" in [e.name for e in read("Le Groupe SOS, c'est quoi ?", catalogue).entities]

@@ -106,7 +106,9 @@ PHRASINGS = [
     pytest.param("il a quitté l'école il y a 3 ans", expect(situations=["decrochage"]), id="duration-il-y-a"),
     pytest.param("arrivé en France depuis 12 ans, il cherche un emploi", expect(needs=["emploi"]), id="duration-depuis-12-ans"),
     pytest.param("elle vit à Roubaix depuis quinze ans", expect(communes=["Roubaix"], epci="MEL"), id="duration-word"),
-    pytest.param("jeune au chômage depuis plus de 10 ans", expect(), id="duration-depuis-plus-de"),
+    pytest.param(
+        "jeune au chômage depuis plus de 10 ans", expect(situations=["chomage_longue_duree"]), id="duration-depuis-plus-de"
+    ),
     pytest.param(
         "jeune de 24 ans sorti de l'école depuis 10 ans", expect(age=24, situations=["decrochage"]), id="age-then-duration"
     ),
@@ -713,3 +715,22 @@ def test_an_english_question_about_priority_neighbourhoods_reads_qpv_unless_it_d
     assert a.qpv is True and "qpv" in a.situations and "politique de la ville" in a.lexical_query
     a = analyse("a 19 year old who does not live in a priority neighbourhood")
     assert a.qpv is False and "qpv" not in a.situations
+
+
+def test_situations_described_rather_than_named_are_read() -> None:
+    cases = {
+        "il va mal depuis des mois, ne sort plus de sa chambre": "sante_mentale",
+        "persuadé qu'on l'écarte à cause de son nom et de son adresse": "discrimination",
+        "au chômage depuis plus de 3 ans": "chomage_longue_duree",
+        "pas d'ordinateur, perdue avec les démarches en ligne": "numerique",
+        "il a une idée de petite entreprise": "entrepreneuriat",
+    }
+    for question, key in cases.items():
+        analysis = analyse(question)
+        assert key in (*analysis.situations, *analysis.needs), question
+
+
+def test_landing_an_interview_is_no_dropping_out() -> None:
+    analysis = analyse("24 ans, il envoie des CV sans jamais décrocher d'entretien")
+    assert "decrochage" not in analysis.situations and "emploi" in analysis.needs
+    assert "decrochage" in analyse("il a décroché du lycée à 17 ans").situations
