@@ -1073,7 +1073,7 @@ class ComposingAnswerer:
                     lines.append(f"Aucune de ces actions ne parle de ce besoin ({asked}) ; elles sont ouvertes à ce jeune :")
                     unspoken = asked
             planned: list[tuple[str, int]] = []
-            if intent.plans and not verdicts and not analysis.lives_outside and (analysis.needs or analysis.situations):
+            if intent.plans and not verdicts and not analysis.lives_outside:
                 # "Que prévoit le contrat de ville pour elle ?": what the plans and their partners commit to on the
                 # person's need answers it (a plan's measure, a partner's engagement); the actions come after.
                 pool = [i for i in items if i.verdict != "excluded" and _not_directory(i)]
@@ -1376,9 +1376,12 @@ def _on_the_need(
                 lead = _lead_in(sentences, k)
                 if measures_first and not lead:
                     # A plan's section names the measure its sentences describe ("2.2 Les conseils locaux en santé
-                    # mentale (CLSM)" above "Là encore, la mise en place d'une coordination …").
-                    lead = _section_above(sentences, k)
-                if measures_first and (sentences[k].lstrip().startswith(_ITEM_MARKS) or _COMMITS.search(quoted)):
+                    # mentale (CLSM)" above "Là encore, la mise en place d'une coordination …"); so does a table
+                    # row's first cell, the catalogue action's title ("AMELIO +" for "Face à la montée …").
+                    lead = _section_above(sentences, k) or _measure_name(item, quoted)
+                if measures_first and (
+                    sentences[k].lstrip().startswith(_ITEM_MARKS) or _COMMITS.search(quoted) or _TO_DO.match(sentences[k])
+                ):
                     weight += 10.0  # (ranks only: every measure before every finding)
                 best.setdefault(item.n, []).append((weight, f"{lead} {quoted}" if lead else quoted))
     firsts = sorted(((max(found)[0], n, max(found)[1]) for n, found in best.items()), key=lambda x: -x[0])
@@ -1392,6 +1395,11 @@ def _on_the_need(
 
 # A sentence that opens on what the one before named ("Cela permettra …", "Ce dispositif vise …").
 _ANAPHOR = re.compile(r"(?:Cela|Ceci|Celui-ci|Celle-ci|Ce dispositif|Ce projet|Ce programme|Cette action|Cette démarche)\b")
+# A plan's measure written as what is to be done: an infinitive first, after a column's label ("OBJECTIFS :
+# Continuer à diffuser l'offre de services AMELIO +", "Ouvrir 8 Maisons des Parents").
+_TO_DO = re.compile(
+    r"\s*(?:[A-ZÉÈ ]{4,}\s*:\s*)?(?!(?:Notre|Votre|Autre|Entre|Contre|Leur|Premier|Dernier)\b)[A-ZÉÈ][a-zéèêëïîô]+(?:er|ir|re)\b"
+)
 # A numbered section's title ("2.2 Les conseils locaux en santé mentale (CLSM)", "C) Favoriser …").
 _NUMBERED = re.compile(r"(?:\d+(?:\.\d+)*\.?|[A-H]\))\s+(?P<title>[A-ZÉÀ«].*)")
 
@@ -1404,6 +1412,18 @@ def _section_above(sentences: list[str], k: int) -> str:
         if m and len(line.split()) <= 15 and not re.search(r"[.!?;:]$", line.strip()):
             return f"{m['title'].strip()} :"
     return ""
+
+
+def _measure_name(item: Item, sentence: str) -> str:
+    """The title of the one catalogue action a table row or list item holds, followed by ":", when
+    ``sentence`` does not write it and the passage does (the name shown is the cited passage's)."""
+    action = item.record or item.action
+    if action is None or action.kind not in ("table_row", "item") or len(item.meta.get("meta_action_ids") or ()) > 1:
+        return ""
+    title = action.title.strip()
+    if fold(title) in fold(sentence) or fold(title) not in fold(item.doc.page_content) or len(title) > 120:
+        return ""
+    return f"{title} :"
 
 
 def _lead_in(sentences: list[str], k: int, reach: int = 8) -> str:

@@ -1332,6 +1332,10 @@ def read_intent(
         # the documents answer, whatever action it names.
         return intent("out_of_scope", f"cue task: {task.text}")
     oos = _first(hits, "out_of_scope")
+    if oos and analysis.has_person and not _asked(prepared, oos) and "?" in prepared[oos.end :]:
+        # "il fabrique des objets avec une imprimante 3D … La MEL a-t-elle prévu un soutien ?": a word of another
+        # field in what is told of the young person, not in what is asked, says nothing of the question's field.
+        oos = None
     if oos and not entities:
         return intent("out_of_scope", f"cue out_of_scope: {oos.text}")
     contact = _first(hits, "contact")

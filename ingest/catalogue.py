@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from ingest.actions import PERSON_FOR, parse_actions
+from ingest.actions import PART, PERSON_FOR, parse_actions
 from ingest.cards import guide_page, is_guide, parse_directory, parse_guide
 from ingest.contacts import extract_people
 from ingest.enrich import document_epci
@@ -47,6 +47,9 @@ from ingest.vocabulary import concepts_in
 
 _APOS = "['’]"
 WHAT_PART = re.compile(r"^\W*Quoi\b", re.IGNORECASE)  # a deck action's "Quoi ?" part says what it does
+# A deck action's "Qui ?" part says who runs it ("► Qui ?", "Qui intervient ?"); its "Intervenants" are the people
+# who presented it at the event, not who runs it.
+WHO_PART = re.compile(r"^\W*Qui(?:\s+intervient|\s+porte)?\s*\?\s*:?\s*(?P<inline>.*)$", re.IGNORECASE)
 # "des Missions Locales Lille Avenirs et Impulsions Sud": the commune in a Mission Locale's name is not
 # where the action is (its sectors are ``mission_locale_sectors``).
 _ML_NAME = re.compile(
@@ -108,6 +111,21 @@ def _guide_blocks(doc: SourceDoc) -> list[_Block]:
     return blocks
 
 
+def _who_lines(lines: list[str], start: int, end: int) -> list[str]:
+    """The lines of a deck action's "Qui ?" part (its heading's own text first), up to the next part."""
+    heading = next(((i, m) for i in range(start, end) if (m := WHO_PART.match(lines[i]))), None)
+    if heading is None:
+        return []
+    at, match = heading
+    taken = [match["inline"].strip()] if match["inline"].strip() else []
+    for line in lines[at + 1 : end]:
+        if PART.match(line) or line.lstrip().startswith(("►", "▶")):
+            break
+        if line.strip() and not line.rstrip().endswith(":"):  # ("Le réseau des Missions locales :" opens the list)
+            taken.append(line.strip().lstrip("-•").strip())
+    return taken
+
+
 def _deck_blocks(doc: SourceDoc) -> list[_Block]:
     banners = set(doc.banners)
     blocks = []
@@ -119,10 +137,14 @@ def _deck_blocks(doc: SourceDoc) -> list[_Block]:
         what = [p for p in action.parts[1:] if WHAT_PART.match(doc.lines[p[0]])]
         summary_lines = [i for i in range(after_title, intro_end) if doc.lines[i].strip() and not PERSON_FOR.match(doc.lines[i])]
         summary_lines += [i for a, b in what[:1] for i in range(a + 1, b) if doc.lines[i].strip()]
+        # Who runs it: the deck's "Qui ?" / "Qui intervient ?" part ("8 volontaires d'Unis Cité",
+        # "5 volontaires de l'Afev"), as the slide writes it.
+        who_lines = _who_lines(doc.lines, action.start, action.end)
         blocks.append(
             _Block(
                 kind="deck",
                 title=action.title,
+                porteur=squash(" ; ".join(who_lines[:4])) or None,
                 start=action.start,
                 end=action.end,
                 body=body,

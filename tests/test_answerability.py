@@ -41,7 +41,12 @@ from assistant.answerability import counted_noun, holds, not_stated
         ("amount", "Cap Quartiers : soutien de 2000€ à tout porteur de projets.", "Cap Quartiers, c'est combien ?", True),
         # "how many permanent jobs": a count of jobs (its last word translated), not any figure.
         ("count", "Une enveloppe de 336 164 euros dédiée aux usages numériques.", "How many permanent jobs were created?", False),
-        ("count", "12 emplois créés en CDI.", "How many permanent jobs were created?", True),  # a name: the action's passage says it
+        (
+            "count",
+            "12 emplois créés en CDI.",
+            "How many permanent jobs were created?",
+            True,
+        ),  # a name: the action's passage says it
         # How often: a rhythm, not any figure.
         ("frequency", "Le Coop Lab est ouvert une fois par mois.", "il ouvre à quelle fréquence ?", True),
         ("frequency", "Des ateliers hebdomadaires de sport.", "à quel rythme ?", True),

@@ -110,6 +110,8 @@ def test_fijem_actions(catalogue: list[Action], corpus_docs: dict[str, SourceDoc
 
     harassment = _by_title(deck, "Le pair à pair dans la lutte contre le harcèlement")
     assert (harassment.age_min, harassment.age_max) == (11, 18)
+    # Who runs it: its "Qui intervient ?" part, as written; not the "Intervenants" who presented an action.
+    assert harassment.porteur == "8 volontaires d'Unis Cité ; 5 volontaires de l'Afev ; 3 médiateurs·rices de Citéo Médiation"
     assert harassment.age_evidence == "Auprès de jeunes entre 11 et 18 ans"
 
     majyc = _by_title(deck, "« Mon Avenir J'Y Crois »")
@@ -126,6 +128,7 @@ def test_fijem_actions(catalogue: list[Action], corpus_docs: dict[str, SourceDoc
 
     housing = _by_title(deck, "SECURISER L'ACCES A L'HEBERGEMENT TEMPORAIRE")
     assert (housing.age_min, housing.age_max) == (None, None)  # "10 jeunes concernés à ce jour, 19/27 ans" is a count
+    assert housing.porteur is None  # an empty "Qui ?" (its logos were lost); "Intervenants : Christophe CATTEAU…"
     assert "logement" in housing.themes
 
     works = _by_title(deck, "CHANTIERS ÉDUCATIFS")
@@ -281,6 +284,8 @@ def test_a_changed_fijem_action_yields_a_changed_record(corpus_docs: dict[str, S
     assert (majyc.age_min, majyc.age_max, majyc.qpv, majyc.communes) == (17, 23, "only", ("Roubaix",))
     housing = _by_title(actions, "SECURISER L'ACCES")
     assert (housing.age_min, housing.age_max) == (18, 27)  # now the text says whom it is for
+    changed = _mutated(corpus_docs["004"], ("5 volontaires de l'Afev", "6 volontaires de la Croix-Rouge"))
+    assert "6 volontaires de la Croix-Rouge" in (_by_title(document_actions(changed), "Le pair à pair").porteur or "")
 
 
 def test_a_changed_card_yields_a_changed_record_and_a_moved_phone_follows_the_text(corpus_docs: dict[str, SourceDoc]) -> None:

@@ -1902,3 +1902,21 @@ def test_when_no_action_serves_the_person_the_ones_ruled_out_say_why() -> None:
     assert outcome is False and "Sur ce besoin, ils prévoient" in text, text
     assert "**Ne conviennent pas** : PIJ NUMÉRIQUE — 26 ans : l'action est pour les 13 à 25 ans" in text, text
     assert len(citations) == 2
+
+
+def test_a_measure_written_as_what_is_to_be_done_comes_before_a_finding_when_the_plans_are_asked() -> None:
+    from assistant.compose import _TO_DO
+
+    assert _TO_DO.match("OBJECTIFS : Continuer à diffuser l'offre de services AMELIO +")
+    assert _TO_DO.match("Ouvrir 8 Maisons des Parents")
+    assert not _TO_DO.match("Face à la montée en puissance de ce dispositif") and not _TO_DO.match("Notre ambition")
+    question = "Couple de 24 ans locataires dans le privé à Tourcoing, logement mal isolé : la MEL prévoit-elle quelque chose ?"
+    row = _doc(
+        "CHANTIER 1",
+        "Le constat : les locataires du parc privé paient des loyers élevés pour des logements mal isolés.\n"
+        "OBJECTIFS : Continuer à diffuser l'offre de services AMELIO + en direction des locataires du parc privé.",
+        10,
+        reasons=("Tourcoing : action sur tout le territoire (MEL)",),
+    )
+    text, _, _ = ComposingAnswerer(frequency=lambda stem: 0.01)(question, [row], analyse(question))
+    assert text.index("AMELIO") < text.index("Le constat"), text

@@ -733,14 +733,24 @@ def test_asking_what_the_plans_provide_is_read_with_the_words_that_say_it() -> N
         ("Jeune de 20 ans à Denain, quartier prioritaire : que prévoit le contrat de ville pour lui ?", "contrat de ville"),
         ("qu'est ce que les docs prevoient pour elle cote Valenciennes Metropole ?", "docs prevoient"),
         ("Quel partenaire s'engage sur la garde d'enfants pour une jeune maman de Condé ?", "quel partenaire"),
+        ("Jeune de 24 ans à Tourcoing, logement mal isolé : la MEL prévoit-elle quelque chose ?", "mel prevoit"),
     ]
     for question, words in asked:
         intent = read(question, [])
         assert intent.kind == "person" and words in intent.plans, (question, intent.plans)
     assert read("quelle action pour un décrocheur de 17 ans à Loos ?", []).plans == ()
+    assert read("Booster, c'est prévu pour quel âge ?", []).plans == ()
 
 
 def test_a_word_under_four_letters_is_no_misspelt_name(catalogue: list[Action]) -> None:
     # "so far" is no "Groupe SOS"; "SOS" written as such still names it.
     assert not read("How many jobs has the experiment created so far?", catalogue).entities
     assert "Groupe SOS" in [e.name for e in read("Le Groupe SOS, c'est quoi ?", catalogue).entities]
+
+
+def test_a_word_of_another_field_in_what_is_told_of_the_young_person_does_not_make_the_question_out_of_scope() -> None:
+    told = "Jeune de 24 ans de Hem : il fabrique des objets avec une imprimante 3D. La MEL a-t-elle prévu un soutien ?"
+    assert read(told, []).kind == "person"
+    # Asked, it still is: a legal dispute, a recipe.
+    assert read("Mon jeune de 19 ans à Lille a un litige avec son propriétaire, que faire ?", []).kind == "out_of_scope"
+    assert read("J'ai un problème d'imprimante. Tu peux m'aider ?", []).kind == "out_of_scope"

@@ -724,6 +724,10 @@ def test_situations_described_rather_than_named_are_read() -> None:
         "au chômage depuis plus de 3 ans": "chomage_longue_duree",
         "pas d'ordinateur, perdue avec les démarches en ligne": "numerique",
         "il a une idée de petite entreprise": "entrepreneuriat",
+        "il ne parle pas un mot de néerlandais": "langue",
+        "incarcéré pour encore 14 mois, il veut apprendre un métier pendant sa détention": "justice",
+        "elle n'a plus un euro pour tenir jusqu'à la première paie": "aide_financiere",
+        "il se fait recaler à chaque entretien d'embauche": "emploi",
     }
     for question, key in cases.items():
         analysis = analyse(question)
