@@ -19,8 +19,9 @@ from assistant.citations import referenced
 from assistant.compose import asks_contact, has_contact
 from assistant.llm import GROUNDING_DROPS
 from assistant.records import ANSWER, OUT_OF_SCOPE, Answer, Citation, Retrieved
-from index.query import Filters, QueryAnalysis, in_context, leans_on_previous, ordinal, with_filters
+from index.query import Filters, QueryAnalysis, in_context, leans_on_previous, ordinal, picked_by, with_filters
 from index.query import analyse as analyse_question
+from ingest.text import fold_words
 
 # (question, retrieved documents, what was understood of the question) -> (text, citations, outcome): the
 # outcome is ``refused`` (a bool) or the answer's kind (one of ``assistant.records.ANSWER_KINDS``).
@@ -92,12 +93,14 @@ class _Steps:
         focused: bool = False,
         pick: int = 0,
         contact: bool = False,
+        feature: frozenset[str] = frozenset(),
     ) -> tuple[str, ...]:
         """The chunks the answer to the last earlier question showed first (what "it" is): its first two
         citations, so "tu as un contact ?" finds one when the first piste has none (``contact``: the first two
         that give a contact, when the new question asks for one). ``focused``: only when that answer was about
         one or two passages (a contact, a fact), not a list of pistes: "et s'il habitait Mons ?" after a list
-        asks what fits the new person, not about the first pistes."""
+        asks what fits the new person, not about the first pistes. ``feature``: the words a follow-up points at
+        one piste by ("celle avec les clubs de sport"): the shown passage holding most of them."""
         if not history or depth > 2:
             return ()
         question, earlier = history[-1], history[:-1]
@@ -117,6 +120,12 @@ class _Steps:
         # Citations are numbered in the order the answer uses them: [1] and [2] are what it showed first
         # ("la troisième" asks for [3]: ``pick``).
         shown = [c.chunk_id for c in sorted(citations, key=lambda c: c.n) if c.chunk_id]
+        if feature and not pick:
+            texts = {str(d.metadata.get("chunk_id")): d.page_content for d in docs}
+            held = {i: len(feature & {w[:5] for w in fold_words(texts.get(i, "")).split()}) for i in shown}
+            best = max(shown, key=lambda i: held[i], default=None)
+            if best is not None and held[best] > 0:
+                return (best,)
         if contact and not pick:
             reachable = {str(d.metadata.get("chunk_id")) for d in docs if has_contact(d)}
             if shown and shown[0] not in reachable:
@@ -149,7 +158,14 @@ class _Steps:
         # pinning what suited the earlier person.
         moved = analyse_question(question).has_person
         referents = (
-            self.referent(list(history), filters, focused=moved, pick=ordinal(question), contact=asks_contact(question))
+            self.referent(
+                list(history),
+                filters,
+                focused=moved,
+                pick=ordinal(question),
+                contact=asks_contact(question),
+                feature=picked_by(question),
+            )
             if history and leans_on_previous(question)
             else ()
         )

@@ -16,6 +16,7 @@ the turns of a conversation it is *a ruled-out action kept*.
 from __future__ import annotations
 
 import math
+import re
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -23,6 +24,7 @@ from typing import Any
 from assistant import grounding
 from eval.dataset import ADVERSARIAL, CONVERSATION, EvalItem, GoldSource, is_refusal_marker
 from ingest.text import fold_spaces as normalise  # lower case, no accents, ’ as ', one space
+from ingest.text import fold_words
 
 Span = tuple[str, int, int]  # (source file, line_start, line_end) of a retrieved or cited passage
 
@@ -123,6 +125,27 @@ def where_missing(missing: Iterable[str], retrieved_texts: Sequence[str]) -> lis
             "top5" if any(fact_ in t for t in texts[:5]) else "top10" if any(fact_ in t for t in texts) else "not_retrieved"
         )
     return places
+
+
+# Why an answer refused, read from its kind and its first line (an answer's own wording, so the report can
+# say which refusal misfires on a half without showing any item): (label, pattern on the folded first line).
+REFUSAL_REASONS: tuple[tuple[str, str], ...] = (
+    ("valeur non précisée", r"ne precisent pas (?:le |la |les |l |ce qui|de reponse)"),
+    ("aucune action pour la commune", r"ne decrivent pas d action correspondante"),
+    ("aucune action sur ce besoin", r"ne precisent pas d action sur ce besoin"),
+    ("structure de la commune", r"ne precisent pas quelle structure"),
+    ("hors des deux territoires", r"hors de la metropole europeenne de lille et de valenciennes metropole"),
+)
+
+
+def refusal_reason(kind: str, answer: str) -> str:
+    """Which refusal an answer is: its kind (out of scope, clarification) or the pattern of its first line."""
+    if kind == "out_of_scope":
+        return "hors champ"
+    if kind == "clarification":
+        return "précisions demandées"
+    first = fold_words(answer.strip().split("\n", 1)[0])
+    return next((label for label, pattern in REFUSAL_REASONS if re.search(pattern, first)), "autre")
 
 
 def found_facts(answer: str, must_not_include: Iterable[str], refused: bool = False) -> list[str]:

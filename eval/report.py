@@ -60,7 +60,7 @@ from typing import Any
 
 from eval.dataset import HALVES
 from eval.gate import Check, targets_met
-from eval.metrics import COUNTS, EXPECTED_KIND, MISSING_PLACES, latency_summary
+from eval.metrics import COUNTS, EXPECTED_KIND, MISSING_PLACES, latency_summary, refusal_reason
 
 TITLE = "Rapport d'évaluation Repères"
 NBSP = "\u00a0"
@@ -389,6 +389,9 @@ def render_text(results: dict) -> str:
             where = _missing_where_text(run, halves)
             if where:
                 out.append(where)
+            wrongly = _false_refusals_text(run, halves)
+            if wrongly:
+                out.append(wrongly)
             targets = targets_met(run, str(one.get("kind") or "dev"))
             if targets:
                 out.append("Objectifs de l'issue :")
@@ -416,6 +419,19 @@ def _missing_where_text(run: dict[str, Any], halves: Sequence[str]) -> str:
         return ""
     cells = " ; ".join(f"{label} {' / '.join(str(counts[h][p]) for h in halves)}" for p, label in labels.items())
     return f"Faits manquants ({' / '.join(HALF_SHORT[h] for h in halves)}) : {cells}"
+
+
+def _false_refusals_text(run: dict[str, Any], halves: Sequence[str]) -> str:
+    """Which refusal answered the questions the documents do answer, per half (counts, no item shown)."""
+    counts: dict[str, dict[str, int]] = {}
+    for q in _questions(run):
+        if (q.get("scores") or {}).get("false_refusal") and q.get("split") in halves:
+            reason = refusal_reason(str(q.get("kind") or ""), str(q.get("answer") or ""))
+            counts.setdefault(reason, {h: 0 for h in halves})[q["split"]] += 1
+    if not counts:
+        return ""
+    cells = " ; ".join(f"{reason} {' / '.join(str(c[h]) for h in halves)}" for reason, c in sorted(counts.items()))
+    return f"Refus à tort par motif ({' / '.join(HALF_SHORT[h] for h in halves)}) : {cells}"
 
 
 # --- halves side by side -------------------------------------------------------------------------

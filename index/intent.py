@@ -1440,7 +1440,17 @@ def read_intent(
     # quoi ?"); "les actions de Valenciennes Métropole ?" speaks of no one: a list is asked.
     # Someone living outside both territories is never too thinly described: no action of the documents is
     # theirs, whatever they need ("quelles actions pour les jeunes du Pas-de-Calais ?").
-    thin = (someone or age_given) and not entities and not needs_or_situation and not (age_given and placed) and not outside
+    # Nor is one asked about with a document named ("… quelle mission locale le protocole de Valenciennes Métropole
+    # cite-t-il ?"): what the plan says is asked, not what fits the person.
+    plans = any(h.cls == "plans" for h in hits)
+    thin = (
+        (someone or age_given)
+        and not entities
+        and not needs_or_situation
+        and not (age_given and placed)
+        and not outside
+        and not plans
+    )
     if person_cue and (described or entities):
         return intent("too_vague", THIN_PERSON) if thin else intent("person", f"cue person: {person_cue.text}")
     if someone and thin and (person_cue or analysis.needs):

@@ -507,6 +507,8 @@ def leans_on_previous(question: str) -> bool:
     lean on it; "et pour une aide au transport ?" brings its own subject (the person is still kept).
     """
     folded = fold_words(question)
+    if _THE_ONE_WITH.search(folded) and not analyse(question).has_person:
+        return True  # "celle avec les clubs de sport, ça dure combien ?": one of the pistes just shown
     if not is_follow_up(question):
         # "Les jeunes sont rémunérés pendant les sessions ?": a short question about "the sessions" of no action
         # named, nor of any person or place, asks about the sessions just shown.
@@ -560,6 +562,21 @@ _THE_KIND_OPENING = re.compile(
 )
 # One piste pointed at without its rank: "celle-là", "celui-ci", "cette action" (the first one shown).
 _THAT_ONE = re.compile(r"\b(?:celle|celui)\s+(?:la|ci)\b|\bcette action\b|\bce dispositif\b|\bce programme\b")
+
+
+# One piste pointed at by what it has or does: "celle avec les clubs de sport", "celui pour les filles".
+_THE_ONE_WITH = re.compile(
+    r"\b(?:celle|celui|l action|le dispositif|le programme|la formation)\s+(?:avec|pour|qui|sur|ou|dans)\s+(?P<what>[^,?.!;]{3,60})"
+)
+
+
+def picked_by(question: str) -> frozenset[str]:
+    """The words a follow-up points at one piste by ("celle avec les clubs de sport": "clubs", "sport"),
+    their first five letters, or an empty set."""
+    match = _THE_ONE_WITH.search(fold_words(question))
+    if match is None:
+        return frozenset()
+    return frozenset(w[:5] for w in match["what"].split() if len(w) > 3 and w not in _FILLER)
 
 
 def ordinal(question: str) -> int:

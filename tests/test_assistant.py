@@ -234,3 +234,16 @@ def test_a_contact_asked_after_pistes_whose_first_gives_none_is_about_the_first_
     assert steps.referent(history, contact=True) == ("fund",)  # the first piste gives a contact: that one
     del docs[2:]  # an answer about two passages (a comparison): a contact for each
     assert steps.referent(history, contact=True) == ("fund", "plan")
+
+
+def test_a_follow_up_pointing_at_a_piste_by_what_it_does_is_about_that_one(settings: Settings, keyword_embeddings) -> None:
+    assistant = Assistant(settings, embeddings=keyword_embeddings)
+    assistant.ingest()
+    first = assistant.ask("un jeune de 20 ans à Roubaix veut passer le permis")
+    shown = sorted(first.citations, key=lambda c: c.n)
+    second = next(c for c in shown if "remise à niveau" in c.quote)
+    assert second.n > 1  # not the first piste: "celle avec …" picks it out
+    pointed = assistant.ask("celle avec la remise à niveau, tu as un contact ?", history=[first.question])
+    top = pointed.retrieved[0]
+    assert (top.why or {}).get("referent") is True
+    assert (top.source, top.line_start) == (second.source, second.line_start)

@@ -384,6 +384,34 @@ def test_the_report_says_where_the_missing_facts_were_on_each_half() -> None:
     assert "Faits manquants (C / R) : dans les 5 premiers passages 1 / 0 ; aux rangs 6 à 10 0 / 1 ; non retrouvés 1 / 0" in text
 
 
+def test_the_report_says_which_refusal_answered_a_question_the_documents_answer() -> None:
+    from eval.metrics import refusal_reason
+
+    assert refusal_reason("refusal", "Les documents ne précisent pas le montant pour Cap Quartiers.") == "valeur non précisée"
+    assert refusal_reason("refusal", "Les documents ne décrivent pas d'action correspondante pour Fretin.") == (
+        "aucune action pour la commune"
+    )
+    assert refusal_reason("out_of_scope", "Cette question sort du champ de Repères") == "hors champ"
+    assert refusal_reason("clarification", "Pour vous aider…") == "précisions demandées"
+    assert refusal_reason("refusal", "Je ne sais pas.") == "autre"
+    questions = [_question(q, split, "answer", 0.0) for q, split in (("c1", "check"), ("c2", "check"), ("t1", "tune"))]
+    for q, (kind, answer) in zip(
+        questions,
+        [
+            ("out_of_scope", "Hors champ."),
+            ("refusal", "Les documents ne précisent pas le nombre de jeunes."),
+            ("clarification", "?"),
+        ],
+        strict=True,
+    ):
+        q.update(kind=kind, answer=answer, refused=True)
+        q["scores"]["false_refusal"] = 1.0
+    text = render_text({"sets": [_set("eval/data/dev.jsonl", "dev", questions)]})
+    assert "Refus à tort par motif (C / R) : hors champ 1 / 0 ; précisions demandées 0 / 1 ; valeur non précisée 1 / 0" in text, (
+        text
+    )
+
+
 def test_a_missing_fact_is_placed_among_the_passages_retrieved() -> None:
     from eval.metrics import where_missing
 

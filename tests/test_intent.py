@@ -754,3 +754,15 @@ def test_a_word_of_another_field_in_what_is_told_of_the_young_person_does_not_ma
     # Asked, it still is: a legal dispute, a recipe.
     assert read("Mon jeune de 19 ans à Lille a un litige avec son propriétaire, que faire ?", []).kind == "out_of_scope"
     assert read("J'ai un problème d'imprimante. Tu peux m'aider ?", []).kind == "out_of_scope"
+
+
+def test_a_young_person_asked_about_with_a_document_named_is_not_too_thinly_described() -> None:
+    asked = "Pour un jeune de Valenciennes, quelle mission locale le protocole de Valenciennes Métropole cite-t-il ?"
+    assert read(asked, []).kind == "person"
+    assert read("Pour un jeune de Valenciennes, tu proposes quoi ?", []).kind == "too_vague"
+
+
+def test_how_much_one_may_receive_asks_an_amount(catalogue: list[Action]) -> None:
+    intent = read("Emplois francs : combien peut toucher un employeur qui embauche en CDI ?", catalogue)
+    assert (intent.kind, intent.slot) == ("fact", "amount")
+    assert read("combien de jeunes ont été accompagnés ?", []).slot == "count"

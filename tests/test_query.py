@@ -738,3 +738,12 @@ def test_landing_an_interview_is_no_dropping_out() -> None:
     analysis = analyse("24 ans, il envoie des CV sans jamais décrocher d'entretien")
     assert "decrochage" not in analysis.situations and "emploi" in analysis.needs
     assert "decrochage" in analyse("il a décroché du lycée à 17 ans").situations
+
+
+def test_a_piste_pointed_at_by_what_it_does() -> None:
+    from index.query import picked_by
+
+    assert picked_by("celle avec les clubs de sport, ça dure combien ?") == {"clubs", "sport"}
+    assert picked_by("le dispositif pour les filles, c'est où ?") == {"fille"}
+    assert picked_by("quelle action pour un jeune de 17 ans ?") == frozenset()
+    assert leans_on_previous("celle avec les clubs de sport, ça dure combien ?")
