@@ -411,6 +411,8 @@ _RESTATING = frozenset(
         "appel",
         "ecrir",
         "coordonne",
+        "detail",  # "the contact details", "les détails"
+        "info",
         "quel",
         "age",
         "combien",
@@ -519,11 +521,17 @@ def leans_on_previous(question: str) -> bool:
         if len(words) <= 9 and pointer and not named and not _THE_KIND_OPENING.match(folded):
             bare = analyse(question)
             return bare.age is None and not bare.communes and not bare.places and not bare.situations
-        return False
+        # "Great, can I get the contact details?": English asks with no subject of its own, without French's "et".
+        return bool(english_words(question)) and len(words) <= 12 and not _own_subject(question)
     if _THAT_ONE.search(folded) or _THERE.search(folded) or _THE_KIND.search(folded):
         # "cette action d'hébergement, c'est porté par qui ?": its words say which one was shown; "un jeune de
         # 28 ans demandeur d'emploi, il peut y aller ?": "y" is what was shown, whatever else is said.
         return True
+    return not _own_subject(question)
+
+
+def _own_subject(question: str) -> set[str]:
+    """The words of ``question`` that name a subject of its own (not restating, filler, English function words)."""
     analysis = analyse(question)
     english = english_words(question)  # "Who should I contact?": "who", "should" are no subject
     # "et le contact pour orienter quelqu'un ?": what the counsellor will do with the answer is no subject.
@@ -531,7 +539,7 @@ def leans_on_previous(question: str) -> bool:
     own = set(analyse_text(" ".join(w for w in words if w not in english))) - _RESTATING - _FILLER
     if analysis.qpv is not None:
         own -= _QPV_STEMS
-    return not own
+    return own
 
 
 _ORDINALS = {"premier": 1, "premiere": 1, "1re": 1, "1ere": 1, "deuxieme": 2, "second": 2, "seconde": 2, "2e": 2, "2eme": 2,
@@ -553,7 +561,7 @@ _THERE = re.compile(
 # mission ?", "les ateliers ont lieu quel jour ?" ("et pour une formation ?", "et pour la formation ?" ask for one).
 _THE_KIND = re.compile(
     r"(?<!pour )\b(?:cette|ce|cet|ces|la|le|l|les)\s+(?:mission|formation|stage|stages|atelier|ateliers|session|sessions|"
-    r"projet|parcours|accompagnement|programme|dispositif|action|structure|association|asso)\b"
+    r"projet|parcours|accompagnement|programme|dispositif|action|structure|association|asso|dossier|inscription|candidature|demarche)\b"
 )
 # "Les formations pour un jeune de 19 ans ?", "la formation BAFA c'est où ?": a kind opening the question asks
 # for those things, not about the one shown.

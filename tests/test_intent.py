@@ -54,6 +54,9 @@ def ids(intent: Intent) -> list[str | None]:
 # --- kinds --------------------------------------------------------------------------------------------
 
 KIND_CASES = [
+    # where to send a young person described asks what fits them, not a place
+    ("Réfugié de 19 ans à Lille, il parle peu français. Où je peux l'envoyer ?", "person"),
+    ("We have a refugee, 19, in Lille, who barely speaks French. Where can I send him?", "person"),
     # person: a young person described, or "quelle action pour…"
     ("quelles solutions pour une jeune de 18 ans sans diplôme qui vit à Wattrelos ?", "person"),
     ("j'accompagne un garçon de 20 ans qui veut bosser dans la logistique, une idée ?", "person"),

@@ -747,3 +747,11 @@ def test_a_piste_pointed_at_by_what_it_does() -> None:
     assert picked_by("le dispositif pour les filles, c'est où ?") == {"fille"}
     assert picked_by("quelle action pour un jeune de 17 ans ?") == frozenset()
     assert leans_on_previous("celle avec les clubs de sport, ça dure combien ?")
+
+
+def test_a_question_pointing_at_the_file_or_asking_in_english_without_a_subject_leans_on_the_previous_answer() -> None:
+    assert leans_on_previous("Je contacte qui pour monter le dossier ?")
+    assert leans_on_previous("Great, can I get the contact details?")
+    assert not leans_on_previous("Who runs Booster?")
+    assert not leans_on_previous("More details about the housing scheme please")
+    assert not leans_on_previous("le dossier de candidature au service civique, je le trouve où ?")
