@@ -769,3 +769,4 @@ def test_how_much_one_may_receive_asks_an_amount(catalogue: list[Action]) -> Non
     intent = read("Emplois francs : combien peut toucher un employeur qui embauche en CDI ?", catalogue)
     assert (intent.kind, intent.slot) == ("fact", "amount")
     assert read("combien de jeunes ont été accompagnés ?", []).slot == "count"
+    assert read("Le projet de Valenciennes Métropole a reçu combien au PIA ?", catalogue).slot == "amount"
