@@ -173,6 +173,10 @@ def _stem(word: str) -> str:
     return word[:-1] if len(word) > 4 and word.endswith(("s", "x")) else word
 
 
+# The question asks how many benefited ("en ont bénéficié", "have benefited", "beneficiaries").
+_BENEFITED = re.compile(r"\b(?:benefici\w*|benefit\w*)\b")
+
+
 def holds(slot: str, sentence: str, question: str = "") -> bool:
     """True when ``sentence`` holds a value of ``slot``; a count must count what the question counts."""
     if slot == "count":
@@ -190,6 +194,9 @@ def holds(slot: str, sentence: str, question: str = "") -> bool:
         # A generic noun ("jeunes", "personnes") is answered by any; a group ("élèves", "volontaires") by
         # its own name only: "8 volontaires" does not say how many pupils were trained.
         nouns = _PEOPLE if _stem(noun) in _GENERIC_PEOPLE else (_stem(noun),)
+        if _BENEFITED.search(fold_question(question)):
+            # "how many students have benefited?": those an action served are its "bénéficiaires", whoever they are.
+            nouns = (*nouns, "beneficiaire")
         counted = "|".join(re.escape(n) for n in nouns)
         if re.search(rf"(?:\b\d[\d .]*%?|\b{_WORD_NUMBERS})\s+(?:[a-z]+\s+){{0,3}}(?:{counted})", folded):
             return True

@@ -1230,6 +1230,18 @@ class KindClassifier:
 # --- reading ------------------------------------------------------------------------------------------
 
 
+# The structure that follows the young person ("suivi par la Mission Emploi Lys-Tourcoing", "inscrite à la
+# Mission Locale de Roubaix"): who they are with, not an action asked about.
+_FOLLOWED_BY = r"(?:suivie?s?|accompagnée?s?|inscrite?s?|orientée?s?|envoyée?s?|adressée?s?)\s+(?:par|à|a|chez|au)\s+(?:la\s+|le\s+|l['’]\s*|les\s+)?"
+
+
+def _not_following(text: str, entities: tuple[EntityMatch, ...]) -> tuple[EntityMatch, ...]:
+    """``entities`` but the organisations named as the one that follows the young person."""
+    return tuple(
+        e for e in entities if e.action_id is not None or not re.search(_FOLLOWED_BY + re.escape(e.surface), text, re.IGNORECASE)
+    )
+
+
 def _first(hits: list[_Hit], cls: str) -> _Hit | None:
     chosen = [h for h in hits if h.cls == cls]
     return min(chosen, key=lambda h: (h.start, -(h.end - h.start))) if chosen else None
@@ -1317,7 +1329,7 @@ def read_intent(
     # speak of no one.
     quoted = [(m.start(), m.end()) for m in _QUOTED.finditer(prepared)]
     hits = [h for h in _hits(prepared) if not any(a <= h.start and h.end <= b for a, b in quoted)]
-    entities = find_entities(focus, actions)
+    entities = _not_following(focus, find_entities(focus, actions))
     asserted = read_assertions(focus, entities, assertive=any(h.cls == "assertive" for h in hits))
     content = _content_words(prepared, hits)
 

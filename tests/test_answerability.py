@@ -37,16 +37,14 @@ from assistant.answerability import counted_noun, holds, not_stated
         # The sum asked is of a thing: another sum of the same passage does not answer it.
         ("amount", "747 € de loyer d'entrée avancés pour trois jeunes.", "le montant du fonds de garantie ?", False),
         ("amount", "Un fonds de garantie de 5 000 € est prévu.", "le montant du fonds de garantie ?", True),
-        ("amount", "Budget : 20 000 €.", "le budget de Wi-Filles en 2018 ?", True),
+        ("amount", "Budget : 20 000 €.", "le budget de Wi-Filles en 2018 ?", True),  # a name: the action's passage says it
         ("amount", "Cap Quartiers : soutien de 2000€ à tout porteur de projets.", "Cap Quartiers, c'est combien ?", True),
         # "how many permanent jobs": a count of jobs (its last word translated), not any figure.
         ("count", "Une enveloppe de 336 164 euros dédiée aux usages numériques.", "How many permanent jobs were created?", False),
-        (
-            "count",
-            "12 emplois créés en CDI.",
-            "How many permanent jobs were created?",
-            True,
-        ),  # a name: the action's passage says it
+        ("count", "12 emplois créés en CDI.", "How many permanent jobs were created?", True),
+        # Those who benefited are counted as "bénéficiaires", whoever the question names; a group otherwise by its name.
+        ("count", "852 bénéficiaires depuis septembre 2024.", "How many students have benefited since 2024?", True),
+        ("count", "852 bénéficiaires depuis septembre 2024.", "combien d'élèves ambassadeurs ont été formés ?", False),
         # How often: a rhythm, not any figure.
         ("frequency", "Le Coop Lab est ouvert une fois par mois.", "il ouvre à quelle fréquence ?", True),
         ("frequency", "Des ateliers hebdomadaires de sport.", "à quel rythme ?", True),

@@ -770,3 +770,13 @@ def test_how_much_one_may_receive_asks_an_amount(catalogue: list[Action]) -> Non
     assert (intent.kind, intent.slot) == ("fact", "amount")
     assert read("combien de jeunes ont été accompagnés ?", []).slot == "count"
     assert read("Le projet de Valenciennes Métropole a reçu combien au PIA ?", catalogue).slot == "amount"
+    assert read("In which neighbourhoods are the KAPS flatshares located?", catalogue).slot == "place"
+
+
+def test_the_structure_that_follows_the_young_person_is_not_an_action_asked_about(catalogue: list[Action]) -> None:
+    followed = read(
+        "Jeune de 22 ans suivi par la Mission Emploi Lys-Tourcoing, il dort dehors. Une action hébergement ?", catalogue
+    )
+    assert not [e for e in followed.entities if e.name == "Mission Emploi Lys-Tourcoing"], followed.entities
+    asked = read("Quelles actions porte la Mission Emploi Lys-Tourcoing ?", catalogue)
+    assert [e for e in asked.entities if e.name == "Mission Emploi Lys-Tourcoing"], asked.entities

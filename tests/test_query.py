@@ -556,6 +556,8 @@ def test_an_english_question_is_searched_with_the_documents_french_words() -> No
     assert {"jeunes", "signé", "contrat"} <= set(english.translations)
     assert "contrat" in english.lexical_query
     assert analyse("Combien de jeunes ont signé un contrat avec ATTA ?").translations == ()  # French: nothing added
+    dated = analyse("How many students have benefited since September 2024?").translations
+    assert {"depuis", "septembre", "bénéficiaires"} <= set(dated)  # a date and who benefited, as the documents say
     assert analyse("Contact de KAPS ?").translations == ()  # an English-looking word alone is no English question
 
 
