@@ -1025,7 +1025,13 @@ class ComposingAnswerer:
             # states of the person is still to check.
             # (After the first ones for who the young person is or of their commune: "des collégiens … autour de
             # l'engagement" wants the action for collégiens before the "service civique" ones, 16 and over.)
-            lead = list(itertools.takewhile(lambda i: for_them(i) or _local(i), firm_first))
+            # (An action of their commune that says nothing of the need the question names does not lead: "une
+            # action hébergement ?" wants the action named after it before a local one on something else.)
+            lead = list(
+                itertools.takewhile(
+                    lambda i: for_them(i) or (_local(i) and (speaks(i) or not (phrases and analysis.needs))), firm_first
+                )
+            )
             named_after = [i for i in firm_first + on_topic if titled(i) and i not in lead]
             fitting = (
                 lead

@@ -1920,3 +1920,27 @@ def test_a_measure_written_as_what_is_to_be_done_comes_before_a_finding_when_the
     )
     text, _, _ = ComposingAnswerer(frequency=lambda stem: 0.01)(question, [row], analyse(question))
     assert text.index("AMELIO") < text.index("Le constat"), text
+
+
+def test_an_action_of_the_commune_that_says_nothing_of_the_need_asked_does_not_lead() -> None:
+    question = "Jeune de 22 ans à Tourcoing, il dort à droite à gauche. Il y a une action hébergement ?"
+    local = _action_doc(
+        "CHANTIERS ÉDUCATIFS",
+        10,
+        # ("logement", a word of the need too common to say it speaks of it, keeps it among the firm pistes)
+        text="Des chantiers rémunérés pour les jeunes décrocheurs de Tourcoing, avec un point logement.",
+        reasons=("22 ans : dans la tranche 16 à 25 ans", "Tourcoing : commune de l'action"),
+    )
+    shelter = _action_doc(
+        "SÉCURISER L'ACCÈS À L'HÉBERGEMENT TEMPORAIRE",
+        40,
+        text="Un parcours d'hébergement pour des jeunes en grande difficulté.",
+        reasons=("Tourcoing : action sur tout le territoire (MEL)",),
+    )
+    answerer = ComposingAnswerer(frequency=lambda stem: 0.1 if stem.startswith("log") else 0.01)
+    text, _, _ = answerer(question, [local, shelter], analyse(question))
+    assert text.index("SÉCURISER") < text.index("CHANTIERS"), text
+    # Asked for no need, the action of their commune still leads.
+    plain = "Jeune de 22 ans à Tourcoing, une piste ?"
+    text, _, _ = answerer(plain, [shelter, local], analyse(plain))
+    assert text.index("CHANTIERS") < text.index("SÉCURISER"), text
