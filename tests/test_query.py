@@ -757,3 +757,9 @@ def test_a_question_pointing_at_the_file_or_asking_in_english_without_a_subject_
     assert not leans_on_previous("Who runs Booster?")
     assert not leans_on_previous("More details about the housing scheme please")
     assert not leans_on_previous("le dossier de candidature au service civique, je le trouve où ?")
+
+
+def test_where_a_young_person_is_held_is_not_where_they_live() -> None:
+    held = analyse("Un jeune de 20 ans que je suivais à Loos est incarcéré à Sequedin pour encore 14 mois.")
+    assert held.communes == ("Loos",)
+    assert analyse("jeune de 19 ans à Sequedin, il cherche du travail").communes == ("Sequedin",)
