@@ -110,20 +110,37 @@ def missing_facts(answer: str, must_include: Iterable[str], refused: bool = Fals
 
 # Where a fact the answer misses was: in a passage retrieval ranked in the top 5 (the answer lost it),
 # ranked 6 to 10, or in none of them (retrieval missed it); a refusal marker is no fact to look for.
-MISSING_PLACES = ("top5", "top10", "not_retrieved")
+# Where a fact the answer misses was, first match wins: in a passage the answer cites (the answer layer
+# dropped it), among the first 5 or 10 passages retrieved (not used), elsewhere in the corpus (retrieval
+# lost it), or nowhere in the corpus word for word (the set words it otherwise: only a composed answer
+# can say it).
+MISSING_PLACES = ("cited", "top5", "top10", "corpus", "not_in_corpus")
 
 
-def where_missing(missing: Iterable[str], retrieved_texts: Sequence[str]) -> list[str]:
-    """For each missing fact (a refusal marker aside), the first of ``MISSING_PLACES`` that holds it."""
+def where_missing(
+    missing: Iterable[str],
+    retrieved_texts: Sequence[str],
+    cited_texts: Sequence[str] = (),
+    corpus_text: str | None = None,
+) -> list[str]:
+    """For each missing fact (a refusal marker aside), the first of ``MISSING_PLACES`` that holds it;
+    without ``corpus_text``, a fact outside the passages retrieved is "corpus"."""
     texts = [_squash(t) for t in retrieved_texts]
+    cited = [_squash(t) for t in cited_texts]
+    corpus = _squash(corpus_text) if corpus_text is not None else None
     places = []
     for fact in missing:
         if is_refusal_marker(fact):
             continue
         fact_ = _squash(fact)
-        places.append(
-            "top5" if any(fact_ in t for t in texts[:5]) else "top10" if any(fact_ in t for t in texts) else "not_retrieved"
-        )
+        if any(fact_ in t for t in cited):
+            places.append("cited")
+        elif any(fact_ in t for t in texts[:5]):
+            places.append("top5")
+        elif any(fact_ in t for t in texts):
+            places.append("top10")
+        else:
+            places.append("corpus" if corpus is None or fact_ in corpus else "not_in_corpus")
     return places
 
 

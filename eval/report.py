@@ -409,7 +409,19 @@ def render_text(results: dict) -> str:
 
 def _missing_where_text(run: dict[str, Any], halves: Sequence[str]) -> str:
     """Where the facts the answers miss were, per half: whether retrieval or the answer lost them."""
-    labels = dict(zip(MISSING_PLACES, ("dans les 5 premiers passages", "aux rangs 6 à 10", "non retrouvés"), strict=True))
+    labels = dict(
+        zip(
+            MISSING_PLACES,
+            (
+                "dans un passage cité",
+                "dans les 5 premiers passages",
+                "aux rangs 6 à 10",
+                "non retrouvés",
+                "absents du corpus mot pour mot",
+            ),
+            strict=True,
+        )
+    )
     counts = {h: {p: 0 for p in labels} for h in halves}
     for q in _questions(run):
         for place in q.get("missing_where") or ():

@@ -80,7 +80,8 @@ def run_config(items: Sequence[EvalItem], assistant: Assistant, config: str, pro
     for c in store.chunks:  # a long table row is several chunks over the same line: a citation covers all
         span = (c.source, c.line_start, c.line_end)
         texts[span] = f"{texts[span]}\n{c.text}" if span in texts else c.text
-    corpus_contacts = contacts_in("\n".join(texts.values()))
+    corpus_text = "\n".join(texts.values())
+    corpus_contacts = contacts_in(corpus_text)
     questions: list[dict[str, Any]] = []
     for item in _progress(items, config, progress):
         start = time.perf_counter()
@@ -119,8 +120,10 @@ def run_config(items: Sequence[EvalItem], assistant: Assistant, config: str, pro
                 "timings_ms": record["timings_ms"],
                 "scores": scores,
                 "missing": missing,
-                # Retrieval or answer: where each missing fact was among the passages retrieved.
-                "missing_where": where_missing(missing, [texts.get(span, "") for span in retrieved[:10]]),
+                # Retrieval or answer: where each missing fact was (cited, retrieved, elsewhere, nowhere).
+                "missing_where": where_missing(
+                    missing, [texts.get(span, "") for span in retrieved[:10]], cited_texts, corpus_text
+                ),
                 "found_forbidden": found_facts(text, item.must_not_include, refused),
                 "failed": any(v is not None and FAIL_RULES[k](v) for k, v in scores.items() if k in FAIL_RULES),
             }

@@ -378,10 +378,13 @@ def test_a_turn_whose_only_fact_is_not_stated_expects_a_refusal(tmp_path: Path) 
 
 def test_the_report_says_where_the_missing_facts_were_on_each_half() -> None:
     questions = [_question("c1", "check", "answer", 0.0), _question("t1", "tune", "answer", 0.0)]
-    questions[0]["missing_where"] = ["top5", "not_retrieved"]
-    questions[1]["missing_where"] = ["top10"]
+    questions[0]["missing_where"] = ["top5", "corpus", "cited"]
+    questions[1]["missing_where"] = ["top10", "not_in_corpus"]
     text = render_text({"sets": [_set("eval/data/dev.jsonl", "dev", questions)]})
-    assert "Faits manquants (C / R) : dans les 5 premiers passages 1 / 0 ; aux rangs 6 à 10 0 / 1 ; non retrouvés 1 / 0" in text
+    assert (
+        "Faits manquants (C / R) : dans un passage cité 1 / 0 ; dans les 5 premiers passages 1 / 0 ; aux rangs 6 à 10 0 / 1 ;"
+        " non retrouvés 1 / 0 ; absents du corpus mot pour mot 0 / 1"
+    ) in text
 
 
 def test_the_report_says_which_refusal_answered_a_question_the_documents_answer() -> None:
@@ -419,5 +422,12 @@ def test_a_missing_fact_is_placed_among_the_passages_retrieved() -> None:
     assert where_missing(["Trois semaines", "8 par session", "Wattignies", "non précisé"], passages) == [
         "top5",
         "top10",
-        "not_retrieved",
+        "corpus",
+    ]
+    cited = ["Le dispositif prévoit trois semaines de stages."]
+    corpus = "\n".join([*passages, "Une permanence à Wattignies."])
+    assert where_missing(["Trois semaines", "Wattignies", "Lomme"], passages, cited, corpus) == [
+        "cited",
+        "corpus",
+        "not_in_corpus",
     ]
