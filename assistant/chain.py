@@ -22,6 +22,7 @@ from assistant.records import ANSWER, OUT_OF_SCOPE, Answer, Citation, Retrieved
 from index.query import Filters, QueryAnalysis, in_context, leans_on_previous, ordinal, picked_by, with_filters
 from index.query import analyse as analyse_question
 from ingest.text import fold_words
+from ingest.texting import written_out
 
 # (question, retrieved documents, what was understood of the question) -> (text, citations, outcome): the
 # outcome is ``refused`` (a bool) or the answer's kind (one of ``assistant.records.ANSWER_KINDS``).
@@ -147,6 +148,9 @@ class _Steps:
                 "« Quelle action pour un décrocheur de 17 ans à Loos ? »."
             )
         start = time.perf_counter()
+        # "g 1 jeune de 17a ki a lach l'ecole": every reading below is written for French as the documents
+        # write it; the shorthand is written out once, here (the record keeps the question as typed).
+        asked, question, history = question, written_out(question), [written_out(h) for h in history]
         # Once: the retriever filters with it, the answer shows it. A follow-up ("et s'il a 19 ans ?")
         # carries the earlier questions' person and subject.
         text, analysis = in_context(question, history)
@@ -170,7 +174,13 @@ class _Steps:
             else ()
         )
         docs = self.retriever.invoke(text, analysis=analysis, referents=referents)
-        return {"question": question, "docs": docs, "analysis": analysis, "retrieve_ms": (time.perf_counter() - start) * 1000}
+        return {
+            "question": question,
+            "asked": asked,
+            "docs": docs,
+            "analysis": analysis,
+            "retrieve_ms": (time.perf_counter() - start) * 1000,
+        }
 
     def answer(self, state: dict[str, Any]) -> Answer:
         start = time.perf_counter()
@@ -203,7 +213,7 @@ class _Steps:
         # A young person living outside both territories: the documents do not cover them.
         kind = kind or (OUT_OF_SCOPE if refused and state["analysis"].lives_outside else "")
         return Answer(
-            question=state["question"],
+            question=state.get("asked", state["question"]),
             answer=text,
             refused=refused,
             citations=tuple(cited),

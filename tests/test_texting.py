@@ -1,0 +1,58 @@
+"""Texting shorthand written out before any reading of the question (``ingest/texting.py``)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.service import Assistant
+from assistant.settings import Settings
+from index.query import analyse
+from ingest.texting import written_out
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("g 1 jeune de 17a ki a lach l'ecole, ya koi pr lui", "j'ai un jeune de 17 ans qui a lach l'ecole, il y a quoi pour lui"),
+        ("slt jsuis avec 1 jeune ss diplom, c pr kel age ?", "salut je suis avec un jeune sans diplôme, c'est pour quel age ?"),
+        ("jhabite a lille jcherche du taf", "j'habite a lille je cherche du taf"),
+        ("cb de jeunes ? et c qd le prochain ?", "combien de jeunes ? et c'est quand le prochain ?"),
+        ("le num de la ML de Roubaix", "le numéro de la Mission Locale de Roubaix"),
+    ],
+)
+def test_shorthand_is_written_out(typed: str, meant: str) -> None:
+    assert written_out(typed) == meant
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Quelle action pour un décrocheur de 17 ans à Loos ?",
+        "Combien de jeunes en 2019 ? 1 000 ou 1 200 ?",  # numbers stay numbers
+        "Le 1er forum a eu lieu à 9 h, annexe C, réseau 4G.",  # "C", "G" are labels, "1er" an ordinal
+        "Jérémy, 19 ans, veut jouer au foot à Lille : c'est possible ?",  # "c'", "j" + vowel are French
+        "Sa mère est peu disponible, il a vu Déclic'Sportif vs Booster.",  # "sa", "peu", "vs" are words
+    ],
+)
+def test_a_question_written_out_passes_unchanged(question: str) -> None:
+    assert written_out(question) == question
+
+
+def test_the_person_in_a_texted_question_is_read_as_in_the_written_one() -> None:
+    typed = analyse(written_out("1 jeune 24a denain veu passer son permi, ya 1 aide ?"))
+    written = analyse("un jeune de 24 ans à Denain veut passer son permis, il y a une aide ?")
+    assert typed.age == written.age == 24
+    assert [p.name for p in typed.outside] == [p.name for p in written.outside] == ["Denain"]
+    assert typed.needs == written.needs == ("permis",)
+
+
+def test_the_chain_reads_the_texted_question_and_keeps_it_as_typed(settings: Settings, keyword_embeddings) -> None:
+    assistant = Assistant(settings, embeddings=keyword_embeddings)
+    assistant.ingest()
+    typed = "1 jeune 19a a Roubaix ss diplom ki cherch 1 logement"
+    answer = assistant.ask(typed)
+    assert answer.question == typed  # the record keeps what the counsellor typed
+    assert answer.filters is not None and (answer.filters["age"], answer.filters["communes"]) == (19, ["Roubaix"])
+    assert "sans_diplome" in answer.filters["situations"]  # "ss diplom": "sans diplôme"
+    follow = assistant.ask("et s'il a 20 ans ?", history=["1 jeune ss diplom a Roubaix"])
+    assert follow.filters is not None and "sans_diplome" in follow.filters["situations"]  # the history too
