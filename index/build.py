@@ -18,7 +18,7 @@ from ingest.loaders import LoadProblem, corpus_files, load_corpus
 from ingest.records import Action, Chunk
 
 # Identifies the chunking recipe; bump it when chunking changes so indexes get rebuilt.
-CHUNKER_ID = f"structure-v18-{DEFAULT_MAX_CHARS}"
+CHUNKER_ID = f"structure-v19-{DEFAULT_MAX_CHARS}"
 
 
 @dataclass(frozen=True)

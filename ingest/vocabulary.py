@@ -96,14 +96,24 @@ def _trigger(text: str) -> re.Pattern[str]:
     if group:
         alternatives = [_trigger(a.strip() + group.group(2)).pattern for a in group.group(1).split("/") if a.strip()]
         return re.compile("(?:" + "|".join(alternatives) + ")")
-    words = fold_words(text.rstrip("*"))
-    if text.endswith("*"):
-        tail = r"\w*"
-    elif words.endswith("s"):
-        words, tail = words[:-1], "s?"  # SMS style drops the silent final s ("le permi")
-    else:
-        tail = ""
-    return re.compile(r"\b" + re.escape(words).replace(r"\ ", r"\s+") + tail + r"\b")
+    words = fold_words(text.rstrip("*")).split()
+    if not words:
+        return re.compile(r"(?!x)x")
+    # Every word of a phrase with its silent plural mark or without it: "jeune maman" is also "jeunes mamans",
+    # "jeune mamans"; and SMS style drops the silent final s ("le permi"). Short words (de, la, un) stay as written.
+    pieces = [_plural(w) for w in words[:-1]]
+    last = words[-1]
+    pieces.append(re.escape(last) + r"\w*" if text.endswith("*") else _plural(last))
+    return re.compile(r"\b" + r"\s+".join(pieces) + r"\b")
+
+
+def _plural(word: str) -> str:
+    """A folded word as a pattern taking or dropping its silent plural mark ("maman(s)", "permi(s)", "jeu(x)")."""
+    if len(word) < 3 or not word.isalpha():
+        return re.escape(word)
+    if word[-1] in "sx":
+        return re.escape(word[:-1]) + "[sx]?"
+    return re.escape(word) + "[sx]?"
 
 
 def concepts_in(text: str, kind: str | None = None) -> list[str]:

@@ -763,3 +763,22 @@ def test_where_a_young_person_is_held_is_not_where_they_live() -> None:
     held = analyse("Un jeune de 20 ans que je suivais à Loos est incarcéré à Sequedin pour encore 14 mois.")
     assert held.communes == ("Loos",)
     assert analyse("jeune de 19 ans à Sequedin, il cherche du travail").communes == ("Sequedin",)
+
+
+def test_a_phrase_of_the_vocabulary_is_read_in_the_plural_and_in_the_singular() -> None:
+    # "jeune maman" is written once in synonyms.tsv; each of its words may carry its silent plural mark.
+    for question in ("des actions pour les jeunes mamans ?", "une jeune maman", "pour les jeune mamans"):
+        assert "jeune_parent" in analyse(question).situations, question
+    assert "jeune_parent" not in analyse("une jeune femme de 20 ans").situations
+
+
+def test_a_young_person_put_out_of_home_has_no_home() -> None:
+    for question in ("un jeune qui s'est fait virer de chez lui", "elle a été jetée de chez ses parents"):
+        assert "sans_logement" in analyse(question).situations, question
+
+
+def test_an_english_word_that_names_a_commune_is_no_place_without_a_cue() -> None:
+    # "His" (Haute-Garonne), "Son" (Ardennes): an English question's words, not where the young person lives.
+    analysis = analyse("Young man, 23, from Beuvrages. How to help someone from his neighbourhood get this job?")
+    assert analysis.communes == ("Beuvrages",) and not analysis.outside and not analysis.places[1:]
+    assert [p.name for p in analyse("un jeune qui habite à His").outside] == ["His"]  # with a cue, the commune
