@@ -1072,7 +1072,10 @@ class ComposingAnswerer:
                 heading = "Autres pistes pour ce jeune" if verdicts else "Pistes pour ce jeune"
                 if fitting or conditional or not verdicts:
                     lines.append(f"**{heading}** ({profile})" if profile else f"**{heading}**")
-                if phrases and firm and not any(speaks(i) for i in firm):
+                # (The need's own name counts here however common: "Emplois Francs" speaks of "emploi", which
+                # half the passages write; it is too common to lift an action, not to say one is about it.)
+                need_names = [_stems(c.label) for c in sought if _stems(c.label)]
+                if phrases and firm and not any(speaks(i) or _speaks(i, need_names) for i in firm):
                     # A need named ("passer le BAFA") that no fitting action speaks of: say so, rather than
                     # let actions open to the person pass for an answer to it.
                     asked = ", ".join(concept_label(c.key) for c in sought)
@@ -1988,7 +1991,11 @@ def _publics(items: list[Item], question: str, parts: list[Item] | None = None) 
             # ANS": the ages the passage writes elsewhere say the range the public line does not.
             public = f"{public.rstrip('. ')} ({ages})"
         if public:
-            lines.append(f"**{_title(item.doc)}** : {public.rstrip('. ')} [{item.n}]")
+            # Who runs it beside whom it is for ("KAPS — AFEV : pour les étudiants"): a counsellor sending someone
+            # needs both; only as the cited passage writes it.
+            porteur = (item.record.porteur if item.record else None) or _meta(item.doc, "porteur")
+            runs = f" — {porteur}" if porteur and porteur in " ".join(item.doc.page_content.split()) else ""
+            lines.append(f"**{_title(item.doc)}**{runs} : {public.rstrip('. ')} [{item.n}]")
     return lines
 
 

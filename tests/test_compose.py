@@ -249,8 +249,9 @@ def test_a_comparison_says_how_each_action_goes_from_the_passage_that_presents_i
 def test_an_age_question_is_answered_by_the_public_line() -> None:
     booster = Document(page_content=BOOSTER.page_content, metadata={**BOOSTER.metadata, "why": {"mention": "PROGRAMME BOOSTER"}})
     text, citations, refused = ComposingAnswerer()("c'est pour quel âge ?", [booster, E2C])
+    # Who runs it beside whom it is for, as the passage writes it.
     assert not refused and text.startswith(
-        "**PROGRAMME BOOSTER** : Pour les jeunes de 16 à 25 ans en situation de décrochage scolaire [1]"
+        "**PROGRAMME BOOSTER** — UnisCité : Pour les jeunes de 16 à 25 ans en situation de décrochage scolaire [1]"
     )
     assert [c.n for c in citations] == [1]
 
@@ -1254,6 +1255,18 @@ def test_a_need_nothing_speaks_of_with_only_territory_wide_measures_open_is_not_
     )
     text, _, refused = ComposingAnswerer(frequency=lambda stem: 0.01)(question, [card, elsewhere], analyse(question))
     assert not refused and "1. **ATELIERS CUISINE**" in text
+    # A need whose own name is in half the passages ("emploi"): a measure naming it speaks of it, however common.
+    work = "Jeune de 22 ans à Valenciennes, il veut travailler. Des actions ?"
+    hiring = _doc(
+        "Emplois Francs",
+        "Emplois Francs\nUne aide aux employeurs qui recrutent un demandeur d'emploi d'un quartier prioritaire.",
+        10,
+        reasons=("Valenciennes : action sur tout le territoire (Valenciennes Métropole)",),
+        action_ids=["m1"],
+    )
+    common = {"emploi": 0.5, "recrut": 0.2, "jeun": 0.5}
+    text, _, refused = ComposingAnswerer(frequency=lambda stem: common.get(stem, 0.01))(work, [hiring], analyse(work))
+    assert not refused and "1. **Emplois Francs**" in text and "ne parle de ce besoin" not in text, text
 
 
 def test_a_list_items_figure_comes_with_its_siblings_figure() -> None:
