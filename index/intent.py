@@ -524,6 +524,11 @@ def _variants(title: str, acronym: str | None) -> list[str]:
     head = re.split(r"\s*[-–—]\s+(?=\d)|\s+[-–—]\s+", title)[0]
     if head != title and len(head) >= 8:
         found.append(head)
+    # "Les Maisons de l'Insertion et de l'Emploi sur les territoires des DTPAS de la métropole": where it is
+    # done qualifies the name, it is not part of it.
+    where = re.split(r"\s+(?:sur|dans)\s+(?:les?|la|l['’]|des)\s*(?:territoires?|métropole|quartiers?|communes?)\b", title)[0]
+    if where != title and len(where.split()) >= 3:
+        found.append(where)
     found += re.findall(r"«\s*([^»]+?)\s*»", title)
     return [v.strip(" «»\"'!") for v in dict.fromkeys(found) if v.strip(" «»\"'!")]
 

@@ -320,6 +320,14 @@ def test_entity_records(catalogue: list[Action]) -> None:
     assert {e.action_id for e in acronym} == {"002-pic", "003-pic"} and {e.via for e in acronym} == {"acronym"}
 
 
+def test_a_name_is_found_without_the_territory_its_title_adds() -> None:
+    title = "Les Maisons de l'Insertion et de l'Emploi sur les territoires des DTPAS de la métropole (Lille)"
+    house = Action(id="002-mie", title=title, source="p.txt", line_start=1, line_end=2)
+    other = Action(id="002-forum", title="Forum de l'emploi sur la métropole", source="p.txt", line_start=5, line_end=6)
+    found = find_entities("C'est quoi les Maisons de l'Insertion et de l'Emploi ?", [house, other])
+    assert [e.action_id for e in found] == ["002-mie"]
+
+
 def test_organisations_by_porteur(catalogue: list[Action]) -> None:
     found = find_entities("c'est l'AFEV qui gère KAPS ?", catalogue)
     organisation = next(e for e in found if e.action_id is None)
