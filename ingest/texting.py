@@ -15,6 +15,7 @@ from functools import cache
 from importlib import resources
 
 from ingest.tsv import data_rows
+from ingest.vocabulary import english_words
 
 # An age typed as "17a" (no space): "17 ans"; "17a" is no other French word.
 _AGE = re.compile(r"\b(\d{1,2})a\b(?!['’])")
@@ -44,7 +45,11 @@ def _table() -> tuple[tuple[re.Pattern[str], str], ...]:
 
 
 def written_out(text: str) -> str:
-    """``text`` with its texting shorthand replaced by the words it stands for (unchanged otherwise)."""
+    """``text`` with its texting shorthand replaced by the words it stands for (unchanged otherwise).
+
+    An English question passes unchanged: its "1 year" is no "un" and the table is French shorthand."""
+    if english_words(text):
+        return text
     text = _AGE.sub(r"\1 ans", text)
     text = _ONE.sub("un ", text)
     text = _J_H.sub("j'", _JE.sub("je ", text))

@@ -32,6 +32,7 @@ def test_shorthand_is_written_out(typed: str, meant: str) -> None:
         "Le 1er forum a eu lieu à 9 h, annexe C, réseau 4G.",  # "C", "G" are labels, "1er" an ordinal
         "Jérémy, 19 ans, veut jouer au foot à Lille : c'est possible ?",  # "c'", "j" + vowel are French
         "Sa mère est peu disponible, il a vu Déclic'Sportif vs Booster.",  # "sa", "peu", "vs" are words
+        "How many young people did the ML reach in 1 year, and who is the contact?",  # English: not French shorthand
     ],
 )
 def test_a_question_written_out_passes_unchanged(question: str) -> None:
