@@ -173,8 +173,9 @@ def _stem(word: str) -> str:
     return word[:-1] if len(word) > 4 and word.endswith(("s", "x")) else word
 
 
-# The question asks how many benefited ("en ont bénéficié", "have benefited", "beneficiaries").
-_BENEFITED = re.compile(r"\b(?:benefici\w*|benefit\w*)\b")
+# The question asks how many benefited ("en ont bénéficié", "have benefited", "beneficiaries") or used the service
+# ("ont utilisé les épiceries", "fréquenté", "profité", "have used", "visited"): those an action serves.
+_BENEFITED = re.compile(r"\b(?:benefici\w*|benefit\w*|utilis\w*|used|frequent\w*|profit\w*|accueilli\w*|served|visited)\b")
 
 
 def holds(slot: str, sentence: str, question: str = "") -> bool:

@@ -44,6 +44,10 @@ from assistant.answerability import counted_noun, holds, not_stated
         ("count", "12 emplois créés en CDI.", "How many permanent jobs were created?", True),
         # Those who benefited are counted as "bénéficiaires", whoever the question names; a group otherwise by its name.
         ("count", "852 bénéficiaires depuis septembre 2024.", "How many students have benefited since 2024?", True),
+        # … and so are those who used the service it runs.
+        ("count", "852 bénéficiaires depuis septembre 2024.", "Combien d'étudiants ont utilisé les épiceries ?", True),
+        ("count", "852 bénéficiaires depuis septembre 2024.", "How many students have used the grocery stores?", True),
+        ("count", "852 bénéficiaires depuis septembre 2024.", "Combien d'étudiants ont été recrutés ?", False),
         ("count", "852 bénéficiaires depuis septembre 2024.", "combien d'élèves ambassadeurs ont été formés ?", False),
         # How often: a rhythm, not any figure.
         ("frequency", "Le Coop Lab est ouvert une fois par mois.", "il ouvre à quelle fréquence ?", True),
