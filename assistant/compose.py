@@ -1352,7 +1352,7 @@ def _on_the_need(
     earlier = rare - _stems(own) if own else set()
     best: dict[int, list[tuple[float, str]]] = {}
     for item in items[:6]:
-        sentences = passage_sentences(item.doc.page_content)
+        sentences = [piece for x in passage_sentences(item.doc.page_content) for piece in _inline_items(x)]
         for k, sentence in enumerate(sentences):
             if len(sentence) < 30 or _is_heading(sentence) or _PERSON_LINE.match(sentence) or _label(sentence):
                 continue
@@ -1400,6 +1400,22 @@ def _on_the_need(
         if len(chosen) < limit and all(sentence != s for s, _ in chosen):
             chosen.append((sentence, n))
     return chosen
+
+
+# A list written inside one line (a table cell: "… en 3 axes - Formation Professionnelle : … - Se former en milieu
+# carcéral : …"): an item mark between two words, the item starting with a capital.
+_INLINE_ITEM = re.compile(r"\s+(?:[-•►▶✓]|o)\s+(?=[A-ZÉÈÀ«])")
+
+
+def _inline_items(sentence: str) -> list[str]:
+    """A long sentence holding a list in one line, cut into its items (each a measure of its own, written with
+    its mark as a list item is); a sentence that holds none, whole."""
+    if len(sentence) < 200:
+        return [sentence]
+    pieces = _INLINE_ITEM.split(sentence)
+    if len(pieces) < 3:
+        return [sentence]
+    return [pieces[0].strip(), *(f"- {p.strip()}" for p in pieces[1:] if p.strip())]
 
 
 # A sentence that opens on what the one before named ("Cela permettra …", "Ce dispositif vise …").

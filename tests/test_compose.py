@@ -1862,6 +1862,22 @@ def test_a_question_asking_what_the_plans_provide_gets_their_measures_first_with
     assert "Ce que prévoient les documents" not in text and text.startswith("**Pistes pour ce jeune**"), text
 
 
+def test_a_measure_of_a_list_written_in_one_table_cell_is_quoted_alone() -> None:
+    question = "Jeune de 20 ans de Loos, incarcéré pour un an, il veut apprendre un métier : que prévoit le contrat de ville ?"
+    reasons = ("Loos : action sur tout le territoire (MEL)",)
+    cell = (
+        "OBJECTIFS : Programme de formation et les PASS : les dispositifs de formation continue en 3 axes - Formation "
+        "Professionnelle : programme se former pour un métier, déploiement de formations certifiantes et de formations "
+        "courtes de spécialisation ou de diversification des compétences pour les demandeurs d'emploi de la région - "
+        "Se former en milieu carcéral : formations pour permettre l'insertion professionnelle future - Obtenir une "
+        "certification par la VAE : un accompagnement à la VAE."
+    )
+    row = _doc("CHANTIER 1 : FORMATION", cell, 10, reasons=reasons)
+    text, _, _ = ComposingAnswerer(frequency=lambda stem: 0.01)(question, [row], analyse(question))
+    # The cell's item on the person's situation, not the cell's opening cut at 400 characters.
+    assert "Se former en milieu carcéral : formations pour permettre l'insertion professionnelle future" in text, text
+
+
 def test_a_plans_sentence_is_quoted_with_what_it_refers_to() -> None:
     from assistant.compose import _lead_in, _section_above
 
