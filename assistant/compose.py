@@ -1351,7 +1351,9 @@ def _on_the_need(
     # In a follow-up, the words of the earlier turns say who; the new question's words say what it is about.
     earlier = rare - _stems(own) if own else set()
     best: dict[int, list[tuple[float, str]]] = {}
-    for item in items[:6]:
+    # Asked what the plans provide, every passage retrieved is heard (a plan's row on the need may rank tenth
+    # behind the actions' cards); otherwise the top six.
+    for item in items if measures_first else items[:6]:
         sentences = [piece for x in passage_sentences(item.doc.page_content) for piece in _inline_items(x)]
         for k, sentence in enumerate(sentences):
             if len(sentence) < 30 or _is_heading(sentence) or _PERSON_LINE.match(sentence) or _label(sentence):
@@ -1687,7 +1689,10 @@ def _contradiction(assertion: Assertion, item: Item) -> str:
         # "six mois de stage" of an action of "trois semaines de stages": a length in the other family, of
         # the same thing (a word after the asserted length that the sentence writes too).
         what = _stems(_LENGTH_UNIT.split(assertion.text)[-1]) if _LENGTH_UNIT.search(assertion.text) else frozenset()
-        other = [x for x in sentences if durations(x) and what and what & _stems(x)]
+        # "Déclic'Sportif dure 6 mois ?": the length of the action itself; the one its passage states, in weeks,
+        # is another length.
+        itself = not what and bool(re.match(r"(?:dur|last)", fold_question(assertion.text)))
+        other = [x for x in sentences if durations(x) and ((what and what & _stems(x)) or itself)]
         if other:
             return f"**{title}** : {_clip(other[0], 300)}"
     if slot in ("duration", "amount", "date", "place", "hours", "count"):

@@ -360,6 +360,16 @@ def _with_catalogue() -> ComposingAnswerer:
     return _answerer(BOOSTER_RECORD)
 
 
+def test_a_length_asserted_of_the_action_itself_is_corrected_by_the_one_its_passage_states_in_another_unit() -> None:
+    card = _action_doc("DÉCLIC SPORT", 10, text="Le dispositif prévoit trois semaines de stages pour reprendre confiance.")
+    question = "Déclic Sport dure 6 mois il me semble ?"
+    text, _, outcome = _answerer(Action(id="x-10", title="DÉCLIC SPORT", source="g.txt", line_start=10, line_end=15))(
+        question, [card], analyse(question)
+    )
+    assert outcome is False and text.startswith("Ce n'est pas ce que disent les documents"), text
+    assert "trois semaines de stages" in text
+
+
 def test_a_false_premise_is_corrected_with_the_documented_value() -> None:
     for question, expected in [
         ("Le programme Booster demande 12 mois d'engagement, c'est trop long ?", "6 mois"),

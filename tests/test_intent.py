@@ -507,7 +507,8 @@ ASSERTION_CASES = [
 def test_durations_are_compared_in_months_or_in_days() -> None:
     assert durations("sur une durée d’un an") == [("months", 12.0)]
     assert durations("pendant 6 mois, puis trois semaines") == [("months", 6.0), ("days", 21.0)]
-    assert durations("3 jours par semaine") == [("days", 3.0)]  # how often: the week is not a length here
+    # How often, not how long: "Booster dure 3 semaines ?" is not contradicted by "3 jours par semaine".
+    assert durations("3 jours par semaine") == [] and durations("3 jours par semaine pendant 6 mois") == [("months", 6.0)]
     assert durations("Pour les jeunes de 16 à 25 ans") == [] and durations("un jeune de 2 ans") == []  # ages
     assert durations("un accompagnement de 2 ans") == [("months", 24.0)]
 
