@@ -925,7 +925,12 @@ _ASSERTIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
     (
         "porteur_c_est",
-        re.compile(r"\bc['’]est\s+(?P<v>[^,;?!.()]+?)\s+qui\s+(?:porte|pilote|organise|g[èe]re|m[èe]ne|anime|coordonne)\b", re.I),
+        # ("c'est Seclin et Wattignies qui l'organisent ?": a pronoun before the verb, several who run it.)
+        re.compile(
+            r"\bc['’]est\s+(?P<v>[^,;?!.()]+?)\s+qui\s+(?:l['’]\s*|le\s+|la\s+|les\s+)?"
+            r"(?:porte|pilote|organise|g[èe]re|m[èe]ne|anime|coordonne)(?:nt)?\b",
+            re.I,
+        ),
     ),
     (
         "place",

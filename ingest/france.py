@@ -77,6 +77,12 @@ _AREA_PREFIX = re.compile(
 _NOT_PLURALS = frozenset(
     {"depuis", "sans", "dans", "sous", "vers", "plus", "mais", "puis", "alors", "tous", "chez", "apres", "pres"}
 )
+# After a place (and the places listed with it), "qui l'organise", "qui portent", "who run": the place names who
+# runs an action (the keys of the tokens that follow, joined by spaces).
+_RUNS_IT = re.compile(
+    r"(?:(?:et|ou|,)\s+\S+\s+){0,3}?(?:qui|that|who)\s+(?:(?:l|le|la|les|y|en|it)\s+)?"
+    r"(?:organis|port|ger|anim|pilot|coordonn|financ|run|organiz|manag)"
+)
 _WEAK_CUE_POPULATION = 10_000  # "de Paris", "de Calais": big enough to be the town
 _LOWER_CUE_POPULATION = 20_000  # "habite a paris", "vit a tours", "22 ans cambrai"
 _TYPO_POPULATION = 20_000  # "Maubeuje": a town big enough to be the one meant, misspelled by one letter
@@ -639,6 +645,10 @@ class France:
         "goes" (where they work, study, go: "un stage à Lyon") or "located" (where an organisation or an
         action is: "la Mission Locale d'Arras")."""
         cue = i - 1
+        if cue >= 0 and tokens[cue].key in ("est", "sont") and _RUNS_IT.match(" ".join(t.key for t in tokens[i + 1 : i + 8])):
+            # "c'est Seclin et Wattignies qui l'organisent ?": who runs something, not a home ("un jeune de Douai
+            # qui porte un projet" lives there: only "c'est … qui" names the one who runs it).
+            return "located"
         if cue >= 0 and tokens[cue].key in self._cues.near:
             return "near"  # "an apprenticeship near Lille": the word is its own cue
         if cue >= 0 and tokens[cue].key in self._cues.origin_direct:

@@ -499,6 +499,7 @@ ASSERTION_CASES = [
     ("Déclic'Sportif impose six mois de stage, non ?", "duration", "6 mois", "fact"),
     ("L'UPPJ a été lancée officiellement en septembre 2019, c'est ça ?", "date", "septembre 2019", "fact"),
     ("ATTA, c'est coordonné par la Mission Locale de Roubaix ?", "porteur", "la Mission Locale de Roubaix", "definition"),
+    ("Le Forum Emploi, c'est Seclin et Wattignies qui l'organisent ?", "porteur", "Seclin et Wattignies", "definition"),
     ("MAJ'YC, c'est pour les décrocheurs des quartiers prioritaires ?", "qpv", "only", "fact"),
     ("L'engagement ça se partage, c'est bien cinq séjours à l'étranger ?", "count", "5 séjours", "fact"),
 ]

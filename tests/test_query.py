@@ -782,3 +782,12 @@ def test_an_english_word_that_names_a_commune_is_no_place_without_a_cue() -> Non
     analysis = analyse("Young man, 23, from Beuvrages. How to help someone from his neighbourhood get this job?")
     assert analysis.communes == ("Beuvrages",) and not analysis.outside and not analysis.places[1:]
     assert [p.name for p in analyse("un jeune qui habite à His").outside] == ["His"]  # with a cue, the commune
+
+
+def test_the_communes_said_to_run_an_action_are_not_where_the_young_person_lives() -> None:
+    question = "Le Forum Emploi, c'est Seclin et Wattignies qui l'organisent ? J'ai un jeune de 22 ans d'Emmerin"
+    analysis = analyse(question)
+    assert analysis.communes == ("Emmerin",)
+    assert [(p.name, p.located) for p in analysis.places if p.name != "Emmerin"] == [("Seclin", True), ("Wattignies", True)]
+    # Who the young person is, said of them, stays where they live.
+    assert analyse("un jeune de Douai qui porte un projet").lives_outside
