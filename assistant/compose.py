@@ -1133,6 +1133,25 @@ class ComposingAnswerer:
                 others = [i for i in items if i not in shown and i.verdict != "excluded" and _not_directory(i)]
                 on_need = _on_the_need(context, analysis, others, self.frequency, limit=2, own=question)
                 unspoken = ", ".join(concept_label(c.key) for c in sought)
+            elif phrases and len(sought) > 1 and not verdicts and not analysis.lives_outside:
+                # Several needs named ("emploi en Flandre, mais il ne parle pas un mot de néerlandais"): one that no
+                # fitting action speaks of gets the plans' measures on it, so that every need asked is answered.
+                # (Only the pistes shown in full count: one in the "Autres pistes" line shows its title alone.)
+                full = fitting[: self.full_items]
+                unmet = [
+                    (c, p) for c in sought if (p := _need_phrases([c], self.frequency)) and not any(_speaks(i, p) for i in full)
+                ]
+                if unmet:
+                    shown = [*full, *conditional, *excluded, *generic]
+                    others = [i for i in items if i not in shown and i.verdict != "excluded" and _not_directory(i)]
+                    narrowed = replace(analysis, expansions=tuple(e for c, _ in unmet for e in c.expansions))
+                    own_phrases = [p for _, ps in unmet for p in ps]
+                    on_need = [
+                        (x, n)
+                        for x, n in _on_the_need(context, narrowed, others, self.frequency, limit=4, own=question)
+                        if any(p <= _stems(x) for p in own_phrases)
+                    ][:2]
+                    unspoken = ", ".join(concept_label(c.key) for c, _ in unmet)
             # The best four in full (who runs it, for whom, why it fits, whom to contact); the others in a line
             # each, so that the answer reads in seconds and nothing that fits is hidden.
             lines += [

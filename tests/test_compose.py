@@ -1888,6 +1888,32 @@ def test_a_measure_of_a_list_written_in_one_table_cell_is_quoted_alone() -> None
     assert "Se former en milieu carcéral : formations pour permettre l'insertion professionnelle future" in text, text
 
 
+def test_each_need_named_is_answered_when_the_pistes_speak_of_another() -> None:
+    question = "Jeune de 22 ans à Lille, il cherche un emploi en Belgique mais ne parle pas un mot de néerlandais : une piste ?"
+    reasons = ("Lille : action sur tout le territoire (MEL)",)
+    card = _action_doc(
+        "PASS FRONTIÈRE",
+        10,
+        "Pour les jeunes métropolitains en recherche d'emploi en Belgique.",
+        "L'accès aux emplois transfrontaliers des entreprises flamandes.",
+        reasons,
+    )
+    abroad = _action_doc(
+        "MOBILITÉ PRO", 20, "Pour les jeunes de 18 à 30 ans.", "Des stages en mobilité internationale, en Europe.", reasons
+    )
+    plan = _doc(
+        "CHANTIER 1 : EMPLOI",
+        "Plusieurs dispositifs de la Région sont complémentaires : formations en langues dans le cadre des emplois "
+        "transfrontaliers.",
+        50,
+        reasons=reasons,
+    )
+    text, _, _ = ComposingAnswerer(frequency=lambda stem: 0.01)(question, [card, abroad, plan], analyse(question))
+    assert "1. **PASS FRONTIÈRE**" in text and "2. **MOBILITÉ PRO**" in text, text
+    # The card speaks of work across the border, not of the language: what the plans say of it comes after.
+    assert "**Sur ce besoin (langues), les documents disent aussi** :" in text and "formations en langues" in text, text
+
+
 def test_a_plans_sentence_is_quoted_with_what_it_refers_to() -> None:
     from assistant.compose import _lead_in, _section_above
 
