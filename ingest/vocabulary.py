@@ -104,7 +104,9 @@ def _trigger(text: str) -> re.Pattern[str]:
     pieces = [_plural(w) for w in words[:-1]]
     last = words[-1]
     pieces.append(re.escape(last) + r"\w*" if text.endswith("*") else _plural(last))
-    return re.compile(r"\b" + r"\s+".join(pieces) + r"\b")
+    # SMS style glues an elided article to its word ("partir a letranger", "lach lecole", "pas dargent").
+    glued = r"(?:[ldjnmst](?=[aeiouyh]))?" if words[0][:1] in "aeiouyh" else ""
+    return re.compile(r"\b" + glued + r"\s+".join(pieces) + r"\b")
 
 
 def _plural(word: str) -> str:

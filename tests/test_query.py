@@ -791,3 +791,16 @@ def test_the_communes_said_to_run_an_action_are_not_where_the_young_person_lives
     assert [(p.name, p.located) for p in analysis.places if p.name != "Emmerin"] == [("Seclin", True), ("Wattignies", True)]
     # Who the young person is, said of them, stays where they live.
     assert analyse("un jeune de Douai qui porte un projet").lives_outside
+
+
+def test_an_elided_article_glued_to_its_word_is_read_as_written_apart() -> None:
+    # SMS style drops the apostrophe: "a letranger", "lach lecole", "pas dargent".
+    assert "international" in analyse("g 1 jeune ki veut partir a letranger").needs
+    assert "decrochage" in analyse("mon jeune de 16 ans a lach lecole").situations
+    assert "aide_financiere" in analyse("pas dargent pour le permis").needs
+    assert analyse("un jeune de Loos, il passe demain").needs == ()  # "demain" is no glued "emain"
+
+
+def test_a_young_person_sleeping_at_friends_has_no_home_and_one_doing_nothing_is_neet() -> None:
+    assert "sans_logement" in analyse("jeune de 21 ans qui dort chez des potes").situations
+    assert "neet" in analyse("il fait rien de ses journées").situations
