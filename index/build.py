@@ -18,7 +18,25 @@ from ingest.loaders import LoadProblem, corpus_files, load_corpus
 from ingest.records import Action, Chunk
 
 # Identifies the chunking recipe; bump it when chunking changes so indexes get rebuilt.
-CHUNKER_ID = f"structure-v19-{DEFAULT_MAX_CHARS}"
+_RECIPE = f"structure-v20-{DEFAULT_MAX_CHARS}"
+
+
+def reference_data_digest(folder: Path | None = None) -> str:
+    """sha256 over the tables of ``folder`` (default ``ingest/data``): the catalogue an index holds (an action's
+    communes, situations, themes) is read with them, so an edited table (a synonym, a commune spelling) rebuilds
+    the index too."""
+    from importlib import resources
+
+    digest = hashlib.sha256()
+    tables = folder if folder is not None else resources.files("ingest").joinpath("data")
+    for entry in sorted(tables.iterdir(), key=lambda e: e.name):
+        if entry.is_file() and entry.name.endswith(".tsv"):
+            digest.update(entry.name.encode() + b"\0" + hashlib.sha256(entry.read_bytes()).digest())
+    return digest.hexdigest()[:12]
+
+
+# The recipe and the reference data it reads: what an index's manifest must match to be reused.
+CHUNKER_ID = f"{_RECIPE}+data-{reference_data_digest()}"
 
 
 @dataclass(frozen=True)

@@ -91,3 +91,16 @@ def test_large_indexes_switch_to_hnsw_and_record_it(mini_corpus: Path, tmp_path:
     store = FaissStore.load(tmp_path / "idx")
     hits = store.search(keyword_embeddings.embed_query("logement temporaire apprentis"), k=3)
     assert hits[0].chunk.source == "logement.md"
+
+
+def test_an_edited_reference_table_changes_the_recipe_an_index_must_match(tmp_path: Path) -> None:
+    from index.build import reference_data_digest
+
+    (tmp_path / "synonyms.tsv").write_text("key\tkind\ndecrochage\tsituation\n", encoding="utf-8")
+    (tmp_path / "notes.md").write_text("not a table", encoding="utf-8")
+    before = reference_data_digest(tmp_path)
+    (tmp_path / "notes.md").write_text("edited, still not a table", encoding="utf-8")
+    assert reference_data_digest(tmp_path) == before
+    (tmp_path / "synonyms.tsv").write_text("key\tkind\ndecrochage\tsituation\nneet\tsituation\n", encoding="utf-8")
+    assert reference_data_digest(tmp_path) != before
+    assert CHUNKER_ID.endswith("+data-" + reference_data_digest())
