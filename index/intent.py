@@ -1403,11 +1403,20 @@ def read_intent(
     # on the person, not a date asked.
     # A question word inside a longer cue for actions ("où l'envoyer", "où l'orienter") asks for actions.
     person_spans = [(h.start, h.end) for h in hits if h.cls == "person"]
+    described_person = analysis.age is not None and (bool(analysis.communes) or bool(analysis.situations))
     fact_hits = [
         h
         for h in hits
         if h.cls == "fact"
         and not (h.slot == "date" and re.match(r"(?:\s+\S+){0,3}?\s+(?:\d{1,2}\s*ans\b|majeur)", prepared[h.end :]))
+        # "quand on lui parle de retourner en cours il bloque": "quand" and a subject opens a clause about the
+        # young person described, it asks no date.
+        and not (
+            h.slot == "date"
+            and h.text in ("quand", "qd")
+            and described_person
+            and re.match(r"\s+(?:on|il|ils|elle|elles|je|j|tu|nous|vous)\s", prepared[h.end :])
+        )
         and not any(a <= h.start and h.end <= b and b - a > h.end - h.start for a, b in person_spans)
         # "chômeurs de longue durée", "un CDI à durée indéterminée": the noun qualifies, it asks no duration.
         and not (h.slot == "duration" and re.search(r"\b(?:longue|courte)\s+$", prepared[: h.start]))
