@@ -1061,6 +1061,7 @@ class ComposingAnswerer:
                 )
                 lines += [_verdict_line(a, analysis, context, shown_contacts) for a in verdicts]
             unspoken = ""  # the need named that no fitting action speaks of
+            named_only = ""  # the need the fitting actions name only by its common words ("emploi")
             shortened: list[Item] = []  # open to the person, shown in a line when none speaks of the need
             if analysis.lives_outside:
                 # The documents describe the actions of two territories: none is offered as a fit elsewhere.
@@ -1075,12 +1076,17 @@ class ComposingAnswerer:
                 # (The need's own name counts here however common: "Emplois Francs" speaks of "emploi", which
                 # half the passages write; it is too common to lift an action, not to say one is about it.)
                 need_names = [_stems(c.label) for c in sought if _stems(c.label)]
-                if phrases and firm and not any(speaks(i) or _speaks(i, need_names) for i in firm):
+                silent = bool(phrases and firm and not any(speaks(i) for i in firm))
+                if silent and not any(_speaks(i, need_names) for i in firm):
                     # A need named ("passer le BAFA") that no fitting action speaks of: say so, rather than
                     # let actions open to the person pass for an answer to it.
                     asked = ", ".join(concept_label(c.key) for c in sought)
                     lines.append(f"Aucune de ces actions ne parle de ce besoin ({asked}) ; elles sont ouvertes à ce jeune :")
                     unspoken = asked
+                elif silent:
+                    # The pistes name the need without its distinctive words: no claim that none speaks of it, no
+                    # refusal, but what the plans say of it is heard, as for a need none speaks of.
+                    named_only = ", ".join(concept_label(c.key) for c in sought)
             planned: list[tuple[str, int]] = []
             if intent.plans and not verdicts and not analysis.lives_outside:
                 # "Que prévoit le contrat de ville pour elle ?": what the plans and their partners commit to on the
@@ -1101,14 +1107,15 @@ class ComposingAnswerer:
                     *(f"- {sentence} [{n}]" for sentence, n in planned),
                 ]
             on_need = []
-            if unspoken and not analysis.lives_outside:
+            if (unspoken or named_only) and not analysis.lives_outside:
                 # What the other passages say on that need (a measure of a plan, "6 réunions de circuits-courts
                 # entre une dizaine de jeunes et 4 entreprises"): the counsellor's lead when no action fits it.
                 shown = [*verdicts, *fitting, *conditional, *excluded, *generic]  # generic: judged off the need
                 others = [i for i in items if i not in shown and i.verdict != "excluded" and _not_directory(i)]
                 on_need = _on_the_need(context, analysis, others, self.frequency, limit=2, own=question)
                 if (
-                    not on_need
+                    unspoken
+                    and not on_need
                     and not planned
                     and not verdicts
                     and all(not speaks(i) and (i.verdict == "unknown" or _open_to_all(i)) for i in fitting)
@@ -1125,6 +1132,7 @@ class ComposingAnswerer:
                         )
                     refused, shortened = True, fitting
                     fitting = []
+                unspoken = unspoken or named_only
             elif phrases and analysis.needs and not verdicts and not analysis.lives_outside and sum(map(speaks, fitting)) < 2:
                 # One action at most speaks of the need: the plans' measures on it (a "forum des financeurs de la
                 # création d'activité" beside one grant for creators) widen a short list; they are no action, so
@@ -1373,7 +1381,10 @@ def _on_the_need(
     # Asked what the plans provide, every passage retrieved is heard (a plan's row on the need may rank tenth
     # behind the actions' cards); otherwise the top six.
     for item in items if measures_first else items[:6]:
-        sentences = [piece for x in passage_sentences(item.doc.page_content) for piece in _inline_items(x)]
+        # A list written in one line (a table cell) is heard whole, to say whether it speaks of the need, and
+        # quoted by its item that does (the one holding most of the need's words).
+        cells = [(piece, x) for x in passage_sentences(item.doc.page_content) for piece in _inline_items(x)]
+        sentences = [piece for piece, _ in cells]
         for k, sentence in enumerate(sentences):
             if len(sentence) < 30 or _is_heading(sentence) or _PERSON_LINE.match(sentence) or _label(sentence):
                 continue
@@ -1381,9 +1392,15 @@ def _on_the_need(
                 continue  # the end of a sentence the passage before holds ("numérique, et d'expérimenter …")
             if sentence.rstrip().endswith(":"):
                 continue  # a line that opens a list says what follows, not what is done
-            have = _stems(sentence)
+            whole = cells[k][1]
+            have = _stems(whole)
             matched = (rare & have).union(*(p for p in phrases if p <= have))
+            mine = {w for w in matched if w in _stems(sentence)}
+            if whole != sentence and not mine:
+                continue  # an item of the cell that says nothing of the need
             weight = sum((1.0 if share(w) < 0.05 else 0.5) / (2 if w in earlier else 1) for w in matched)
+            if whole != sentence:
+                weight += 0.01 * len(mine)  # among a cell's items, the one holding most of the need's words
             # A structure named after the need ("Ouvrir 8 Maisons des Parents") is a place to send them (a rare
             # word of it: "Pôle Emploi" is named after every jobseeker's need).
             rare_matched = {w for w in matched if share(w) < 0.05}

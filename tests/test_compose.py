@@ -1277,6 +1277,23 @@ def test_a_need_nothing_speaks_of_with_only_territory_wide_measures_open_is_not_
     common = {"emploi": 0.5, "recrut": 0.2, "jeun": 0.5}
     text, _, refused = ComposingAnswerer(frequency=lambda stem: common.get(stem, 0.01))(work, [hiring], analyse(work))
     assert not refused and "1. **Emplois Francs**" in text and "ne parle de ce besoin" not in text, text
+    # … and what the plans say of that need is still heard after the pistes.
+    plan = _doc(
+        "CONTRIBUTION DU DÉPARTEMENT",
+        "Le Département fait du retour à l'emploi des jeunes allocataires sa priorité, avec des recruteurs partenaires.",
+        30,
+        reasons=("Valenciennes : action sur tout le territoire (Valenciennes Métropole)",),
+    )
+    text, _, refused = ComposingAnswerer(frequency=lambda stem: common.get(stem, 0.01))(work, [hiring, plan], analyse(work))
+    assert not refused and "**Sur ce besoin (emploi), les documents disent aussi** :" in text, text
+    assert "retour à l'emploi des jeunes allocataires" in text
+    # So it is when the question names an action, whose verdict comes first.
+    named = "Jeune de 22 ans à Valenciennes, il veut travailler : Emplois Francs, c'est pour lui ?"
+    record = Action(id="m1", title="Emplois Francs", source="g.txt", line_start=10, line_end=15)
+    answerer = _answerer(record)
+    answerer.frequency = lambda stem: common.get(stem, 0.01)
+    text, _, refused = answerer(named, [hiring, plan], analyse(named))
+    assert "**Sur ce besoin (emploi), les documents disent aussi** :" in text, text
 
 
 def test_a_list_items_figure_comes_with_its_siblings_figure() -> None:
