@@ -103,6 +103,8 @@ KIND_CASES = [
     # definition
     ("c'est quoi exactement le Labo 148 ?", "definition"),
     ("qu'est-ce que la Cité éducative ?", "definition"),
+    ("What are the CLAP métropolitains?", "definition"),
+    ("Tell me about the Coop Lab.", "definition"),
     ("KAPS", "definition"),
     # out of scope
     ("tu as une bonne recette de gaufres ?", "out_of_scope"),

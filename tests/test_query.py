@@ -804,3 +804,11 @@ def test_an_elided_article_glued_to_its_word_is_read_as_written_apart() -> None:
 def test_a_young_person_sleeping_at_friends_has_no_home_and_one_doing_nothing_is_neet() -> None:
     assert "sans_logement" in analyse("jeune de 21 ans qui dort chez des potes").situations
     assert "neet" in analyse("il fait rien de ses journées").situations
+
+
+def test_english_words_for_situations_and_needs_are_read() -> None:
+    analysis = analyse("My client is 19, a single mother with no diploma, she wants a driving licence")
+    assert {"jeune_parent", "sans_diplome"} <= set(analysis.situations) and "permis" in analysis.needs
+    assert "sortant_ase" in analyse("a care leaver of 18 in Lille").situations
+    # Ambiguous English words are left out: "of course" asks no training, a "food truck" no food aid.
+    assert not {"formation", "alimentation"} & set(analyse("of course, he wants to open a food truck").needs)
