@@ -156,6 +156,9 @@ KIND_CASES = [
     ("Jeune femme de 30 ans à Lille, elle veut proposer ses services de couture. Quelles actions ?", "person"),
     # "quand" stating an age is a condition on the person, not a date asked.
     ("et quand il aura 18 ans, à Roubaix ?", "person"),
+    # "quand" with the action as subject and a verb of its calendar asks a date, wherever it stands
+    ("Booster, quand il commence ?", "fact"),
+    ("Le Sprint vers l'emploi, quand ça commence ?", "fact"),
     # "quand" opening a clause about the young person described asks no date
     ("Jeune de 18 ans à Lomme, décroché du lycée : quand on lui parle de cours il bloque, il y a quoi pour lui ?", "person"),
     # An age alone: where and what are missing.
