@@ -1076,17 +1076,17 @@ class ComposingAnswerer:
                 # (The need's own name counts here however common: "Emplois Francs" speaks of "emploi", which
                 # half the passages write; it is too common to lift an action, not to say one is about it.)
                 need_names = [_stems(c.label) for c in sought if _stems(c.label)]
-                silent = bool(phrases and firm and not any(speaks(i) for i in firm))
-                if silent and not any(_speaks(i, need_names) for i in firm):
-                    # A need named ("passer le BAFA") that no fitting action speaks of: say so, rather than
-                    # let actions open to the person pass for an answer to it.
+                if phrases and firm and not any(speaks(i) for i in firm):
                     asked = ", ".join(concept_label(c.key) for c in sought)
-                    lines.append(f"Aucune de ces actions ne parle de ce besoin ({asked}) ; elles sont ouvertes à ce jeune :")
-                    unspoken = asked
-                elif silent:
-                    # The pistes name the need without its distinctive words: no claim that none speaks of it, no
-                    # refusal, but what the plans say of it is heard, as for a need none speaks of.
-                    named_only = ", ".join(concept_label(c.key) for c in sought)
+                    if not any(_speaks(i, need_names) for i in firm):
+                        # A need named ("passer le BAFA") that no fitting action speaks of: say so, rather than
+                        # let actions open to the person pass for an answer to it.
+                        lines.append(f"Aucune de ces actions ne parle de ce besoin ({asked}) ; elles sont ouvertes à ce jeune :")
+                        unspoken = asked
+                    else:
+                        # The pistes name the need without its distinctive words: no claim that none speaks of it,
+                        # no refusal, but what the plans say of it is heard, as for a need none speaks of.
+                        named_only = asked
             planned: list[tuple[str, int]] = []
             if intent.plans and not verdicts and not analysis.lives_outside:
                 # "Que prévoit le contrat de ville pour elle ?": what the plans and their partners commit to on the

@@ -19,6 +19,7 @@ import math
 import re
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 from assistant import grounding
@@ -44,6 +45,12 @@ REFUSAL_MARKERS = ("non precise", "ne precisent pas", "ne precise pas", "ne le d
 
 def _squash(text: str) -> str:
     return normalise(text).replace(" ", "")
+
+
+@lru_cache(maxsize=2)
+def _squashed_corpus(text: str) -> str:
+    """The whole corpus squashed once per run (50 ms), not once per question."""
+    return _squash(text)
 
 
 # --- retrieval -----------------------------------------------------------------------------------
@@ -108,12 +115,10 @@ def missing_facts(answer: str, must_include: Iterable[str], refused: bool = Fals
     return missing
 
 
-# Where a fact the answer misses was: in a passage retrieval ranked in the top 5 (the answer lost it),
-# ranked 6 to 10, or in none of them (retrieval missed it); a refusal marker is no fact to look for.
 # Where a fact the answer misses was, first match wins: in a passage the answer cites (the answer layer
 # dropped it), among the first 5 or 10 passages retrieved (not used), elsewhere in the corpus (retrieval
 # lost it), or nowhere in the corpus word for word (the set words it otherwise: only a composed answer
-# can say it).
+# can say it). A refusal marker is no fact to look for.
 MISSING_PLACES = ("cited", "top5", "top10", "corpus", "not_in_corpus")
 
 
@@ -127,7 +132,6 @@ def where_missing(
     without ``corpus_text``, a fact outside the passages retrieved is "corpus"."""
     texts = [_squash(t) for t in retrieved_texts]
     cited = [_squash(t) for t in cited_texts]
-    corpus = _squash(corpus_text) if corpus_text is not None else None
     places = []
     for fact in missing:
         if is_refusal_marker(fact):
@@ -140,7 +144,7 @@ def where_missing(
         elif any(fact_ in t for t in texts):
             places.append("top10")
         else:
-            places.append("corpus" if corpus is None or fact_ in corpus else "not_in_corpus")
+            places.append("corpus" if corpus_text is None or fact_ in _squashed_corpus(corpus_text) else "not_in_corpus")
     return places
 
 

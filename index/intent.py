@@ -1009,9 +1009,7 @@ def durations(text: str) -> list[tuple[str, float]]:
             continue
         if unit in ("an", "ans") and (value > 10 or _AGE_BEFORE.search(text[max(0, m.start() - 30) : m.start()])):
             continue  # "16 à 25 ans", "jeunes de 18 ans": an age, not a length
-        if re.match(
-            r"\s*(?:par|chaque|per|a|every)\s+(?:jour|semaine|mois|an|annee|day|week|month|year)\b", fold_words(text[m.end() :])
-        ):
+        if re.match(r"\s*(?:par|chaque)\s+(?:jour|semaine|mois|an|annee)\b", fold_words(text[m.end() :])):
             continue  # "3 jours par semaine": a rhythm, not a length
         if unit in _IN_MONTHS:
             found.append(("months", value * _IN_MONTHS[unit]))

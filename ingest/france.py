@@ -77,12 +77,9 @@ _AREA_PREFIX = re.compile(
 _NOT_PLURALS = frozenset(
     {"depuis", "sans", "dans", "sous", "vers", "plus", "mais", "puis", "alors", "tous", "chez", "apres", "pres"}
 )
-# After a place (and the places listed with it), "qui l'organise", "qui portent", "who run": the place names who
+# After "c'est" and a place (and the places listed with it), "qui l'organise", "qui portent": the place names who
 # runs an action (the keys of the tokens that follow, joined by spaces).
-_RUNS_IT = re.compile(
-    r"(?:(?:et|ou|,)\s+\S+\s+){0,3}?(?:qui|that|who)\s+(?:(?:l|le|la|les|y|en|it)\s+)?"
-    r"(?:organis|port|ger|anim|pilot|coordonn|financ|run|organiz|manag)"
-)
+_RUNS_IT = re.compile(r"(?:(?:et|ou)\s+\S+\s+){0,3}?qui\s+(?:(?:l|le|la|les)\s+)?(?:organis|port|ger|anim|pilot|coordonn|financ)")
 _WEAK_CUE_POPULATION = 10_000  # "de Paris", "de Calais": big enough to be the town
 _LOWER_CUE_POPULATION = 20_000  # "habite a paris", "vit a tours", "22 ans cambrai"
 _TYPO_POPULATION = 20_000  # "Maubeuje": a town big enough to be the one meant, misspelled by one letter
