@@ -154,6 +154,18 @@ def _people(doc: Document) -> list[Contact]:
     return [p for p in people if p.emails or p.phones or p.urls]
 
 
+def _named_people(items: list[Item], communes: tuple[str, ...]) -> tuple[Item, list[Contact]] | None:
+    """The first of ``items`` (the passages of the action named) whose text names people without any e-mail,
+    phone or site, with them; those whose organisation or name holds a commune of ``communes`` first."""
+    where = _stems(" ".join(communes))
+    for item in items:
+        people = [p for p in (Contact.from_json(x) for x in _meta(item.doc, "people") or []) if p.name]
+        if people:
+            people.sort(key=lambda p: not (where and where & _stems(f"{p.organisation or ''} {p.name}")))
+            return item, people[:4]
+    return None
+
+
 def _contact_line(doc: Document) -> str:
     """One contact of the passage (the first person with details), never a name paired with another's phone."""
     people = _people(doc)
@@ -809,7 +821,18 @@ class ComposingAnswerer:
                 if people:
                     seen |= {_person_key(p) for p in people}
                     chosen.append((item, people, one))
-            if not chosen:
+            people_named = _named_people(entity_items, analysis.communes) if not chosen else None
+            if people_named:
+                # A slide's "Intervenants : A (ML Lille avenir), B (ML Roubaix)": no e-mail nor phone, but the
+                # people to ask for at their structure; those of the person's commune first.
+                item, people = people_named
+                refused = True
+                lines = [
+                    f"Les documents ne donnent ni e-mail ni téléphone pour {entity or _title(item.doc)} ; "
+                    f"ils nomment : {'; '.join(format_contact(p) for p in people)} [{item.n}]"
+                ]
+                used = [item]
+            elif not chosen:
                 refused = True
                 lines, used = _refusal("Les documents ne précisent pas de contact pour cette demande.", focus)
             else:
@@ -834,13 +857,14 @@ class ComposingAnswerer:
                     used.append(item)
         elif (
             intent.kind == "comparison"
-            and (counted_noun(question) is not None or intent.slot in ("count", "amount", "rate"))
+            and (counted_noun(question) is not None or intent.slot in _FIGURES)
             and len(sides := _sides(intent, items)) >= 2
         ):
             # "En 2017, qui a touché le plus de jeunes : A ou B ?": each side's sentence with the figure asked
             # ("130 jeunes touchés"), from all its parts, side by side; the reader compares.
+            figure = intent.slot if intent.slot in _FIGURES else "count"
             for side in sides:
-                found = _slot_sentences(context, question, "count", side, 1, False, everywhere=True)
+                found = _slot_sentences(context, question, figure, side, 1, False, everywhere=True)
                 if found:
                     sentence, n = found[0]
                     lines.append(f"- **{next(_title(i.doc) for i in side if i.n == n)}** : {sentence} [{n}]")
@@ -848,6 +872,19 @@ class ComposingAnswerer:
                 else:
                     lines.append(f"- **{_title(side[0].doc)}** : les documents ne donnent pas ce chiffre [{side[0].n}]")
                     used.append(side[0])
+        elif (
+            intent.kind == "comparison"
+            and intent.slot in _FIGURES
+            and len(figures := _figures_compared(context, question, intent.slot, items, self.frequency)) >= 2
+        ):
+            # "Qui a obtenu le plus, A ou B, et combien ?" where a side is no action of the catalogue (a project
+            # a press release names): the sentences of different passages that hold the figure asked.
+            for sentence, n in figures:
+                item = next(i for i in items if i.n == n)
+                title = _title(item.doc)
+                title = "" if fold(title)[:40] in fold(sentence) else title  # the sentence says it already
+                lines.append(f"- **{title}** : {sentence} [{n}]" if title else f"- {sentence} [{n}]")
+                used.append(item)
         elif kind == PORTEUR:
             # One passage per action named (its card, with its "Porteur" line, first), else the top two.
             catalogue = self.actions() if self.actions is not None else {}
@@ -1377,6 +1414,12 @@ def _on_the_need(
     need = set().union(*phrases)
     # In a follow-up, the words of the earlier turns say who; the new question's words say what it is about.
     earlier = rare - _stems(own) if own else set()
+    # A question that describes the person, then asks what the plans provide for something ("… il traîne tout
+    # l'été faute d'argent. La MEL a prévu quelque chose pour l'accès des jeunes au sport et à la culture ?"):
+    # what the asking sentence names is what the plans are asked about; what the description implies ("faute
+    # d'argent") comes after it. (Only then: a need none of the pistes meets is read from the whole question.)
+    asking = _asking_sentence(own or question)
+    asked = _stems(asking) - places if measures_first and asking != (own or question).strip() else set()
     best: dict[int, list[tuple[float, str]]] = {}
     # Asked what the plans provide, every passage retrieved is heard (a plan's row on the need may rank tenth
     # behind the actions' cards); otherwise the top six.
@@ -1401,6 +1444,8 @@ def _on_the_need(
             weight = sum((1.0 if share(w) < 0.05 else 0.5) / (2 if w in earlier else 1) for w in matched)
             if whole != sentence:
                 weight += 0.01 * len(mine)  # among a cell's items, the one holding most of the need's words
+            # The asking sentence's words count twice, to rank only: what qualifies a sentence is unchanged.
+            ranking = sum(1.0 if share(w) < 0.05 else 0.5 for w in matched & asked)
             # A structure named after the need ("Ouvrir 8 Maisons des Parents") is a place to send them (a rare
             # word of it: "Pôle Emploi" is named after every jobseeker's need).
             rare_matched = {w for w in matched if share(w) < 0.05}
@@ -1420,6 +1465,9 @@ def _on_the_need(
                     if not before.startswith(_ITEM_MARKS) and not before.endswith(":") and len(before) + len(quoted) <= 450:
                         quoted = f"{before} {quoted}"
                 quoted = _clip(_unmarked(quoted).strip(), 400)
+                means = _row_means(item.doc.page_content, quoted) if measures_first else ""
+                if means:
+                    quoted = f"{quoted} — {means}"
                 lead = _lead_in(sentences, k)
                 if measures_first and not lead:
                     # A plan's section names the measure its sentences describe ("2.2 Les conseils locaux en santé
@@ -1427,10 +1475,13 @@ def _on_the_need(
                     # row's first cell, the catalogue action's title ("AMELIO +" for "Face à la montée …").
                     lead = _section_above(sentences, k) or _measure_name(item, quoted)
                 if measures_first and (
-                    sentences[k].lstrip().startswith(_ITEM_MARKS) or _COMMITS.search(quoted) or _TO_DO.match(sentences[k])
+                    sentences[k].lstrip().startswith(_ITEM_MARKS)
+                    or _COMMITS.search(quoted)
+                    or _TO_DO.match(sentences[k])
+                    or _means_cell(sentences[k])
                 ):
                     weight += 10.0  # (ranks only: every measure before every finding)
-                best.setdefault(item.n, []).append((weight, f"{lead} {quoted}" if lead else quoted))
+                best.setdefault(item.n, []).append((weight + ranking, f"{lead} {quoted}" if lead else quoted))
     firsts = sorted(((max(found)[0], n, max(found)[1]) for n, found in best.items()), key=lambda x: -x[0])
     rest = sorted(((w, n, x) for n, found in best.items() for w, x in found), key=lambda x: -x[0])
     chosen: list[tuple[str, int]] = []
@@ -1438,6 +1489,13 @@ def _on_the_need(
         if len(chosen) < limit and all(sentence != s for s, _ in chosen):
             chosen.append((sentence, n))
     return chosen
+
+
+def _asking_sentence(question: str) -> str:
+    """The sentence of ``question`` that asks (the last one ending with "?"), or the whole question."""
+    pieces = [p.strip() for p in re.split(r"(?<=[.!?])\s+", question.strip()) if p.strip()]
+    asking = [p for p in pieces if p.endswith("?")]
+    return asking[-1] if asking and len(pieces) > 1 else question.strip()
 
 
 # A list written inside one line (a table cell: "… en 3 axes - Formation Professionnelle : … - Se former en milieu
@@ -1544,7 +1602,36 @@ def _label(sentence: str) -> bool:
     publique et justice"): a short line that is neither a list item nor a sentence. It names a theme; it
     says nothing that is done."""
     line = sentence.strip()
+    if _CELL.match(line):
+        return False  # a table row's cell under its column's label ("OBJECTIFS : Renforcer l'accès à la culture")
     return not line.startswith(_ITEM_MARKS) and not re.search(r"[.!?:;)»]$", line) and len(line.split()) <= 15
+
+
+# A table row's cell as ingest writes it, under its column's label ("MOYENS MOBILISABLES : …").
+_CELL = re.compile(r"(?P<label>[A-ZÉÈÀÂÊÎÔÛÇ][A-ZÉÈÀÂÊÎÔÛÇ' ]{3,40}?)\s*:\s+(?P<value>\S.*)")
+# The column of a plan's table that says what is done for an objective ("MOYENS MOBILISABLES", "ACTIONS").
+_MEANS = re.compile(r"\b(?:MOYENS?|ACTIONS?|MISE EN (?:ŒUVRE|OEUVRE))\b")
+
+
+def _means_cell(sentence: str) -> bool:
+    """A table row's cell under a means column ("MOYENS MOBILISABLES : Collaboration avec 10 entreprises …"):
+    what is done, whatever its first word."""
+    cell = _CELL.match(sentence.strip())
+    return bool(cell and _MEANS.search(cell["label"]))
+
+
+def _row_means(text: str, quoted: str) -> str:
+    """The means cell of the table row ``quoted`` is a cell of (not that cell), "LABEL : value", or "": an
+    objective says what is aimed at, the means what is done for it ("Renforcer l'accès à la culture des
+    jeunes" — "les équipements culturels métropolitains … Summer Pass")."""
+    own = _CELL.match(quoted.strip())
+    if own is None or _MEANS.search(own["label"]):
+        return ""
+    for line in text.split("\n"):
+        cell = _CELL.match(line.strip())
+        if cell and _MEANS.search(cell["label"]) and fold(cell["value"])[:40] not in fold(quoted):
+            return f"{cell['label'].strip()} : {_clip(cell['value'].strip(), 250)}"
+    return ""
 
 
 def _slot_sentences(
@@ -1818,6 +1905,29 @@ def _short_line(item: Item) -> str:
     acronym = (record.acronym if record else None) or acronym_of(title, item.doc.page_content)
     porteur = record.porteur if record else _meta(item.doc, "porteur")
     return f"**{title}**" + (f" ({acronym})" if acronym and acronym not in title else "") + (f" — {porteur}" if porteur else "")
+
+
+_FIGURES = ("count", "amount", "rate")
+
+
+def _figures_compared(
+    context: str, question: str, slot: str, items: list[Item], frequency: Callable[[str], float] | None
+) -> list[tuple[str, int]]:
+    """The sentences holding the figure asked (``slot``) in the top passages that write a rare word of the
+    question, one per passage, at most three: the sides of a comparison the catalogue does not know ("Investir
+    dans les jeunesses"). (The sentence need not repeat the name: "Ce projet … est soutenu à hauteur de …".)"""
+    share = frequency or (lambda _stem: 0.0)
+    rare = {w for w in _stems(question) if share(w) < 0.2 and not w.isdigit() and len(w) > 2}
+    about = [i for i in items[:8] if rare & _stems(i.doc.page_content)]
+    # A bare "combien chacun ?" counts nothing named: amounts, when two passages give one, are what is compared
+    # ("qui a obtenu le plus ?"), before any number.
+    for figure in [slot] if slot != "count" or counted_noun(question) else ["amount", "count"]:
+        one_each: dict[int, str] = {}
+        for sentence, n in _slot_sentences(context, question, figure, about, 6, False, everywhere=True):
+            one_each.setdefault(n, sentence)
+        if len(one_each) >= 2:
+            return [(sentence, n) for n, sentence in one_each.items()][:3]
+    return []
 
 
 def _sides(intent: Intent, items: list[Item]) -> list[list[Item]]:

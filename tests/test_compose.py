@@ -2026,3 +2026,97 @@ def test_an_action_of_the_commune_that_says_nothing_of_the_need_asked_does_not_l
     plain = "Jeune de 22 ans à Tourcoing, une piste ?"
     text, _, _ = answerer(plain, [shelter, local], analyse(plain))
     assert text.index("CHANTIERS") < text.index("SÉCURISER"), text
+
+
+def test_a_contact_asked_of_an_action_whose_people_have_no_details_names_them_those_of_the_commune_first() -> None:
+    atta = Action(id="004-atta", title="ACCROCHE TOI A TON AVENIR", source="g.txt", line_start=500, line_end=520, acronym="ATTA")
+    text = (
+        "ACCROCHE TOI A TON AVENIR : Lutte contre le décrochage scolaire\n"
+        "Intervenants : Olivier Jastrzab (ML Lille avenir), Sarah Trizzuli (ML Roubaix)\n"
+        "Prévenir et lutter contre le décrochage des scolaires."
+    )
+    doc = _doc(atta.title, text, 500, action_id=atta.id, action_ids=[atta.id])
+    question = "Qui contacter pour ATTA à Roubaix ?"
+    answer, citations, outcome = _answerer(atta)(question, [doc], analyse(question))
+    assert outcome is True and "ni e-mail ni téléphone" in answer and len(citations) == 1
+    assert answer.index("Sarah Trizzuli (ML Roubaix)") < answer.index("Olivier Jastrzab (ML Lille avenir)")
+    assert "@" not in answer and "Passages les plus proches" not in answer
+    # Without anyone named, it stays a refusal with the nearest passages.
+    bare = _doc(atta.title, "ACCROCHE TOI A TON AVENIR\nPrévenir le décrochage.", 500, action_id=atta.id, action_ids=[atta.id])
+    answer, _, outcome = _answerer(atta)(question, [bare], analyse(question))
+    assert outcome is True and answer.startswith("Les documents ne précisent pas de contact")
+
+
+def test_a_comparison_of_amounts_between_projects_outside_the_catalogue_quotes_each_passage_figure() -> None:
+    vm = _doc(
+        "PIA",
+        'Valenciennes Métropole sera soutenu pour son action "Accroche active!" pour près de 2 millions d\'euros.',
+        13,
+    )
+    mel = _doc(
+        "PIA",
+        'Le projet "Investir dans les jeunesses" a pour objectif de fluidifier le parcours des jeunes.\n'
+        "Ce projet, porté par la MEL, est soutenu à hauteur de 5,7 millions d'euros.",
+        19,
+    )
+    question = "PIA : qui a obtenu le plus, Accroche active ou Investir dans les jeunesses, et combien chacun ?"
+    text, citations, outcome = ComposingAnswerer()(question, [vm, mel], analyse(question))
+    assert outcome is False and "2 millions d'euros" in text and "5,7 millions d'euros" in text
+    assert [c.n for c in citations] == [1, 2]
+    # One passage with a figure is no comparison: the other side's figure is not stated.
+    text, _, _ = ComposingAnswerer()(question, [vm], analyse(question))
+    assert "5,7" not in text
+
+
+def test_a_plans_table_row_is_quoted_by_its_objective_with_its_means() -> None:
+    question = "Ado de 16 ans à Lille, il traîne tout l'été. La MEL a prévu quelque chose pour l'accès des jeunes à la culture ?"
+    reasons = ("Lille : action sur tout le territoire (MEL)",)
+    row = _doc(
+        "CHANTIER 3 : CULTURE",
+        "PRIORITES : Favoriser l'accompagnement au changement grâce à la culture\n"
+        "OBJECTIFS : Renforcer l'accès à la culture des jeunes\nAUTORITES RESPONSABLES : MEL / DRAC\n"
+        "MOYENS MOBILISABLES : les équipements culturels métropolitains aux jeunes publics issus des QPV Summer Pass\n"
+        "INDICATEURS DE SUIVI : En cours",
+        10,
+        reasons=reasons,
+    )
+    text, _, _ = ComposingAnswerer(frequency=lambda stem: 0.01)(question, [row], analyse(question))
+    # The objective (a short cell, no label of a theme) with what is done for it, in one line.
+    assert (
+        "OBJECTIFS : Renforcer l'accès à la culture des jeunes — MOYENS MOBILISABLES : les équipements culturels "
+        "métropolitains aux jeunes publics issus des QPV Summer Pass [1]" in text
+    ), text
+
+
+def test_what_the_asking_sentence_names_ranks_before_what_the_description_implies() -> None:
+    question = (
+        "Ado de 16 ans à Lille, il traîne tout l'été faute d'argent. "
+        "La MEL a prévu quelque chose dans le contrat de ville pour l'accès des jeunes à la culture ?"
+    )
+    reasons = ("Lille : action sur tout le territoire (MEL)",)
+    money = _doc("FONDS", "- Financer les jeunes qui traînent faute d'argent.", 10, reasons=reasons)
+    culture = _doc("CULTURE", "- Financer l'accès des jeunes à la culture.", 20, reasons=reasons)
+    answerer = ComposingAnswerer(frequency=lambda stem: 0.01)
+    text, _, _ = answerer(question, [money, culture], analyse(question))
+    assert text.index("l'accès des jeunes à la culture") < text.index("qui traînent faute d'argent"), text
+    # Asked in one sentence, no part of it weighs more: the passages keep retrieval's order.
+    one = "Ado de 16 ans à Lille qui traîne faute d'argent : la MEL a prévu quoi dans le contrat de ville pour l'accès à la culture ?"
+    text, _, _ = answerer(one, [money, culture], analyse(one))
+    assert text.index("qui traînent faute d'argent") < text.index("l'accès des jeunes à la culture"), text
+
+
+def test_a_means_cell_is_a_measure_whatever_its_first_word() -> None:
+    question = "Apprenti de 18 ans à Halluin : la MEL prévoit-elle quelque chose pour un apprentissage en Flandre ?"
+    reasons = ("Halluin : action sur tout le territoire (MEL)",)
+    finding = _doc(
+        "CONSTAT", "Les apprentis de Flandre et de la métropole se croisent peu en apprentissage.", 10, reasons=reasons
+    )
+    row = _doc(
+        "CHANTIER 1 : FORMATION",
+        "PRIORITES : FORMATION - INSERTION\n"
+        "MOYENS MOBILISABLES : Collaboration avec au moins 10 entreprises de Flandre pour accueillir 20 apprentis",
+        20,
+        reasons=reasons,
+    )
+    text, _, _ = ComposingAnswerer(frequency=lambda stem: 0.01)(question, [finding, row], analyse(question))
+    assert text.index("MOYENS MOBILISABLES : Collaboration") < text.index("se croisent peu"), text

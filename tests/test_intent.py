@@ -758,6 +758,13 @@ def test_asking_what_the_plans_provide_is_read_with_the_words_that_say_it() -> N
     for question, words in asked:
         intent = read(question, [])
         assert intent.kind == "person" and words in intent.plans, (question, intent.plans)
+    # What an institution relies on or supports is what it provides, in French or in English.
+    for question in (
+        "Élève de 15 ans à Condé : sur quels acteurs le Département s'appuie-t-il contre le décrochage ?",
+        "Des jeunes de 17 ans d'Onnaing veulent monter un tournoi : la Région peut-elle soutenir ce genre d'initiative ?",
+        "An 18-year-old apprentice from Halluin: does the MEL plan include anything on cross-border apprenticeship?",
+    ):
+        assert read(question, []).plans, question
     assert read("quelle action pour un décrocheur de 17 ans à Loos ?", []).plans == ()
     assert read("Booster, c'est prévu pour quel âge ?", []).plans == ()
 
@@ -797,3 +804,23 @@ def test_the_structure_that_follows_the_young_person_is_not_an_action_asked_abou
     assert not [e for e in followed.entities if e.name == "Mission Emploi Lys-Tourcoing"], followed.entities
     asked = read("Quelles actions porte la Mission Emploi Lys-Tourcoing ?", catalogue)
     assert [e for e in asked.entities if e.name == "Mission Emploi Lys-Tourcoing"], asked.entities
+
+
+def test_english_ways_of_asking_whom_to_call_ask_for_a_contact() -> None:
+    for question in (
+        "Who should I call about the Booster programme in Lille?",
+        "who can I get in touch with for Wi-Filles?",
+        "What is the email address for Wi-Filles?",
+    ):
+        assert read(question, []).kind == "contact", question
+    assert read("What is the Booster programme?", []).kind != "contact"
+
+
+def test_asking_who_got_the_most_or_a_figure_against_another_sides_compares() -> None:
+    for question in (
+        "PIA jeunesse : qui a obtenu le plus, Accroche active ou Investir dans les jeunesses ?",
+        "Le projet de Valenciennes Métropole a reçu combien, comparé à celui de la MEL ?",
+    ):
+        assert read(question, []).kind == "comparison", question
+    # A figure against a reference that is no other subject asks the figure.
+    assert read("Combien de jeunes en 2024, comparé à 2023 ?", []).kind == "fact"

@@ -810,5 +810,7 @@ def test_english_words_for_situations_and_needs_are_read() -> None:
     analysis = analyse("My client is 19, a single mother with no diploma, she wants a driving licence")
     assert {"jeune_parent", "sans_diplome"} <= set(analysis.situations) and "permis" in analysis.needs
     assert "sortant_ase" in analyse("a care leaver of 18 in Lille").situations
+    assert "sans_logement" in analyse("a homeless 19 year old in Roubaix").situations
+    assert "sans_logement" not in analyse("a 19 year old in Roubaix looking for a flat").situations
     # Ambiguous English words are left out: "of course" asks no training, a "food truck" no food aid.
     assert not {"formation", "alimentation"} & set(analyse("of course, he wants to open a food truck").needs)
