@@ -39,7 +39,7 @@ from ingest.contacts import ROLE, format_contact
 from ingest.france import Place
 from ingest.gazetteer import EPCI_NAMES
 from ingest.records import Action, Contact
-from ingest.text import EMAIL, MARKER, PHONE, PUBLIC_AGE_RANGE, fold, passage_sentences
+from ingest.text import EMAIL, MARKER, PHONE, PUBLIC_AGE_RANGE, fold, passage_sentences, squash
 from ingest.text import fold_words as fold_question  # apostrophes (’ too) and hyphens as spaces
 from ingest.vocabulary import Concept, load_concepts
 from ingest.vocabulary import label as concept_label
@@ -227,6 +227,11 @@ def _list_line(item: Item, analysis: QueryAnalysis, shown_contacts: set[str] | N
     key = _key_sentence(analysis.lexical_query, doc, skip=shown)
     if EMAIL.search(key) or PHONE.search(key):
         key = ""  # a contact line is no description: the contact is shown apart, as ingest grouped it
+    if key.rstrip().endswith(":"):
+        # The line that opens a list ("Quatre priorités régionales affirmées afin de concourir à la transformation
+        # des quartiers :") says what follows, not what the action does: its own item (the record's summary,
+        # "Le Projet d'Initiative Citoyenne (PIC) (soutien de microprojets …)") does.
+        key = ""
     key = key or (record.summary if record and record.summary else "")
     if key:
         line += f". {key.rstrip('.')}"
@@ -1444,13 +1449,15 @@ def _on_the_need(
             weight = sum((1.0 if share(w) < 0.05 else 0.5) / (2 if w in earlier else 1) for w in matched)
             if whole != sentence:
                 weight += 0.01 * len(mine)  # among a cell's items, the one holding most of the need's words
-            # The asking sentence's words count twice, to rank only: what qualifies a sentence is unchanged.
+            # The asking sentence's words count twice ("… travaille-t-elle l'esprit d'entreprise des NEET ?").
             ranking = sum(1.0 if share(w) < 0.05 else 0.5 for w in matched & asked)
             # A structure named after the need ("Ouvrir 8 Maisons des Parents") is a place to send them (a rare
             # word of it: "Pôle Emploi" is named after every jobseeker's need).
             rare_matched = {w for w in matched if share(w) < 0.05}
             weight += 1.0 if any(_stems(name) & rare_matched for name in _PROPER_NAME.findall(sentence)) else 0.0
-            if weight >= 1.5 or any(w in need and share(w) < 0.025 for w in matched):
+            if asked and not matched & (asked | need):
+                continue  # only words of the description ("dans leur cité"): not what the plans are asked about
+            if weight + ranking >= 1.5 or any(w in need and share(w) < 0.025 for w in matched):
                 # Scored alone, quoted whole: the item's next sentence may say who acts, and a finding ("L'absence
                 # de couverture maladie … constitue un facteur de renoncement aux soins.") what is done about it.
                 quoted = _whole_item(sentences, k)
@@ -1464,7 +1471,9 @@ def _on_the_need(
                     before = sentences[k - 1].strip()
                     if not before.startswith(_ITEM_MARKS) and not before.endswith(":") and len(before) + len(quoted) <= 450:
                         quoted = f"{before} {quoted}"
-                quoted = _clip(_unmarked(quoted).strip(), 400)
+                # (A plan's sentence often says who acts at its end: "… via … des acteurs qu'il finance, comme les
+                # centres sociaux et les clubs de prévention spécialisée." It is quoted whole up to 480 characters.)
+                quoted = _clip(_unmarked(quoted).strip(), 480 if measures_first else 400)
                 means = _row_means(item.doc.page_content, quoted) if measures_first else ""
                 if means:
                     quoted = f"{quoted} — {means}"
@@ -1479,6 +1488,7 @@ def _on_the_need(
                     or _COMMITS.search(quoted)
                     or _TO_DO.match(sentences[k])
                     or _means_cell(sentences[k])
+                    or _in_measure_cell(item.doc.page_content, sentences[k])
                 ):
                     weight += 10.0  # (ranks only: every measure before every finding)
                 best.setdefault(item.n, []).append((weight + ranking, f"{lead} {quoted}" if lead else quoted))
@@ -1618,6 +1628,22 @@ def _means_cell(sentence: str) -> bool:
     what is done, whatever its first word."""
     cell = _CELL.match(sentence.strip())
     return bool(cell and _MEANS.search(cell["label"]))
+
+
+# The columns of a plan's table that say how a measure is followed or who answers for it, not what is done.
+_NOT_DONE = re.compile(r"\b(?:INDICATEURS?|R[ÉE]SULTATS?|AUTORIT[ÉE]S?|CALENDRIER|[ÉE]VALUATION)\b")
+
+
+def _in_measure_cell(text: str, sentence: str) -> bool:
+    """``sentence`` is in a cell of a table row (``text``) under a column of what is done (objectives,
+    priorities, means: "… EYES Développer les capacités entrepreneuriales des NEETS …" in the OBJECTIFS
+    cell), not under its indicators or its authorities."""
+    said = squash(_unmarked(sentence))[:60]
+    for line in text.split("\n"):
+        cell = _CELL.match(line.strip())
+        if cell and not _NOT_DONE.search(cell["label"]) and said and said in squash(cell["value"]):
+            return True
+    return False
 
 
 def _row_means(text: str, quoted: str) -> str:

@@ -40,7 +40,7 @@ from pydantic import ConfigDict, Field
 
 from index.documents import hit_to_document
 from index.eligibility import EXCLUDED, MATCH, UNKNOWN, eligibility
-from index.intent import find_entities, value_asked
+from index.intent import find_entities, plans_asked, value_asked
 from index.lexical import lexical_index
 from index.query import QueryAnalysis, analyse
 from index.store import FaissStore, Hit
@@ -283,6 +283,19 @@ def with_parts(ranked: list[Scored], parts: dict[str, tuple[Chunk, ...]], named:
     return ranked + extra
 
 
+def with_row_parts(ranked: list[Scored], chunks: Sequence[Chunk]) -> list[Scored]:
+    """``ranked`` followed by the other chunks of each table row it shows (a long row is cut into several
+    chunks, and ``collapse`` keeps its best ranked one), at that row's score, marked as parts."""
+    rows = {group_key(c): (score, why) for c, score, why in reversed(ranked) if c.kind == "table_row"}
+    present = {c.id for c, _, _ in ranked}
+    extra = [
+        (c, rows[key][0], replace(rows[key][1], part=True))
+        for c in chunks
+        if c.kind == "table_row" and c.id not in present and (key := group_key(c)) in rows
+    ]
+    return ranked + extra
+
+
 class HybridRetriever(BaseRetriever):
     """BM25 + dense e5, fused by reciprocal rank; with ``use_eligibility``, the person's eligibility too."""
 
@@ -326,6 +339,11 @@ class HybridRetriever(BaseRetriever):
             # étudiantes, moins chères de combien ?"): the top action's other parts may hold it (a slide's
             # figure in the next chunk); they come last, as for a named action.
             ranked = with_parts(ranked, self._parts_of([ranked[0][0]]), named=False)
+        elif ranked and plans_asked(query):
+            # Asked what the plans provide: a table row is cut into several chunks and only its best ranked one is
+            # kept (collapse), yet the measure asked may sit in another of its cells ("EYES : développer les
+            # capacités entrepreneuriales des NEETs" beside the row's means). The rows' other parts come last.
+            ranked = with_row_parts(ranked, self.store.chunks)
         if referents:
             # A follow-up about the previous answer's action ("c'est où ?", "ça dure combien de temps ?") asks
             # it of the whole action: its other parts come too, after the ranking.

@@ -300,6 +300,12 @@ def value_asked(text: str) -> str | None:
     return min(strong, key=lambda h: h.start).slot if strong else None
 
 
+def plans_asked(text: str) -> bool:
+    """The question asks what a plan or its partners provide ("que prévoit le contrat de ville ?"), from the cue
+    table alone (cheap enough for retrieval)."""
+    return any(h.cls == "plans" for h in _hits(_prepare(text)))
+
+
 def _hits(prepared: str) -> list[_Hit]:
     found = []
     for row in _table().cues:

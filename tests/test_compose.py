@@ -2120,3 +2120,78 @@ def test_a_means_cell_is_a_measure_whatever_its_first_word() -> None:
     )
     text, _, _ = ComposingAnswerer(frequency=lambda stem: 0.01)(question, [finding, row], analyse(question))
     assert text.index("MOYENS MOBILISABLES : Collaboration") < text.index("se croisent peu"), text
+
+
+def test_an_action_is_described_by_its_own_item_not_by_the_line_opening_its_list() -> None:
+    pic = Action(
+        id="003-pic",
+        title="Projet d'Initiative Citoyenne (PIC)",
+        source="g.txt",
+        line_start=14,
+        line_end=14,
+        kind="item",
+        summary="Le Projet d'Initiative Citoyenne (PIC) (soutien de microprojets portés par des groupes d'habitants)",
+    )
+    text = (
+        "Quatre priorités régionales affirmées afin de concourir à la transformation des quartiers des habitants :\n"
+        "- Améliorer le cadre de vie des habitants de leur quartier et de leur habitat\n"
+        "- Le Projet d'Initiative Citoyenne (PIC) (soutien de microprojets portés par des groupes d'habitants)"
+    )
+    doc = _doc(pic.title, text, 10, reasons=("Onnaing : action sur tout le territoire (Valenciennes Métropole)",))
+    doc.metadata.update(meta_action_id=pic.id, meta_action_ids=[pic.id], line_end=16)
+    question = "Jeune de 17 ans à Onnaing, il veut monter une fresque avec des habitants de son quartier : une action pour lui ?"
+    answer, _, _ = _answerer(pic)(question, [doc], analyse(question))
+    assert "soutien de microprojets" in answer and "Quatre priorités" not in answer, answer
+
+
+def test_asked_what_the_plans_provide_for_something_a_measure_sharing_only_the_descriptions_words_is_left_out() -> None:
+    question = (
+        "Des jeunes de 17 ans d'Onnaing traînent dans leur cité. La Région prévoit-elle de soutenir une initiative d'habitants ?"
+    )
+    reasons = ("Onnaing : action sur tout le territoire (Valenciennes Métropole)",)
+    described = _doc("CADRE DE VIE", "- Rénover la cité minière où les jeunes traînent le soir.", 10, reasons=reasons)
+    asked = _doc("RÉGION", "- Soutenir les microprojets d'initiative des habitants.", 20, reasons=reasons)
+    text, _, _ = ComposingAnswerer(frequency=lambda stem: 0.01)(question, [described, asked], analyse(question))
+    plans = text.split("**Pistes pour ce jeune**")[0]
+    assert "microprojets d'initiative des habitants" in plans and "cité minière" not in plans, text
+
+
+def test_a_sentence_in_an_objectives_cell_is_a_measure_one_in_the_indicators_cell_is_not() -> None:
+    from assistant.compose import _in_measure_cell
+
+    row = (
+        "PRIORITES : ENTREPRENARIAT\nOBJECTIFS : Fabrique à Entreprendre. EYES Développer les capacités "
+        "entrepreneuriales des NEETS dans le cadre du projet européen EYES\n"
+        "INDICATEURS DE SUIVI : Plusieurs NEETS formés pour une création d'activités"
+    )
+    assert _in_measure_cell(
+        row, "EYES Développer les capacités entrepreneuriales des NEETS dans le cadre du projet européen EYES"
+    )
+    assert not _in_measure_cell(row, "Plusieurs NEETS formés pour une création d'activités")
+    assert not _in_measure_cell(
+        "Un paragraphe. EYES Développer les capacités des NEETS.", "EYES Développer les capacités des NEETS."
+    )
+
+
+def test_a_measure_naming_only_what_the_asking_sentence_asks_about_is_heard() -> None:
+    question = "Jeune de 23 ans à Tourcoing, il revend des baskets. Le plan de la MEL prévoit-il quelque chose pour les NEET ?"
+    reasons = ("Tourcoing : action sur tout le territoire (MEL)",)
+    row = _doc("CHANTIER 1", "OBJECTIFS : EYES Développer les capacités des NEETS dans un projet européen", 10, reasons=reasons)
+    # Every word is in 3 % of the passages: one rare word alone would not qualify a sentence (it takes 1.5).
+    text, _, _ = ComposingAnswerer(frequency=lambda stem: 0.03)(question, [row], analyse(question))
+    assert "EYES Développer les capacités des NEETS" in text.split("**Pistes")[0], text
+
+
+def test_a_plans_long_sentence_is_quoted_to_its_end_where_it_says_who_acts() -> None:
+    question = "Élève de 15 ans à Condé, souvent absent : sur quels acteurs le Département s'appuie-t-il contre l'absentéisme ?"
+    reasons = ("Condé-sur-l'Escaut : action sur tout le territoire (Valenciennes Métropole)",)
+    sentence = (
+        "Enfin, la prévention et la lutte contre l'absentéisme et le décrochage scolaire, la prévention des "
+        "phénomènes de radicalisation et l'accompagnement des jeunes vers l'autonomie sont les thématiques "
+        "prioritaires que le Département a la volonté de soutenir via l'intervention de ses professionnels et des "
+        "acteurs qu'il finance, sur les territoires, comme les centres sociaux et les clubs de prévention spécialisée."
+    )
+    assert 400 < len(sentence) < 480
+    doc = _doc("DÉPARTEMENT", sentence, 10, reasons=reasons)
+    text, _, _ = ComposingAnswerer(frequency=lambda stem: 0.01)(question, [doc], analyse(question))
+    assert "les clubs de prévention spécialisée. [1]" in text, text

@@ -273,3 +273,26 @@ def test_an_english_question_is_embedded_with_the_documents_french_words_for_it(
     assert seen[-1].startswith("How many priority neighbourhoods are there?") and "quartiers prioritaires" in seen[-1]
     retriever.invoke("Combien de jeunes en service civique ?")
     assert seen[-1] == "Combien de jeunes en service civique ?"  # a French question as typed
+
+
+def test_the_other_chunks_of_a_table_row_shown_come_after_the_ranking_as_parts() -> None:
+    from index.hybrid import with_row_parts
+
+    def chunk(line: int, text: str, kind: str = "table_row") -> Chunk:
+        return Chunk(source="t.txt", line_start=line, line_end=line, text=text, title="Row", kind=kind)
+
+    means, objectives, other_row = chunk(5, "moyens"), chunk(5, "objectifs EYES"), chunk(9, "autre ligne")
+    card, card_part = chunk(20, "fiche", "action_card"), chunk(20, "fiche suite", "action_card")
+    ranked = [(means, 1.0, Why(1, None, 0.2)), (card, 0.5, Why(2, None, 0.1))]
+    out = with_row_parts(ranked, [means, objectives, other_row, card, card_part])
+    # The row's cell retrieval did not keep comes last, at its row's score; another row, or a card, does not come.
+    assert [c.text for c, _, _ in out] == ["moyens", "fiche", "objectifs EYES"]
+    assert out[2][1] == 1.0 and out[2][2].part and not out[0][2].part
+
+
+def test_asking_what_the_plans_provide_is_read_from_the_cues_alone() -> None:
+    from index.intent import plans_asked
+
+    assert plans_asked("Une action du plan de la MEL travaille-t-elle l'esprit d'entreprise des NEET ?")
+    assert plans_asked("Que prévoit le contrat de ville pour elle ?")
+    assert not plans_asked("Quelle action pour un décrocheur de 17 ans à Loos ?")

@@ -811,6 +811,8 @@ def test_english_words_for_situations_and_needs_are_read() -> None:
     assert {"jeune_parent", "sans_diplome"} <= set(analysis.situations) and "permis" in analysis.needs
     assert "sortant_ase" in analyse("a care leaver of 18 in Lille").situations
     assert "sans_logement" in analyse("a homeless 19 year old in Roubaix").situations
+    assert "entrepreneuriat" in analyse("une action qui travaille l'esprit d'entreprise des NEET ?").needs
+    assert "entrepreneuriat" not in analyse("il cherche un stage en entreprise").needs
     assert "sans_logement" not in analyse("a 19 year old in Roubaix looking for a flat").situations
     # Ambiguous English words are left out: "of course" asks no training, a "food truck" no food aid.
     assert not {"formation", "alimentation"} & set(analyse("of course, he wants to open a food truck").needs)
