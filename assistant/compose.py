@@ -984,7 +984,12 @@ class ComposingAnswerer:
             # Pistes are actions (a passage of a catalogue action): not a statistic, a strategy paragraph,
             # a table header or a contact directory. Explicit matches first; those that state nothing on the
             # person only fill a short list.
-            eligible = [i for i in items if i.verdict != "excluded" and i.meta.get("kind") != "directory"]
+            # (A passage retrieval added only to be heard, an unnamed part, is no piste.)
+            eligible = [
+                i
+                for i in items
+                if i.verdict != "excluded" and i.meta.get("kind") != "directory" and not (i.why.part and not i.why.mention)
+            ]
             # (A corpus in which ingest found no action at all still gets its passages as pistes.)
             actions = [i for i in eligible if _is_action(i)] if any(_is_action(i) for i in items) else eligible
             matches = [i for i in actions if i.verdict == "match"]
@@ -1086,7 +1091,13 @@ class ComposingAnswerer:
             # Ruled out: actions only (a plan's heading is no action to rule out), those ruled out for this
             # person (an age, a commune of the action) before those of the other territory's document.
             excluded = sorted(
-                (i for i in items if i.verdict == "excluded" and (_is_action(i) or not any(_is_action(j) for j in items))),
+                (
+                    i
+                    for i in items
+                    if i.verdict == "excluded"
+                    and not (i.why.part and not i.why.mention)
+                    and (_is_action(i) or not any(_is_action(j) for j in items))
+                ),
                 key=lambda i: all(OTHER_DOCUMENT in r for r in i.why.reasons),
             )[: self.max_excluded]
             profile = _profile(analysis)

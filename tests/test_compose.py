@@ -2195,3 +2195,16 @@ def test_a_plans_long_sentence_is_quoted_to_its_end_where_it_says_who_acts() -> 
     doc = _doc("DÉPARTEMENT", sentence, 10, reasons=reasons)
     text, _, _ = ComposingAnswerer(frequency=lambda stem: 0.01)(question, [doc], analyse(question))
     assert "les clubs de prévention spécialisée. [1]" in text, text
+
+
+def test_a_passage_retrieval_added_only_to_be_heard_is_no_piste() -> None:
+    question = "Jeune de 19 ans à Loos : quelle action pour lui ?"
+    reasons = ("19 ans : dans la tranche 16 à 25 ans",)
+    card = _action_doc("CARTE", 10, "Pour les jeunes de 16 à 25 ans.", reasons=reasons)
+    heard = _action_doc("PLAN TABLE", 50, "Pour les jeunes de 16 à 25 ans.", reasons=reasons)
+    heard.metadata["why"]["part"] = True  # index.hybrid.with_row_parts: another chunk of a row shown, no mention
+    text, _, _ = ComposingAnswerer()(question, [card, heard], analyse(question))
+    assert "CARTE" in text and "PLAN TABLE" not in text, text
+    del heard.metadata["why"]["part"]
+    text, _, _ = ComposingAnswerer()(question, [card, heard], analyse(question))
+    assert "PLAN TABLE" in text, text
