@@ -727,7 +727,7 @@ class ComposingAnswerer:
         # Without a named action, a figure or a date the question asserts ("le contrat de ville se termine
         # fin 2020") is checked against the top passages about its subject.
         about = [i for i in items[:2] if _about(context, i.doc, self.frequency)]
-        corrections = _corrections(intent, entity_items or named or about)
+        corrections = _corrections(intent, entity_items or named or about, question)
         # In a passage presenting several actions (a plan's list), the value is read from the sentences that
         # name the one asked about: "Nos Quartiers d'Été" has no sum beside the SREI's.
         slot_names = tuple(e.name for e in intent.entities if len(e.name) >= 4)
@@ -1768,7 +1768,7 @@ def _year_sections(text: str) -> list[tuple[str | None, str]]:
 ANSWERABLE = frozenset({"amount", "date", "rate", "hours", "count", "duration", "frequency", "papers"})
 
 
-def _corrections(intent: Intent, named: list[Item]) -> tuple[list[str], list[Item]] | None:
+def _corrections(intent: Intent, named: list[Item], question: str = "") -> tuple[list[str], list[Item]] | None:
     """Corrections of what the question asserts about a named action that its record or passage
     contradicts (a porteur, an age range, a QPV condition, a duration, an amount, a date, a place), each
     with the documented value, cited; None when nothing is contradicted (or nothing can be checked)."""
@@ -1786,7 +1786,7 @@ def _corrections(intent: Intent, named: list[Item]) -> tuple[list[str], list[Ite
         if assertion.slot == "porteur" and titled:
             subjects = [i for i in named if titled & set(i.meta.get("meta_action_ids") or ())] or named
         for item in subjects[:8]:
-            found = _contradiction(assertion, item)
+            found = _contradiction(assertion, item, question)
             if found:
                 lines.append(f"{found} [{item.n}]")
                 used.append(item) if item not in used else None
@@ -1796,8 +1796,10 @@ def _corrections(intent: Intent, named: list[Item]) -> tuple[list[str], list[Ite
     return ["Ce n'est pas ce que disent les documents :", *lines], used
 
 
-def _contradiction(assertion: Assertion, item: Item) -> str:
-    """The documented value that contradicts ``assertion`` in ``item``'s passage, as a French sentence, or ""."""
+def _contradiction(assertion: Assertion, item: Item, question: str = "") -> str:
+    """The documented value that contradicts ``assertion`` in ``item``'s passage, as a French sentence, or "".
+    Among several sentences holding a value of the slot, the one sharing most words of ``question`` beside the
+    value ("20 000 € pour un CDI ?": "CDI : jusqu'à 15 000 €", not the line for a CDD)."""
     record, title = item.record, item.record.title if item.record else (item.name or _title(item.doc))
     text = " ".join(item.doc.page_content.split())
     folded_text = fold_question(text)
@@ -1869,6 +1871,9 @@ def _contradiction(assertion: Assertion, item: Item) -> str:
         ]
         if slot == "place":  # the sentence that says most about where ("les équipements du CREPS de …")
             evidence.sort(key=lambda s: -len(_stems(s) & _PLACE_WORDS))
+        elif question:
+            context = _stems(question) - _stems(assertion.text)
+            evidence.sort(key=lambda s: -len(_stems(s) & context))
         if evidence and not any(value in fold_question(s) for s in evidence) and value not in folded_text:
             if slot == "count":
                 # Each count the passage gives of it ("Première session : 4 jeunes", "… 32 jeunes sur 2 ans (8 par

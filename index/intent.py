@@ -874,7 +874,7 @@ _ASSERTIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "age",
         re.compile(
-            r"\b(?:pour|aux|réservée?s?\s+aux|ouverte?s?\s+aux|destinée?s?\s+aux|accessibles?\s+aux|concerne|vise)\s+(?:les\s+)?(?:jeunes\s+(?:de|âgés\s+de)\s+)?(\d{1,2})\s*(?:-|–|/|à|a|et)\s*(\d{1,2})\s*ans\b",
+            r"\b(?:pour|aux|réservée?s?\s+aux|ouverte?s?\s+aux|destinée?s?\s+aux|accessibles?\s+aux|concerne|vise|accueill\w*|s['’]adresse(?:nt)?\s+aux|prend|prennent)\s+(?:les\s+)?(?:jeunes\s+(?:de|âgés\s+de)\s+)?(\d{1,2})\s*(?:-|–|/|à|a|et)\s*(\d{1,2})\s*ans\b",
             re.I,
         ),
     ),

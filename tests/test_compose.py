@@ -2208,3 +2208,19 @@ def test_a_passage_retrieval_added_only_to_be_heard_is_no_piste() -> None:
     del heard.metadata["why"]["part"]
     text, _, _ = ComposingAnswerer()(question, [card, heard], analyse(question))
     assert "PLAN TABLE" in text, text
+
+
+def test_an_amount_asserted_is_corrected_by_the_sentence_of_what_the_question_speaks_of() -> None:
+    francs = Action(id="003-ef", title="Emplois Francs", source="g.txt", line_start=10, line_end=15)
+    doc = _doc(
+        francs.title,
+        "Emplois Francs\nUne aide à l'embauche des habitants des quartiers.\n"
+        "- CDD six mois minimum : jusqu'à 5 000 € répartis sur deux ans.\n- CDI : jusqu'à 15 000 € répartis sur trois ans.",
+        10,
+        action_id=francs.id,
+        action_ids=[francs.id],
+    )
+    question = "Les Emplois Francs donnent 20 000 € pour un CDI ?"
+    text, _, outcome = _answerer(francs)(question, [doc], analyse(question))
+    assert outcome is False and text.startswith("Ce n'est pas ce que disent les documents"), text
+    assert "CDI : jusqu'à 15 000 €" in text.split("\n\n")[1] and "CDD" not in text.split("\n\n")[1], text

@@ -509,6 +509,9 @@ ASSERTION_CASES = [
     ("Le Forum Emploi, c'est Seclin et Wattignies qui l'organisent ?", "porteur", "Seclin et Wattignies", "definition"),
     ("MAJ'YC, c'est pour les décrocheurs des quartiers prioritaires ?", "qpv", "only", "fact"),
     ("L'engagement ça se partage, c'est bien cinq séjours à l'étranger ?", "count", "5 séjours", "fact"),
+    # whom an action takes in, said with its verb
+    ("Le Labo 148 accueille les 18-25 ans ?", "age", "18-25", "fact"),
+    ("Wi-Filles s'adresse aux 16-20 ans, non ?", "age", "16-20", "fact"),
 ]
 
 
@@ -824,3 +827,20 @@ def test_asking_who_got_the_most_or_a_figure_against_another_sides_compares() ->
         assert read(question, []).kind == "comparison", question
     # A figure against a reference that is no other subject asks the figure.
     assert read("Combien de jeunes en 2024, comparé à 2023 ?", []).kind == "fact"
+
+
+def test_an_english_word_of_the_out_of_scope_cues_does_not_put_an_insertion_question_out_of_scope() -> None:
+    # "translation", "heritage": English words for a refugee's language barrier and for culture, not a task or a
+    # legacy; the task and the inheritance stay out of scope, in both languages.
+    for question in (
+        "Translation help for a young refugee in Lille?",
+        "Cultural heritage projects for teenagers in Valenciennes?",
+        "un jeune réfugié a besoin d'un traducteur à Lille",
+    ):
+        assert read(question, []).kind != "out_of_scope", question
+    for question in (
+        "Traduis ce texte en anglais",
+        "Translate this text into Arabic please",
+        "Mon oncle m'a laissé un héritage, je fais quoi ?",
+    ):
+        assert read(question, []).kind == "out_of_scope", question

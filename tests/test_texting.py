@@ -18,6 +18,8 @@ from ingest.texting import written_out
         ("jhabite a lille jcherche du taf", "j'habite a lille je cherche du taf"),
         ("cb de jeunes ? et c qd le prochain ?", "combien de jeunes ? et c'est quand le prochain ?"),
         ("le num de la ML de Roubaix", "le numéro de la Mission Locale de Roubaix"),
+        ("g 1 jeune ki a 1 bb et pa de logt", "j'ai un jeune qui a un bébé et pas de logement"),
+        ("etud de 20a, ptet 1 aide ?", "étudiant de 20 ans, peut-être un aide ?"),
     ],
 )
 def test_shorthand_is_written_out(typed: str, meant: str) -> None:
