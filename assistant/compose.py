@@ -31,7 +31,18 @@ from assistant.answerability import SLOT_EVIDENCE, SLOT_LABEL, counted_noun, hol
 from assistant.citations import best_quote
 from assistant.records import CLARIFICATION, OUT_OF_SCOPE, Citation
 from index.eligibility import OTHER_DOCUMENT, WHOLE_TERRITORY
-from index.intent import WHOLE_METROPOLIS, Assertion, Intent, KindClassifier, durations, read_intent, without_qualifiers
+from index.intent import (
+    RHYTHM,
+    WHOLE_METROPOLIS,
+    Assertion,
+    EntityMatch,
+    Intent,
+    KindClassifier,
+    durations,
+    read_intent,
+    rhythm_of,
+    without_qualifiers,
+)
 from index.query import QueryAnalysis, analyse
 from index.why import Why
 from ingest.catalogue import acronym_of
@@ -599,6 +610,10 @@ class ComposingAnswerer:
 
         analysis = analysis or analyse(question)
         intent = self.intent(question, analysis)
+        if intent.entities and docs:
+            # "le Fonds d'Innovation Jeunes en Métropole" read in part as "Fonds Métropolitain d'aides aux Jeunes":
+            # a longer name the passages write word for word is what the question names.
+            intent = replace(intent, entities=tuple(e for e in intent.entities if not _named_otherwise(question, e, docs)))
         if intent.kind == "fact":
             # A value of "Parcours Sport Emploi de FACE" is read from that action's passages, not FACE's others.
             intent = replace(intent, entities=without_qualifiers(intent.entities))
@@ -1838,6 +1853,19 @@ def _contradiction(assertion: Assertion, item: Item, question: str = "") -> str:
     slot = assertion.slot
     if slot == "place" and (territory := _territory_contradiction(assertion, item, title, text)):
         return territory
+    if slot == "rhythm":
+        # "5 jours par semaine ?" of "un service civique 3 jours par semaine": the same unit and period, another
+        # number; the sentence that gives it is the correction.
+        unit_period = assertion.value.split(" ", 1)[1]
+        given = [
+            (sentence, rhythm_of(m))
+            for sentence in passage_sentences(item.doc.page_content)
+            for m in RHYTHM.finditer(sentence)
+            if rhythm_of(m).split(" ", 1)[1] == unit_period
+        ]
+        if given and all(value != assertion.value for _, value in given):
+            return f"**{title}** : {_clip(given[0][0], 300)}"
+        return ""
     if slot == "duration" and (claimed := durations(assertion.value)):
         # "6 mois ?" of an action "d'une durée d'un an": the same family of units (months and years, or weeks
         # and days), in words or digits; a sentence with the asserted length confirms it.
@@ -2130,6 +2158,29 @@ def _unknown_name(question: str, docs: list[Document]) -> str:
         if not any(re.search(rf"\b{re.escape(w)}", passages) for w in words):
             return name
     return ""
+
+
+# A proper name as written: capitalised words, linked by "de", "d'", "des", "du", "en", "aux", "la", "le", "et".
+_WRITTEN_NAME = re.compile(
+    r"[A-ZÀ-Ý][\w’'-]*(?:\s+(?:(?:de|des|du|en|aux|la|le|et)\s+|d[’'])?[A-ZÀ-Ý][\w’'-]*)*(?:\s*\([A-Za-zÀ-ÿ]+\))?"
+)
+
+
+def _named_otherwise(question: str, entity: EntityMatch, docs: list[Document]) -> bool:
+    """``entity`` matched in part (``score`` < 1) inside a longer name of the question that a passage writes
+    word for word and the entity's name does not: the question names that other thing."""
+    if entity.score >= 1.0 or not entity.surface:
+        return False
+    for match in _WRITTEN_NAME.finditer(question):
+        written = match.group(0)
+        if entity.surface not in written or len(written.split()) <= len(entity.surface.split()):
+            continue
+        longer = fold_question(written)
+        # (The passage's text, or its document's title: a deck's title page names the programme.)
+        written_in = [" ".join([d.page_content, str(_meta(d, "document") or "")]) for d in docs]
+        if longer not in fold_question(entity.name) and any(longer in fold_question(x) for x in written_in):
+            return True
+    return False
 
 
 def _top(items: list[Item]) -> list[Item]:

@@ -103,8 +103,8 @@ class Assertion:
 
     Slots and values: ``age`` "18-30", "16-" (from 16), "-25" (up to 25); ``duration`` "6 mois"; ``amount``
     "50 €"; ``rate`` "60 %"; ``count`` "100 jeunes"; ``qpv`` "only" / "excluded"; ``porteur`` the name given;
-    ``place`` "CREPS de Valenciennes"; ``date`` "fin 2020"; ``hours`` "9h-17h", "18h", "samedi". ``text`` is
-    the part of the question it was read from."""
+    ``place`` "CREPS de Valenciennes"; ``date`` "fin 2020"; ``hours`` "9h-17h", "18h", "samedi"; ``rhythm`` "5 jours
+    par semaine" (how often, not how long). ``text`` is the part of the question it was read from."""
 
     slot: str
     value: str
@@ -985,8 +985,23 @@ _ASSERTIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
 )
+# How often ("5 jours par semaine", "deux fois par mois", "3 h / semaine"): read with its unit and its period.
+RHYTHM = re.compile(
+    # (what is done may stand between: "5 jours de service civique par semaine")
+    rf"\b{_NUM}\s*(jours?|fois|heures?|h|demi-journées?|séances?)(?:\s+[^\s,;.?!/]+){{0,4}}?\s*(?:par|/|chaque)\s*"
+    r"(semaine|mois|an|année)\b",
+    re.I,
+)
 _ASKING_VALUE = re.compile(r"^(?:qui|quoi|quel\w*|combien|où|ou|lequel|laquelle|qu['’]|quand)\b", re.I)
 _VALUE_END = re.compile(r"\s+(?:non|hein|c['’]est|je\s|j['’]|ou\s+pas|n['’]est|pour\s+(?:mon|ma|un|une|les)\s)", re.I)
+
+
+def rhythm_of(m: re.Match[str]) -> str:
+    """A rhythm matched by ``RHYTHM`` as "<number> <unit> par <period>" ("5 jours par semaine"), units singular."""
+    unit = m.group(2).lower()
+    unit = {"h": "heure", "fois": "fois"}.get(unit, unit.rstrip("s"))
+    period = "an" if m.group(3).lower() == "année" else m.group(3).lower()
+    return f"{_number(m.group(1))} {unit} par {period}"
 
 
 # Durations as months (years, months) or as days (weeks, days): "6 mois" and "un an" can be compared,
@@ -1120,6 +1135,9 @@ def read_assertions(text: str, entities: Sequence[EntityMatch] = (), assertive: 
                 add("hours", f"{int(m.group(1))}h{m.group(2) or ''}", m)
             elif rule == "hours_day" and about:
                 add("hours", m.group(1).lower(), m)
+    if about:
+        for m in RHYTHM.finditer(text):
+            add("rhythm", rhythm_of(m), m)
     # "le programme Booster de l'AFEV": an organisation written as the owner of an action it does not run
     # asserts a porteur (the answerer corrects it); one that runs it only says whose action it is.
     for action in (e for e in entities if e.action_id):

@@ -2224,3 +2224,38 @@ def test_an_amount_asserted_is_corrected_by_the_sentence_of_what_the_question_sp
     text, _, outcome = _answerer(francs)(question, [doc], analyse(question))
     assert outcome is False and text.startswith("Ce n'est pas ce que disent les documents"), text
     assert "CDI : jusqu'à 15 000 €" in text.split("\n\n")[1] and "CDD" not in text.split("\n\n")[1], text
+
+
+def test_a_name_read_in_part_inside_a_longer_name_the_passages_write_is_not_what_is_asked() -> None:
+    fajem = Action(
+        id="002-fajem", title="Fonds Métropolitain d'aides aux Jeunes (FAJeM)", source="g.txt", line_start=10, line_end=10
+    )
+    card = _doc(fajem.title, "OBJECTIFS : Positionner le Fonds Métropolitain d'aides aux Jeunes (FAJeM).", 10)
+    card.metadata.update(meta_action_id=fajem.id, meta_action_ids=[fajem.id])
+    deck = _doc("", "Les épiceries solidaires ouvertes avec le fonds pour les étudiants.", 40)
+    deck.metadata["meta_document"] = "Fonds d'Innovation Jeunes en Métropole (FIJeM) : bilan année 1"
+    question = "C'est quoi le Fonds d'Innovation Jeunes en Métropole ?"
+    text, _, _ = _answerer(fajem)(question, [card, deck], analyse(question))
+    assert not text.startswith("**Fonds Métropolitain"), text
+    # Named whole, or in part where no passage writes a longer name, it is what is asked.
+    for asked in ("C'est quoi le Fonds Métropolitain d'aides aux Jeunes ?", "C'est quoi le Fonds des Jeunes ?"):
+        text, _, _ = _answerer(fajem)(asked, [card, deck], analyse(asked))
+        assert text.startswith("**Fonds Métropolitain"), (asked, text)
+
+
+def test_a_rhythm_asserted_is_corrected_by_the_passages_rhythm_of_the_same_unit() -> None:
+    card = _doc(
+        "PROGRAMME BOOSTER",
+        BOOSTER_CARD.page_content + "\nLe programme propose un service civique 3 jours par semaine et 2 jours d'ateliers.",
+        10,
+        action_ids=["001-booster"],
+        action_id="001-booster",
+        porteur="UnisCité",
+    )
+    question = "Il paraît que Booster c'est 5 jours de service civique par semaine ?"
+    text, citations, outcome = _with_catalogue()(question, [card], analyse(question))
+    assert outcome is False and text.startswith("Ce n'est pas ce que disent les documents"), text
+    assert "3 jours par semaine" in text.split("\n\n")[1] and [c.n for c in citations] == [1], text
+    confirmed = "Booster c'est bien 3 jours par semaine de service civique ?"
+    text, _, _ = _with_catalogue()(confirmed, [card], analyse(confirmed))
+    assert not text.startswith("Ce n'est pas ce que disent les documents"), text

@@ -512,6 +512,9 @@ ASSERTION_CASES = [
     # whom an action takes in, said with its verb
     ("Le Labo 148 accueille les 18-25 ans ?", "age", "18-25", "fact"),
     ("Wi-Filles s'adresse aux 16-20 ans, non ?", "age", "16-20", "fact"),
+    # how often, not how long, with what is done between ("5 jours de service civique par semaine")
+    ("Il paraît que Booster c'est 5 jours de service civique par semaine ?", "rhythm", "5 jour par semaine", "fact"),
+    ("Le Labo 148, c'est deux fois par mois ?", "rhythm", "2 fois par mois", "fact"),
 ]
 
 
