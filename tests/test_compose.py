@@ -342,6 +342,18 @@ BOOSTER_CARD = _doc(
 )
 
 
+def _booster_with(sentence: str, base: Document = BOOSTER) -> Document:
+    """The Booster card (catalogue action "001-booster") with one more sentence."""
+    return _doc(
+        "PROGRAMME BOOSTER",
+        f"{base.page_content}\n{sentence}",
+        10,
+        action_ids=["001-booster"],
+        action_id="001-booster",
+        porteur="UnisCité",
+    )
+
+
 def _answerer(*records: Action) -> ComposingAnswerer:
     """A composer whose action catalogue holds ``records``."""
     return ComposingAnswerer(actions=lambda: {r.id: r for r in records})
@@ -968,14 +980,7 @@ def test_a_question_asking_two_things_neither_stated_is_refused_once_with_each_s
 
 def test_a_sentence_two_parts_quote_is_shown_once() -> None:
     # One sentence holds both values asked: the count part and the duration part both quote it.
-    card = _doc(
-        "PROGRAMME BOOSTER",
-        BOOSTER.page_content + "\nEngagement de 20 jeunes en service civique pendant 6 mois.",
-        10,
-        action_ids=["001-booster"],
-        action_id="001-booster",
-        porteur="UnisCité",
-    )
+    card = _booster_with("Engagement de 20 jeunes en service civique pendant 6 mois.")
     question = "Combien de jeunes accueille le programme Booster et combien de temps dure l'engagement ?"
     text, _, _ = _with_catalogue()(question, [card], analyse(question))
     lines = [line for line in text.split("\n\n") if not line.startswith("Sources")]
@@ -2244,14 +2249,7 @@ def test_a_name_read_in_part_inside_a_longer_name_the_passages_write_is_not_what
 
 
 def test_a_rhythm_asserted_is_corrected_by_the_passages_rhythm_of_the_same_unit() -> None:
-    card = _doc(
-        "PROGRAMME BOOSTER",
-        BOOSTER_CARD.page_content + "\nLe programme propose un service civique 3 jours par semaine et 2 jours d'ateliers.",
-        10,
-        action_ids=["001-booster"],
-        action_id="001-booster",
-        porteur="UnisCité",
-    )
+    card = _booster_with("Le programme propose un service civique 3 jours par semaine et 2 jours d'ateliers.", BOOSTER_CARD)
     question = "Il paraît que Booster c'est 5 jours de service civique par semaine ?"
     text, citations, outcome = _with_catalogue()(question, [card], analyse(question))
     assert outcome is False and text.startswith("Ce n'est pas ce que disent les documents"), text
