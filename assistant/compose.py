@@ -1649,6 +1649,11 @@ _CELL = re.compile(r"(?P<label>[A-ZÉÈÀÂÊÎÔÛÇ][A-ZÉÈÀÂÊÎÔÛÇ' ]{
 _MEANS = re.compile(r"\b(?:MOYENS?|ACTIONS?|MISE EN (?:ŒUVRE|OEUVRE))\b")
 
 
+def _cells(text: str) -> list[tuple[str, str]]:
+    """The cells of a table row's passage, (column label, value), in order: its lines "LABEL : value"."""
+    return [(m["label"].strip(), m["value"].strip()) for line in text.split("\n") if (m := _CELL.match(line.strip()))]
+
+
 def _means_cell(sentence: str) -> bool:
     """A table row's cell under a means column ("MOYENS MOBILISABLES : Collaboration avec 10 entreprises …"):
     what is done, whatever its first word."""
@@ -1665,11 +1670,7 @@ def _in_measure_cell(text: str, sentence: str) -> bool:
     priorities, means: "… EYES Développer les capacités entrepreneuriales des NEETS …" in the OBJECTIFS
     cell), not under its indicators or its authorities."""
     said = squash(_unmarked(sentence))[:60]
-    for line in text.split("\n"):
-        cell = _CELL.match(line.strip())
-        if cell and not _NOT_DONE.search(cell["label"]) and said and said in squash(cell["value"]):
-            return True
-    return False
+    return bool(said) and any(not _NOT_DONE.search(label) and said in squash(value) for label, value in _cells(text))
 
 
 def _row_means(text: str, quoted: str) -> str:
@@ -1679,11 +1680,14 @@ def _row_means(text: str, quoted: str) -> str:
     own = _CELL.match(quoted.strip())
     if own is None or _MEANS.search(own["label"]):
         return ""
-    for line in text.split("\n"):
-        cell = _CELL.match(line.strip())
-        if cell and _MEANS.search(cell["label"]) and fold(cell["value"])[:40] not in fold(quoted):
-            return f"{cell['label'].strip()} : {_clip(cell['value'].strip(), 250)}"
-    return ""
+    return next(
+        (
+            f"{label} : {_clip(value, 250)}"
+            for label, value in _cells(text)
+            if _MEANS.search(label) and fold(value)[:40] not in fold(quoted)
+        ),
+        "",
+    )
 
 
 def _slot_sentences(
@@ -1858,10 +1862,10 @@ def _contradiction(assertion: Assertion, item: Item, question: str = "") -> str:
         # number; the sentence that gives it is the correction.
         unit_period = assertion.value.split(" ", 1)[1]
         given = [
-            (sentence, rhythm_of(m))
+            (sentence, value)
             for sentence in passage_sentences(item.doc.page_content)
-            for m in RHYTHM.finditer(sentence)
-            if rhythm_of(m).split(" ", 1)[1] == unit_period
+            for value in map(rhythm_of, RHYTHM.finditer(sentence))
+            if value.split(" ", 1)[1] == unit_period
         ]
         if given and all(value != assertion.value for _, value in given):
             return f"**{title}** : {_clip(given[0][0], 300)}"
@@ -2171,14 +2175,17 @@ def _named_otherwise(question: str, entity: EntityMatch, docs: list[Document]) -
     word for word and the entity's name does not: the question names that other thing."""
     if entity.score >= 1.0 or not entity.surface:
         return False
+    passages: list[str] = []
     for match in _WRITTEN_NAME.finditer(question):
         written = match.group(0)
         if entity.surface not in written or len(written.split()) <= len(entity.surface.split()):
             continue
         longer = fold_question(written)
-        # (The passage's text, or its document's title: a deck's title page names the programme.)
-        written_in = [" ".join([d.page_content, str(_meta(d, "document") or "")]) for d in docs]
-        if longer not in fold_question(entity.name) and any(longer in fold_question(x) for x in written_in):
+        if longer in fold_question(entity.name):
+            continue
+        # (The passage's text, or its document's title: a deck's title page names the programme.) Folded once.
+        passages = passages or [fold_question(f"{d.page_content} {_meta(d, 'document') or ''}") for d in docs]
+        if any(longer in x for x in passages):
             return True
     return False
 
