@@ -343,7 +343,10 @@ def _key_sentence(question: str, doc: Document, skip: str | tuple[str, ...] = ""
     wanted = _stems(question)
     shown = [fold(x) for x in ((skip,) if isinstance(skip, str) else skip) if x]
     best, best_score = "", 0
-    for sentence in passage_sentences(doc.page_content):
+    # A table cell's list flattened into one line: each item is a sentence of its own ("… - Se former en milieu
+    # carcéral : …" is what fits a young person in detention, not the cell's opening).
+    pieces = [_unmarked(x) for sentence in passage_sentences(doc.page_content) for x in _inline_items(sentence)]
+    for sentence in pieces:
         if len(sentence) < 20 or _is_heading(sentence) or _PERSON_LINE.match(sentence) or sentence.rstrip().endswith("?"):
             continue  # (a slide's question, "La plus-value du FIJeM ?", heads what follows)
         folded = fold(sentence).rstrip(". ")
@@ -1755,15 +1758,20 @@ def _years_of(text: str) -> dict[str, str]:
     return {" ".join(_readable(x).split()): year for year, part in _year_sections(text) if year for x in passage_sentences(part)}
 
 
-def _dated_above(item: Item, year: str, items: list[Item]) -> bool:
-    """A passage right above ``item`` in its document (ending at most 5 lines before it) writes ``year``: "le
-    PIA de 2015, 9 projets ont été retenus" dates the amounts of the paragraph that follows."""
+def _dated_above(item: Item, year: str, items: list[Item], depth: int = 3) -> bool:
+    """A passage right above ``item`` in its document (ending at most 5 lines before it) writes ``year``, or is
+    itself so dated (up to ``depth`` passages up): "le PIA de 2015, 9 projets ont été retenus" dates the
+    amounts of the two paragraphs that follow, as long as none writes another year."""
     source, start = item.doc.metadata.get("source"), item.doc.metadata.get("line_start") or 0
-    return any(
-        other.doc.metadata.get("source") == source
-        and 0 <= start - (other.doc.metadata.get("line_end") or 0) <= 5
-        and year in other.doc.page_content
+    above = [
+        other
         for other in items
+        if other.doc.metadata.get("source") == source and 0 <= start - (other.doc.metadata.get("line_end") or 0) <= 5
+    ]
+    return any(
+        year in other.doc.page_content
+        or (depth > 1 and not _YEAR.search(other.doc.page_content) and _dated_above(other, year, items, depth - 1))
+        for other in above
     )
 
 

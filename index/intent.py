@@ -443,7 +443,7 @@ def _place_words() -> frozenset[str]:
 
 
 @cache
-def _institution_names() -> frozenset[str]:
+def institution_names() -> frozenset[str]:
     """Institutions and general terms that are no organisation to name (``ingest/data/not_action_names.tsv``:
     "Métropole Européenne de Lille", "Pôle Emploi", "CAF"…)."""
     text = resources.files("ingest").joinpath("data/not_action_names.tsv").read_text(encoding="utf-8")
@@ -570,7 +570,7 @@ def _names(key: tuple[tuple[str, str, str | None, str | None], ...]) -> tuple[_N
         units, _ = _name_units(org)
         keys = {u.key for u in units}
         words = frozenset(k.rstrip("sx") for k in keys)
-        general = " ".join(fold_words(re.sub(r"\([^()]*\)", " ", org)).split()) in _institution_names()
+        general = " ".join(fold_words(re.sub(r"\([^()]*\)", " ", org)).split()) in institution_names()
         if keys and not general and any(_word_class(k) != "institution" and k not in _place_words() for k in keys):
             shown, all_runs = merged.get(words, (org, []))
             merged[words] = (min(shown, org, key=len), all_runs + runs)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import threading
 import weakref
+from collections import Counter
 from functools import cache
 from typing import Any
 
@@ -43,11 +44,18 @@ def analyse_text(text: str) -> list[str]:
     return list(stemmer.stemWords(words))
 
 
-def indexed_text(chunk: Chunk) -> str:
-    """What BM25 sees of a chunk: its title, text and the metadata a counsellor names (porteur, communes)."""
+# A document of at most this many passages (a press release, a one-page note) tells one story.
+SHORT_DOCUMENT = 8
+
+
+def indexed_text(chunk: Chunk, short_document: bool = False) -> str:
+    """What BM25 sees of a chunk: its title, text and the metadata a counsellor names (porteur, communes);
+    in a short document, also the document's title: its paragraphs share one subject, which the first
+    names and the others leave implied ("… pour près de 2 millions d'euros" under a title on the PIA)."""
     meta = chunk.metadata
     extra = [meta.get("porteur") or "", meta.get("theme") or "", meta.get("action") or "", " ".join(meta.get("communes") or [])]
-    return "\n".join([chunk.title, chunk.text, *extra])
+    document = [meta.get("document") or ""] if short_document and meta.get("document") != chunk.title else []
+    return "\n".join([chunk.title, chunk.text, *extra, *document])
 
 
 class LexicalIndex:
@@ -58,7 +66,8 @@ class LexicalIndex:
 
         self.chunks = chunks
         self._bm25 = bm25s.BM25(k1=k1, b=b)
-        corpus = [analyse_text(indexed_text(c)) or ["∅"] for c in chunks]
+        sizes = Counter(c.source for c in chunks)
+        corpus = [analyse_text(indexed_text(c, sizes[c.source] <= SHORT_DOCUMENT)) or ["∅"] for c in chunks]
         self._bm25.index(corpus, show_progress=False)
         self._vocab: dict[str, int] = self._bm25.vocab_dict
 

@@ -237,6 +237,10 @@ def sentences(lines: list[str], first: int = 0) -> list[Sentence]:
 _VALUE_LINE = re.compile(r"^(?![-•►▶✓])(?=[^\n]*\d)[^\n]{1,60}$")
 
 
+# A list item that is a name alone: short, one line, no figure, no verb's punctuation ("- « Challenge d'Hiver »").
+_NAMED_ITEM = re.compile(r"^[-•►▶✓]\s*[^\n\d.;:!?,]{2,60}$")
+
+
 # A line ending on an article, a preposition or a conjunction goes on on the next line.
 _OPEN_END = re.compile(
     r"\b(?:un|une|le|la|les|de|du|des|d[’']|l[’']|à|au|aux|et|ou|en|dans|pour|par|sur|avec|sans|son|sa|ses|leur|leurs|ce|cette)$",
@@ -256,6 +260,10 @@ def passage_sentences(text: str) -> list[str]:
             or (_OPEN_END.search(paragraphs[-1].rstrip()) is not None and not re.match(r"\s*[-•►▶✓]", paragraph))
         ):
             paragraphs[-1] += "\n" + paragraph.strip()
+        elif paragraphs and _NAMED_ITEM.match(paragraphs[-1].strip()) and _VALUE_LINE.match(paragraph.strip()):
+            # A slide's figures: "- « Sprint vers l'Emploi »" then, alone, "Environ 150 participants": the
+            # figure is the named item's, one sentence with it.
+            paragraphs[-1] = paragraphs[-1].rstrip() + " : " + paragraph.strip()
         elif paragraphs and paragraphs[-1].rstrip().endswith(":") and _VALUE_LINE.match(paragraph.strip()):
             # "Prochain parcours intensif « Sprint vers l'Emploi » :" then, alone, "23 juin – 27 juin 2025": the
             # label's value, one sentence with it.

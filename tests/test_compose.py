@@ -1412,6 +1412,19 @@ def test_a_year_written_right_above_a_passage_dates_its_figures_and_each_combien
     question = "PIA 2015 : combien a été accordé à la MEL et combien à Valenciennes Métropole ?"
     text, _, outcome = ComposingAnswerer()(question, [intro, amounts], analyse(question))
     assert outcome is False and "2 millions d'euros" in text and "5,7 millions d'euros" in text
+    # Two paragraphs down, through a paragraph that writes no other year, the intro still dates it.
+    between = _fact("Valenciennes Métropole sera soutenue pour son action « Accroche active ».", title="PIA", line=8)
+    mel = _fact("La MEL est soutenue à hauteur de 5,7 millions d'euros.", title="PIA", line=15)
+    text, _, outcome = ComposingAnswerer()(
+        "PIA 2015 : combien a reçu la MEL ?", [intro, between, mel], analyse("PIA 2015 : combien a reçu la MEL ?")
+    )
+    assert outcome is False and "5,7 millions d'euros" in text
+    # Not through a paragraph that writes another year: the figure below it is that year's.
+    other_year = _fact("En 2017, un second appel a été lancé.", title="PIA", line=8)
+    text, _, outcome = ComposingAnswerer()(
+        "PIA 2015 : combien a reçu la MEL ?", [intro, other_year, mel], analyse("PIA 2015 : combien a reçu la MEL ?")
+    )
+    assert outcome is True and "5,7" not in text.split("\n\n")[0]
     # Far below in its document, a passage is not dated by the intro.
     far = _fact("La MEL est soutenue à hauteur de 5,7 millions d'euros.", title="PIA", line=90)
     text, _, outcome = ComposingAnswerer()(question, [intro, far], analyse(question))
@@ -1788,6 +1801,22 @@ def test_a_pistes_description_is_no_tally_and_no_slide_question() -> None:
     # A sentence with one figure in it is a sentence.
     doc = _doc("BOOSTER", "BOOSTER\nEngagement de 20 jeunes filles en service civique.", 10)
     assert _key_sentence("jeunes filles", doc).endswith("Engagement de 20 jeunes filles en service civique.")
+
+
+def test_a_pistes_description_is_the_item_of_a_flattened_list_that_fits_the_person() -> None:
+    from assistant.compose import _key_sentence
+
+    row = _doc(
+        "Programme Régional de formation",
+        "OBJECTIFS : Programme Régional de formation et les PASS : les dispositifs de formation continue en 3 axes - "
+        "Formation Professionnelle : programme se former pour un métier, déploiement de formations certifiantes - "
+        "Se former en milieu carcéral : formations pour permettre l'insertion professionnelle future - Obtenir une "
+        "certification par la VAE : déploiement d'un accompagnement à la VAE par le biais du PASS VAE.",
+        273,
+    )
+    assert _key_sentence("jeune en détention milieu carcéral", row) == (
+        "Se former en milieu carcéral : formations pour permettre l'insertion professionnelle future"
+    )
 
 
 def test_an_action_named_for_a_person_described_earlier_gets_its_verdict() -> None:

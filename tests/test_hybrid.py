@@ -51,6 +51,41 @@ def test_bm25_finds_the_passage_that_shares_the_words() -> None:
     assert index.search("lzzzz", 3) == []
 
 
+def test_a_short_documents_paragraphs_are_found_by_the_words_of_its_title_a_long_documents_are_not() -> None:
+    def doc(source: str, n: int, title: str, texts: list[str]) -> list[Chunk]:
+        return [
+            Chunk(source=source, line_start=k * 10 + 1, line_end=k * 10 + 5, text=t, metadata={"document": title})
+            for k, t in enumerate(texts + [f"Paragraphe de remplissage {k}." for k in range(n - len(texts))])
+        ]
+
+    press = doc("press.txt", 2, "Programme des investissements d'avenir", ["La ville sera soutenue pour 2 millions d'euros."])
+    book = doc("book.txt", 12, "Rapport sur les investissements", ["La commune recevra 3 millions d'euros."])
+    index = LexicalIndex(press + book)
+    # The press release's amount is found by the title's words it leaves implied.
+    assert {(h.chunk.source, h.chunk.line_start) for h in index.search("investissements d'avenir", 3)} == {
+        ("press.txt", 1),
+        ("press.txt", 11),
+    }
+    # A long document's title says too little of each passage to be indexed with it.
+    assert [h.chunk.source for h in index.search("rapport", 3)] == []
+
+
+def test_an_institution_that_runs_an_action_names_none_of_its_actions() -> None:
+    card = Chunk(
+        source="f.txt",
+        line_start=1,
+        line_end=5,
+        text="x",
+        title="PASS TRANSFRONTALIER",
+        kind="action_card",
+        metadata={"porteur": "Métropole Européenne de Lille", "action": "PASS TRANSFRONTALIER"},
+    )
+    assert mentioned(card, "Combien a reçu la Métropole européenne de Lille pour son projet ?") is None
+    assert mentioned(card, "Le Pass transfrontalier, c'est pour qui ?") == "PASS TRANSFRONTALIER"
+    coop = Chunk(source="f.txt", line_start=9, line_end=9, text="y", title="X", metadata={"porteur": "Unis-Cité"})
+    assert mentioned(coop, "Unis-Cité recrute ?") == "Unis-Cité"
+
+
 def test_rrf_prefers_a_passage_found_by_both_lists() -> None:
     a, b, c = _card("A", 1), _card("B", 20), _card("C", 40)
     q = analyse("une action ?")

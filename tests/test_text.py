@@ -113,6 +113,20 @@ def test_a_label_and_its_value_alone_on_the_next_paragraph_are_one_sentence() ->
     ]
 
 
+def test_a_named_list_item_and_its_figure_alone_on_the_next_paragraph_are_one_sentence() -> None:
+    # A slide's figures: each named item, then its figure on a line of its own.
+    text = "- « Challenge d'Hiver »\n\nEnviron 120 participants\n\n- « Sprint vers l'Emploi »\n\nEnviron 150 participants"
+    assert passage_sentences(text) == [
+        "- « Challenge d'Hiver » : Environ 120 participants",
+        "- « Sprint vers l'Emploi » : Environ 150 participants",
+    ]
+    # An item that is a sentence (a figure, a full stop) is no name: the next line stays apart.
+    assert passage_sentences("- Deux parcours en 2024.\n\nEnviron 150 participants") == [
+        "- Deux parcours en 2024.",
+        "Environ 150 participants",
+    ]
+
+
 def test_a_negative_figure_on_its_own_line_is_no_list_item() -> None:
     # A slide: "PRIX REDUITS !", "de -70 à", "-90 %": the last line goes on, it starts no list item.
     assert passage_sentences("PRIX\nREDUITS !\nde -70 à\n-90 %") == ["PRIX REDUITS ! de -70 à -90 %"]
