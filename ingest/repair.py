@@ -3,8 +3,9 @@
 Each repair is a small pure function over one line (or over the list of lines when it needs a
 neighbour); ``repair_lines`` chains them and reports what changed. Every repair keeps the number
 of lines: line ``i`` of the output is line ``i`` of the original file, because citations point
-into the original file. Text only moves between lines in one case (a word cut by a hyphen at a
-line end), and then only the first token of the next line moves up.
+into the original file. Text only moves between lines in two cases: a word cut by a hyphen at a
+line end (only the first token of the next line moves up), and a footnote, whose text is also
+written, in brackets, where its number is glued to the text (the note itself stays where it is).
 
 Why before normalisation: NFKC turns U+037E (GREEK QUESTION MARK, which stands for "(" in the
 glyph-shifted file) into ";", and stripping combining marks deletes U+035B (which stands for the
@@ -413,6 +414,67 @@ def drop_repeated_banners(lines: list[str]) -> list[str]:
     return ["" if number in banners else line for number, line in enumerate(lines, start=1)]
 
 
+# --- 8. Footnotes -----------------------------------------------------------------------------------
+
+# A page's footnotes start under a rule the extraction turned into a line of spaces (003 l.1059, 1248,
+# 1304, 2570); each note is its number, then its text ("2 Organisé par l'Office de Tourisme …"), on one
+# line or the next.
+_NOTE_RULE = re.compile(r"^[ \t]{30,}$")
+_NOTE_START = re.compile(r"^\s*(?P<n>\d{1,2})(?:\s+(?P<text>\S.*?))?\s*$")
+# The number glued to the word (or, in the glyph-shifted text, to the shifted year: "ϮϬϮϬ2" is 2020 and
+# note 2) it annotates, before a space, a punctuation mark or the line's end.
+_MARKER = r"(?<=[^\W\d_]){n}(?=[\s,.;:)»]|$)"
+_NOTE_WINDOW = 60  # lines above the rule a note's number may be (its page); 10 below it (a table's header)
+
+
+def _notes_under(lines: list[str], rule: int) -> list[tuple[str, str]]:
+    """The notes (number, text) under the rule at index ``rule``: each runs to a blank line, a list item or a
+    line after a full stop."""
+    notes: list[tuple[str, str]] = []
+    i = rule + 1
+    while i < len(lines):
+        while i < len(lines) and not lines[i].strip() and i - rule < 8:
+            i += 1
+        start = _NOTE_START.match(lines[i]) if i < len(lines) else None
+        if start is None:
+            break
+        number, text = start["n"], [start["text"]] if start["text"] else []
+        i += 1
+        if not text:  # "1" alone, its text on the next line
+            while i < len(lines) and not lines[i].strip() and i - rule < 8:
+                i += 1
+            if i >= len(lines) or _NOTE_START.match(lines[i]):
+                break
+            text, i = [lines[i].strip()], i + 1
+        while (
+            i < len(lines) and lines[i].strip() and not text[-1].endswith(".") and not re.match(r"\s*[-\ue000-\uf8ff•]", lines[i])
+        ):
+            text, i = [*text, lines[i].strip()], i + 1
+        notes.append((number, " ".join(" ".join(text).split())))
+    return notes
+
+
+def inline_footnotes(lines: list[str]) -> list[str]:
+    """Write each footnote's text in brackets where its number is glued to the text: "Made in Valenciennes
+    ϮϬϮϬ2 et" -> "Made in Valenciennes ϮϬϮϬ (note 2 : Organisé par l'Office de Tourisme … (36 entreprises
+    partenaires en 2019).) et". A note is read with what it annotates, not wherever the page broke; a number
+    no word nearby carries is left alone (nothing is guessed)."""
+    out = list(lines)
+    for rule, line in enumerate(lines):
+        if not _NOTE_RULE.match(line):
+            continue
+        for number, text in _notes_under(lines, rule):
+            marker = re.compile(_MARKER.format(n=number))
+            above = range(rule - 1, max(-1, rule - _NOTE_WINDOW), -1)
+            below = range(rule + 1, min(len(lines), rule + 12))
+            at = next((k for k in [*above, *below] if marker.search(out[k]) and not _NOTE_START.match(out[k])), None)
+            if at is not None:
+                # (A plain string as the replacement would read the note's backslashes as escapes.)
+                written = f" (note {number} : {fix_glyph_shift(text)})"
+                out[at] = marker.sub(lambda _m: written, out[at], count=1)  # noqa: B023 (used at once)
+    return out
+
+
 # --- Entry point ---------------------------------------------------------------------------------
 
 
@@ -435,9 +497,10 @@ def repair_lines(lines: list[str], vocabulary: set[str] | None = None) -> tuple[
     hyphen decisions; without it only the safe rules run.
     """
     vocab = vocabulary or set()
-    # Order matters: the glyph table first (it needs the raw code points), then per-line cleaning,
+    # Order matters: footnotes and the glyph table first (they need the raw code points), then per-line cleaning,
     # then joins that read the cleaned text, and banners last so their lines compare cleanly.
     steps: list[tuple[str, Callable[[list[str]], list[str]]]] = [
+        ("footnotes", inline_footnotes),  # on the raw lines: a note's number is the ASCII digit after a shifted glyph
         ("glyph_shift", _per_line(fix_glyph_shift)),
         ("bullets", _per_line(strip_replacement_and_bullets)),
         ("markup", _per_line(strip_markup)),

@@ -13,6 +13,7 @@ from ingest.repair import (
     drop_repeated_banners,
     fix_glyph_shift,
     fix_letter_spacing,
+    inline_footnotes,
     join_hyphenated,
     normalise_spaces,
     repair_lines,
@@ -291,6 +292,7 @@ def test_repair_lines_report_counts() -> None:
     assert out == ["- un accompagnement", "renforcé", "", "l’Assemblée"]
     assert report.repaired_lines == 3
     assert report.counts == {
+        "footnotes": 0,
         "glyph_shift": 1,
         "bullets": 1,
         "markup": 1,
@@ -299,3 +301,35 @@ def test_repair_lines_report_counts() -> None:
         "hyphenation": 2,
         "banners": 0,
     }
+
+
+def test_a_footnote_is_written_where_its_number_is_glued_to_the_text() -> None:
+    rule = " " * 49
+    lines = [
+        # The raw glyph-shifted year ("ϮϬϮϬ" is 2020) then the note's ASCII number.
+        "en s'appuyant sur Made in Valenciennes ϮϬϮϬ2 et",
+        "l'Institut des transports, les réseaux des consulaires3, les associations.",
+        "",
+        rule,
+        "2 Organisé par l'Office de Tourisme, visites d'entreprises à",
+        "destination des habitants (36 entreprises partenaires en 2019).",
+        "3 Proposition de la CCI : fédérer un réseau de chefs d'entreprises.",
+        "- Une fois mobilisées, les entreprises …",
+    ]
+    out = inline_footnotes(lines)
+    assert out[0] == (
+        "en s'appuyant sur Made in Valenciennes ϮϬϮϬ (note 2 : Organisé par l'Office de Tourisme, visites d'entreprises "
+        "à destination des habitants (36 entreprises partenaires en 2019).) et"
+    )
+    assert "consulaires (note 3 : Proposition de la CCI : fédérer un réseau de chefs d'entreprises.), les" in out[1]
+    assert out[2:] == lines[2:]  # the notes stay where they are; the list item after them is no note
+    # A number no word nearby carries is left alone, and without a rule there are no notes.
+    assert inline_footnotes(["Le PIC2 est prévu.", rule, "4 Une note."]) == ["Le PIC2 est prévu.", rule, "4 Une note."]
+    assert inline_footnotes(["les consulaires3, les", "3 Proposition."]) == ["les consulaires3, les", "3 Proposition."]
+
+
+def test_the_footnotes_of_003_are_read_with_what_they_annotate(repaired: dict[str, tuple[list[str], RepairReport]]) -> None:
+    lines, _ = repaired["003"]
+    assert "Made in Valenciennes 2020 (note 2 : Organisé par l’Office de Tourisme" in lines[1212]
+    assert "(36 entreprises partenaires en 2019).) et" in lines[1212]
+    assert "consulaires (note 3 : Proposition de la CCI" in lines[1299]
