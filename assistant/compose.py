@@ -1467,8 +1467,10 @@ def _on_the_need(
                 continue
             if sentence[:1].islower():
                 continue  # the end of a sentence the passage before holds ("numérique, et d'expérimenter …")
-            if sentence.rstrip().endswith(":"):
-                continue  # a line that opens a list says what follows, not what is done
+            if sentence.rstrip().endswith((":", "?")):
+                # A line that opens a list says what follows, not what is done; a slide's question ("Quels types
+                # d'actions une entreprise peut-elle mener … ?") asks, it commits to nothing.
+                continue
             whole = cells[k][1]
             have = _stems(whole)
             matched = (rare & have).union(*(p for p in phrases if p <= have))

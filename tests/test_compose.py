@@ -1558,6 +1558,15 @@ def test_a_short_list_on_the_need_is_widened_by_the_plans_measures_on_it() -> No
     text, _, outcome = ComposingAnswerer(frequency=lambda stem: 0.01)(question, [forum, grant], analyse(question))
     assert outcome is False and text.index("CAP QUARTIERS") < text.index("les documents disent aussi")
     assert "- Organiser chaque année le forum des financeurs de la création d’activité dans un QPV [2]" in text
+    # A slide's question on the need asks, it commits to nothing: no measure.
+    asking = _doc(
+        "Accompagner les porteurs",
+        "- Quels financeurs de la création d’activité réunir chaque année dans un QPV ?\n- Former",
+        10,
+        reasons=forum.metadata["why"]["eligibility"]["reasons"],
+    )
+    text, _, _ = ComposingAnswerer(frequency=lambda stem: 0.01)(question, [asking, grant], analyse(question))
+    assert "Quels financeurs" not in text and "disent aussi" not in text
     # Two actions that speak of the need make a list: no measure is added.
     second = _action_doc(
         "BOUTIQUE DE GESTION",
