@@ -36,7 +36,7 @@ from importlib import resources
 from itertools import pairwise
 
 from ingest.gazetteer import load_gazetteer
-from ingest.text import ITEM_SPLIT, fold, is_section_heading
+from ingest.text import ITEM_SPLIT, fold, is_section_heading, printed_length
 from ingest.tsv import data_rows
 
 
@@ -460,7 +460,7 @@ def _continues(previous: str, line: str, width: int, first: str, adjacent: bool)
     marker = _marker(first)
     if marker in ("1", "A"):
         return False
-    wrapped = len(last) >= max(_WRAPPED_MIN, _WRAPPED_SHARE * width)
+    wrapped = printed_length(last) >= max(_WRAPPED_MIN, _WRAPPED_SHARE * width)
     return wrapped or (marker is not None and adjacent)  # "- Renforcement des liens avec l'Education" / "Nationale : …"
 
 
@@ -478,7 +478,7 @@ def _blocks(lines: list[str]) -> list[_Block]:
     """Items, paragraphs and headings of the prose (table lines left out), each over its line span."""
     spans: list[list[int]] = []
     text_lines = [i for i, line in enumerate(lines) if line.strip() and "\t" not in line]
-    lengths = [len(lines[i].strip()) for i in text_lines]
+    lengths = [printed_length(lines[i]) for i in text_lines]
     position = {line: k for k, line in enumerate(text_lines)}
     for i in text_lines:
         line = lines[i]

@@ -233,6 +233,23 @@ def sentences(lines: list[str], first: int = 0) -> list[Sentence]:
     return found
 
 
+# A footnote written where its number was glued to the text (ingest.repair.inline_footnotes): " (note 2 : …)".
+_NOTE_OPEN = re.compile(r" \(note \d{1,2} : ")
+
+
+def printed_length(line: str) -> int:
+    """The length of ``line`` as the PDF printed it, without the footnotes written into it: what tells a line
+    wrapped at the page's width from a short one."""
+    length = len(line.strip())
+    for match in _NOTE_OPEN.finditer(line):
+        depth, end = 1, match.end()
+        while end < len(line) and depth:
+            depth += {"(": 1, ")": -1}.get(line[end], 0)
+            end += 1
+        length -= end - match.start()
+    return max(0, length)
+
+
 # A short line alone that holds a figure (a date, an amount, a count) and starts no list item: a value.
 _VALUE_LINE = re.compile(r"^(?![-•►▶✓])(?=[^\n]*\d)[^\n]{1,60}$")
 
@@ -274,7 +291,7 @@ def passage_sentences(text: str) -> list[str]:
         # A line starting a list item or a label ("- ", "Contact :") begins a new piece; others continue.
         pieces: list[str] = []
         # A line as long as the paragraph's longest was wrapped by the PDF: what follows goes on with it.
-        width = max((len(x.strip()) for x in paragraph.split("\n")), default=0)
+        width = max((printed_length(x) for x in paragraph.split("\n")), default=0)
         previous = ""
         for line in paragraph.split("\n"):
             # A flattened table row: its cells stay apart ("35 ; 31 ; 10", not "35 31 10").
@@ -285,7 +302,11 @@ def passage_sentences(text: str) -> list[str]:
             after_item = bool(pieces) and re.match(r"^[-•►▶✓]", pieces[-1]) is not None and line[:1].isupper()
             after_item = after_item and not re.search(r"[,\-–(]$", pieces[-1])
             # ("- … la bourse aux stages du PIE" wrapped before "Jeunesse pilotée par …": one item.)
-            wrapped = len(previous) >= 60 and len(previous) >= 0.85 * width and not re.search(r"[.;:!?]$", previous)
+            wrapped = (
+                printed_length(previous) >= 60
+                and printed_length(previous) >= 0.85 * width
+                and not re.search(r"[.;:!?]$", previous)
+            )
             # ("… le forum des financeurs de la création d'activité dans un" then "QPV": no item ends on "un".)
             wrapped = wrapped or _OPEN_END.search(previous) is not None
             after_item = after_item and not wrapped

@@ -18,6 +18,7 @@ from ingest.text import (
     is_section_heading,
     line_sentences,
     passage_sentences,
+    printed_length,
     sentences,
     slug,
 )
@@ -157,3 +158,9 @@ def test_a_line_ending_on_an_article_or_a_preposition_goes_on_even_across_a_blan
     ]
     # A new item after it is still a new item.
     assert passage_sentences("- Réunir les acteurs de\n\n- Former") == ["- Réunir les acteurs de", "- Former"]
+
+
+def test_a_footnote_written_into_a_line_does_not_count_in_its_printed_length() -> None:
+    line = "en s'appuyant sur Made in Valenciennes 2020 (note 2 : Organisé par l'Office (36 entreprises en 2019).) et"
+    assert printed_length(line) == len("en s'appuyant sur Made in Valenciennes 2020 et")
+    assert printed_length("  une ligne (entre parenthèses) ") == len("une ligne (entre parenthèses)")
