@@ -1003,11 +1003,7 @@ class ComposingAnswerer:
             # a table header or a contact directory. Explicit matches first; those that state nothing on the
             # person only fill a short list.
             # (A passage retrieval added only to be heard, an unnamed part, is no piste.)
-            eligible = [
-                i
-                for i in items
-                if i.verdict != "excluded" and i.meta.get("kind") != "directory" and not (i.why.part and not i.why.mention)
-            ]
+            eligible = [i for i in items if i.verdict != "excluded" and i.meta.get("kind") != "directory" and not _heard_only(i)]
             # (A corpus in which ingest found no action at all still gets its passages as pistes.)
             actions = [i for i in eligible if _is_action(i)] if any(_is_action(i) for i in items) else eligible
             matches = [i for i in actions if i.verdict == "match"]
@@ -1112,9 +1108,7 @@ class ComposingAnswerer:
                 (
                     i
                     for i in items
-                    if i.verdict == "excluded"
-                    and not (i.why.part and not i.why.mention)
-                    and (_is_action(i) or not any(_is_action(j) for j in items))
+                    if i.verdict == "excluded" and not _heard_only(i) and (_is_action(i) or not any(_is_action(j) for j in items))
                 ),
                 key=lambda i: all(OTHER_DOCUMENT in r for r in i.why.reasons),
             )[: self.max_excluded]
@@ -2198,6 +2192,12 @@ def _named_otherwise(question: str, entity: EntityMatch, docs: list[Document]) -
         if any(longer in x for x in passages):
             return True
     return False
+
+
+def _heard_only(item: Item) -> bool:
+    """A part of an action or a row that retrieval added to be heard (index.hybrid.with_row_parts), which the
+    question does not name: no piste, nothing to rule out."""
+    return item.why.part and not item.why.mention
 
 
 def _top(items: list[Item]) -> list[Item]:

@@ -40,7 +40,7 @@ from pydantic import ConfigDict, Field
 
 from index.documents import hit_to_document
 from index.eligibility import EXCLUDED, MATCH, UNKNOWN, eligibility
-from index.intent import find_entities, institution_names, plans_asked, value_asked
+from index.intent import find_entities, is_institution, plans_asked, value_asked
 from index.lexical import lexical_index
 from index.query import QueryAnalysis, analyse
 from index.store import FaissStore, Hit
@@ -87,7 +87,7 @@ def mentioned(chunk: Chunk, question: str) -> str | None:
     squashed = _squash(question)
     meta = chunk.metadata
     for name in (meta.get("action"), chunk.title if chunk.kind in {"action_card", "action"} else None, meta.get("porteur")):
-        if not name or (name == meta.get("porteur") and _institution(name)):
+        if not name or (name == meta.get("porteur") and is_institution(name)):
             # "la Métropole européenne de Lille" runs dozens of actions: naming it names none of them.
             continue
         # The whole name, or one of its parts: « Mon Avenir J'Y Crois » (MAJ'YC) is named by "MAJ'YC".
@@ -96,12 +96,6 @@ def mentioned(chunk: Chunk, question: str) -> str | None:
             if len(key) >= 5 and key in squashed:
                 return name
     return None
-
-
-@lru_cache(maxsize=1024)
-def _institution(porteur: str) -> bool:
-    """True when ``porteur`` is an institution (``ingest/data/not_action_names.tsv``), not an organisation's name."""
-    return " ".join(fold_words(re.sub(r"\([^()]*\)", " ", porteur)).split()) in institution_names()
 
 
 def _resident(analysis: QueryAnalysis) -> bool:

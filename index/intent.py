@@ -450,6 +450,13 @@ def institution_names() -> frozenset[str]:
     return frozenset(" ".join(fold_words(cells[0]).split()) for _, cells in data_rows(text, width=2) if cells[0])
 
 
+@lru_cache(maxsize=1024)
+def is_institution(name: str) -> bool:
+    """True when ``name`` (its parenthesised part aside) is an institution or a general term of
+    ``not_action_names.tsv`` ("Métropole Européenne de Lille (MEL)"), not an organisation's own name."""
+    return " ".join(fold_words(re.sub(r"\([^()]*\)", " ", name)).split()) in institution_names()
+
+
 @cache
 def _vocabulary() -> tuple[_Words, _Words, _Words, frozenset[str]]:
     """(generic, ordinary, institution words, place and domain words): the word classes of names."""
@@ -570,7 +577,7 @@ def _names(key: tuple[tuple[str, str, str | None, str | None], ...]) -> tuple[_N
         units, _ = _name_units(org)
         keys = {u.key for u in units}
         words = frozenset(k.rstrip("sx") for k in keys)
-        general = " ".join(fold_words(re.sub(r"\([^()]*\)", " ", org)).split()) in institution_names()
+        general = is_institution(org)
         if keys and not general and any(_word_class(k) != "institution" and k not in _place_words() for k in keys):
             shown, all_runs = merged.get(words, (org, []))
             merged[words] = (min(shown, org, key=len), all_runs + runs)

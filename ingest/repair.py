@@ -424,25 +424,31 @@ _NOTE_START = re.compile(r"^\s*(?P<n>\d{1,2})(?:\s+(?P<text>\S.*?))?\s*$")
 # The number glued to the word (or, in the glyph-shifted text, to the shifted year: "ϮϬϮϬ2" is 2020 and
 # note 2) it annotates, before a space, a punctuation mark or the line's end.
 _MARKER = r"(?<=[^\W\d_]){n}(?=[\s,.;:)»]|$)"
-_NOTE_WINDOW = 60  # lines above the rule a note's number may be (its page); 10 below it (a table's header)
+_NOTE_ABOVE = 60  # lines above the rule a note's number may be on (its page)
+_NOTE_BELOW = 12  # and below it (a table's header under the notes)
+_NOTE_GAP = 8  # blank lines a note block may hold after its rule
 
 
 def _notes_under(lines: list[str], rule: int) -> list[tuple[str, str]]:
     """The notes (number, text) under the rule at index ``rule``: each runs to a blank line, a list item or a
     line after a full stop."""
     notes: list[tuple[str, str]] = []
+
+    def filled(i: int) -> int:  # the next line from ``i`` with text (or past the block's blank lines)
+        while i < len(lines) and not lines[i].strip() and i - rule < _NOTE_GAP:
+            i += 1
+        return i
+
     i = rule + 1
     while i < len(lines):
-        while i < len(lines) and not lines[i].strip() and i - rule < 8:
-            i += 1
+        i = filled(i)
         start = _NOTE_START.match(lines[i]) if i < len(lines) else None
         if start is None:
             break
         number, text = start["n"], [start["text"]] if start["text"] else []
         i += 1
         if not text:  # "1" alone, its text on the next line
-            while i < len(lines) and not lines[i].strip() and i - rule < 8:
-                i += 1
+            i = filled(i)
             if i >= len(lines) or _NOTE_START.match(lines[i]):
                 break
             text, i = [lines[i].strip()], i + 1
@@ -465,13 +471,14 @@ def inline_footnotes(lines: list[str]) -> list[str]:
             continue
         for number, text in _notes_under(lines, rule):
             marker = re.compile(_MARKER.format(n=number))
-            above = range(rule - 1, max(-1, rule - _NOTE_WINDOW), -1)
-            below = range(rule + 1, min(len(lines), rule + 12))
-            at = next((k for k in [*above, *below] if marker.search(out[k]) and not _NOTE_START.match(out[k])), None)
-            if at is not None:
-                # (A plain string as the replacement would read the note's backslashes as escapes.)
-                written = f" (note {number} : {fix_glyph_shift(text)})"
-                out[at] = marker.sub(lambda _m: written, out[at], count=1)  # noqa: B023 (used at once)
+            above = range(rule - 1, max(-1, rule - _NOTE_ABOVE), -1)
+            below = range(rule + 1, min(len(lines), rule + _NOTE_BELOW))
+            found = next(
+                ((k, m) for k in [*above, *below] if (m := marker.search(out[k])) and not _NOTE_START.match(out[k])), None
+            )
+            if found is not None:
+                k, m = found
+                out[k] = f"{out[k][: m.start()]} (note {number} : {fix_glyph_shift(text)}){out[k][m.end() :]}"
     return out
 
 

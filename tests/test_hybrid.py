@@ -71,18 +71,10 @@ def test_a_short_documents_paragraphs_are_found_by_the_words_of_its_title_a_long
 
 
 def test_an_institution_that_runs_an_action_names_none_of_its_actions() -> None:
-    card = Chunk(
-        source="f.txt",
-        line_start=1,
-        line_end=5,
-        text="x",
-        title="PASS TRANSFRONTALIER",
-        kind="action_card",
-        metadata={"porteur": "Métropole Européenne de Lille", "action": "PASS TRANSFRONTALIER"},
-    )
+    card = _card("PASS TRANSFRONTALIER", 1, porteur="Métropole Européenne de Lille", action="PASS TRANSFRONTALIER")
     assert mentioned(card, "Combien a reçu la Métropole européenne de Lille pour son projet ?") is None
     assert mentioned(card, "Le Pass transfrontalier, c'est pour qui ?") == "PASS TRANSFRONTALIER"
-    coop = Chunk(source="f.txt", line_start=9, line_end=9, text="y", title="X", metadata={"porteur": "Unis-Cité"})
+    coop = _card("X", 20, porteur="Unis-Cité")
     assert mentioned(coop, "Unis-Cité recrute ?") == "Unis-Cité"
 
 
