@@ -228,14 +228,20 @@ def _card_head(item: Item, question: str = "", name: str = "") -> str:
     return ". ".join([head, *(d.rstrip(". ") for d in details)])
 
 
-def _list_line(item: Item, analysis: QueryAnalysis, shown_contacts: set[str] | None = None, skip: tuple[str, ...] = ()) -> str:
+def _list_line(
+    item: Item,
+    analysis: QueryAnalysis,
+    shown_contacts: set[str] | None = None,
+    skip: tuple[str, ...] = (),
+    frequency: Callable[[str], float] | None = None,
+) -> str:
     doc, record = item.doc, item.record
     title, porteur, public = _card_fields(item)
     line = _card_head(item, analysis.text)
     # What the action does: the sentence closest to the question, else the record's summary (headings, the
     # public and what the answer says already, ``skip``, passed over).
     shown: tuple[str, ...] = (title, public, porteur, *skip)
-    key = _key_sentence(analysis.lexical_query, doc, skip=shown)
+    key = _key_sentence(analysis.lexical_query, doc, skip=shown, frequency=frequency)
     if EMAIL.search(key) or PHONE.search(key):
         key = ""  # a contact line is no description: the contact is shown apart, as ingest grouped it
     if key.rstrip().endswith(":"):
@@ -333,8 +339,17 @@ _GENERIC = {"combien", "quel", "quell", "qui", "quoi", "ou", "comment", "jeun", 
 _OFFER = re.compile(r"\d[\d\s.,]*\s*(?:€|euros?|heures?|h\b|jours?|mois|semaines?|séances?|places?)", re.IGNORECASE)
 
 
-def _key_sentence(question: str, doc: Document, skip: str | tuple[str, ...] = "", numbers_only: bool = False) -> str:
+def _key_sentence(
+    question: str,
+    doc: Document,
+    skip: str | tuple[str, ...] = "",
+    numbers_only: bool = False,
+    frequency: Callable[[str], float] | None = None,
+) -> str:
     """The sentence of a passage that shares most stems with the question, or "".
+
+    With ``frequency`` (the share of passages holding a stem), a rare stem weighs more than a common one: "se
+    former en milieu carcéral" says more of a young man in prison than "programme se former pour un métier".
 
     Sentences already shown (``skip``: the title, the public line…) and headings in capitals are passed
     over, so the next best sentence, the one that says what the action does, is chosen instead.
@@ -342,7 +357,7 @@ def _key_sentence(question: str, doc: Document, skip: str | tuple[str, ...] = ""
     """
     wanted = _stems(question)
     shown = [fold(x) for x in ((skip,) if isinstance(skip, str) else skip) if x]
-    best, best_score = "", 0
+    best, best_score = "", 0.0
     # A table cell's list flattened into one line: each item is a sentence of its own ("… - Se former en milieu
     # carcéral : …" is what fits a young person in detention, not the cell's opening).
     pieces = [_unmarked(x) for sentence in passage_sentences(doc.page_content) for x in _inline_items(sentence)]
@@ -356,10 +371,16 @@ def _key_sentence(question: str, doc: Document, skip: str | tuple[str, ...] = ""
             continue
         if sum(c.isdigit() for c in sentence) > 0.2 * len(sentence) or _tally(sentence):
             continue  # a flattened table row or a tally, not a sentence a counsellor can read
-        score = len(wanted & _stems(sentence)) + (1 if numbers_only else 0)
+        shared = wanted & _stems(sentence)
+        score = (sum(_rarity(w, frequency) for w in shared) if frequency else len(shared)) + (1 if numbers_only else 0)
         if score > best_score:
             best, best_score = sentence, score
     return _clip(best, 220)
+
+
+def _rarity(stem: str, frequency: Callable[[str], float]) -> float:
+    share = frequency(stem)
+    return 1.0 if share < 0.05 else 0.5 if share < 0.2 else 0.25
 
 
 def _tally(sentence: str) -> bool:
@@ -1093,14 +1114,29 @@ class ComposingAnswerer:
                     lambda i: for_them(i) or (_local(i) and (speaks(i) or not (phrases and analysis.needs))), firm_first
                 )
             )
-            named_after = [i for i in firm_first + on_topic if titled(i) and i not in lead]
+            # A passage that speaks of who the young person is in the rare words of it ("se former en milieu
+            # carcéral" for a young man in prison, "reconnu travailleur handicapé") is about them, whatever need
+            # the question adds: it comes next, even when it states nothing of their age or commune.
+            situated_phrases = _need_phrases([c for c in who_they_are if c.key not in _WHO_ONLY], self.frequency)
+            # (An action for some people before a measure for the whole territory, as below.)
+            situated = sorted(
+                (i for i in firm + on_topic + fill if i not in lead and situated_phrases and _speaks(i, situated_phrases)),
+                key=_open_to_all,
+            )[:2]
+            # An action made for the young person's own quartier ("CONCIERGERIE DE QUARTIER À MOULINS" for a young
+            # man of Moulins: retrieval marks it, ``why.place``) is a firm piste, whatever need is named.
+            quartiers = {p.name for p in analysis.places if p.kind == "quartier"}
+            situated = [i for i in matches if not _conditional(i) and i not in lead and i.why.place in quartiers][:1] + [
+                i for i in situated if i.why.place not in quartiers
+            ]
+            named_after = [i for i in firm_first + on_topic if titled(i) and i not in lead and i not in situated]
             fitting = (
                 lead
+                + situated
                 + named_after
-                + [i for i in firm_first + on_topic if i not in named_after and i not in lead]
-                + aside
-                + broad
-                + fill[: max(0, self.min_items - len(firm) - len(on_topic) - len(conditional))]
+                + [i for i in firm_first + on_topic if i not in named_after and i not in lead and i not in situated]
+                + [i for i in aside + broad if i not in situated]
+                + [i for i in fill if i not in situated][: max(0, self.min_items - len(firm) - len(on_topic) - len(conditional))]
             )
             # Ruled out: actions only (a plan's heading is no action to rule out), those ruled out for this
             # person (an age, a commune of the action) before those of the other territory's document.
@@ -1228,14 +1264,15 @@ class ComposingAnswerer:
             # The best four in full (who runs it, for whom, why it fits, whom to contact); the others in a line
             # each, so that the answer reads in seconds and nothing that fits is hidden.
             lines += [
-                f"{k}. {_list_line(item, analysis, shown_contacts)}" for k, item in enumerate(fitting[: self.full_items], start=1)
+                f"{k}. {_list_line(item, analysis, shown_contacts, frequency=self.frequency)}"
+                for k, item in enumerate(fitting[: self.full_items], start=1)
             ]
             if fitting[self.full_items :]:
                 lines.append("**Autres pistes** : " + " ; ".join(f"{_short_line(i)} [{i.n}]" for i in fitting[self.full_items :]))
             if conditional and fitting is not None and not analysis.lives_outside:
                 lines.append("**Sous condition**")
                 lines += [
-                    f"{k}. {_list_line(item, analysis, shown_contacts)}"
+                    f"{k}. {_list_line(item, analysis, shown_contacts, frequency=self.frequency)}"
                     for k, item in enumerate(conditional, start=len(fitting) + 1)
                 ]
             else:

@@ -18,7 +18,7 @@ from ingest.loaders import LoadProblem, corpus_files, load_corpus
 from ingest.records import Action, Chunk
 
 # Identifies the chunking recipe; bump it when chunking changes so indexes get rebuilt.
-_RECIPE = f"structure-v22-{DEFAULT_MAX_CHARS}"
+_RECIPE = f"structure-v23-{DEFAULT_MAX_CHARS}"
 
 
 def reference_data_digest(folder: Path | None = None) -> str:

@@ -270,10 +270,12 @@ def _prepare(text: str) -> str:
 
 
 def _asked(prepared: str, hit: _Hit) -> bool:
-    """The hit is in a sentence that asks: the one a "?" ends (or, with no "?" at all, the last one)."""
+    """The hit is in a sentence that asks: the one a "?" ends (or, with no "?" at all, the last one). A colon
+    opens the question after what is told ("… il envoie des CV, son nom et son adresse le desservent : qu'est-ce
+    qui est prévu pour lui ?"): a hit before it is in the telling."""
     end = prepared.find("?", hit.end)
     if end >= 0:
-        return not re.search(r"[.!;]", prepared[hit.end : end])
+        return not re.search(r"[.!;:]", prepared[hit.end : end])
     return "?" not in prepared and not re.search(r"[.!;]\s*\S", prepared[hit.end :]) and _ASKING.search(prepared) is not None
 
 
@@ -786,6 +788,23 @@ def _fragment(scored: _Scored, tokens: Sequence[_QToken], text: str) -> bool:
     return re.search(rf"\b{re.escape(token.key)}['-]\w|\w['-]{re.escape(token.key)}\b", name) is not None
 
 
+# The counsellor saying who they are: "Je suis éducateur de prévention à Wattrelos.", "je travaille à la mission
+# locale de Roubaix", "I work for a youth club". An organisation named there is where they work, not what they ask.
+_SELF_INTRODUCTION = re.compile(
+    r"\b(?:je\s+suis|j['’]\s*interviens|je\s+travaille|i\s+am|i['’]m|i\s+work)\b[^,.?!;:\n]*",
+    re.IGNORECASE,
+)
+
+
+def _self_introductions(text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in _SELF_INTRODUCTION.finditer(text)]
+
+
+def _within(scored: _Scored, tokens: Sequence[_QToken], spans: list[tuple[int, int]]) -> bool:
+    """Every word of the match lies in one of ``spans``."""
+    return any(all(a <= tokens[p].start and tokens[p].end <= b for p in scored.positions) for a, b in spans)
+
+
 def find_entities(text: str, actions: Sequence[Action]) -> tuple[EntityMatch, ...]:
     """The actions and organisations of ``actions`` that ``text`` names, best first.
 
@@ -810,11 +829,13 @@ def find_entities(text: str, actions: Sequence[Action]) -> tuple[EntityMatch, ..
         if ident not in best or (s.score, len(s.positions)) > (best[ident].score, len(best[ident].positions)):
             best[ident] = s
     english = bool(english_words(text))
+    introduced = _self_introductions(text)
     kept = [
         s
         for s in best.values()
         if not any(o is not s and s.positions < o.positions and s.score <= o.score + 0.2 for o in best.values())
         and not (english and _fragment(s, tokens, text))
+        and not (s.name.action_id is None and _within(s, tokens, introduced))
     ]
     # An organisation that runs an action named beside it ("Booster d'Unis-Cité") says whose it is: after it.
     actions_named = {s.name.action_id for s in kept if s.name.action_id}

@@ -193,10 +193,16 @@ def _pack(
     groups: list[list[tuple[int, int]]] = []
     size = 0
     publics: set[Hashable] = set()  # whom the actions begun in the current chunk are for
-    for span in (piece for s in spans for piece in _split_long(lines, s, max_chars)):
+    pieces = [piece for s in spans for piece in _split_long(lines, s, max_chars)]
+    for k, span in enumerate(pieces):
         length = sum(len(lines[i]) + 1 for i in range(*span))
         public = starts.get(span[0])
         if groups and size + length <= max_chars and not (public is not None and publics - {public}):
+            groups[-1].append(span)
+            size += length
+        elif groups and public is None and _continues(lines, pieces[k - 1], span) and size + length <= max_chars * 3 // 2:
+            # A sentence the extraction broke over a blank line ("… rapide et sans pré" / "requis de diplôme, …")
+            # stays in one chunk: a chunk that begins mid-sentence has lost its subject, the one before its end.
             groups[-1].append(span)
             size += length
         else:
@@ -205,6 +211,12 @@ def _pack(
         if public is not None:
             publics.add(public)
     return groups
+
+
+def _continues(lines: list[str], before: tuple[int, int], span: tuple[int, int]) -> bool:
+    """``span`` goes on with the sentence ``before`` leaves open: no sentence end, then a lower-case start."""
+    first = lines[span[0]].lstrip()
+    return before[1] == span[0] - 1 and not SENTENCE_END.search(lines[before[1] - 1]) and first[:1].islower()
 
 
 def _chunk(doc: SourceDoc, spans: list[tuple[int, int]], kind: str, title: str = "", prefix: str = "", **metadata: Any) -> Chunk:

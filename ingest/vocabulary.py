@@ -88,11 +88,15 @@ def read_concepts(folded: str) -> list[Concept]:
 def _trigger(text: str) -> re.Pattern[str]:
     """A trigger as a pattern: words matched whole, a trailing ``*`` for any ending, " … " for a gap of up to
     three words ("sorti* … lycee": "sorti du lycée", "sortie du lycée général"), "(a/b)" for one of several
-    words ("(quitt/lach)* … (lycee/college)")."""
+    words ("(quitt/lach)* … (lycee/college)"), groups and words side by side ("(son/sa) (nom/adresse)")."""
     if "…" in text:
         pieces = [_trigger(piece.strip()).pattern for piece in text.split("…") if piece.strip()]
         return re.compile(r"(?:\s+\S+){0,3}?\s+".join(pieces))
     group = re.fullmatch(r"\(([^()]+)\)(\*?)", text.strip())
+    parts = re.findall(r"\([^()]+\)\*?|[^\s()]+", text)
+    if not group and len(parts) > 1 and any(p.startswith("(") for p in parts):
+        # Words and groups side by side: "(son/sa) (nom/adresse)", "a cause de (son/sa) origine".
+        return re.compile(r"\s+".join(_trigger(p).pattern for p in parts))
     if group:
         alternatives = [_trigger(a.strip() + group.group(2)).pattern for a in group.group(1).split("/") if a.strip()]
         return re.compile("(?:" + "|".join(alternatives) + ")")

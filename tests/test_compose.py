@@ -2295,3 +2295,68 @@ def test_a_rhythm_asserted_is_corrected_by_the_passages_rhythm_of_the_same_unit(
     confirmed = "Booster c'est bien 3 jours par semaine de service civique ?"
     text, _, _ = _with_catalogue()(confirmed, [card], analyse(confirmed))
     assert not text.startswith("Ce n'est pas ce que disent les documents"), text
+
+
+def test_a_passage_speaking_of_who_the_person_is_in_rare_words_comes_first_and_is_quoted_there() -> None:
+    # A young man in prison: the plan's training line for prisoners leads, before actions that fit only his age,
+    # and the sentence shown is its line on prison ("milieu carcéral", rare), not its opening (common words).
+    question = "Un jeune de Hem, 22 ans, est incarcéré ; il peut apprendre un métier pendant sa peine ?"
+    common = {"form", "programm", "metier", "profession", "insertion"}
+
+    def share(stem: str) -> float:
+        return 0.3 if any(stem.startswith(c) for c in common) else 0.01
+
+    region = _doc(
+        "Programme Régional de formation",
+        "Programme Régional de formation\n- Programme se former pour un métier : formations certifiantes pour "
+        "l'insertion professionnelle.\n- Se former en milieu carcéral.",
+        30,
+        reasons=("Hem : action sur tout le territoire (MEL)",),
+        action_ids=["002-region"],
+    )
+    atta = _doc(
+        "ACCROCHE TOI A TON AVENIR",
+        "ACCROCHE TOI A TON AVENIR\nJeunes âgés entre 16 et 25 ans, décrocheurs de l'éducation nationale.",
+        10,
+        reasons=("22 ans : dans la tranche 16 à 25 ans",),
+        action_ids=["004-atta"],
+    )
+    text, _, _ = ComposingAnswerer(frequency=share)(question, [atta, region], analyse(question))
+    assert 0 < text.index("Programme Régional") < text.index("ACCROCHE"), text
+    assert "milieu carcéral" in text and "certifiantes" not in text, text
+    # Without prison in the question, the line on prison is not what the measure is shown by.
+    plain = "Un jeune de Hem, 22 ans : il peut apprendre un métier ?"
+    text, _, _ = ComposingAnswerer(frequency=share)(plain, [atta, region], analyse(plain))
+    assert "milieu carcéral" not in text and "certifiantes" in text, text
+
+
+def test_an_action_made_for_the_person_s_quartier_is_a_firm_piste() -> None:
+    # Retrieval marks the action whose title names the young person's quartier (why.place): it is shown in full
+    # among the first pistes, even last in retrieval order and silent on the need named.
+    question = "Jeune de 24 ans du quartier de Moulins à Lille, il veut passer le permis de conduire : quoi pour lui ?"
+    others = [
+        _doc(
+            f"ACTION {k}",
+            f"ACTION {k}\nPour les jeunes de 18 à 30 ans.\nAide au permis de conduire.",
+            10 * k,
+            reasons=("24 ans : dans la tranche 18 à 30 ans",),
+            action_ids=[f"001-a{k}"],
+        )
+        for k in range(1, 7)
+    ]
+    concierge = _doc(
+        "CONCIERGERIE DE QUARTIER À MOULINS",
+        "CONCIERGERIE DE QUARTIER À MOULINS\nPour les jeunes de 16 à 30 ans du quartier Moulins.",
+        90,
+        reasons=("24 ans : dans la tranche 16 à 30 ans",),
+        action_ids=["001-conciergerie"],
+    )
+    concierge.metadata["why"]["place"] = "Lille-Moulins"
+    text, _, _ = ComposingAnswerer(frequency=lambda stem: 0.01)(question, [*others, concierge], analyse(question))
+    listed = text.split("**Autres pistes**")[0]
+    assert "CONCIERGERIE" in listed, text
+    # Living elsewhere in Lille, the same action stays where retrieval put it.
+    elsewhere = "Jeune de 24 ans à Lille, il veut passer le permis de conduire : quoi pour lui ?"
+    concierge.metadata["why"].pop("place")
+    text, _, _ = ComposingAnswerer(frequency=lambda stem: 0.01)(elsewhere, [*others, concierge], analyse(elsewhere))
+    assert "CONCIERGERIE" not in text.split("**Autres pistes**")[0], text

@@ -41,6 +41,22 @@ def test_long_paragraphs_are_cut_at_sentence_ends_with_one_line_of_overlap() -> 
             assert before.text.endswith(".")  # a cut without overlap is a sentence end
 
 
+def test_a_sentence_broken_over_a_blank_line_stays_in_one_chunk() -> None:
+    # Extraction writes a blank line inside a sentence ("… rapide et sans pré" / "requis de diplôme, …"): the
+    # chunk boundary falls at a sentence end, not inside it; a sentence ended before the blank line may be cut.
+    lines = [f"Phrase numéro {i} sur la formation au numérique." for i in range(12)]
+    lines += ["Une offre de formation gratuite au métier de développeur, rapide et sans pré", "", "requis de diplôme, pour tous."]
+    doc = SourceDoc("a.txt", "\n\n".join(lines[:-2]) + "\n\n" + lines[-1])
+    # A bound that the broken sentence's second half would cross.
+    bound = sum(len(line) + 1 for line in lines[:-2]) + 5
+    chunks = chunk_document(doc, max_chars=bound)
+    assert all(not c.text.lstrip()[:1].islower() for c in chunks), [c.text[:40] for c in chunks]
+    assert any("sans pré" in c.text and "requis de diplôme" in c.text for c in chunks)
+    # A sentence ended before the blank line is cut there as before.
+    ended = SourceDoc("b.txt", "\n\n".join([*lines[:-2], "Requis : aucun diplôme."]))
+    assert len(chunk_document(ended, max_chars=bound)) == 2
+
+
 def test_ids_are_stable_and_depend_on_text() -> None:
     doc = SourceDoc("a.txt", "Premier paragraphe.\n\nSecond paragraphe.")
     assert [c.id for c in chunk_document(doc)] == [c.id for c in chunk_document(doc)]

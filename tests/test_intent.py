@@ -367,6 +367,29 @@ def test_entities_on_a_small_catalogue() -> None:
     assert (kestrel.action_id, kestrel.runs, kestrel.via) == (None, ("x-alpha",), "porteur")
 
 
+def test_what_is_told_before_a_colon_does_not_ask(catalogue: list[Action]) -> None:
+    # A description, then ":" and the question: a word of another field or a contact word in the description
+    # asks nothing; the same words after the colon still do.
+    told = "Garçon de 18 ans à Lomme, il regarde des vidéos d'imprimantes 3D : y a-t-il quelque chose pour lui ?"
+    assert read(told, catalogue).kind == "person"
+    told = "Jeune de 25 ans à Roubaix, il pense que son adresse le dessert : qu'est-ce qui est prévu pour lui ?"
+    assert read(told, catalogue).kind == "person"
+    assert read("Forum emploi Haubourdin : quelle adresse ?", catalogue).kind == "contact"
+
+
+def test_the_counsellor_s_own_organisation_names_nothing() -> None:
+    # Where the counsellor works says who asks, not what about; the same organisation asked about still counts,
+    # and so does an action named in the introduction.
+    actions = [
+        Action(id="x-alpha", title="PROGRAMME ZORGLUB", source="x.txt", line_start=1, line_end=2, porteur="Association Kestrel"),
+    ]
+    assert find_entities("Je suis éducateur à Kestrel. Un jeune de 17 ans, quelle action ?", actions) == ()
+    assert find_entities("I work for Kestrel, what fits a 17-year-old?", actions) == ()
+    asked = find_entities("Je suis conseillère, qui est le contact de Kestrel ?", actions)
+    assert [(e.action_id, e.via) for e in asked] == [(None, "porteur")]
+    assert [e.action_id for e in find_entities("Je suis référente Zorglub", actions)] == ["x-alpha"]
+
+
 # --- situations (ingest/data/synonyms.tsv) --------------------------------------------------------------
 
 

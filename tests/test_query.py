@@ -723,6 +723,9 @@ def test_situations_described_rather_than_named_are_read() -> None:
     cases = {
         "il va mal depuis des mois, ne sort plus de sa chambre": "sante_mentale",
         "persuadé qu'on l'écarte à cause de son nom et de son adresse": "discrimination",
+        "il pense que son nom et son adresse le desservent": "discrimination",
+        "he is never called back because of his name": "discrimination",
+        "elle vit du minimum social depuis un an": "rsa",
         "au chômage depuis plus de 3 ans": "chomage_longue_duree",
         "pas d'ordinateur, perdue avec les démarches en ligne": "numerique",
         "il a une idée de petite entreprise": "entrepreneuriat",
@@ -734,6 +737,13 @@ def test_situations_described_rather_than_named_are_read() -> None:
     for question, key in cases.items():
         analysis = analyse(question)
         assert key in (*analysis.situations, *analysis.needs), question
+
+
+def test_a_trigger_writes_groups_and_words_side_by_side() -> None:
+    # "(son/sa) (nom/adresse) … (dessert/…)": a group per word, then a gap; the words alone name no need.
+    assert "discrimination" in analyse("ses origines le pénalisent").needs
+    assert "discrimination" not in analyse("le nom du dispositif qui dessert Loos").needs
+    assert "discrimination" not in analyse("son adresse e-mail ?").needs
 
 
 def test_landing_an_interview_is_no_dropping_out() -> None:
