@@ -1261,6 +1261,17 @@ class ComposingAnswerer:
                         if any(p <= _stems(x) for p in own_phrases)
                     ][:2]
                     unspoken = ", ".join(concept_label(c.key) for c, _ in unmet)
+            if not on_need and not planned and phrases and analysis.needs and not verdicts and not analysis.lives_outside:
+                # A plan's paragraph or table row among the best passages that speaks of the need is no piste (it is
+                # no action), yet it is often what the documents offer ("le projet des centres sociaux connectés"
+                # for a young person lost with online forms): one sentence of it after the pistes.
+                shown = [*fitting[: self.full_items], *conditional, *excluded, *generic]
+                measures = [
+                    i for i in items[:5] if i not in shown and not _is_action(i) and i.verdict != "excluded" and _not_directory(i)
+                ]
+                measures = [i for i in measures if speaks(i)]
+                on_need = _on_the_need(context, analysis, measures, self.frequency, limit=1, own=question)
+                unspoken = ", ".join(concept_label(c.key) for c in sought)
             # The best four in full (who runs it, for whom, why it fits, whom to contact); the others in a line
             # each, so that the answer reads in seconds and nothing that fits is hidden.
             lines += [
@@ -1442,8 +1453,33 @@ def _need_phrases(concepts: list[Concept], frequency: Callable[[str], float] | N
 
 
 def _speaks(item: Item, phrases: list[frozenset[str]]) -> bool:
+    """The passage holds one of ``phrases``: its words together, within a few words of each other ("inclusion
+    numérique", not "inclusion sociale" in one sentence and "Garage Numérique" in another)."""
     have = _stems(item.doc.page_content)
-    return any(p <= have for p in phrases)
+    return any(p <= have and _near(p, item.doc.page_content) for p in phrases)
+
+
+_SPAN = 4  # words a phrase's words may lie apart ("accompagnement social et professionnel")
+
+
+@lru_cache(maxsize=65536)
+def _ordered_stems(text: str) -> tuple[str, ...]:
+    from index.lexical import analyse_text
+
+    return tuple(analyse_text(text))
+
+
+def _near(phrase: frozenset[str], text: str) -> bool:
+    if len(phrase) < 2:
+        return True
+    stems = _ordered_stems(text)
+    last: dict[str, int] = {}
+    for k, stem in enumerate(stems):
+        if stem in phrase:
+            last[stem] = k
+            if len(last) == len(phrase) and k - min(last.values()) <= len(phrase) - 1 + _SPAN:
+                return True
+    return False
 
 
 def _on_the_need(
@@ -2090,10 +2126,16 @@ def _role_line(question: str, items: list[Item]) -> tuple[str, int] | None:
 _SECTION = re.compile(r"^\W*(?P<name>[A-Za-zÀ-ÿ' ]{2,20})\s*\?\s*$")
 
 
+# The headings of a slide's section on who runs the action: "► Qui ?", "Qui intervient ?", "Qui porte ?".
+_WHO_HEADS = frozenset({"qui", "qui intervient", "qui porte", "qui pilote", "qui anime", "qui coordonne"})
+
+
 def _who_section(text: str, limit: int = 6) -> str:
     """The lines under a slide's "► Qui ?" heading, up to the next heading ("► Quoi ?"), joined; or ""."""
     lines = [line.strip() for line in text.split("\n")]
-    start = next((k for k, line in enumerate(lines) if (m := _SECTION.match(line)) and fold(m["name"]).strip() == "qui"), None)
+    start = next(
+        (k for k, line in enumerate(lines) if (m := _SECTION.match(line)) and fold(m["name"]).strip() in _WHO_HEADS), None
+    )
     if start is None:
         return ""
     taken: list[str] = []
@@ -2162,7 +2204,8 @@ def _porteur_of(item: Item, asked: list[Action]) -> tuple[str, str]:
     text = " ".join(item.doc.page_content.split())
     # The action the question names first: a part of a table row holds the porteurs of all its actions.
     for action in [*(a for a in asked if a.id in ids), *([item.action] if item.action else [])]:
-        if action.porteur and " ".join(action.porteur.split()) in text:
+        # (A porteur of several lines is recorded joined by " ; ": each of its parts is written.)
+        if action.porteur and all(" ".join(part.split()) in text for part in action.porteur.split(" ; ")):
             return action.porteur, action.title
     own = _meta(item.doc, "porteur")
     if own:

@@ -695,7 +695,10 @@ def _score(name: _Name, tokens: list[_QToken], by_key: dict[str, list[int]]) -> 
         if u in matched or name.via == "acronym":
             continue  # an acronym is matched whole, above
         if unit.key in by_key:
-            matched[u] = (1.0, (_nearest(by_key[unit.key], matched),))
+            # A word the name writes twice ("Le pair à pair …") is read at two places of the question.
+            taken = {p for _, ps in matched.values() for p in ps}
+            free = [p for p in by_key[unit.key] if p not in taken] or by_key[unit.key]
+            matched[u] = (1.0, (_nearest(free, matched),))
         elif unit.distinctive and not unit.short:
             best = max(
                 # (A word of under four letters is too short to be read as a misspelling: "so" is no "SOS".)

@@ -2360,3 +2360,46 @@ def test_an_action_made_for_the_person_s_quartier_is_a_firm_piste() -> None:
     concierge.metadata["why"].pop("place")
     text, _, _ = ComposingAnswerer(frequency=lambda stem: 0.01)(elsewhere, [*others, concierge], analyse(elsewhere))
     assert "CONCIERGERIE" not in text.split("**Autres pistes**")[0], text
+
+
+def test_a_porteur_written_over_several_lines_is_the_catalogue_s_joined_one() -> None:
+    # The catalogue joins a porteur written line by line with " ; "; the passage writes each line: it is given.
+    card = _action_doc(
+        "LE PAIR À PAIR",
+        10,
+        text="Qui intervient ?\n8 volontaires d'Unis Cité\n5 volontaires de l'Afev\n▶ Quoi ?\nDes actions de médiation.",
+    )
+    record = Action(
+        id="x-10",
+        title="LE PAIR À PAIR",
+        source="g.txt",
+        line_start=10,
+        line_end=15,
+        porteur="8 volontaires d'Unis Cité ; 5 volontaires de l'Afev",
+    )
+    question = "Le pair à pair, qui le porte ?"
+    text, _, _ = _answerer(record)(question, [card], analyse(question))
+    assert "est porté par 8 volontaires d'Unis Cité ; 5 volontaires de l'Afev" in text, text
+    # A slide's "Qui intervient ?" section is read as its "► Qui ?".
+    from assistant.compose import _who_section
+
+    assert _who_section(card.page_content) == "8 volontaires d'Unis Cité ; 5 volontaires de l'Afev"
+
+
+def test_a_need_s_phrase_is_spoken_with_its_words_together() -> None:
+    # "inclusion numérique" is not spoken by a passage with "inclusion sociale" in one sentence and "Garage
+    # Numérique" in another: the words of a phrase are read within a few words of each other.
+    from assistant.compose import Item, _need_phrases, _speaks
+    from ingest.vocabulary import load_concepts
+
+    concepts = [c for c in load_concepts() if c.key == "inclusion_numerique"]
+    phrases = _need_phrases(concepts, lambda stem: 0.01)
+    apart = _doc(
+        "RUBIKA",
+        "Accompagner Rubika dans son projet d'inclusion sociale : démarcher des mécènes privés pour soutenir des "
+        "jeunes.\nSuivre le Garage Numérique.",
+        10,
+    )
+    together = _doc("CENTRES", "La démarche d'inclusion numérique du territoire.", 20)
+    assert not _speaks(Item(1, apart), phrases)
+    assert _speaks(Item(2, together), phrases)

@@ -377,6 +377,16 @@ def test_what_is_told_before_a_colon_does_not_ask(catalogue: list[Action]) -> No
     assert read("Forum emploi Haubourdin : quelle adresse ?", catalogue).kind == "contact"
 
 
+def test_a_title_writing_a_word_twice_is_named() -> None:
+    actions = [
+        Action(id="x-pair", title="Le pair à pair dans la lutte contre le harcèlement", source="x.txt", line_start=1, line_end=2)
+    ]
+    assert [
+        e.action_id for e in find_entities("'Le pair à pair dans la lutte contre le harcèlement', qui le porte ?", actions)
+    ] == ["x-pair"]
+    assert find_entities("un pair de l'équipe", actions) == ()
+
+
 def test_the_counsellor_s_own_organisation_names_nothing() -> None:
     # Where the counsellor works says who asks, not what about; the same organisation asked about still counts,
     # and so does an action named in the introduction.

@@ -727,7 +727,7 @@ def test_situations_described_rather_than_named_are_read() -> None:
         "he is never called back because of his name": "discrimination",
         "elle vit du minimum social depuis un an": "rsa",
         "au chômage depuis plus de 3 ans": "chomage_longue_duree",
-        "pas d'ordinateur, perdue avec les démarches en ligne": "numerique",
+        "pas d'ordinateur, perdue avec les démarches en ligne": "inclusion_numerique",
         "il a une idée de petite entreprise": "entrepreneuriat",
         "il ne parle pas un mot de néerlandais": "langue",
         "incarcéré pour encore 14 mois, il veut apprendre un métier pendant sa détention": "justice",
