@@ -1261,17 +1261,6 @@ class ComposingAnswerer:
                         if any(p <= _stems(x) for p in own_phrases)
                     ][:2]
                     unspoken = ", ".join(concept_label(c.key) for c, _ in unmet)
-            if not on_need and not planned and phrases and analysis.needs and not verdicts and not analysis.lives_outside:
-                # A plan's paragraph or table row among the best passages that speaks of the need is no piste (it is
-                # no action), yet it is often what the documents offer ("le projet des centres sociaux connectés"
-                # for a young person lost with online forms): one sentence of it after the pistes.
-                shown = [*fitting[: self.full_items], *conditional, *excluded, *generic]
-                measures = [
-                    i for i in items[:5] if i not in shown and not _is_action(i) and i.verdict != "excluded" and _not_directory(i)
-                ]
-                measures = [i for i in measures if speaks(i)]
-                on_need = _on_the_need(context, analysis, measures, self.frequency, limit=1, own=question)
-                unspoken = ", ".join(concept_label(c.key) for c in sought)
             # The best four in full (who runs it, for whom, why it fits, whom to contact); the others in a line
             # each, so that the answer reads in seconds and nothing that fits is hidden.
             lines += [

@@ -1999,7 +1999,8 @@ def test_a_sentence_opening_on_cela_is_quoted_with_the_one_before() -> None:
     plan = _doc(
         "La démarche",
         "Le fonds FEDER est mobilisé pour le projet des centres sociaux connectés, piloté par l'ACSRV. "
-        "Cela permettra aux centres sociaux d'engager une transition numérique au service des habitants.",
+        "Cela permettra aux centres sociaux d'engager une transition numérique, et d'expérimenter de nouvelles "
+        "approches sur le champ de l'inclusion numérique au service des habitants.",
         10,
         reasons=reasons,
     )
