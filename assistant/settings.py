@@ -52,6 +52,8 @@ class Settings:
     place_boost: float = FusionParams.place_boost
     # Relative boost for an action whose title or public names the young person's quartier.
     quartier_boost: float = FusionParams.quartier_boost
+    # Weight of the third list: BM25 on the documents' words for the needs of a person described (0 = off).
+    need_weight: float = FusionParams.need_weight
     # Number of passages retrieved for an answer (`--json` lists them all in "retrieved").
     top_k: int = 10
     # Optional LLM that writes the prose (every fact still checked against the cited passages):

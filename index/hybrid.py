@@ -5,8 +5,10 @@
 
 1. Query analysis (``index.query``): the person (age, communes, QPV), situations and needs.
 2. BM25 on the question plus the documents' words for its situations and needs; dense e5 search on
-   the question as asked. ``candidates`` from each.
-3. Reciprocal rank fusion: ``w_lex / (rrf_k + rank_lex) + w_dense / (rrf_k + rank_dense)``.
+   the question as asked; for a person described with a need, BM25 on the documents' words for the need
+   alone, over the plans' paragraphs and table rows (``need_query``). ``candidates`` from each.
+3. Reciprocal rank fusion: ``w_lex / (rrf_k + rank_lex) + w_dense / (rrf_k + rank_dense)`` (``+ w_need /
+   (rrf_k + rank_need)``).
 4. Eligibility (optional): an action that excludes the person is multiplied by ``excluded_factor``
    (it goes down, its reason recorded, and stays available for "ne conviennent pas"); one that states
    nothing is multiplied by ``unknown_factor`` when the question describes a person; each matched
@@ -48,6 +50,7 @@ from index.why import Why
 from ingest.quartiers import load_quartiers
 from ingest.records import Chunk
 from ingest.text import fold_words
+from ingest.vocabulary import load_concepts
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,7 @@ class FusionParams:
     mention_boost: float = 1.0
     place_boost: float = 0.3
     quartier_boost: float = 1.0
+    need_weight: float = 0.3
     max_places: int = 4  # a passage naming more communes than this is a list, not local to one
 
     def __post_init__(self) -> None:
@@ -124,15 +128,19 @@ def group_key(chunk: Chunk) -> str:
 Scored = tuple[Chunk, float, Why]  # (chunk, score, why)
 
 
-def fuse_ranks(lexical: list[Hit], dense: list[Hit], params: FusionParams, extra: tuple[Chunk, ...] = ()) -> list[Scored]:
-    """Reciprocal rank fusion of the two lists: ``w_lex / (rrf_k + rank_lex) + w_dense / (rrf_k + rank_dense)``.
+def fuse_ranks(
+    lexical: list[Hit], dense: list[Hit], params: FusionParams, extra: tuple[Chunk, ...] = (), need: list[Hit] | None = None
+) -> list[Scored]:
+    """Reciprocal rank fusion of the lists: ``w_lex / (rrf_k + rank_lex) + w_dense / (rrf_k + rank_dense)``, plus
+    ``w_need / (rrf_k + rank_need)`` for the ``need`` list (BM25 on the words of the person's needs alone).
 
-    One entry per chunk, in the order first seen (lexical list, dense list, then ``extra`` chunks that
-    neither list holds, scored 0); ``why`` holds both ranks (None when absent) and the fused score.
+    One entry per chunk, in the order first seen (lexical list, dense list, need list, then ``extra`` chunks
+    that no list holds, scored 0); ``why`` holds the lexical and dense ranks (None when absent) and the fused
+    score.
     """
     chunks: dict[str, Chunk] = {}
     ranks: dict[str, dict[str, int]] = {}
-    for name, hits in (("lexical_rank", lexical), ("dense_rank", dense)):
+    for name, hits in (("lexical_rank", lexical), ("dense_rank", dense), ("need_rank", need or [])):
         for hit in hits:
             chunks[hit.chunk.id] = hit.chunk
             ranks.setdefault(hit.chunk.id, {})[name] = hit.rank
@@ -144,7 +152,11 @@ def fuse_ranks(lexical: list[Hit], dense: list[Hit], params: FusionParams, extra
         r = ranks[cid]
         rrf = sum(
             weight / (params.rrf_k + r[name])
-            for name, weight in (("lexical_rank", params.lexical_weight), ("dense_rank", params.dense_weight))
+            for name, weight in (
+                ("lexical_rank", params.lexical_weight),
+                ("dense_rank", params.dense_weight),
+                ("need_rank", params.need_weight),
+            )
             if name in r
         )
         fused.append((chunk, rrf, Why(r.get("lexical_rank"), r.get("dense_rank"), round(rrf, 6))))
@@ -236,13 +248,14 @@ def fuse(
     params: FusionParams,
     use_eligibility: bool,
     referents: tuple[Chunk, ...] = (),
+    need: list[Hit] | None = None,
 ) -> list[Scored]:
     """Fused, re-scored, pinned, collapsed results: (chunk, score, why), best first.
 
     ``referents`` are what a follow-up ("tu as un contact ?") is about: the action the previous answer
     showed first. They come first, as if the question named them, with their verdict for the person.
     """
-    fused = fuse_ranks(lexical, dense, params, extra=referents)
+    fused = fuse_ranks(lexical, dense, params, extra=referents, need=need)
     scored = rescore(question, analysis, fused, params, use_eligibility)
     return collapse(pin(scored, referents, params), analysis)
 
@@ -297,6 +310,17 @@ def with_row_parts(ranked: list[Scored], chunks: Sequence[Chunk]) -> list[Scored
     return ranked + extra
 
 
+_PLAN_KINDS = frozenset({"paragraph", "table_row"})
+
+
+def need_query(analysis: QueryAnalysis) -> str:
+    """The documents' words for the needs of a person described ("", without a person or a need)."""
+    if not analysis.has_person or not analysis.needs:
+        return ""
+    words = [e for c in load_concepts() if c.key in analysis.needs for e in c.expansions]
+    return " ".join(dict.fromkeys(words))
+
+
 class HybridRetriever(BaseRetriever):
     """BM25 + dense e5, fused by reciprocal rank; with ``use_eligibility``, the person's eligibility too."""
 
@@ -327,7 +351,16 @@ class HybridRetriever(BaseRetriever):
         dense = self.store.search(self.embeddings.embed_query(" ".join([query, *analysis.translations])), n)
         wanted = dict.fromkeys(kwargs.get("referents") or ())  # in the previous answer's order
         referents = tuple(self.store.by_id[i] for i in wanted if i in self.store.by_id)
-        ranked = fuse(query, analysis, lexical, dense, self.params, self.use_eligibility, referents)[:k]
+        # A person described with a need ("pas d'ordi, perdu avec les démarches en ligne"): the question's own
+        # words describe them at length, and the documents' words for the need weigh little among them; BM25 on
+        # those words alone is a third list, so that a plan's measure on the need ranks with the actions.
+        need_words = need_query(analysis)
+        need = lexical_index(self.store).search(need_words, n) if need_words and self.params.need_weight else None
+        if need:
+            # Only the plans' passages (a paragraph, a table row): actions are ranked by who they are for.
+            plans = [h.chunk for h in need if h.chunk.kind in _PLAN_KINDS]
+            need = [Hit(c, 0.0, r) for r, c in enumerate(plans, 1)]
+        ranked = fuse(query, analysis, lexical, dense, self.params, self.use_eligibility, referents, need=need)[:k]
         # The actions the question names (index.intent: titles, acronyms, typos) bring all their parts.
         named = {e.action_id for e in find_entities(query, list(self.store.actions_by_id.values())) if e.action_id}
         if named:

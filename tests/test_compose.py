@@ -2404,3 +2404,13 @@ def test_a_need_s_phrase_is_spoken_with_its_words_together() -> None:
     together = _doc("CENTRES", "La démarche d'inclusion numérique du territoire.", 20)
     assert not _speaks(Item(1, apart), phrases)
     assert _speaks(Item(2, together), phrases)
+
+
+def test_for_a_person_what_is_done_on_the_need_is_heard_before_what_frames_it() -> None:
+    from assistant.compose import Item, _on_the_need
+
+    question = "Jeune de 20 ans à Anzin, perdu avec les démarches en ligne : il y a quelque chose ?"
+    framing = _doc("Documents cadres", "Les documents cadres du contrat de ville : la lutte contre la fracture numérique.", 10)
+    doing = _doc("La démarche", "Valenciennes Métropole accompagne les habitants contre la fracture numérique.", 20)
+    found = _on_the_need(question, analyse(question), [Item(1, framing), Item(2, doing)], lambda stem: 0.01, limit=2)
+    assert [n for _, n in found] == [2, 1], found

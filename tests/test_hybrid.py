@@ -323,3 +323,16 @@ def test_asking_what_the_plans_provide_is_read_from_the_cues_alone() -> None:
     assert plans_asked("Une action du plan de la MEL travaille-t-elle l'esprit d'entreprise des NEET ?")
     assert plans_asked("Que prévoit le contrat de ville pour elle ?")
     assert not plans_asked("Quelle action pour un décrocheur de 17 ans à Loos ?")
+
+
+def test_the_need_list_adds_its_rank_and_is_read_only_for_a_person_with_a_need() -> None:
+    from index.hybrid import need_query
+
+    a, plan = _card("A", 1), _card("PLAN", 20)
+    params = FusionParams(rrf_k=5, need_weight=0.3)
+    fused = {c.title: score for c, score, _ in fuse_ranks(_hits([a, plan]), [], params, need=_hits([plan]))}
+    assert fused["PLAN"] == pytest.approx(1.0 / 7 + 0.3 / 6) and fused["A"] == pytest.approx(1.0 / 6)
+    assert need_query(analyse("quelles actions ?")) == ""  # no person
+    assert need_query(analyse("un jeune de 19 ans à Lille")) == ""  # no need
+    words = need_query(analyse("un jeune de 19 ans à Lille, pas d'ordinateur, perdu avec les démarches en ligne"))
+    assert "inclusion numérique" in words and "Lille" not in words and "19" not in words
