@@ -198,4 +198,12 @@ def eligibility(meta: dict[str, Any], q: QueryAnalysis, gazetteer: Gazetteer | N
     if any(status == EXCLUDED for status, _ in results):
         return Verdict(EXCLUDED, 0, tuple(r for s, r in results if s == EXCLUDED))
     matched = sum(status == MATCH for status, _ in results)
+    # An age within a narrow range ("25 à 29 ans", "16-17 ans") is a fit made for this age, not one among the
+    # ages of a broad public ("13 à 30 ans"): it counts twice in the score.
+    low, high = meta.get("age_min"), meta.get("age_max")
+    if q.age is not None and low is not None and high is not None and high - low <= _NARROW and low <= q.age <= high:
+        matched += 1
     return Verdict(MATCH if matched else UNKNOWN, matched, reasons)
+
+
+_NARROW = 5  # years: "16 à 21 ans" is narrow, "16 à 25 ans" is the common public of youth insertion

@@ -52,6 +52,10 @@ CAVM_WIDE = action(territory_scope="Valenciennes Métropole")
         (action(age_max=25), 26, Verdict(EXCLUDED, 0, ("26 ans : l'action est pour les 25 ans au plus",))),
         # No age stated: age decides nothing.
         (action(), 17, Verdict(UNKNOWN, 0, ())),
+        # A narrow range made for this age counts twice in the score (the reason is the same).
+        (action(age_min=25, age_max=29), 27, Verdict(MATCH, 2, ("27 ans : dans la tranche 25 à 29 ans",))),
+        (action(age_min=16, age_max=17), 16, Verdict(MATCH, 2, ("16 ans : dans la tranche 16 à 17 ans",))),
+        (action(age_min=25, age_max=29), 24, Verdict(EXCLUDED, 0, ("24 ans : l'action est pour les 25 à 29 ans",))),
     ],
 )
 def test_age(meta: dict[str, Any], age: int, expected: Verdict) -> None:
