@@ -305,6 +305,37 @@ def _local_sentence(doc: Document, analysis: QueryAnalysis, skip: tuple[str, ...
     return ""
 
 
+def _clarification(analysis: QueryAnalysis) -> str:
+    """The request for what is missing (prompts/clarification.md): what the question gave is noted, and only the
+    rest is asked ("J'ai noté : 20 ans · jeune fille. … il me manque **sa commune** … et **ce qu'il cherche**")."""
+    from prompts import load  # (the answerer's texts; read when needed, as in __call__)
+
+    text = load("clarification")
+    profile = _profile(analysis)
+    head, _, examples = text.partition("\n\n")
+    if not profile:
+        return text
+    aged = analysis.age is not None or analysis.age_min is not None or analysis.age_max is not None
+    placed = bool(analysis.communes) or analysis.epci is not None or bool(analysis.places)
+    sought = bool(analysis.needs) or any(s not in _WHO_ONLY and s not in ("precarite", "neet") for s in analysis.situations)
+    asked = [
+        part for part, missing in zip(_ASKED_PARTS, (not aged, not placed, not sought), strict=True) if missing and part in head
+    ]
+    if not asked:
+        return text
+    said = asked[0] if len(asked) == 1 else f"{', '.join(asked[:-1])} et {asked[-1]}"
+    lead = head.split(" : ")[0]
+    return f"J'ai noté : {profile}. {lead} : {said}.\n\n{examples}"
+
+
+# The parts of prompts/clarification.md's request, in its order: the age, the commune, the need.
+_ASKED_PARTS = (
+    "**l'âge** du jeune",
+    "**sa commune** (ou son quartier)",
+    "**ce qu'il cherche** (emploi, formation, logement, remobilisation, mobilité…)",
+)
+
+
 def _profile(analysis: QueryAnalysis) -> str:
     """The person as understood, in the question's own terms (a wrong reading is then visible)."""
     bits = []
@@ -655,8 +686,10 @@ class ComposingAnswerer:
             # "Dany Boon, il a quel âge ?": a name no passage writes a word of is a subject the documents do not
             # treat; a nearby passage's age or figure would answer another question.
             return f"Les documents ne parlent pas de {stranger}. " + load("out_of_scope"), [], OUT_OF_SCOPE
-        if intent.kind == "greeting" or vague:
-            return load("greeting" if intent.kind == "greeting" else "clarification"), [], CLARIFICATION
+        if intent.kind == "greeting":
+            return load("greeting"), [], CLARIFICATION
+        if vague:
+            return _clarification(analysis), [], CLARIFICATION
         if intent.kind == "out_of_scope":
             return (load("declined"), [], True) if intent.declined else (load("out_of_scope"), [], OUT_OF_SCOPE)
         if not docs:

@@ -1354,6 +1354,15 @@ def _described_for_actions(analysis: QueryAnalysis) -> bool:
     return analysis.age is not None and (bool(strong) or bool(_specific_needs(analysis)))
 
 
+def _described_for_contact(own: QueryAnalysis) -> bool:
+    """The question itself (not its earlier turns) describes a young person to find actions for: who they are
+    or what they need, and their age or where they live ("qui contacter pour une jeune maman de Tourcoing qui
+    cherche une formation ?"): whom to contact is each fitting action's contact."""
+    strong = [s for s in own.situations if s not in _WEAK_SITUATIONS]
+    anchored = own.age is not None or bool(own.communes) or own.epci is not None
+    return anchored and (bool(strong) or bool(_specific_needs(own)))
+
+
 _QUOTED = re.compile(r"«[^»]{3,}»")
 
 
@@ -1439,8 +1448,7 @@ def read_intent(
         and not entities
         and not porteur
         and not any(h.cls == "contact" and h.slot for h in hits)  # "le numéro de la mission locale ?": one asked
-        and _described_for_actions(analysis)
-        and analyse(focus).age is not None
+        and ((_described_for_actions(analysis) and analyse(focus).age is not None) or _described_for_contact(analyse(focus)))
     ):
         # "27 ans, Tourcoing, reconnu travailleur handicapé, veut se rendre utile… qui contacter ?": no action
         # named to look a contact up for; the actions that fit come with their contacts. (A follow-up's "c'est

@@ -774,7 +774,10 @@ def test_a_young_person_described_too_little_gets_a_request_for_details_whatever
     answerer = ComposingAnswerer(frequency=lambda stem: 0.01)  # every word rare ("rdv", "femme")
     for question in ("Une jeune femme de 23 ans, qu'est-ce que je peux faire pour elle ?", "un jeune de 20 ans, que proposer ?"):
         text, citations, outcome = answerer(question, [doc], analyse(question))
-        assert outcome == "clarification" and citations == [] and "l'âge" in text, question
+        assert outcome == "clarification" and citations == [], question
+        # What was given is noted; only the rest is asked.
+        assert text.startswith("J'ai noté : 2") and "l'âge" not in text and "**sa commune**" in text, text
+        assert "**ce qu'il cherche**" in text and "Par exemple" in text, text
     # With a need (or both an age and a place), there is something to choose from.
     question = "un jeune de 20 ans qui cherche un emploi, que proposer ?"
     assert answerer(question, [doc], analyse(question))[2] != "clarification"

@@ -387,6 +387,18 @@ def test_a_title_writing_a_word_twice_is_named() -> None:
     assert find_entities("un pair de l'équipe", actions) == ()
 
 
+def test_whom_to_contact_for_a_young_person_described_without_an_age_is_a_person_question(catalogue: list[Action]) -> None:
+    # Who they are or what they need, and where they live: the fitting actions each bring their contact.
+    for question in (
+        "qui contacter pour une jeune maman de Tourcoing qui cherche une formation ?",
+        "Who should I contact for a young refugee in Roubaix looking for training?",
+    ):
+        assert read(question, catalogue).kind == "person", question
+    # Nobody described (a place only), or a contact slot asked: a contact question.
+    assert read("qui contacter à Roubaix ?", catalogue).kind == "contact"
+    assert read("le numéro de téléphone de la mission locale de Roubaix ?", catalogue).kind == "contact"
+
+
 def test_the_counsellor_s_own_organisation_names_nothing() -> None:
     # Where the counsellor works says who asks, not what about; the same organisation asked about still counts,
     # and so does an action named in the introduction.
