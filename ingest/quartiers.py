@@ -52,6 +52,8 @@ _LITTLE = _ARTICLES | _OF | frozenset({"saint", "sainte", "et", "a", "au", "aux"
 _CONTRACTED = {"du": "le", "au": "le", "des": "les", "aux": "les"}
 # Right before a name (some articles between): it is a quartier ("quartier des Moulins", "la cité Cuvinot").
 _QUARTIER_WORDS = frozenset({"quartier", "quartiers", "cite", "cites", "residence", "residences"})
+# Right after a name, in English: it is a quartier ("the Moulins neighbourhood of Lille", "Quatre Chasses estate").
+_QUARTIER_AFTER = frozenset({"neighbourhood", "neighborhood", "estate", "district"})
 
 
 @dataclass(frozen=True)
@@ -192,6 +194,13 @@ class Quartiers:
             return None  # "rue du Faubourg de Lille", "rue de Fives"
         bare = form.article is not None and tokens[i].key != form.article  # "Trieu" of "Le Trieu"
         quartier_cue = self._quartier_cue(text, tokens, i)
+        if (
+            quartier_cue is None
+            and j + 1 < len(tokens)
+            and tokens[j + 1].key in _QUARTIER_AFTER
+            and joined(text, tokens[j], tokens[j + 1])
+        ):
+            quartier_cue = j + 1  # English names the quartier first: "the Moulins neighbourhood", "Quatre Chasses estate"
         previous = tokens[i - 1].key if i > 0 and joined(text, tokens[i - 1], tokens[i]) else None
         if bare and quartier_cue is None and _CONTRACTED.get(previous or "") != form.article:
             return None  # "de Bourgogne" is not "La Bourgogne"; "du Trieu" is "Le Trieu"

@@ -150,6 +150,9 @@ def test_counts_per_commune() -> None:
         ("jeune du Faubourg de Cambrai", "Faubourg de Cambrai", "Valenciennes"),
         ("JEUNE DE 17 ANS A WAZEMMES", "Wazemmes", "Lille"),
         ("jeune de wazemmes", "Wazemmes", "Lille"),
+        # English names the quartier before the word for it.
+        ("a 26-year-old who lives in the Moulins neighbourhood of Lille", "Lille-Moulins", "Lille"),
+        ("a young man from the Epeule district", "Épeule", "Roubaix"),
     ],
 )
 def test_a_quartier_places_the_person_in_its_commune(question: str, quartier: str, commune: str) -> None:
@@ -180,6 +183,7 @@ def test_a_quartier_places_the_person_in_its_commune(question: str, quartier: st
         "un jeune de Saint-Waast",  # the commune of the Nord, not the quartier of Valenciennes
         "un jeune de Saint-Pierre",
         "le contact de M. Dutemple",
+        "he moved to Moulins last year",  # an English question without the word for a quartier: Moulins needs a cue
     ],
 )
 def test_common_words_name_no_quartier(question: str) -> None:
