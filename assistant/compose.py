@@ -41,6 +41,7 @@ from index.intent import (
     durations,
     read_intent,
     rhythm_of,
+    strong_situations,
     without_qualifiers,
 )
 from index.query import QueryAnalysis, analyse
@@ -317,7 +318,7 @@ def _clarification(analysis: QueryAnalysis) -> str:
         return text
     aged = analysis.age is not None or analysis.age_min is not None or analysis.age_max is not None
     placed = bool(analysis.communes) or analysis.epci is not None or bool(analysis.places)
-    sought = bool(analysis.needs) or any(s not in _WHO_ONLY and s not in ("precarite", "neet") for s in analysis.situations)
+    sought = bool(analysis.needs) or bool(strong_situations(analysis))
     asked = [
         part for part, missing in zip(_ASKED_PARTS, (not aged, not placed, not sought), strict=True) if missing and part in head
     ]
@@ -1152,25 +1153,21 @@ class ComposingAnswerer:
             # the question adds: it comes next, even when it states nothing of their age or commune.
             situated_phrases = _need_phrases([c for c in who_they_are if c.key not in _WHO_ONLY], self.frequency)
             # (An action for some people before a measure for the whole territory, as below.)
-            situated = sorted(
+            about_them = sorted(
                 (i for i in firm + on_topic + fill if i not in lead and situated_phrases and _speaks(i, situated_phrases)),
                 key=_open_to_all,
             )[:2]
             # An action made for the young person's own quartier ("CONCIERGERIE DE QUARTIER À MOULINS" for a young
             # man of Moulins: retrieval marks it, ``why.place``) is a firm piste, whatever need is named.
             quartiers = {p.name for p in analysis.places if p.kind == "quartier"}
-            situated = [i for i in matches if not _conditional(i) and i not in lead and i.why.place in quartiers][:1] + [
-                i for i in situated if i.why.place not in quartiers
+            home = [i for i in matches if not _conditional(i) and i not in lead and i.why.place in quartiers][:1]
+            situated = home + [i for i in about_them if i not in home]
+            named_after = [i for i in firm_first + on_topic if titled(i) and i not in lead]
+            filler = [i for i in fill if i not in situated][
+                : max(0, self.min_items - len(firm) - len(on_topic) - len(conditional))
             ]
-            named_after = [i for i in firm_first + on_topic if titled(i) and i not in lead and i not in situated]
-            fitting = (
-                lead
-                + situated
-                + named_after
-                + [i for i in firm_first + on_topic if i not in named_after and i not in lead and i not in situated]
-                + [i for i in aside + broad if i not in situated]
-                + [i for i in fill if i not in situated][: max(0, self.min_items - len(firm) - len(on_topic) - len(conditional))]
-            )
+            # Each once, at its first place (a passage lifted above keeps that place).
+            fitting = _once(lead + situated + named_after + firm_first + on_topic + aside + broad + filler)
             # Ruled out: actions only (a plan's heading is no action to rule out), those ruled out for this
             # person (an age, a commune of the action) before those of the other territory's document.
             excluded = sorted(
@@ -2326,6 +2323,15 @@ def _one_per_action(items: list[Item]) -> list[Item]:
 
 def _same_action(a: Item, b: Item) -> bool:
     return a.action is not None and b.action is not None and a.action.id == b.action.id
+
+
+def _once(items: list[Item]) -> list[Item]:
+    """``items`` without their repeats (the same passage), each at its first place."""
+    kept: list[Item] = []
+    for item in items:
+        if not any(item is k for k in kept):
+            kept.append(item)
+    return kept
 
 
 def _local(item: Item) -> bool:

@@ -1348,19 +1348,23 @@ def _specific_needs(analysis: QueryAnalysis) -> list[str]:
     return [n for n in analysis.needs if anchored or n not in _BROAD_NEEDS]
 
 
+def strong_situations(analysis: QueryAnalysis) -> list[str]:
+    """The situations that choose actions ("sortant de l'ASE", "décrochage"), not those that only say who the
+    person is or how they live ("jeune fille", "QPV", "précarité")."""
+    return [s for s in analysis.situations if s not in _WEAK_SITUATIONS]
+
+
 def _described_for_actions(analysis: QueryAnalysis) -> bool:
     """An age and something to choose actions by (a situation, a need)."""
-    strong = [s for s in analysis.situations if s not in _WEAK_SITUATIONS]
-    return analysis.age is not None and (bool(strong) or bool(_specific_needs(analysis)))
+    return analysis.age is not None and (bool(strong_situations(analysis)) or bool(_specific_needs(analysis)))
 
 
 def _described_for_contact(own: QueryAnalysis) -> bool:
     """The question itself (not its earlier turns) describes a young person to find actions for: who they are
     or what they need, and their age or where they live ("qui contacter pour une jeune maman de Tourcoing qui
     cherche une formation ?"): whom to contact is each fitting action's contact."""
-    strong = [s for s in own.situations if s not in _WEAK_SITUATIONS]
     anchored = own.age is not None or bool(own.communes) or own.epci is not None
-    return anchored and (bool(strong) or bool(_specific_needs(own)))
+    return anchored and (bool(strong_situations(own)) or bool(_specific_needs(own)))
 
 
 _QUOTED = re.compile(r"«[^»]{3,}»")
@@ -1504,9 +1508,9 @@ def read_intent(
         return intent("comparison", f"cue comparison: {comparison.text}", slot_hit.slot if slot_hit else None)
 
     age_given = analysis.age is not None or analysis.age_min is not None or analysis.age_max is not None
-    strong_situations = [s for s in analysis.situations if s not in _WEAK_SITUATIONS]
+    strong_said = strong_situations(analysis)
     placed = bool(analysis.communes) or bool(analysis.outside) or analysis.qpv is not None or analysis.epci is not None
-    described = age_given or placed or bool(strong_situations) or bool(_specific_needs(analysis))
+    described = age_given or placed or bool(strong_said) or bool(_specific_needs(analysis))
     someone = age_given or any(h.cls == "someone" for h in hits)
     person_cue = _first(hits, "person")
 
@@ -1524,13 +1528,13 @@ def read_intent(
         # "20 ans, Lomme, a trouvé un poste en horaires décalés mais n'a aucun moyen de transport.": the
         # slot's word describes the person's situation; nothing is asked of it (no "?" in its sentence).
         return intent("person", f"a young person described ({strong[0].text} in the description)")
-    if strong and person_cue and age_given and (placed or strong_situations) and not entities:
+    if strong and person_cue and age_given and (placed or strong_said) and not entities:
         # "Étudiante de 19 ans… elle saute des repas. Où l'envoyer pour se nourrir à petit prix ?": a young
         # person described and actions asked for; the slot's word says what they need.
         return intent("person", f"cue person with a young person described: {person_cue.text}")
     if strong:
         return intent("fact", f"cue fact: {slot_hit.text}" if slot_hit else "cue fact", slot_hit.slot if slot_hit else None)
-    needs_or_situation = bool(_specific_needs(analysis)) or bool(strong_situations)
+    needs_or_situation = bool(_specific_needs(analysis)) or bool(strong_said)
     # A young person spoken of with too little said to choose for them: no need nor situation, and not both
     # an age and a place ("une jeune femme de 23 ans, que faire ?", "j'ai un jeune en rdv, tu proposes
     # quoi ?"); "les actions de Valenciennes Métropole ?" speaks of no one: a list is asked.

@@ -93,13 +93,13 @@ def _trigger(text: str) -> re.Pattern[str]:
         pieces = [_trigger(piece.strip()).pattern for piece in text.split("…") if piece.strip()]
         return re.compile(r"(?:\s+\S+){0,3}?\s+".join(pieces))
     group = re.fullmatch(r"\(([^()]+)\)(\*?)", text.strip())
-    parts = re.findall(r"\([^()]+\)\*?|[^\s()]+", text)
-    if not group and len(parts) > 1 and any(p.startswith("(") for p in parts):
-        # Words and groups side by side: "(son/sa) (nom/adresse)", "a cause de (son/sa) origine".
-        return re.compile(r"\s+".join(_trigger(p).pattern for p in parts))
     if group:
         alternatives = [_trigger(a.strip() + group.group(2)).pattern for a in group.group(1).split("/") if a.strip()]
         return re.compile("(?:" + "|".join(alternatives) + ")")
+    parts = re.findall(r"\([^()]+\)\*?|[^\s()]+", text)
+    if len(parts) > 1 and any(p.startswith("(") for p in parts):
+        # Words and groups side by side: "(son/sa) (nom/adresse)", "a cause de (son/sa) origine".
+        return re.compile(r"\s+".join(_trigger(p).pattern for p in parts))
     words = fold_words(text.rstrip("*")).split()
     if not words:
         return re.compile(r"(?!x)x")
