@@ -250,7 +250,7 @@ def _list_line(
         # des quartiers :") says what follows, not what the action does: its own item (the record's summary,
         # "Le Projet d'Initiative Citoyenne (PIC) (soutien de microprojets …)") does.
         key = ""
-    key = key or (record.summary if record and record.summary else "")
+    key = _whole_measure(doc, key) if key else (record.summary if record and record.summary else "")
     if key:
         line += f". {key.rstrip('.')}"
         shown += (key,)
@@ -281,6 +281,37 @@ def _list_line(
     elif analysis.has_person and item.verdict == "unknown":
         line += " (âge ou territoire à vérifier dans la fiche)"
     return f"{line} [{item.n}]"
+
+
+def _whole_measure(doc: Document, key: str, limit: int = 420) -> str:
+    """``key`` with the other sentences of its measure, when a short title above names the measure and it holds
+    two or three sentences: a plan's row lists measures, each a title then what is done ("La diversité, un atout
+    pour l'emploi" / "Engager les demandeurs d'emploi des QPV dans des programmes … NQT" / "Former ces acteurs aux
+    pratiques d'embauche … sans discriminer"); the sentence nearest the question alone would leave out the means."""
+    sentences = passage_sentences(doc.page_content)
+    start = fold(key.removesuffix(" …"))[:60]
+    k = next((i for i, x in enumerate(sentences) if fold(_readable(_unmarked(x.strip()))).startswith(start)), None)
+    if k is None:
+        return key
+
+    def titles(line: str) -> bool:  # a measure's title: a short line with no stop, not a thing to do
+        return _label(line) and not _TO_DO.match(line) and not _is_heading(line)
+
+    top = next((j for j in range(k - 1, max(-1, k - 4), -1) if titles(sentences[j])), None)
+    if top is None:
+        return key
+    end = next((j for j in range(top + 1, len(sentences)) if titles(sentences[j]) or _is_heading(sentences[j])), len(sentences))
+    # A second column's cell is another thing (who acts, when): the measure ends there.
+    group: list[str] = []
+    for x in sentences[top + 1 : end]:
+        cell = _CELL.match(x.strip())
+        if cell and any((m := _CELL.match(y.strip())) and m["label"] != cell["label"] for y in group):
+            break
+        group.append(x)
+    if not 2 <= len(group) <= 3 or k >= top + 1 + len(group):
+        return key  # (a long run is no one measure)
+    text = " ".join(f"{_readable(_unmarked(x.strip())).rstrip(' .…')}." for x in group)
+    return text if len(text) <= limit else key
 
 
 def _next_item(doc: Document, sentence: str) -> str:

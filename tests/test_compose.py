@@ -2417,3 +2417,24 @@ def test_for_a_person_what_is_done_on_the_need_is_heard_before_what_frames_it() 
     doing = _doc("La démarche", "Valenciennes Métropole accompagne les habitants contre la fracture numérique.", 20)
     found = _on_the_need(question, analyse(question), [Item(1, framing), Item(2, doing)], lambda stem: 0.01, limit=2)
     assert [n for _, n in found] == [2, 1], found
+
+
+def test_a_measure_under_its_short_title_is_quoted_whole() -> None:
+    from assistant.compose import _whole_measure
+
+    row = _doc(
+        "PACTE",
+        "OBJECTIFS : Un parcours vers l'emploi pour les jeunes\nOBJECTIFS : Repérer les jeunes.\n"
+        "L'égalité, une chance pour l'emploi\nOBJECTIFS : Inscrire les habitants dans des programmes tels que Mentorat Plus...\n"
+        "Former les recruteurs à embaucher sans discriminer\nAUTORITES : Ville\nLa mobilité en question\n"
+        "Ouvrir une plateforme de prêt de vélos",
+        10,
+    )
+    key = "Former les recruteurs à embaucher sans discriminer"
+    # The measure's two sentences, the means first; its title is not repeated, the next column's cell not taken.
+    assert _whole_measure(row, key) == (
+        "Inscrire les habitants dans des programmes tels que Mentorat Plus. Former les recruteurs à embaucher sans discriminer."
+    )
+    # A measure of one sentence, or a sentence under no title, is quoted alone.
+    assert _whole_measure(row, "Ouvrir une plateforme de prêt de vélos") == "Ouvrir une plateforme de prêt de vélos"
+    assert _whole_measure(row, "Repérer les jeunes.") == "Repérer les jeunes."
