@@ -294,16 +294,18 @@ def _whole_measure(doc: Document, key: str, limit: int = 420) -> str:
     if k is None:
         return key
 
-    def titles(line: str) -> bool:  # a measure's title: a short line with no stop, not a thing to do
-        return _label(line) and not _TO_DO.match(line) and not _is_heading(line)
+    def titles(line: str) -> bool:  # a measure's title: a short line with no stop, not a thing to do, no label
+        return _label(line) and ":" not in line and not _TO_DO.match(line) and not _is_heading(line)
 
-    top = next((j for j in range(k - 1, max(-1, k - 4), -1) if titles(sentences[j])), None)
+    top = next((j for j in range(k - 1, max(0, k - 4), -1) if titles(sentences[j])), None)
     if top is None:
-        return key
+        return key  # (the passage's first line is its own title: its sentences are no one measure)
     end = next((j for j in range(top + 1, len(sentences)) if titles(sentences[j]) or _is_heading(sentences[j])), len(sentences))
     # A second column's cell is another thing (who acts, when): the measure ends there.
     group: list[str] = []
     for x in sentences[top + 1 : end]:
+        if x.lstrip().startswith(_ITEM_MARKS) or _PERSON_LINE.match(x) or EMAIL.search(x) or PHONE.search(x):
+            return key  # list items are measures each; a speaker or a contact is no part of one
         cell = _CELL.match(x.strip())
         if cell and any((m := _CELL.match(y.strip())) and m["label"] != cell["label"] for y in group):
             break
@@ -1342,11 +1344,39 @@ class ComposingAnswerer:
             if on_need:
                 lines.append(f"**Sur ce besoin ({unspoken}), les documents disent aussi** :")
                 lines += [f"- {sentence} [{n}]" for sentence, n in on_need]
+            on_them: list[tuple[str, int]] = []
+            if situated_phrases and not analysis.lives_outside:
+                # Who the young person is, in the rare words of it ("suivi par la justice": "prévention de la
+                # délinquance", "PJJ"), may be what a plan's row is about, no catalogue action ("Rapprocher les
+                # jeunes des institutions via le sport — MEL-PJJ-Parquet"): what it provides is heard too.
+                shown = [*verdicts, *fitting, *conditional, *excluded, *generic]
+                heard_ns = {n for _, n in [*planned, *on_need]}
+                others = [
+                    i
+                    for i in items[:6]
+                    if i not in shown
+                    and i.n not in heard_ns
+                    and i.verdict != "excluded"
+                    and _not_directory(i)
+                    and _speaks(i, situated_phrases)
+                ]
+                # Each as its title (the row's theme and priority) and the sentence nearest the question ("via le
+                # sport"), one per title.
+                for i in others:
+                    title = _title(i.doc)
+                    if len(on_them) < 2 and all(not x.startswith(f"**{title}**") for x, _ in on_them):
+                        key = _key_sentence(context, i.doc, skip=(title,), frequency=self.frequency)
+                        key = _readable(_whole_measure(i.doc, key)) if key else ""
+                        on_them.append((f"**{title}**" + (f" : {key}" if key else ""), i.n))
+            if on_them:
+                labels = ", ".join(concept_label(c.key) for c in who_they_are if c.key not in _WHO_ONLY)
+                lines.append(f"**Sur sa situation ({labels}), les documents prévoient aussi** :")
+                lines += [f"- {sentence} [{n}]" for sentence, n in on_them]
             if excluded:
                 lines.append(
                     "**Ne conviennent pas** : " + " ; ".join(f"{_title(i.doc)} — {_reason(i, context)} [{i.n}]" for i in excluded)
                 )
-            cited = {n for _, n in [*planned, *on_need]}
+            cited = {n for _, n in [*planned, *on_need, *on_them]}
             used = shortened + verdicts + fitting + conditional + [i for i in items if i.n in cited] + excluded
         elif kind == FACT and intent.kind == "definition" and entity_items and not _COMPARE.search(fold_question(question)):
             # "C'est quoi Connect'Emploi ?", "What is Connect'Emploi?": the action as a card line (who runs

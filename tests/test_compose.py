@@ -2438,3 +2438,27 @@ def test_a_measure_under_its_short_title_is_quoted_whole() -> None:
     # A measure of one sentence, or a sentence under no title, is quoted alone.
     assert _whole_measure(row, "Ouvrir une plateforme de prêt de vélos") == "Ouvrir une plateforme de prêt de vélos"
     assert _whole_measure(row, "Repérer les jeunes.") == "Repérer les jeunes."
+
+
+def test_a_plan_row_on_who_the_person_is_is_heard_beside_the_actions() -> None:
+    # Two actions fit the need (sport); a plan's row, no catalogue action, is about who the young person is
+    # ("suivi par la justice": "délinquance"): what it provides comes after the pistes, under its title.
+    question = "Jeune de 16 ans à Hem, suivi par la justice, il fait du sport : un truc par le sport pour le rapprocher des institutions ?"
+    sport = [
+        _doc(t, f"{t}\nDes ateliers de sport pour les jeunes de 16 à 25 ans.", line, action_ids=[f"a{line}"])
+        for t, line in (("ATELIERS SPORT", 10), ("SPORT ET EMPLOI", 30))
+    ]
+    row = _fact(
+        "PRIORITES : Prévention des jeunes exposés à la délinquance\nOBJECTIFS : Rapprocher les jeunes des institutions via le sport",
+    )
+    row.metadata["title"] = "EDUCATION — Prévention des jeunes exposés à la délinquance"
+    text, _, _ = ComposingAnswerer(frequency=lambda stem: 0.01)(question, [*sport, row], analyse(question))
+    assert "1. **ATELIERS SPORT**" in text and "2. **SPORT ET EMPLOI**" in text, text
+    assert (
+        "**Sur sa situation (suivi judiciaire), les documents prévoient aussi** :\n\n"
+        "- **EDUCATION — Prévention des jeunes exposés à la délinquance** : Rapprocher les jeunes des institutions via le sport [3]"
+    ) in text, text
+    # A person in no rare situation gets no such line.
+    plain = "Jeune de 16 ans à Hem, il fait du sport : un truc par le sport pour le rapprocher des institutions ?"
+    text, _, _ = ComposingAnswerer(frequency=lambda stem: 0.01)(plain, [*sport, row], analyse(plain))
+    assert "Sur sa situation" not in text, text
