@@ -1571,6 +1571,7 @@ def _on_the_need(
     own: str = "",
     measures_first: bool = False,
     aside: tuple[str, ...] = (),
+    relaxed: bool = False,
 ) -> list[tuple[str, int]]:
     """Sentences of ``items`` that speak of the person's need: (sentence, citation number), best first.
 
@@ -1601,6 +1602,9 @@ def _on_the_need(
     # d'argent") comes after it. (Only then: a need none of the pistes meets is read from the whole question.)
     asking = _asking_sentence(own or question)
     asked = _stems(asking) - places if measures_first and asking != (own or question).strip() else set()
+    # Asked what the plans provide on a need it names ("que dit le contrat de ville sur la santé des jeunes ?"), a
+    # sentence holding the need's own word is heard when none holds a rarer one ("santé" is in a tenth of them).
+    named = {w for w in _stems(own or question) if w in need} if measures_first else set()
     best: dict[int, list[tuple[float, str]]] = {}
     # Asked what the plans provide, every passage retrieved is heard (a plan's row on the need may rank tenth
     # behind the actions' cards); otherwise the top six.
@@ -1635,7 +1639,7 @@ def _on_the_need(
             weight += 1.0 if any(_stems(name) & rare_matched for name in _PROPER_NAME.findall(sentence)) else 0.0
             if asked and not matched & (asked | need):
                 continue  # only words of the description ("dans leur cité"): not what the plans are asked about
-            if weight + ranking >= 1.5 or any(w in need and share(w) < 0.025 for w in matched):
+            if weight + ranking >= 1.5 or any(w in need and share(w) < 0.025 for w in matched) or (relaxed and matched & named):
                 # Scored alone, quoted whole: the item's next sentence may say who acts, and a finding ("L'absence
                 # de couverture maladie … constitue un facteur de renoncement aux soins.") what is done about it.
                 quoted = _whole_item(sentences, k)
@@ -1681,6 +1685,8 @@ def _on_the_need(
     for _, n, sentence in [*firsts, *rest]:
         if len(chosen) < limit and all(sentence != s for s, _ in chosen):
             chosen.append((sentence, n))
+    if not chosen and named and not relaxed:
+        return _on_the_need(question, analysis, items, frequency, limit, own, measures_first, aside, relaxed=True)
     return chosen
 
 

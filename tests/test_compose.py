@@ -2462,3 +2462,21 @@ def test_a_plan_row_on_who_the_person_is_is_heard_beside_the_actions() -> None:
     plain = "Jeune de 16 ans à Hem, il fait du sport : un truc par le sport pour le rapprocher des institutions ?"
     text, _, _ = ComposingAnswerer(frequency=lambda stem: 0.01)(plain, [*sport, row], analyse(plain))
     assert "Sur sa situation" not in text, text
+
+
+def test_asked_what_the_plans_say_on_a_need_a_sentence_naming_it_is_heard_when_none_is_rarer() -> None:
+    # "santé" is in a tenth of the passages: too common to choose a sentence, unless nothing rarer is said of it.
+    question = "Que dit le contrat de ville de Valenciennes sur la santé des jeunes ?"
+    plan = _fact("L'ARS accompagnera de manière prioritaire les actions de prévention pour la santé des habitants.")
+    common = ComposingAnswerer(frequency=lambda stem: 0.1 if stem == "sant" else 0.5)
+    # (The catalogue's one action here is of the other territory.)
+    lille = _doc(
+        "SANTÉ JEUNES LILLE", "SANTÉ JEUNES LILLE\nPour les jeunes lillois.", 10, verdict="excluded", action_ids=["a1"],
+        reasons=("Valenciennes : hors du territoire de l'action (MEL)",),
+    )  # fmt: skip
+    text, _, outcome = common(question, [lille, plan], analyse(question))
+    assert outcome is False and "- L'ARS accompagnera de manière prioritaire" in text, text
+    # A sentence that says nothing of the need is still no answer.
+    other = _fact("L'ARS réunit les partenaires chaque année pour le bilan du contrat.")
+    text, _, outcome = common(question, [lille, other], analyse(question))
+    assert outcome is not False and "réunit les partenaires" not in text.split("Passages")[0], text

@@ -805,6 +805,9 @@ def test_asking_what_the_plans_provide_is_read_with_the_words_that_say_it() -> N
         ("qu'est ce que les docs prevoient pour elle cote Valenciennes Metropole ?", "docs prevoient"),
         ("Quel partenaire s'engage sur la garde d'enfants pour une jeune maman de Condé ?", "quel partenaire"),
         ("Jeune de 24 ans à Tourcoing, logement mal isolé : la MEL prévoit-elle quelque chose ?", "mel prevoit"),
+        # The institution after the verb: what it provides for a public is asked, no young person to describe.
+        ("Que prévoit la MEL pour l'emploi des jeunes des quartiers prioritaires ?", "prevoit la mel"),
+        ("Qu'a prévu le Département pour les jeunes parents ?", "prevu le departement"),
     ]
     for question, words in asked:
         intent = read(question, [])
