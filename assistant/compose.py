@@ -27,7 +27,7 @@ from typing import Any
 from langchain_core.documents import Document
 
 from assistant import grounding
-from assistant.answerability import SLOT_EVIDENCE, SLOT_LABEL, counted_noun, holds, not_stated
+from assistant.answerability import SLOT_EVIDENCE, SLOT_LABEL, counted_noun, counts_noun, holds, not_stated
 from assistant.citations import best_quote
 from assistant.records import CLARIFICATION, OUT_OF_SCOPE, Citation
 from index.eligibility import OTHER_DOCUMENT, WHOLE_TERRITORY
@@ -1479,12 +1479,14 @@ class ComposingAnswerer:
                     if not any(x in y for y, _ in kept):
                         kept = [(y, m) for y, m in kept if y not in x] + [(x, n)]
                 # The other sentences, unless they repeat one of these (or hold it under its row headings);
-                # asked for a year, a figure of the slot comes only from that year's part (above).
+                # asked for a year, a figure of the slot comes only from that year's part (above); a count found,
+                # the other counts of people are no answer beside it (a population's figures, "2 430 étudiants").
                 dated = bool(_YEAR.search(question)) and intent.slot in ("count", "amount", "rate")
                 answer = kept + [
                     (x, n)
                     for x, n in answer
-                    if not any(_unmarked(x) in h or h in x for h, _ in kept) and not (dated and holds(intent.slot, x, question))
+                    if not any(_unmarked(x) in h or h in x for h, _ in kept)
+                    and not ((dated or (kept and intent.slot == "count")) and holds(intent.slot, x, question))
                 ]
             if not answer:
                 refused = True
@@ -1903,15 +1905,17 @@ def _slot_sentences(
                     shown = _dated(sentence, year)
                     have = _stems(sentence)
                     latest = -int(under.get(" ".join(sentence.split()), "0"))
-                    scored.append((len(wanted & have), len(own & have), rank, latest, shown, item.n))
-    # The words of the new question first ("ça se passe dans quels équipements ?": the sentence naming them),
+                    exact = slot == "count" and counts_noun(sentence, question)
+                    scored.append((len(wanted & have), len(own & have), rank, latest, shown, item.n, exact))
+    # A figure of the very noun counted first ("202 jeunes" for "combien de jeunes", before "2 430 étudiants");
+    # then the words of the new question ("ça se passe dans quels équipements ?": the sentence naming them),
     # then those of the turns it leans on.
-    scored.sort(key=lambda row: (-row[1], -row[0], row[2], row[3]))
-    return [
-        (_clip(sentence, 400), n)
-        for overlap, _own, _rank, _latest, sentence, n in scored[:limit]
-        if overlap > 0 or not need_overlap
-    ]
+    scored = sorted(
+        (row for row in scored if row[0] > 0 or not need_overlap), key=lambda row: (not row[6], -row[1], -row[0], row[2], row[3])
+    )
+    if scored and scored[0][6]:
+        scored = [row for row in scored if row[6]]  # counted under another name, they are other people
+    return [(_clip(sentence, 400), n) for _overlap, _own, _rank, _latest, sentence, n, _exact in scored[:limit]]
 
 
 def _years_of(text: str) -> dict[str, str]:

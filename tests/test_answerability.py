@@ -113,6 +113,24 @@ def test_a_count_reads_numbers_in_words_other_names_for_young_people_and_a_count
     assert not holds("count", "La Ville finance 300 € le BAFA.", question)
 
 
+def test_a_count_is_a_figure_of_what_is_counted_not_a_year_or_another_thing() -> None:
+    from assistant.answerability import counts_noun
+
+    question = "combien de jeunes suivis par l'action ?"
+    assert not holds("count", "Estimation en 2022 des jeunes lycéens décrocheurs sur la MEL", question)  # a year
+    assert not holds("count", "Présence aux 4 salons de l'étudiant.", question)  # fairs are counted
+    assert holds("count", "202 jeunes scolaires en décrochage ont été rencontrés.", question)
+    assert holds("count", "15 % des jeunes ont trouvé un emploi.", question)
+    partners = "How many partner companies did the programme have?"
+    assert holds("count", "(36 entreprises partenaires en 2019).", partners)  # one word before the noun
+    # Those an action served ("accompagnés") are its beneficiaries, whoever they are.
+    served = "Combien d'étudiants ont été accompagnés par les épiceries ?"
+    assert holds("count", "852 bénéficiaires depuis septembre 2024.", served)
+    # The very noun counted is the closest answer: "202 jeunes", not "2 430 étudiants".
+    assert counts_noun("202 jeunes ont été rencontrés.", question)
+    assert not counts_noun("28 % (2 430 étudiants) ne sont plus à l'Université.", question)
+
+
 def test_an_age_range_is_not_a_duration() -> None:
     assert not holds("duration", "Pour les jeunes de 18 à 26 ans sans emploi.")
     assert holds("duration", "Un accompagnement sur une durée d’un an.")

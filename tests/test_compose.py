@@ -2480,3 +2480,14 @@ def test_asked_what_the_plans_say_on_a_need_a_sentence_naming_it_is_heard_when_n
     other = _fact("L'ARS réunit les partenaires chaque année pour le bilan du contrat.")
     text, _, outcome = common(question, [lille, other], analyse(question))
     assert outcome is not False and "réunit les partenaires" not in text.split("Passages")[0], text
+
+
+def test_a_count_of_the_noun_asked_answers_before_a_population_figure_which_is_then_left_out() -> None:
+    bilan = _fact(
+        "- Sur les 8 678 néo-bacheliers inscrits en Licence 1, 2 430 étudiants ne sont plus à l'Université l'année suivante.\n"
+        "- 202 jeunes scolaires en décrochage ont été rencontrés par les missions locales."
+    )
+    question = "combien de jeunes suivis par les missions locales ?"
+    text, _, refused = ComposingAnswerer()(question, [bilan], analyse(question))
+    assert not refused and text.startswith("- 202 jeunes scolaires"), text
+    assert "2 430 étudiants" not in text, text
