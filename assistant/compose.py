@@ -633,9 +633,12 @@ class ComposingAnswerer:
         frequency: Callable[[str], float] | None = None,
         actions: Callable[[], Mapping[str, Action]] | None = None,
         classifier: Callable[[], KindClassifier | None] | None = None,
+        spelled: Callable[[str], bool] | None = None,
     ) -> None:
         """``frequency``: share of the index's passages holding a stem (tells a subject from everyday
         words); the service passes its own index's. Without it every word counts as rare (strict).
+        ``spelled``: the index writes a stem or one spelled nearly so (a subject the documents never name is
+        outside them; a typo is not).
         ``actions``: the catalogue by id (the index's), read when a passage is an action's."""
         self.max_items = max_items
         self.full_items = full_items  # pistes shown in full; the others in one line each
@@ -644,6 +647,7 @@ class ComposingAnswerer:
         self.frequency = frequency
         self.actions = actions
         self.classifier = classifier  # decides the kind of a question no phrase list reads (index.intent)
+        self.spelled = spelled
 
     def _record(self, doc: Document) -> Action | None:
         """The action ``doc`` holds whole, or None (no catalogue, no action, or only a part of it)."""
@@ -673,6 +677,28 @@ class ComposingAnswerer:
             written = sorted((text.find(fold(a.title)), a.title) for a in several if fold(a.title) in text)
             return " · ".join(title for _, title in written) if len(written) > 1 else ""
         return action.title if fold(action.title) in text else ""
+
+    def _unknown_subject(self, intent: Intent, analysis: QueryAnalysis, places: frozenset[str]) -> str:
+        """A name in a question about no one and nothing of the catalogue that no passage writes, or ""."""
+        if self.frequency is None or self.spelled is None or analysis.translations:
+            return ""  # (an English question's words are not the documents' French)
+        if intent.kind not in ("fact", "definition", "contact", "porteur", "too_vague") or intent.entities or intent.plans:
+            return ""
+        if (
+            analysis.age is not None
+            or analysis.situations
+            or analysis.needs
+            or (analysis.communes and intent.kind == "too_vague")
+        ):
+            return ""
+        # A name, written with its capital inside a sentence ("dans Outlook", "un abonnement Netflix"): everyday
+        # words the documents happen not to write ("tient", "téléphone") say nothing of the subject.
+        names = {fold_question(m): m for m in re.findall(r"(?:(?<=[\w,’'] )|(?<=\w[’']))[A-ZÀ-Ý][a-zà-ÿ]{3,}\b", analysis.text)}
+        for word in intent.content:
+            stems = _stems(word) - places
+            if word in names and stems and not any(map(self.spelled, stems)):
+                return names[word]
+        return ""
 
     def _distinctive(self, question: str, doc: Document) -> bool:
         """A short question is specific enough when a word of it is rare in the index (in under 5 % of the
@@ -720,6 +746,12 @@ class ComposingAnswerer:
             # "Dany Boon, il a quel âge ?": a name no passage writes a word of is a subject the documents do not
             # treat; a nearby passage's age or figure would answer another question.
             return f"Les documents ne parlent pas de {stranger}. " + load("out_of_scope"), [], OUT_OF_SCOPE
+        foreign = self._unknown_subject(intent, analysis, places) if docs else ""
+        if foreign:
+            # "Explique-moi les règles du tarot", "une signature automatique dans Outlook ?": nobody described,
+            # nothing of the catalogue named, and a word of the question the documents never write (nor one
+            # spelled nearly so): the subject is not theirs; a nearby passage would answer another question.
+            return f"Les documents ne parlent pas de « {foreign} ». " + load("out_of_scope"), [], OUT_OF_SCOPE
         if intent.kind == "greeting":
             return load("greeting"), [], CLARIFICATION
         if vague:

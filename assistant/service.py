@@ -93,6 +93,7 @@ class Assistant:
         own index, and the kind of a question no phrase list reads from the nearest example questions."""
         return ComposingAnswerer(
             frequency=lambda stem: lexical_index(self.store).document_frequency(stem),
+            spelled=lambda stem: lexical_index(self.store).spelled(stem),
             actions=lambda: self.store.actions_by_id,
             classifier=lambda: self.classifier,
         )

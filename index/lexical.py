@@ -79,6 +79,14 @@ class LexicalIndex:
         indptr = self._bm25.scores["indptr"]  # bm25s keeps one column of scores per term
         return float(indptr[column + 1] - indptr[column]) / len(self.chunks)
 
+    def spelled(self, stem: str) -> bool:
+        """The chunks hold ``stem``, or a stem spelled nearly so (a typo: "decrocheurr", "aprentissage")."""
+        import difflib
+
+        # (A short stem a letter away from another is often another word: "tarot" is not "start".)
+        cutoff = 0.9 if len(stem) <= 6 else 0.85
+        return stem in self._vocab or bool(difflib.get_close_matches(stem, self._vocab, n=1, cutoff=cutoff))
+
     def _known(self, token: str) -> list[str]:
         """``token`` when the chunks hold it; else the word an elision glued to it hides ("lemploi", "dinsertion",
         typed without the apostrophe), when the chunks hold that; else nothing."""

@@ -2491,3 +2491,18 @@ def test_a_count_of_the_noun_asked_answers_before_a_population_figure_which_is_t
     text, _, refused = ComposingAnswerer()(question, [bilan], analyse(question))
     assert not refused and text.startswith("- 202 jeunes scolaires"), text
     assert "2 430 étudiants" not in text, text
+
+
+def test_a_name_the_documents_never_write_in_a_question_about_no_one_is_out_of_scope() -> None:
+    vocabulary = {"signatur", "automat", "jeun", "mission", "local", "numero", "telephon", "tient", "permanent"}
+    answerer = ComposingAnswerer(frequency=lambda stem: 0.01, spelled=lambda stem: stem in vocabulary)
+    question = "Comment je mets une signature automatique dans Outlook ?"
+    text, citations, outcome = answerer(question, [BOOSTER], analyse(question))
+    assert outcome == "out_of_scope" and citations == [] and text.startswith("Les documents ne parlent pas de « Outlook »")
+    # Everyday words the documents happen not to write are no subject; a young person described is never out.
+    for question in (
+        "Quel est le numéro de la Mission Locale ? elle tient une permanence ?",
+        "Un jeune de 17 ans fan de Netflix ?",
+    ):
+        _, _, outcome = answerer(question, [BOOSTER], analyse(question))
+        assert outcome != "out_of_scope", question

@@ -51,6 +51,13 @@ def test_bm25_finds_the_passage_that_shares_the_words() -> None:
     assert index.search("lzzzz", 3) == []
 
 
+def test_a_word_is_spelled_by_the_index_when_it_or_a_near_spelling_is_indexed() -> None:
+    index = LexicalIndex([Chunk(source="a.txt", line_start=1, line_end=1, text="Lutte contre le décrochage : un start rapide.")])
+    assert index.spelled("decrochag") and index.spelled("decrochagee")  # a typo of an indexed word
+    assert not index.spelled("outlook")
+    assert index.spelled("start") and not index.spelled("tarot")  # a short word a letter or two away is another
+
+
 def test_a_short_documents_paragraphs_are_found_by_the_words_of_its_title_a_long_documents_are_not() -> None:
     def doc(source: str, n: int, title: str, texts: list[str]) -> list[Chunk]:
         return [
