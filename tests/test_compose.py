@@ -1081,6 +1081,11 @@ def test_a_porteur_asserted_is_checked_against_the_action_named_not_the_organisa
     text, citations, _ = answerer(question, [declic, BOOSTER_CARD], analyse(question))
     assert "**PROGRAMME BOOSTER** est porté par UnisCité" in text and "DÉCLIC" not in text
     assert [c.line_start for c in citations] == [10]
+    # Where the porteur acts ("UnisCité sur la MEL", read as another organisation's name) is no other porteur.
+    other = Action(id="001-other", title="SOLIDARITÉ", source="g.txt", line_start=70, line_end=75, porteur="UnisCité MEL")
+    question = "Le programme Booster d'UnisCité sur la MEL : combien de jeunes ?"
+    text, _, _ = _answerer(BOOSTER_RECORD, other)(question, [BOOSTER_CARD], analyse(question))
+    assert "Ce n'est pas ce que disent les documents" not in text, text
 
 
 def test_an_age_asserted_for_an_action_whose_public_states_none_is_neither_confirmed_nor_contradicted() -> None:
