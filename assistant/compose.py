@@ -2030,11 +2030,9 @@ def _contradiction(assertion: Assertion, item: Item, question: str = "") -> str:
     if assertion.slot == "porteur":
         porteur = (record.porteur if record else None) or _meta(item.doc, "porteur")
         # "organisé par Haubourdin et Loos" of "villes d'Haubourdin et de Loos": the same organisations.
-        said = _stems(assertion.value) - _stems("ville")
-        # "#Versunmétier de Pôle emploi sur la MEL": where it acts is not who runs it.
-        where = analyse(assertion.value)
-        scope = [where.epci, EPCI_NAMES[where.epci]] if where.epci in EPCI_NAMES else []
-        said -= _stems(" ".join([*where.communes, *(p.name for p in where.places), *(t for t in scope if t)]))
+        # "#Versunmétier de Pôle emploi sur la MEL": where it acts is not who runs it (but "la Mission Locale de
+        # Roubaix" is one organisation, not Lille Avenirs).
+        said = _stems(re.split(r"\s+(?:sur|dans)\s+", assertion.value)[0]) - _stems("ville")
         if porteur and said - _stems(porteur) and porteur in text:
             return f"**{title}** est porté par {porteur}"
         # "coordonné par la ML de Roubaix ?" of a slide without a porteur line: its line giving that role
