@@ -1104,7 +1104,9 @@ class ComposingAnswerer:
             else:
                 refused = True
                 statement = f"Les documents ne décrivent pas d'action correspondante pour {where}."
-                lines, used = _refusal(statement, items, lambda i: _reason(i, context))
+                # (Why each lead does not fit is said only of those ruled out: one that states nothing on the person
+                # is not "hors des critères".)
+                lines, used = _refusal(statement, items, lambda i: _reason(i, context) if i.verdict == "excluded" else "")
         elif (
             kind == LIST
             and analysis.communes
@@ -2669,7 +2671,7 @@ def _refusal(statement: str, leads: list[Item], detail: Callable[[Item], str] | 
     """What the documents do not state, then the two closest passages as leads (with a detail each)."""
     shown = leads[:2]
     lines = [statement, "Passages les plus proches :"]
-    lines += [f"- **{_title(i.doc)}**" + (f" : {detail(i)}" if detail else "") + f" [{i.n}]" for i in shown]
+    lines += [f"- **{_title(i.doc)}**" + (f" : {said}" if detail and (said := detail(i)) else "") + f" [{i.n}]" for i in shown]
     return lines, shown
 
 

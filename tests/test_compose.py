@@ -2511,3 +2511,16 @@ def test_a_name_the_documents_never_write_in_a_question_about_no_one_is_out_of_s
     ):
         _, _, outcome = answerer(question, [BOOSTER], analyse(question))
         assert outcome != "out_of_scope", question
+
+
+def test_a_refusal_for_a_place_says_why_a_lead_does_not_fit_only_when_it_is_ruled_out() -> None:
+    question = "Un jeune de 20 ans à Valenciennes qui veut faire de la plongée sous-marine ?"
+    lille = _doc(
+        "SPORT LILLE", "SPORT LILLE\nPour les jeunes lillois de 16 à 25 ans.", 10, verdict="excluded", action_ids=["a1"],
+        reasons=("Valenciennes : hors du territoire de l'action (MEL)",),
+    )  # fmt: skip
+    stats = _fact("Taux d'emploi : nombre de personnes de 15 à 64 ans ayant un emploi.", title="Taux d'emploi")
+    text, _, outcome = ComposingAnswerer(frequency=lambda stem: 0.01)(question, [stats, lille], analyse(question))
+    assert outcome is True and "Passages les plus proches" in text, text
+    assert "- **Taux d'emploi** [1]" in text, text  # states nothing on the person: no reason given
+    assert "- **SPORT LILLE** : Valenciennes : hors du territoire de l'action (MEL) [2]" in text, text
