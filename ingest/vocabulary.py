@@ -91,7 +91,8 @@ def _trigger(text: str) -> re.Pattern[str]:
     words ("(quitt/lach)* … (lycee/college)"), groups and words side by side ("(son/sa) (nom/adresse)")."""
     if "…" in text:
         pieces = [_trigger(piece.strip()).pattern for piece in text.split("…") if piece.strip()]
-        return re.compile(r"(?:\s+\S+){0,3}?\s+".join(pieces))
+        # (Punctuation between the words is no word of the gap: "la fac « ce n'est pas pour elle »".)
+        return re.compile(r"(?:\s+[^\w\s]+)*(?:\s+\w\S*(?:\s+[^\w\s]+)*){0,3}?\s+".join(pieces))
     group = re.fullmatch(r"\(([^()]+)\)(\*?)", text.strip())
     if group:
         alternatives = [_trigger(a.strip() + group.group(2)).pattern for a in group.group(1).split("/") if a.strip()]

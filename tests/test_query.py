@@ -116,6 +116,13 @@ PHRASINGS = [
     # Leaving school, in words the list does not spell out: a dropout, and no lycéen.
     pytest.param("17 ans, sorti du lycée en cours d'année", expect(age=17, situations=["decrochage"]), id="sorti-du-lycee"),
     pytest.param("il a plaqué le collège", expect(situations=["decrochage"]), id="plaque-le-college"),
+    # Punctuation inside a gap is no word of it; the fac a lycéenne thinks is not for her is a need, not who she is.
+    pytest.param(
+        "lycéenne, elle pense que la fac « ce n'est pas pour elle »",
+        expect(situations=["lyceen", "fille"], needs=["superieur"]),
+        id="gap-over-quotes",
+    ),
+    pytest.param("collégien, il ne trouve pas de stage", expect(situations=["collegien"], needs=["stage"]), id="stage"),
     pytest.param("un lycéen de 16 ans", expect(age=16, situations=["lyceen"]), id="lyceen-stays"),
     # A situation denied is not the person's; a business named with a verb of starting is a need.
     pytest.param("il n'est pas étudiant", expect(), id="negated-situation"),
