@@ -82,7 +82,15 @@ def read_concepts(folded: str) -> list[Concept]:
         for key in c.silences
         if spans.get(key) and all(any(a <= x and y <= b for a, b in spans[c.key]) for x, y in spans[key])
     }
+    # One young person is a girl or a boy: the one named first is who they are, the other someone spoken of
+    # ("a 15-year-old girl … she thinks tech jobs are for boys").
+    for group in _ONE_OF:
+        named = sorted((min(spans[k])[0], k) for k in group if spans.get(k) and k not in silenced)
+        silenced |= {k for _, k in named[1:]}
     return [c for c in found if c.key not in silenced]
+
+
+_ONE_OF = (("fille", "garcon"),)
 
 
 def _trigger(text: str) -> re.Pattern[str]:

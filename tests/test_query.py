@@ -123,6 +123,17 @@ PHRASINGS = [
         id="gap-over-quotes",
     ),
     pytest.param("collégien, il ne trouve pas de stage", expect(situations=["collegien"], needs=["stage"]), id="stage"),
+    # One person is a girl or a boy: the first named is who they are.
+    pytest.param(
+        "une jeune femme qui pense que ce métier est pour les garçons",
+        expect(situations=["fille"], needs=["orientation"]),
+        id="girl-first",
+    ),
+    pytest.param(
+        "un jeune homme qui veut travailler avec les filles du quartier",
+        expect(situations=["garcon"], needs=["emploi"]),
+        id="boy-first",
+    ),
     pytest.param("un lycéen de 16 ans", expect(age=16, situations=["lyceen"]), id="lyceen-stays"),
     # A situation denied is not the person's; a business named with a verb of starting is a need.
     pytest.param("il n'est pas étudiant", expect(), id="negated-situation"),
