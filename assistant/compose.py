@@ -1513,14 +1513,12 @@ class ComposingAnswerer:
                     if not any(x in y for y, _ in kept):
                         kept = [(y, m) for y, m in kept if y not in x] + [(x, n)]
                 # The other sentences, unless they repeat one of these (or hold it under its row headings);
-                # asked for a year, a figure of the slot comes only from that year's part (above); a count found,
-                # the other counts of people are no answer beside it (a population's figures, "2 430 étudiants").
+                # asked for a year, a figure of the slot comes only from that year's part (above).
                 dated = bool(_YEAR.search(question)) and intent.slot in ("count", "amount", "rate")
                 answer = kept + [
                     (x, n)
                     for x, n in answer
-                    if not any(_unmarked(x) in h or h in x for h, _ in kept)
-                    and not ((dated or (kept and intent.slot == "count")) and holds(intent.slot, x, question))
+                    if not any(_unmarked(x) in h or h in x for h, _ in kept) and not (dated and holds(intent.slot, x, question))
                 ]
             if not answer:
                 refused = True

