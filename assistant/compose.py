@@ -1400,6 +1400,8 @@ class ComposingAnswerer:
                     title = _title(i.doc)
                     if len(on_them) < 2 and all(not x.startswith(f"**{title}**") for x, _ in on_them):
                         key = _key_sentence(context, i.doc, skip=(title,), frequency=self.frequency)
+                        if key and fold(_readable(key)) in fold(title):  # the row's heading again, under its label
+                            key = _key_sentence(context, i.doc, skip=(title, key), frequency=self.frequency)
                         key = _readable(_whole_measure(i.doc, key)) if key else ""
                         on_them.append((f"**{title}**" + (f" : {key}" if key else ""), i.n))
             if on_them:

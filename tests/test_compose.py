@@ -2524,3 +2524,18 @@ def test_a_refusal_for_a_place_says_why_a_lead_does_not_fit_only_when_it_is_rule
     assert outcome is True and "Passages les plus proches" in text, text
     assert "- **Taux d'emploi** [1]" in text, text  # states nothing on the person: no reason given
     assert "- **SPORT LILLE** : Valenciennes : hors du territoire de l'action (MEL) [2]" in text, text
+
+
+def test_a_plan_row_on_who_the_person_is_is_not_quoted_by_its_own_heading() -> None:
+    question = "Jeune de 16 ans à Hem, suivi par la justice, il fait du sport : un truc par le sport ?"
+    sport = [
+        _doc(t, f"{t}\nDes ateliers de sport pour les jeunes de 16 à 25 ans.", line, action_ids=[f"a{line}"])
+        for t, line in (("ATELIERS SPORT", 10), ("SPORT ET EMPLOI", 30))
+    ]
+    row = _fact(
+        "PRIORITES : Prévention des jeunes suivis par la justice et du sport\n"
+        "OBJECTIFS : Ouvrir des lieux de parole avec la PJJ pour ces jeunes suivis par la justice",
+    )
+    row.metadata["title"] = "EDUCATION — Prévention des jeunes suivis par la justice et du sport"
+    text, _, _ = ComposingAnswerer(frequency=lambda stem: 0.01)(question, [*sport, row], analyse(question))
+    assert "du sport** : Ouvrir des lieux de parole avec la PJJ" in text, text
