@@ -2445,14 +2445,19 @@ def test_a_measure_under_its_short_title_is_quoted_whole() -> None:
     assert _whole_measure(row, "Repérer les jeunes.") == "Repérer les jeunes."
 
 
+def _sport_actions() -> list[Document]:
+    """Two catalogue actions on sport, both fitting a young person of 16 to 25."""
+    return [
+        _doc(t, f"{t}\nDes ateliers de sport pour les jeunes de 16 à 25 ans.", line, action_ids=[f"a{line}"])
+        for t, line in (("ATELIERS SPORT", 10), ("SPORT ET EMPLOI", 30))
+    ]
+
+
 def test_a_plan_row_on_who_the_person_is_is_heard_beside_the_actions() -> None:
     # Two actions fit the need (sport); a plan's row, no catalogue action, is about who the young person is
     # ("suivi par la justice": "délinquance"): what it provides comes after the pistes, under its title.
     question = "Jeune de 16 ans à Hem, suivi par la justice, il fait du sport : un truc par le sport pour le rapprocher des institutions ?"
-    sport = [
-        _doc(t, f"{t}\nDes ateliers de sport pour les jeunes de 16 à 25 ans.", line, action_ids=[f"a{line}"])
-        for t, line in (("ATELIERS SPORT", 10), ("SPORT ET EMPLOI", 30))
-    ]
+    sport = _sport_actions()
     row = _fact(
         "PRIORITES : Prévention des jeunes exposés à la délinquance\nOBJECTIFS : Rapprocher les jeunes des institutions via le sport",
     )
@@ -2528,10 +2533,7 @@ def test_a_refusal_for_a_place_says_why_a_lead_does_not_fit_only_when_it_is_rule
 
 def test_a_plan_row_on_who_the_person_is_is_not_quoted_by_its_own_heading() -> None:
     question = "Jeune de 16 ans à Hem, suivi par la justice, il fait du sport : un truc par le sport ?"
-    sport = [
-        _doc(t, f"{t}\nDes ateliers de sport pour les jeunes de 16 à 25 ans.", line, action_ids=[f"a{line}"])
-        for t, line in (("ATELIERS SPORT", 10), ("SPORT ET EMPLOI", 30))
-    ]
+    sport = _sport_actions()
     row = _fact(
         "PRIORITES : Prévention des jeunes suivis par la justice et du sport\n"
         "OBJECTIFS : Ouvrir des lieux de parole avec la PJJ pour ces jeunes suivis par la justice",
