@@ -184,16 +184,21 @@ def counts_noun(sentence: str, question: str) -> bool:
     """True when a figure of ``sentence`` counts the very noun the question counts ("202 jeunes" for "combien
     de jeunes"), not people under another name ("2 430 étudiants"): the closest answer to a count."""
     noun = counted_noun(question)
-    if noun is None:
-        return False
-    pattern = rf"{_FIGURE}\s+(?:{_SMALL_WORDS}\s+){{0,3}}{re.escape(_stem(noun))}"
-    return re.search(pattern, fold_question(sentence)) is not None
+    return noun is not None and _counts(fold_question(sentence), (_stem(noun),), one_word=False)
 
 
-# The small words that may lie between a figure and what it counts (folded), then one word right before it ("36
-# entreprises partenaires"): "4 salons de l'étudiant" counts fairs; a year ("en 2022 des jeunes …") counts nothing.
+# The small words that may lie between a figure and what it counts (folded): "4 salons de l'étudiant" counts fairs;
+# a year ("en 2022 des jeunes …") counts nothing.
 _SMALL_WORDS = r"(?:de|d|des|du|la|l|les|le|en|au|aux|plus|moins|environ|pres|nouveaux|nouvelles|autres)"
 _FIGURE = rf"(?:\b(?!(?:19|20)\d\d\b)\d[\d .]*%?|\b{_WORD_NUMBERS})"
+
+
+def _counts(folded: str, nouns: tuple[str, ...], one_word: bool = True) -> bool:
+    """A figure of ``folded`` counts one of ``nouns``: small words between them, and (``one_word``) one word right
+    before the noun ("36 entreprises partenaires")."""
+    before = r"(?:[a-z]+\s+)?" if one_word else ""
+    counted = "|".join(re.escape(n) for n in nouns)
+    return re.search(rf"{_FIGURE}\s+(?:{_SMALL_WORDS}\s+){{0,3}}{before}(?:{counted})", folded) is not None
 
 
 def holds(slot: str, sentence: str, question: str = "") -> bool:
@@ -216,8 +221,7 @@ def holds(slot: str, sentence: str, question: str = "") -> bool:
         if _BENEFITED.search(fold_question(question)):
             # "how many students have benefited?": those an action served are its "bénéficiaires", whoever they are.
             nouns = (*nouns, "beneficiaire")
-        counted = "|".join(re.escape(n) for n in nouns)
-        if re.search(rf"{_FIGURE}\s+(?:{_SMALL_WORDS}\s+){{0,3}}(?:[a-z]+\s+)?(?:{counted})", folded):
+        if _counts(folded, tuple(nouns)):
             return True
         verbs = {w for w in re.findall(r"[a-z]{4,}", fold_question(question)) if w.endswith(("e", "es", "i", "is", "u", "us"))}
         return any(re.search(rf"\b\d[\d .]*\s+(?:ont|sont|a|ont ete)\s+{re.escape(v)}", folded) for v in verbs)

@@ -123,6 +123,10 @@ PHRASINGS = [
         id="gap-over-quotes",
     ),
     pytest.param("collégien, il ne trouve pas de stage", expect(situations=["collegien"], needs=["stage"]), id="stage"),
+    # Followed by the justice, or a young parent, said in everyday words or in English.
+    pytest.param("slt, jeune 16a, pb avec la justice", expect(age=16, situations=["justice"]), id="justice-sms"),
+    pytest.param("a 16-year-old always in trouble with the police", expect(age=16, situations=["justice"]), id="justice-en"),
+    pytest.param("she is 22 and has a baby", expect(age=22, situations=["jeune_parent"]), id="parent-en"),
     # One person is a girl or a boy: the first named is who they are.
     pytest.param(
         "une jeune femme qui pense que ce métier est pour les garçons",
