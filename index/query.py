@@ -117,7 +117,12 @@ class QueryAnalysis:
         """True when the question places the person's home outside the MEL and Valenciennes Métropole only
         ("à Denain"; "à Denain, cherche un stage à Lille": Lille is not where they live)."""
         home_inside = any(p.kind in ("commune", "quartier") and p.in_territory and p.residence for p in self.places)
-        return bool(self.outside) and not home_inside and not (self.communes and not self.places)
+        # "dans le Nord/Pas-de-Calais": areas only, one of which holds both territories (the Nord): not outside.
+        areas = ("department", "region")
+        around = all(p.kind in areas for p in self.outside) and any(
+            p.kind in areas and p.in_territory is None and p.residence for p in self.places
+        )
+        return bool(self.outside) and not home_inside and not around and not (self.communes and not self.places)
 
     @property
     def has_person(self) -> bool:

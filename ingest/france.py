@@ -61,6 +61,7 @@ TERRITORY_SIRENS = {MEL_SIREN: "MEL", CAVM_SIREN: "CAVM"}
 HOME_DEPARTMENTS = ("59", "62")  # preferred among homonyms: the Nord and the Pas-de-Calais
 HOME_DEPARTMENT = "59"  # holds both territories: neither in nor out
 HOME_REGION = "32"  # Hauts-de-France
+HOME_FORMER_REGION = "31"  # Nord-Pas-de-Calais (merged into the Hauts-de-France in 2016): holds both territories
 
 # Words joining two places of one role ("par Haubourdin et Loos").
 _JOINS = frozenset({"et", "ou", "and", "or"})
@@ -196,6 +197,8 @@ class _Cues:
     located: frozenset[str]
     origin: frozenset[str]
     origin_direct: frozenset[str]
+    origin_cue: frozenset[str]
+    origin_motion: frozenset[str]
     moved: frozenset[str]
     move_verb: frozenset[str]
     move_lead: frozenset[str]
@@ -224,6 +227,8 @@ class _Cues:
             located=phrases.words("located_word"),
             origin=phrases.words("origin_word"),
             origin_direct=phrases.words("origin_direct"),
+            origin_cue=phrases.words("place_cue_origin"),
+            origin_motion=phrases.words("origin_motion"),
             moved=phrases.words("moved_word"),
             move_verb=phrases.words("move_verb"),
             move_lead=phrases.words("move_lead"),
@@ -283,6 +288,9 @@ class France:
         # Areas by name key; a department wins over the region of the same name (Guadeloupe, La Réunion).
         self._areas: dict[str, Department | Region] = {name_key(r.name): r for r in self.regions.values()}
         self._areas.update({name_key(d.name): d for d in self.departments.values()})
+        # The regions merged in 2016, as people still name them ("le Nord – Pas de Calais"), with their former code.
+        for name, code in phrases.pairs("former_region"):
+            self._areas.setdefault(name_key(name), Region(code, name))
         self._area_tokens = max(len(tokenize(a.name)) for a in self._areas.values())
         self._common = frozenset(common_words) | phrases.words("common_word")
         # Places abroad (abroad.tsv): name key -> (name, "city" or "country", country).
@@ -422,7 +430,7 @@ class France:
         if isinstance(area, Department):
             inside = None if area.code == HOME_DEPARTMENT else False
             return Place("department", area.name, surface, department=area.code, region=area.region, in_territory=inside, via=via)
-        inside = None if area.code == HOME_REGION else False
+        inside = None if area.code in (HOME_REGION, HOME_FORMER_REGION) else False
         return Place("region", area.name, surface, region=area.code, in_territory=inside, via=via)
 
     def postal_places(self, code: str, surface: str = "") -> list[Place]:
@@ -507,7 +515,9 @@ class France:
                 continue
             area = self._match_area(text, tokens, i)
             if area is not None:
-                found.append(area[1])
+                # The word before an area says what it is to the person, as for a commune: "came from Île-de-France"
+                # is the place left, "originaire de Bretagne" an origin, "dans le Nord" a home.
+                found.append(self._placed(area[1], tokens, i))
                 i = area[0] + 1
                 continue
             typo = self._match_typo(text, tokens, i, shouting)
@@ -658,6 +668,8 @@ class France:
         while before > 0 and tokens[before].key in self._cues.adverbs:  # "vient souvent à Lille"
             before -= 1
         key = tokens[before].key
+        if tokens[cue].key in self._cues.origin_cue and key in self._cues.origin_motion:
+            return "origin"  # "she came from Île-de-France", "moved here from Lyon": the place left, not a home
         if key in self._cues.moved or (
             key in self._cues.move_verb and before >= 1 and tokens[before - 1].key in self._cues.move_lead
         ):
@@ -779,12 +791,21 @@ class France:
             several = len([t for t in span if t.key not in _LINKS]) > 1
             cue = i > 0 and tokens[i - 1].key in self._cues.area and joined(text, tokens[i - 1], tokens[i])
             if self._is_title(text, self._head(span)):
-                accepted = several or cue
+                accepted = several or cue or (j == i and self._paired_area(text, tokens, j + 1))
             else:
                 accepted = (several and (cue or self._hyphenated(text, span))) or self._lower_area_cue(text, tokens, i)
             if accepted:
                 best = (j, self.area_place(area, text[tokens[i].start : tokens[j].end]))
         return best
+
+    def _paired_area(self, text: str, tokens: list[Token], k: int) -> bool:
+        """True when an area starts at token ``k``, maybe after "et"/"and" and an article: "Nord" is a name
+        without its cue ("le Nord"), yet "Nord et Pas-de-Calais", "Nord, Pas-de-Calais" pair it with one."""
+        if k < len(tokens) and tokens[k].key in _JOINS:
+            k += 1
+        if k < len(tokens) and tokens[k].key in self._cues.area:
+            k += 1
+        return k < len(tokens) and self._match_area(text, tokens, k) is not None
 
     def _lower_area_cue(self, text: str, tokens: list[Token], i: int) -> bool:
         """ "dans le nord", "département du nord", "département de la somme": the only cues for a lower-case

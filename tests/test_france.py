@@ -468,6 +468,46 @@ def test_where_one_comes_from_is_not_a_home_and_a_landmark_is_the_home_only_alon
     assert [p.residence for p in analyse("a young man living in Lille, born in Lyon").places] == [True, False]
 
 
+def test_the_place_a_young_person_came_or_moved_from_is_no_home_a_region_too() -> None:
+    # "from" alone places the person; after a word of coming or moving it is the place left.
+    a = analyse("A young woman who came from Ile-de-France, who can help her find training?")
+    assert [(p.name, p.residence) for p in a.places] == [("Île-de-France", False)] and not a.lives_outside
+    a = analyse("A 20-year-old who moved here from Lyon last month wants a job")
+    assert [(p.name, p.residence) for p in a.places] == [("Lyon", False)] and not a.lives_outside
+    assert analyse("a young man from Calais looking for a job").lives_outside
+    # French: "arrivée de" is the place left, "arrivé à" the new home.
+    a = analyse("Jeune femme arrivée de Marseille, 20 ans, qui cherche une formation")
+    assert [(p.name, p.residence) for p in a.places] == [("Marseille", False)] and not a.lives_outside
+    assert [(p.name, p.residence) for p in analyse("Jeune arrivé à Lille il y a un mois, 20 ans").places] == [("Lille", True)]
+    # An area is read by the word before it, as a commune is.
+    assert not analyse("Jeune de 20 ans originaire de Bretagne, habite Roubaix").lives_outside
+    assert analyse("Jeune de 20 ans qui vit dans le Var").lives_outside
+    assert analyse("jeune de 19 ans du Pas-de-Calais cherche un emploi").lives_outside
+
+
+def test_the_former_region_nord_pas_de_calais_holds_both_territories_others_are_outside() -> None:
+    # However it is written (the corpus: "Nord – Pas de Calais"), it is one region, not the Pas-de-Calais.
+    for text in ("le PO du Nord – Pas de Calais", "the Nord Pas-de-Calais FSE programme", "région Nord Pas de Calais"):
+        a = analyse(text)
+        assert [(p.name, p.kind, p.in_territory) for p in a.places] == [("Nord-Pas-de-Calais", "region", None)], text
+        assert not a.lives_outside, text
+    assert analyse("jeune de 20 ans qui vit en Picardie").lives_outside  # merged into the Hauts-de-France, outside
+    assert not analyse("un jeune du Nord/Pas-de-Calais, 19 ans").lives_outside  # the Nord holds both territories
+    assert analyse("un jeune de Douai, dans le Nord, 19 ans").lives_outside  # a commune outside, in the Nord
+
+
+def test_nord_named_beside_another_area_is_the_department_and_both_are_not_outside() -> None:
+    # "Nord" alone is a word ("le Nord" is the department); paired with an area it is the department too.
+    for text in ("Who is the contact in the Nord and Pas-de-Calais?", "Nord, Pas-de-Calais", "jeune du Nord et du Pas-de-Calais"):
+        a = analyse(text)
+        assert [(p.name, p.in_territory) for p in a.places] == [("Nord", None), ("Pas-de-Calais", False)], text
+        assert not a.lives_outside, text
+    assert [p.name for p in analyse("a young man in the Nord").places] == ["Nord"]  # "the": a cue in English
+    assert analyse("who to contact in the Pas-de-Calais").lives_outside
+    assert analyse("Lens, Pas-de-Calais").lives_outside
+    assert analyse("Léa Nord et Paris").places == ()  # a name, then a word: no area
+
+
 def test_sms_style_age_then_commune_places_the_person() -> None:
     assert [p.name for p in analyse("jeune 22 ans cambrai cherche du boulot urgent").places] == ["Cambrai"]
     assert analyse("jeune 22 ans cambrai cherche du boulot urgent").lives_outside

@@ -127,6 +127,14 @@ PHRASINGS = [
     pytest.param("slt, jeune 16a, pb avec la justice", expect(age=16, situations=["justice"]), id="justice-sms"),
     pytest.param("a 16-year-old always in trouble with the police", expect(age=16, situations=["justice"]), id="justice-en"),
     pytest.param("she is 22 and has a baby", expect(age=22, situations=["jeune_parent"]), id="parent-en"),
+    # Everyday words for a flat, for not knowing what to do, for money, for having no papers.
+    pytest.param("jeune 20 ans cherche un appart", expect(age=20, needs=["logement"]), id="appart"),
+    pytest.param("il joue au studio de musique", expect(needs=["culture"]), id="studio-not-a-flat"),
+    pytest.param("19 ans, il sait pas quoi faire de sa vie", expect(age=19, needs=["orientation"]), id="sait-pas-quoi-faire"),
+    pytest.param("elle a trouvé sa voie dans la cuisine", expect(), id="voie-found-asks-nothing"),
+    pytest.param("my 19 year old has no idea what to do with his life", expect(age=19, needs=["orientation"]), id="no-idea-en"),
+    pytest.param("jeune 19 ans, il a besoin de thunes", expect(age=19, needs=["aide_financiere"]), id="thunes"),
+    pytest.param("jeune 20 ans il a pas de papiers", expect(age=20, situations=["refugie"]), id="pas-de-papiers"),
     # One person is a girl or a boy: the first named is who they are.
     pytest.param(
         "une jeune femme qui pense que ce métier est pour les garçons",
