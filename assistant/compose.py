@@ -1630,6 +1630,16 @@ def _on_the_need(
     # A need's phrase counts whole ("petite enfance", not the "Enfance" of child protection), its words once.
     phrases = [p for e in analysis.expansions if (p := frozenset(w for w in _stems(e) - places - {"jeun"} if len(w) > 2))]
     need = set().union(*phrases)
+    # Each need (or situation) is one thing the person is about: a sentence speaking of two of them says more than
+    # one writing two words of one ("développeur web" is one phrase of the digital careers; "entreprenariat
+    # numérique" speaks of them and of creating a business).
+    concepts = [c for c in load_concepts() if c.key in (*analysis.needs, *analysis.situations)]
+    of_concept = {e: c.key for c in concepts for e in c.expansions}
+    grouped: dict[str, list[frozenset[str]]] = {}
+    for e in analysis.expansions:
+        p = frozenset(w for w in _stems(e) - places - {"jeun"} if len(w) > 2)
+        if p:
+            grouped.setdefault(of_concept.get(e, e), []).append(p)
     # In a follow-up, the words of the earlier turns say who; the new question's words say what it is about.
     earlier = rare - _stems(own) if own else set()
     # A question that describes the person, then asks what the plans provide for something ("… il traîne tout
@@ -1665,14 +1675,20 @@ def _on_the_need(
             if whole != sentence and not mine:
                 continue  # an item of the cell that says nothing of the need
             weight = sum((1.0 if share(w) < 0.05 else 0.5) / (2 if w in earlier else 1) for w in matched)
+            # (Each further need the sentence speaks of counts one more, for ranking only.)
+            needs_heard = sum(1 for ps in grouped.values() if any(p <= have for p in ps))
+            order = weight + max(0, needs_heard - 1)
             if whole != sentence:
                 weight += 0.01 * len(mine)  # among a cell's items, the one holding most of the need's words
+                order += 0.01 * len(mine)
             # The asking sentence's words count twice ("… travaille-t-elle l'esprit d'entreprise des NEET ?").
             ranking = sum(1.0 if share(w) < 0.05 else 0.5 for w in matched & asked)
             # A structure named after the need ("Ouvrir 8 Maisons des Parents") is a place to send them (a rare
             # word of it: "Pôle Emploi" is named after every jobseeker's need).
             rare_matched = {w for w in matched if share(w) < 0.05}
-            weight += 1.0 if any(_stems(name) & rare_matched for name in _PROPER_NAME.findall(sentence)) else 0.0
+            named_after = 1.0 if any(_stems(name) & rare_matched for name in _PROPER_NAME.findall(sentence)) else 0.0
+            weight += named_after
+            order += named_after
             if asked and not matched & (asked | need):
                 continue  # only words of the description ("dans leur cité"): not what the plans are asked about
             if weight + ranking >= 1.5 or any(w in need and share(w) < 0.025 for w in matched) or (relaxed and matched & named):
@@ -1708,13 +1724,13 @@ def _on_the_need(
                     or _means_cell(sentences[k])
                     or _in_measure_cell(item.doc.page_content, sentences[k])
                 ):
-                    weight += 10.0  # (ranks only: every measure before every finding)
+                    order += 10.0  # (ranks only: every measure before every finding)
                 elif not measures_first and _COMMITS.search(quoted):
                     # For a young person, what someone does on the need ("… est mobilisée pour le projet des
                     # centres sociaux connectés") says more than what is found or framed ("Lutte contre la
                     # fracture numérique" in a list of framework documents): a half-word ahead (ranks only).
-                    weight += 0.5
-                best.setdefault(item.n, []).append((weight + ranking, f"{lead} {quoted}" if lead else quoted))
+                    order += 0.5
+                best.setdefault(item.n, []).append((order + ranking, f"{lead} {quoted}" if lead else quoted))
     firsts = sorted(((max(found)[0], n, max(found)[1]) for n, found in best.items()), key=lambda x: -x[0])
     rest = sorted(((w, n, x) for n, found in best.items() for w, x in found), key=lambda x: -x[0])
     chosen: list[tuple[str, int]] = []

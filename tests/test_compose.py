@@ -2424,6 +2424,20 @@ def test_for_a_person_what_is_done_on_the_need_is_heard_before_what_frames_it() 
     assert [n for _, n in found] == [2, 1], found
 
 
+def test_a_sentence_on_more_of_the_persons_needs_is_heard_first() -> None:
+    from assistant.compose import Item, _on_the_need
+
+    # Two needs (a business of his own, in digital work): the sentence on both comes before the one writing two
+    # words of one of them ("développeur web").
+    question = "Jeune de 24 ans à Marly, il code des applis et veut créer sa boîte dans le numérique : quoi pour lui ?"
+    analysis = analyse(question)
+    assert {"entrepreneuriat", "numerique"} <= set(analysis.needs)
+    one = _doc("École", "Une école propose une formation gratuite au métier de développeur web.", 10)
+    both = _doc("Garage", "Le garage sensibilise à l'entrepreneuriat dans le numérique les jeunes des quartiers.", 20)
+    found = _on_the_need(question, analysis, [Item(1, one), Item(2, both)], lambda stem: 0.01, limit=2)
+    assert [n for _, n in found] == [2, 1], found
+
+
 def test_a_measure_under_its_short_title_is_quoted_whole() -> None:
     from assistant.compose import _whole_measure
 

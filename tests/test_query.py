@@ -135,6 +135,17 @@ PHRASINGS = [
     pytest.param("my 19 year old has no idea what to do with his life", expect(age=19, needs=["orientation"]), id="no-idea-en"),
     pytest.param("jeune 19 ans, il a besoin de thunes", expect(age=19, needs=["aide_financiere"]), id="thunes"),
     pytest.param("jeune 20 ans il a pas de papiers", expect(age=20, situations=["refugie"]), id="pas-de-papiers"),
+    # Signs of depression in everyday words, an adverb inside.
+    pytest.param(
+        "il ne sort presque plus de sa chambre et n'a plus goût à rien", expect(needs=["sante_mentale"]), id="gout-a-rien"
+    ),
+    # Sleeping badly is no housing need; sleeping at friends' or outside is.
+    pytest.param("jeune de 19 ans, il dort mal", expect(age=19), id="dort-mal"),
+    pytest.param(
+        "il dort dehors depuis une semaine, 22 ans",
+        expect(age=22, situations=["sans_logement"], needs=["logement"]),
+        id="dort-dehors",
+    ),
     # One person is a girl or a boy: the first named is who they are.
     pytest.param(
         "une jeune femme qui pense que ce métier est pour les garçons",
