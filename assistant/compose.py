@@ -1827,12 +1827,22 @@ def _how_it_goes(item: Item, skip: str = "", most: int = 2, limit: int = 400) ->
     return _clip(" ".join([x for x in after if x.strip() not in skip][:most]), limit)
 
 
+# A line that is no prose: a web address or a number alone (a footnote's, a page's).
+_NOT_PROSE = re.compile(r"(?:https?://|www\.)\S*|[\d\s.,]+")
+
+
 def _whole_item(sentences: list[str], k: int) -> str:
     """List item ``k`` with the sentences that carry it on up to the next item ("- Contribue … d'insertion."
     then "La CAF participe …", then "- S'engage …"): who acts is often said in the item's second sentence."""
     if not sentences[k].lstrip().startswith(_ITEM_MARKS) or not sentences[k].rstrip().endswith("."):
         return sentences[k]  # (an item without its full stop is a table's cell: the next line is another cell)
-    rest = list(itertools.takewhile(lambda x: not x.lstrip().startswith(_ITEM_MARKS), sentences[k + 1 : k + 3]))
+    # (A web address or a bare page number after the item is a footnote's, not the item's: "… politique de la
+    # ville." then "http://www.legifrance.gouv.fr/…" then "61".)
+    rest = list(
+        itertools.takewhile(
+            lambda x: not x.lstrip().startswith(_ITEM_MARKS) and not _NOT_PROSE.fullmatch(x.strip()), sentences[k + 1 : k + 3]
+        )
+    )
     if not rest or k + 1 + len(rest) >= len(sentences):  # not followed by another item: text after the list
         return sentences[k]
     return " ".join([sentences[k], *rest])

@@ -2438,6 +2438,21 @@ def test_a_sentence_on_more_of_the_persons_needs_is_heard_first() -> None:
     assert [n for _, n in found] == [2, 1], found
 
 
+def test_a_list_item_is_quoted_without_the_footnote_address_and_page_number_after_it() -> None:
+    from assistant.compose import _whole_item
+
+    sentences = [
+        "- Contribue au financement des actions.",
+        "La CAF participe au comité.",
+        "- de l'instruction du 30 septembre 2016 relative aux contrats locaux de santé mentale.",
+        "http://www.legifrance.gouv.fr/affichTexte.do?cidTexte=JORFTEXT000028636804",
+        "61",
+        "- S'engage à suivre les jeunes.",
+    ]
+    assert _whole_item(sentences, 0) == "- Contribue au financement des actions. La CAF participe au comité."
+    assert _whole_item(sentences, 2) == sentences[2]
+
+
 def test_a_measure_under_its_short_title_is_quoted_whole() -> None:
     from assistant.compose import _whole_measure
 
