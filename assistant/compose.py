@@ -1628,18 +1628,16 @@ def _on_the_need(
     acronyms = {w.lower() for w in re.findall(r"\b[A-Z]{2}\b", question)}
     rare = {w for w in _stems(question) - places if share(w) < 0.2 and not w.isdigit() and (len(w) > 2 or w in acronyms)}
     # A need's phrase counts whole ("petite enfance", not the "Enfance" of child protection), its words once.
-    phrases = [p for e in analysis.expansions if (p := frozenset(w for w in _stems(e) - places - {"jeun"} if len(w) > 2))]
-    need = set().union(*phrases)
     # Each need (or situation) is one thing the person is about: a sentence speaking of two of them says more than
     # one writing two words of one ("développeur web" is one phrase of the digital careers; "entreprenariat
-    # numérique" speaks of them and of creating a business).
-    concepts = [c for c in load_concepts() if c.key in (*analysis.needs, *analysis.situations)]
-    of_concept = {e: c.key for c in concepts for e in c.expansions}
+    # numérique" speaks of them and of creating a business). Its phrases are grouped by it.
+    of_concept = {e: c.key for c in load_concepts() if c.key in (*analysis.needs, *analysis.situations) for e in c.expansions}
     grouped: dict[str, list[frozenset[str]]] = {}
     for e in analysis.expansions:
-        p = frozenset(w for w in _stems(e) - places - {"jeun"} if len(w) > 2)
-        if p:
+        if p := frozenset(w for w in _stems(e) - places - {"jeun"} if len(w) > 2):
             grouped.setdefault(of_concept.get(e, e), []).append(p)
+    phrases = [p for group in grouped.values() for p in group]
+    need = set().union(*phrases)
     # In a follow-up, the words of the earlier turns say who; the new question's words say what it is about.
     earlier = rare - _stems(own) if own else set()
     # A question that describes the person, then asks what the plans provide for something ("… il traîne tout
@@ -1675,20 +1673,16 @@ def _on_the_need(
             if whole != sentence and not mine:
                 continue  # an item of the cell that says nothing of the need
             weight = sum((1.0 if share(w) < 0.05 else 0.5) / (2 if w in earlier else 1) for w in matched)
-            # (Each further need the sentence speaks of counts one more, for ranking only.)
-            needs_heard = sum(1 for ps in grouped.values() if any(p <= have for p in ps))
-            order = weight + max(0, needs_heard - 1)
+            # Each further need the sentence speaks of counts one more (ranks only).
+            bonus = max(0.0, sum(1.0 for group in grouped.values() if any(p <= have for p in group)) - 1)
             if whole != sentence:
                 weight += 0.01 * len(mine)  # among a cell's items, the one holding most of the need's words
-                order += 0.01 * len(mine)
             # The asking sentence's words count twice ("… travaille-t-elle l'esprit d'entreprise des NEET ?").
             ranking = sum(1.0 if share(w) < 0.05 else 0.5 for w in matched & asked)
             # A structure named after the need ("Ouvrir 8 Maisons des Parents") is a place to send them (a rare
             # word of it: "Pôle Emploi" is named after every jobseeker's need).
             rare_matched = {w for w in matched if share(w) < 0.05}
-            named_after = 1.0 if any(_stems(name) & rare_matched for name in _PROPER_NAME.findall(sentence)) else 0.0
-            weight += named_after
-            order += named_after
+            weight += 1.0 if any(_stems(name) & rare_matched for name in _PROPER_NAME.findall(sentence)) else 0.0
             if asked and not matched & (asked | need):
                 continue  # only words of the description ("dans leur cité"): not what the plans are asked about
             if weight + ranking >= 1.5 or any(w in need and share(w) < 0.025 for w in matched) or (relaxed and matched & named):
@@ -1724,13 +1718,13 @@ def _on_the_need(
                     or _means_cell(sentences[k])
                     or _in_measure_cell(item.doc.page_content, sentences[k])
                 ):
-                    order += 10.0  # (ranks only: every measure before every finding)
+                    bonus += 10.0  # (ranks only: every measure before every finding)
                 elif not measures_first and _COMMITS.search(quoted):
                     # For a young person, what someone does on the need ("… est mobilisée pour le projet des
                     # centres sociaux connectés") says more than what is found or framed ("Lutte contre la
                     # fracture numérique" in a list of framework documents): a half-word ahead (ranks only).
-                    order += 0.5
-                best.setdefault(item.n, []).append((order + ranking, f"{lead} {quoted}" if lead else quoted))
+                    bonus += 0.5
+                best.setdefault(item.n, []).append((weight + bonus + ranking, f"{lead} {quoted}" if lead else quoted))
     firsts = sorted(((max(found)[0], n, max(found)[1]) for n, found in best.items()), key=lambda x: -x[0])
     rest = sorted(((w, n, x) for n, found in best.items() for w, x in found), key=lambda x: -x[0])
     chosen: list[tuple[str, int]] = []
