@@ -693,7 +693,8 @@ class ComposingAnswerer:
             return ""
         # A name, written with its capital inside a sentence ("dans Outlook", "un abonnement Netflix"): everyday
         # words the documents happen not to write ("tient", "téléphone") say nothing of the subject.
-        names = {fold_question(m): m for m in re.findall(r"(?:(?<=[\w,’'] )|(?<=\w[’']))[A-ZÀ-Ý][a-zà-ÿ]{3,}\b", analysis.text)}
+        # (As the distinctive check reads names: ``_NAME_WORD``; an acronym aside, four letters or more.)
+        names = {fold_question(m): m for m in _NAME_WORD.findall(analysis.text) if len(m) >= 4 and not m.isupper()}
         for word in intent.content:
             stems = _stems(word) - places
             if word in names and stems and not any(map(self.spelled, stems)):

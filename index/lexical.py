@@ -8,6 +8,7 @@ once per process.
 
 from __future__ import annotations
 
+import difflib
 import re
 import threading
 import weakref
@@ -81,8 +82,6 @@ class LexicalIndex:
 
     def spelled(self, stem: str) -> bool:
         """The chunks hold ``stem``, or a stem spelled nearly so (a typo: "decrocheurr", "aprentissage")."""
-        import difflib
-
         # (A short stem a letter away from another is often another word: "tarot" is not "start".)
         cutoff = 0.9 if len(stem) <= 6 else 0.85
         return stem in self._vocab or bool(difflib.get_close_matches(stem, self._vocab, n=1, cutoff=cutoff))
