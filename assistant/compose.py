@@ -53,7 +53,7 @@ from ingest.gazetteer import EPCI_NAMES
 from ingest.records import Action, Contact
 from ingest.text import EMAIL, MARKER, PHONE, PUBLIC_AGE_RANGE, fold, passage_sentences, squash
 from ingest.text import fold_words as fold_question  # apostrophes (’ too) and hyphens as spaces
-from ingest.vocabulary import Concept, load_concepts
+from ingest.vocabulary import Concept, english_words, french_for, load_concepts
 from ingest.vocabulary import label as concept_label
 
 LIST, CONTACT, PORTEUR, FACT = "list", "contact", "porteur", "fact"
@@ -394,7 +394,11 @@ _NAME_WORD = re.compile(r"(?<=[^\W\d_][’' ])[A-ZÀ-Ý][\w’'-]+|\b[A-ZÀ-Ý]{
 def _stems(text: str) -> frozenset[str]:
     from index.lexical import analyse_text
 
-    return frozenset(analyse_text(text)) - _GENERIC
+    stems = frozenset(analyse_text(text)) - _GENERIC
+    english = english_words(text)
+    # An English question's function words ("them", "of", "in") are no subject, even where some passage
+    # holds them (a quotation, a programme's English name).
+    return stems - frozenset(analyse_text(" ".join(english))) if english else stems
 
 
 # Question words that say what kind of answer is wanted, not what it is about.
@@ -617,6 +621,9 @@ def _about(
     share = frequency or (lambda _stem: 0.0)  # without the index's counts every word counts as rare
     wanted = {w for w in _stems(question) if w not in _CONTACT_WORDS and share(w) < 0.2 and (share(w) > 0 or not known)}
     have = _stems(" ".join([doc.page_content, str(doc.metadata.get("title", ""))]))
+    # An English question's words in French are guesses among several ("reach": "touchés", "rencontrés"):
+    # one the passage holds says it is about the subject, one it lacks says nothing.
+    wanted -= _stems(" ".join(french_for(question))) - have
     missing = len(wanted - have)
     return missing == 0 or (len(wanted) >= 3 and missing <= max(1, int(len(wanted) * share_missing)))
 
@@ -836,7 +843,7 @@ class ComposingAnswerer:
             kind = FACT
         # A follow-up about the previous answer's action ("who runs it?", "t'as un mail ?") asks it of that action.
         referent = any(i.why.referent for i in items)
-        if intent.kind == "contact" and (intent.entities or referent):
+        if intent.kind == "contact" and (intent.entities or referent or kind == LIST):
             # "Coop Lab, qui j'appelle ?": the reading of the question names the action and asks for a person,
             # whatever its wording; the phrase lists of ``question_kind`` only know the common ones.
             kind = CONTACT
@@ -954,13 +961,25 @@ class ComposingAnswerer:
             # question; each person once (a guide card and the directory list the same people).
             chosen: list[tuple[Item, list[Contact], bool]] = []
             seen: set[str] = set()
+            places_asked = [stems for p in analysis.places if (stems := _stems(p.name))]
             for item in with_contacts[:2]:
                 scored = people_of[item.n]
                 top = scored[0][0] if scored else 0.0
                 best = [p for x, p in scored if x == top] if top >= 1 else []
                 # Between people fitting as well, a named person beats a nameless list of addresses.
                 best = [p for p in best if p.name] or best
-                one = len(best) == 1
+                # Several places asked ("pour le Nord et le Pas-de-Calais", "à Roubaix et à Tourcoing"): the
+                # person of each place, when the passage has one.
+                if len(places_asked) > 1:
+                    words = dict(
+                        zip(map(_person_key, _people(item.doc)), _person_words(item.doc, _people(item.doc)), strict=True)
+                    )
+                    for place in places_asked:
+                        theirs = next((p for _, p in scored if p.name and place <= words.get(_person_key(p), frozenset())), None)
+                        if theirs is not None and theirs not in best:
+                            best.append(theirs)
+                # (Each place's own person answers it: no sentence around them is needed either.)
+                one = len(best) == 1 or (len(places_asked) > 1 and len(best) > 1 and all(p.name for p in best))
                 people = [p for p in (best or [p for _, p in scored])[:4] if _person_key(p) not in seen]
                 if people:
                     seen |= {_person_key(p) for p in people}
@@ -2653,20 +2672,20 @@ def _contact_person(question: str, doc: Document, places: tuple[str, ...] = ()) 
     return format_contact(scored[0][1])
 
 
-def _people_scored(question: str, doc: Document, places: tuple[str, ...] = (), title: str = "") -> list[tuple[float, Contact]]:
-    """The passage's people with the number of the question's words each one's name, role, organisation
-    and lines write, best first. A commune the question names (``places``) counts twice: "le référent de
-    Roubaix" is first of all someone in Roubaix. ``title``: the action whose contacts the passage's people
-    are (the card of the action the question names)."""
-    wanted = {w for w in _stems(question) if w not in _CONTACT_WORDS}
-    where = _stems(" ".join(places)) & wanted
+def _person_words(doc: Document, people: list[Contact], title: str = "") -> list[frozenset[str]]:
+    """The stems each person's name, role, organisation and lines write (``title``: the action whose contacts
+    they are)."""
     lines = doc.page_content.split("\n")
-    people = _people(doc)
-    words_of = []
     starts = sorted({p.line for p in people if p.line})
+    # A line that names a person is theirs: a nameless list of the same addresses ("mailto:a mailto:b") does
+    # not also fit the words of every named person's line ("Pour le Nord : M. A – a@…").
+    named_lines = {n for person in people if person.name for n, line in enumerate(lines) if person.name in line}
+    words_of = []
     for person in people:
         keys = [k for k in (person.name, *person.emails, *person.phones) if k]
-        written = " ".join(line for line in lines if any(k in line for k in keys))
+        written = " ".join(
+            line for n, line in enumerate(lines) if any(k in line for k in keys) and (person.name or n not in named_lines)
+        )
         if person.line and doc.metadata.get("kind") == "directory":
             # In a directory, the person's block, up to the next person's heading: "Action concernée : CLAP
             # Métropolitains" says which action this person answers for. (On a card, every person answers
@@ -2676,6 +2695,18 @@ def _people_scored(question: str, doc: Document, places: tuple[str, ...] = (), t
         words_of.append(
             _stems(" ".join(filter(None, (person.name, person.role, person.organisation, person.text, written, title))))
         )
+    return words_of
+
+
+def _people_scored(question: str, doc: Document, places: tuple[str, ...] = (), title: str = "") -> list[tuple[float, Contact]]:
+    """The passage's people with the number of the question's words each one's name, role, organisation
+    and lines write, best first. A commune the question names (``places``) counts twice: "le référent de
+    Roubaix" is first of all someone in Roubaix. ``title``: the action whose contacts the passage's people
+    are (the card of the action the question names)."""
+    wanted = {w for w in _stems(question) if w not in _CONTACT_WORDS}
+    where = _stems(" ".join(places)) & wanted
+    people = _people(doc)
+    words_of = _person_words(doc, people, title)
     # The number of the question's words a person fits; between people fitting as many, a word every
     # person of a directory shares ("CLAP", "Mission locale") tells them apart less than the one only
     # two share ("Roubaix"): each word then weighs 1 / the number of people it fits (a fraction below 1).

@@ -52,7 +52,7 @@ from ingest.gazetteer import (
     tokenize,
 )
 from ingest.quartier_table import blocking_forms, read_quartiers
-from ingest.text import PHRASE_BREAK
+from ingest.text import PHRASE_BREAK, one_edit
 from ingest.vocabulary import english_words
 
 MEL_SIREN = "200093201"
@@ -557,7 +557,7 @@ class France:
             return None  # part of a longer name ("Maubeuje-Nord", "Saint Amandd Les Eaux")
         if self._cue(text, tokens, i) != "strong":
             return None
-        near = {c.insee: c for k, communes in self._large_towns if _one_edit(k, key) for c in communes}
+        near = {c.insee: c for k, communes in self._large_towns if one_edit(k, key) for c in communes}
         if len(near) != 1:
             return None
         (commune,) = near.values()
@@ -865,17 +865,6 @@ class France:
         if i >= 1 and tokens[i - 1].key.isdigit():
             return True
         return i >= 2 and tokens[i - 1].key in ("a", "au", "et", "ou", "entre") and tokens[i - 2].key.isdigit()
-
-
-def _one_edit(a: str, b: str) -> bool:
-    """``a`` and ``b`` differ by one substitution, insertion or deletion (not equal)."""
-    if a == b or abs(len(a) - len(b)) > 1:
-        return False
-    if len(a) == len(b):
-        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
-    short, long = (a, b) if len(a) < len(b) else (b, a)
-    k = next((n for n, (x, y) in enumerate(zip(short, long, strict=False)) if x != y), len(short))
-    return short[k:] == long[k + 1 :]
 
 
 def _ends(keys: Iterable[str]) -> frozenset[int]:

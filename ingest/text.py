@@ -56,6 +56,19 @@ def fold_words(text: str) -> str:
     return " ".join(_WORD_JOINERS.sub(" ", fold(text)).split())
 
 
+def one_edit(a: str, b: str) -> bool:
+    """``a`` and ``b`` differ by one letter dropped, added or changed, or two neighbours swapped ("roubiax")."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    i = 0
+    while i < min(len(a), len(b)) and a[i] == b[i]:
+        i += 1
+    if len(a) == len(b):
+        return a[i + 1 :] == b[i + 1 :] or (a[i : i + 2] == b[i : i + 2][::-1] and a[i + 2 :] == b[i + 2 :])
+    longer, shorter = (a, b) if len(a) > len(b) else (b, a)
+    return longer[i + 1 :] == shorter[i:]
+
+
 def fold_spaces(text: str) -> str:
     """``fold``, ’ written ', one space: "Métropole  Européenne l’AFEV" -> "metropole europeenne l'afev"."""
     return " ".join(fold(text.replace("’", "'")).split())

@@ -14,6 +14,7 @@ import re
 from functools import cache
 from importlib import resources
 
+from ingest.spelling import mended
 from ingest.tsv import data_rows
 from ingest.vocabulary import english_words
 
@@ -55,4 +56,4 @@ def written_out(text: str) -> str:
     text = _J_H.sub("j'", _JE.sub("je ", text))
     for pattern, full in _table():
         text = pattern.sub(full, text)
-    return text
+    return mended(text)

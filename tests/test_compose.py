@@ -14,6 +14,7 @@ from ingest.catalogue import acronym_of
 from ingest.contacts import extract_people
 from ingest.enrich import contact_part
 from ingest.records import Action, Contact
+from ingest.text import fold
 
 
 def _doc(title: str, text: str, line: int, verdict: str = "match", reasons: tuple[str, ...] = (), **meta) -> Document:
@@ -1456,6 +1457,51 @@ def test_a_long_contact_question_finds_the_directory_person_it_describes_not_a_l
     text, _, outcome = answerer(question, [directory], analyse(question))
     assert outcome is False and "olivier.rovere@ars.fr" in text and "03 62 72 86 61" in text
     assert "anne.durand" not in text and "paul.roi" not in text
+
+
+def test_a_contact_asked_for_a_place_outside_both_territories_is_given_when_the_documents_name_it() -> None:
+    # A person asked by their role ("who is the … director") is a contact question; the place names whom,
+    # it is no young person living elsewhere: the documents' directory answers it.
+    directory = _fact(
+        "Coordonnées des Directeurs Territoriaux de l'ARS pour le contrat de ville\n"
+        "Pour le Nord : M. Olivier Rovere - olivier.rovere@ars.fr – 03 62 72 86 61\n"
+        "Pour le Pas-de-Calais : Mme Anne Durand - anne.durand@ars.fr",
+        title="Coordonnées des Directeurs Territoriaux",
+    )
+    known = fold(directory.page_content)  # the corpus's words are rare; the others (English) unknown to it
+    answerer = ComposingAnswerer(frequency=lambda stem: 0.01 if stem in known else 0.0)
+    for question in (
+        "Who is the ARS territorial director for the Pas-de-Calais?",
+        "Qui est la directrice territoriale de l'ARS pour le Pas-de-Calais ?",
+    ):
+        text, _, outcome = answerer(question, [directory], analyse(question))
+        assert outcome is False and "anne.durand@ars.fr" in text, (question, text)
+        assert "rovere" not in text and "hors de la Métropole" not in text
+
+
+def test_each_place_asked_gets_its_own_person_not_the_list_of_every_address() -> None:
+    directory = _fact(
+        "Coordonnées des Directeurs Territoriaux\n"
+        "Pour l'Aisne : M. Yves Duchange - yves.duchange@ars.fr – 03 23 22 45 62\n"
+        "Pour le Nord : M. Olivier Rovere - olivier.rovere@ars.fr – 03 62 72 86 61\n"
+        "Pour le Pas de Calais : M. Nicolas Brulé – nicolas.brule@ars.fr – 03 21 60 30 02\n\n"
+        "mailto:yves.duchange@ars.fr mailto:olivier.rovere@ars.fr mailto:nicolas.brule@ars.fr",
+        title="Coordonnées des Directeurs Territoriaux",
+    )
+    known = fold(directory.page_content)
+    answerer = ComposingAnswerer(frequency=lambda stem: 0.01 if stem in known else 0.0)
+    for question in (
+        "Qui sont les directeurs territoriaux pour le Nord et le Pas-de-Calais ?",
+        "Who are the territorial directors for the Nord and the Pas-de-Calais, and how do I reach them?",
+    ):
+        text, _, outcome = answerer(question, [directory], analyse(question))
+        assert outcome is False, (question, text)
+        assert all(x in text for x in ("M. Olivier Rovere", "olivier.rovere@ars.fr", "M. Nicolas Brulé", "nicolas.brule@ars.fr"))
+        assert "duchange" not in text  # the place not asked; the nameless list of every address is not given
+    # One place: its person alone.
+    for question in ("Which director covers the Pas-de-Calais?", "Quel directeur pour le Pas-de-Calais ?"):
+        text, _, _ = answerer(question, [directory], analyse(question))
+        assert "nicolas.brule@ars.fr" in text and "rovere" not in text, (question, text)
 
 
 def test_only_actions_are_ruled_out_and_those_ruled_out_for_the_person_come_first() -> None:

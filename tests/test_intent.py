@@ -865,9 +865,20 @@ def test_english_ways_of_asking_whom_to_call_ask_for_a_contact() -> None:
         "Who should I call about the Booster programme in Lille?",
         "who can I get in touch with for Wi-Filles?",
         "What is the email address for Wi-Filles?",
+        # a person named by their role is asked, whatever the role and the place it covers
+        "Who is the regional coordinator of the Plateforme Service Civique?",
+        "Who is the territorial director for the Somme?",
+        "qui est la directrice de la mission locale de Roubaix ?",
     ):
         assert read(question, []).kind == "contact", question
     assert read("What is the Booster programme?", []).kind != "contact"
+    assert read("Who is behind the Pass Transfrontalier?", []).kind == "porteur"  # an organisation, not a person
+    # "coordonnées" are contact details, not "who coordinates"
+    assert read("Quelles sont les coordonnées de la délégation de l'ARS ?", []).kind == "contact"
+    assert read("Quelle structure coordonne le Pass Transfrontalier ?", []).kind == "porteur"
+    # A plan's part named with a place elsewhere: whom the plan names there is asked, not what fits a young person
+    plan = read("For the health part of the city contract, who should I contact at the ARS in the Pas-de-Calais?", [])
+    assert plan.kind == "contact", plan.reason
 
 
 def test_asking_who_got_the_most_or_a_figure_against_another_sides_compares() -> None:

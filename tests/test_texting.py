@@ -20,6 +20,11 @@ from ingest.texting import written_out
         ("le num de la ML de Roubaix", "le numéro de la Mission Locale de Roubaix"),
         ("g 1 jeune ki a 1 bb et pa de logt", "j'ai un jeune qui a un bébé et pas de logement"),
         ("etud de 20a, ptet 1 aide ?", "étudiant de 20 ans, peut-être un aide ?"),
+        (
+            "ptite question: ya 1 truc pr 1 jeune au chomdu ? ossi il a pa le permis",
+            "petite question: il y a un truc pour un jeune au chômage ? aussi il a pas le permis",
+        ),
+        ("jv le voir dmn, il est sorti du lycé", "je vais le voir demain, il est sorti du lycée"),
     ],
 )
 def test_shorthand_is_written_out(typed: str, meant: str) -> None:

@@ -1,0 +1,90 @@
+"""Misspelt words of a question mended toward the words of the domain vocabulary: "cherche une formaton dans
+le batimen, pas de logemen" is read as "formation", "batiment", "logement".
+
+Counsellors typing from a phone drop final letters and slip a key; the synonym table (``synonyms.tsv``)
+then misses the need, and the question reads as a person with nothing asked. Only a word that is no French
+word at all is mended (the lexicon is the French word-frequency list of ``pyspellchecker``), only in lower
+case (a capitalised word may be a name: "Booster", "Connect'Emploi"), and only toward a single word of the
+table's triggers: at one edit (a letter dropped, added, swapped or changed) before its last two letters,
+or cut short of its last letters. A word that a trigger already matches ("décrocheur" for "decroch*") is left as typed.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from importlib import resources
+
+from ingest.text import fold_words, one_edit
+from ingest.tsv import data_rows
+
+_MIN = 5  # shorter words have too many neighbours ("taf", "kiff" are the texting table's)
+_CUT = 3  # letters a word may lose at its end ("logemen", "formatio", "apprentiss")
+_WORD = re.compile(rf"(?<![\w'’-])[a-zà-ÿœæ]{{{_MIN},}}(?![\w'’-])")
+
+
+@cache
+def _targets() -> tuple[frozenset[str], tuple[str, ...]]:
+    """The whole words of the synonym table's triggers, and its stems (a trigger ending in ``*``)."""
+    table = resources.files("ingest").joinpath("data/synonyms.tsv").read_text(encoding="utf-8")
+    words: set[str] = set()
+    stems: set[str] = set()
+    for _number, cells in data_rows(table, width=3):
+        for trigger in cells[2].split("|"):
+            for token in re.findall(r"[^\s…()/]+", trigger):
+                if token.endswith("*"):
+                    stems.add(fold_words(token[:-1]))
+                else:
+                    words.update(w for w in fold_words(token).split() if len(w) >= _MIN and w.isalpha())
+    return frozenset(words), tuple(sorted(s for s in stems if s))
+
+
+@cache
+def _lexicon() -> frozenset[str]:
+    """French words, folded (accents off): a word found here is never mended."""
+    from spellchecker import SpellChecker  # heavy-ish (140k words): loaded on the first unknown-looking word
+
+    return frozenset(fold_words(w) for w in SpellChecker(language="fr").word_frequency.dictionary)
+
+
+def mend(word: str) -> str | None:
+    """The trigger word ``word`` (lower case, folded) stands for, or None: known, matched already, or no single
+    word near it."""
+    words, stems = _targets()
+    if len(word) < _MIN or word in words or any(word.startswith(s) for s in stems) or word in _lexicon():
+        return None
+    if word[-1] in "sx" and (word[:-1] in words or word[:-1] in _lexicon()):  # a plural the list lacks
+        return None
+    # The edit spares the ending, which carries the grammar ("financeur" is no "financer"); a word cut short
+    # keeps two thirds of its letters at least ("perso" is no "personne").
+    near = {
+        w
+        for w in words
+        if (one_edit(word, w) and word[-2:] == w[-2:]) or (w.startswith(word) and len(w) - len(word) <= min(_CUT, len(word) // 3))
+    }
+    # A word and its plural are one ("formatio": "formation", "formations"): the singular stands for both.
+    singular = {w for w in near if not (w[-1] in "sx" and w[:-1] in near)}
+    if len(singular) != 1 or word in _place_words():
+        return None
+    return singular.pop()
+
+
+@cache
+def _place_words() -> frozenset[str]:
+    """The words of the names of French communes ("conde" of Condé-sur-l'Escaut): typed in lower case, a
+    place, never mended."""
+    from ingest.france import load_france
+
+    return frozenset(w for c in load_france().communes for w in fold_words(c.name).split())
+
+
+def mended(text: str) -> str:
+    """``text`` with its misspelt vocabulary words mended (unchanged when none is)."""
+
+    def repl(m: re.Match[str]) -> str:
+        folded = fold_words(m.group(0))
+        if " " in folded:  # a word folding into two ("œ" stays one): left alone
+            return m.group(0)
+        return mend(folded) or m.group(0)
+
+    return _WORD.sub(repl, text)
