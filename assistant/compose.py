@@ -235,7 +235,11 @@ def _list_line(
     shown_contacts: set[str] | None = None,
     skip: tuple[str, ...] = (),
     frequency: Callable[[str], float] | None = None,
+    detail: str | None = None,
 ) -> str:
+    """One piste in full: who runs it, for whom, what it does, the local detail, its figures, ``detail``
+    (a slot the question asks of the actions: "how often is it open?") where the passage states it, whom
+    to contact, why it fits."""
     doc, record = item.doc, item.record
     title, porteur, public = _card_fields(item)
     line = _card_head(item, analysis.text)
@@ -267,6 +271,18 @@ def _list_line(
         sibling = _next_item(doc, offer)
         if sibling:  # "- CDD : jusqu'à 5 000 €" then "- CDI : jusqu'à 15 000 €": the list's other figure
             line += f". {sibling.rstrip('.')}"
+        shown += (offer,)
+    if detail:
+        stated = next(
+            (
+                x
+                for x in passage_sentences(doc.page_content)
+                if holds(detail, x, analysis.text) and all(x not in y for y in shown)
+            ),
+            "",
+        )
+        if stated:
+            line += f". {_clip(stated, 300).rstrip('.')}"
     reachable = [c for c in record.contacts if c.emails or c.phones or c.urls] if record else []
     contact = format_contact(reachable[0]) if reachable else _contact_line(doc)
     if contact and shown_contacts is not None and contact in shown_contacts:
@@ -1380,8 +1396,9 @@ class ComposingAnswerer:
                     unspoken = ", ".join(concept_label(c.key) for c, _ in unmet)
             # The best four in full (who runs it, for whom, why it fits, whom to contact); the others in a line
             # each, so that the answer reads in seconds and nothing that fits is hidden.
+            detail = intent.slot if intent.kind == "person" else None
             lines += [
-                f"{k}. {_list_line(item, analysis, shown_contacts, frequency=self.frequency)}"
+                f"{k}. {_list_line(item, analysis, shown_contacts, frequency=self.frequency, detail=detail)}"
                 for k, item in enumerate(fitting[: self.full_items], start=1)
             ]
             if fitting[self.full_items :]:

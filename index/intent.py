@@ -279,6 +279,10 @@ def _asked(prepared: str, hit: _Hit) -> bool:
     return "?" not in prepared and not re.search(r"[.!;]\s*\S", prepared[hit.end :]) and _ASKING.search(prepared) is not None
 
 
+# The details of an action a person's question may ask besides what fits ("how often is it open?", "c'est
+# combien ?", "ça dure combien de temps ?"): values a card states when its passage does.
+_PERSON_DETAILS = frozenset({"frequency", "hours", "date", "duration", "amount"})
+
 # A sentence without "?" asks when it holds a question word ("combien coûte le permis", "quels horaires").
 _ASKING = re.compile(r"\b(?:combien|quel|quels|quelle|quelles|quand|ou_|comment|c est quoi|how|what|which|when)\b")
 
@@ -1383,11 +1387,15 @@ def read_intent(
     focus = focus_of(cleaned) if len(cleaned) <= _LONG else focus_of("\n".join(_units(cleaned_lines(question))))
     outside = analysis.lives_outside
 
+    person_detail: str | None = None  # set once the question's cues are read, below
+
     def intent(kind: str, reason: str, slot: str | None = None) -> Intent:
         return Intent(
             kind=kind,
             person=analysis,
-            slot=slot,
+            # A person's question may ask a detail of the actions too ("… is there a place in Lille that helps,
+            # and how often is it open?"): each piste then states it where its passage does.
+            slot=person_detail if kind == "person" and slot is None else slot,
             entities=entities,
             asserted=asserted,
             outside=outside and kind == "person",
@@ -1504,6 +1512,14 @@ def read_intent(
     slot_hit = (
         min(strong or fact_hits, key=lambda h: (h.text == "combien", not _ASKING.search(h.text), h.start, -(h.end - h.start)))
         if fact_hits
+        else None
+    )
+    person_detail = (
+        slot_hit.slot
+        if slot_hit is not None
+        and slot_hit.slot in _PERSON_DETAILS
+        and _ASKING.search(slot_hit.text)
+        and _asked(prepared, slot_hit)
         else None
     )
     comparison = _first(hits, "comparison")

@@ -64,27 +64,23 @@ def mend(word: str) -> str | None:
     }
     # A word and its plural are one ("formatio": "formation", "formations"): the singular stands for both.
     singular = {w for w in near if not (w[-1] in "sx" and w[:-1] in near)}
-    if len(singular) != 1 or word in _place_words():
-        return None
-    return singular.pop()
-
-
-@cache
-def _place_words() -> frozenset[str]:
-    """The words of the names of French communes ("conde" of Condé-sur-l'Escaut): typed in lower case, a
-    place, never mended."""
-    from ingest.france import load_france
-
-    return frozenset(w for c in load_france().communes for w in fold_words(c.name).split())
+    return singular.pop() if len(singular) == 1 else None
 
 
 def mended(text: str) -> str:
     """``text`` with its misspelt vocabulary words mended (unchanged when none is)."""
 
-    def repl(m: re.Match[str]) -> str:
-        folded = fold_words(m.group(0))
-        if " " in folded:  # a word folding into two ("œ" stays one): left alone
-            return m.group(0)
-        return mend(folded) or m.group(0)
+    mends = {
+        m.span(): near for m in _WORD.finditer(text) if " " not in (folded := fold_words(m.group(0))) and (near := mend(folded))
+    }
+    if not mends:
+        return text
+    # A place typed in lower case ("lomme", "conde") is a place, never a misspelt word ("homme", "conge"):
+    # the words the place reader finds in the text are kept.
+    from ingest.france import load_france
 
-    return _WORD.sub(repl, text)
+    places = {w for p in load_france().find_places(text) for w in fold_words(p.surface or p.name).split()}
+    for (start, end), near in sorted(mends.items(), reverse=True):
+        if fold_words(text[start:end]) not in places:
+            text = text[:start] + near + text[end:]
+    return text

@@ -92,6 +92,30 @@ def test_eligibility_answer_lists_fitting_actions_then_the_ones_that_do_not_fit(
     assert text.rstrip().split("\n")[-1].startswith("Sources : [1]")
 
 
+def test_a_person_question_asking_a_detail_gets_it_on_each_piste_that_states_it() -> None:
+    coop = _doc(
+        "COOP LAB",
+        "COOP LAB\nPour les jeunes de 13 à 30 ans porteurs de projets collectifs de mobilité internationale.\n"
+        "Un lieu de rencontre à Lille pour les projets collectifs.\n"
+        "Il est ouvert une fois par mois et propose des conseils et des outils.\n"
+        "Contact : Nizar Test, n.test@coop-test.org",
+        10,
+        reasons=("19 ans : dans la tranche 13 à 30 ans",),
+        age_min=13,
+        age_max=30,
+    )
+    question = (
+        "Jeune de 19 ans à Lille avec un projet de mobilité internationale : y a-t-il un lieu qui l'aide, et il est ouvert à "
+        "quelle fréquence ?"
+    )
+    text, _, refused = ComposingAnswerer()(question, [coop], analyse(question))
+    assert not refused and "1. **COOP LAB**" in text and "ouvert une fois par mois" in text, text
+    # Without the detail asked, the card does not carry it.
+    plain = "Jeune de 19 ans à Lille avec un projet de mobilité internationale : y a-t-il un lieu qui l'aide ?"
+    text, _, _ = ComposingAnswerer()(plain, [coop], analyse(plain))
+    assert "1. **COOP LAB**" in text and "une fois par mois" not in text, text
+
+
 def test_every_marker_maps_to_a_citation_and_every_number_is_grounded() -> None:
     question = "quelle action pour un décrocheur de 17 ans à Loos ?"
     text, citations, _ = ComposingAnswerer()(question, [BOOSTER, E2C], analyse(question))

@@ -860,6 +860,15 @@ def test_the_structure_that_follows_the_young_person_is_not_an_action_asked_abou
     assert [e for e in asked.entities if e.name == "Mission Emploi Lys-Tourcoing"], asked.entities
 
 
+def test_a_person_question_may_ask_a_detail_of_the_actions() -> None:
+    asked = read(
+        "Three 19-year-olds want a collective project. Is there a place in Lille that helps, and how often is it open?", []
+    )
+    assert asked.kind == "person" and asked.slot == "frequency", asked.reason
+    told = read("Jeune de 20 ans à Lomme, il travaille en horaires décalés, pas de voiture. Une aide ?", [])
+    assert told.kind == "person" and told.slot is None  # the hours are told of him, not asked
+
+
 def test_english_ways_of_asking_whom_to_call_ask_for_a_contact() -> None:
     for question in (
         "Who should I call about the Booster programme in Lille?",
