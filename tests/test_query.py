@@ -600,6 +600,11 @@ def test_an_english_question_is_searched_with_the_documents_french_words() -> No
     dated = analyse("How many students have benefited since September 2024?").translations
     assert {"depuis", "septembre", "bénéficiaires"} <= set(dated)  # a date and who benefited, as the documents say
     assert analyse("Contact de KAPS ?").translations == ()  # an English-looking word alone is no English question
+    # The general vocabulary of youth insertion, not only the words of some question.
+    mentoring = analyse("Is there a mentoring scheme for jobseekers who left foster care?").translations
+    assert {"parrainage", "demandeurs d'emploi", "aide sociale à l'enfance"} <= set(mentoring)
+    survey = analyse("When was the last survey on students' living conditions?").translations
+    assert {"enquête", "conditions de vie", "étudiants"} <= set(survey)
 
 
 def test_a_short_form_of_a_commune_counsellors_type_is_read() -> None:
