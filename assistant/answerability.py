@@ -154,7 +154,7 @@ _GENERIC_PEOPLE = ("jeune", "personne", "participant", "beneficiaire", "inscrit"
 
 
 # A date to come is asked ("la prochaine session", "les inscriptions"): a past year does not answer it.
-FUTURE = re.compile(r"\b(?:prochaine?s?|a venir|suivante?|inscriptions?|commencer?a?|debuter?a?)\b")
+FUTURE = re.compile(r"\b(?:prochaine?s?|a venir|suivante?|inscriptions?|commencer?a?|debuter?a?|next|upcoming|registrations?)\b")
 # A deadline is asked ("la date limite", "jusqu'à quand peut-on s'inscrire"): only a date a sentence gives as
 # one answers it ("avant le 30 juin", "jusqu'au 15 mai"), not the date of another event of the action.
 DEADLINE = re.compile(

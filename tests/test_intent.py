@@ -220,6 +220,10 @@ SLOT_CASES = [
     ("Quel est le salaire de la coordinatrice de Wi-Filles ?", "fact", "amount"),
     ("KAPS, c'est combien le loyer ?", "fact", "amount"),
     ("How many hours of volunteering for the Permis de réciprocité?", "fact", "duration"),
+    # English slot words: a rate, the days open, a deadline are asked, not what the action is
+    ("What is the success rate of the Booster programme?", "fact", "rate"),
+    ("Which days is the Coop Lab open?", "fact", "hours"),
+    ("What is the deadline to apply for Booster?", "fact", "date"),
     ("c koi le num de connect emploi", "contact", "phone"),  # a bare "combien" yields to what is counted
     ("Jeune de 20 ans à Lille, combien coûte le permis ?", "fact", "amount"),  # asked in the "?" sentence
     ("jeune de 19 ans à Roubaix, quels horaires pour la mission locale", "fact", "hours"),
