@@ -415,6 +415,8 @@ def test_synonym_table_is_well_formed() -> None:
         ("il veut passer son code", "permis"),
         ("elle veut partir à l'étranger", "international"),
         ("il veut monter sa micro-entreprise de livraison", "entrepreneuriat"),
+        ("elle aimerait rencontrer d'autres jeunes qui s'engagent", "engagement"),
+        ("il sort plus de sa chambre", "remobilisation"),
     ],
 )
 def test_everyday_wordings_of_needs(question: str, need: str) -> None:
