@@ -987,9 +987,8 @@ class ComposingAnswerer:
                 # Several places asked ("pour le Nord et le Pas-de-Calais", "à Roubaix et à Tourcoing"): the
                 # person of each place, when the passage has one.
                 if len(places_asked) > 1:
-                    words = dict(
-                        zip(map(_person_key, _people(item.doc)), _person_words(item.doc, _people(item.doc)), strict=True)
-                    )
+                    listed = _people(item.doc)
+                    words = dict(zip(map(_person_key, listed), _person_words(item.doc, listed), strict=True))
                     for place in places_asked:
                         theirs = next((p for _, p in scored if p.name and place <= words.get(_person_key(p), frozenset())), None)
                         if theirs is not None and theirs not in best:

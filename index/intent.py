@@ -1444,10 +1444,13 @@ def read_intent(
         (contact or porteur)
         and not entities
         and outside
-        and (analysis.age is not None or any(h.cls == "someone" for h in hits) or analysis.needs)
-        # "For the health part of the city contract, who should I contact at the ARS in the Pas-de-Calais?": a
-        # plan's part is named, not a young person's need: whom the plan names there is asked.
-        and not (not analysis.age and not any(h.cls == "someone" for h in hits) and any(h.cls == "plans" for h in hits))
+        # (A need beside a plan's name is the plan's part, no young person's: "For the health part of the city
+        # contract, who should I contact at the ARS in the Pas-de-Calais?" asks whom the plan names there.)
+        and (
+            analysis.age is not None
+            or any(h.cls == "someone" for h in hits)
+            or (analysis.needs and not any(h.cls == "plans" for h in hits))
+        )
     ):
         # "Le fils (18 ans) déménage à Marseille, quelle structure je lui indique ?": whom to turn to is asked
         # for a young person living elsewhere; no action of the documents is theirs (a person's answer says so).

@@ -27,6 +27,7 @@ class Concept:
     label: str = ""  # accented French, as shown to a counsellor ("décrochage scolaire")
     # Concepts this one's words hold without meaning them: "sorti du lycée" is a dropout, not a lycéen.
     silences: tuple[str, ...] = ()
+    written: tuple[str, ...] = ()  # the triggers as the table writes them ("decroch*", "sorti* … lycee")
 
 
 @cache
@@ -45,6 +46,7 @@ def load_concepts() -> tuple[Concept, ...]:
                 tuple(e for e in expansions.split("|") if e.strip()),
                 label or key,
                 tuple(k for k in silences.split("|") if k.strip()),
+                tuple(t.strip() for t in triggers.split("|") if t.strip()),
             )
         )
     return tuple(concepts)
