@@ -7,6 +7,7 @@
     GET  /api/actions/{id}        one action of the catalogue
     POST /api/feedback            a counsellor's 👍/👎 on an answer, stored in <home>/feedback.sqlite3
     GET  /passage/{source}        the page a citation link of the chat opens (HTML, quote highlighted)
+    GET  /fiche?a=ID&a=ID         the handout for the young person (HTML; also /fiche.pdf and /fiche.txt)
 
 The OpenAPI description is at `/openapi.json` (interactive docs at `/docs`). Endpoints are plain
 functions: FastAPI runs them in its thread pool, all sharing the one ``Assistant`` (its model and
@@ -22,25 +23,27 @@ import secrets
 import sys
 import threading
 from collections.abc import Awaitable, Callable, MutableMapping
+from datetime import date
 from importlib import metadata
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, FastAPI, Query, Request, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from fastapi.security import HTTPBearer
 from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
 from starlette.exceptions import HTTPException
 
 from assistant.feedback import FeedbackStore, feedback_path, settings_version
 from assistant.filters import make_filters
+from assistant.handout import HANDOUT_CSP, handout_html, handout_pdf, handout_query, handout_text
 from assistant.passage import error_page, passage_page
 from assistant.service import Assistant
 from index.catalogue import ActionFilter, filter_actions
 from index.store import IndexNotReady
 from ingest.loaders import load_corpus
-from ingest.records import Chunk, SourceDoc
+from ingest.records import Action, Chunk, SourceDoc
 
 MAX_TEXT = 2000  # characters of a question, an earlier question or a comment
 MAX_HISTORY = 50
@@ -118,6 +121,27 @@ class GroundingDropOut(BaseModel):
     reason: str
 
 
+class PisteOut(BaseModel):
+    """A person answer's action in fields (what its line in ``answer`` says): the chat draws its cards from it."""
+
+    n: int = Field(description="La citation [n] d'où viennent ces informations.")
+    section: Literal["fit", "more", "condition", "excluded"] = Field(
+        description="Retenue (fit), autre piste (more), sous condition (condition), écartée (excluded)."
+    )
+    title: str
+    acronym: str
+    porteur: str
+    public: str
+    offer: str = Field(description="Ce que propose l'action, tel que le passage l'écrit.")
+    fits: list[str] = Field(description="Pourquoi elle convient à ce jeune (âge, territoire).")
+    check: list[str] = Field(description="Ce qui reste à vérifier, ou pourquoi elle est écartée.")
+    contact: str
+    emails: list[str]
+    phones: list[str]
+    urls: list[str]
+    action_id: str = Field(description="L'action du catalogue (/api/actions/{id}), vide pour un passage de plan.")
+
+
 class AskResponse(BaseModel):
     """Exactly the record of `reperes ask --json`."""
 
@@ -132,6 +156,7 @@ class AskResponse(BaseModel):
     kind: Literal["answer", "refusal", "clarification", "out_of_scope", "error"] = Field(
         description="Nature de la réponse : réponse, refus (les documents ne le disent pas), demande de précision, hors champ, erreur."
     )
+    pistes: list[PisteOut] = Field(description="Pour une question sur un jeune : chaque action de la réponse, en champs.")
 
 
 class HealthResponse(BaseModel):
@@ -272,6 +297,28 @@ def _cited_chunk(assistant: Assistant, source: str, start: int, end: int) -> Chu
 
 # The passage page echoes the request's text (escaped): forbid scripts and outside resources anyway.
 PAGE_HEADERS = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'", "X-Content-Type-Options": "nosniff"}
+# The handout page runs one script (its buttons), allowed by its hash.
+HANDOUT_HEADERS = {**PAGE_HEADERS, "Content-Security-Policy": HANDOUT_CSP, "Referrer-Policy": "no-referrer"}
+MAX_HANDOUT = 12  # actions on one handout
+
+
+def _handout_actions(assistant: Assistant, values: list[str] | None) -> list[Action]:
+    """The catalogue actions named by ``a=ID&a=ID`` (or ``a=ID1,ID2``), in order, once each; unknown ids skipped.
+
+    Raises an HTTPException with a French message: 400 past ``MAX_HANDOUT`` ids, 404 when none is known.
+    """
+    ids = list(dict.fromkeys(part.strip() for value in values or () for part in value.split(",") if part.strip()))
+    if len(ids) > MAX_HANDOUT:
+        raise HTTPException(
+            400, f"Trop d'actions ({len(ids)}) : une fiche en réunit {MAX_HANDOUT} au plus. Retirez-en quelques-unes."
+        )
+    known = assistant.store.actions_by_id
+    chosen = [known[i] for i in ids if i in known]
+    if not chosen:
+        raise HTTPException(
+            404, "Aucune action reconnue : choisissez des actions dans une réponse ou dans « Toutes les actions »."
+        )
+    return chosen
 
 
 # --- Errors in French ------------------------------------------------------------------------------
@@ -547,8 +594,19 @@ def create_app(
         source: str,
         lines: str | None = None,
         hl: Annotated[str, Query(max_length=MAX_QUOTE)] = "",
+        embed: bool = False,
     ) -> HTMLResponse:
-        """The page a citation link of the chat opens: the cited lines, the quote (``hl``) highlighted."""
+        """The page a citation link of the chat opens: the cited lines, the quote (``hl``) highlighted.
+
+        ``embed=1``: the compact page of the chat's source panel (an iframe), linking to this page without
+        it. Both keep PAGE_HEADERS: they set no X-Frame-Options nor frame-ancestors, so the chat can frame
+        the panel, also when the chat is itself framed by a host page of another origin (README): a
+        ``frame-ancestors 'self'`` would be checked against that host too and blank the panel there.
+        """
+        from urllib.parse import quote, urlencode
+
+        from assistant.passage import date_of, hidden_lines
+
         doc = documents.get(source)
         try:
             if doc is None:
@@ -557,6 +615,7 @@ def create_app(
         except HTTPException as exc:
             return HTMLResponse(error_page(str(exc.detail)), status_code=exc.status_code, headers=PAGE_HEADERS)
         chunk = _cited_chunk(assistant, doc.source, start, end)
+        shared = {"lines": f"{start}-{end}", **({"hl": hl} if hl else {})}
         page = passage_page(
             document=doc.title,
             title=(chunk.title if chunk is not None and chunk.title else doc.title),
@@ -565,8 +624,45 @@ def create_app(
             lines=doc.lines[start - 1 : end],
             page=chunk.page if chunk is not None else None,
             quote=hl,
+            hidden=hidden_lines(doc),
+            date=date_of(doc),
+            embed=embed,
+            # The same address without embed, relative to /passage/ (works behind a proxy prefix too).
+            full_page=f"{quote(doc.source, safe='')}?{urlencode(shared, quote_via=quote)}" + ("#cite" if hl else ""),
         )
         return HTMLResponse(page, headers=PAGE_HEADERS)
+
+    @app.get("/fiche", include_in_schema=False)
+    def handout(request: Request, a: Annotated[list[str] | None, Query()] = None) -> HTMLResponse:
+        """The handout for the young person: the chosen actions, to print, download as PDF or copy."""
+        try:
+            chosen = _handout_actions(assistant, a)
+        except HTTPException as exc:
+            return HTMLResponse(error_page(str(exc.detail)), status_code=exc.status_code, headers=PAGE_HEADERS)
+        share_url = f"{request.url_for('handout')}?{handout_query(action.id for action in chosen)}"
+        return HTMLResponse(handout_html(chosen, date.today(), share_url), headers=HANDOUT_HEADERS)
+
+    @app.get("/fiche.pdf", include_in_schema=False)
+    def handout_as_pdf(a: Annotated[list[str] | None, Query()] = None) -> Response:
+        """The handout as an A4 PDF, downloaded as fiche-jeune.pdf."""
+        try:
+            chosen = _handout_actions(assistant, a)
+        except HTTPException as exc:
+            return HTMLResponse(error_page(str(exc.detail)), status_code=exc.status_code, headers=PAGE_HEADERS)
+        return Response(
+            handout_pdf(chosen, date.today()),
+            media_type="application/pdf",
+            headers={"Content-Disposition": 'attachment; filename="fiche-jeune.pdf"', "X-Content-Type-Options": "nosniff"},
+        )
+
+    @app.get("/fiche.txt", include_in_schema=False)
+    def handout_as_text(a: Annotated[list[str] | None, Query()] = None) -> Response:
+        """The handout as plain text (UTF-8)."""
+        try:
+            chosen = _handout_actions(assistant, a)
+        except HTTPException as exc:
+            return HTMLResponse(error_page(str(exc.detail)), status_code=exc.status_code, headers=PAGE_HEADERS)
+        return PlainTextResponse(handout_text(chosen, date.today()), headers={"X-Content-Type-Options": "nosniff"})
 
     @app.get("/embed-demo", include_in_schema=False)
     def embed_demo() -> Any:

@@ -16,9 +16,9 @@ from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 
 from assistant.citations import referenced
-from assistant.compose import asks_contact, has_contact
+from assistant.compose import PISTES, asks_contact, has_contact
 from assistant.llm import GROUNDING_DROPS
-from assistant.records import ANSWER, OUT_OF_SCOPE, Answer, Citation, Retrieved
+from assistant.records import ANSWER, OUT_OF_SCOPE, Answer, Citation, Piste, Retrieved
 from index.query import Filters, QueryAnalysis, in_context, leans_on_previous, ordinal, picked_by, with_filters
 from index.query import analyse as analyse_question
 from ingest.text import fold_words
@@ -185,8 +185,9 @@ class _Steps:
     def answer(self, state: dict[str, Any]) -> Answer:
         start = time.perf_counter()
         GROUNDING_DROPS.set(())  # an LLM answerer records here the sentences its grounding check removed
+        PISTES.set(())  # the composer records here a person answer's pistes in fields (the chat's cards)
         text, citations, refused = self.answerer(state["question"], state["docs"], state["analysis"])
-        return self._record(state, text, citations, refused, GROUNDING_DROPS.get(), start)
+        return self._record(state, text, citations, refused, GROUNDING_DROPS.get(), start, PISTES.get())
 
     def answer_stream(self, states: Iterator[dict[str, Any]]) -> Iterator[str | Answer]:
         for state in states:
@@ -206,7 +207,13 @@ class _Steps:
 
     @staticmethod
     def _record(
-        state: dict[str, Any], text: str, citations: list[Citation], outcome: bool | str, drops: Any, start: float
+        state: dict[str, Any],
+        text: str,
+        citations: list[Citation],
+        outcome: bool | str,
+        drops: Any,
+        start: float,
+        pistes: tuple[Piste, ...] = (),
     ) -> Answer:
         cited, _unknown = referenced(text, citations)
         refused, kind = _outcome(outcome)
@@ -222,4 +229,5 @@ class _Steps:
             filters=state["analysis"].to_json(),
             grounding_drops=tuple(drops),
             kind=kind,
+            pistes=pistes if not refused else (),
         )

@@ -20,6 +20,7 @@ import itertools
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 from typing import Any
@@ -29,7 +30,7 @@ from langchain_core.documents import Document
 from assistant import grounding
 from assistant.answerability import SLOT_EVIDENCE, SLOT_LABEL, counted_noun, counts_noun, holds, not_stated
 from assistant.citations import best_quote
-from assistant.records import CLARIFICATION, OUT_OF_SCOPE, Citation
+from assistant.records import CLARIFICATION, CONDITION, EXCLUDED, FIT, MORE, OUT_OF_SCOPE, Citation, Piste
 from index.eligibility import OTHER_DOCUMENT, WHOLE_TERRITORY
 from index.intent import (
     RHYTHM,
@@ -236,13 +237,16 @@ def _list_line(
     skip: tuple[str, ...] = (),
     frequency: Callable[[str], float] | None = None,
     detail: str | None = None,
+    collect: list[Piste] | None = None,
+    section: str = FIT,
 ) -> str:
     """One piste in full: who runs it, for whom, what it does, the local detail, its figures, ``detail``
     (a slot the question asks of the actions: "how often is it open?") where the passage states it, whom
-    to contact, why it fits."""
+    to contact, why it fits. ``collect`` receives the same piste in fields (the chat's card)."""
     doc, record = item.doc, item.record
     title, porteur, public = _card_fields(item)
     line = _card_head(item, analysis.text)
+    offer: list[str] = []  # what the line says the action does, in order
     # What the action does: the sentence closest to the question, else the record's summary (headings, the
     # public and what the answer says already, ``skip``, passed over).
     shown: tuple[str, ...] = (title, public, porteur, *skip)
@@ -258,20 +262,24 @@ def _list_line(
     if key:
         line += f". {key.rstrip('.')}"
         shown += (key,)
+        offer.append(key)
     # Where the question's commune appears in the passage ("La Campuserie (campus Pont de Bois à
     # Villeneuve d'Ascq)"): the local detail a counsellor looks for.
     local = _local_sentence(doc, analysis, skip=shown)
     if local:
         line += f". {local.rstrip('.')}"
         shown += (local,)
+        offer.append(local)
     # What the action gives, in figures ("80 heures de bénévolat", "300 €"): the counsellor's first question.
-    offer = _key_sentence(analysis.text, doc, skip=shown, numbers_only=True)
-    if offer:
-        line += f". {offer.rstrip('.')}"
-        sibling = _next_item(doc, offer)
+    figure = _key_sentence(analysis.text, doc, skip=shown, numbers_only=True)
+    if figure:
+        line += f". {figure.rstrip('.')}"
+        offer.append(figure)
+        sibling = _next_item(doc, figure)
         if sibling:  # "- CDD : jusqu'à 5 000 €" then "- CDI : jusqu'à 15 000 €": the list's other figure
             line += f". {sibling.rstrip('.')}"
-        shown += (offer,)
+            offer.append(sibling)
+        shown += (figure,)
     if detail:
         stated = next(
             (
@@ -283,6 +291,7 @@ def _list_line(
         )
         if stated:
             line += f". {_clip(stated, 300).rstrip('.')}"
+            offer.append(_clip(stated, 300))
     reachable = [c for c in record.contacts if c.emails or c.phones or c.urls] if record else []
     contact = format_contact(reachable[0]) if reachable else _contact_line(doc)
     if contact and shown_contacts is not None and contact in shown_contacts:
@@ -292,10 +301,35 @@ def _list_line(
         if shown_contacts is not None:
             shown_contacts.add(contact)
     reasons = _grounded_reasons(item, analysis.text)
+    unknown = not reasons and analysis.has_person and item.verdict == "unknown"
     if reasons:
         line += f" ({'; '.join(reasons)})"
-    elif analysis.has_person and item.verdict == "unknown":
+    elif unknown:
         line += " (âge ou territoire à vérifier dans la fiche)"
+    if collect is not None:
+        people = reachable or _people(doc)
+        reached = people[0] if people else None
+        acronym = (record.acronym if record else None) or acronym_of(title, doc.page_content) or ""
+        action = item.record or item.action
+        collect.append(
+            Piste(
+                n=item.n,
+                section=section,
+                title=title,
+                acronym=acronym if acronym not in title else "",
+                porteur=porteur,
+                public=public or (a if (a := _ages(doc)) and _grounded(a, doc, analysis.text) else ""),
+                offer=". ".join(x.strip().rstrip(".") for x in offer),
+                fits=tuple(r for r in reasons if not _TO_CHECK.search(r)),
+                check=tuple(r for r in reasons if _TO_CHECK.search(r))
+                + (("âge ou territoire à vérifier dans la fiche",) if unknown else ()),
+                contact=contact,
+                emails=reached.emails if reached else (),
+                phones=reached.phones if reached else (),
+                urls=reached.urls if reached else (),
+                action_id=action.id if action else "",
+            )
+        )
     return f"{line} [{item.n}]"
 
 
@@ -644,6 +678,14 @@ def _about(
     return missing == 0 or (len(wanted) >= 3 and missing <= max(1, int(len(wanted) * share_missing)))
 
 
+# A person answer's pistes in fields (``Piste``), numbered as its text: set by each call of the composer and
+# read right after it in the same context, as ``assistant.llm.GROUNDING_DROPS`` (the answer's text stays the
+# contract; the chat draws its cards from these).
+PISTES: ContextVar[tuple[Piste, ...]] = ContextVar("PISTES", default=())
+# A reason that leaves something to check ("à vérifier : seulement si le jeune n'habite pas un QPV").
+_TO_CHECK = re.compile(r"\bà vérifier\b", re.IGNORECASE)
+
+
 class ComposingAnswerer:
     """The default answerer (no LLM); see the module docstring."""
 
@@ -748,6 +790,7 @@ class ComposingAnswerer:
         from prompts import load
 
         analysis = analysis or analyse(question)
+        PISTES.set(())
         intent = self.intent(question, analysis)
         if intent.entities and docs:
             # "le Fonds d'Innovation Jeunes en Métropole" read in part as "Fonds Métropolitain d'aides aux Jeunes":
@@ -808,7 +851,9 @@ class ComposingAnswerer:
                 lines = [part_lines[0] for part_lines, _, _ in answered] + answered[0][0][1:]
         else:
             lines, used, outcome = self._compose(question, context, items, analysis, intent)
-        lines, used = _renumbered(lines, used)
+        lines, used, order = _renumbered(lines, used)
+        # The pistes in fields (the chat's cards), numbered as the text; none when the text is not theirs.
+        PISTES.set(tuple(replace(p, n=order[p.n]) for p in PISTES.get() if p.n in order) if not parts else ())
         # Each citation quotes the passage's sentences closest to what the answer says with its [n]
         # (the chat highlights them in the passage), not those closest to the question.
         said = {i.n: " ".join(line for line in lines if f"[{i.n}]" in line) for i in used}
@@ -1396,16 +1441,19 @@ class ComposingAnswerer:
             # The best four in full (who runs it, for whom, why it fits, whom to contact); the others in a line
             # each, so that the answer reads in seconds and nothing that fits is hidden.
             detail = intent.slot if intent.kind == "person" else None
+            pistes: list[Piste] = []  # the same pistes in fields: the chat's cards
             lines += [
-                f"{k}. {_list_line(item, analysis, shown_contacts, frequency=self.frequency, detail=detail)}"
+                f"{k}. {_list_line(item, analysis, shown_contacts, frequency=self.frequency, detail=detail, collect=pistes)}"
                 for k, item in enumerate(fitting[: self.full_items], start=1)
             ]
             if fitting[self.full_items :]:
                 lines.append("**Autres pistes** : " + " ; ".join(f"{_short_line(i)} [{i.n}]" for i in fitting[self.full_items :]))
+                for i in fitting[self.full_items :]:  # each in full on its card, as it would read in the list
+                    _list_line(i, analysis, frequency=self.frequency, detail=detail, collect=pistes, section=MORE)
             if conditional and fitting is not None and not analysis.lives_outside:
                 lines.append("**Sous condition**")
                 lines += [
-                    f"{k}. {_list_line(item, analysis, shown_contacts, frequency=self.frequency)}"
+                    f"{k}. {_list_line(item, analysis, shown_contacts, frequency=self.frequency, collect=pistes, section=CONDITION)}"
                     for k, item in enumerate(conditional, start=len(fitting) + 1)
                 ]
             else:
@@ -1448,6 +1496,8 @@ class ComposingAnswerer:
                 lines.append(
                     "**Ne conviennent pas** : " + " ; ".join(f"{_title(i.doc)} — {_reason(i, context)} [{i.n}]" for i in excluded)
                 )
+                pistes += [Piste(i.n, EXCLUDED, _title(i.doc), check=(_reason(i, context),)) for i in excluded]
+            PISTES.set(tuple(pistes))
             cited = {n for _, n in [*planned, *on_need, *on_them]}
             used = shortened + verdicts + fitting + conditional + [i for i in items if i.n in cited] + excluded
         elif kind == FACT and intent.kind == "definition" and entity_items and not _COMPARE.search(fold_question(question)):
@@ -2509,9 +2559,9 @@ def _is_action(item: Item) -> bool:
     return bool(item.meta.get("meta_action_ids")) or item.meta.get("kind") in ("action_card", "action", "action_part")
 
 
-def _renumbered(lines: list[str], used: list[Item]) -> tuple[list[str], list[Item]]:
+def _renumbered(lines: list[str], used: list[Item]) -> tuple[list[str], list[Item], dict[int, int]]:
     """Citations numbered 1..n in the order the answer first uses them (retrieval ranks are no reader's
-    business), and the used passages in that order."""
+    business), the used passages in that order, and the new number of each old one."""
     order: dict[int, int] = {}
     for line in lines:
         for match in MARKER.finditer(line):
@@ -2521,7 +2571,7 @@ def _renumbered(lines: list[str], used: list[Item]) -> tuple[list[str], list[Ite
         order.setdefault(item.n, len(order) + 1)
     renumber = lambda text: MARKER.sub(lambda m: f"[{order.get(int(m.group(1)), int(m.group(1)))}]", text)  # noqa: E731
     items = [Item(order[n], by_n[n].doc, by_n[n].record, by_n[n].name) for n in sorted(by_n, key=lambda n: order[n])]
-    return [renumber(line) for line in lines], items
+    return [renumber(line) for line in lines], items, order
 
 
 def _publics(items: list[Item], question: str, parts: list[Item] | None = None) -> list[str]:

@@ -18,7 +18,18 @@ from eval.dataset import load_set
 from eval.drafts import drafts_from_feedback
 from ingest.loaders import load_corpus
 
-ASK_KEYS = {"question", "answer", "refused", "citations", "retrieved", "timings_ms", "filters", "grounding_drops", "kind"}
+ASK_KEYS = {
+    "question",
+    "answer",
+    "refused",
+    "citations",
+    "retrieved",
+    "timings_ms",
+    "filters",
+    "grounding_drops",
+    "kind",
+    "pistes",
+}
 CITATION_KEYS = {"n", "source", "title", "line_start", "line_end", "page", "quote"}
 RETRIEVED_KEYS = {"source", "line_start", "line_end", "score", "title"}
 TOKEN = "jeton-de-test"

@@ -1,0 +1,535 @@
+"""The handout a counsellor gives a young person ("Fiche pour le jeune"), built from catalogue actions.
+
+The actions are chosen by id (`/fiche?a=ID&a=ID`, see `assistant.api`). Three renderings of the same
+content: an HTML page to print, download or copy (``handout_html``), plain text (``handout_text``)
+and an A4 PDF (``handout_pdf``, fpdf2). Every value comes from the documents (read at ingest) and is
+escaped in HTML. The handout holds no data on the young person: its link names the actions only.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from urllib.parse import quote, urlencode
+
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+
+from ingest.records import Action, Contact
+
+TITLE = "Fiche pour le jeune"
+PRIVACY_NOTE = "Ce lien ne contient que les actions choisies, aucune donnée sur le jeune."
+MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+
+
+def french_date(day: date) -> str:
+    """``day`` as written in French: "2 décembre 2026", "1er mai 2026"."""
+    return f"{'1er' if day.day == 1 else day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def handout_query(action_ids: Iterable[str]) -> str:
+    """The query string naming the actions of a handout (``a=ID&a=ID``), percent-encoded."""
+    return urlencode([("a", action_id) for action_id in action_ids], quote_via=quote)
+
+
+# --- Links ---------------------------------------------------------------------------------------
+
+_EMAIL = re.compile(r"[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+")
+_DOMAIN = re.compile(r"(?:www\.)?[\w-]+(?:\.[\w-]+)+(?:[/?#]\S*)?")
+
+
+def phone_href(phone: str) -> str | None:
+    """``tel:`` and the number's digits (a leading + kept for an international number), or None without digits."""
+    digits = re.sub(r"\D", "", phone)
+    if not digits:
+        return None
+    return f"tel:{'+' if phone.strip().startswith('+') else ''}{digits}"
+
+
+def email_href(email: str) -> str | None:
+    """``mailto:`` and the address, or None when it does not look like one."""
+    return f"mailto:{email.strip()}" if _EMAIL.fullmatch(email.strip()) else None
+
+
+def url_href(url: str) -> str | None:
+    """An http(s) address for ``url`` ("mde-lille.fr" → "https://mde-lille.fr"); None for any other scheme."""
+    url = url.strip()
+    if re.match(r"https?://\S+$", url, re.IGNORECASE):
+        return url
+    if _DOMAIN.fullmatch(url):
+        return f"https://{url}"
+    return None
+
+
+# --- The entries ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HandoutContact:
+    """Who to call or write to, with the details as written in the document."""
+
+    label: str  # "Francine Blas, Coordinatrice" (name, role, organisation); "" when the text names no one
+    phones: tuple[str, ...] = ()
+    emails: tuple[str, ...] = ()
+    urls: tuple[str, ...] = ()
+    note: str = ""  # the line(s) as written, only when the text gives neither an owner nor details
+
+    @classmethod
+    def from_contact(cls, contact: Contact) -> HandoutContact:
+        label = ", ".join(part.strip() for part in (contact.name, contact.role, contact.organisation) if part and part.strip())
+        details = (contact.phones, contact.emails, contact.urls)
+        note = " ".join((contact.text or "").split()) if not label and not any(details) else ""
+        return cls(label, tuple(contact.phones), tuple(contact.emails), tuple(contact.urls), note)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.label or self.phones or self.emails or self.urls or self.note)
+
+
+def _ages(action: Action) -> str:
+    """The ages of ``action`` in French ("de 16 à 25 ans (jusqu'à 30 ans si …)"), "" when the text gives none."""
+    low, high = action.age_min, action.age_max
+    if low is not None and high is not None:
+        ages = f"de {low} à {high} ans"
+    elif low is not None:
+        ages = f"à partir de {low} ans"
+    elif high is not None:
+        ages = f"jusqu’à {high} ans"
+    else:
+        return ""
+    if action.age_max_extended is not None:
+        condition = f" {action.age_condition.strip()}" if action.age_condition and action.age_condition.strip() else ""
+        ages += f" (jusqu’à {action.age_max_extended} ans{condition})"
+    return ages
+
+
+def _clean(text: str | None) -> str:
+    return " ".join((text or "").split())
+
+
+@dataclass(frozen=True)
+class HandoutEntry:
+    """One action of the handout, in the document's own words."""
+
+    action_id: str
+    title: str
+    offer: str  # what it offers: the action's summary, else its public
+    audience: str  # for whom: the public as written and the ages ("" when the text says neither)
+    porteur: str
+    contacts: tuple[HandoutContact, ...]
+    document: str  # title of the document the action is read from
+    where: str  # "page 10", else "lignes 140–350"
+    source: str  # file name in the corpus
+
+    @classmethod
+    def from_action(cls, action: Action) -> HandoutEntry:
+        public = _clean(action.public)
+        offer = _clean(action.summary) or public
+        ages = _ages(action)
+        audience_parts = [public.rstrip(" .;")] if public and public != offer else []
+        if ages:
+            audience_parts.append(f"âge : {ages}" if audience_parts else ages[0].upper() + ages[1:])
+        contacts = tuple(c for c in (HandoutContact.from_contact(x) for x in action.contacts) if not c.empty)
+        where = f"page {action.page}" if action.page else f"lignes {action.line_start}–{action.line_end}"
+        return cls(
+            action_id=action.id,
+            title=_clean(action.title),
+            offer=offer,
+            audience=" — ".join(audience_parts),
+            porteur=_clean(action.porteur),
+            contacts=contacts,
+            document=_clean(action.document) or action.source,
+            where=where,
+            source=action.source,
+        )
+
+    @property
+    def reference(self) -> str:
+        """Where the action is written: « document », page or lines (file)."""
+        return f"« {self.document} », {self.where} (fichier {self.source})"
+
+
+def _entries(actions: Sequence[Action]) -> list[HandoutEntry]:
+    return [HandoutEntry.from_action(a) for a in actions]
+
+
+# --- Plain text ----------------------------------------------------------------------------------
+
+
+def _contact_lines(contact: HandoutContact) -> list[str]:
+    lines = [contact.label or contact.note or "Coordonnées"]
+    if contact.phones:
+        lines.append("Tél. : " + ", ".join(contact.phones))
+    if contact.emails:
+        lines.append("E-mail : " + ", ".join(contact.emails))
+    if contact.urls:
+        lines.append("Site : " + ", ".join(contact.urls))
+    return lines
+
+
+def handout_text(actions: Sequence[Action], made: date) -> str:
+    """The handout as plain text (to paste in a message or an e-mail): the same content as the page."""
+    out = [TITLE, f"Faite le {french_date(made)} avec Repères", ""]
+    for n, entry in enumerate(_entries(actions), 1):
+        out.append(f"{n}. {entry.title}")
+        if entry.offer:
+            out.append(f"Ce que c’est : {entry.offer}")
+        if entry.audience:
+            out.append(f"Pour qui : {entry.audience}")
+        if entry.porteur:
+            out.append(f"Porté par : {entry.porteur}")
+        if entry.contacts:
+            out.append("Contacts :")
+            for contact in entry.contacts:
+                first, *rest = _contact_lines(contact)
+                out.append(f"  - {first}")
+                out.extend(f"    {line}" for line in rest)
+        out.append(f"Référence : {entry.reference}")
+        out.append("")
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+# --- HTML ----------------------------------------------------------------------------------------
+
+# Contrast (WCAG AA, ≥ 4.5:1 on white): #1d2430 15.6:1, #4a5568 7.5:1, #1a4f8b 8.3:1, white on #1a4f8b 8.3:1.
+# Buttons and links are at least 24px high (WCAG 2.5.8). System fonts only: the page loads nothing.
+HANDOUT_CSS = """
+:root { color-scheme: light; }
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, "Noto Sans", "Liberation Sans", sans-serif;
+  margin: 0; background: #f4f5f7; color: #1d2430; line-height: 1.45; }
+main { max-width: 820px; margin: 1.5rem auto; background: #fff; padding: 1.5rem 2rem; border-radius: 8px; }
+h1 { font-size: 1.6rem; margin: 0 0 .2rem; }
+.made { color: #4a5568; margin: 0 0 1rem; }
+.toolbar { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; margin: 0 0 1rem; }
+.toolbar button, .toolbar a { font: inherit; font-size: 1rem; min-height: 44px; min-width: 44px; padding: .5rem 1rem;
+  border: 2px solid #1a4f8b; border-radius: 6px; background: #1a4f8b; color: #fff; cursor: pointer;
+  text-decoration: none; display: inline-flex; align-items: center; box-sizing: border-box; }
+.toolbar button:hover, .toolbar a:hover { background: #123a66; border-color: #123a66; }
+:focus-visible { outline: 3px solid #b35c00; outline-offset: 2px; }
+.status { color: #1d2430; min-height: 1.5em; }
+.share { border: 1px solid #cfd6e0; border-radius: 6px; padding: .6rem .9rem; margin: 0 0 1.2rem; }
+.share p { margin: .2rem 0; }
+.share a { overflow-wrap: anywhere; display: inline-block; min-height: 24px; line-height: 24px; }
+.privacy { color: #4a5568; font-size: .95rem; }
+a { color: #1a4f8b; }
+.action { border-top: 2px solid #d5dbe3; padding: .8rem 0 .6rem; break-inside: avoid; page-break-inside: avoid; }
+.action h2 { font-size: 1.2rem; margin: 0 0 .4rem; overflow-wrap: anywhere; }
+.action p { margin: .3rem 0; overflow-wrap: anywhere; }
+.label { font-weight: 600; }
+.contacts { margin: .3rem 0; padding-left: 1.2rem; }
+.contacts li { margin: .2rem 0; overflow-wrap: anywhere; }
+.contacts a { display: inline-block; min-height: 24px; line-height: 24px; }
+.ref { color: #4a5568; font-size: .9rem; }
+@page { size: A4; margin: 15mm; }
+@media print {
+  body { background: #fff; font-size: 10.5pt; }
+  main { max-width: none; margin: 0; padding: 0; border-radius: 0; }
+  .no-print { display: none !important; }
+  a { color: #1d2430; text-decoration: none; }
+  .action { break-inside: avoid; page-break-inside: avoid; }
+  h1, h2 { break-after: avoid; page-break-after: avoid; }
+}
+"""
+
+# The page's only script: the buttons. Hashed into the page's Content-Security-Policy, so no other
+# script can run (the text shown comes from documents). It copies the hidden <pre> holding the text.
+HANDOUT_SCRIPT = """
+document.getElementById("print-button").addEventListener("click", function () { window.print(); });
+document.getElementById("copy-button").addEventListener("click", function () {
+  var text = document.getElementById("handout-text").textContent;
+  var status = document.getElementById("copy-status");
+  function done(ok) {
+    status.textContent = ok ? "Texte copié." : "La copie n’a pas marché : sélectionnez le texte de la fiche et copiez-le.";
+  }
+  function fallback() {
+    var area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.style.position = "fixed";
+    area.style.opacity = "0";
+    document.body.appendChild(area);
+    area.select();
+    var ok = false;
+    try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+    document.body.removeChild(area);
+    done(ok);
+  }
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(text).then(function () { done(true); }, fallback);
+  } else {
+    fallback();
+  }
+});
+"""
+
+_SCRIPT_HASH = base64.b64encode(hashlib.sha256(HANDOUT_SCRIPT.encode("utf-8")).digest()).decode("ascii")
+# The handout page's Content-Security-Policy: inline styles, the one script above, nothing loaded.
+HANDOUT_CSP = (
+    f"default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{_SCRIPT_HASH}'; base-uri 'none'; form-action 'none'"
+)
+
+
+def _link(href: str | None, text: str) -> str:
+    if href is None:
+        return html.escape(text)
+    return f'<a href="{html.escape(href)}">{html.escape(text)}</a>'
+
+
+def _contact_html(contact: HandoutContact) -> str:
+    parts = [f'<span class="label">{html.escape(contact.label or contact.note or "Coordonnées")}</span>']
+    if contact.phones:
+        parts.append("Tél. : " + ", ".join(_link(phone_href(p), p) for p in contact.phones))
+    if contact.emails:
+        parts.append("E-mail : " + ", ".join(_link(email_href(e), e) for e in contact.emails))
+    if contact.urls:
+        parts.append("Site : " + ", ".join(_link(url_href(u), u) for u in contact.urls))
+    return "<li>" + "<br>".join(parts) + "</li>"
+
+
+def _entry_html(entry: HandoutEntry) -> str:
+    rows = [f"<h2>{html.escape(entry.title)}</h2>"]
+    if entry.offer:
+        rows.append(f"<p>{html.escape(entry.offer)}</p>")
+    if entry.audience:
+        rows.append(f'<p><span class="label">Pour qui :</span> {html.escape(entry.audience)}</p>')
+    if entry.porteur:
+        rows.append(f'<p><span class="label">Porté par :</span> {html.escape(entry.porteur)}</p>')
+    if entry.contacts:
+        items = "\n".join(_contact_html(c) for c in entry.contacts)
+        rows.append(f'<p class="label">Contacts :</p>\n<ul class="contacts">\n{items}\n</ul>')
+    rows.append(f'<p class="ref">Référence : {html.escape(entry.reference)}</p>')
+    return '<article class="action">\n' + "\n".join(rows) + "\n</article>"
+
+
+def handout_html(actions: Sequence[Action], made: date, share_url: str) -> str:
+    """The handout page: the actions, buttons to print, download the PDF and copy the text, the share link.
+
+    Served with ``HANDOUT_CSP``. The PDF link is relative (``fiche.pdf?a=…``), beside the page.
+    """
+    entries = _entries(actions)
+    pdf_href = "fiche.pdf?" + handout_query(e.action_id for e in entries)
+    body = "\n".join(_entry_html(e) for e in entries)
+    text = handout_text(actions, made)
+    return f"""<!doctype html>
+<html lang="fr">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>{TITLE}</title>
+<style>{HANDOUT_CSS}</style>
+</head>
+<body>
+<main>
+<h1>{TITLE}</h1>
+<p class="made">Faite le {html.escape(french_date(made))} avec Repères</p>
+<div class="toolbar no-print">
+<button type="button" id="print-button">Imprimer</button>
+<a href="{html.escape(pdf_href)}" download="fiche-jeune.pdf">Télécharger en PDF</a>
+<button type="button" id="copy-button">Copier le texte</button>
+<span id="copy-status" class="status" role="status" aria-live="polite"></span>
+</div>
+<div class="share no-print">
+<p><span class="label">Lien de la fiche :</span> <a href="{html.escape(share_url)}">{html.escape(share_url)}</a></p>
+<p class="privacy">{PRIVACY_NOTE}</p>
+</div>
+{body}
+<pre id="handout-text" hidden>{html.escape(text)}</pre>
+</main>
+<script>{HANDOUT_SCRIPT}</script>
+</body>
+</html>
+"""
+
+
+# --- PDF -----------------------------------------------------------------------------------------
+
+# fpdf2's core fonts (Helvetica) cover one 8-bit code page. We choose windows-1252 (the PDF's
+# WinAnsiEncoding) over the default latin-1: it also holds ’ ‘ “ ” – — … œ Œ € • and non-breaking
+# space, the typography of the documents, so those print as written. The characters outside it are
+# mapped to close equivalents below; any other one is decomposed (accents dropped: "ő" → "o") or, as a
+# last resort, written "?".
+_PDF_CHARS = str.maketrans(
+    {
+        "\u202f": "\u00a0",  # narrow no-break space (before « : ; ! ? » in French) → no-break space
+        "\u2007": "\u00a0",  # figure space
+        "\u2009": " ",  # thin space
+        "\u200a": " ",  # hair space
+        "\u2002": " ",
+        "\u2003": " ",
+        "\u200b": "",  # zero-width space
+        "\u00ad": "",  # soft hyphen
+        "\u2010": "-",  # hyphen
+        "\u2011": "-",  # non-breaking hyphen
+        "\u2012": "–",  # figure dash
+        "\u2212": "-",  # minus sign
+        "\u2032": "'",  # prime
+        "\u2033": '"',  # double prime
+        "\u2264": "<=",
+        "\u2265": ">=",
+        "\u2192": "->",
+        "\u2190": "<-",
+        "\u25aa": "•",
+        "\u25cf": "•",
+        "\u2713": "v",
+        "\u2714": "v",
+    }
+)
+PDF_ENCODING = "windows-1252"
+
+
+def pdf_safe(text: str) -> str:
+    """``text`` with only characters the PDF's core font can write (see above)."""
+    text = unicodedata.normalize("NFC", text).translate(_PDF_CHARS)
+    out: list[str] = []
+    for ch in text:
+        try:
+            ch.encode(PDF_ENCODING)
+            out.append(ch)
+        except UnicodeEncodeError:
+            plain = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+            try:
+                plain.encode(PDF_ENCODING)
+                out.append(plain)
+            except UnicodeEncodeError:
+                out.append("?")
+    return "".join(out)
+
+
+_INK = (29, 36, 48)  # #1d2430
+_GREY = (74, 85, 104)  # #4a5568
+_LINK = (26, 79, 139)  # #1a4f8b
+_RULE = (213, 219, 227)
+_MARGIN = 15.0  # mm, as the page's @page rule
+_SIZES = (10.5, 10.0, 9.5, 9.0, 8.5)  # body font sizes tried, largest first, to fit one page
+
+
+class _HandoutPDF(FPDF):
+    def __init__(self, body_size: float) -> None:
+        super().__init__(orientation="portrait", unit="mm", format="A4")
+        self.core_fonts_encoding = PDF_ENCODING
+        self.body_size = body_size
+        self.leading = body_size * 0.45  # mm per line (≈ 1.28 line spacing)
+        self.set_margins(_MARGIN, _MARGIN, _MARGIN)
+        self.set_auto_page_break(auto=True, margin=_MARGIN)
+        self.set_title(TITLE)
+        self.set_lang("fr")
+        self.set_creator("Repères")
+        self.add_page()
+
+    def use_font(self, style: str = "", size: float | None = None, color: tuple[int, int, int] = _INK) -> None:
+        self.set_font("Helvetica", style=style, size=size or self.body_size)
+        self.set_text_color(*color)
+
+    def paragraph(self, text: str, style: str = "", size: float | None = None, color: tuple[int, int, int] = _INK) -> None:
+        size = size or self.body_size
+        self.use_font(style, size, color)
+        self.multi_cell(0, self.leading * size / self.body_size, pdf_safe(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    def labelled(self, label: str, text: str) -> None:
+        self.use_font("B")
+        self.write(self.leading, pdf_safe(label + " "))
+        self.use_font()
+        self.write(self.leading, pdf_safe(text))
+        self.ln(self.leading)
+
+    def details(self, label: str, values: Sequence[str], href: Callable[[str], str | None]) -> None:
+        """``label : value, value`` on an indented line, each value linked (tel:, mailto:, https:) when it can be."""
+        self.use_font()
+        self.write(self.leading, pdf_safe(f"    {label} : "))
+        for i, value in enumerate(values):
+            if i:
+                self.use_font()
+                self.write(self.leading, ", ")
+            target = href(value)
+            if target:
+                self.use_font("U", color=_LINK)
+                self.write(self.leading, pdf_safe(value), link=target)
+            else:
+                self.use_font()
+                self.write(self.leading, pdf_safe(value))
+        self.ln(self.leading)
+
+
+def _draw_entry(pdf: _HandoutPDF, entry: HandoutEntry) -> None:
+    pdf.set_draw_color(*_RULE)
+    pdf.set_line_width(0.4)
+    pdf.line(pdf.l_margin, pdf.get_y(), pdf.w - pdf.r_margin, pdf.get_y())
+    pdf.ln(1.5)
+    pdf.paragraph(entry.title, "B", pdf.body_size + 1.5)
+    if entry.offer:
+        pdf.paragraph(entry.offer)
+    if entry.audience:
+        pdf.labelled("Pour qui :", entry.audience)
+    if entry.porteur:
+        pdf.labelled("Porté par :", entry.porteur)
+    if entry.contacts:
+        pdf.use_font("B")
+        pdf.write(pdf.leading, "Contacts :")
+        pdf.ln(pdf.leading)
+        for contact in entry.contacts:
+            pdf.paragraph("• " + (contact.label or contact.note or "Coordonnées"))
+            if contact.phones:
+                pdf.details("Tél.", contact.phones, phone_href)
+            if contact.emails:
+                pdf.details("E-mail", contact.emails, email_href)
+            if contact.urls:
+                pdf.details("Site", contact.urls, url_href)
+    pdf.paragraph("Référence : " + entry.reference, size=pdf.body_size - 1.5, color=_GREY)
+    pdf.ln(2)
+
+
+def _entry_height(entry: HandoutEntry, size: float) -> float:
+    """The height (mm) ``entry`` takes at ``size``, measured on a scratch page."""
+    scratch = _HandoutPDF(size)
+    scratch.set_auto_page_break(auto=False)
+    top = scratch.get_y()
+    _draw_entry(scratch, entry)
+    return scratch.get_y() - top
+
+
+def _render(entries: Sequence[HandoutEntry], made: date, size: float, keep_together: bool) -> _HandoutPDF:
+    pdf = _HandoutPDF(size)
+    pdf.paragraph(TITLE, "B", size + 7)
+    pdf.paragraph(f"Faite le {french_date(made)} avec Repères", size=size, color=_GREY)
+    pdf.ln(2)
+    for entry in entries:
+        if keep_together:  # start an action that does not fit the rest of this page on the next one, if it fits there
+            height = _entry_height(entry, size)
+            if pdf.get_y() + height > pdf.page_break_trigger and height <= pdf.eph:
+                pdf.add_page()
+        _draw_entry(pdf, entry)
+    return pdf
+
+
+def handout_pdf(actions: Sequence[Action], made: date) -> bytes:
+    """The handout as an A4 PDF: one page when the text allows (the font shrinks a little), never cut.
+
+    When even the smallest size does not fit one page, the PDF goes on over more pages, an action
+    starting on a new page rather than split when it fits on one.
+    """
+    entries = _entries(actions)
+    for size in _SIZES:
+        pdf = _render(entries, made, size, keep_together=False)
+        if pdf.pages_count == 1:
+            return bytes(pdf.output())
+    return bytes(_render(entries, made, _SIZES[-1], keep_together=True).output())
