@@ -552,9 +552,12 @@ def create_app(
             str | None, Query(max_length=100, description="Thème ou situation (emploi, logement, décrochage…).")
         ] = None,
         search: Annotated[str | None, Query(max_length=200, description="Mots à chercher (titre, porteur, public…).")] = None,
+        porteur: Annotated[str | None, Query(max_length=200, description="Qui porte l'action (porteur ou partenaire).")] = None,
     ) -> dict[str, Any]:
         try:
-            listed = filter_actions(assistant.store.actions, ActionFilter(age=age, commune=commune, theme=theme, search=search))
+            listed = filter_actions(
+                assistant.store.actions, ActionFilter(age=age, commune=commune, theme=theme, search=search, porteur=porteur)
+            )
         except ValueError as exc:
             raise RequestValidationError([{"type": "value_error", "loc": ("query", "commune"), "ctx": {"error": exc}}]) from exc
         return {"count": len(listed), "actions": [item.action.to_json() for item in listed]}
@@ -674,11 +677,11 @@ def create_app(
     if mount_ui:
         import gradio
 
-        from assistant.app import build_app
+        from assistant.app import build_app, page_assets
 
         # After the API routes: they win. No footer: its links (Gradio's API page, its settings) are for
         # developers, not for the counsellors of a page that embeds the chat; the API is at /docs.
-        gradio.mount_gradio_app(app, build_app(assistant, feedback), path="/", footer_links=[])
+        gradio.mount_gradio_app(app, build_app(assistant, feedback), path="/", footer_links=[], **page_assets())
 
     if token:
         app.add_middleware(BearerTokenMiddleware, token=token)

@@ -11,14 +11,20 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from html import escape
+from pathlib import Path
 from typing import Any
 
+from assistant.card import answer_html, catalogue_html
 from assistant.feedback import FeedbackStore, feedback_path, settings_version
-from assistant.filters import TERRITORIES, make_filters
-from assistant.render import passage_link, render
+from assistant.filters import TERRITORIES, make_filters, parse_age
+from assistant.render import passage_link
 from assistant.service import Assistant
+from index.catalogue import ActionFilter, filter_actions
 from index.query import Filters
 from ingest.gazetteer import load_gazetteer
+from ingest.records import Action
+from ingest.vocabulary import label as concept_label
 
 EXAMPLES = [
     "Quelle action pour un décrocheur de 17 ans à Loos ?",
@@ -89,7 +95,7 @@ def respond(
                 yield shown
                 continue
             # The record, last: its text is authoritative (a refusal replaces what was shown).
-            text = render(item, link=passage_link, refusal_note=True)
+            text = answer_html(item, passage_link)
             if remember is not None:
                 remember(text, item.to_json())
             yield text
@@ -102,7 +108,7 @@ def chat_turn(
     message: str,
     history: list[Any] | None,
     commune: str | None,
-    age: float | None,
+    age: str | float | None,
     territory: str | None,
     remember: Callable[[str, dict[str, Any]], None] | None = None,
 ) -> Iterator[str]:
@@ -143,72 +149,180 @@ def rate(
     return True
 
 
+def filter_note(commune: str | None, age: str | None, territory: str | None) -> str:
+    """What is wrong with the filters as typed, in French ("" when they are usable): shown under them as the
+    counsellor types, before any question."""
+    try:
+        make_filters(commune, age, territory)
+    except ValueError as exc:
+        return f"⚠️ {str(exc)[:1].upper()}{str(exc)[1:]}"
+    return ""
+
+
+def browse(assistant: Assistant, age: str | None, commune: str | None, theme: str | None, porteur: str | None, words: str) -> str:
+    """The catalogue view for the filters of the "Toutes les actions" tab (a French note for a bad one)."""
+    try:
+        query = ActionFilter(
+            age=parse_age(age),
+            commune=(commune or "").strip() or None,
+            theme=theme or None,
+            porteur=porteur or None,
+            search=(words or "").strip()[:200] or None,
+        )
+        listed = filter_actions(assistant.store.actions, query)
+    except ValueError as exc:
+        return f'<p class="rp-note" role="alert">⚠️ {escape(str(exc)[:1].upper() + str(exc)[1:])}</p>'
+    return catalogue_html(listed)
+
+
+def _themes(actions: list[Action]) -> list[tuple[str, str]]:
+    """The themes and situations the catalogue's actions are read with, as (label, key), by label."""
+    keys = dict.fromkeys(k for a in actions for k in (*a.themes, *a.situations))
+    return sorted(((concept_label(k), k) for k in keys), key=lambda pair: pair[0].casefold())
+
+
+def _porteurs(actions: list[Action]) -> list[str]:
+    return sorted({a.porteur for a in actions if a.porteur}, key=str.casefold)
+
+
+STATIC = Path(__file__).parent / "static"
+
+
+def page_assets() -> dict[str, str]:
+    """The chat page's own CSS and script, for ``gradio.mount_gradio_app`` (``css``, ``head``)."""
+    script = (STATIC / "chat.js").read_text(encoding="utf-8")
+    return {"css": (STATIC / "chat.css").read_text(encoding="utf-8"), "head": f"<script>{script}</script>"}
+
+
 def build_app(assistant: Assistant, feedback: FeedbackStore | None = None) -> Any:
-    """The chat: streamed answers, examples, follow-ups, filters, 👍/👎 stored in the feedback database."""
+    """The page: a tab to ask (streamed answers as action cards, examples, follow-ups, filters, 👍/👎
+    stored in the feedback database, conversations kept in the browser) and a tab to browse the catalogue."""
     import gradio as gr
 
     memory = AnswerMemory()
 
     def chat(
-        message: str, history: list[Any], commune: str | None, age: float | None, territory: str | None
+        message: str, history: list[Any], commune: str | None, age: str | None, territory: str | None
     ) -> Iterator[str]:  # a generator function: Gradio streams it
         yield from chat_turn(assistant, message, history, commune, age, territory, remember=memory.put)
 
     communes = sorted((c.name for c in load_gazetteer().communes), key=str.casefold)
-    filters: list[Any] = [
-        gr.Dropdown(
-            choices=communes,
-            value=None,
-            label="Commune du jeune",
-            allow_custom_value=True,  # typed names go through the gazetteer (variants, one typo)
-            filterable=True,
-        ),
-        # No minimum/maximum here: Gradio would refuse in English; Filters explains in French.
-        gr.Number(value=None, label="Âge du jeune", precision=0),
-        gr.Radio(choices=TERRITORIES, value="", label="Territoire"),
-    ]
-
-    demo = gr.ChatInterface(
-        fn=chat,
-        title="Repères",
-        description="Les actions pour les jeunes de la MEL et de Valenciennes Métropole, avec leurs sources.",
-        # Half the window, not all of it (fill_height): the input, the filters and "Nouvelle conversation"
-        # stay in view below the answers, in a full tab as in an iframe of 640 px. A copy button on each answer.
-        chatbot=gr.Chatbot(
-            label="Repères",
-            buttons=["copy"],
-            height="50vh",
-            min_height=300,
-            feedback_options=("Like", "Dislike", *DISLIKE_REASONS),  # reasons: a 👎 with its comment
-        ),
-        fill_height=False,
-        textbox=gr.Textbox(
-            placeholder="Posez votre question : âge, commune, situation du jeune…",
-            show_label=False,
-            submit_btn=True,
-            elem_id="question",  # a stable handle for pages that embed or test the chat
-        ),
-        examples=[[question] for question in EXAMPLES],  # lists: with additional inputs, Gradio requires them
-        examples_label="Exemples",
-        cache_examples=False,
-        autofocus=True,
-        additional_inputs=filters,
-        additional_inputs_accordion=gr.Accordion("Filtres", open=False),
-        concurrency_limit=8,
-        api_name="chat",
-        flagging_mode="never",  # "manual" would write Gradio's own CSV; the 👍/👎 below go to FeedbackStore
-    )
-    with demo:
-        # ChatInterface's own clear button is an unlabelled icon: this one says what it does. It empties
-        # what is shown and the interface's copy of the history, so the next question starts afresh.
-        new_chat = gr.Button("Nouvelle conversation", variant="secondary", size="sm", elem_id="nouvelle-conversation")
-        new_chat.click(
-            lambda: ([], [], []),
-            None,
-            [demo.chatbot, demo.chatbot_state, demo.chatbot_value],
-            queue=False,
-            api_visibility="private",
-        )
+    title = "Repères — les actions pour les jeunes, avec leurs sources"
+    with gr.Blocks(title=title, fill_height=False) as page, gr.Tabs(elem_id="rp-tabs"):
+        with gr.Tab("Poser une question", id="chat", elem_id="rp-tab-chat"):
+            filters: list[Any] = [
+                gr.Dropdown(
+                    choices=communes,
+                    value=None,
+                    label="Commune du jeune",
+                    allow_custom_value=True,  # typed names go through the gazetteer (variants, one typo)
+                    filterable=True,
+                    render=False,
+                    elem_id="filtre-commune",
+                ),
+                # A text field, not gr.Number: an empty number field reads as 0, and "Âge 0" then broke every
+                # question once the panel had been opened. Empty means no filter; make_filters explains a bad one.
+                gr.Textbox(
+                    value="",
+                    label="Âge du jeune",
+                    placeholder="ex. 17",
+                    max_length=3,
+                    render=False,
+                    elem_id="filtre-age",
+                ),
+                gr.Radio(choices=TERRITORIES, value="", label="Territoire", render=False, elem_id="filtre-territoire"),
+            ]
+            demo = gr.ChatInterface(
+                fn=chat,
+                description="Les actions pour les jeunes de la MEL et de Valenciennes Métropole, avec leurs sources.",
+                # Half the window, not all of it (fill_height): the input, the filters and "Nouvelle conversation"
+                # stay in view below the answers, in a full tab as in an iframe of 600 px. The page's script
+                # (static/chat.js) shows the top of each new answer: Gradio's autoscroll would show its end.
+                chatbot=gr.Chatbot(
+                    label="Réponses",
+                    buttons=["copy"],
+                    height="55vh",
+                    min_height=260,
+                    autoscroll=False,
+                    feedback_options=("Like", "Dislike", *DISLIKE_REASONS),  # reasons: a 👎 with its comment
+                    elem_id="reponses",
+                ),
+                fill_height=False,
+                textbox=gr.Textbox(
+                    placeholder="Posez votre question : âge, commune, situation du jeune…",
+                    label="Votre question",
+                    show_label=False,
+                    submit_btn="Envoyer",
+                    elem_id="question",  # a stable handle for pages that embed or test the chat
+                ),
+                examples=[[question] for question in EXAMPLES],  # lists: with additional inputs, Gradio requires them
+                examples_label="Exemples",
+                cache_examples=False,
+                autofocus=True,
+                autoscroll=False,
+                additional_inputs=filters,
+                additional_inputs_accordion=gr.Accordion("Filtres", open=False),
+                concurrency_limit=8,
+                api_name="chat",
+                flagging_mode="never",  # "manual" would write Gradio's own CSV; the 👍/👎 below go to FeedbackStore
+                save_history=True,  # past conversations listed and deletable, in the browser only
+            )
+            note = gr.Markdown("", elem_id="filtres-note")
+            for box in filters:
+                box.change(filter_note, filters, note, queue=False, show_progress="hidden", api_visibility="private")
+            # ChatInterface's own clear button is an unlabelled icon: this one says what it does. It empties
+            # what is shown, the interface's copy of the history and the filters, so the next question starts
+            # afresh.
+            new_chat = gr.Button("Nouvelle conversation", variant="secondary", size="sm", elem_id="nouvelle-conversation")
+            new_chat.click(
+                lambda: ([], [], [], None, "", "", ""),
+                None,
+                [demo.chatbot, demo.chatbot_state, demo.chatbot_value, *filters, note],
+                queue=False,
+                api_visibility="private",
+            )
+            comment = gr.Textbox(
+                label="Commentaire (facultatif) : il accompagne votre prochain avis (pouce levé ou baissé)",
+                placeholder="Ce qui manque, ce qui est faux…",
+                lines=1,
+                max_length=2000,
+                elem_id="commentaire",
+            )
+        with gr.Tab("Toutes les actions", id="catalogue", elem_id="rp-tab-catalogue"):
+            actions = list(assistant.store.actions)
+            with gr.Row(equal_height=True):
+                browse_inputs: list[Any] = [
+                    gr.Textbox(label="Âge", placeholder="ex. 17", max_length=3, min_width=90, elem_id="catalogue-age"),
+                    gr.Dropdown(
+                        choices=communes,
+                        value=None,
+                        label="Commune",
+                        allow_custom_value=True,
+                        filterable=True,
+                        min_width=160,
+                        elem_id="catalogue-commune",
+                    ),
+                    gr.Dropdown(choices=[("Tous", ""), *_themes(actions)], value="", label="Thème", min_width=160),
+                    gr.Dropdown(
+                        choices=[("Tous", ""), *((p, p) for p in _porteurs(actions))],
+                        value="",
+                        label="Porteur",
+                        min_width=160,
+                    ),
+                    gr.Textbox(label="Mots", placeholder="titre, public, partenaire…", max_length=200, min_width=160),
+                ]
+            listing = gr.HTML(catalogue_html(filter_actions(actions, ActionFilter())), elem_id="rp-catalogue")
+            for box in browse_inputs:
+                box.change(
+                    lambda *values: browse(assistant, *values),
+                    browse_inputs,
+                    listing,
+                    queue=False,
+                    show_progress="hidden",
+                    api_visibility="private",
+                )
+    demo.chatbot.elem_id = "reponses"
+    page.chat_interface = demo  # handles for tests and embedding pages
     store = feedback or FeedbackStore(feedback_path(assistant.settings))  # same file as /api/feedback
     if store is not None:
         version = settings_version(assistant.settings)
@@ -223,13 +337,6 @@ def build_app(assistant: Assistant, feedback: FeedbackStore | None = None) -> An
         # This module postpones annotations and imports gradio lazily: give Gradio the real class, or it
         # cannot see that ``data`` is the event's LikeData (and calls on_like with one argument).
         on_like.__annotations__["data"] = gr.LikeData
-        with demo:
-            comment = gr.Textbox(
-                label="Commentaire (facultatif) : il accompagne votre prochain 👍 ou 👎",
-                placeholder="Ce qui manque, ce qui est faux…",
-                lines=1,
-                max_length=2000,
-                elem_id="commentaire",
-            )
+        with page:
             demo.chatbot.like(on_like, inputs=[demo.chatbot, comment], outputs=[comment], api_visibility="private")
-    return demo
+    return page

@@ -9,18 +9,23 @@ record: the card adds no fact its text does not hold. The catalogue view draws t
 ``Action`` (``action_card``).
 
 The HTML is one block without blank lines: Gradio's chatbot renders markdown, and a blank line would end
-the raw HTML block. Buttons carry ``data-*`` attributes; the chat's script (``assistant/static/chat.js``)
-gives them their behaviour.
+the raw HTML block. Its sanitizer keeps tags, classes and an anchor's ``href`` but drops ``data-*``,
+``aria-*`` and buttons' attributes: so every control is an anchor whose address says what it does
+("#rp-copier:<text>", "#rp-retirer:<words>", "#rp-demander:<question>"), the chat's script
+(``assistant/static/chat.js``) acts on them, and names for screen readers are visually hidden text.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from html import escape
 from urllib.parse import quote, urlencode
 
 from assistant.records import CONDITION, EXCLUDED, FIT, MORE, Answer, Citation, Piste
+from index.catalogue import Listed
+from index.eligibility import UNKNOWN, Verdict
 from ingest.contacts import format_contact
 from ingest.records import Action
 from ingest.text import MARKER
@@ -31,11 +36,18 @@ _BOLD = re.compile(r"\*\*(.+?)\*\*")
 _SECTION_LINE = re.compile(r"^\*\*(?:Autres pistes|Sous condition|Ne conviennent pas)\*\*")
 _HEADING = re.compile(r"^\*\*((?:Autres p|P)istes pour ce jeune)\*\*(?: \((.*)\))?$")
 _NUMBERED = re.compile(r"^\d+\. ")
+_TO_CHECK = re.compile(r"\bà vérifier\b", re.IGNORECASE)  # a reason that leaves something to check
+
+
+def _control(verb: str, value: str) -> str:
+    """The address of a card's control: what the chat's script does ("copier") and with what."""
+    return escape(f"#rp-{verb}:{quote(value, safe='')}")
 
 
 def tel_href(phone: str) -> str:
-    """A ``tel:`` address of a phone number as written ("03 20 70 32 59" -> "tel:0320703259")."""
-    digits = re.sub(r"[^\d+]", "", phone)
+    """A ``tel:`` address of a phone number as written ("03 20 70 32 59" -> "tel:0320703259"); the trunk
+    "(0)" of an international form is not dialled ("+33 (0)3 20…" -> "tel:+33320…")."""
+    digits = re.sub(r"[^\d+]", "", phone.replace("(0)", ""))
     return f"tel:{digits}"
 
 
@@ -48,7 +60,7 @@ def _inline(text: str, link: Callable[[int], str | None]) -> str:
         n = match.group(1)
         if href is None:
             return match.group(0)
-        return f'<a class="rp-cite" href="{escape(href)}" data-passage="1" aria-label="Source {n}">[{n}]</a>'
+        return f'<a class="rp-cite" href="{escape(href)}"><span class="rp-sr">Source </span>[{n}]</a>'
 
     return MARKER.sub(cited, html)
 
@@ -68,17 +80,14 @@ def _paragraphs(lines: Iterable[str], link: Callable[[int], str | None]) -> str:
 
 
 def _contact_html(contact: str, emails: Iterable[str], phones: Iterable[str], urls: Iterable[str]) -> str:
-    buttons = [f'<a class="rp-btn" href="{escape(tel_href(p))}">📞 {escape(p)}</a>' for p in phones]
-    buttons += [f'<a class="rp-btn" href="mailto:{escape(e)}">✉️ {escape(e)}</a>' for e in emails]
+    buttons = [f'<a class="rp-btn" href="{escape(tel_href(p))}">Appeler le {escape(p)}</a>' for p in phones]
+    buttons += [f'<a class="rp-btn" href="mailto:{escape(e)}">Écrire à {escape(e)}</a>' for e in emails]
     buttons += [
-        f'<a class="rp-btn" href="{escape(u if "://" in u else "https://" + u)}" target="_blank" rel="noopener">🌐 {escape(u)}</a>'
+        f'<a class="rp-btn" href="{escape(u if "://" in u else "https://" + u)}" target="_blank">Site {escape(u)}</a>'
         for u in urls
     ]
     if contact:
-        buttons.append(
-            f'<button type="button" class="rp-btn rp-copy" data-copy="{escape(contact)}" '
-            'aria-label="Copier le contact">Copier</button>'
-        )
+        buttons.append(f'<a class="rp-btn rp-copy" href="{_control("copier", contact)}">Copier le contact</a>')
     return f"<p>{escape(contact)}</p>" + (f'<p class="rp-actions">{"".join(buttons)}</p>' if buttons else "")
 
 
@@ -103,17 +112,17 @@ def piste_card(piste: Piste, source: tuple[str, str] | None = None, ask: str = "
     if source is not None:
         href, where = source
         n = f"[{piste.n}] " if piste.n else ""
-        foot.append(f'<a class="rp-source" href="{escape(href)}" data-passage="1">{n}Source : {escape(where)}</a>')
+        foot.append(f'<a class="rp-source" href="{escape(href)}">{n}Source : {escape(where)}</a>')
     if ask:
-        foot.append(
-            f'<button type="button" class="rp-btn rp-ask" data-ask="{escape(ask)}">Poser une question sur cette action</button>'
-        )
+        foot.append(f'<a class="rp-btn rp-ask" href="{_control("demander", ask)}">Poser une question sur cette action</a>')
     if piste.action_id:
-        foot.append(
-            f'<label class="rp-pick"><input type="checkbox" data-action="{escape(piste.action_id)}"> Pour la fiche</label>'
-        )
+        # The handout of this action alone; the box beside it puts the action in the handout of the answer
+        # (or of the catalogue): the script reads the action's id from this link.
+        fiche = escape(f"fiche?{urlencode({'a': piste.action_id})}")
+        foot.append(f'<a class="rp-fiche" href="{fiche}" target="_blank">Fiche de cette action</a>')
+        foot.append('<label class="rp-pick"><input type="checkbox"> Pour la fiche du jeune</label>')
     return (
-        f'<article class="rp-card" data-n="{piste.n}" aria-label="{escape(piste.title)}">'
+        '<article class="rp-card">'
         f'<h4 class="rp-title">{title}{badge}</h4>'
         + (f'<p class="rp-porteur">{escape(piste.porteur)}</p>' if piste.porteur else "")
         + f"<dl>{body}</dl>"
@@ -140,13 +149,19 @@ def _chips(answer: Answer) -> str:
     html = []
     for shown, surface in dict.fromkeys(chips):
         remove = (
-            f'<button type="button" class="rp-chip-x" data-remove="{escape(surface)}" '
-            f'aria-label="Retirer « {escape(shown)} » et reposer la question">×</button>'
+            f'<a class="rp-chip-x" href="{_control("retirer", surface)}">×'
+            f'<span class="rp-sr"> Retirer « {escape(shown)} » et reposer la question</span></a>'
             if surface
             else ""
         )
         html.append(f'<span class="rp-chip">{escape(shown)}{remove}</span>')
-    return f'<p class="rp-chips" aria-label="Ce que Repères a compris">{"".join(html)}</p>' if html else ""
+    if not html:
+        return ""
+    # The question the chips come from: removing one asks it again without the chip's words.
+    return (
+        '<p class="rp-chips"><span class="rp-sr">Ce que Repères a compris : </span>'
+        f'<a class="rp-question" href="{_control("question", answer.question)}"></a>{"".join(html)}</p>'
+    )
 
 
 _SOURCE_ENTRY = re.compile(r"\[(\d+)\] (.+)")
@@ -169,7 +184,7 @@ def source_labels(answer: Answer) -> dict[int, str]:
 
 def _sources(answer: Answer, link: Callable[[Citation], str], labels: dict[int, str]) -> str:
     items = "".join(
-        f'<li><a href="{escape(link(c))}" data-passage="1">[{c.n}] {escape(labels[c.n])}</a></li>' for c in answer.citations
+        f'<li><a class="rp-cite" href="{escape(link(c))}">[{c.n}] {escape(labels[c.n])}</a></li>' for c in answer.citations
     )
     return f'<details class="rp-sources"><summary>Sources ({len(answer.citations)})</summary><ol>{items}</ol></details>'
 
@@ -230,8 +245,7 @@ def answer_html(answer: Answer, link: Callable[[Citation], str]) -> str:
         )
     fiche = handout_link(shown)
     handout = (
-        f'<p class="rp-handout"><a class="rp-btn" href="{escape(fiche)}" target="_blank" rel="noopener">'
-        "🖨️ Fiche pour le jeune</a></p>"
+        f'<p class="rp-handout"><a class="rp-btn" href="{escape(fiche)}" target="_blank">Fiche pour le jeune</a></p>'
         if fiche
         else ""
     )
@@ -278,11 +292,34 @@ def action_piste(action: Action) -> Piste:
     )
 
 
-def action_card(action: Action, base: str = "passage/") -> str:
-    """A catalogue action as the chat's card, with its passage and a question to ask about it."""
+def action_card(action: Action, verdict: Verdict | None = None, base: str = "passage/") -> str:
+    """A catalogue action as the chat's card, with its passage and a question to ask about it; ``verdict``:
+    how it fits the age and commune browsed for (its reasons, or what to check)."""
     query = urlencode({"lines": f"{action.line_start}-{action.line_end}"}, quote_via=quote)
     href = f"{base}{quote(action.source, safe='')}?{query}#cite"
     where = f"p. {action.page}" if action.page else f"lignes {action.line_start}–{action.line_end}"
-    return piste_card(
-        action_piste(action), (href, f"{action.document or action.source}, {where}"), ask=f"C'est quoi {action.title} ?"
+    piste = action_piste(action)
+    if verdict is not None:
+        unknown = ("âge ou territoire à vérifier dans la fiche",) if verdict.status == UNKNOWN else ()
+        piste = replace(
+            piste,
+            fits=tuple(r for r in verdict.reasons if not _TO_CHECK.search(r)),
+            check=(*piste.check, *(r for r in verdict.reasons if _TO_CHECK.search(r)), *unknown),
+        )
+    return piste_card(piste, (href, f"{action.document or action.source}, {where}"), ask=f"C'est quoi {action.title} ?")
+
+
+def catalogue_html(listed: Sequence[Listed], limit: int = 60) -> str:
+    """The catalogue view: how many actions, a handout link for those picked, and their cards (the first
+    ``limit``: the filters narrow the rest)."""
+    count = len(listed)
+    said = f"{count} action{'s' if count > 1 else ''}" if count else "Aucune action ne correspond à ces critères."
+    if count > limit:
+        said += f" — les {limit} premières sont affichées : précisez les filtres pour voir les autres."
+    cards = "".join(action_card(item.action, item.verdict) for item in listed[:limit])
+    return (
+        f'<div id="rp-catalogue-view"><p class="rp-count" role="status">{said}</p>'
+        '<p id="rp-catalogue-handout" class="rp-handout">Cochez « Pour la fiche » sur les actions à remettre au jeune : '
+        '<a class="rp-btn" href="fiche" target="_blank" hidden>Fiche pour le jeune</a></p>'
+        f'<div class="rp-cards">{cards}</div></div>'
     )

@@ -66,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     act.add_argument("--commune", help="commune du jeune : retire les actions qui l'excluent")
     act.add_argument("--theme", help="thème ou situation : emploi, logement, decrochage…")
     act.add_argument("--search", help="mots à chercher dans le titre, le porteur, le public, le résumé")
+    act.add_argument("--porteur", help="qui porte l'action (porteur ou partenaire) : AFEV, Unis-Cité…")
 
     ask = sub.add_parser("ask", help="poser une question (ou un lot avec --batch)")
     ask.add_argument("question", nargs="?", help="la question, entre guillemets")
@@ -167,7 +168,7 @@ def cmd_chunks(args: argparse.Namespace) -> int:
 
 
 def cmd_actions(args: argparse.Namespace) -> int:
-    query = ActionFilter(age=args.age, commune=args.commune, theme=args.theme, search=args.search)
+    query = ActionFilter(age=args.age, commune=args.commune, theme=args.theme, search=args.search, porteur=args.porteur)
     actions, problems = load_actions(_settings(args).corpus)
     listed = filter_actions(actions, query)
     if args.json:

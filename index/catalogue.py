@@ -1,4 +1,4 @@
-"""Browsing the action catalogue: filters by age, commune, theme and words (`reperes actions`, `/api/actions`).
+"""Browsing the action catalogue: filters by age, commune, theme, porteur and words (`reperes actions`, `/api/actions`).
 
 An action is kept for an age or a commune unless its record rules the person out (the eligibility
 verdict of ``index.eligibility``, as for answers): "match" first, then "unknown" (the record says
@@ -24,6 +24,7 @@ class ActionFilter:
     commune: str | None = None
     theme: str | None = None
     search: str | None = None
+    porteur: str | None = None  # who runs the action: words of its porteur or partners ("Unis-Cité", "AFEV")
 
     def __post_init__(self) -> None:
         if self.age is not None and not 5 <= self.age <= 99:
@@ -59,9 +60,12 @@ def filter_actions(actions: list[Action], query: ActionFilter) -> list[Listed]:
     if query.age is not None or query.commune:
         person = with_filters(analyse(""), Filters(commune=query.commune, age=query.age))
     words = fold_words(query.search).split() if query.search else []
+    porteur = fold_words(query.porteur).split() if query.porteur else []
     kept: list[Listed] = []
     for action in actions:
         if query.theme and not _has_theme(action, query.theme):
+            continue
+        if porteur and not all(w in fold_words(" ".join(filter(None, (action.porteur, *action.partners)))) for w in porteur):
             continue
         if words:
             text = _words(action)

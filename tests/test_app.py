@@ -158,9 +158,12 @@ def test_the_chat_applies_the_filters_and_answers_a_bad_one_in_french(assistant:
     plain = list(chat_turn(assistant, "permis de conduire", [], None, None, ""))[-1]
     filtered = list(chat_turn(assistant, "permis de conduire", [], "Roubaix", 19, ""))[-1]
     # The panel describes the person the question does not: the answer is laid out for them.
-    assert not plain.startswith("**Pistes pour ce jeune**")
-    assert filtered.startswith("**Pistes pour ce jeune** (19 ans · Roubaix)")
-    assert "[\\[1\\]](passage/actions.txt?lines=3-7&hl=" in filtered  # the chat's markdown links the citations
+    assert "Pistes pour ce jeune" not in plain
+    # The person answer as cards, the filters' values as chips under its heading.
+    assert filtered.startswith('<div class="rp-answer rp-person"><h3 class="rp-heading">Pistes pour ce jeune</h3>')
+    assert '<span class="rp-chip">19 ans</span>' in filtered and '<span class="rp-chip">Roubaix</span>' in filtered
+    assert '<article class="rp-card">' in filtered
+    assert 'href="passage/actions.txt?lines=3-7&amp;hl=' in filtered  # each card links its passage
     bad = list(chat_turn(assistant, "permis de conduire", [], "Trifouilly-les-Oies", None, ""))
     assert bad == [
         "⚠️ Commune « Trifouilly-les-Oies » inconnue dans les filtres : indiquez une commune française (son nom ou son code postal)."
@@ -177,9 +180,13 @@ def test_the_interface_has_the_filters_panel_and_a_french_new_conversation_butto
     assert {"Commune du jeune", "Âge du jeune", "Territoire"} <= labels
     button = next(c for c in by_id.values() if c["type"] == "button" and c["props"].get("value") == "Nouvelle conversation")
     assert button["props"]["visible"] is not False
-    # Its click empties the chatbot (and the interface's copy of the history).
+    # Its click empties the chatbot (and the interface's copy of the history) and the three filters.
     click = next(d for d in config["dependencies"] if [button["id"], "click"] in [list(t) for t in d["targets"]])
-    assert demo.chatbot._id in click["outputs"] and demo.chatbot_state._id in click["outputs"]
+    chat = demo.chat_interface
+    assert chat.chatbot._id in click["outputs"] and chat.chatbot_state._id in click["outputs"]
+    assert {f._id for f in chat.additional_inputs} <= set(click["outputs"])
+    age = next(c for c in by_id.values() if c["props"].get("label") == "Âge du jeune")
+    assert age["type"] == "textbox" and age["props"]["value"] == ""  # empty, never 0
 
 
 # --- Concurrency: 8 answers at once, the page still served ----------------------------------------------------
@@ -240,7 +247,7 @@ def test_eight_chat_answers_run_at_once_without_blocking_the_page(live_server: t
         assert httpx.get(url + "/passage/actions.txt", params={"lines": "3-7"}, timeout=30).status_code == 200
         barrier.wait()  # release them all
         replies = [job.result(timeout=60) for job in jobs]
-    assert all("**Passages cités**" in reply and "actions.txt" in reply for reply in replies)
+    assert all('<details class="rp-sources">' in reply and "passage/actions.txt" in reply for reply in replies)
 
 
 def test_a_rating_is_stored_with_the_optional_comment_or_the_reason_picked(tmp_path: Any) -> None:
@@ -267,6 +274,10 @@ def test_the_chat_offers_a_comment_box_and_dislike_reasons(assistant: Assistant)
     import gradio as gr
 
     demo = build_app(assistant)
-    assert list(demo.chatbot.feedback_options[2:]) == ["Information inexacte", "Réponse incomplète", "Source mal citée"]
+    assert list(demo.chat_interface.chatbot.feedback_options[2:]) == [
+        "Information inexacte",
+        "Réponse incomplète",
+        "Source mal citée",
+    ]
     boxes = [b for b in demo.blocks.values() if isinstance(b, gr.Textbox) and b.elem_id == "commentaire"]
     assert len(boxes) == 1 and "facultatif" in str(boxes[0].label)
