@@ -678,10 +678,12 @@ def create_app(
         import gradio
 
         from assistant.app import build_app, page_assets
+        from assistant.french_page import FrenchPageMiddleware
 
         # After the API routes: they win. No footer: its links (Gradio's API page, its settings) are for
         # developers, not for the counsellors of a page that embeds the chat; the API is at /docs.
         gradio.mount_gradio_app(app, build_app(assistant, feedback), path="/", footer_links=[], **page_assets())
+        app.add_middleware(FrenchPageMiddleware)  # the page in French whatever the browser's language
 
     if token:
         app.add_middleware(BearerTokenMiddleware, token=token)

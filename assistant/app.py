@@ -8,6 +8,7 @@ stored with its citations in the feedback database (`reperes feedback export`).
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -61,6 +62,7 @@ class AnswerMemory:
 
     def __init__(self, size: int = 500) -> None:
         self._items: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._ratings: OrderedDict[tuple[str, int], Any] = OrderedDict()  # the last like event of each answer shown
         self._size, self._lock = size, threading.Lock()
 
     def put(self, text: str, record: dict[str, Any]) -> None:
@@ -73,6 +75,17 @@ class AnswerMemory:
     def get(self, text: str) -> dict[str, Any] | None:
         with self._lock:
             return self._items.get(text.strip())
+
+    def new_rating(self, key: tuple[str, int], liked: Any) -> bool:
+        """Whether a like event of the answer ``key`` (browser session, message index) is a new click: Gradio
+        fires one click on a 👎 reason twice with the same value, and a deselection as "" (no rating)."""
+        with self._lock:
+            last = self._ratings.get(key)
+            self._ratings[key] = liked
+            self._ratings.move_to_end(key)
+            while len(self._ratings) > self._size:
+                self._ratings.popitem(last=False)
+        return liked not in ("", None) and liked != last
 
 
 def respond(
@@ -188,10 +201,28 @@ def _porteurs(actions: list[Action]) -> list[str]:
 STATIC = Path(__file__).parent / "static"
 
 
-def page_assets() -> dict[str, str]:
-    """The chat page's own CSS and script, for ``gradio.mount_gradio_app`` (``css``, ``head``)."""
+# Gradio's French translation lacks these keys (its English would show).
+FRENCH_KEYS = {
+    "chatbot.copy_message": "Copier le message",
+    "chatbot.copied_message": "Message copié",
+    "chat_interface.new_chat": "Nouvelle conversation",
+}
+
+
+def page_assets() -> dict[str, Any]:
+    """The page's look and behaviour for ``gradio.mount_gradio_app``: its CSS and script (static/), one system
+    font for every weight (the default web font fakes its bold), the French keys Gradio lacks."""
+    import gradio as gr
+
     script = (STATIC / "chat.js").read_text(encoding="utf-8")
-    return {"css": (STATIC / "chat.css").read_text(encoding="utf-8"), "head": f"<script>{script}</script>"}
+    system = ["system-ui", "-apple-system", "Segoe UI", "Roboto", "Noto Sans", "Liberation Sans", "sans-serif"]
+    mono = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "Liberation Mono", "monospace"]
+    return {
+        "css": (STATIC / "chat.css").read_text(encoding="utf-8"),
+        "head": f"<script>{script}</script>",
+        "theme": gr.themes.Default(font=system, font_mono=mono),
+        "i18n": gr.I18n(fr=FRENCH_KEYS),
+    }
 
 
 def build_app(assistant: Assistant, feedback: FeedbackStore | None = None) -> Any:
@@ -267,6 +298,9 @@ def build_app(assistant: Assistant, feedback: FeedbackStore | None = None) -> An
                 flagging_mode="never",  # "manual" would write Gradio's own CSV; the 👍/👎 below go to FeedbackStore
                 save_history=True,  # past conversations listed and deletable, in the browser only
             )
+            # The browser's list is encrypted with this secret, random per process by default: the list would be
+            # lost at every restart. Stable per installation, it survives them.
+            demo.saved_conversations.secret = hashlib.sha256(f"reperes:{assistant.settings.home}".encode()).hexdigest()
             note = gr.Markdown("", elem_id="filtres-note")
             for box in filters:
                 box.change(filter_note, filters, note, queue=False, show_progress="hidden", api_visibility="private")
@@ -327,8 +361,10 @@ def build_app(assistant: Assistant, feedback: FeedbackStore | None = None) -> An
     if store is not None:
         version = settings_version(assistant.settings)
 
-        def on_like(history: list[dict[str, Any]], comment: str, data: gr.LikeData) -> str:
+        def on_like(history: list[dict[str, Any]], comment: str, data: gr.LikeData, request: gr.Request) -> str:
             index = data.index if isinstance(data.index, int) else data.index[0]
+            if not memory.new_rating((str(getattr(request, "session_hash", "") or ""), index), data.liked):
+                return comment  # the same click's second event, or a reason unselected: one row per click
             if rate(store, memory, history, index, data.liked, comment, version):
                 gr.Info("Merci pour votre avis !")
                 return ""  # the comment went with this rating
@@ -337,6 +373,7 @@ def build_app(assistant: Assistant, feedback: FeedbackStore | None = None) -> An
         # This module postpones annotations and imports gradio lazily: give Gradio the real class, or it
         # cannot see that ``data`` is the event's LikeData (and calls on_like with one argument).
         on_like.__annotations__["data"] = gr.LikeData
+        on_like.__annotations__["request"] = gr.Request
         with page:
             demo.chatbot.like(on_like, inputs=[demo.chatbot, comment], outputs=[comment], api_visibility="private")
     return page

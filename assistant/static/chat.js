@@ -2,7 +2,8 @@
 // - a citation opens its passage in a panel beside the chat (the full page stays a link for sharing);
 // - the cards' buttons: copy a contact, remove a chip and ask again, ask about a catalogue action, pick
 //   actions for the handout;
-// - after each answer, the view shows the top of the new answer and the question box has the focus.
+// - after each answer, the view shows the top of the new answer and the question box has the focus;
+// - Gradio's own English names and messages in French (its translation leaves some out).
 // Everything is delegated from the document: Gradio re-renders messages, and the HTML of an answer carries
 // only data-* attributes (assistant/card.py), no script of its own.
 (() => {
@@ -71,7 +72,6 @@
       const send = $("#question button.submit-button") || $("#question button[aria-label]");
       if (send) send.click();
       else box.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
-      watchAnswer();
     }, 50);
   }
 
@@ -153,36 +153,111 @@
 
   document.addEventListener("keydown", (event) => {
     if (event.key === "Escape") closePanel();
-    if (event.key === "Enter" && !event.shiftKey && event.target === questionBox()) watchAnswer();
-  });
-  document.addEventListener("click", (event) => {
-    const target = event.target instanceof Element ? event.target : null;
-    if (target && target.closest("#question button")) watchAnswer();
-  });
+  }, true);
 
-  // After a question is sent: once the answer is complete (the stop button gone, the bot's message
-  // there), show the top of the new answer and give the focus back to the question box.
-  let watching = null;
-  function watchAnswer() {
-    const before = document.querySelectorAll('[data-testid="bot"]').length;
-    const started = performance.now();
-    clearInterval(watching);
-    let shown = false;
-    watching = setInterval(() => {
-      const bots = document.querySelectorAll('[data-testid="bot"]');
-      // While Gradio streams, the question box has no send button (a stop button stands elsewhere).
-      const busy = !document.querySelector("#question button.submit-button");
-      const latest = bots[bots.length - 1];
-      if (latest && bots.length > before && !shown) {
-        latest.scrollIntoView({ block: "start" });
-        shown = true;
+  // Gradio's own strings that its French translation does not cover (hard-coded in its components).
+  const NAMES = new Map([
+    ["Close", "Fermer"], ["Liked", "J'aime (sélectionné)"], ["Disliked", "Je n'aime pas (sélectionné)"], ["Like", "J'aime"],
+    ["Dislike", "Je n'aime pas"], ["Feedback", "Raison de l'avis"], ["chatbot conversation", "Conversation"],
+    ["Submit", "Envoyer"], ["Stop", "Arrêter"], ["Copy message", "Copier le message"], ["Copied message", "Message copié"],
+    ["Scroll down", "Faire défiler vers le bas"], ["Loading response", "Réponse en cours"], ["Clear", "Effacer la conversation"],
+    ["Retry", "Reposer la question"], ["Undo", "Annuler"], ["Copy", "Copier"], ["Copied", "Copié"],
+  ]);
+  const TITLES = { Info: "Information", Error: "Erreur", Warning: "Avertissement", Success: "Succès" };
+  const TEXTS = new Map([
+    ["Connection to the server was lost. Attempting reconnection...", "La connexion au serveur est perdue. Reconnexion…"],
+    ["Connection errored out.", "La connexion a échoué."], ["processing |", "en cours |"], ["An error occurred.", "Une erreur est survenue."],
+  ]);
+  const PLACEHOLDER = "Posez votre question : âge, commune, situation du jeune…";
+
+  function frenchify() {
+    for (const link of document.querySelectorAll('a[href^="tel:"][target], a[href^="mailto:"][target]')) {
+      link.removeAttribute("target"); // a call or an e-mail, not a new tab
+      link.removeAttribute("rel");
+    }
+    for (const option of document.querySelectorAll(".extra-feedback-option")) {
+      const on = String(option.style.fontWeight === "bold"); // the reason chosen: highlighted, and said so
+      if (option.getAttribute("aria-pressed") !== on) option.setAttribute("aria-pressed", on);
+    }
+    for (const el of document.querySelectorAll("[aria-label],[title]")) {
+      for (const name of ["aria-label", "title"]) {
+        const value = el.getAttribute(name);
+        if (!value) continue;
+        if (NAMES.has(value)) el.setAttribute(name, NAMES.get(value));
+        else if (value.startsWith("Select example ")) el.setAttribute(name, value.replace(/^Select example (\d+):/, "Exemple $1 :"));
+        else if (/^(user|bot|assistant)'s message: /.test(value)) el.removeAttribute(name); // the raw markup, read aloud
+        else if (value === "undo") { el.removeAttribute(name); el.setAttribute("aria-hidden", "true"); }
       }
-      if ((bots.length > before && !busy) || performance.now() - started > 60000) {
-        clearInterval(watching);
-        if (latest && bots.length > before) latest.scrollIntoView({ block: "start" });
-        const box = questionBox();
-        if (box) box.focus({ preventScroll: true });
+    }
+    for (const el of document.querySelectorAll(".toast-title, .toast-message-text, [data-testid=status-tracker] *")) {
+      for (const node of el.childNodes) {
+        if (node.nodeType !== 3) continue;
+        const text = node.nodeValue.trim();
+        if (TITLES[text]) node.nodeValue = node.nodeValue.replace(text, TITLES[text]);
+        else for (const [en, fr] of TEXTS) if (text.startsWith(en)) { node.nodeValue = node.nodeValue.replace(en, fr); break; }
       }
-    }, 150);
+    }
+    const box = questionBox();
+    if (box) {
+      if (box.getAttribute("aria-label") !== "Votre question") box.setAttribute("aria-label", "Votre question");
+      if (!box.placeholder) box.placeholder = PLACEHOLDER; // Gradio blanks it after the first question
+    }
   }
+  let queued = false;
+  new MutationObserver(() => {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(() => { queued = false; frenchify(); });
+  }).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ["aria-label", "title", "style", "placeholder"] });
+
+  // The feedback reasons open on hover only: :focus-within (CSS) opens them for the keyboard, and a mouse
+  // click must not leave them open (a later 👍 would be lost).
+  document.addEventListener("click", (event) => {
+    const option = event.target instanceof Element ? event.target.closest(".extra-feedback-option, .extra-feedback > button") : null;
+    if (option && event.detail > 0) option.blur();
+  }, true);
+
+  // The focus back in the question box when Gradio enables it again after an answer (a follow-up typed at
+  // once is not lost), unless the counsellor has moved it elsewhere.
+  let wasDisabled = false;
+  function watchBox() {
+    const box = questionBox();
+    if (!box || box.__watched) return;
+    box.__watched = true;
+    new MutationObserver(() => {
+      if (box.disabled) { wasDisabled = true; return; }
+      if (!wasDisabled) return;
+      wasDisabled = false;
+      const active = document.activeElement;
+      if (!active || active === document.body || active === box) box.focus({ preventScroll: true });
+    }).observe(box, { attributes: true, attributeFilter: ["disabled"] });
+  }
+
+  // A new answer: its top at the top of the chat's box (Gradio's autoscroll, off, would show its end). The
+  // row is followed by index (Gradio re-creates rows while streaming) until the box can scroll that far, or
+  // the counsellor scrolls.
+  let answers = 0;
+  let target = null;
+  function showNewAnswer() {
+    const box = document.querySelector("#reponses .bubble-wrap");
+    if (!box) return;
+    const rows = box.querySelectorAll(".bot-row");
+    if (rows.length > answers) {
+      target = rows.length - 1;
+      if (!box.__scrollWatched) {
+        box.__scrollWatched = true;
+        for (const kind of ["wheel", "touchstart", "keydown"]) box.addEventListener(kind, () => { target = null; }, { passive: true });
+      }
+    }
+    answers = rows.length;
+    const row = target === null ? null : rows[target];
+    if (!row) return;
+    const wanted = box.scrollTop + row.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
+    const most = box.scrollHeight - box.clientHeight;
+    box.scrollTop = Math.min(wanted, most);
+    if (wanted <= most) target = null;
+  }
+  new MutationObserver(() => { watchBox(); showNewAnswer(); }).observe(document.body, { subtree: true, childList: true });
+  watchBox();
+  frenchify();
 })();
