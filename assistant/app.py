@@ -172,7 +172,9 @@ def filter_note(commune: str | None, age: str | None, territory: str | None) -> 
     return ""
 
 
-def browse(assistant: Assistant, age: str | None, commune: str | None, theme: str | None, porteur: str | None, words: str) -> str:
+def browse(
+    actions: list[Action], age: str | None, commune: str | None, theme: str | None, porteur: str | None, words: str
+) -> str:
     """The catalogue view for the filters of the "Toutes les actions" tab (a French note for a bad one)."""
     try:
         query = ActionFilter(
@@ -182,7 +184,7 @@ def browse(assistant: Assistant, age: str | None, commune: str | None, theme: st
             porteur=porteur or None,
             search=(words or "").strip()[:200] or None,
         )
-        listed = filter_actions(assistant.store.actions, query)
+        listed = filter_actions(actions, query)
     except ValueError as exc:
         return f'<p class="rp-note" role="alert">⚠️ {escape(str(exc)[:1].upper() + str(exc)[1:])}</p>'
     return catalogue_html(listed)
@@ -348,7 +350,7 @@ def build_app(assistant: Assistant, feedback: FeedbackStore | None = None) -> An
             listing = gr.HTML(catalogue_html(filter_actions(actions, ActionFilter())), elem_id="rp-catalogue")
             for box in browse_inputs:
                 box.change(
-                    lambda *values: browse(assistant, *values),
+                    lambda *values: browse(actions, *values),
                     browse_inputs,
                     listing,
                     queue=False,

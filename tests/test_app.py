@@ -281,3 +281,94 @@ def test_the_chat_offers_a_comment_box_and_dislike_reasons(assistant: Assistant)
     ]
     boxes = [b for b in demo.blocks.values() if isinstance(b, gr.Textbox) and b.elem_id == "commentaire"]
     assert len(boxes) == 1 and "facultatif" in str(boxes[0].label)
+
+
+# --- The catalogue tab, the filters' note, feedback events, the French page -------------------------------
+
+
+def _catalogue() -> list[Any]:
+    from ingest.records import Action
+
+    return [
+        Action(
+            id="g-booster",
+            title="PROGRAMME BOOSTER",
+            source="g.txt",
+            line_start=1,
+            line_end=5,
+            porteur="UnisCité",
+            age_min=16,
+            age_max=25,
+            themes=("engagement",),
+            situations=("decrochage",),
+            summary="Un service civique 3 jours par semaine.",
+        ),
+        Action(
+            id="g-forum",
+            title="FORUM EMPLOI",
+            source="g.txt",
+            line_start=10,
+            line_end=15,
+            porteur="villes d'Haubourdin et de Loos",
+            partners=("Mission Locale",),
+            age_min=13,
+            age_max=30,
+            themes=("emploi",),
+        ),
+        Action(id="g-senior", title="CLUB SENIOR", source="g.txt", line_start=20, line_end=22, age_min=26, age_max=30),
+    ]
+
+
+def test_the_catalogue_tab_filters_by_age_theme_porteur_and_words() -> None:
+    from assistant.app import browse
+
+    actions = _catalogue()
+
+    def titles(html: str) -> list[str]:
+        return re.findall(r'<h4 class="rp-title">([^<]+)', html)
+
+    everything = browse(actions, "", None, "", "", "")
+    assert titles(everything) == ["PROGRAMME BOOSTER", "FORUM EMPLOI", "CLUB SENIOR"] and ">3 actions<" in everything
+    assert titles(browse(actions, "17", None, "", "", "")) == ["PROGRAMME BOOSTER", "FORUM EMPLOI"]  # 26-30 ruled out
+    assert titles(browse(actions, "", None, "decrochage", "", "")) == ["PROGRAMME BOOSTER"]
+    assert titles(browse(actions, "", None, "", "Mission Locale", "")) == ["FORUM EMPLOI"]  # a partner counts
+    assert titles(browse(actions, "", None, "", "unis cité", "")) == ["PROGRAMME BOOSTER"]
+    assert titles(browse(actions, "", None, "", "", "service civique")) == ["PROGRAMME BOOSTER"]
+    assert "Aucune action ne correspond" in browse(actions, "", None, "", "", "plongée sous-marine")
+    card = browse(actions, "", None, "", "", "booster")
+    assert "#rp-demander:C%27est%20quoi%20PROGRAMME%20BOOSTER%20%3F" in card and 'href="fiche?a=g-booster"' in card
+    assert browse(actions, "dix-sept", None, "", "", "").startswith('<p class="rp-note" role="alert">⚠️ Âge « dix-sept » invalide')
+
+
+def test_the_filters_note_explains_a_bad_value_as_it_is_typed() -> None:
+    from assistant.app import filter_note
+
+    assert filter_note(None, "", "") == "" and filter_note("Loos", "17", "MEL") == ""
+    assert filter_note(None, "0", "").startswith("⚠️ Âge 0 invalide dans les filtres")
+    assert "Commune « Trifouilly-les-Oies » inconnue" in filter_note("Trifouilly-les-Oies", "", "")
+
+
+def test_one_click_is_one_rating_event() -> None:
+    from assistant.app import AnswerMemory
+
+    memory = AnswerMemory()
+    assert memory.new_rating(("s1", 1), False)  # 👎
+    assert memory.new_rating(("s1", 1), "Information inexacte")  # a reason: Gradio fires it twice…
+    assert not memory.new_rating(("s1", 1), "Information inexacte")  # …the second is no new click
+    assert not memory.new_rating(("s1", 1), "")  # the reason unselected: no rating
+    assert memory.new_rating(("s1", 1), "Information inexacte")  # chosen again: a new click
+    assert memory.new_rating(("s2", 1), "Information inexacte")  # another browser, its own click
+
+
+def test_the_page_is_served_in_french_whatever_the_browsers_language(assistant: Assistant) -> None:
+    from fastapi.testclient import TestClient
+
+    from assistant.french_page import FRENCH_FIRST, in_french
+
+    assert in_french(b'<html lang="en"><head><title>x</title>') == b'<html lang="fr"><head>' + FRENCH_FIRST + b"<title>x</title>"
+    client = TestClient(create_app(assistant))
+    page = client.get("/", headers={"Accept-Language": "en-US"})
+    assert page.status_code == 200 and int(page.headers["content-length"]) == len(page.content)
+    assert 'lang="fr"' in page.text and 'lang="en"' not in page.text
+    assert page.text.index('d("language","fr-FR")') < page.text.index('<script type="module"')  # before Gradio's bundle
+    assert client.get("/api/health").json()["status"] == "ok"  # the API is untouched
