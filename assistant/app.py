@@ -325,32 +325,56 @@ def build_app(assistant: Assistant, feedback: FeedbackStore | None = None) -> An
                 elem_id="commentaire",
             )
         with gr.Tab("Toutes les actions", id="catalogue", elem_id="rp-tab-catalogue"):
-            actions = list(assistant.store.actions)
+
+            def catalogue() -> list[Action]:  # the index's, read once the page is asked for (built by then)
+                return list(assistant.store.actions)
+
+            theme = gr.Dropdown(
+                choices=[("Tous", "")], value="", label="Thème", min_width=160, elem_id="catalogue-theme", render=False
+            )
+            porteur = gr.Dropdown(
+                choices=[("Tous", "")], value="", label="Porteur", min_width=160, elem_id="catalogue-porteur", render=False
+            )
+            browse_inputs: list[Any] = [
+                gr.Textbox(label="Âge", placeholder="ex. 17", max_length=3, min_width=90, elem_id="catalogue-age", render=False),
+                gr.Dropdown(
+                    choices=communes,
+                    value=None,
+                    label="Commune",
+                    allow_custom_value=True,
+                    filterable=True,
+                    min_width=160,
+                    elem_id="catalogue-commune",
+                    render=False,
+                ),
+                theme,
+                porteur,
+                gr.Textbox(
+                    label="Mots",
+                    placeholder="titre, public, partenaire…",
+                    max_length=200,
+                    min_width=160,
+                    elem_id="catalogue-mots",
+                    render=False,
+                ),
+            ]
             with gr.Row(equal_height=True):
-                browse_inputs: list[Any] = [
-                    gr.Textbox(label="Âge", placeholder="ex. 17", max_length=3, min_width=90, elem_id="catalogue-age"),
-                    gr.Dropdown(
-                        choices=communes,
-                        value=None,
-                        label="Commune",
-                        allow_custom_value=True,
-                        filterable=True,
-                        min_width=160,
-                        elem_id="catalogue-commune",
-                    ),
-                    gr.Dropdown(choices=[("Tous", ""), *_themes(actions)], value="", label="Thème", min_width=160),
-                    gr.Dropdown(
-                        choices=[("Tous", ""), *((p, p) for p in _porteurs(actions))],
-                        value="",
-                        label="Porteur",
-                        min_width=160,
-                    ),
-                    gr.Textbox(label="Mots", placeholder="titre, public, partenaire…", max_length=200, min_width=160),
-                ]
-            listing = gr.HTML(catalogue_html(filter_actions(actions, ActionFilter())), elem_id="rp-catalogue")
+                for box in browse_inputs:
+                    box.render()
+            listing = gr.HTML("", elem_id="rp-catalogue")
+
+            def fill() -> tuple[Any, Any, str]:
+                actions = catalogue()
+                return (
+                    gr.Dropdown(choices=[("Tous", ""), *_themes(actions)]),
+                    gr.Dropdown(choices=[("Tous", ""), *((p, p) for p in _porteurs(actions))]),
+                    catalogue_html(filter_actions(actions, ActionFilter())),
+                )
+
+            page.load(fill, None, [theme, porteur, listing], queue=False, api_visibility="private")
             for box in browse_inputs:
                 box.change(
-                    lambda *values: browse(actions, *values),
+                    lambda *values: browse(catalogue(), *values),
                     browse_inputs,
                     listing,
                     queue=False,

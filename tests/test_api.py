@@ -290,7 +290,11 @@ def test_the_chat_is_mounted_at_the_root_behind_the_token(assistant: Assistant, 
         auth = {"Authorization": f"Bearer {TOKEN}"}
         page = client.get("/", headers=auth)
         assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-        assert client.get("/config", headers=auth).json()["mode"] == "chat_interface"
+        config = client.get("/config", headers=auth).json()  # the page: the chat tab and the catalogue tab
+        assert {c["props"].get("label") for c in config["components"] if c["type"] == "tabitem"} >= {
+            "Poser une question",
+            "Toutes les actions",
+        }
         # Declared before the mount, the API routes win over the chat's catch-all.
         assert client.get("/api/health", headers=auth).json()["status"] == "ok"
         assert client.get("/openapi.json").status_code == 200

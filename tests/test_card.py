@@ -126,12 +126,15 @@ def test_the_person_answer_is_one_html_block_of_cards_three_open_and_the_rest_be
     assert re.search(r'<details class="rp-excluded"><summary>Ne conviennent pas \(1\)</summary><ul><li>LOIN — ', html)
     # Heading and chips: age and commune removable, the situation shown.
     assert '<h3 class="rp-heading">Pistes pour ce jeune</h3>' in html
-    assert 'data-remove="17 ans"' in html and 'data-remove="Loos"' in html and ">décrochage scolaire<" in html
+    # (Controls are anchors whose address says what they do: the chatbot's sanitizer keeps no data-* attribute.)
+    assert 'href="#rp-retirer:17%20ans"' in html and 'href="#rp-retirer:Loos"' in html
+    assert ">décrochage scolaire</span>" in html  # shown, not removable
+    assert 'href="#rp-question:quelle%20action%20pour%20un%20d%C3%A9crocheur%20de%2017%20ans%20%C3%A0%20Loos%20%3F"' in html
     # The contact's buttons.
     assert 'href="tel:0320102030"' in html and 'href="mailto:jlamblin@loos.fr"' in html
-    assert 'data-copy="' in html
+    assert 'href="#rp-copier:Jean%20Lamblin' in html
     # Every citation link goes to the passage page (the panel opens it), and no "Passages cités" block.
-    links = [a["href"] for t, a in tags.seen if t == "a" and a.get("data-passage")]
+    links = [a["href"] for t, a in tags.seen if t == "a" and a.get("class") in ("rp-cite", "rp-source")]
     assert links and all(h and h.startswith("passage/g.txt?lines=") for h in links)
     assert "Passages cités" not in html and "Sources :" not in html
     # The answer's lines that are pistes are not repeated as text.
@@ -180,7 +183,7 @@ def test_a_catalogue_action_is_the_same_card_with_its_passage_and_a_question() -
     tags = _parse(html)
     assert "<dt>Pour qui</dt><dd>16 à 25 ans</dd>" in html and "Un service civique" in html
     assert "<dt>À vérifier</dt><dd>habitant un QPV</dd>" in html
-    assert 'href="tel:0320703259"' in html and 'data-action="001-booster"' in html
-    assert 'data-ask="C&#x27;est quoi PROGRAMME BOOSTER ?"' in html
+    assert 'href="tel:0320703259"' in html and 'href="fiche?a=001-booster"' in html
+    assert 'href="#rp-demander:C%27est%20quoi%20PROGRAMME%20BOOSTER%20%3F"' in html
     assert any(t == "a" and (a.get("href") or "").startswith("passage/g.txt?lines=5-9") for t, a in tags.seen)
     assert "Source : Guide, p. 36" in html
