@@ -23,6 +23,7 @@ from dataclasses import replace
 from html import escape
 from urllib.parse import quote, urlencode
 
+from assistant.handout import email_href, phone_href, url_href
 from assistant.records import CONDITION, EXCLUDED, FIT, MORE, Answer, Citation, Piste
 from index.catalogue import Listed
 from index.eligibility import UNKNOWN, Verdict
@@ -42,13 +43,6 @@ _TO_CHECK = re.compile(r"\bà vérifier\b", re.IGNORECASE)  # a reason that leav
 def _control(verb: str, value: str) -> str:
     """The address of a card's control: what the chat's script does ("copier") and with what."""
     return escape(f"#rp-{verb}:{quote(value, safe='')}")
-
-
-def tel_href(phone: str) -> str:
-    """A ``tel:`` address of a phone number as written ("03 20 70 32 59" -> "tel:0320703259"); the trunk
-    "(0)" of an international form is not dialled ("+33 (0)3 20…" -> "tel:+33320…")."""
-    digits = re.sub(r"[^\d+]", "", phone.replace("(0)", ""))
-    return f"tel:{digits}"
 
 
 def _inline(text: str, link: Callable[[int], str | None]) -> str:
@@ -80,12 +74,10 @@ def _paragraphs(lines: Iterable[str], link: Callable[[int], str | None]) -> str:
 
 
 def _contact_html(contact: str, emails: Iterable[str], phones: Iterable[str], urls: Iterable[str]) -> str:
-    buttons = [f'<a class="rp-btn" href="{escape(tel_href(p))}">Appeler le {escape(p)}</a>' for p in phones]
-    buttons += [f'<a class="rp-btn" href="mailto:{escape(e)}">Écrire à {escape(e)}</a>' for e in emails]
-    buttons += [
-        f'<a class="rp-btn" href="{escape(u if "://" in u else "https://" + u)}" target="_blank">Site {escape(u)}</a>'
-        for u in urls
-    ]
+    # (The handout's addresses: a site that is no http(s) address, a number without digits, get no link.)
+    buttons = [f'<a class="rp-btn" href="{escape(h)}">Appeler le {escape(p)}</a>' for p in phones if (h := phone_href(p))]
+    buttons += [f'<a class="rp-btn" href="{escape(h)}">Écrire à {escape(e)}</a>' for e in emails if (h := email_href(e))]
+    buttons += [f'<a class="rp-btn" href="{escape(h)}" target="_blank">Site {escape(u)}</a>' for u in urls if (h := url_href(u))]
     if contact:
         buttons.append(f'<a class="rp-btn rp-copy" href="{_control("copier", contact)}">Copier le contact</a>')
     return f"<p>{escape(contact)}</p>" + (f'<p class="rp-actions">{"".join(buttons)}</p>' if buttons else "")

@@ -7,9 +7,10 @@ from html.parser import HTMLParser
 
 from langchain_core.documents import Document
 
-from assistant.card import SHOWN_CARDS, action_card, answer_html, handout_link, tel_href
+from assistant.card import SHOWN_CARDS, action_card, answer_html, handout_link
 from assistant.chain import build_chain
 from assistant.compose import ComposingAnswerer
+from assistant.handout import phone_href
 from assistant.records import Answer, Citation, Piste
 from assistant.render import passage_link
 from ingest.contacts import extract_people
@@ -157,7 +158,7 @@ def test_a_short_answer_keeps_its_text_form_escaped_with_linked_citations() -> N
 
 
 def test_tel_and_handout_links() -> None:
-    assert tel_href("03 20 70 32 59") == "tel:0320703259" and tel_href("+33 (0)3 20") == "tel:+33320"
+    assert phone_href("03 20 70 32 59") == "tel:0320703259" and phone_href("+33 (0)3 20") == "tel:+33320"
     pistes = [Piste(1, "fit", "A", action_id="001-a"), Piste(2, "excluded", "B", action_id="001-b"), Piste(3, "more", "C")]
     assert handout_link(pistes) == "fiche?a=001-a"
     assert handout_link([Piste(1, "fit", "A")]) == ""

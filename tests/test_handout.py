@@ -20,8 +20,8 @@ from assistant.handout import (
     handout_html,
     handout_pdf,
     handout_text,
-    pdf_safe,
 )
+from assistant.handout_pdf import pdf_safe
 from assistant.service import Assistant
 from assistant.settings import Settings
 from index.store import FaissStore, Manifest
