@@ -182,8 +182,10 @@ def _sources(answer: Answer, link: Callable[[Citation], str], labels: dict[int, 
 
 
 def handout_link(pistes: Iterable[Piste]) -> str:
-    """The handout's address for the actions of ``pistes`` (ids only: no personal data in the link)."""
-    ids = list(dict.fromkeys(p.action_id for p in pistes if p.action_id and p.section != EXCLUDED))
+    """The handout's address for the actions ``pistes`` present in full (those that fit, those under a
+    condition), ids only: no personal data in the link. The others ("Autres pistes", ruled out) go in only when
+    ticked on their card: a handout of the answer then fits one A4 page."""
+    ids = list(dict.fromkeys(p.action_id for p in pistes if p.action_id and p.section in (FIT, CONDITION)))
     return f"fiche?{urlencode([('a', i) for i in ids], quote_via=quote)}" if ids else ""
 
 

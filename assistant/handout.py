@@ -236,10 +236,22 @@ a { color: #1a4f8b; }
 .contacts li { margin: .2rem 0; overflow-wrap: anywhere; }
 .contacts a { display: inline-block; min-height: 24px; line-height: 24px; }
 .ref { color: #4a5568; font-size: .9rem; }
-@page { size: A4; margin: 15mm; }
+.sep { display: none; }
+@page { size: A4; margin: 10mm 12mm; }
 @media print {
-  body { background: #fff; font-size: 10.5pt; }
+  body { background: #fff; font-size: 8.5pt; line-height: 1.28; }
   main { max-width: none; margin: 0; padding: 0; border-radius: 0; }
+  h1 { font-size: 14pt; }
+  .made { margin: 0 0 .4rem; }
+  .action { padding: .35rem 0 .25rem; border-top-width: 1px; }
+  .action h2 { font-size: 10.5pt; margin: 0 0 .15rem; }
+  .action p { margin: .1rem 0; }
+  .contacts { margin: .1rem 0; }
+  .contacts li { margin: 0; }
+  .contacts a { min-height: 0; line-height: inherit; }
+  .screen-only { display: none; }
+  .sep { display: inline; }
+  .ref { font-size: 8pt; }
   .no-print { display: none !important; }
   a { color: #1d2430; text-decoration: none; }
   .action { break-inside: avoid; page-break-inside: avoid; }
@@ -299,7 +311,9 @@ def _contact_html(contact: HandoutContact) -> str:
         parts.append("E-mail : " + ", ".join(_link(email_href(e), e) for e in contact.emails))
     if contact.urls:
         parts.append("Site : " + ", ".join(_link(url_href(u), u) for u in contact.urls))
-    return "<li>" + "<br>".join(parts) + "</li>"
+    # On screen a line per detail; in print one line per contact (the <br>s hidden, " · " between), so that
+    # the actions of an answer fit one A4 page.
+    return "<li>" + '<br class="screen-only"><span class="sep"> · </span>'.join(parts) + "</li>"
 
 
 def _entry_html(entry: HandoutEntry) -> str:

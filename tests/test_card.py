@@ -159,8 +159,14 @@ def test_a_short_answer_keeps_its_text_form_escaped_with_linked_citations() -> N
 
 def test_tel_and_handout_links() -> None:
     assert phone_href("03 20 70 32 59") == "tel:0320703259" and phone_href("+33 (0)3 20") == "tel:+33320"
-    pistes = [Piste(1, "fit", "A", action_id="001-a"), Piste(2, "excluded", "B", action_id="001-b"), Piste(3, "more", "C")]
-    assert handout_link(pistes) == "fiche?a=001-a"
+    pistes = [
+        Piste(1, "fit", "A", action_id="001-a"),
+        Piste(2, "excluded", "B", action_id="001-b"),
+        Piste(3, "more", "C", action_id="001-c"),
+        Piste(4, "condition", "D", action_id="001-d"),
+        Piste(5, "fit", "E"),  # a plan's passage: no catalogue action
+    ]
+    assert handout_link(pistes) == "fiche?a=001-a&a=001-d"
     assert handout_link([Piste(1, "fit", "A")]) == ""
 
 
