@@ -139,7 +139,7 @@ def test_the_page_has_the_buttons_the_share_link_and_the_text_to_copy() -> None:
 def test_the_page_prints_on_a4_without_cutting_anything() -> None:
     page = handout_html([FORUM], MADE, SHARE)
     css = page[page.index("<style>") : page.index("</style>")]
-    assert "@page { size: A4; margin: 15mm; }" in css
+    assert "@page { size: A4; margin: 10mm 12mm; }" in css
     assert "@media print" in css and ".no-print { display: none !important; }" in css
     assert re.search(r"\.action \{[^}]*break-inside: avoid", css)
     assert not re.search(r"(?<![-\w])(height|max-height)\s*:", css)  # nothing of fixed height
