@@ -316,16 +316,7 @@ def passage_page(
     line_end = line_start + len(lines) - 1
     where = f"lignes {line_start}–{line_end}" + (f", page {page}" if page else "")
     cited = f"<blockquote><strong>Extrait cité :</strong> {html.escape(quote)}</blockquote>{missing}" if quote.strip() else ""
-    return f"""<!doctype html>
-<html lang="fr">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(title)} — Repères</title>
-<style>{PAGE_CSS}</style>
-</head>
-<body>
-<main>
+    body = f"""<main>
 <p class="doc">{html.escape(document)}</p>
 <h1>{html.escape(title)}</h1>
 <p class="where">{where} — fichier <code>{html.escape(source)}</code>{f" — {dated}" if dated else ""}</p>
@@ -333,10 +324,8 @@ def passage_page(
 <ol class="lines" start="{line_start}">
 {items}
 </ol>
-</main>
-</body>
-</html>
-"""
+</main>"""
+    return _page(title, PAGE_CSS, body)
 
 
 def _embed_page(
@@ -350,22 +339,29 @@ def _embed_page(
         link = (
             f'<p class="open"><a href="{html.escape(full_page)}" target="_blank" rel="noopener">Ouvrir la page du passage</a></p>'
         )
+    body = f"""{heading}<h1>{html.escape(title)}</h1>
+{f'<p class="meta">{meta}</p>' if meta else ""}
+{missing}
+<ol class="lines" start="{start}">
+{items}
+</ol>
+{link}"""
+    return _page(title, EMBED_CSS, body, body_class="embed")
+
+
+def _page(title: str, css: str, body: str, body_class: str = "") -> str:
+    """A whole French page around ``body`` (its own CSS inline: the pages allow no other source)."""
+    attrs = f' class="{body_class}"' if body_class else ""
     return f"""<!doctype html>
 <html lang="fr">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(title)} — Repères</title>
-<style>{EMBED_CSS}</style>
+<style>{css}</style>
 </head>
-<body class="embed">
-{heading}<h1>{html.escape(title)}</h1>
-{f'<p class="meta">{meta}</p>' if meta else ""}
-{missing}
-<ol class="lines" start="{start}">
-{items}
-</ol>
-{link}
+<body{attrs}>
+{body}
 </body>
 </html>
 """
