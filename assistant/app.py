@@ -273,7 +273,7 @@ def build_app(assistant: Assistant, feedback: FeedbackStore | None = None) -> An
                 # (static/chat.js) shows the top of each new answer: Gradio's autoscroll would show its end.
                 chatbot=gr.Chatbot(
                     label="Réponses",
-                    buttons=["copy"],
+                    buttons=[],  # its copy would copy the answer's HTML: each answer has "Copier la réponse"
                     height="55vh",
                     min_height=260,
                     autoscroll=False,

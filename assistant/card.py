@@ -189,6 +189,19 @@ def handout_link(pistes: Iterable[Piste]) -> str:
     return f"fiche?{urlencode([('a', i) for i in ids], quote_via=quote)}" if ids else ""
 
 
+def plain_text(answer: Answer) -> str:
+    """The answer as plain text, to paste in a message or a file: its text without markdown, its "Sources :"
+    line naming the documents and pages (no link: a relative address means nothing once pasted)."""
+    return _BOLD.sub(r"\1", answer.answer).strip()
+
+
+def _copy_all(answer: Answer) -> str:
+    # Gradio's own copy button would copy this HTML: the answer's plain text instead.
+    return (
+        f'<p class="rp-tools"><a class="rp-btn rp-copy" href="{_control("copier", plain_text(answer))}">Copier la réponse</a></p>'
+    )
+
+
 def answer_html(answer: Answer, link: Callable[[Citation], str]) -> str:
     """The chat's view of ``answer`` (see the module docstring): one HTML block."""
     by_n = {c.n: c for c in answer.citations}
@@ -202,7 +215,8 @@ def answer_html(answer: Answer, link: Callable[[Citation], str]) -> str:
         blocks[0] = f"> ℹ️ **{blocks[0].strip()}**"
     pistes = {p.n: p for p in answer.pistes}
     if not pistes:
-        return f'<div class="rp-answer">{_paragraphs(blocks, cite)}{_sources(answer, link, labels) if by_n else ""}</div>'
+        sources = _sources(answer, link, labels) if by_n else ""
+        return f'<div class="rp-answer">{_paragraphs(blocks, cite)}{sources}{_copy_all(answer)}</div>'
     head: list[str] = []
     before: list[str] = []  # text above the cards (what the plans provide, a verdict on a named action)
     after: list[str] = []  # text below them (what the documents also say on the need)
@@ -252,6 +266,7 @@ def answer_html(answer: Answer, link: Callable[[Citation], str]) -> str:
         + ruled_out
         + handout
         + _sources(answer, link, labels)
+        + _copy_all(answer)
         + "</div>"
     )
 

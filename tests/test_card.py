@@ -157,6 +157,18 @@ def test_a_short_answer_keeps_its_text_form_escaped_with_linked_citations() -> N
     assert 'class="rp-note"' in answer_html(refusal, passage_link)
 
 
+def test_each_answer_copies_as_plain_text_not_html() -> None:
+    from urllib.parse import unquote
+
+    answer = _answer()
+    html = answer_html(answer, passage_link)
+    copied = re.search(r'<p class="rp-tools"><a class="rp-btn rp-copy" href="#rp-copier:([^"]+)">Copier la réponse</a></p>', html)
+    assert copied is not None
+    text = unquote(copied.group(1))
+    assert text.startswith("Pistes pour ce jeune (17 ans · Loos · décrochage scolaire)")
+    assert "**" not in text and "<" not in text and "Sources : [1] g.txt" in text
+
+
 def test_tel_and_handout_links() -> None:
     assert phone_href("03 20 70 32 59") == "tel:0320703259" and phone_href("+33 (0)3 20") == "tel:+33320"
     pistes = [
