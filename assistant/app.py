@@ -241,7 +241,12 @@ def build_app(assistant: Assistant, feedback: FeedbackStore | None = None) -> An
 
     communes = sorted((c.name for c in load_gazetteer().communes), key=str.casefold)
     title = "Repères — les actions pour les jeunes, avec leurs sources"
-    with gr.Blocks(title=title, fill_height=False) as page, gr.Tabs(elem_id="rp-tabs"):
+    with gr.Blocks(title=title, fill_height=False) as page:
+        gr.HTML(
+            '<h1 class="rp-page-title">Repères <span>— les actions pour les jeunes de la MEL et de Valenciennes '
+            "Métropole, avec leurs sources</span></h1>"
+        )
+    with page, gr.Tabs(elem_id="rp-tabs"):
         with gr.Tab("Poser une question", id="chat", elem_id="rp-tab-chat"):
             filters: list[Any] = [
                 gr.Dropdown(
@@ -267,7 +272,6 @@ def build_app(assistant: Assistant, feedback: FeedbackStore | None = None) -> An
             ]
             demo = gr.ChatInterface(
                 fn=chat,
-                description="Les actions pour les jeunes de la MEL et de Valenciennes Métropole, avec leurs sources.",
                 # Half the window, not all of it (fill_height): the input, the filters and "Nouvelle conversation"
                 # stay in view below the answers, in a full tab as in an iframe of 600 px. The page's script
                 # (static/chat.js) shows the top of each new answer: Gradio's autoscroll would show its end.
@@ -294,7 +298,8 @@ def build_app(assistant: Assistant, feedback: FeedbackStore | None = None) -> An
                 autofocus=True,
                 autoscroll=False,
                 additional_inputs=filters,
-                additional_inputs_accordion=gr.Accordion("Filtres", open=False),
+                # render=False: built here it would also show, empty, where it is created.
+                additional_inputs_accordion=gr.Accordion("Filtres", open=False, render=False),
                 concurrency_limit=8,
                 api_name="chat",
                 flagging_mode="never",  # "manual" would write Gradio's own CSV; the 👍/👎 below go to FeedbackStore
@@ -306,14 +311,16 @@ def build_app(assistant: Assistant, feedback: FeedbackStore | None = None) -> An
             note = gr.Markdown("", elem_id="filtres-note")
             for box in filters:
                 box.change(filter_note, filters, note, queue=False, show_progress="hidden", api_visibility="private")
-            # ChatInterface's own clear button is an unlabelled icon: this one says what it does. It empties
-            # what is shown, the interface's copy of the history and the filters, so the next question starts
-            # afresh.
+            # One "Nouvelle conversation", under the chat (the side list's own button is hidden: two buttons of one
+            # name would differ, its own keeping the filters). It empties what is shown, the interface's copy of
+            # the history and the filters, and starts a new conversation in the browser's list (the one shown
+            # stays listed), so the next question starts afresh.
+            demo.new_chat_button.visible = False
             new_chat = gr.Button("Nouvelle conversation", variant="secondary", size="sm", elem_id="nouvelle-conversation")
             new_chat.click(
-                lambda: ([], [], [], None, "", "", ""),
+                lambda: ([], [], [], None, None, "", "", ""),
                 None,
-                [demo.chatbot, demo.chatbot_state, demo.chatbot_value, *filters, note],
+                [demo.chatbot, demo.chatbot_state, demo.chatbot_value, demo.conversation_id, *filters, note],
                 queue=False,
                 api_visibility="private",
             )

@@ -291,7 +291,7 @@ def action_piste(action: Action) -> Piste:
         acronym=action.acronym if action.acronym and action.acronym not in action.title else "",
         porteur=action.porteur or "",
         public=public,
-        offer=action.summary or "",
+        offer=action.summary if action.summary and action.summary != public else "",  # (said once)
         check=check,
         contact=format_contact(first) if first else "",
         emails=first.emails if first else (),

@@ -339,13 +339,15 @@ def _embed_page(
         link = (
             f'<p class="open"><a href="{html.escape(full_page)}" target="_blank" rel="noopener">Ouvrir la page du passage</a></p>'
         )
-    body = f"""{heading}<h1>{html.escape(title)}</h1>
+    body = f"""<main>
+{heading}<h1>{html.escape(title)}</h1>
 {f'<p class="meta">{meta}</p>' if meta else ""}
 {missing}
 <ol class="lines" start="{start}">
 {items}
 </ol>
-{link}"""
+{link}
+</main>"""
     return _page(title, EMBED_CSS, body, body_class="embed")
 
 

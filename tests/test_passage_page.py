@@ -190,7 +190,8 @@ def test_the_embed_is_compact_and_links_to_the_shareable_page(guide_client: Test
     page = response.text
     assert '<html lang="fr">' in page and 'name="viewport"' in page
     body = page.split("<body", 1)[1]
-    assert "<main" not in body and "<header" not in body and "<blockquote" not in body and "fichier" not in body
+    # Compact: no header, quoted-extract box or file line; one <main> landmark for screen readers.
+    assert body.count("<main>") == 1 and "<header" not in body and "<blockquote" not in body and "fichier" not in body
     assert '<p class="doc">ILS INNOVENT POUR L’AVENIR DES JEUNES EN MÉTROPOLE</p>' in body
     assert "<h1>CONNECT’EMPLOI</h1>" in body
     assert '<p class="meta">page 13</p>' in body  # the guide's page (its directory); the guide has no date

@@ -82,7 +82,8 @@
   // The question without a chip's words ("à Loos", "de 17 ans"), and the preposition before them.
   function without(question, surface) {
     const pattern = new RegExp("(?:\\s+(?:à|a|de|d'|sur|en|du|au))?\\s*" + escapeRegExp(surface), "i");
-    return question.replace(pattern, "").replace(/\s+([?,.])/g, "$1").replace(/\s{2,}/g, " ").trim();
+    // The space before "?" stays, as French writes it ("de 17 ans ?"), not the one before "," or ".".
+    return question.replace(pattern, "").replace(/\s+([,.])/g, "$1").replace(/\s{2,}/g, " ").trim();
   }
 
   function showChatTab() {
@@ -197,6 +198,11 @@
         else for (const [en, fr] of TEXTS) if (text.startsWith(en)) { node.nodeValue = node.nodeValue.replace(en, fr); break; }
       }
     }
+    // Gradio's examples are buttons in a role="list" without list items (axe: aria-required-children).
+    for (const list of document.querySelectorAll('.examples[role="list"]')) {
+      list.setAttribute("role", "group");
+      list.setAttribute("aria-label", "Exemples de questions");
+    }
     const box = questionBox();
     if (box) {
       if (box.getAttribute("aria-label") !== "Votre question") box.setAttribute("aria-label", "Votre question");
@@ -244,6 +250,10 @@
     const rows = box.querySelectorAll(".bot-row");
     if (rows.length > answers) {
       target = rows.length - 1;
+      // The chat's box itself in view: in a short page (an iframe of 600 px, a phone) the browser scrolled
+      // down to the question box, and the box's top, where the answer starts, was above the view.
+      const top = box.getBoundingClientRect().top;
+      if (top < 0) window.scrollBy(0, top - 8);
       if (!box.__scrollWatched) {
         box.__scrollWatched = true;
         for (const kind of ["wheel", "touchstart", "keydown"]) box.addEventListener(kind, () => { target = null; }, { passive: true });
@@ -260,4 +270,19 @@
   new MutationObserver(() => { watchBox(); showNewAnswer(); }).observe(document.body, { subtree: true, childList: true });
   watchBox();
   frenchify();
+})();
+
+// Printing the chat: every card and source opened ("Voir les N autres" included), closed again afterwards.
+(() => {
+  if (window.__reperesPrint) return;
+  window.__reperesPrint = true;
+  let opened = [];
+  window.addEventListener("beforeprint", () => {
+    opened = [...document.querySelectorAll(".rp-answer details:not([open])")];
+    for (const d of opened) d.open = true;
+  });
+  window.addEventListener("afterprint", () => {
+    for (const d of opened) d.open = false;
+    opened = [];
+  });
 })();
