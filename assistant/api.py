@@ -37,7 +37,7 @@ from starlette.exceptions import HTTPException
 
 from assistant.feedback import FeedbackStore, feedback_path, settings_version
 from assistant.filters import make_filters
-from assistant.handout import HANDOUT_CSP, handout_html, handout_pdf, handout_query, handout_text
+from assistant.handout import HANDOUT_CSP, handout_html, handout_query, handout_text
 from assistant.passage import error_page, passage_page
 from assistant.service import Assistant
 from index.catalogue import ActionFilter, filter_actions
@@ -648,6 +648,8 @@ def create_app(
     @app.get("/fiche.pdf", include_in_schema=False)
     def handout_as_pdf(a: Annotated[list[str] | None, Query()] = None) -> Response:
         """The handout as an A4 PDF, downloaded as fiche-jeune.pdf."""
+        from assistant.handout_pdf import handout_pdf  # fpdf2 loads only when a PDF is asked for
+
         try:
             chosen = _handout_actions(assistant, a)
         except HTTPException as exc:

@@ -2,7 +2,7 @@
 
 The actions are chosen by id (`/fiche?a=ID&a=ID`, see `assistant.api`). Three renderings of the same
 content: an HTML page to print, download or copy (``handout_html``), plain text (``handout_text``)
-and an A4 PDF (``handout_pdf``, fpdf2). Every value comes from the documents (read at ingest) and is
+and an A4 PDF (``assistant.handout_pdf``, fpdf2, imported only when a PDF is asked for). Every value comes from the documents (read at ingest) and is
 escaped in HTML. The handout holds no data on the young person: its link names the actions only.
 """
 
@@ -165,7 +165,7 @@ class HandoutEntry:
         return f"« {self.document} », {self.where} (fichier {self.source})"
 
 
-def _entries(actions: Sequence[Action]) -> list[HandoutEntry]:
+def entries(actions: Sequence[Action]) -> list[HandoutEntry]:
     return [HandoutEntry.from_action(a) for a in actions]
 
 
@@ -186,7 +186,7 @@ def _contact_lines(contact: HandoutContact) -> list[str]:
 def handout_text(actions: Sequence[Action], made: date) -> str:
     """The handout as plain text (to paste in a message or an e-mail): the same content as the page."""
     out = [TITLE, f"Faite le {french_date(made)} avec Repères", ""]
-    for n, entry in enumerate(_entries(actions), 1):
+    for n, entry in enumerate(entries(actions), 1):
         out.append(f"{n}. {entry.title}")
         if entry.offer:
             out.append(f"Ce que c’est : {entry.offer}")
@@ -336,9 +336,9 @@ def handout_html(actions: Sequence[Action], made: date, share_url: str) -> str:
 
     Served with ``HANDOUT_CSP``. The PDF link is relative (``fiche.pdf?a=…``), beside the page.
     """
-    entries = _entries(actions)
-    pdf_href = "fiche.pdf?" + handout_query(e.action_id for e in entries)
-    body = "\n".join(_entry_html(e) for e in entries)
+    shown = entries(actions)
+    pdf_href = "fiche.pdf?" + handout_query(e.action_id for e in shown)
+    body = "\n".join(_entry_html(e) for e in shown)
     text = handout_text(actions, made)
     return f"""<!doctype html>
 <html lang="fr">
@@ -370,10 +370,3 @@ def handout_html(actions: Sequence[Action], made: date, share_url: str) -> str:
 </body>
 </html>
 """
-
-
-def handout_pdf(actions: Sequence[Action], made: date) -> bytes:
-    """The handout as an A4 PDF (``assistant.handout_pdf``): one page when the text allows, never cut."""
-    from assistant.handout_pdf import pdf_of
-
-    return pdf_of(_entries(actions), made)

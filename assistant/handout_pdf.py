@@ -10,7 +10,8 @@ from datetime import date
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from assistant.handout import TITLE, HandoutEntry, email_href, french_date, phone_href, url_href
+from assistant.handout import TITLE, HandoutEntry, email_href, entries, french_date, phone_href, url_href
+from ingest.records import Action
 
 # fpdf2's core fonts (Helvetica) cover one 8-bit code page. We choose windows-1252 (the PDF's
 # WinAnsiEncoding) over the default latin-1: it also holds ’ ‘ “ ” – — … œ Œ € • and non-breaking
@@ -170,13 +171,14 @@ def _render(entries: Sequence[HandoutEntry], made: date, size: float, keep_toget
     return pdf
 
 
-def pdf_of(entries: Sequence[HandoutEntry], made: date) -> bytes:
-    """The handout's ``entries`` as an A4 PDF: one page when the text allows (the font shrinks a little), never
+def handout_pdf(actions: Sequence[Action], made: date) -> bytes:
+    """The handout of ``actions`` as an A4 PDF: one page when the text allows (the font shrinks a little), never
     cut. When even the smallest size does not fit one page, the PDF goes on over more pages, an action
     starting on a new page rather than split when it fits on one.
     """
+    shown = entries(actions)
     for size in _SIZES:
-        pdf = _render(entries, made, size, keep_together=False)
+        pdf = _render(shown, made, size, keep_together=False)
         if pdf.pages_count == 1:
             return bytes(pdf.output())
-    return bytes(_render(entries, made, _SIZES[-1], keep_together=True).output())
+    return bytes(_render(shown, made, _SIZES[-1], keep_together=True).output())

@@ -18,10 +18,9 @@ from assistant.handout import (
     HandoutEntry,
     french_date,
     handout_html,
-    handout_pdf,
     handout_text,
 )
-from assistant.handout_pdf import pdf_safe
+from assistant.handout_pdf import handout_pdf, pdf_safe
 from assistant.service import Assistant
 from assistant.settings import Settings
 from index.store import FaissStore, Manifest
