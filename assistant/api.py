@@ -18,6 +18,7 @@ needs ``Authorization: Bearer <token>``, the chat included. ``serve`` runs it (`
 from __future__ import annotations
 
 import http
+import json
 import re
 import secrets
 import sys
@@ -38,6 +39,16 @@ from starlette.exceptions import HTTPException
 from assistant.feedback import FeedbackStore, feedback_path, settings_version
 from assistant.filters import make_filters
 from assistant.handout import HANDOUT_CSP, handout_html, handout_query, handout_text
+from assistant.inputs import (
+    EXAMPLE_QUESTION,
+    MAX_FEEDBACK_ANSWER_CHARS,
+    MAX_FEEDBACK_CITATIONS,
+    MAX_K,
+    bad_character,
+    history_problem,
+    question_problem,
+    text_problem,
+)
 from assistant.passage import error_page, passage_page
 from assistant.service import Assistant
 from index.catalogue import ActionFilter, filter_actions
@@ -45,15 +56,12 @@ from index.store import IndexNotReady
 from ingest.loaders import load_corpus
 from ingest.records import Action, Chunk, SourceDoc
 
-MAX_TEXT = 2000  # characters of a question, an earlier question or a comment
-MAX_HISTORY = 50
-MAX_K = 100
+# The lengths of a question, of its history and of a comment are settings (REPERES_MAX_QUESTION_CHARS,
+# REPERES_MAX_HISTORY), checked in the routes; the body size (REPERES_MAX_BODY_BYTES) by BodySizeMiddleware;
+# a rated answer's size by FeedbackRequest (MAX_FEEDBACK_ANSWER_CHARS, MAX_FEEDBACK_CITATIONS).
 MAX_QUOTE = 1000  # characters of the text a passage page highlights (quotes are at most 400)
 # Readable without the token: they describe the API, they do not run it.
 PUBLIC_PATHS = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
-EXAMPLE_QUESTION = "Quelle action pour un décrocheur de 17 ans à Loos ?"
-
-Text = Annotated[str, StringConstraints(max_length=MAX_TEXT)]
 
 
 # --- Request and response models (the response models document the contract in OpenAPI) ---------
@@ -83,11 +91,18 @@ class FiltersIn(BaseModel):
 
 
 class AskRequest(BaseModel):
-    question: Text = Field(description="La question du conseiller ou de la conseillère.", examples=[EXAMPLE_QUESTION])
-    history: list[Text] = Field(
+    """Fields not listed here are ignored (clients may send more); the body size cap bounds them."""
+
+    question: str = Field(
+        description="La question du conseiller ou de la conseillère (REPERES_MAX_QUESTION_CHARS caractères au plus, 4000 par défaut).",
+        examples=[EXAMPLE_QUESTION],
+    )
+    history: list[str] = Field(
         default_factory=list,
-        max_length=MAX_HISTORY,
-        description="Les questions précédentes de la conversation, la plus ancienne d'abord (pour « et s'il a 19 ans ? »).",
+        description=(
+            "Les questions précédentes de la conversation, la plus ancienne d'abord (pour « et s'il a 19 ans ? ») ; "
+            "REPERES_MAX_HISTORY au plus (50 par défaut)."
+        ),
     )
     k: int | None = Field(default=None, ge=1, le=MAX_K, description="Nombre de passages recherchés (défaut : REPERES_TOP_K).")
     filters: FiltersIn | None = Field(
@@ -174,12 +189,32 @@ class SourceResponse(BaseModel):
 
 
 class FeedbackRequest(BaseModel):
-    question: Text = Field(description="La question posée.")
+    question: str = Field(description="La question posée.")
     answer: dict[str, Any] = Field(description="La réponse notée : l'objet JSON renvoyé par /api/ask.")
     rating: Literal["up", "down"] = Field(description="« up » (👍) ou « down » (👎).")
-    comment: Text = Field(default="", description="Commentaire libre (facultatif).")
+    comment: str = Field(default="", description="Commentaire libre (facultatif).")
 
     _question = field_validator("question")(_non_empty_question)
+
+    @field_validator("answer")
+    @classmethod
+    def _an_answer_record(cls, answer: dict[str, Any]) -> dict[str, Any]:
+        text, citations = answer.get("answer"), answer.get("citations", [])
+        if isinstance(text, str) and len(text) > MAX_FEEDBACK_ANSWER_CHARS:
+            raise ValueError(
+                f"la réponse notée est trop longue ({len(text)} caractères, {MAX_FEEDBACK_ANSWER_CHARS} au plus) : "
+                "envoyez l'objet renvoyé par /api/ask tel quel"
+            )
+        if isinstance(citations, list) and len(citations) > MAX_FEEDBACK_CITATIONS:
+            raise ValueError(
+                f"la réponse notée a trop de citations ({len(citations)}, {MAX_FEEDBACK_CITATIONS} au plus) : "
+                "envoyez l'objet renvoyé par /api/ask tel quel"
+            )
+        if bad_character(json.dumps(answer, ensure_ascii=False)) is not None:
+            raise ValueError(
+                "la réponse notée contient un caractère invalide (pas de l'UTF-8) : renvoyez-la telle que /api/ask l'a donnée"
+            )
+        return answer
 
 
 class FeedbackResponse(BaseModel):
@@ -262,21 +297,29 @@ class _Documents:
         if self._docs is None:
             with self._lock:
                 if self._docs is None:
-                    docs, _problems = load_corpus(self._assistant.settings.corpus)
+                    settings = self._assistant.settings
+                    docs, _problems = load_corpus(settings.corpus, max_file_bytes=settings.max_corpus_file_bytes)
                     self._docs = {doc.source: doc for doc in docs}
         return self._docs.get(source)
 
 
 _LINES = re.compile(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?")
+# Digits of a line number: no document has a billion lines, and int() of 4,300 digits or more raises (a 500).
+MAX_LINE_DIGITS = 9
 
 
 def _line_range(lines: str | None, count: int) -> tuple[int, int]:
     """``a-b`` (or ``a``) as 1-based inclusive lines of a document of ``count`` lines; the whole document if None."""
     if lines is None:
         return 1, max(count, 1)
-    match = _LINES.fullmatch(lines)
+    match = _LINES.fullmatch(lines) if len(lines) <= 100 else None
     if match is None:
-        raise HTTPException(400, f"paramètre lines={lines!r} invalide : écrivez une plage de lignes comme lines=12-18")
+        shown = lines if len(lines) <= 40 else lines[:40] + "…"
+        raise HTTPException(400, f"paramètre lines={shown!r} invalide : écrivez une plage de lignes comme lines=12-18")
+    if any(len(number) > MAX_LINE_DIGITS for number in match.groups() if number):
+        raise HTTPException(
+            400, f"numéro de ligne trop grand dans lines : le document a {count} lignes ; écrivez par exemple lines=12-18"
+        )
     start = int(match.group(1))
     end = int(match.group(2) or start)
     if start < 1 or end < start:
@@ -284,6 +327,14 @@ def _line_range(lines: str | None, count: int) -> tuple[int, int]:
     if end > count:
         raise HTTPException(400, f"plage de lignes {start}-{end} hors du document, qui a {count} lignes")
     return start, end
+
+
+def _check_fields(*checks: tuple[str, str | None]) -> None:
+    """A 422 in French naming every field whose check found a problem (checks against the settings' limits,
+    which the request models cannot know)."""
+    errors = [{"type": "value_error", "loc": ("body", field), "ctx": {"error": problem}} for field, problem in checks if problem]
+    if errors:
+        raise RequestValidationError(errors)
 
 
 def _cited_chunk(assistant: Assistant, source: str, start: int, end: int) -> Chunk | None:
@@ -338,7 +389,8 @@ _STATUS_FR = {
 def _french_error(error: dict[str, Any]) -> str:
     """One pydantic validation error as a French sentence naming the field."""
     kind, ctx = error.get("type", ""), error.get("ctx") or {}
-    where = ".".join(str(part) for part in error.get("loc", ()) if part != "body") or "corps de la requête"
+    # "body", "query" and "path" say where FastAPI looked, not which field: the field's name is enough.
+    where = ".".join(str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path")) or "corps de la requête"
     if kind == "json_invalid":  # its location is a character offset, not a field
         where = "corps de la requête"
     if kind == "value_error":
@@ -358,6 +410,13 @@ def _french_error(error: dict[str, Any]) -> str:
         "model_attributes_type": "doit être un objet JSON",
         "literal_error": f"doit valoir {ctx.get('expected', '')}".replace(" or ", " ou "),
         "json_invalid": "JSON invalide",
+        "string_unicode": "contient un caractère invalide (pas de l'UTF-8, comme un « \\ud800 » isolé) : renvoyez un texte UTF-8",
+        "int_parsing_size": "nombre trop grand",
+        "finite_number": "doit être un nombre fini",
+        "float_parsing": "doit être un nombre",
+        "float_type": "doit être un nombre",
+        "bool_parsing": "doit valoir true ou false",
+        "bool_type": "doit valoir true ou false",
     }
     return f"{where} : {messages.get(kind, 'valeur invalide')}"
 
@@ -373,6 +432,11 @@ def _install_error_handlers(app: FastAPI) -> None:
         detail = exc.detail
         if detail == http.HTTPStatus(exc.status_code).phrase:  # Starlette's English default
             detail = _STATUS_FR.get(exc.status_code, detail)
+        elif detail == "There was an error parsing the body":  # FastAPI's, for a body json.loads cannot read
+            detail = (
+                "Requête invalide : corps de la requête illisible ; envoyez un objet JSON encodé en UTF-8 "
+                "(nombres de moins de 4300 chiffres)."
+            )
         return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
 
     async def index_not_ready(request: Request, exc: Exception) -> JSONResponse:
@@ -431,6 +495,51 @@ class BearerTokenMiddleware:
             await response(scope, receive, send)
 
 
+class BodySizeMiddleware:
+    """An /api request whose body is over ``max_bytes`` gets a 413 in French before the body is read whole.
+
+    A declared Content-Length is refused at once; a body without one (chunked) is counted as it arrives.
+    Only /api: the chat's Gradio requests carry the whole conversation and are bounded by Gradio itself.
+    """
+
+    def __init__(self, app: _ASGI, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    def _detail(self, size: int | None) -> str:
+        got = f"{size} octets" if size is not None else f"plus de {self.max_bytes} octets"
+        return (
+            f"Requête trop volumineuse : {got} pour {self.max_bytes} au plus (réglage REPERES_MAX_BODY_BYTES) ; "
+            "raccourcissez la question, l'historique ou les champs envoyés."
+        )
+
+    async def __call__(self, scope: _Scope, receive: _Receive, send: _Send) -> None:
+        path = str(scope.get("path", ""))
+        root = str(scope.get("root_path", ""))
+        if root and path.startswith(root):
+            path = path[len(root) :]
+        if scope["type"] != "http" or not path.startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+        declared = next((bytes(v) for k, v in scope.get("headers") or [] if k == b"content-length"), None)
+        if declared is not None and declared.strip().isdigit() and int(declared) > self.max_bytes:
+            await JSONResponse({"detail": self._detail(int(declared))}, status_code=413)(scope, receive, send)
+            return
+        received = 0
+
+        async def limited() -> MutableMapping[str, Any]:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    # FastAPI re-raises an HTTPException met while reading the body: the error handler answers it.
+                    raise HTTPException(413, self._detail(None))
+            return message
+
+        await self.app(scope, limited, send)
+
+
 # Documents the bearer scheme in OpenAPI; BearerTokenMiddleware is what enforces it (chat included).
 _bearer_doc = HTTPBearer(auto_error=False, description="Jeton d'accès (REPERES_API_TOKEN), quand il est configuré.")
 
@@ -461,6 +570,7 @@ def create_app(
     app.state.feedback = feedback = FeedbackStore(feedback_path(assistant.settings))
     app.state.settings_version = version = settings_version(assistant.settings)
     documents = _Documents(assistant)
+    settings = assistant.settings
     _install_error_handlers(app)
 
     errors: dict[int | str, dict[str, Any]] = {422: {"model": ErrorResponse, "description": "Requête invalide."}}
@@ -480,6 +590,9 @@ def create_app(
         },
     )
     def ask(body: AskRequest) -> JSONResponse:
+        _check_fields(
+            ("question", question_problem(body.question, settings)), ("history", history_problem(body.history, settings))
+        )
         f = body.filters
         filters = make_filters(f.commune, f.age, f.territory) if f is not None else None  # validated with the body
         try:
@@ -584,6 +697,10 @@ def create_app(
         response_model=FeedbackResponse,
     )
     def record_feedback(body: FeedbackRequest) -> dict[str, int]:
+        _check_fields(
+            ("question", question_problem(body.question, settings)),
+            ("comment", text_problem(body.comment, "le commentaire", settings.max_question_chars, "REPERES_MAX_QUESTION_CHARS")),
+        )
         try:
             row = feedback.record(body.question, body.answer, body.rating, body.comment, settings_version=version)
         except ValueError as exc:
@@ -687,6 +804,7 @@ def create_app(
         gradio.mount_gradio_app(app, build_app(assistant, feedback), path="/", footer_links=[], **page_assets())
         app.add_middleware(FrenchPageMiddleware)  # the page in French whatever the browser's language
 
+    app.add_middleware(BodySizeMiddleware, max_bytes=settings.max_body_bytes)
     if token:
         app.add_middleware(BearerTokenMiddleware, token=token)
     if cors_origins:

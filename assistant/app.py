@@ -19,8 +19,10 @@ from typing import Any
 from assistant.card import answer_html, catalogue_html
 from assistant.feedback import FeedbackStore, feedback_path, settings_version
 from assistant.filters import TERRITORIES, make_filters, parse_age
+from assistant.inputs import MAX_FEEDBACK_ANSWER_CHARS, bad_character, question_problem, text_problem
 from assistant.render import passage_link
 from assistant.service import Assistant
+from assistant.settings import Settings
 from index.catalogue import ActionFilter, filter_actions
 from index.query import Filters
 from ingest.gazetteer import load_gazetteer
@@ -100,9 +102,17 @@ def respond(
     if not message or not message.strip():
         yield "Tapez une question, par exemple : « Quelle action pour un décrocheur de 17 ans à Loos ? »"
         return
+    settings = assistant.settings
+    if problem := question_problem(message, settings):  # before any analysis (a 1 MB paste took minutes)
+        yield f"⚠️ {problem[:1].upper()}{problem[1:]}."
+        return
+    # The questions a note refused stay in the chat's history: leave them out, and keep the latest ones within
+    # the limit, so a long conversation goes on instead of being refused at every turn.
+    earlier = [q for q in earlier_questions(history) if question_problem(q, settings) is None]
+    earlier = earlier[len(earlier) - settings.max_history :] if settings.max_history else []
     try:
         shown = ""
-        for item in assistant.stream(message, history=earlier_questions(history), filters=filters):
+        for item in assistant.stream(message, history=earlier, filters=filters):
             if isinstance(item, str):
                 shown += item
                 yield shown
@@ -146,16 +156,27 @@ def rate(
     liked: bool | str,
     comment: str = "",
     version: str = "",
+    settings: Settings | None = None,
 ) -> bool:
     """Store a rating of the answer at ``index`` of the chat ``history``: 👍 (True), 👎 (False) or a
     reason of ``DISLIKE_REASONS`` (a 👎 whose comment is the reason, then the typed comment).
-    Returns False when there is nothing to rate (no question before it, an unknown value)."""
+    Returns False when there is nothing to rate (no question before it, an unknown value, or a question,
+    answer or comment past the limits: the history comes back from the browser, which may send anything)."""
     if not 0 <= index < len(history) or not isinstance(history[index], dict):
         return False
     questions = earlier_questions(history[:index])
     if not questions or not (liked in (True, False) or liked in DISLIKE_REASONS):
         return False
     shown = _text(history[index].get("content"))
+    settings = settings or Settings()
+    limit = settings.max_question_chars
+    if (
+        question_problem(questions[-1], settings)
+        or text_problem(comment or "", "le commentaire", limit, "REPERES_MAX_QUESTION_CHARS")
+        or len(shown) > MAX_FEEDBACK_ANSWER_CHARS
+        or bad_character(shown) is not None
+    ):
+        return False
     record = memory.get(shown) or {"question": questions[-1], "answer": shown, "citations": []}
     note = " — ".join(x for x in ((liked if isinstance(liked, str) else ""), (comment or "").strip()) if x)
     store.record(questions[-1], record, "up" if liked is True else "down", comment=note, settings_version=version)
@@ -328,7 +349,7 @@ def build_app(assistant: Assistant, feedback: FeedbackStore | None = None) -> An
                 label="Commentaire (facultatif) : il accompagne votre prochain avis (pouce levé ou baissé)",
                 placeholder="Ce qui manque, ce qui est faux…",
                 lines=1,
-                max_length=2000,
+                max_length=assistant.settings.max_question_chars,  # the limit the feedback store is given
                 elem_id="commentaire",
             )
         with gr.Tab("Toutes les actions", id="catalogue", elem_id="rp-tab-catalogue"):
@@ -398,7 +419,7 @@ def build_app(assistant: Assistant, feedback: FeedbackStore | None = None) -> An
             index = data.index if isinstance(data.index, int) else data.index[0]
             if not memory.new_rating((str(getattr(request, "session_hash", "") or ""), index), data.liked):
                 return comment  # the same click's second event, or a reason unselected: one row per click
-            if rate(store, memory, history, index, data.liked, comment, version):
+            if rate(store, memory, history, index, data.liked, comment, version, settings=assistant.settings):
                 gr.Info("Merci pour votre avis !")
                 return ""  # the comment went with this rating
             return comment

@@ -17,11 +17,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
+from assistant.inputs import MAX_K, bad_character, history_problem, printable, question_problem, type_name
 from assistant.records import Answer
 from assistant.render import render
 from assistant.service import Assistant
@@ -31,6 +37,7 @@ from index.build import load_actions, load_chunks
 from index.catalogue import ActionFilter, Listed, filter_actions
 from index.e5_convert import ConversionError
 from index.store import IndexNotReady
+from ingest.loaders import file_size_limit, os_reason
 from ingest.report import corpus_report, format_report
 
 EPILOG = """Réglages : variables d'environnement REPERES_HOME, REPERES_CORPUS, REPERES_EMBED_MODEL,
@@ -41,8 +48,48 @@ class UsageError(Exception):
     """Bad input from the user; the message (French) says what to change."""
 
 
+# argparse's own messages, in French (its errors end the command with code 2, like ours).
+_ARGPARSE_FR = [
+    (r"the following arguments are required: (.*)", r"arguments obligatoires manquants : \1"),
+    (r"unrecognized arguments: (.*)", r"arguments non reconnus : \1 (voir reperes --help)"),
+    (r"argument (\S+): invalid int value: (.*)", r"argument \1 : \2 n'est pas un nombre entier"),
+    (r"argument (\S+): invalid (\w+) value: (.*)", r"argument \1 : valeur \3 invalide"),
+    (r"argument (\S+): invalid choice: (.*) \(choose from (.*)\)", r"argument \1 : choix \2 inconnu (choisissez parmi \3)"),
+    (r"argument (\S+): expected one argument", r"argument \1 : une valeur est attendue après l'option"),
+    (r"argument (\S+): expected (.*)", r"argument \1 : valeur attendue"),
+    (r"argument (\S+): not allowed with argument (.*)", r"argument \1 : incompatible avec \2"),
+    (r"argument (\S+): ignored explicit argument (.*)", r"argument \1 : valeur \2 en trop"),
+    (r"ambiguous option: (\S+) could match (.*)", r"option \1 ambiguë : \2 ?"),
+]
+
+
+class _FrenchParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are in French (subcommands inherit the class)."""
+
+    def error(self, message: str) -> NoReturn:
+        for pattern, french in _ARGPARSE_FR:
+            if re.fullmatch(pattern, message, flags=re.DOTALL):
+                message = re.sub(pattern, french, message, flags=re.DOTALL)
+                break
+        self.print_usage(sys.stderr)
+        self.exit(2, f"Erreur : {self.prog} : {message}\n")
+
+
+def _argument_problem(argv: list[str]) -> str | None:
+    """An argument that is not valid text: bytes that are not UTF-8 reach Python as lone surrogates
+    (surrogateescape), and a question made of them crashed the tokenizer, a path of them the printing."""
+    for n, arg in enumerate(argv, start=1):
+        if isinstance(arg, str) and (position := bad_character(arg)) is not None:
+            return (
+                f"l'argument n° {n} « {printable(arg)} » contient des octets qui ne sont pas de l'UTF-8 "
+                f"(position {position + 1}) : réglez le terminal en UTF-8 (par exemple LANG=fr_FR.UTF-8) "
+                "et retapez-le, ou renommez le fichier"
+            )
+    return None
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _FrenchParser(
         prog="reperes",
         description="Repères : les actions jeunesse de la MEL et de Valenciennes, avec leurs sources.",
         epilog=EPILOG,
@@ -211,56 +258,216 @@ def _actions_table(listed: list[Listed]) -> str:
     return "\n".join(rows)
 
 
-def _read_batch(path: Path) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class BatchLine:
+    """One question line of a batch file: what to ask, or why it cannot be asked (its error record)."""
+
+    number: int  # line of the file, from 1
+    id: Any  # the line's "id", whatever its JSON type (None when absent)
+    question: str  # as written; a non-text question is shown as its JSON
+    history: list[str]
+    problem: str | None = None  # French reason: the line gets an error record, the batch goes on
+
+
+# One batch line holds a question and its history: far below this unless the file is not a batch at all.
+MAX_BATCH_LINE_BYTES = 64 * 1024 * 1024
+
+
+def _batch_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """(number, bytes) of each line of ``path``, each read with a bound (a file of one huge line is refused)."""
+    if path.is_dir():
+        raise UsageError(f"--batch {path} est un dossier : indiquez le fichier JSONL des questions.")
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        handle = path.open("rb")
     except OSError as exc:
-        raise UsageError(f"Impossible de lire {path} : {exc.strerror}") from exc
-    items = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
+        raise UsageError(f"Impossible de lire {path} ({os_reason(exc)}) : vérifiez le chemin donné à --batch.") from exc
+    with handle:
+        for number in range(1, sys.maxsize):
+            line = handle.readline(MAX_BATCH_LINE_BYTES + 1)
+            if not line:
+                return
+            if len(line) > MAX_BATCH_LINE_BYTES:
+                raise UsageError(
+                    f"{path}, ligne {number} : plus de 64 Mo sur une ligne ; ce n'est pas un fichier de questions JSONL."
+                )
+            yield number, line
+
+
+def _read_batch(path: Path, settings: Settings) -> list[BatchLine]:
+    """Every question line of a batch file, checked before any answer.
+
+    Malformed lines (not UTF-8, not JSON) and a file past ``max_batch_lines`` stop the run (UsageError with the
+    line number); a line whose content cannot be asked (empty question, wrong type, too long) becomes a
+    BatchLine with its ``problem``, answered by an error record.
+    """
+    lines: list[BatchLine] = []
+    for number, raw in _batch_lines(path):
         try:
-            item = json.loads(line)
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise UsageError(
+                f"{path}, ligne {number} : octet {exc.start + 1} qui n'est pas de l'UTF-8 ; réenregistrez le fichier en UTF-8."
+            ) from exc
+        if number == 1:
+            text = text.removeprefix("\ufeff")  # Windows editors start UTF-8 files with a byte-order mark
+        if not text.strip():
+            continue
+        if len(lines) == settings.max_batch_lines:
+            raise UsageError(
+                f"{path} a plus de {settings.max_batch_lines} questions (réglage REPERES_MAX_BATCH_LINES) : "
+                "découpez-le en plusieurs fichiers, ou relevez la limite."
+            )
+        try:
+            item = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise UsageError(f"{path}, ligne {number} : JSON invalide ({exc.msg}).") from exc
-        if not isinstance(item, dict) or not isinstance(item.get("question"), str) or not item["question"].strip():
-            raise UsageError(f'{path}, ligne {number} : il faut un objet avec un champ "question" non vide.')
-        history = item.get("history", [])
-        if not isinstance(history, list) or not all(isinstance(h, str) for h in history):
-            raise UsageError(f'{path}, ligne {number} : "history" doit être une liste de questions (chaînes).')
-        items.append(item)
-    return items
+            raise UsageError(
+                f"{path}, ligne {number} : JSON invalide (colonne {exc.colno}) ; aucune réponse n'a été calculée."
+            ) from exc
+        except (ValueError, RecursionError) as exc:  # a number of more than 4300 digits, nesting too deep
+            raise UsageError(
+                f"{path}, ligne {number} : JSON illisible (nombre trop long ou imbrication trop profonde) ; "
+                "aucune réponse n'a été calculée."
+            ) from exc
+        lines.append(_batch_line(number, item, settings))
+    if not lines:
+        raise UsageError(
+            f'{path} ne contient aucune question : une ligne JSON par question, par exemple {{"id": "q1", "question": "…"}}.'
+        )
+    return lines
+
+
+def _batch_line(number: int, item: Any, settings: Settings) -> BatchLine:
+    problem: str | None
+    if not isinstance(item, dict):
+        problem = f'la ligne doit être un objet JSON {{"id", "question"}} (reçu : {type_name(item)})'
+        return BatchLine(number, None, json.dumps(item, ensure_ascii=False), [], f"Ligne {number} : {problem}.")
+    question, history = item.get("question"), item.get("history", [])
+    if "question" not in item:
+        problem = 'champ « question » manquant : chaque ligne est {"id": …, "question": "…"}'
+    else:
+        problem = question_problem(question, settings) or history_problem(history, settings)
+    if problem or not isinstance(question, str):
+        # The record shows the question as written; a non-text one as its JSON (nothing of the line is lost).
+        shown = question if isinstance(question, str) else "" if question is None else json.dumps(question, ensure_ascii=False)
+        return BatchLine(number, item.get("id"), shown, [], f"Ligne {number} : {problem}.")
+    return BatchLine(number, item.get("id"), question, list(history or []))
+
+
+def _writable_file(path: Path, option: str) -> None:
+    """Raise UsageError (French) unless a file can be written at ``path``: checked before any work, so a
+    bad ``--out`` never costs the run it would have written."""
+    if path.is_dir():
+        raise UsageError(f"{option} {path} est un dossier : indiquez un fichier, par exemple {path / 'reponses.jsonl'}.")
+    parent = path.parent
+    existing = next((p for p in (parent, *parent.parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise UsageError(f"{option} {path} : {existing} est un fichier, pas un dossier ; choisissez un autre chemin.")
+    if not parent.is_dir():
+        raise UsageError(
+            f"{option} {path} : le dossier {parent} n'existe pas ; créez-le (mkdir -p {parent}) ou corrigez le chemin."
+        )
+    try:
+        with tempfile.TemporaryFile(dir=parent):
+            pass
+    except OSError as exc:
+        raise UsageError(
+            f"{option} {path} : impossible d'écrire dans {parent} ({os_reason(exc)}) ; choisissez un dossier où vous pouvez écrire."
+        ) from exc
+
+
+def _writable_dir(path: Path, option: str) -> None:
+    """Raise UsageError (French) unless files can be written in the folder ``path`` (created if missing, as
+    the report writer would): checked before an evaluation that takes minutes."""
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{option} {path} est un fichier : indiquez un dossier (il sera créé au besoin).")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        raise UsageError(
+            f"{option} {path} : impossible d'écrire dans ce dossier ({os_reason(exc)}) ; choisissez un dossier où vous pouvez écrire."
+        ) from exc
+
+
+def _json_line(record: dict[str, Any]) -> str:
+    """A record as one JSONL line: UTF-8 as is, or escaped when it holds a lone surrogate (kept, not lost)."""
+    line = json.dumps(record, ensure_ascii=False)
+    return (line if bad_character(line) is None else json.dumps(record)) + "\n"
+
+
+def _ask_batch(args: argparse.Namespace) -> int:
+    """Answer a batch file: records written one by one to OUT.partial, renamed to OUT at the end; an
+    interruption leaves OUT.partial with what was computed (OUT untouched)."""
+    if args.question:
+        raise UsageError("Donnez soit une question, soit --batch, pas les deux.")
+    if not args.out:
+        raise UsageError("--batch demande --out FICHIER pour écrire les réponses.")
+    settings = _settings(args)
+    lines = _read_batch(args.batch, settings)
+    _writable_file(args.out, "--out")
+    partial = args.out.with_name(args.out.name + ".partial")
+    try:
+        handle = partial.open("w", encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"--out : impossible d'écrire {partial} ({os_reason(exc)}).") from exc
+    written = errors = 0
+    start = time.perf_counter()
+    try:
+        with handle:
+            assistant = Assistant(settings)
+            _ensure_index(assistant)
+            assistant.warm_up()
+            start = time.perf_counter()
+            for line in lines:
+                record = _batch_record(assistant, line, args.k)
+                errors += record["kind"] == "error"
+                handle.write(_json_line(record))
+                handle.flush()  # an interruption keeps every record computed so far
+                written += 1
+            os.fsync(handle.fileno())
+        os.replace(partial, args.out)
+    except BaseException:
+        if written:
+            print(
+                f"Interrompu : les {written} réponses déjà calculées (sur {len(lines)}) sont dans {partial} ; "
+                f"{args.out} n'a pas été modifié.",
+                file=sys.stderr,
+            )
+        else:
+            partial.unlink(missing_ok=True)
+        raise
+    refused = f", dont {errors} lignes en erreur" if errors else ""
+    print(f"{written} réponses écrites dans {args.out}{refused} ({time.perf_counter() - start:.1f} s).", file=sys.stderr)
+    return 0
+
+
+def _batch_record(assistant: Assistant, line: BatchLine, k: int | None) -> dict[str, Any]:
+    if line.problem is None:
+        try:
+            record = assistant.ask(line.question, k=k, history=line.history).to_json()
+        except ValueError as exc:
+            # A question the assistant cannot read ("???") gets an error record; the batch goes on.
+            record = Answer(line.question, str(exc), refused=True, kind="error").to_json()
+    else:
+        record = Answer(line.question, line.problem, refused=True, kind="error").to_json()
+    record["id"] = line.id
+    return record
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    if args.k is not None and args.k < 1:
-        raise UsageError(f"-k ({args.k}) doit être ≥ 1.")
+    if args.k is not None and not 1 <= args.k <= MAX_K:
+        raise UsageError(f"-k ({args.k}) doit être entre 1 et {MAX_K}.")
     if args.batch:
-        if args.question:
-            raise UsageError("Donnez soit une question, soit --batch, pas les deux.")
-        if not args.out:
-            raise UsageError("--batch demande --out FICHIER pour écrire les réponses.")
-        items = _read_batch(args.batch)
-        assistant = Assistant(_settings(args))
-        _ensure_index(assistant)
-        assistant.warm_up()
-        rows = []
-        start = time.perf_counter()
-        for item in items:
-            try:
-                record = assistant.ask(item["question"], k=args.k, history=item.get("history")).to_json()
-            except ValueError as exc:
-                # A question the assistant cannot read ("???") gets an error record; the batch goes on.
-                record = Answer(item["question"], str(exc), refused=True, kind="error").to_json()
-            record["id"] = item.get("id")
-            rows.append(json.dumps(record, ensure_ascii=False))
-        write_text_atomic(args.out, "".join(row + "\n" for row in rows))
-        print(f"{len(rows)} réponses écrites dans {args.out} ({time.perf_counter() - start:.1f} s).", file=sys.stderr)
-        return 0
+        return _ask_batch(args)
+    if args.out:
+        raise UsageError("--out va avec --batch : pour une question seule, la réponse s'affiche (--json pour le JSON).")
     if not args.question or not args.question.strip():
         raise UsageError('Posez une question : reperes ask "quelle action pour un décrocheur de 17 ans à Loos ?"')
-    assistant = Assistant(_settings(args))
+    settings = _settings(args)
+    if problem := question_problem(args.question, settings):
+        raise UsageError(problem[:1].upper() + problem[1:] + ".")
+    assistant = Assistant(settings)
     _ensure_index(assistant)
     load_s = assistant.warm_up()
     answer = assistant.ask(args.question, k=args.k)
@@ -300,6 +507,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     paths = [Path(p.strip()) for value in args.eval_set for p in value.split(",") if p.strip()]
     if not paths:
         raise UsageError("--set demande au moins un fichier de questions.")
+    if args.report:
+        _writable_dir(args.report, "--report")
     loaded = [(path, load_set(path)) for path in paths]  # every set validated before any model loads
     configs = [c.strip() for c in (args.compare or settings.retrieval).split(",") if c.strip()]
     unknown = [c for c in configs if c not in CONFIGURATIONS]
@@ -381,6 +590,7 @@ def _pct(value: float | None) -> str:
 def cmd_eval_drafts(args: argparse.Namespace) -> int:
     from eval.drafts import drafts_from_feedback
 
+    _writable_file(args.out, "--out")
     drafts = drafts_from_feedback(args.feedback)
     write_text_atomic(args.out, "".join(json.dumps(d, ensure_ascii=False) + "\n" for d in drafts))
     print(
@@ -395,6 +605,7 @@ def cmd_feedback(args: argparse.Namespace) -> int:
     from assistant.feedback import FeedbackStore, feedback_path
 
     path = feedback_path(_settings(args))
+    _writable_file(args.out, "--out")
     try:
         count = FeedbackStore(path).export(args.out)
     except sqlite3.Error as exc:
@@ -421,13 +632,29 @@ COMMANDS = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if problem := _argument_problem(argv):
+        print(f"Erreur : {problem}.", file=sys.stderr)
+        return 2
     try:
-        return COMMANDS[args.command](args)
-    except (UsageError, SettingsError, IndexNotReady, ConversionError, FileNotFoundError, ValueError) as exc:  # DatasetError too
-        print(f"Erreur : {exc}", file=sys.stderr)
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a bad argument (2, already explained in French)
+        return exc.code if isinstance(exc.code, int) else 2
+    try:
+        with file_size_limit(Settings.from_env().max_corpus_file_bytes):
+            return COMMANDS[args.command](args)
+    except (UsageError, SettingsError, IndexNotReady, ConversionError, ValueError) as exc:  # DatasetError too
+        print(f"Erreur : {printable(str(exc))}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        if exc.errno is None:  # raised by us with a French message (a missing corpus folder)
+            print(f"Erreur : {printable(str(exc))}", file=sys.stderr)
+        else:  # from the system (a file that cannot be read or written): in French, never a traceback
+            where = f" : {printable(str(exc.filename))}" if exc.filename else ""
+            print(f"Erreur : {os_reason(exc)}{where}.", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
+        print("Interrompu (Ctrl-C).", file=sys.stderr)
         return 130
 
 

@@ -3,7 +3,10 @@
 One database file (``<home>/feedback.sqlite3``), created on first write. Several threads and several
 processes (web workers, a CLI export) may use it at once: WAL journal, a busy timeout, one short
 ``BEGIN IMMEDIATE`` transaction per write, so concurrent writers wait for each other instead of
-failing, and a row is either fully stored or not at all.
+failing, and a row is either fully stored or not at all, even when the process is killed mid-write
+(tests/test_faults.py kills a writer and runs ``PRAGMA integrity_check``). The file holds counsellors'
+questions about young people: it is created readable by its owner only (0600; SQLite gives its -wal and
+-shm files the same mode).
 
 The export is the input of ``eval.drafts.drafts_from_feedback`` (and loads with ``eval.dataset.load_set``).
 """
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -133,6 +137,26 @@ def _citations(answer: dict[str, Any]) -> list[dict[str, Any]]:
     return citations
 
 
+class FeedbackNotWritable(sqlite3.OperationalError):
+    """A rating could not be stored (read-only or full data home…); the message (French) says what to fix.
+
+    An ``sqlite3.OperationalError``, so callers that handle SQLite's errors handle this one too.
+    """
+
+
+def _create_private(path: Path) -> None:
+    """Create ``path`` empty with mode 0600 unless it exists (SQLite then creates its -wal and -shm with
+    that mode). ``fchmod`` after ``O_CREAT``: the mode given to ``open`` is filtered by the umask."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+
+
 class FeedbackStore:
     """Ratings of answers in one SQLite file, safe for concurrent writers (threads and processes)."""
 
@@ -177,6 +201,7 @@ class FeedbackStore:
             if self._ready:
                 return
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            _create_private(self.path)
             conn = self._connect()
             try:
                 self._use_wal(conn)
@@ -224,21 +249,27 @@ class FeedbackStore:
             raise ValueError("la réponse notée doit être l'objet JSON renvoyé par /api/ask (avec son champ « answer »)")
         citations = _citations(answer)
         created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        with self._connection() as conn, self._transaction(conn):
-            cursor = conn.execute(
-                "INSERT INTO feedback (created, question, answer, citations, rating, comment, settings_version)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    created,
-                    question.strip(),
-                    answer["answer"],
-                    json.dumps(citations, ensure_ascii=False),
-                    rating,
-                    (comment or "").strip(),
-                    settings_version,
-                ),
-            )
-            row_id = cursor.lastrowid
+        try:
+            with self._connection() as conn, self._transaction(conn):
+                cursor = conn.execute(
+                    "INSERT INTO feedback (created, question, answer, citations, rating, comment, settings_version)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        created,
+                        question.strip(),
+                        answer["answer"],
+                        json.dumps(citations, ensure_ascii=False),
+                        rating,
+                        (comment or "").strip(),
+                        settings_version,
+                    ),
+                )
+                row_id = cursor.lastrowid
+        except (OSError, sqlite3.OperationalError) as exc:  # read-only or full home, a lock held too long
+            raise FeedbackNotWritable(
+                f"Avis non enregistré dans {self.path} ({exc}) : le dossier doit être accessible en écriture et "
+                "avoir de la place ; sinon choisissez-en un autre avec REPERES_HOME."
+            ) from exc
         if row_id is None:  # cannot happen after an INSERT; keeps the type exact
             raise sqlite3.DatabaseError("identifiant de l'avis introuvable après l'enregistrement")
         return row_id

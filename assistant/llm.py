@@ -26,12 +26,19 @@ call are in the context variable ``GROUNDING_DROPS``, read right after the call 
 (``GROUNDING_DROPS.get()``). LangChain runs each Runnable step in a copy of the context, so in
 ``build_chain`` it must be read inside the "answer" step, next to the answerer call, not after
 ``chain.invoke``. ``LLMAnswerer.run`` returns everything (``LLMAnswer``) for callers that prefer it.
+
+Faults: when the endpoint cannot be reached, stays silent past ``REPERES_LLM_TIMEOUT_S``, answers an
+HTTP error (after ``REPERES_LLM_RETRIES`` retries) or sends nothing readable, the answerer given as
+``fallback`` (the service passes its composer) answers instead, after ``FALLBACK_NOTICE``. The counsellor
+gets an answer from the documents and knows it was not written by the model; the server log gets one
+line with the cause, never a traceback. Without a fallback, ``LLMError`` (French) is raised.
 """
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +58,7 @@ from ingest.text import MARKER, fold
 from prompts import load
 
 REFUSAL_START = "Les documents ne précisent pas"
+FALLBACK_NOTICE = "Le modèle de langue n'a pas répondu : réponse composée à partir des documents."
 # (sentence, reason) pairs dropped by the grounding check during the last call in this context.
 GROUNDING_DROPS: ContextVar[tuple[tuple[str, str], ...]] = ContextVar("GROUNDING_DROPS", default=())
 LLM_KINDS = ("openai", "llamacpp")
@@ -59,6 +67,11 @@ _THINK = re.compile(r"<think>.*?</think>", re.DOTALL | re.IGNORECASE)
 _MARKER_LIST = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)+)\s*\]")
 _MARKER_WORD = re.compile(r"\[\s*(?:passage|source|document|doc)\s*(\d+)\s*\]", re.IGNORECASE)
 _MODEL_SOURCES = re.compile(r"^\W*Sources?\W*:", re.IGNORECASE | re.MULTILINE)
+
+log = logging.getLogger(__name__)
+
+# The answerer signature of ``assistant.chain`` (kept here: chain imports this module).
+Fallback = Callable[[str, list[Document], QueryAnalysis | None], tuple[str, list[Citation], bool | str]]
 
 
 class LLMError(RuntimeError):
@@ -71,9 +84,10 @@ class LLMAnswer:
 
     text: str
     citations: list[Citation]
-    refused: bool
+    refused: bool | str  # refused, or (after a fallback) the fallback's outcome: a bool or the answer's kind
     dropped: list[tuple[str, str]]
     raw: str  # the model's output before cleaning and checking ("" when the model was not called)
+    failure: str = ""  # why the model's answer was replaced by the fallback's ("" when it was not)
 
 
 def render_passage(n: int, doc: Document) -> str:
@@ -95,10 +109,12 @@ def _header(n: int, doc: Document) -> str:
 class LLMAnswerer:
     """Answers with a chat model from the top ``max_passages`` passages; see the module docstring."""
 
-    def __init__(self, chat_model: BaseChatModel, max_passages: int = 6) -> None:
+    def __init__(self, chat_model: BaseChatModel, max_passages: int = 6, fallback: Fallback | None = None) -> None:
+        """``fallback``: answers when the model fails (see the module docstring); None raises LLMError instead."""
         if max_passages < 1:
             raise ValueError(f"max_passages ({max_passages}) doit être ≥ 1")
         self.max_passages = max_passages
+        self.fallback = fallback
         system = load("system_fr") + "\n\n" + load("citation_rules_fr")
         # The system text is a message, not a template: its braces (if any) are never formatted.
         self.prompt = ChatPromptTemplate.from_messages([SystemMessage(content=system), ("human", load("answer_fr"))])
@@ -115,14 +131,14 @@ class LLMAnswerer:
 
     def __call__(
         self, question: str, docs: list[Document], analysis: QueryAnalysis | None = None
-    ) -> tuple[str, list[Citation], bool]:
+    ) -> tuple[str, list[Citation], bool | str]:
         GROUNDING_DROPS.set(())
         result = self.run(question, docs, analysis)
         GROUNDING_DROPS.set(tuple(result.dropped))
         return result.text, result.citations, result.refused
 
     def run(self, question: str, docs: list[Document], analysis: QueryAnalysis | None = None) -> LLMAnswer:
-        """Answer ``question`` from ``docs`` (``analysis`` is not used: the model reads the question)."""
+        """Answer ``question`` from ``docs`` (``analysis`` only reaches the fallback: the model reads the question)."""
         *_, result = self.stream(question, docs, analysis)
         assert isinstance(result, LLMAnswer)  # stream() always ends with the record
         return result
@@ -176,8 +192,16 @@ class LLMAnswerer:
                     state.consumed += cut
                     if (shown := checked(visible[:cut])) is not None:
                         yield shown
-        except Exception as exc:  # any client error: connection, HTTP status, missing model…
-            raise LLMError(f"Le modèle de langage n'a pas pu répondre : {exc}") from exc
+        except Exception as exc:  # any client error: connection, timeout, HTTP status, bad JSON, missing model…
+            if self.fallback is None:
+                raise LLMError(f"Le modèle de langage n'a pas pu répondre : {exc}") from exc
+            yield self._fall_back(question, docs, analysis, _failure(exc), state.raw)
+            return
+        if not state.raw.strip():  # a 200 with nothing readable in it (not a stream, an empty message)
+            if self.fallback is None:
+                raise LLMError("Le modèle de langage n'a rien répondu de lisible.")
+            yield self._fall_back(question, docs, analysis, "réponse vide ou illisible", state.raw)
+            return
         rest = _THINK.sub("", state.raw)[state.consumed :]
         if rest.strip() and (shown := checked(rest)) is not None:
             yield shown
@@ -189,6 +213,15 @@ class LLMAnswerer:
         citations = [make_citation(n, question, numbered[n]) for n in used]
         yield LLMAnswer(f"{text}\n\n{_sources(numbered, citations)}", citations, False, state.dropped, state.raw)
 
+    def _fall_back(
+        self, question: str, docs: list[Document], analysis: QueryAnalysis | None, failure: str, raw: str
+    ) -> LLMAnswer:
+        """The fallback's answer after ``FALLBACK_NOTICE`` (what was shown of the model's is replaced)."""
+        assert self.fallback is not None
+        log.warning("Modèle de langage indisponible (%s) : réponse composée à partir des documents.", failure)
+        text, citations, outcome = self.fallback(question, docs, analysis)
+        return LLMAnswer(f"{FALLBACK_NOTICE}\n\n{text}", citations, outcome, [], raw, failure)
+
     def _refusal(self, question: str, numbered: dict[int, Document], dropped: list[tuple[str, str]], raw: str) -> LLMAnswer:
         leads = list(numbered.items())[:2]
         citations = [make_citation(n, question, doc) for n, doc in leads]
@@ -199,6 +232,12 @@ class LLMAnswerer:
             _sources(numbered, citations),
         ]
         return LLMAnswer("\n\n".join(lines), citations, True, dropped, raw)
+
+
+def _failure(exc: BaseException) -> str:
+    """One line on why the model failed, for the log (the class says more than many messages: APITimeoutError)."""
+    first = (str(exc).strip().splitlines() or [""])[0][:200]
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 
 def _sources(numbered: dict[int, Document], citations: list[Citation]) -> str:
@@ -262,9 +301,15 @@ def make_chat_model(
     model: str | None = None,
     api_key: str | None = None,
     gguf_path: str | None = None,
+    timeout_s: float = 20.0,
+    retries: int = 1,
 ) -> BaseChatModel:
     """The chat model named by the settings (REPERES_LLM, REPERES_LLM_BASE_URL, REPERES_LLM_MODEL,
-    REPERES_LLM_API_KEY, REPERES_LLM_GGUF).
+    REPERES_LLM_API_KEY, REPERES_LLM_GGUF, REPERES_LLM_TIMEOUT_S, REPERES_LLM_RETRIES).
+
+    ``timeout_s`` bounds each wait on the endpoint (connecting, then each piece of the streamed answer:
+    a long answer still streams as long as it keeps coming); ``retries`` failed calls are retried by the
+    client (connection error, timeout, 429, 5xx), with its short backoff. A local GGUF has neither.
 
     - "openai": any OpenAI-compatible server (llama.cpp server, vLLM, Ollama, OpenAI…) through
       ``langchain-openai``; without an API key and with a ``base_url`` (a local server), a placeholder
@@ -273,6 +318,10 @@ def make_chat_model(
 
     Raises ValueError (in French) for an unknown kind, a missing package or a missing setting.
     """
+    if not timeout_s > 0:
+        raise ValueError(f"REPERES_LLM_TIMEOUT_S ({timeout_s}) doit être un nombre de secondes > 0")
+    if retries < 0:
+        raise ValueError(f"REPERES_LLM_RETRIES ({retries}) doit être ≥ 0")
     name = (kind or "").strip().lower()
     if name == "openai":
         try:
@@ -285,7 +334,14 @@ def make_chat_model(
         if not model:
             raise ValueError("REPERES_LLM_MODEL est requis avec REPERES_LLM=openai : le nom du modèle servi.")
         key = api_key or ("sans-cle" if base_url else None)  # local servers ignore the key but the client wants one
-        return ChatOpenAI(base_url=base_url, model=model, api_key=SecretStr(key) if key else None, temperature=0)
+        return ChatOpenAI(
+            base_url=base_url,
+            model=model,
+            api_key=SecretStr(key) if key else None,
+            temperature=0,
+            timeout=timeout_s,
+            max_retries=retries,
+        )
     if name == "llamacpp":
         try:
             from langchain_community.chat_models import ChatLlamaCpp

@@ -16,6 +16,7 @@ from langchain_core.embeddings import Embeddings
 
 from assistant.chain import build_chain, build_stream
 from assistant.compose import ComposingAnswerer
+from assistant.inputs import check_question
 from assistant.records import Answer
 from assistant.settings import Settings
 from index.build import BuildReport, build_index
@@ -26,6 +27,7 @@ from index.lexical import lexical_index
 from index.modes import RETRIEVAL_MODES, make_retriever
 from index.query import Filters
 from index.store import FaissStore
+from ingest.loaders import file_size_limit
 
 # Configurations an evaluation can compare (`reperes eval --compare`): the retrieval modes for now.
 CONFIGURATIONS = RETRIEVAL_MODES
@@ -57,7 +59,8 @@ class Assistant:
 
     def ingest(self, force: bool = False) -> BuildReport:
         """Build the index of the corpus if missing or stale (or always, with ``force``)."""
-        report = build_index(self.settings.corpus, self.settings.index_dir, self.embeddings, self.model_id, force=force)
+        with file_size_limit(self.settings.max_corpus_file_bytes):
+            report = build_index(self.settings.corpus, self.settings.index_dir, self.embeddings, self.model_id, force=force)
         if report.rebuilt:
             self._store = None
         return report
@@ -81,9 +84,16 @@ class Assistant:
                         from assistant.llm import LLMAnswerer, make_chat_model
 
                         model = make_chat_model(
-                            s.llm, s.llm_base_url or None, s.llm_model or None, s.llm_api_key or None, s.llm_gguf or None
+                            s.llm,
+                            s.llm_base_url or None,
+                            s.llm_model or None,
+                            s.llm_api_key or None,
+                            s.llm_gguf or None,
+                            timeout_s=s.llm_timeout_s,
+                            retries=s.llm_retries,
                         )
-                        self._answerer = LLMAnswerer(model, s.llm_passages)
+                        # An endpoint down, silent or failing: the composed answer, with a notice.
+                        self._answerer = LLMAnswerer(model, s.llm_passages, fallback=self._composer())
                     else:
                         self._answerer = self._composer()
         return self._answerer
@@ -148,7 +158,9 @@ class Assistant:
         ``history`` holds the counsellor's earlier questions, oldest first: a follow-up ("et s'il a 19
         ans ?") keeps their person and subject. ``config`` is one of ``CONFIGURATIONS``. ``filters``
         (the chat's panel: commune, age, territory) completes what the question says about the person.
+        Raises InputError (a ValueError, French) for a question or history past the settings' limits.
         """
+        check_question(question, history, self.settings)  # before any analysis: its cost grows with the length
         start = time.perf_counter()
         answer: Answer = self.chain(k, config).invoke({"question": question, "history": list(history or []), "filters": filters})
         answer.timings_ms["total"] = (time.perf_counter() - start) * 1000
@@ -158,6 +170,7 @@ class Assistant:
         self, question: str, history: list[str] | None = None, filters: Filters | None = None, k: int | None = None
     ) -> Iterator[str | Answer]:
         """Like ``ask``, for the chat: the answer's new text as it is written, then the ``Answer``."""
+        check_question(question, history, self.settings)
         start = time.perf_counter()
         request = {"question": question, "history": list(history or []), "filters": filters}
         for item in self.chain(k, streaming=True).stream(request):

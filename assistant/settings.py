@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from index.hybrid import FusionParams
+from ingest.loaders import DEFAULT_MAX_FILE_BYTES
 
 # The bundled corpus ships inside the repo, next to the packages.
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -66,6 +67,11 @@ class Settings:
     llm_api_key: str = field(default="", repr=False)
     llm_gguf: str = ""
     llm_passages: int = 6
+    # Faults: seconds the LLM endpoint may stay silent (connection, then between two pieces of the
+    # streamed answer) and retries of a failed call (connection error, timeout, 429, 5xx) before the
+    # composed answer is given instead, with a notice. Checked by assistant.llm.make_chat_model.
+    llm_timeout_s: float = 20.0
+    llm_retries: int = 1
     # Evaluation gate (`reperes eval --gate`, run by `make test`): the dev set must stay at or above
     # these (all answerable questions; eligibility questions apart). Retrieval gates are the measured
     # values minus about one question (hybrid+eligibility: recall@5 0.962, eligibility 0.933, MRR@10
@@ -110,6 +116,20 @@ class Settings:
     # Web server for `reperes serve`.
     host: str = "127.0.0.1"
     port: int = 7860
+    # Limits on what users type or send (CLI, batch files, API, chat, corpus files): past them the input is
+    # refused with a French message, before any work, so one oversized input cannot stall the service
+    # (a 5 MB question took over 600 s to analyse). Characters of a question, of an earlier question and of
+    # a feedback comment: 4000, because pasted e-mails are answered (the adversarial set holds one of
+    # 2557 characters) and analysis stays under 5 s; earlier questions sent with a follow-up.
+    max_question_chars: int = 4000
+    max_history: int = 50
+    # Bytes of an /api request body: the largest answer record (k=100) is about 55 kB, and a feedback
+    # request carries one, so 256 kB leaves room without letting a 10 MB body in.
+    max_body_bytes: int = 262_144
+    # Questions of one `reperes ask --batch` file.
+    max_batch_lines: int = 10_000
+    # Bytes of one corpus file (the bundled documents are 3 to 120 kB; text is chunked at about 4 s a MB).
+    max_corpus_file_bytes: int = DEFAULT_MAX_FILE_BYTES
 
     def __post_init__(self) -> None:
         if self.top_k < 1:
@@ -136,6 +156,11 @@ class Settings:
             raise SettingsError(f"REPERES_GATE_MAX_ADVERSARIAL_LEAKS ({self.gate_max_adversarial_leaks}) doit être ≥ 0")
         if self.llm not in {"", "openai", "llamacpp"}:
             raise SettingsError(f"REPERES_LLM={self.llm!r} inconnu : laissez vide (sans LLM), « openai » ou « llamacpp »")
+        for name in ("max_question_chars", "max_body_bytes", "max_batch_lines", "max_corpus_file_bytes"):
+            if getattr(self, name) < 1:
+                raise SettingsError(f"REPERES_{name.upper()} ({getattr(self, name)}) doit être ≥ 1")
+        if self.max_history < 0:  # 0 is allowed: no follow-ups
+            raise SettingsError(f"REPERES_MAX_HISTORY ({self.max_history}) doit être ≥ 0")
         if not 0 < self.port < 65536:
             raise SettingsError(f"port ({self.port}) invalide : choisissez un port entre 1 et 65535")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -11,7 +12,8 @@ from pathlib import Path
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from index.store import FORMAT_VERSION, FaissStore, Manifest, index_kind, read_manifest
+from index.atomic import FolderNotWritable, check_writable
+from index.store import FORMAT_VERSION, FaissStore, IndexNotReady, Manifest, check_files, index_kind, read_manifest, recover_index
 from ingest.catalogue import build_catalogue
 from ingest.chunking import DEFAULT_MAX_CHARS, chunk_document
 from ingest.loaders import LoadProblem, corpus_files, load_corpus
@@ -103,12 +105,18 @@ def build_index(corpus: Path, folder: Path, embeddings: Embeddings, model_id: st
         force: rebuild even if the index looks current.
     """
     start = time.perf_counter()
+    recover_index(folder)  # a swap killed half-way: the intact copy back in place, leftovers removed
     if not force and index_is_current(folder, corpus, model_id):
         manifest = read_manifest(folder)
         assert manifest is not None
+        # Current but damaged is said, not silently rebuilt: a rebuild takes minutes and the cause
+        # (a disk, a copy) deserves a look.
+        check_files(folder, manifest)
         return BuildReport(False, manifest, (), time.perf_counter() - start)
+    _check_writable(folder)  # before minutes of embedding, not after
     fingerprint = corpus_fingerprint(corpus)
     chunks, actions, problems = load_records(corpus)
+    _check_writable(folder, _index_bytes(chunks, actions))
     vectors = np.asarray(embeddings.embed_documents([c.text for c in chunks]), dtype=np.float32)
     dimension = vectors.shape[1] if len(chunks) else len(embeddings.embed_query("dimension"))
     manifest = Manifest(
@@ -122,5 +130,25 @@ def build_index(corpus: Path, folder: Path, embeddings: Embeddings, model_id: st
         created=datetime.now(UTC).isoformat(timespec="seconds"),
     )
     store = FaissStore(chunks, vectors.reshape(len(chunks), int(dimension)), manifest, actions)
-    store.save(folder)
+    manifest = store.save(folder)
     return BuildReport(True, manifest, tuple(problems), time.perf_counter() - start)
+
+
+# Dimensions assumed when estimating an index's size before embedding (the model says after): the
+# largest common sentence embedders (e5-large, bge-m3) have 1024.
+_MAX_DIMENSION = 1024
+
+
+def _index_bytes(chunks: list[Chunk], actions: list[Action]) -> int:
+    """About what the index files of these records take: their JSON (about 3x the text: metadata, escapes)
+    and float32 vectors. An overestimate on purpose: running out of space after the embedding wastes it."""
+    text = sum(len(c.text.encode()) for c in chunks) + sum(len(json.dumps(a.to_json())) for a in actions)
+    return 3 * text + 4 * _MAX_DIMENSION * len(chunks)
+
+
+def _check_writable(folder: Path, need_bytes: int = 0) -> None:
+    """IndexNotReady (French: the folder, the cause, REPERES_HOME) unless the index can be written there."""
+    try:
+        check_writable(folder.parent, need_bytes)
+    except FolderNotWritable as exc:
+        raise IndexNotReady(str(exc)) from exc

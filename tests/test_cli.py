@@ -78,20 +78,26 @@ def test_a_batch_line_with_no_word_is_an_error_record_and_the_batch_goes_on(fake
     assert rows[0]["refused"] is True and "aucun mot" in rows[0]["answer"] and rows[0]["citations"] == []
 
 
+def test_malformed_batch_lines_are_named_and_nothing_is_written(fake_env: Path, capsys) -> None:
+    batch, out = fake_env / "in.jsonl", fake_env / "out.jsonl"
+    batch.write_text('{"id": 1, "question": "ok"}\n{pas du json}\n')
+    assert main(["ask", "--batch", str(batch), "--out", str(out)]) == 2
+    assert "ligne 2" in capsys.readouterr().err
+    assert not out.exists() and not out.with_name("out.jsonl.partial").exists()
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
-    [
-        ('{"id": 1, "question": "ok"}\n{pas du json}\n', "ligne 2"),
-        ('{"id": 1}\n', '"question"'),
-        ('{"question": "x", "history": "y"}\n', "history"),
-    ],
+    [('{"id": 1}\n', "« question » manquant"), ('{"id": 1, "question": "x", "history": "y"}\n', "history")],
 )
-def test_malformed_batch_lines_are_named_and_nothing_is_written(fake_env: Path, capsys, content: str, message: str) -> None:
+def test_unusable_batch_lines_are_error_records(fake_env: Path, capsys, content: str, message: str) -> None:
+    """Content that cannot be asked (tests/test_bad_input.py has the other cases): an error record, the run goes on."""
     batch, out = fake_env / "in.jsonl", fake_env / "out.jsonl"
-    batch.write_text(content)
-    assert main(["ask", "--batch", str(batch), "--out", str(out)]) == 2
-    assert message in capsys.readouterr().err
-    assert not out.exists()
+    batch.write_text(content + '{"id": 2, "question": "logement des apprentis"}\n')
+    assert main(["ask", "--batch", str(batch), "--out", str(out)]) == 0
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(r["id"], r["kind"]) for r in rows] == [(1, "error"), (2, "answer")]
+    assert message in rows[0]["answer"] and rows[0]["refused"] is True
 
 
 def test_chunks_prints_jsonl_without_building_an_index(fake_env: Path, capsys) -> None:
