@@ -7,7 +7,7 @@ PORT   ?= 7860
 HOST   ?= 127.0.0.1
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test setup prepare lint typecheck pytest evalgate clean-venv
+.PHONY: run test setup prepare lint typecheck pytest evalgate load clean-venv
 
 # `serve` itself converts the model and (re)builds the index when needed, then serves.
 run: setup
@@ -43,6 +43,11 @@ pytest: setup
 # (report in out/eval/).
 evalgate: prepare
 	$(BIN)/reperes eval --set eval/data/dev.jsonl,eval/data/dev-broad.jsonl,eval/data/dev-adversarial.jsonl,eval/data/dev-conversations.jsonl,eval/data/dev-conversations-broad.jsonl --gate --report out/eval --no-progress
+
+# Load test on loopback (not part of `make test`): 50 users for 60 s, then 200 for 30 s, through the API.
+# `$(BIN)/python -m eval.load --quick` for a 10 s smoke run.
+load: prepare
+	$(BIN)/python -m eval.load
 
 clean-venv:
 	rm -rf $(VENV)

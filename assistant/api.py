@@ -11,8 +11,9 @@
 
 The OpenAPI description is at `/openapi.json` (interactive docs at `/docs`). Endpoints are plain
 functions: FastAPI runs them in its thread pool, all sharing the one ``Assistant`` (its model and
-index load once and are read-only afterwards). With a token, every request except the API docs
-needs ``Authorization: Bearer <token>``, the chat included. ``serve`` runs it (`reperes serve`).
+index load once and are read-only afterwards). With a token, every request but ``/api/health`` needs
+``Authorization: Bearer <token>`` or the session cookie of the login page ``/connexion``, the chat and the
+API docs included (assistant.access). ``serve`` runs it (`reperes serve`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from __future__ import annotations
 import http
 import json
 import re
-import secrets
 import sys
 import threading
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -28,6 +28,7 @@ from datetime import date
 from importlib import metadata
 from typing import Annotated, Any, Literal
 
+import anyio
 from fastapi import APIRouter, FastAPI, Query, Request, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -36,6 +37,7 @@ from fastapi.security import HTTPBearer
 from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
 from starlette.exceptions import HTTPException
 
+from assistant.access import AccessMiddleware, BlockUploadsMiddleware, RateLimitMiddleware, SecurityHeadersMiddleware
 from assistant.feedback import FeedbackStore, feedback_path, settings_version
 from assistant.filters import make_filters
 from assistant.handout import HANDOUT_CSP, handout_html, handout_query, handout_text
@@ -49,6 +51,8 @@ from assistant.inputs import (
     question_problem,
     text_problem,
 )
+from assistant.limits import AnswerLimitMiddleware
+from assistant.observability import Metrics, RequestLogMiddleware, configure_logging, note_answer
 from assistant.passage import error_page, passage_page
 from assistant.service import Assistant
 from index.catalogue import ActionFilter, filter_actions
@@ -59,9 +63,8 @@ from ingest.records import Action, Chunk, SourceDoc
 # The lengths of a question, of its history and of a comment are settings (REPERES_MAX_QUESTION_CHARS,
 # REPERES_MAX_HISTORY), checked in the routes; the body size (REPERES_MAX_BODY_BYTES) by BodySizeMiddleware;
 # a rated answer's size by FeedbackRequest (MAX_FEEDBACK_ANSWER_CHARS, MAX_FEEDBACK_CITATIONS).
+_HEALTH_LOADER = anyio.CapacityLimiter(1)  # /api/health's one thread, apart from the answers' pool
 MAX_QUOTE = 1000  # characters of the text a passage page highlights (quotes are at most 400)
-# Readable without the token: they describe the API, they do not run it.
-PUBLIC_PATHS = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
 
 
 # --- Request and response models (the response models document the contract in OpenAPI) ---------
@@ -460,39 +463,8 @@ _Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 _ASGI = Callable[[_Scope, _Receive, _Send], Awaitable[None]]
 
 
-class BearerTokenMiddleware:
-    """Every HTTP and websocket request needs ``Authorization: Bearer <token>`` (API docs excepted).
-
-    Plain ASGI (not ``BaseHTTPMiddleware``) so the chat's streamed responses pass through untouched.
-    """
-
-    def __init__(self, app: _ASGI, token: str) -> None:
-        self.app = app
-        self._token = token.encode("utf-8")
-
-    def _allowed(self, scope: _Scope) -> bool:
-        if scope.get("path") in PUBLIC_PATHS:
-            return True
-        for name, value in scope.get("headers") or []:
-            if name == b"authorization":
-                scheme, _, credentials = bytes(value).strip().partition(b" ")
-                return scheme.lower() == b"bearer" and secrets.compare_digest(credentials.strip(), self._token)
-        return False
-
-    async def __call__(self, scope: _Scope, receive: _Receive, send: _Send) -> None:
-        if scope["type"] not in ("http", "websocket") or self._allowed(scope):
-            await self.app(scope, receive, send)
-        elif scope["type"] == "websocket":
-            await send({"type": "websocket.close", "code": 1008})
-        else:
-            response = JSONResponse(
-                {
-                    "detail": "Authentification requise : ajoutez l'en-tête « Authorization: Bearer <jeton> » (jeton REPERES_API_TOKEN)."
-                },
-                status_code=401,
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-            await response(scope, receive, send)
+# The token check (Bearer header or the login page's session cookie) lives in assistant.access.
+BearerTokenMiddleware = AccessMiddleware
 
 
 class BodySizeMiddleware:
@@ -586,10 +558,13 @@ def create_app(
         response_model=None,
         responses={
             200: {"model": AskResponse, "description": "La réponse, ses citations et les passages trouvés."},
-            503: {"model": ErrorResponse, "description": "Index absent ou illisible."},
+            503: {
+                "model": ErrorResponse,
+                "description": "Index absent ou illisible, ou service très sollicité (réessayer après Retry-After secondes).",
+            },
         },
     )
-    def ask(body: AskRequest) -> JSONResponse:
+    def ask(body: AskRequest, request: Request) -> JSONResponse:
         _check_fields(
             ("question", question_problem(body.question, settings)), ("history", history_problem(body.history, settings))
         )
@@ -599,7 +574,9 @@ def create_app(
             answer = assistant.ask(body.question, k=body.k, history=body.history, filters=filters)
         except ValueError as exc:  # a question with nothing to read ("???"): the assistant's French message
             raise RequestValidationError([{"type": "value_error", "loc": ("body", "question"), "ctx": {"error": exc}}]) from exc
-        return JSONResponse(answer.to_json())
+        record = answer.to_json()
+        note_answer(request.state, record, body.question)  # kind and timings for the access log and /metrics
+        return JSONResponse(record)
 
     @router.get(
         "/health",
@@ -609,8 +586,14 @@ def create_app(
         response_model=HealthResponse,
         responses={503: {"model": ErrorResponse, "description": "Index absent ou illisible."}},
     )
-    def health() -> dict[str, Any]:
-        store = assistant.store
+    async def health() -> dict[str, Any]:
+        # async: answered on the event loop, not in the worker pool the answers fill, so a load balancer's
+        # probe stays instant under load; it reads only the loaded index's counts (no disk, no lock).
+        store = assistant.loaded_store
+        if store is None:
+            # Not loaded yet (`reperes serve` loads it before listening): load it once, in a thread of its
+            # own limiter so a full worker pool cannot hold the probe; a missing index is a French 503.
+            store = await anyio.to_thread.run_sync(lambda: assistant.store, limiter=_HEALTH_LOADER)
         m = store.manifest
         return {
             "status": "ok",
@@ -709,6 +692,14 @@ def create_app(
 
     app.include_router(router)
 
+    app.state.metrics = metrics = Metrics()
+
+    # Not exempted from the token (not in PUBLIC_PATHS): request counts and timings are the service's own.
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus_metrics() -> Response:
+        body, content_type = metrics.render()
+        return Response(body, media_type=content_type)
+
     @app.get("/passage/{source}", include_in_schema=False)
     def passage(
         source: str,
@@ -794,6 +785,10 @@ def create_app(
         return HTMLResponse(resources.files("assistant").joinpath("static/embed-demo.html").read_text(encoding="utf-8"))
 
     if mount_ui:
+        import os
+
+        # Before gradio is imported: it reads the variable then, and would otherwise call its analytics hosts.
+        os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
         import gradio
 
         from assistant.app import build_app, page_assets
@@ -804,9 +799,22 @@ def create_app(
         gradio.mount_gradio_app(app, build_app(assistant, feedback), path="/", footer_links=[], **page_assets())
         app.add_middleware(FrenchPageMiddleware)  # the page in French whatever the browser's language
 
+    # Innermost of the API's own middlewares: only authenticated requests of an acceptable size queue for a slot.
+    app.add_middleware(
+        AnswerLimitMiddleware,
+        max_in_flight=settings.max_concurrent_answers,
+        max_queued=settings.max_queued_answers,
+        queue_timeout_s=settings.queue_timeout_s,
+    )
     app.add_middleware(BodySizeMiddleware, max_bytes=settings.max_body_bytes)
+    if mount_ui:
+        app.add_middleware(BlockUploadsMiddleware)  # inside the token check: a stranger still gets a 401 there
     if token:
-        app.add_middleware(BearerTokenMiddleware, token=token)
+        app.add_middleware(AccessMiddleware, token=token, session_hours=settings.session_hours)
+    if settings.rate_limit_per_minute:
+        # Outside the token check, so guesses at the token are limited too.
+        app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute)
+    app.add_middleware(SecurityHeadersMiddleware)  # a CSP on every HTML page, the login page and redirects included
     if cors_origins:
         # Added last so it is outermost: preflights are answered, and 401s carry the CORS headers too.
         app.add_middleware(
@@ -815,6 +823,8 @@ def create_app(
             allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "Content-Type"],
         )
+    # Outermost: every request gets an id and an access line, those refused by the token or size checks too.
+    app.add_middleware(RequestLogMiddleware, metrics=metrics, log_questions=settings.log_questions)
     return app
 
 
@@ -822,7 +832,12 @@ def serve(assistant: Assistant, host: str, port: int) -> None:
     """Load the model and index, then serve the chat and the API (uvicorn) until interrupted."""
     import uvicorn
 
+    from assistant.feedback import purge_expired
+
     s = assistant.settings
+    configure_logging()
+    if deleted := purge_expired(s):  # the retention holds even when nobody runs `reperes purge`
+        print(f"{deleted} avis de plus de {s.retention_days} jours supprimés (REPERES_RETENTION_DAYS).", file=sys.stderr)
     assistant.warm_up()  # load before the first question, not during it
     origins = [o.strip() for o in s.cors_origins.split(",") if o.strip()]
     app = create_app(assistant, token=s.api_token or None, cors_origins=origins or None)

@@ -9,6 +9,7 @@ stored with its citations in the feedback database (`reperes feedback export`).
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -232,9 +233,19 @@ FRENCH_KEYS = {
 }
 
 
+def quiet_gradio() -> None:
+    """Switch Gradio's analytics off unless the environment says otherwise: call before ``import gradio``.
+
+    Gradio reports page builds and launches to its analytics hosts by default (DNS look-ups at start);
+    counsellors' usage stays on the machine.
+    """
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+
 def page_assets() -> dict[str, Any]:
     """The page's look and behaviour for ``gradio.mount_gradio_app``: its CSS and script (static/), one system
     font for every weight (the default web font fakes its bold), the French keys Gradio lacks."""
+    quiet_gradio()
     import gradio as gr
 
     script = (STATIC / "chat.js").read_text(encoding="utf-8")
@@ -251,6 +262,7 @@ def page_assets() -> dict[str, Any]:
 def build_app(assistant: Assistant, feedback: FeedbackStore | None = None) -> Any:
     """The page: a tab to ask (streamed answers as action cards, examples, follow-ups, filters, 👍/👎
     stored in the feedback database, conversations kept in the browser) and a tab to browse the catalogue."""
+    quiet_gradio()
     import gradio as gr
 
     memory = AnswerMemory()
@@ -262,7 +274,7 @@ def build_app(assistant: Assistant, feedback: FeedbackStore | None = None) -> An
 
     communes = sorted((c.name for c in load_gazetteer().communes), key=str.casefold)
     title = "Repères — les actions pour les jeunes, avec leurs sources"
-    with gr.Blocks(title=title, fill_height=False) as page:
+    with gr.Blocks(title=title, fill_height=False, analytics_enabled=False) as page:
         gr.HTML(
             '<h1 class="rp-page-title">Repères <span>— les actions pour les jeunes de la MEL et de Valenciennes '
             "Métropole, avec leurs sources</span></h1>"
@@ -325,6 +337,7 @@ def build_app(assistant: Assistant, feedback: FeedbackStore | None = None) -> An
                 api_name="chat",
                 flagging_mode="never",  # "manual" would write Gradio's own CSV; the 👍/👎 below go to FeedbackStore
                 save_history=True,  # past conversations listed and deletable, in the browser only
+                analytics_enabled=False,  # as the page's Blocks: no report to Gradio's analytics hosts
             )
             # The browser's list is encrypted with this secret, random per process by default: the list would be
             # lost at every restart. Stable per installation, it survives them.

@@ -10,6 +10,7 @@ Commands (stable contracts, extended but never broken):
   reperes eval --set FILE [--set FILE…] [--split tune|check|both] [--report DIR] [--compare A,B] [--gate]   evaluation run
   reperes eval-drafts FEEDBACK.jsonl --out DRAFTS.jsonl   feedback -> draft eval items
   reperes feedback export --out FILE.jsonl      counsellors' 👍/👎 in the eval-set format
+  reperes purge [--all] [--older-than DAYS]    delete stored feedback past the retention (REPERES_RETENTION_DAYS)
   reperes serve [--host H] [--port P]         the web chat and the HTTP API (/api, /docs)
 """
 
@@ -63,8 +64,30 @@ _ARGPARSE_FR = [
 ]
 
 
+class _FrenchHelpFormatter(argparse.HelpFormatter):
+    """argparse's help with a French "usage:" (argparse ships no French translation)."""
+
+    def add_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None = None) -> None:
+        super().add_usage(usage, actions, groups, "utilisation : " if prefix is None else prefix)
+
+    def start_section(self, heading: str | None) -> None:
+        super().start_section(f"{heading} " if heading else heading)  # "options :", French spacing before the colon
+
+
 class _FrenchParser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are in French (subcommands inherit the class)."""
+    """An ArgumentParser whose errors and help are in French (subcommands inherit the class)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _FrenchHelpFormatter)
+        add_help = kwargs.pop("add_help", True)
+        kwargs["add_help"] = False  # our own -h, with a French text
+        super().__init__(*args, **kwargs)
+        # argparse's own headings and -h text are English: replaced here rather than through gettext,
+        # which would need a compiled catalogue installed for the "argparse" domain.
+        self._positionals.title = "arguments"
+        self._optionals.title = "options"
+        if add_help:
+            self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS, help="afficher cette aide et quitter")
 
     def error(self, message: str) -> NoReturn:
         for pattern, french in _ARGPARSE_FR:
@@ -94,6 +117,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Repères : les actions jeunesse de la MEL et de Valenciennes, avec leurs sources.",
         epilog=EPILOG,
     )
+    p.add_argument("--version", action="version", version=f"reperes {_version()}", help="afficher la version et quitter")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMANDE")
 
     ing = sub.add_parser("ingest", help="construire ou mettre à jour l'index du corpus")
@@ -166,10 +190,29 @@ def _parser() -> argparse.ArgumentParser:
     fb_export = fb_sub.add_parser("export", help="exporter les avis en JSONL (format des jeux d'évaluation)")
     fb_export.add_argument("--out", type=Path, required=True, metavar="FICHIER.jsonl", help="fichier JSONL à écrire")
 
+    pg = sub.add_parser("purge", help="supprimer les avis enregistrés plus anciens que la durée de conservation")
+    pg_what = pg.add_mutually_exclusive_group()
+    pg_what.add_argument("--all", action="store_true", help="supprimer tous les avis enregistrés")
+    pg_what.add_argument(
+        "--older-than",
+        type=int,
+        metavar="JOURS",
+        help="supprimer les avis de plus de JOURS jours (défaut : REPERES_RETENTION_DAYS)",
+    )
+
     srv = sub.add_parser("serve", help="lancer le chat web et l'API")
     srv.add_argument("--host", help="adresse d'écoute (défaut 127.0.0.1)")
     srv.add_argument("--port", type=int, help="port (défaut 7860, ou PORT)")
     return p
+
+
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("reperes")
+    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "inconnue"
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -619,6 +662,28 @@ def cmd_feedback(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_purge(args: argparse.Namespace) -> int:
+    import sqlite3
+
+    from assistant.feedback import FeedbackStore, feedback_path
+
+    settings = _settings(args)
+    path = feedback_path(settings)
+    days = None if args.all else (args.older_than if args.older_than is not None else settings.retention_days)
+    if days is not None and days < 0:
+        raise UsageError(f"--older-than ({days}) doit être ≥ 0")
+    if days == 0 and args.older_than is None:  # REPERES_RETENTION_DAYS=0: keep until --all
+        print(f"Conservation sans limite (REPERES_RETENTION_DAYS=0) : rien supprimé dans {path} ; --all efface tout.")
+        return 0
+    try:
+        deleted = FeedbackStore(path).purge(days)
+    except sqlite3.Error as exc:
+        raise UsageError(f"Base des avis illisible ({path}) : {exc}") from exc
+    which = "tous les avis" if days is None else f"les avis de plus de {days} jour{'s' if days > 1 else ''}"
+    print(f"{deleted} avis supprimé{'s' if deleted > 1 else ''} ({which}) dans {path}.")
+    return 0
+
+
 COMMANDS = {
     "ingest": cmd_ingest,
     "chunks": cmd_chunks,
@@ -627,6 +692,7 @@ COMMANDS = {
     "eval": cmd_eval,
     "eval-drafts": cmd_eval_drafts,
     "feedback": cmd_feedback,
+    "purge": cmd_purge,
     "serve": cmd_serve,
 }
 

@@ -6,7 +6,9 @@ processes (web workers, a CLI export) may use it at once: WAL journal, a busy ti
 failing, and a row is either fully stored or not at all, even when the process is killed mid-write
 (tests/test_faults.py kills a writer and runs ``PRAGMA integrity_check``). The file holds counsellors'
 questions about young people: it is created readable by its owner only (0600; SQLite gives its -wal and
--shm files the same mode).
+-shm files the same mode). Questions and comments are pseudonymised before they are written
+(assistant.privacy: names, e-mails, phones, full dates, addresses), and rows older than the retention
+(REPERES_RETENTION_DAYS) are deleted by ``purge`` (`reperes purge`, and the server at start).
 
 The export is the input of ``eval.drafts.drafts_from_feedback`` (and loads with ``eval.dataset.load_set``).
 """
@@ -22,16 +24,18 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from assistant.privacy import pseudonymise
 from assistant.settings import Settings
 from index.atomic import write_text_atomic
 from index.hybrid import FusionParams
 
 RATINGS = ("up", "down")
 FEEDBACK_FILE = "feedback.sqlite3"
+CREATED_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # fixed width: rows compare by date as strings
 BUSY_TIMEOUT_MS = 30_000
 SCHEMA_VERSION = 1
 
@@ -67,6 +71,13 @@ _ANSWER_SETTINGS = (
 def feedback_path(settings: Settings) -> Path:
     """Where the ratings of this installation are kept (the API, the chat and the CLI export share it)."""
     return settings.home / FEEDBACK_FILE
+
+
+def purge_expired(settings: Settings) -> int:
+    """Delete the ratings past ``settings.retention_days`` (none when it is 0); returns how many."""
+    if settings.retention_days <= 0:
+        return 0
+    return FeedbackStore(feedback_path(settings)).purge(settings.retention_days)
 
 
 def settings_version(settings: Settings) -> str:
@@ -248,7 +259,7 @@ class FeedbackStore:
         if not isinstance(answer, dict) or not isinstance(answer.get("answer"), str):
             raise ValueError("la réponse notée doit être l'objet JSON renvoyé par /api/ask (avec son champ « answer »)")
         citations = _citations(answer)
-        created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        created = datetime.now(UTC).strftime(CREATED_FORMAT)
         try:
             with self._connection() as conn, self._transaction(conn):
                 cursor = conn.execute(
@@ -256,11 +267,14 @@ class FeedbackStore:
                     " VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (
                         created,
-                        question.strip(),
+                        # The question and the comment are the counsellor's words about a young person: no
+                        # name, contact or birth date is kept. The answer is the corpus's text (its contacts
+                        # are organisations'), stored as shown.
+                        pseudonymise(question.strip()),
                         answer["answer"],
                         json.dumps(citations, ensure_ascii=False),
                         rating,
-                        (comment or "").strip(),
+                        pseudonymise((comment or "").strip()),
                         settings_version,
                     ),
                 )
@@ -308,3 +322,23 @@ class FeedbackStore:
         items = self.all()
         write_text_atomic(out, "".join(json.dumps(f.to_eval_json(), ensure_ascii=False) + "\n" for f in items))
         return len(items)
+
+    def purge(self, older_than_days: int | None = None, now: datetime | None = None) -> int:
+        """Delete the ratings older than ``older_than_days`` days (all of them when None); returns how many.
+
+        Rows written before pseudonymisation existed leave with their age like the others; ``--all`` empties
+        the table at once. VACUUM afterwards so the deleted text does not linger in free pages of the file.
+        """
+        if not self.path.exists():
+            return 0
+        with self._connection() as conn:
+            with self._transaction(conn):
+                if older_than_days is None:
+                    deleted = conn.execute("DELETE FROM feedback").rowcount
+                else:
+                    cutoff = ((now or datetime.now(UTC)) - timedelta(days=older_than_days)).strftime(CREATED_FORMAT)
+                    deleted = conn.execute("DELETE FROM feedback WHERE created < ?", (cutoff,)).rowcount
+            if deleted:
+                conn.execute("VACUUM")
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the deleted rows' pages leave the -wal file too
+        return int(deleted)

@@ -66,6 +66,11 @@ class Assistant:
         return report
 
     @property
+    def loaded_store(self) -> FaissStore | None:
+        """The index if already loaded, else None: never reads the disk (for /api/health under load)."""
+        return self._store
+
+    @property
     def store(self) -> FaissStore:
         if self._store is None:
             with self._lock:

@@ -111,6 +111,12 @@ class Settings:
     gate_max_ruled_out_kept: float = 0.10
     # Bearer token the API and the chat require when set (`Authorization: Bearer <token>`).
     api_token: str = field(default="", repr=False)
+    # Hours a browser stays logged in after entering the token on /connexion (the signed session cookie).
+    session_hours: float = 12.0
+    # Requests a minute per client (IP address and credentials) on /api and the login form; 0 = no limit.
+    # 120 leaves a counsellor room (a question is 1 to 3 requests) while a script guessing the token, or
+    # flooding the answerer, is stopped with a 429.
+    rate_limit_per_minute: int = 120
     # Browser origins allowed to call the API (CORS), comma-separated; empty = none.
     cors_origins: str = ""
     # Web server for `reperes serve`.
@@ -130,6 +136,18 @@ class Settings:
     max_batch_lines: int = 10_000
     # Bytes of one corpus file (the bundled documents are 3 to 120 kB; text is chunked at about 4 s a MB).
     max_corpus_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    # Personal data (README "Données personnelles"): feedback rows older than this many days are deleted
+    # (`reperes purge`, and by the server at start); 0 = kept until `reperes purge --all`. 30 days: long
+    # enough to turn a week's 👎 into eval drafts, short enough that a young person's situation is not kept.
+    retention_days: int = 30
+    # Question text in the server's logs (pseudonymised): off, so logs hold timings and kinds, not questions.
+    log_questions: bool = False
+    # Load on /api/ask (assistant/limits.py): answers are CPU-bound, so past a few at once more threads
+    # only slow every answer down. At most this many answers run at once (about 2 per core), this many
+    # wait their turn, each at most this many seconds; beyond, a French 503 with Retry-After sheds the load.
+    max_concurrent_answers: int = 4
+    max_queued_answers: int = 64
+    queue_timeout_s: float = 30.0
 
     def __post_init__(self) -> None:
         if self.top_k < 1:
@@ -159,8 +177,22 @@ class Settings:
         for name in ("max_question_chars", "max_body_bytes", "max_batch_lines", "max_corpus_file_bytes"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"REPERES_{name.upper()} ({getattr(self, name)}) doit être ≥ 1")
+        if self.max_concurrent_answers < 1:
+            raise SettingsError(f"REPERES_MAX_CONCURRENT_ANSWERS ({self.max_concurrent_answers}) doit être ≥ 1")
+        if self.max_queued_answers < 0:  # 0 is allowed: no queue, refuse at once when all slots are busy
+            raise SettingsError(f"REPERES_MAX_QUEUED_ANSWERS ({self.max_queued_answers}) doit être ≥ 0")
+        if not self.queue_timeout_s > 0:
+            raise SettingsError(f"REPERES_QUEUE_TIMEOUT_S ({self.queue_timeout_s}) doit être > 0")
         if self.max_history < 0:  # 0 is allowed: no follow-ups
             raise SettingsError(f"REPERES_MAX_HISTORY ({self.max_history}) doit être ≥ 0")
+        if self.retention_days < 0:  # 0 is allowed: no automatic deletion
+            raise SettingsError(
+                f"REPERES_RETENTION_DAYS ({self.retention_days}) doit être ≥ 0 (0 : pas de suppression automatique)"
+            )
+        if not 0 < self.session_hours <= 24 * 366:
+            raise SettingsError(f"REPERES_SESSION_HOURS ({self.session_hours}) doit être entre 0 (exclu) et 8784 (un an)")
+        if self.rate_limit_per_minute < 0:  # 0 is allowed: no limit
+            raise SettingsError(f"REPERES_RATE_LIMIT_PER_MINUTE ({self.rate_limit_per_minute}) doit être ≥ 0 (0 = sans limite)")
         if not 0 < self.port < 65536:
             raise SettingsError(f"port ({self.port}) invalide : choisissez un port entre 1 et 65535")
 
@@ -192,6 +224,12 @@ def _parse(name: str, raw: str, type_: object) -> object:
     kind = str(type_)
     if "Path" in kind:
         return Path(raw).expanduser()
+    if kind == "bool":
+        if raw.strip().lower() in {"1", "true", "yes", "oui", "on"}:
+            return True
+        if raw.strip().lower() in {"0", "false", "no", "non", "off"}:
+            return False
+        raise SettingsError(f"REPERES_{name.upper()}={raw!r} invalide : 1 (oui) ou 0 (non)")
     if "float" in kind:
         try:
             return float(raw)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import re
 import unicodedata
 from pathlib import Path
@@ -14,6 +15,9 @@ from langchain_core.embeddings import Embeddings
 from assistant.settings import Settings
 from ingest.loaders import load_corpus
 from ingest.records import SourceDoc
+
+# No test may call Gradio's analytics hosts, also those that import gradio before building a page.
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 MINI_CORPUS = Path(__file__).parent / "data" / "mini_corpus"
 BUNDLED_CORPUS = Path(__file__).resolve().parent.parent / "data" / "corpus"

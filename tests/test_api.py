@@ -242,16 +242,18 @@ def test_a_token_guards_every_api_route(assistant: Assistant) -> None:
     client = TestClient(create_app(assistant, token=TOKEN, mount_ui=False))
     good = {"Authorization": f"Bearer {TOKEN}"}
     for headers in ({}, {"Authorization": "Bearer mauvais"}, {"Authorization": TOKEN}, {"Authorization": f"Basic {TOKEN}"}):
-        for method, path in (("GET", "/api/health"), ("GET", "/api/sources/actions.txt"), ("POST", "/api/ask")):
+        for method, path in (("GET", "/api/actions"), ("GET", "/api/sources/actions.txt"), ("POST", "/api/ask")):
             response = client.request(method, path, headers=headers, json={"question": "permis"})
             assert response.status_code == 401, (method, path, headers)
             assert "Authentification requise" in response.json()["detail"]
             assert response.headers["www-authenticate"] == "Bearer"
-    assert client.get("/api/health", headers=good).status_code == 200
-    assert client.get("/api/health", headers={"Authorization": f"bearer {TOKEN}"}).status_code == 200
+    assert client.get("/api/actions", headers=good).status_code == 200
+    assert client.get("/api/actions", headers={"Authorization": f"bearer {TOKEN}"}).status_code == 200
     assert client.post("/api/ask", headers=good, json={"question": "permis Roubaix"}).status_code == 200
-    # The API description stays readable, and says a bearer token is expected.
-    spec = client.get("/openapi.json")
+    assert client.get("/api/health").status_code == 200  # open: load balancers probe it without the token
+    # The API description is behind the token too, and says a bearer token is expected.
+    assert client.get("/openapi.json").status_code == 401
+    spec = client.get("/openapi.json", headers=good)
     assert spec.status_code == 200 and "HTTPBearer" in spec.json()["components"]["securitySchemes"]
 
 
@@ -279,7 +281,7 @@ def test_cors_allows_the_configured_origins_only(assistant: Assistant) -> None:
     assert preflight.status_code == 200 and preflight.headers["access-control-allow-origin"] == "https://intranet.example"
     assert "authorization" in preflight.headers["access-control-allow-headers"].lower()
     # A refused request still tells the browser why (the 401 carries the CORS headers).
-    refused = client.get("/api/health", headers={"Origin": "https://intranet.example"})
+    refused = client.get("/api/actions", headers={"Origin": "https://intranet.example"})
     assert refused.status_code == 401 and refused.headers["access-control-allow-origin"] == "https://intranet.example"
 
 
@@ -297,7 +299,7 @@ def test_the_chat_is_mounted_at_the_root_behind_the_token(assistant: Assistant, 
         }
         # Declared before the mount, the API routes win over the chat's catch-all.
         assert client.get("/api/health", headers=auth).json()["status"] == "ok"
-        assert client.get("/openapi.json").status_code == 200
+        assert client.get("/openapi.json", headers=auth).status_code == 200
 
 
 def test_the_embed_demo_page_frames_the_chat(client: TestClient) -> None:
