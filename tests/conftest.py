@@ -8,6 +8,7 @@ import os
 import re
 import unicodedata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from langchain_core.embeddings import Embeddings
@@ -15,6 +16,9 @@ from langchain_core.embeddings import Embeddings
 from assistant.settings import Settings
 from ingest.loaders import load_corpus
 from ingest.records import SourceDoc
+
+if TYPE_CHECKING:
+    from assistant.service import Assistant
 
 # No test may call Gradio's analytics hosts, also those that import gradio before building a page.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -76,3 +80,14 @@ def bundled_model() -> Path:
     from index.e5_convert import ensure_bundled_model
 
     return ensure_bundled_model(Settings.from_env().home)
+
+
+@pytest.fixture
+def assistant(settings: Settings, keyword_embeddings: KeywordEmbeddings) -> Assistant:
+    """An assistant on the mini corpus with the keyword embeddings, its index built (the API, chat, access,
+    bad-input and privacy tests share it; a module may define its own)."""
+    from assistant.service import Assistant
+
+    built = Assistant(settings, embeddings=keyword_embeddings)
+    built.ingest()
+    return built

@@ -23,13 +23,6 @@ HTML = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 
 
 @pytest.fixture
-def assistant(settings: Settings, keyword_embeddings: Any) -> Assistant:
-    assistant = Assistant(settings, embeddings=keyword_embeddings)
-    assistant.ingest()
-    return assistant
-
-
-@pytest.fixture
 def chat(assistant: Assistant, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
     """The whole server (API and Gradio chat) behind the token."""
     monkeypatch.setenv("GRADIO_ANALYTICS_ENABLED", "False")

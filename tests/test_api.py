@@ -36,13 +36,6 @@ TOKEN = "jeton-de-test"
 
 
 @pytest.fixture
-def assistant(settings: Settings, keyword_embeddings: Any) -> Assistant:
-    assistant = Assistant(settings, embeddings=keyword_embeddings)
-    assistant.ingest()
-    return assistant
-
-
-@pytest.fixture
 def client(assistant: Assistant) -> TestClient:
     return TestClient(create_app(assistant, mount_ui=False))
 

@@ -22,7 +22,6 @@ from assistant.passage import highlight_spans, passage_page
 from assistant.records import Answer, Citation
 from assistant.render import passage_link, render
 from assistant.service import Assistant
-from assistant.settings import Settings
 
 CITATION = Citation(
     n=2,
@@ -39,13 +38,6 @@ ANSWER = Answer(
     refused=False,
     citations=(CITATION,),
 )
-
-
-@pytest.fixture
-def assistant(settings: Settings, keyword_embeddings: Any) -> Assistant:
-    assistant = Assistant(settings, embeddings=keyword_embeddings)
-    assistant.ingest()
-    return assistant
 
 
 # --- Citation links and refusals in the markdown -----------------------------------------------------

@@ -341,13 +341,6 @@ def test_ctrl_c_keeps_the_answers_computed_in_out_partial(
 
 
 @pytest.fixture
-def assistant(settings: Settings, keyword_embeddings: Any) -> Assistant:
-    assistant = Assistant(settings, embeddings=keyword_embeddings)
-    assistant.ingest()
-    return assistant
-
-
-@pytest.fixture
 def client(assistant: Assistant) -> TestClient:
     return TestClient(create_app(assistant, mount_ui=False), raise_server_exceptions=False)
 

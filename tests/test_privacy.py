@@ -155,13 +155,6 @@ def test_the_new_settings_are_validated() -> None:
         Settings.from_env(environ={"REPERES_LOG_QUESTIONS": "peut-être"})
 
 
-@pytest.fixture
-def assistant(settings: Settings, keyword_embeddings: Any) -> Assistant:
-    assistant = Assistant(settings, embeddings=keyword_embeddings)
-    assistant.ingest()
-    return assistant
-
-
 QUESTION = "Jean Dupont, 17 ans, décrocheur à Loos : quelle action ?"
 
 
