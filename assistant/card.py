@@ -23,7 +23,8 @@ from dataclasses import replace
 from html import escape
 from urllib.parse import quote, urlencode
 
-from assistant.handout import email_href, phone_href, url_href
+from assistant.compose import UNSTATED, split_reasons
+from assistant.handout import ages_of, email_href, phone_href, url_href
 from assistant.records import CONDITION, EXCLUDED, FIT, MORE, Answer, Citation, Piste
 from index.catalogue import Listed
 from index.eligibility import UNKNOWN, Verdict
@@ -37,7 +38,6 @@ _BOLD = re.compile(r"\*\*(.+?)\*\*")
 _SECTION_LINE = re.compile(r"^\*\*(?:Autres pistes|Sous condition|Ne conviennent pas)\*\*")
 _HEADING = re.compile(r"^\*\*((?:Autres p|P)istes pour ce jeune)\*\*(?: \((.*)\))?$")
 _NUMBERED = re.compile(r"^\d+\. ")
-_TO_CHECK = re.compile(r"\bà vérifier\b", re.IGNORECASE)  # a reason that leaves something to check
 
 
 def _control(verb: str, value: str) -> str:
@@ -273,14 +273,7 @@ def answer_html(answer: Answer, link: Callable[[Citation], str]) -> str:
 
 def action_piste(action: Action) -> Piste:
     """A catalogue action as a card's fields: what ingest read from its text."""
-    ages = ""
-    if action.age_min is not None and action.age_max is not None:
-        ages = f"{action.age_min} à {action.age_max} ans"
-    elif action.age_min is not None:
-        ages = f"à partir de {action.age_min} ans"
-    elif action.age_max is not None:
-        ages = f"jusqu'à {action.age_max} ans"
-    public = action.public or ages
+    public = action.public or ages_of(action)  # the handout's wording of the ages read at ingest
     check = tuple(x for x in (action.age_condition, action.qpv_evidence) if x)
     reachable = [c for c in action.contacts if c.emails or c.phones or c.urls]
     first = reachable[0] if reachable else None
@@ -309,12 +302,9 @@ def action_card(action: Action, verdict: Verdict | None = None, base: str = "pas
     where = f"p. {action.page}" if action.page else f"lignes {action.line_start}–{action.line_end}"
     piste = action_piste(action)
     if verdict is not None:
-        unknown = ("âge ou territoire à vérifier dans la fiche",) if verdict.status == UNKNOWN else ()
-        piste = replace(
-            piste,
-            fits=tuple(r for r in verdict.reasons if not _TO_CHECK.search(r)),
-            check=(*piste.check, *(r for r in verdict.reasons if _TO_CHECK.search(r)), *unknown),
-        )
+        fits, check = split_reasons(verdict.reasons)
+        unknown = (UNSTATED,) if verdict.status == UNKNOWN else ()
+        piste = replace(piste, fits=fits, check=(*piste.check, *check, *unknown))
     return piste_card(piste, (href, f"{action.document or action.source}, {where}"), ask=f"C'est quoi {action.title} ?")
 
 

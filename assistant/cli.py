@@ -409,13 +409,17 @@ def _writable_file(path: Path, option: str) -> None:
         raise UsageError(
             f"{option} {path} : le dossier {parent} n'existe pas ; créez-le (mkdir -p {parent}) ou corrigez le chemin."
         )
+    _probe(parent, f"{option} {path} : impossible d'écrire dans {parent}")
+
+
+def _probe(folder: Path, said: str) -> None:
+    """Raise UsageError (``said``, the system's reason, the fix) unless a file can be written in ``folder``:
+    a real write, since root passes ``os.access`` on a read-only mount."""
     try:
-        with tempfile.TemporaryFile(dir=parent):
+        with tempfile.TemporaryFile(dir=folder):
             pass
     except OSError as exc:
-        raise UsageError(
-            f"{option} {path} : impossible d'écrire dans {parent} ({os_reason(exc)}) ; choisissez un dossier où vous pouvez écrire."
-        ) from exc
+        raise UsageError(f"{said} ({os_reason(exc)}) ; choisissez un dossier où vous pouvez écrire.") from exc
 
 
 def _writable_dir(path: Path, option: str) -> None:
@@ -423,14 +427,12 @@ def _writable_dir(path: Path, option: str) -> None:
     the report writer would): checked before an evaluation that takes minutes."""
     if path.exists() and not path.is_dir():
         raise UsageError(f"{option} {path} est un fichier : indiquez un dossier (il sera créé au besoin).")
+    said = f"{option} {path} : impossible d'écrire dans ce dossier"
     try:
         path.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=path):
-            pass
     except OSError as exc:
-        raise UsageError(
-            f"{option} {path} : impossible d'écrire dans ce dossier ({os_reason(exc)}) ; choisissez un dossier où vous pouvez écrire."
-        ) from exc
+        raise UsageError(f"{said} ({os_reason(exc)}) ; choisissez un dossier où vous pouvez écrire.") from exc
+    _probe(path, said)
 
 
 def _json_line(record: dict[str, Any]) -> str:

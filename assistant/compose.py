@@ -185,6 +185,17 @@ def _contact_line(doc: Document) -> str:
     return format_contact(people[0]) if people else ""
 
 
+# A reason that leaves something to check ("à vérifier : seulement si le jeune n'habite pas un QPV").
+_TO_CHECK = re.compile(r"\bà vérifier\b", re.IGNORECASE)
+# What an action that states nothing on the person's age or place leaves to the counsellor.
+UNSTATED = "âge ou territoire à vérifier dans la fiche"
+
+
+def split_reasons(reasons: tuple[str, ...] | list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Eligibility reasons as (why the action fits, what is left to check): the cards' two rows."""
+    return tuple(r for r in reasons if not _TO_CHECK.search(r)), tuple(r for r in reasons if _TO_CHECK.search(r))
+
+
 def _ages(doc: Document) -> str:
     low, high = _meta(doc, "age_min"), _meta(doc, "age_max")
     if low is not None and high is not None:
@@ -305,8 +316,9 @@ def _list_line(
     if reasons:
         line += f" ({'; '.join(reasons)})"
     elif unknown:
-        line += " (âge ou territoire à vérifier dans la fiche)"
+        line += f" ({UNSTATED})"
     if collect is not None:
+        fits, check = split_reasons(reasons)
         people = reachable or _people(doc)
         reached = people[0] if people else None
         acronym = (record.acronym if record else None) or acronym_of(title, doc.page_content) or ""
@@ -320,9 +332,8 @@ def _list_line(
                 porteur=porteur,
                 public=public or (a if (a := _ages(doc)) and _grounded(a, doc, analysis.text) else ""),
                 offer=". ".join(x.strip().rstrip(".") for x in offer),
-                fits=tuple(r for r in reasons if not _TO_CHECK.search(r)),
-                check=tuple(r for r in reasons if _TO_CHECK.search(r))
-                + (("âge ou territoire à vérifier dans la fiche",) if unknown else ()),
+                fits=fits,
+                check=(*check, *((UNSTATED,) if unknown else ())),
                 contact=contact,
                 emails=reached.emails if reached else (),
                 phones=reached.phones if reached else (),
@@ -682,8 +693,6 @@ def _about(
 # read right after it in the same context, as ``assistant.llm.GROUNDING_DROPS`` (the answer's text stays the
 # contract; the chat draws its cards from these).
 PISTES: ContextVar[tuple[Piste, ...]] = ContextVar("PISTES", default=())
-# A reason that leaves something to check ("à vérifier : seulement si le jeune n'habite pas un QPV").
-_TO_CHECK = re.compile(r"\bà vérifier\b", re.IGNORECASE)
 
 
 class ComposingAnswerer:

@@ -102,7 +102,7 @@ class HandoutContact:
         return not (self.label or self.phones or self.emails or self.urls or self.note)
 
 
-def _ages(action: Action) -> str:
+def ages_of(action: Action) -> str:
     """The ages of ``action`` in French ("de 16 à 25 ans (jusqu'à 30 ans si …)"), "" when the text gives none."""
     low, high = action.age_min, action.age_max
     if low is not None and high is not None:
@@ -141,7 +141,7 @@ class HandoutEntry:
     def from_action(cls, action: Action) -> HandoutEntry:
         public = _clean(action.public)
         offer = _clean(action.summary) or public
-        ages = _ages(action)
+        ages = ages_of(action)
         audience_parts = [public.rstrip(" .;")] if public and public != offer else []
         if ages:
             audience_parts.append(f"âge : {ages}" if audience_parts else ages[0].upper() + ages[1:])

@@ -22,6 +22,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ingest.loaders import os_reason
+
 # Free space a build needs beyond its own estimate (the file system's bookkeeping, SQLite, logs).
 SPARE_BYTES = 20 * 1024 * 1024
 
@@ -197,14 +199,7 @@ def check_writable(folder: Path, need_bytes: int = 0, setting: str = "REPERES_HO
             os.unlink(probe)
     except OSError as exc:
         full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
-        reason = {
-            errno.EROFS: "le disque est en lecture seule",
-            errno.EACCES: "droits d'écriture refusés",
-            errno.EPERM: "droits d'écriture refusés",
-            errno.ENOSPC: "le disque est plein",
-            errno.EDQUOT: "quota disque dépassé",
-            errno.ENOTDIR: "un fichier porte le nom d'un des dossiers",
-        }.get(exc.errno or 0, exc.strerror or str(exc))
+        reason = os_reason(exc)  # the system's reason in French, as the CLI says it
         fix = f"libérez de la place ou {elsewhere}" if full else f"rendez-le accessible en écriture ou {elsewhere}"
         raise FolderNotWritable(f"Impossible d'écrire dans {folder} ({reason}) : {fix}.") from exc
     free = shutil.disk_usage(folder).free

@@ -288,6 +288,7 @@ def os_reason(exc: OSError) -> str:
         errno.ENOTDIR: "un élément du chemin est un fichier, pas un dossier",
         errno.EROFS: "système de fichiers en lecture seule",
         errno.ENOSPC: "disque plein",
+        errno.EDQUOT: "quota disque dépassé",
         errno.EEXIST: "existe déjà",
         errno.ENAMETOOLONG: "nom trop long",
         errno.ELOOP: "trop de liens symboliques",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+from urllib.parse import quote
 
 from langchain_core.documents import Document
 
@@ -13,28 +14,16 @@ from assistant.compose import ComposingAnswerer
 from assistant.handout import phone_href
 from assistant.records import Answer, Citation, Piste
 from assistant.render import passage_link
-from ingest.contacts import extract_people
-from ingest.enrich import contact_part
 from ingest.records import Action, Contact
 from tests.test_assistant import ListRetriever
+from tests.test_compose import _doc
 
 QUESTION = "quelle action pour un décrocheur de 17 ans à Loos ?"
 
 
 def _action(title: str, text: str, line: int, *reasons: str, verdict: str = "match") -> Document:
-    metadata = {
-        "source": "g.txt",
-        "line_start": line,
-        "line_end": line + 5,
-        "title": title,
-        "page": None,
-        "score": 1.0,
-        "why": {"eligibility": {"status": verdict, "reasons": list(reasons)}},
-        "meta_people": [p.to_json() for p in extract_people(contact_part(text))],
-        "meta_action_ids": [f"a{line}"],
-        "meta_porteur": f"Asso {line}",
-    }
-    return Document(page_content=f"{title}\n{text}", metadata=metadata)
+    """An action's passage as test_compose writes them, with its catalogue ids and porteur."""
+    return _doc(title, f"{title}\n{text}", line, verdict, reasons, action_ids=[f"a{line}"], porteur=f"Asso {line}")
 
 
 DOCS = [
@@ -133,7 +122,7 @@ def test_the_person_answer_is_one_html_block_of_cards_three_open_and_the_rest_be
     assert 'href="#rp-question:quelle%20action%20pour%20un%20d%C3%A9crocheur%20de%2017%20ans%20%C3%A0%20Loos%20%3F"' in html
     # The contact's buttons.
     assert 'href="tel:0320102030"' in html and 'href="mailto:jlamblin@loos.fr"' in html
-    assert 'href="#rp-copier:Jean%20Lamblin' in html
+    assert f'href="#rp-copier:{quote(answer.pistes[0].contact, safe="")}"' in html  # the contact as the card shows it
     # Every citation link goes to the passage page (the panel opens it), and no "Passages cités" block.
     links = [a["href"] for t, a in tags.seen if t == "a" and a.get("class") in ("rp-cite", "rp-source")]
     assert links and all(h and h.startswith("passage/g.txt?lines=") for h in links)
@@ -200,7 +189,7 @@ def test_a_catalogue_action_is_the_same_card_with_its_passage_and_a_question() -
     )
     html = action_card(action)
     tags = _parse(html)
-    assert "<dt>Pour qui</dt><dd>16 à 25 ans</dd>" in html and "Un service civique" in html
+    assert "<dt>Pour qui</dt><dd>de 16 à 25 ans</dd>" in html and "Un service civique" in html
     assert "<dt>À vérifier</dt><dd>habitant un QPV</dd>" in html
     assert 'href="tel:0320703259"' in html and 'href="fiche?a=001-booster"' in html
     assert 'href="#rp-demander:C%27est%20quoi%20PROGRAMME%20BOOSTER%20%3F"' in html

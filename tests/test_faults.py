@@ -352,8 +352,8 @@ sys.exit(main(["ingest", "--force"]))
 @pytest.mark.parametrize(
     ("options", "fill", "reason"),
     [
-        ("ro,size=1m", "true", "le disque est en lecture seule"),
-        ("size=64k", "head -c 1M /dev/zero > $H/plein", "le disque est plein"),
+        ("ro,size=1m", "true", "système de fichiers en lecture seule"),
+        ("size=64k", "head -c 1M /dev/zero > $H/plein", "disque plein"),
     ],
     ids=["read-only", "full"],
 )
