@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import http
 import json
+import logging
 import re
 import sys
 import threading
@@ -38,7 +39,7 @@ from pydantic import BaseModel, Field, StringConstraints, field_validator, model
 from starlette.exceptions import HTTPException
 
 from assistant.access import AccessMiddleware, BlockUploadsMiddleware, RateLimitMiddleware, SecurityHeadersMiddleware
-from assistant.feedback import FeedbackStore, feedback_path, settings_version
+from assistant.feedback import FeedbackNotWritable, FeedbackStore, feedback_path, settings_version
 from assistant.filters import make_filters
 from assistant.handout import HANDOUT_CSP, handout_html, handout_query, handout_text
 from assistant.inputs import (
@@ -686,6 +687,15 @@ def create_app(
         )
         try:
             row = feedback.record(body.question, body.answer, body.rating, body.comment, settings_version=version)
+        except FeedbackNotWritable as exc:
+            # The server's own trouble (read-only or full data home): the log says where, the client what to do.
+            logging.getLogger(__name__).error("%s", exc)
+            raise HTTPException(
+                503,
+                "Avis non enregistré : le serveur ne peut pas écrire ses données pour le moment. Réessayez plus "
+                "tard ; si cela dure, prévenez l'administrateur (le journal du serveur dit quel dossier corriger).",
+                headers={"Retry-After": "60"},
+            ) from exc
         except ValueError as exc:
             raise RequestValidationError([{"type": "value_error", "loc": ("body", "answer"), "ctx": {"error": exc}}]) from exc
         return {"id": row}
@@ -796,7 +806,9 @@ def create_app(
 
         # After the API routes: they win. No footer: its links (Gradio's API page, its settings) are for
         # developers, not for the counsellors of a page that embeds the chat; the API is at /docs.
-        gradio.mount_gradio_app(app, build_app(assistant, feedback), path="/", footer_links=[], **page_assets())
+        # The chat's answers count in /metrics like the API's (its requests are Gradio's queue calls, not answers).
+        chat = build_app(assistant, feedback, observe=metrics.observe_chat_answer)
+        gradio.mount_gradio_app(app, chat, path="/", footer_links=[], **page_assets())
         app.add_middleware(FrenchPageMiddleware)  # the page in French whatever the browser's language
 
     # Innermost of the API's own middlewares: only authenticated requests of an acceptable size queue for a slot.

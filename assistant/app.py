@@ -97,9 +97,11 @@ def respond(
     history: list[Any] | None = None,
     remember: Callable[[str, dict[str, Any]], None] | None = None,
     filters: Filters | None = None,
+    observe: Callable[[str, dict[str, float]], None] | None = None,
 ) -> Iterator[str]:
     """One chat turn, streamed as written (the composer's sections, an LLM's checked sentences), then
-    the final answer with its links; ``remember`` keeps the JSON record a 👍/👎 will rate."""
+    the final answer with its links; ``remember`` keeps the JSON record a 👍/👎 will rate, ``observe``
+    counts the answer's kind and stage timings (the server's /metrics)."""
     if not message or not message.strip():
         yield "Tapez une question, par exemple : « Quelle action pour un décrocheur de 17 ans à Loos ? »"
         return
@@ -122,8 +124,12 @@ def respond(
             text = answer_html(item, passage_link)
             if remember is not None:
                 remember(text, item.to_json())
+            if observe is not None:
+                observe(item.kind, dict(item.timings_ms))
             yield text
     except Exception as exc:  # the chat shows a French message, never a traceback
+        if observe is not None:
+            observe("error", {})
         yield f"Désolé, une erreur est survenue : {exc}"
 
 
@@ -135,6 +141,7 @@ def chat_turn(
     age: str | float | None,
     territory: str | None,
     remember: Callable[[str, dict[str, Any]], None] | None = None,
+    observe: Callable[[str, dict[str, float]], None] | None = None,
 ) -> Iterator[str]:
     """A chat turn with the filters panel's values; a bad filter is answered in French, not searched."""
     try:
@@ -142,7 +149,7 @@ def chat_turn(
     except ValueError as exc:
         yield f"⚠️ {str(exc)[:1].upper()}{str(exc)[1:]}"
         return
-    yield from respond(assistant, message, history, remember=remember, filters=filters)
+    yield from respond(assistant, message, history, remember=remember, filters=filters, observe=observe)
 
 
 # Offered beside 👍/👎: one click records a 👎 with the reason as its comment.
@@ -259,9 +266,14 @@ def page_assets() -> dict[str, Any]:
     }
 
 
-def build_app(assistant: Assistant, feedback: FeedbackStore | None = None) -> Any:
+def build_app(
+    assistant: Assistant,
+    feedback: FeedbackStore | None = None,
+    observe: Callable[[str, dict[str, float]], None] | None = None,
+) -> Any:
     """The page: a tab to ask (streamed answers as action cards, examples, follow-ups, filters, 👍/👎
-    stored in the feedback database, conversations kept in the browser) and a tab to browse the catalogue."""
+    stored in the feedback database, conversations kept in the browser) and a tab to browse the catalogue;
+    ``observe`` is told each answer's kind and timings (the API's metrics)."""
     quiet_gradio()
     import gradio as gr
 
@@ -270,7 +282,7 @@ def build_app(assistant: Assistant, feedback: FeedbackStore | None = None) -> An
     def chat(
         message: str, history: list[Any], commune: str | None, age: str | None, territory: str | None
     ) -> Iterator[str]:  # a generator function: Gradio streams it
-        yield from chat_turn(assistant, message, history, commune, age, territory, remember=memory.put)
+        yield from chat_turn(assistant, message, history, commune, age, territory, remember=memory.put, observe=observe)
 
     communes = sorted((c.name for c in load_gazetteer().communes), key=str.casefold)
     title = "Repères — les actions pour les jeunes, avec leurs sources"

@@ -724,6 +724,28 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("Interrompu (Ctrl-C).", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug of ours: one French line; the traceback kept in a private file to report
+        trace = _keep_traceback()
+        print(
+            f"Erreur interne inattendue ({type(exc).__name__}) : {printable(str(exc))[:300]}. Ce n'est pas votre "
+            f"saisie : signalez-la à l'équipe en joignant {trace}.",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def _keep_traceback() -> str:
+    """Write the current exception's traceback to a new private file (0600) and return its path."""
+    import tempfile
+    import traceback
+
+    try:
+        fd, path = tempfile.mkstemp(prefix="reperes-erreur-", suffix=".txt")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(traceback.format_exc())
+    except OSError:
+        return "la commande et son message"
+    return path
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ The export is the input of ``eval.drafts.drafts_from_feedback`` (and loads with 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -157,10 +158,14 @@ class FeedbackNotWritable(sqlite3.OperationalError):
 
 def _create_private(path: Path) -> None:
     """Create ``path`` empty with mode 0600 unless it exists (SQLite then creates its -wal and -shm with
-    that mode). ``fchmod`` after ``O_CREAT``: the mode given to ``open`` is filtered by the umask."""
+    that mode). ``fchmod`` after ``O_CREAT``: the mode given to ``open`` is filtered by the umask. A file
+    left readable by others (made by an older version, or copied in) is closed to them."""
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
+        with contextlib.suppress(OSError):  # not ours to change (another owner): left as it is
+            if path.stat().st_mode & 0o077:
+                path.chmod(0o600)
         return
     try:
         os.fchmod(fd, 0o600)

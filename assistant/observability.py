@@ -95,16 +95,20 @@ class Metrics:
         self.errors = Counter("reperes_errors", "Requêtes terminées en erreur serveur (5xx).", ["route"], registry=self.registry)
         self.answers = Counter(
             "reperes_answers",
-            "Réponses par nature (answer, refusal, clarification, out_of_scope, error).",
-            ["kind"],
+            "Réponses par nature (answer, refusal, clarification, out_of_scope, error) et par canal (api, chat).",
+            ["kind", "channel"],
             registry=self.registry,
         )
 
-    def observe_answer(self, kind: str, timings_ms: dict[str, float]) -> None:
-        self.answers.labels(kind=kind).inc()
+    def observe_answer(self, kind: str, timings_ms: dict[str, float], channel: str = "api") -> None:
+        self.answers.labels(kind=kind, channel=channel).inc()
         for stage in STAGES:
             if isinstance(timings_ms.get(stage), int | float):
                 self.stages.labels(stage=stage).observe(timings_ms[stage] / 1000)
+
+    def observe_chat_answer(self, kind: str, timings_ms: dict[str, float]) -> None:
+        """The chat's answers (streamed through Gradio's queue, so no API route sees them)."""
+        self.observe_answer(kind, timings_ms, channel="chat")
 
     def render(self) -> tuple[bytes, str]:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST

@@ -488,6 +488,10 @@ def document_actions(doc: SourceDoc, gazetteer: Gazetteer | None = None) -> list
     actions: list[Action] = []
     taken: set[str] = set()
     for block in _blocks(doc):
+        if not _title(block.title):
+            # A damaged or shuffled text can leave a card's title line empty or only markup: there is no
+            # name to show a counsellor, so no action (its passages are still chunked and searchable).
+            continue
         action = _action(doc, block, epci, gazetteer)
         base = f"{prefix}-{slug(action.acronym or action.title)}"
         candidate, n = base, 2

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -27,6 +28,7 @@ from assistant.inputs import InputError, check_question
 from assistant.records import Answer
 from assistant.service import Assistant
 from assistant.settings import Settings, SettingsError
+from index.build import load_actions, load_chunks
 from ingest.loaders import file_size_limit, load_corpus, load_file
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -337,6 +339,22 @@ def test_ctrl_c_keeps_the_answers_computed_in_out_partial(
     assert out.read_text(encoding="utf-8") == "ancien\n"  # untouched
 
 
+def test_a_bug_of_ours_is_one_french_line_and_a_private_traceback_file(
+    fake_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def ask(self: Assistant, question: str, **kwargs: Any) -> Answer:
+        raise RuntimeError("état imprévu")
+
+    monkeypatch.setattr(Assistant, "ask", ask)
+    code, out, err = _cli(capsys, "ask", "permis à Roubaix")
+    assert code == 1 and out == "" and "Traceback" not in err
+    assert err.splitlines()[-1].startswith("Erreur interne inattendue (RuntimeError) : état imprévu. Ce n'est pas")
+    trace = Path(err.rsplit("en joignant ", 1)[1].strip().rstrip("."))
+    assert "RuntimeError: état imprévu" in trace.read_text(encoding="utf-8")
+    assert trace.stat().st_mode & 0o777 == 0o600
+    trace.unlink()
+
+
 # --- HTTP API: a 4xx with a French detail, never a 500 -------------------------------------------------
 
 
@@ -618,3 +636,40 @@ def test_the_size_limit_applies_where_it_is_set(tmp_path: Path) -> None:
     assert load_file(path).text  # the default limit outside the block
     with pytest.raises(ValueError, match="la limite est 0,0 Mo"):
         load_file(path, max_bytes=10)
+
+
+# --- Damaged documents: whatever the damage, ingest reads what it can and never stops --------------------
+
+
+def _damaged(lines: list[str], damage: str, rng: random.Random) -> list[str]:
+    """The bundled text as a bad PDF extraction or a hasty paste could leave it."""
+    if damage == "shuffled":  # columns read in the wrong order
+        return rng.sample(lines, len(lines))
+    if damage == "excerpt":  # a few lines pasted out of their context
+        start = rng.randrange(len(lines))
+        return lines[start : start + rng.randrange(5, 80)]
+    if damage == "holes":  # half the lines lost
+        return [line for line in lines if rng.random() < 0.5]
+    if damage == "cut":  # lines cut at random points
+        return [line[: rng.randrange(len(line) + 1)] for line in lines]
+    if damage == "glued":  # words glued together
+        return [line.replace(" ", "") if rng.random() < 0.3 else line for line in lines]
+    raise AssertionError(damage)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("damage", ["shuffled", "excerpt", "holes", "cut", "glued"])
+def test_a_damaged_corpus_is_ingested_without_stopping(tmp_path: Path, damage: str) -> None:
+    rng = random.Random(damage)
+    for source in sorted(Settings().corpus.iterdir()):
+        lines = _damaged(source.read_text(encoding="utf-8").splitlines(), damage, rng)
+        (tmp_path / source.name).write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    chunks, problems = load_chunks(tmp_path)
+    actions, _ = load_actions(tmp_path)
+    assert not problems and chunks  # every file read, its text chunked
+    # Lines as the loader numbers them (a final newline opens an empty last line).
+    sizes = {p.name: len(p.read_text(encoding="utf-8").split("\n")) for p in tmp_path.iterdir()}
+    for chunk in chunks:
+        assert 1 <= chunk.line_start <= chunk.line_end <= sizes[chunk.source], (chunk.source, chunk.line_start, chunk.line_end)
+    for action in actions:  # an action is only what has a name and lies in its file
+        assert action.title.strip() and 1 <= action.line_start <= action.line_end <= sizes[action.source], action.id

@@ -492,6 +492,22 @@ def test_a_rating_that_cannot_be_stored_says_where_and_how_to_fix_it(tmp_path: P
         FeedbackStore(blocker / "feedback.sqlite3").record("q", {"answer": "r", "citations": []}, "up")
 
 
+def test_the_api_answers_a_french_503_when_a_rating_cannot_be_stored(
+    assistant: Assistant, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    blocker = tmp_path / "fichier"
+    blocker.write_text("not a folder")
+    app = create_app(assistant, mount_ui=False)
+    app.state.feedback.path = blocker / "feedback.sqlite3"  # the home turned into something unwritable
+    body = {"question": "permis à Roubaix", "answer": {"answer": "r", "citations": []}, "rating": "up"}
+    with caplog.at_level(logging.ERROR):
+        response = TestClient(app, raise_server_exceptions=False).post("/api/feedback", json=body)
+    assert response.status_code == 503 and response.headers["retry-after"] == "60"
+    assert response.json()["detail"].startswith("Avis non enregistré : le serveur ne peut pas écrire")
+    assert str(blocker) not in response.text  # the server's folders stay in its log
+    assert any(str(blocker) in r.getMessage() for r in caplog.records)
+
+
 # --- 6. LLM endpoint faults ----------------------------------------------------------------------
 
 

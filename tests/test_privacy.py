@@ -16,9 +16,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from assistant.api import create_app
+from assistant.app import respond
 from assistant.cli import main
 from assistant.feedback import FeedbackStore, feedback_path, purge_expired
-from assistant.observability import ACCESS_LOGGER, JsonFormatter
+from assistant.observability import ACCESS_LOGGER, JsonFormatter, Metrics
 from assistant.privacy import pseudonymise
 from assistant.service import Assistant
 from assistant.settings import Settings, SettingsError
@@ -98,6 +99,15 @@ def test_feedback_is_stored_and_exported_pseudonymised(tmp_path: Path) -> None:
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("feedback.sqlite3*"))
     assert b"Dupont" not in raw and b"06 12 34" not in raw
     assert stat.S_IMODE(os.stat(store.path).st_mode) == 0o600
+
+
+def test_a_feedback_file_left_readable_by_others_is_closed_to_them(tmp_path: Path) -> None:
+    path = tmp_path / "feedback.sqlite3"
+    _record(FeedbackStore(path), "permis à Roubaix", "Connect'Emploi")
+    path.chmod(0o644)  # as an older version left it
+    _record(FeedbackStore(path), "permis à Lille", "Connect'Emploi")
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert FeedbackStore(path).export(tmp_path / "out.jsonl") == 2  # nothing lost on the way
 
 
 def _age_rows(path: Path, days: dict[int, int]) -> None:
@@ -205,9 +215,19 @@ def test_metrics_count_requests_stages_errors_and_answer_kinds(assistant: Assist
     assert 'reperes_requests_total{method="GET",route="/api/sources/{source}",status="404"} 1.0' in text
     for stage in ("retrieve", "answer", "total"):
         assert f'reperes_answer_stage_duration_seconds_count{{stage="{stage}"}} 2.0' in text
-    assert "reperes_answers_total{kind=" in text
+    assert 'reperes_answers_total{channel="api",kind=' in text
     assert sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith("reperes_answers_total{")) == 2
     assert "reperes_request_duration_seconds_bucket" in text and "# TYPE reperes_errors_total counter" in text
+
+
+def test_the_chats_answers_are_counted_beside_the_apis(assistant: Assistant) -> None:
+    metrics = Metrics()
+    list(respond(assistant, "permis de conduire à Roubaix", [], observe=metrics.observe_chat_answer))
+    list(respond(assistant, "", [], observe=metrics.observe_chat_answer))  # a note, not an answer: not counted
+    text = metrics.render()[0].decode()
+    counted = [line for line in text.splitlines() if line.startswith("reperes_answers_total{")]
+    assert len(counted) == 1 and 'channel="chat"' in counted[0] and counted[0].endswith(" 1.0")
+    assert 'reperes_answer_stage_duration_seconds_count{stage="total"} 1.0' in text
 
 
 def test_metrics_need_the_token_like_the_other_routes(assistant: Assistant) -> None:
