@@ -234,6 +234,11 @@ class Gazetteer:
             for key, entry in self._index.items()
             if len(key) >= _MIN_FUZZY_NAME and not entry.cased and not entry.upper
         ]
+        # By first letter (a fuzzy match keeps it): every question word is tried against the keys, and scanning
+        # all of them was a tenth of an answer's time.
+        self._fuzzy_by_first: dict[str, list[tuple[str, _Entry]]] = {}
+        for key, entry in self._fuzzy_keys:
+            self._fuzzy_by_first.setdefault(key[0], []).append((key, entry))
 
     def _add(self, text: str, entry: _Entry, replace: bool = True) -> None:
         tokens = tokenize(text)
@@ -364,8 +369,8 @@ class Gazetteer:
             first, last = tokens[i].key, tokens[j].key
             matches = [
                 (key, entry)
-                for key, entry in self._fuzzy_keys
-                if key[0] == joined[0]
+                for key, entry in self._fuzzy_by_first.get(joined[0], ())
+                if abs(len(key) - len(joined)) <= 1
                 and span <= self._key_tokens[key] + 1
                 and (first not in _FUNCTION_WORDS or key.startswith(first))
                 and (last not in _FUNCTION_WORDS or key.endswith(last))
