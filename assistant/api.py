@@ -821,11 +821,13 @@ def create_app(
     app.add_middleware(BodySizeMiddleware, max_bytes=settings.max_body_bytes)
     if mount_ui:
         app.add_middleware(BlockUploadsMiddleware)  # inside the token check: a stranger still gets a 401 there
-    if token:
-        app.add_middleware(AccessMiddleware, token=token, session_hours=settings.session_hours)
+    if token or settings.oidc_issuer:
+        app.add_middleware(AccessMiddleware, token=token or "", session_hours=settings.session_hours, settings=settings)
     if settings.rate_limit_per_minute:
         # Outside the token check, so guesses at the token are limited too.
-        app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute)
+        app.add_middleware(
+            RateLimitMiddleware, per_minute=settings.rate_limit_per_minute, trusted_proxies=settings.trusted_proxies
+        )
     app.add_middleware(SecurityHeadersMiddleware)  # a CSP on every HTML page, the login page and redirects included
     if cors_origins:
         # Added last so it is outermost: preflights are answered, and 401s carry the CORS headers too.
@@ -853,7 +855,10 @@ def serve(assistant: Assistant, host: str, port: int) -> None:
     assistant.warm_up()  # load before the first question, not during it
     origins = [o.strip() for o in s.cors_origins.split(",") if o.strip()]
     app = create_app(assistant, token=s.api_token or None, cors_origins=origins or None)
-    if host not in {"127.0.0.1", "localhost", "::1"} and not s.api_token:
-        print("Attention : serveur ouvert au réseau sans REPERES_API_TOKEN.", file=sys.stderr)
+    if host not in {"127.0.0.1", "localhost", "::1"} and not (s.api_token or s.oidc_issuer):
+        print(
+            "Attention : serveur ouvert au réseau sans REPERES_API_TOKEN ni REPERES_OIDC_ISSUER : tout le monde peut s'en servir.",
+            file=sys.stderr,
+        )
     print(f"Repères est prêt : http://{host}:{port} (API : /api, documentation : /docs)", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")

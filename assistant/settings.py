@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from index.hybrid import FusionParams
 from ingest.loaders import DEFAULT_MAX_FILE_BYTES
@@ -113,6 +116,23 @@ class Settings:
     api_token: str = field(default="", repr=False)
     # Hours a browser stays logged in after entering the token on /connexion (the signed session cookie).
     session_hours: float = 12.0
+    # Optional OpenID Connect login on /connexion (ProConnect or any OIDC provider; README "Access"): the issuer
+    # URL (its /.well-known/openid-configuration is read on the first login; empty = off), the client registered
+    # there (redirect URI: <public_url>/connexion/retour), the scopes asked for, the e-mail domains allowed
+    # (comma-separated; empty = any account the provider authenticates) and the provider's name on the button
+    # ("Se connecter avec …"). Works with or without api_token: with OIDC alone, access is still required.
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = field(default="", repr=False)
+    oidc_scopes: str = "openid email"
+    oidc_allowed_domains: str = ""
+    oidc_label: str = "ProConnect"
+    # The externally visible base URL (https://reperes.example.org, a path prefix included), used to build the
+    # OIDC redirect URI; empty = from each request (its Host header and scheme).
+    public_url: str = ""
+    # Reverse proxies (comma-separated IPs or CIDRs) whose X-Forwarded-For the rate limiter trusts to tell
+    # clients apart; empty = the header is never trusted.
+    trusted_proxies: str = ""
     # Requests a minute per client (IP address and credentials) on /api and the login form; 0 = no limit.
     # 120 leaves a counsellor room (a question is 1 to 3 requests) while a script guessing the token, or
     # flooding the answerer, is stopped with a 429.
@@ -191,6 +211,54 @@ class Settings:
             )
         if not 0 < self.session_hours <= 24 * 366:
             raise SettingsError(f"REPERES_SESSION_HOURS ({self.session_hours}) doit être entre 0 (exclu) et 8784 (un an)")
+        oidc = {
+            "REPERES_OIDC_ISSUER": self.oidc_issuer,
+            "REPERES_OIDC_CLIENT_ID": self.oidc_client_id,
+            "REPERES_OIDC_CLIENT_SECRET": self.oidc_client_secret,
+        }
+        if any(v.strip() for v in oidc.values()) and not all(v.strip() for v in oidc.values()):
+            missing = ", ".join(name for name, v in oidc.items() if not v.strip())
+            raise SettingsError(
+                f"Connexion OpenID Connect incomplète : {missing} manquant ; donnez ensemble REPERES_OIDC_ISSUER, "
+                "REPERES_OIDC_CLIENT_ID et REPERES_OIDC_CLIENT_SECRET (ceux du client enregistré chez le fournisseur), "
+                "ou aucun des trois pour s'en passer"
+            )
+        for name, url in (("oidc_issuer", self.oidc_issuer.strip()), ("public_url", self.public_url.strip())):
+            parts = urlsplit(url)
+            local = parts.hostname in {"localhost", "127.0.0.1", "::1"}
+            https_only = name == "oidc_issuer" and not local
+            if url and (
+                parts.scheme not in ({"https"} if https_only else {"https", "http"})
+                or not parts.hostname
+                or parts.query
+                or parts.fragment
+            ):
+                example = "https://connexion.example.gouv.fr/api/v2" if name == "oidc_issuer" else "https://reperes.example.org"
+                raise SettingsError(
+                    f"REPERES_{name.upper()}={url!r} invalide : donnez une adresse complète en https://, sans « ? » "
+                    f"ni « # » (exemple : {example})"
+                )
+        if self.oidc_issuer.strip():
+            if "openid" not in self.oidc_scopes.replace(",", " ").split():
+                raise SettingsError(
+                    f"REPERES_OIDC_SCOPES={self.oidc_scopes!r} doit contenir « openid » (par exemple « openid email »)"
+                )
+            if not self.oidc_label.strip():
+                raise SettingsError("REPERES_OIDC_LABEL est vide : donnez le nom du fournisseur affiché sur le bouton")
+        for domain in (d.strip().lower().lstrip("@") for d in self.oidc_allowed_domains.split(",") if d.strip()):
+            if not re.fullmatch(r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9-]{2,}", domain):
+                raise SettingsError(
+                    f"REPERES_OIDC_ALLOWED_DOMAINS : « {domain} » n'est pas un domaine de messagerie ; donnez des "
+                    "domaines séparés par des virgules (exemple : lille.fr,mission-locale.fr)"
+                )
+        for proxy in (p.strip() for p in self.trusted_proxies.split(",") if p.strip()):
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise SettingsError(
+                    f"REPERES_TRUSTED_PROXIES : « {proxy} » n'est ni une adresse IP ni un réseau ; donnez les adresses "
+                    "des proxys séparées par des virgules (exemple : 127.0.0.1,172.18.0.0/16,::1)"
+                ) from None
         if self.rate_limit_per_minute < 0:  # 0 is allowed: no limit
             raise SettingsError(f"REPERES_RATE_LIMIT_PER_MINUTE ({self.rate_limit_per_minute}) doit être ≥ 0 (0 = sans limite)")
         if not 0 < self.port < 65536:
