@@ -3,7 +3,7 @@
 Starts `reperes serve` on a free loopback port with its own REPERES_HOME (linking the real model and
 index, so nothing is rebuilt and no user's feedback is touched), waits for /api/health, then runs the
 phases: simulated users each ask the development set's questions through POST /api/ask, one after the
-other, for the phase's duration. A user told 503 (load shed) waits the Retry-After it was given, as a
+other with a counsellor's pause between them (``DEFAULT_THINK``), for the phase's duration. A user told 503 (load shed) waits the Retry-After it was given, as a
 well-behaved client would. Printed per phase: requests, throughput, latency percentiles of the
 answers, errors by status (503 apart), the slowest /api/health seen during the phase, and the server's
 RSS before and after (and its peak). A dev tool: timings are printed, never asserted.
@@ -21,6 +21,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -31,6 +32,12 @@ import httpx
 from assistant.settings import REPO_ROOT, Settings
 
 DEFAULT_PHASES = ((50, 60.0), (200, 30.0))
+# A user is a counsellor: they type a question and read the answer before the next, so each waits a pause drawn
+# between 0 and twice this mean (5 s is a fast counsellor; in the chat a question is a minute's work). At that
+# pace 50 users ask about 10 questions a second, within a 2-core server's reach (about 16), and 200 ask 40,
+# past it: the phase where load is shed. `--think 0` sends each user's questions back to back (a stress test:
+# every user is then always waiting, and latency is the queue's length over the throughput).
+DEFAULT_THINK = 5.0
 QUICK_PHASE = (10, 10.0)
 
 
@@ -38,6 +45,7 @@ QUICK_PHASE = (10, 10.0)
 class Phase:
     users: int
     seconds: float
+    think: float = 0.0  # mean pause between a user's questions, seconds
     latencies: list[float] = field(default_factory=list)  # seconds, answers (200) only
     statuses: Counter[str] = field(default_factory=Counter)  # "200", "503", "timeout", …
     health_max: float = 0.0
@@ -79,8 +87,11 @@ async def _user(
     client: httpx.AsyncClient, pool: list[str], phase: Phase, deadline: float, rng: random.Random, think: float
 ) -> None:
     while time.monotonic() < deadline:
-        if think:  # a counsellor reads an answer before the next question (0: back to back, the worst case)
-            await asyncio.sleep(rng.uniform(0, 2 * think))
+        if think:  # a counsellor types a question and reads its answer (0: back to back, a stress test)
+            pause = rng.uniform(0, 2 * think)
+            if time.monotonic() + pause >= deadline:
+                break
+            await asyncio.sleep(pause)
         question = rng.choice(pool)
         start = time.monotonic()
         try:
@@ -100,14 +111,18 @@ async def _user(
             await asyncio.sleep(min(wait, max(0.0, deadline - time.monotonic())))
 
 
-async def _watch_health(client: httpx.AsyncClient, phase: Phase, deadline: float) -> None:
-    """The service must keep answering its health check under load (a proxy or orchestrator polls it)."""
-    while time.monotonic() < deadline:
-        start = time.monotonic()
-        with contextlib.suppress(httpx.HTTPError):  # a failed check still counts its wait
-            await client.get("/api/health")
-        phase.health_max = max(phase.health_max, time.monotonic() - start)
-        await asyncio.sleep(1.0)
+def _watch_health(url: str, phase: Phase, deadline: float) -> None:
+    """The service must keep answering its health check under load (a proxy or orchestrator polls it).
+
+    In a thread of its own with a blocking client: measured from the simulated users' event loop, the wait
+    would include that loop's own backlog (200 users parsing answers on the same two cores)."""
+    with httpx.Client(base_url=url, timeout=60) as client:
+        while time.monotonic() < deadline:
+            start = time.monotonic()
+            with contextlib.suppress(httpx.HTTPError):  # a failed check still counts its wait
+                client.get("/api/health")
+            phase.health_max = max(phase.health_max, time.monotonic() - start)
+            time.sleep(1.0)
 
 
 async def run_phase(url: str, headers: dict[str, str], pool: list[str], phase: Phase, seed: int, think: float = 0.0) -> None:
@@ -116,9 +131,10 @@ async def run_phase(url: str, headers: dict[str, str], pool: list[str], phase: P
         start = time.monotonic()
         deadline = start + phase.seconds
         rngs = [random.Random(seed * 1000 + n) for n in range(phase.users)]
-        await asyncio.gather(
-            _watch_health(client, phase, deadline), *(_user(client, pool, phase, deadline, rng, think) for rng in rngs)
-        )
+        watcher = threading.Thread(target=_watch_health, args=(url, phase, deadline), daemon=True)
+        watcher.start()
+        await asyncio.gather(*(_user(client, pool, phase, deadline, rng, think) for rng in rngs))
+        watcher.join()
         phase.elapsed = time.monotonic() - start  # requests running at the deadline are waited for
 
 
@@ -129,7 +145,8 @@ def report(phase: Phase, before: dict[str, int], after: dict[str, int]) -> str:
     lat = phase.latencies
     return "\n".join(
         [
-            f"== {phase.users} utilisateurs, {phase.seconds:.0f} s (durée réelle {phase.elapsed:.1f} s)",
+            f"== {phase.users} utilisateurs, {phase.seconds:.0f} s (durée réelle {phase.elapsed:.1f} s), "
+            f"pause moyenne {phase.think:g} s",
             f"   requêtes {phase.requests}  réponses {ok}  débit {ok / phase.elapsed if phase.elapsed else 0:.1f} réponses/s",
             f"   latence des réponses : p50 {percentile(lat, 50):.2f} s  p95 {percentile(lat, 95):.2f} s  "
             f"p99 {percentile(lat, 99):.2f} s  max {max(lat, default=0):.2f} s",
@@ -194,7 +211,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--set", type=Path, default=REPO_ROOT / "eval" / "data" / "dev.jsonl", help="questions posées")
     parser.add_argument("--url", help="serveur déjà lancé (sinon `reperes serve` est démarré pour le test)")
-    parser.add_argument("--think", type=float, default=0.0, help="pause moyenne entre deux questions d'un utilisateur (défaut 0)")
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=DEFAULT_THINK,
+        help=f"pause moyenne entre deux questions d'un utilisateur, en secondes (défaut {DEFAULT_THINK:g} ; 0 : sans pause)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     if args.quick:
@@ -218,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             for n, (users, seconds) in enumerate(phases):
                 before = rss(pid) if pid else {}
-                phase = Phase(users, seconds)
+                phase = Phase(users, seconds, args.think)
                 asyncio.run(run_phase(url, headers, pool, phase, seed=args.seed + n, think=args.think))
                 print(report(phase, before, rss(pid) if pid else {}), flush=True)
                 if process is not None and process.poll() is not None:
