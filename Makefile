@@ -7,7 +7,7 @@ PORT   ?= 7860
 HOST   ?= 127.0.0.1
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test setup prepare lint typecheck pytest evalgate load clean-venv
+.PHONY: run test setup prepare lint typecheck pytest evalgate load bench clean-venv
 
 # `serve` itself converts the model and (re)builds the index when needed, then serves.
 run: setup
@@ -48,6 +48,11 @@ evalgate: prepare
 # `$(BIN)/python -m eval.load --quick` for a 10 s smoke run.
 load: prepare
 	$(BIN)/python -m eval.load
+
+# Benchmark (not part of `make test`, under 10 minutes on 2 cores): ours beside the textbook LangChain pipeline,
+# then 10k, 100k and 1M synthetic chunks; table printed, JSON in out/bench/bench.json.
+bench: prepare
+	$(BIN)/reperes bench
 
 clean-venv:
 	rm -rf $(VENV)

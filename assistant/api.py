@@ -22,6 +22,7 @@ import http
 import json
 import logging
 import re
+import signal
 import sys
 import threading
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -57,6 +58,7 @@ from assistant.observability import Metrics, RequestLogMiddleware, configure_log
 from assistant.passage import error_page, passage_page
 from assistant.service import Assistant
 from index.catalogue import ActionFilter, filter_actions
+from index.reload import IndexWatcher, index_version
 from index.store import IndexNotReady
 from ingest.loaders import load_corpus
 from ingest.records import Action, Chunk, SourceDoc
@@ -181,7 +183,7 @@ class AskResponse(BaseModel):
 class HealthResponse(BaseModel):
     status: Literal["ok"]
     chunks: int = Field(description="Nombre de passages dans l'index.")
-    index: dict[str, Any] = Field(description="Modèle, découpage, nombre de passages et date de l'index.")
+    index: dict[str, Any] = Field(description="Modèle, découpage, nombre de passages, date et version de l'index servi.")
 
 
 class SourceResponse(BaseModel):
@@ -599,7 +601,14 @@ def create_app(
         return {
             "status": "ok",
             "chunks": len(store.chunks),
-            "index": {"model": m.embed_model, "chunker": m.chunker, "count": m.count, "created": m.created},
+            # version: which published index answers (it changes when `reperes ingest` publishes a new one)
+            "index": {
+                "model": m.embed_model,
+                "chunker": m.chunker,
+                "count": m.count,
+                "created": m.created,
+                "version": index_version(m),
+            },
         }
 
     @router.get(
@@ -853,6 +862,10 @@ def serve(assistant: Assistant, host: str, port: int) -> None:
     if deleted := purge_expired(s):  # the retention holds even when nobody runs `reperes purge`
         print(f"{deleted} avis de plus de {s.retention_days} jours supprimés (REPERES_RETENTION_DAYS).", file=sys.stderr)
     assistant.warm_up()  # load before the first question, not during it
+    # A new index published by `reperes ingest` is swapped in without a restart: looked for every
+    # REPERES_INDEX_POLL_S seconds, and at once on SIGHUP (`kill -HUP <pid>`).
+    watcher = IndexWatcher(s.index_dir, assistant.refresh_index, s.index_poll_s).start()
+    signal.signal(signal.SIGHUP, lambda _signum, _frame: watcher.trigger())
     origins = [o.strip() for o in s.cors_origins.split(",") if o.strip()]
     app = create_app(assistant, token=s.api_token or None, cors_origins=origins or None)
     if host not in {"127.0.0.1", "localhost", "::1"} and not (s.api_token or s.oidc_issuer):

@@ -2,7 +2,7 @@
 
 Commands (stable contracts, extended but never broken):
 
-  reperes ingest [--corpus DIR] [--force] [--report]   build or update the index
+  reperes ingest [--corpus DIR] [--force] [--report] [--ray [ADDRESS]]   build or update the index
   reperes chunks [--corpus DIR]               one JSON chunk per line, index untouched
   reperes actions [--corpus DIR] [--json] [--age N] [--commune C] [--theme T] [--search TEXT]   the action catalogue
   reperes ask "QUESTION" [--json] [-k N]      answer one question
@@ -34,7 +34,7 @@ from assistant.render import render
 from assistant.service import Assistant
 from assistant.settings import Settings, SettingsError
 from index.atomic import write_text_atomic
-from index.build import load_actions, load_chunks
+from index.build import BuildReport, load_actions, load_chunks
 from index.catalogue import ActionFilter, Listed, filter_actions
 from index.e5_convert import ConversionError
 from index.store import IndexNotReady
@@ -122,10 +122,19 @@ def _parser() -> argparse.ArgumentParser:
 
     ing = sub.add_parser("ingest", help="construire ou mettre à jour l'index du corpus")
     ing.add_argument("--corpus", type=Path, help="dossier des documents (défaut : corpus fourni, data/corpus)")
-    ing.add_argument("--force", action="store_true", help="reconstruire même si l'index est à jour")
+    ing.add_argument("--force", action="store_true", help="reconstruire même si l'index est à jour, tous les passages réencodés")
     ing.add_argument(
         "--report", action="store_true", help="afficher ce qui a été trouvé par document (passages, fiches, réparations, bruit)"
     )
+    _progress_option(ing, "documents lus et passages encodés")
+    ing.add_argument(
+        "--ray",
+        nargs="?",
+        const="",
+        metavar="ADRESSE",
+        help="calculer les vecteurs sur un cluster Ray (extra ray) : sans adresse un Ray local, sinon auto ou ray://HÔTE:10001",
+    )
+    ing.add_argument("--ray-actors", type=int, metavar="N", help="avec --ray : nombre d'acteurs (défaut : un par CPU du cluster)")
 
     ch = sub.add_parser("chunks", help="afficher les passages découpés (JSONL), sans toucher à l'index")
     ch.add_argument("--corpus", type=Path, help="dossier des documents (défaut : corpus fourni)")
@@ -146,6 +155,7 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--batch", type=Path, metavar="IN", help='fichier JSONL de questions {"id","question"}')
     ask.add_argument("--out", type=Path, metavar="OUT", help="fichier JSONL des réponses (avec --batch)")
     ask.add_argument("--corpus", type=Path, help="dossier des documents (défaut : corpus fourni)")
+    _progress_option(ask, "questions traitées d'un lot, passages encodés si l'index est à refaire")
 
     ev = sub.add_parser("eval", help="évaluer les réponses sur un ou plusieurs jeux de questions (rapport, comparaison, seuils)")
     ev.add_argument(
@@ -200,10 +210,63 @@ def _parser() -> argparse.ArgumentParser:
         help="supprimer les avis de plus de JOURS jours (défaut : REPERES_RETENTION_DAYS)",
     )
 
+    mig = sub.add_parser("migrate", help="copier l'index FAISS dans PostgreSQL + pgvector (partagé par plusieurs instances)")
+    mig.add_argument("--to", choices=["pgvector"], required=True, help="magasin de destination : pgvector")
+    mig.add_argument("--dsn", help="URL postgresql://… de la base (défaut : REPERES_PG_DSN)")
+
     srv = sub.add_parser("serve", help="lancer le chat web et l'API")
     srv.add_argument("--host", help="adresse d'écoute (défaut 127.0.0.1)")
     srv.add_argument("--port", type=int, help="port (défaut 7860, ou PORT)")
+
+    bn = sub.add_parser("bench", help="mesurer ingestion, index, démarrage, latences et mémoire, face à la chaîne LangChain type")
+    bn.add_argument(
+        "--sizes",
+        default="10000,100000,1000000",
+        help="tailles synthétiques en passages, séparées par des virgules (défaut : 10k, 100k, 1M ; vide : aucune)",
+    )
+    bn.add_argument("--repeats", type=int, default=3, help="passages de mesure dont on prend la médiane (défaut 3)")
+    bn.add_argument("--out", type=Path, default=None, help="fichier JSON des résultats (défaut : out/bench/bench.json)")
+    bn.add_argument("--no-progress", action="store_true", help="sans barre de progression")
     return p
+
+
+def _progress_option(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help=f"barres de progression sur la sortie d'erreur ({what}) ; par défaut seulement dans un terminal",
+    )
+
+
+def _wants_progress(args: argparse.Namespace) -> bool:
+    """--progress / --no-progress, else bars only when stderr is a terminal (never in a log or a pipe)."""
+    chosen = getattr(args, "progress", None)
+    return sys.stderr.isatty() if chosen is None else bool(chosen)
+
+
+# The ingest's stages (``index.build.Progress``) as the bars name them: label, unit.
+_INGEST_STAGES = {"documents": ("Documents lus", "doc"), "passages": ("Passages encodés", "passage")}
+
+
+class _IngestBars:
+    """The bars of an ingest (``index.build.Progress``): documents read, then passages embedded, on stderr."""
+
+    def __init__(self) -> None:
+        self.bars: dict[str, Any] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        from tqdm import tqdm
+
+        bar = self.bars.get(stage)
+        if bar is None:
+            if not total:
+                return  # nothing to do at this stage (no passage to embed): no empty bar
+            label, unit = _INGEST_STAGES.get(stage, (stage, "élément"))
+            bar = self.bars[stage] = tqdm(total=total, desc=label, unit=unit, file=sys.stderr, leave=False)
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
 
 
 def _version() -> str:
@@ -223,28 +286,66 @@ def _settings(args: argparse.Namespace) -> Settings:
     )
 
 
-def _ensure_index(assistant: Assistant) -> None:
-    report = assistant.ingest()
+def _ensure_index(assistant: Assistant, progress: bool = False) -> None:
+    if assistant.settings.store != "faiss":
+        return  # served from PostgreSQL: `reperes ingest` then `reperes migrate --to pgvector` fill it
+    report = assistant.ingest(progress=_IngestBars() if progress else None)
     if report.rebuilt:
-        print(f"Index construit : {report.manifest.count} passages en {report.seconds:.1f} s.", file=sys.stderr)
+        print(f"Index construit : {report.manifest.count} passages en {report.seconds:.1f} s{_reuse(report)}.", file=sys.stderr)
     for problem in report.problems:
         print(f"Fichier ignoré : {problem.path.name} — {problem.reason}", file=sys.stderr)
+
+
+def _reuse(report: BuildReport) -> str:
+    """What a rebuild embedded and what it reused, and the documents it found changed (empty when current)."""
+    if not report.rebuilt:
+        return ""
+    docs = report.documents
+    changes = [
+        f"{label} : {', '.join(names)}"
+        for label, names in (("ajoutés", docs.added), ("modifiés", docs.changed), ("retirés", docs.removed))
+        if names
+    ]
+    said = f" ; {_count(report.embedded, 'passage encodé', 'passages encodés')}, {report.reused} repris du cache"
+    return said + (f" ; documents {' ; '.join(changes)}" if changes else "")
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n < 2 else many}"  # French: 0 and 1 take the singular
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     settings = _settings(args)
+    ray = _ray_embeddings(args, settings) if args.ray is not None else None  # a missing extra said before any work
     if args.report:
         print(format_report(corpus_report(settings.corpus)))
-    assistant = Assistant(settings)
-    report = assistant.ingest(force=args.force)
+    assistant = Assistant(settings, embeddings=ray)
+    try:
+        report = assistant.ingest(force=args.force, progress=_IngestBars() if _wants_progress(args) else None)
+    finally:
+        if ray is not None:
+            ray.close()
     m = report.manifest
     state = "construit" if report.rebuilt else "déjà à jour"
     print(
-        f"Index {state} : {m.count} passages, modèle {m.embed_model}, dans {assistant.settings.index_dir} ({report.seconds:.1f} s)."
+        f"Index {state} : {m.count} passages, modèle {m.embed_model}, dans {assistant.settings.index_dir} "
+        f"({report.seconds:.1f} s){_reuse(report)}."
     )
     for problem in report.problems:
         print(f"Fichier ignoré : {problem.path.name} — {problem.reason}", file=sys.stderr)
     return 0
+
+
+def _ray_embeddings(args: argparse.Namespace, settings: Settings) -> Any:
+    """`ingest --ray [ADDRESS]`: the passages embedded by a pool of Ray actors with the model used here
+    (index/distributed.py); Ray is imported only now. A missing extra or an unreachable cluster is a
+    RayUnavailable (an IndexNotReady: French message, exit 2)."""
+    from index.distributed import RayEmbeddings, RayOptions
+
+    if args.ray_actors is not None and args.ray_actors < 1:
+        raise UsageError(f"--ray-actors ({args.ray_actors}) doit être ≥ 1")
+    options = RayOptions(address=args.ray.strip() or None, actors=args.ray_actors)
+    return RayEmbeddings.for_model(settings.embed_model, settings.home, settings.query_prompt, settings.passage_prompt, options)
 
 
 def cmd_chunks(args: argparse.Namespace) -> int:
@@ -461,10 +562,11 @@ def _ask_batch(args: argparse.Namespace) -> int:
     try:
         with handle:
             assistant = Assistant(settings)
-            _ensure_index(assistant)
+            progress = _wants_progress(args)
+            _ensure_index(assistant, progress)
             assistant.warm_up()
             start = time.perf_counter()
-            for line in lines:
+            for line in _question_bar(lines, progress):
                 record = _batch_record(assistant, line, args.k)
                 errors += record["kind"] == "error"
                 handle.write(_json_line(record))
@@ -485,6 +587,15 @@ def _ask_batch(args: argparse.Namespace) -> int:
     refused = f", dont {errors} lignes en erreur" if errors else ""
     print(f"{written} réponses écrites dans {args.out}{refused} ({time.perf_counter() - start:.1f} s).", file=sys.stderr)
     return 0
+
+
+def _question_bar(lines: list[BatchLine], progress: bool) -> Any:
+    """The batch's questions, behind a bar of those answered when ``progress`` (stderr)."""
+    if not progress:
+        return lines
+    from tqdm import tqdm
+
+    return tqdm(lines, desc="Questions traitées", unit="question", file=sys.stderr, leave=False)
 
 
 def _batch_record(assistant: Assistant, line: BatchLine, k: int | None) -> dict[str, Any]:
@@ -513,7 +624,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if problem := question_problem(args.question, settings):
         raise UsageError(problem[:1].upper() + problem[1:] + ".")
     assistant = Assistant(settings)
-    _ensure_index(assistant)
+    _ensure_index(assistant, _wants_progress(args))
     load_s = assistant.warm_up()
     answer = assistant.ask(args.question, k=args.k)
     answer.timings_ms["load"] = load_s * 1000  # model + index load, paid once per process
@@ -664,6 +775,24 @@ def cmd_feedback(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from index.pgstore import masked, migrate
+    from index.store import FaissStore
+
+    settings = _settings(args)
+    dsn = args.dsn or settings.pg_dsn
+    if not dsn:
+        raise UsageError("indiquez la base PostgreSQL : --dsn postgresql://… ou REPERES_PG_DSN")
+    store = FaissStore.load(settings.index_dir)  # the index `reperes ingest` built (IndexNotReady says how if missing)
+    done = migrate(store, dsn)
+    dropped = f" ; anciennes copies supprimées : {', '.join(map(str, done.dropped))}" if done.dropped else ""
+    print(
+        f"Index copié dans PostgreSQL ({masked(dsn)}) : {done.chunks} passages, {done.actions} actions, "
+        f"version {done.version} en service ({done.seconds:.1f} s){dropped}. Les instances la chargent à leur démarrage."
+    )
+    return 0
+
+
 def cmd_purge(args: argparse.Namespace) -> int:
     import sqlite3
 
@@ -686,7 +815,27 @@ def cmd_purge(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from eval.bench import DEFAULT_OUT, format_table, run_bench, write_json
+
+    try:
+        sizes = [int(v.replace("_", "")) for v in args.sizes.split(",") if v.strip()]
+    except ValueError as exc:
+        raise UsageError(
+            f"--sizes « {args.sizes} » : des nombres de passages séparés par des virgules (ex. 10000,100000)"
+        ) from exc
+    if any(n < 1 for n in sizes) or args.repeats < 1:
+        raise UsageError("--sizes et --repeats doivent être des nombres ≥ 1")
+    report = run_bench(_settings(args), sizes=sizes, repeats=args.repeats, progress=not args.no_progress)
+    out = args.out or DEFAULT_OUT
+    write_json(report, out)
+    print(format_table(report))
+    print(f"Résultats : {out}")
+    return 0
+
+
 COMMANDS = {
+    "bench": cmd_bench,
     "ingest": cmd_ingest,
     "chunks": cmd_chunks,
     "actions": cmd_actions,
@@ -695,6 +844,7 @@ COMMANDS = {
     "eval-drafts": cmd_eval_drafts,
     "feedback": cmd_feedback,
     "purge": cmd_purge,
+    "migrate": cmd_migrate,
     "serve": cmd_serve,
 }
 

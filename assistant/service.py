@@ -6,6 +6,7 @@ Heavy parts (embedding model, index) load on first use and are shared by all cal
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -19,18 +20,22 @@ from assistant.compose import ComposingAnswerer
 from assistant.inputs import check_question
 from assistant.records import Answer
 from assistant.settings import Settings
-from index.build import BuildReport, build_index
+from index.build import BuildReport, Progress, build_index
 from index.embeddings import make_embeddings, model_fingerprint
 from index.hybrid import FusionParams
 from index.intent import KindClassifier
 from index.lexical import lexical_index
 from index.modes import RETRIEVAL_MODES, make_retriever
 from index.query import Filters
-from index.store import FaissStore
+from index.records import IndexStore
+from index.reload import Identity, index_version, manifest_identity
+from index.store import FaissStore, IndexNotReady
 from ingest.loaders import file_size_limit
 
 # Configurations an evaluation can compare (`reperes eval --compare`): the retrieval modes for now.
 CONFIGURATIONS = RETRIEVAL_MODES
+
+log = logging.getLogger(__name__)
 
 
 class Assistant:
@@ -39,7 +44,8 @@ class Assistant:
     def __init__(self, settings: Settings, embeddings: Embeddings | None = None) -> None:
         self.settings = settings
         self._embeddings = embeddings
-        self._store: FaissStore | None = None
+        self._store: IndexStore | None = None  # a FaissStore, or a PgStore (REPERES_STORE=pgvector)
+        self._identity: Identity | None = None  # manifest of the loaded store (refresh_index)
         self._answerer: Any = None
         self._classifier: KindClassifier | None = None
         self._lock = threading.RLock()
@@ -57,33 +63,92 @@ class Assistant:
     def model_id(self) -> str:
         return model_fingerprint(self.settings.embed_model)
 
-    def ingest(self, force: bool = False) -> BuildReport:
-        """Build the index of the corpus if missing or stale (or always, with ``force``)."""
-        with file_size_limit(self.settings.max_corpus_file_bytes):
-            report = build_index(self.settings.corpus, self.settings.index_dir, self.embeddings, self.model_id, force=force)
+    def ingest(self, force: bool = False, progress: Progress | None = None) -> BuildReport:
+        """Build the index of the corpus if missing or stale (or always, with ``force``): only the passages
+        whose text changed are embedded (the embedding cache of ``settings.index_cache_dir``)."""
+        s = self.settings
+        with file_size_limit(s.max_corpus_file_bytes):
+            report = build_index(
+                s.corpus, s.index_dir, self.embeddings, self.model_id, force=force, cache=s.index_cache_dir, progress=progress
+            )
         if report.rebuilt:
             self._store = None
         return report
 
+    def refresh_index(self) -> bool:
+        """Switch to the index on disk if it is not the one loaded (a new `reperes ingest` published it).
+
+        The new store is loaded and checked whole (and its BM25 built) before one reference is swapped:
+        an answer running meanwhile finishes on the store it started with (``chain`` binds it), the next
+        one starts on the new. A damaged or half-published index is logged and the loaded one kept.
+        Returns False when the index changed again during the load (call again), else True."""
+        folder = self.settings.index_dir
+        seen = manifest_identity(folder)
+        if self.settings.store != "faiss":
+            return True  # PostgreSQL: a new copy (`reperes migrate`) is loaded at the next start
+        if seen is None or seen == self._identity or self._store is None:
+            return True  # nothing published (or mid-swap), nothing new, or nothing loaded yet (loads lazily)
+        try:
+            store = FaissStore.load(folder)
+            lexical_index(store)  # built now, not by the first question after the switch
+        except IndexNotReady as exc:
+            if manifest_identity(folder) != seen:
+                return False  # replaced while we read it: try the newer one
+            log.warning("Nouvel index refusé, l'index chargé reste servi : %s", exc)
+            self._identity = seen
+            return True
+        if manifest_identity(folder) != seen:
+            return False  # replaced during the load: the store may mix two publications
+        if store.manifest.embed_model != self.model_id:  # its vectors would not compare with our questions'
+            log.warning(
+                "Nouvel index refusé : construit avec le modèle %s, ce serveur utilise %s.",
+                store.manifest.embed_model,
+                self.model_id,
+            )
+            self._identity = seen
+            return True
+        with self._lock:
+            previous, self._store, self._identity = self._store, store, seen
+        log.warning(
+            "Index rechargé : version %s (%d passages), à la place de %s.",
+            index_version(store.manifest),
+            len(store),
+            index_version(previous.manifest),
+        )
+        return True
+
     @property
-    def loaded_store(self) -> FaissStore | None:
+    def loaded_store(self) -> IndexStore | None:
         """The index if already loaded, else None: never reads the disk (for /api/health under load)."""
         return self._store
 
     @property
-    def store(self) -> FaissStore:
+    def store(self) -> IndexStore:
         if self._store is None:
             with self._lock:
                 if self._store is None:
-                    self._store = FaissStore.load(self.settings.index_dir)
+                    identity = manifest_identity(self.settings.index_dir)  # before the load: a newer one is seen
+                    if self.settings.store == "pgvector":  # shared by the instances (index/pgstore.py)
+                        from index.pgstore import PgStore
+
+                        self._store = PgStore.load(self.settings.pg_dsn, self.embeddings)
+                    else:
+                        self._store = FaissStore.load(self.settings.index_dir)
+                    self._identity = identity
         return self._store
 
     @property
     def answerer(self) -> Any:
         """The composing answerer, or the configured LLM (built once; its facts are grounding-checked)."""
-        if self._answerer is None:
+        return self._answerer_of(self.store)
+
+    def _answerer_of(self, store: IndexStore) -> Any:
+        """The answerer reading ``store`` (built once per loaded index: a reload builds the next one)."""
+        bound = self._answerer
+        if bound is None or bound[0] is not store:
             with self._lock:
-                if self._answerer is None:
+                bound = self._answerer
+                if bound is None or bound[0] is not store:
                     s = self.settings
                     if s.llm:
                         from assistant.llm import LLMAnswerer, make_chat_model
@@ -98,18 +163,24 @@ class Assistant:
                             retries=s.llm_retries,
                         )
                         # An endpoint down, silent or failing: the composed answer, with a notice.
-                        self._answerer = LLMAnswerer(model, s.llm_passages, fallback=self._composer())
+                        answerer: Any = LLMAnswerer(model, s.llm_passages, fallback=self._composer(store))
                     else:
-                        self._answerer = self._composer()
-        return self._answerer
+                        answerer = self._composer(store)
+                    bound = self._answerer = (store, answerer)
+        return bound[1]
 
-    def _composer(self) -> ComposingAnswerer:
-        """The composing answerer, reading word frequencies and the action catalogue from this assistant's
-        own index, and the kind of a question no phrase list reads from the nearest example questions."""
+    def _composer(self, store: IndexStore | None = None) -> ComposingAnswerer:
+        """The composing answerer, reading word frequencies and the action catalogue from ``store`` (default:
+        this assistant's loaded index, whichever it is when read), and the kind of a question no phrase list
+        reads from the nearest example questions."""
+
+        def index() -> IndexStore:
+            return store if store is not None else self.store
+
         return ComposingAnswerer(
-            frequency=lambda stem: lexical_index(self.store).document_frequency(stem),
-            spelled=lambda stem: lexical_index(self.store).spelled(stem),
-            actions=lambda: self.store.actions_by_id,
+            frequency=lambda stem: lexical_index(index()).document_frequency(stem),
+            spelled=lambda stem: lexical_index(index()).spelled(stem),
+            actions=lambda: index().actions_by_id,
             classifier=lambda: self.classifier,
         )
 
@@ -148,10 +219,11 @@ class Assistant:
         """The retrieval chain for a configuration name (default: the settings' retrieval mode);
         ``streaming``: the chat's chain, whose ``.stream()`` yields the text as written, then the Answer."""
         mode = config or self.settings.retrieval
-        retriever = make_retriever(mode, self.store, self.embeddings, k or self.settings.top_k, self.fusion_params)
+        store = self.store  # read once: an index swapped in meanwhile (refresh_index) serves the next answer
+        retriever = make_retriever(mode, store, self.embeddings, k or self.settings.top_k, self.fusion_params)
         # A follow-up ("tu as un contact ?") replays the previous question to learn what it is about:
         # the composer does it in a millisecond, where an LLM would cost a second call.
-        return (build_stream if streaming else build_chain)(retriever, self.answerer, referee=self._composer())
+        return (build_stream if streaming else build_chain)(retriever, self._answerer_of(store), referee=self._composer(store))
 
     def ask(
         self,

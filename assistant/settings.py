@@ -38,6 +38,11 @@ class Settings:
     # Retrieval mode: "dense" (e5 + FAISS), "bm25" (French BM25), "hybrid" (both, fused by reciprocal
     # rank), "hybrid+eligibility" (and the person's age, commune and QPV checked against each action).
     retrieval: str = "hybrid+eligibility"
+    # Where the index is served from: "faiss" (the index folder under `home`) or "pgvector" (PostgreSQL at
+    # `pg_dsn`, shared by several instances; `reperes migrate --to pgvector` copies the FAISS index there).
+    store: str = "faiss"
+    # postgresql://user:password@host:5432/base (libpq URL; ?host=/folder for a Unix socket).
+    pg_dsn: str = ""
     # Fusion (tuned on the dev set with `reperes eval --compare`): RRF constant, list weights, candidates
     # taken from each list, factor for an action that excludes the person, factor for one that states
     # nothing when the question describes a person, relative boost per matched criterion and for an
@@ -168,6 +173,9 @@ class Settings:
     max_concurrent_answers: int = 4
     max_queued_answers: int = 64
     queue_timeout_s: float = 30.0
+    # Seconds between two looks of `reperes serve` at the index's manifest: a new index published by
+    # `reperes ingest` is loaded and swapped in without a restart (a stat, no read). 0 = only on SIGHUP.
+    index_poll_s: float = 5.0
 
     def __post_init__(self) -> None:
         if self.top_k < 1:
@@ -192,6 +200,22 @@ class Settings:
                 raise SettingsError(f"REPERES_{name.upper()} ({getattr(self, name)}) doit être entre 0 et 1")
         if self.gate_max_adversarial_leaks < 0:
             raise SettingsError(f"REPERES_GATE_MAX_ADVERSARIAL_LEAKS ({self.gate_max_adversarial_leaks}) doit être ≥ 0")
+        if self.store not in {"faiss", "pgvector"}:
+            raise SettingsError(f"REPERES_STORE={self.store!r} inconnu : « faiss » (défaut) ou « pgvector »")
+        if self.pg_dsn and not re.match(r"postgres(ql)?://", self.pg_dsn):
+            raise SettingsError(
+                "REPERES_PG_DSN doit être une URL postgresql://utilisateur:motdepasse@hôte:5432/base (reçu : "
+                # Never the rest of the value: it may hold the password.
+                + (
+                    f"une URL « {self.pg_dsn.split('://')[0][:20]}://… »)"
+                    if "://" in self.pg_dsn
+                    else "des paramètres clé=valeur)"
+                )
+            )
+        if self.store == "pgvector" and not self.pg_dsn:
+            raise SettingsError(
+                "REPERES_STORE=pgvector demande REPERES_PG_DSN (par exemple postgresql://reperes:motdepasse@localhost:5432/reperes)"
+            )
         if self.llm not in {"", "openai", "llamacpp"}:
             raise SettingsError(f"REPERES_LLM={self.llm!r} inconnu : laissez vide (sans LLM), « openai » ou « llamacpp »")
         for name in ("max_question_chars", "max_body_bytes", "max_batch_lines", "max_corpus_file_bytes"):
@@ -203,6 +227,10 @@ class Settings:
             raise SettingsError(f"REPERES_MAX_QUEUED_ANSWERS ({self.max_queued_answers}) doit être ≥ 0")
         if not self.queue_timeout_s > 0:
             raise SettingsError(f"REPERES_QUEUE_TIMEOUT_S ({self.queue_timeout_s}) doit être > 0")
+        if not self.index_poll_s >= 0:
+            raise SettingsError(
+                f"REPERES_INDEX_POLL_S ({self.index_poll_s}) doit être ≥ 0 (secondes ; 0 : rechargement par SIGHUP seulement)"
+            )
         if self.max_history < 0:  # 0 is allowed: no follow-ups
             raise SettingsError(f"REPERES_MAX_HISTORY ({self.max_history}) doit être ≥ 0")
         if self.retention_days < 0:  # 0 is allowed: no automatic deletion
@@ -271,6 +299,12 @@ class Settings:
 
         key = hashlib.sha256(str(self.corpus.resolve()).encode()).hexdigest()[:12]
         return self.home / "indexes" / f"{self.corpus.name}-{key}"
+
+    @property
+    def index_cache_dir(self) -> Path:
+        """The embedding cache and file stamps of ``index_dir``'s index (index/cache.py): outside the index
+        folder, which each ingest replaces whole."""
+        return self.home / "cache" / self.index_dir.name
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:

@@ -66,8 +66,10 @@ class SentenceTransformerEmbeddings(Embeddings):
             from sentence_transformers import SentenceTransformer
             from transformers.utils import logging as hf_logging
 
+            from index.e5_convert import load_kwargs
+
             hf_logging.disable_progress_bar()
-            return SentenceTransformer(self.model_name, device="cpu", local_files_only=self.local_files_only)
+            return SentenceTransformer(self.model_name, device="cpu", local_files_only=self.local_files_only, **load_kwargs())
         except Exception as exc:  # missing config, broken JSON, unknown name, no network…: a fix, not a traceback
             reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
             raise ModelNotReady(f"Le modèle d'embedding {self.model_name} ne se charge pas ({reason}) : {self.repair}.") from exc

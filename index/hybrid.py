@@ -38,14 +38,17 @@ from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict, Field
+from langchain_core.vectorstores import VectorStore
+from pydantic import ConfigDict, Field, SkipValidation, model_validator
 
 from index.documents import hit_to_document
 from index.eligibility import EXCLUDED, MATCH, UNKNOWN, eligibility
 from index.intent import find_entities, is_institution, plans_asked, value_asked
-from index.lexical import lexical_index
+from index.lexical import LexicalSearch, lexical_index
 from index.query import QueryAnalysis, analyse
-from index.store import FaissStore, Hit
+from index.records import Records
+from index.store import Hit
+from index.vectorstore import dense_hits, vectorstore_of
 from index.why import Why
 from ingest.quartiers import load_quartiers
 from ingest.records import Chunk
@@ -322,15 +325,29 @@ def need_query(analysis: QueryAnalysis) -> str:
 
 
 class HybridRetriever(BaseRetriever):
-    """BM25 + dense e5, fused by reciprocal rank; with ``use_eligibility``, the person's eligibility too."""
+    """BM25 + dense e5, fused by reciprocal rank; with ``use_eligibility``, the person's eligibility too.
+
+    Works over any (dense ``VectorStore``, ``LexicalSearch``, ``Records``) triple: ``store`` holds the records,
+    ``dense`` defaults to the store's own vector store and ``lexical`` to BM25 over the store's chunks."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    store: FaissStore
+    store: SkipValidation[Records]
     embeddings: Embeddings
+    dense: SkipValidation[VectorStore | None] = None
+    lexical: SkipValidation[LexicalSearch | None] = None
     k: int = Field(default=10, ge=1)
     params: FusionParams = FusionParams()
     use_eligibility: bool = True
+
+    @model_validator(mode="after")
+    def _default_dense(self) -> HybridRetriever:
+        if self.dense is None:
+            self.dense = vectorstore_of(self.store, self.embeddings)
+        return self
+
+    def _lexical(self) -> LexicalSearch:
+        return self.lexical or lexical_index(self.store)
 
     def _parts_of(self, chunks: Sequence[Chunk]) -> dict[str, tuple[Chunk, ...]]:
         """The parts of the actions ``chunks`` belong to, for those in more than one chunk."""
@@ -344,18 +361,19 @@ class HybridRetriever(BaseRetriever):
         k = int(kwargs.get("k", self.k))
         analysis: QueryAnalysis = kwargs.get("analysis") or analyse(query)
         n = max(self.params.candidates, k)
-        lexical = lexical_index(self.store).search(analysis.lexical_query, n)
+        lexical = self._lexical().search(analysis.lexical_query, n)
         # An English question is embedded with the documents' French words for it too ("priority neighbourhoods":
         # "quartiers prioritaires"): the passages are French, and the bundled small model matches across
         # languages less well than within one.
-        dense = self.store.search(self.embeddings.embed_query(" ".join([query, *analysis.translations])), n)
+        assert self.dense is not None  # set at construction
+        dense = dense_hits(self.dense, self.store, self.embeddings.embed_query(" ".join([query, *analysis.translations])), n)
         wanted = dict.fromkeys(kwargs.get("referents") or ())  # in the previous answer's order
         referents = tuple(self.store.by_id[i] for i in wanted if i in self.store.by_id)
         # A person described with a need ("pas d'ordi, perdu avec les démarches en ligne"): the question's own
         # words describe them at length, and the documents' words for the need weigh little among them; BM25 on
         # those words alone is a third list, so that a plan's measure on the need ranks with the actions.
         need_words = need_query(analysis)
-        need = lexical_index(self.store).search(need_words, n) if need_words and self.params.need_weight else None
+        need = self._lexical().search(need_words, n) if need_words and self.params.need_weight else None
         if need:
             # Only the plans' passages (a paragraph, a table row): actions are ranked by who they are for.
             plans = [h.chunk for h in need if h.chunk.kind in _PLAN_KINDS]

@@ -3,7 +3,8 @@
 bm25s does the scoring (sparse matrices: well under a millisecond per query at 10k chunks); the
 analysis is ours so that questions and passages are folded and stemmed exactly alike. The index is
 built in memory from the store's chunks when first needed (a few hundred milliseconds at 10k chunks),
-once per process.
+once per process, whatever holds them (a FaissStore, or a PgStore's chunks read from PostgreSQL).
+``LexicalSearch`` is the interface the hybrid retriever and the composer use.
 """
 
 from __future__ import annotations
@@ -13,17 +14,19 @@ import re
 import threading
 import weakref
 from collections import Counter
+from collections.abc import Sequence
 from functools import cache
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict, Field, PrivateAttr
+from pydantic import ConfigDict, Field, PrivateAttr, SkipValidation
 
 from index.documents import hit_to_document
-from index.store import FaissStore, Hit
+from index.records import Records
+from index.store import Hit
 from ingest.records import Chunk
 from ingest.text import fold_words
 
@@ -59,13 +62,29 @@ def indexed_text(chunk: Chunk, short_document: bool = False) -> str:
     return "\n".join([chunk.title, chunk.text, *extra, *document])
 
 
+class LexicalSearch(Protocol):
+    """The lexical side of retrieval: what the hybrid retriever searches and the composer asks about words."""
+
+    def search(self, query: str, k: int) -> list[Hit]:
+        """The ``k`` best chunks for ``query`` (only chunks sharing a term with it), best first."""
+        ...
+
+    def document_frequency(self, stem: str) -> float:
+        """Share of the chunks whose analysed text holds ``stem``."""
+        ...
+
+    def spelled(self, stem: str) -> bool:
+        """The chunks hold ``stem``, or a stem spelled nearly so."""
+        ...
+
+
 class LexicalIndex:
     """BM25 scores of the chunks of a store."""
 
-    def __init__(self, chunks: list[Chunk], k1: float = 1.2, b: float = 0.75) -> None:
+    def __init__(self, chunks: Sequence[Chunk], k1: float = 1.2, b: float = 0.75) -> None:
         import bm25s
 
-        self.chunks = chunks
+        self.chunks = list(chunks)
         self._bm25 = bm25s.BM25(k1=k1, b=b)
         sizes = Counter(c.source for c in chunks)
         corpus = [analyse_text(indexed_text(c, sizes[c.source] <= SHORT_DOCUMENT)) or ["∅"] for c in chunks]
@@ -108,12 +127,13 @@ class LexicalIndex:
         return [Hit(self.chunks[i], float(scores[i]), rank) for rank, i in enumerate(order, 1) if scores[i] > 0]
 
 
-_CACHE: weakref.WeakKeyDictionary[FaissStore, LexicalIndex] = weakref.WeakKeyDictionary()
+_CACHE: weakref.WeakKeyDictionary[Records, LexicalIndex] = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
 
 
-def lexical_index(store: FaissStore) -> LexicalIndex:
-    """The BM25 index of ``store``, built once per store object and dropped with it (thread-safe)."""
+def lexical_index(store: Records) -> LexicalIndex:
+    """The BM25 index of the chunks of ``store`` (a FaissStore, a PgStore: any ``Records``), built once per store
+    object and dropped with it (thread-safe)."""
     index = _CACHE.get(store)
     if index is None:
         with _LOCK:
@@ -128,16 +148,18 @@ class BM25Retriever(BaseRetriever):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    store: FaissStore
+    store: SkipValidation[Records]  # the chunks
+    # The lexical search; default: BM25 over the store's chunks, built once per store (``lexical_index``).
+    lexical: SkipValidation[LexicalSearch | None] = None
     k: int = Field(default=10, ge=1)
-    _index: LexicalIndex | None = PrivateAttr(default=None)
+    _index: LexicalSearch | None = PrivateAttr(default=None)
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun, **kwargs: Any
     ) -> list[Document]:
         k = int(kwargs.get("k", self.k))
         if self._index is None:
-            self._index = lexical_index(self.store)
+            self._index = self.lexical or lexical_index(self.store)
         docs = [hit_to_document(h) for h in self._index.search(query, k)]
         for doc in docs:
             doc.metadata["lexical_rank"] = doc.metadata.pop("dense_rank")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import os
 from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
@@ -27,10 +28,23 @@ from ingest.records import Action, Chunk
 
 FORMAT_VERSION = 2  # 2: actions.jsonl (the action catalogue) beside the chunks
 # Exact search (flat inner product on normalised vectors) is fast enough up to about 50k chunks;
-# above, an HNSW graph answers in ~1 ms at a small recall cost. Chosen at build, kept in the manifest.
+# above, an HNSW graph answers in ~1 ms at a small recall cost. Past SQ_THRESHOLD the float32 vectors
+# alone pass 300 MB (1.5 GB at 1M chunks of 384 dimensions): an inverted file over 8-bit scalar-quantised
+# codes (IVF-SQ8) keeps a quarter of that (about 0.4 GB at 1M) and builds in seconds where an HNSW graph
+# over 1M takes most of an hour on 2 cores. Chosen at build by size, kept in the manifest (`faiss_index`);
+# `reperes bench` measures each kind's recall@10 against exact search.
 HNSW_THRESHOLD = 50_000
 HNSW_NEIGHBOURS = 32
-HNSW_EF_SEARCH = 64
+# Candidates an HNSW search keeps. Measured at 100k synthetic chunks (dev questions' real query vectors):
+# efSearch 64 -> recall@10 0.79, 128 -> 0.87, 256 -> 0.91, 512 -> 0.97 at about 1.4 ms a query on 2 cores.
+HNSW_EF_SEARCH = 512
+SQ_THRESHOLD = 200_000
+IVF_TRAIN_PER_LIST = 50  # k-means training sample per list (FAISS warns under 39)
+# Lists scanned per query. Measured at 1M synthetic chunks (1,000 lists, dev questions' real query vectors):
+# nprobe 32 -> recall@10 0.80, 64 -> 0.89, 128 -> 0.93, 256 -> 0.96 at about 5 ms a query on 2 cores (IVF-Flat
+# gives the same recall: the probing, not the 8-bit codes, loses neighbours). `reperes bench` re-measures it.
+IVF_NPROBE = 256
+INDEX_KINDS = ("IndexFlatIP", "IndexHNSWFlat", "IndexIVFScalarQuantizer")
 # The files of an index folder the manifest vouches for (the manifest itself is checked by parsing it).
 INDEX_FILES = ("vectors.faiss", "chunks.jsonl", "actions.jsonl")
 REBUILD = "Lancez `reperes ingest --force` pour le reconstruire."
@@ -41,7 +55,70 @@ _WARNED: set[Path] = set()  # index folders without checksums already reported
 
 def index_kind(count: int) -> str:
     """The FAISS index type for ``count`` chunks."""
+    if count > SQ_THRESHOLD:
+        return "IndexIVFScalarQuantizer"
     return "IndexHNSWFlat" if count > HNSW_THRESHOLD else "IndexFlatIP"
+
+
+def ivf_lists(count: int) -> int:
+    """Inverted lists of an IVF index over ``count`` vectors: about sqrt(count) (1,000 at 1M), the usual balance
+    between the lists scanned per query and the k-means cost of building them."""
+    return int(min(8192, max(16, round(math.sqrt(count)))))
+
+
+def _new_index(kind: str, dimension: int, vectors: np.ndarray) -> Any:
+    """An empty FAISS index of ``kind`` (trained on ``vectors`` when the kind needs it)."""
+    import faiss
+
+    if kind == "IndexFlatIP":
+        return faiss.IndexFlatIP(dimension)
+    index: Any
+    if kind == "IndexHNSWFlat":
+        index = faiss.IndexHNSWFlat(dimension, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+        return index
+    if kind == "IndexIVFScalarQuantizer":
+        lists = ivf_lists(len(vectors))
+        quantizer = faiss.IndexFlatIP(dimension)  # the python wrapper keeps it alive with the index
+        index = faiss.IndexIVFScalarQuantizer(
+            quantizer, dimension, lists, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
+        )
+        # A fixed sample: the same vectors give the same index (and checksums) at every build.
+        sample = min(len(vectors), IVF_TRAIN_PER_LIST * lists)
+        rows = np.sort(np.random.default_rng(0).choice(len(vectors), size=sample, replace=False))
+        index.train(np.ascontiguousarray(vectors[rows], dtype=np.float32))
+        return index
+    raise ValueError(f"unknown FAISS index kind {kind!r}: use one of {', '.join(INDEX_KINDS)}")
+
+
+def _tune(index: Any) -> None:
+    """Search-time parameters (set once: searches then share the index read-only)."""
+    if hasattr(index, "hnsw"):
+        index.hnsw.efSearch = HNSW_EF_SEARCH  # faiss searches max(efSearch, k) candidates anyway
+    if hasattr(index, "nprobe"):
+        index.nprobe = min(IVF_NPROBE, index.nlist)
+
+
+def _read_index(path: Path) -> Any:
+    """Read a FAISS file memory-mapped where FAISS allows it (flat codes, inverted lists): the pages come
+    from the page cache, so the server, its workers and `reperes ask` share one copy of the vectors.
+
+    FAISS refuses some flag sets for some kinds (both mmap flags on an IVF): the next set is tried, down
+    to a plain read."""
+    import faiss
+
+    last: Exception | None = None
+    for flags in (
+        faiss.IO_FLAG_MMAP | faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY,
+        faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY,
+        0,
+    ):
+        try:
+            return faiss.read_index(str(path), flags)
+        except RuntimeError as exc:
+            last = exc
+    assert last is not None
+    raise last
 
 
 class IndexNotReady(RuntimeError):
@@ -90,20 +167,13 @@ class FaissStore:
     def __init__(self, chunks: list[Chunk], vectors: np.ndarray, manifest: Manifest, actions: list[Action] | None = None) -> None:
         if len(chunks) != vectors.shape[0]:
             raise ValueError(f"{len(chunks)} chunks but {vectors.shape[0]} vectors: they must match one to one")
-        import faiss
-
         self.chunks = chunks
         self.actions: list[Action] = list(actions or [])
         self.manifest = manifest
-        self._index: Any
-        if manifest.faiss_index == "IndexHNSWFlat":
-            self._index = faiss.IndexHNSWFlat(manifest.dimension, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
-            self._index.hnsw.efConstruction = 80
-            self._index.hnsw.efSearch = HNSW_EF_SEARCH  # once: searches share the index read-only
-        elif manifest.faiss_index == "IndexFlatIP":
-            self._index = faiss.IndexFlatIP(manifest.dimension)
-        else:
-            raise ValueError(f"unknown FAISS index kind {manifest.faiss_index!r}: use IndexFlatIP or IndexHNSWFlat")
+        if manifest.faiss_index == "IndexIVFScalarQuantizer" and not len(chunks):
+            raise ValueError("an IVF index is trained on its vectors: an empty index is an IndexFlatIP")
+        self._index: Any = _new_index(manifest.faiss_index, manifest.dimension, vectors)
+        _tune(self._index)
         if len(chunks):
             self._index.add(np.ascontiguousarray(vectors, dtype=np.float32))
 
@@ -112,8 +182,7 @@ class FaissStore:
         store = cls.__new__(cls)
         store.chunks, store.manifest, store._index = chunks, manifest, index
         store.actions = list(actions or [])
-        if hasattr(index, "hnsw"):
-            index.hnsw.efSearch = HNSW_EF_SEARCH  # faiss searches max(efSearch, k) candidates anyway
+        _tune(index)
         if index.ntotal != len(chunks):
             raise IndexNotReady(f"Index abîmé : {index.ntotal} vecteurs pour {len(chunks)} passages. {REBUILD}")
         return store
@@ -203,9 +272,10 @@ class FaissStore:
     @classmethod
     def load(cls, folder: Path) -> FaissStore:
         """Read an index folder written by ``save``, after repairing an interrupted swap and checking every
-        file against the manifest's checksums. Raises IndexNotReady with the fix if it is unusable."""
-        import faiss
+        file against the manifest's checksums. Raises IndexNotReady with the fix if it is unusable.
 
+        The vectors are memory-mapped read-only (see ``_read_index``): a later publish replaces the folder,
+        never the mapped file in place, so a loaded store keeps reading the index it checked."""
         recover_index(folder)
         manifest = read_manifest(folder)
         if manifest is None:
@@ -216,7 +286,7 @@ class FaissStore:
                 chunks = [Chunk.from_json(json.loads(line)) for line in handle if line.strip()]
             with open(folder / "actions.jsonl", encoding="utf-8") as handle:
                 actions = [Action.from_json(json.loads(line)) for line in handle if line.strip()]
-            index = faiss.read_index(str(folder / "vectors.faiss"))
+            index = _read_index(folder / "vectors.faiss")
         except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
             raise IndexNotReady(f"Index illisible dans {folder} ({exc}). {REBUILD}") from exc
         if index.d != manifest.dimension:
