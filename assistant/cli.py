@@ -625,7 +625,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         raise UsageError(problem[:1].upper() + problem[1:] + ".")
     assistant = Assistant(settings)
     _ensure_index(assistant, _wants_progress(args))
-    load_s = assistant.warm_up()
+    load_s = assistant.load()  # not warm_up: its example questions would double a one-question process's time
     answer = assistant.ask(args.question, k=args.k)
     answer.timings_ms["load"] = load_s * 1000  # model + index load, paid once per process
     if args.json:

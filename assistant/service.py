@@ -200,11 +200,19 @@ class Assistant:
             **{f.name: getattr(self.settings, f.name) for f in fields(FusionParams) if hasattr(self.settings, f.name)}
         )
 
-    def warm_up(self) -> float:
-        """Load the index and the model now (not during the first question); returns the seconds spent."""
+    def load(self) -> float:
+        """Load the index and the model now; returns the seconds spent. What one question needs and no more:
+        a single `reperes ask` pays only this (the rest loads on first use, if that question uses it)."""
         start = time.perf_counter()
         lexical_index(self.store)  # loads the index and builds BM25
         self.embeddings.embed_query("préchauffage")
+        return time.perf_counter() - start
+
+    def warm_up(self) -> float:
+        """Load everything a first answer would load (for a server: not during a counsellor's first question);
+        returns the seconds spent."""
+        start = time.perf_counter()
+        self.load()
         # One question through the whole chain: what loads on first use (the question-kind classifier's
         # examples, the vocabulary, the spelling lexicon, the catalogue) loads now. The first counsellor's
         # answer took 1.4 s instead of 0.15 s without it.
