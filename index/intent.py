@@ -1254,14 +1254,7 @@ class KindClassifier:
         from index.embeddings import SentenceTransformerEmbeddings
 
         if isinstance(self.embeddings, SentenceTransformerEmbeddings):
-            vectors = self.embeddings.model.encode(
-                texts,
-                prompt=self.embeddings.query_prompt,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
-            return [[float(x) for x in row] for row in vectors]
+            return self.embeddings.embed_queries(texts)  # in batches, by the same encoder as the questions
         return [self.embeddings.embed_query(t) for t in texts]
 
     @property
