@@ -169,7 +169,12 @@ def make_embeddings(model: str, home: Path, query_prompt: str = "query: ", passa
 
         path = ensure_bundled_model(home)
         return SentenceTransformerEmbeddings(
-            path, query_prompt, passage_prompt, local_files_only=True, repair=repair_hint(path), query_encoder=_query_encoder(path)
+            path,
+            query_prompt,
+            passage_prompt,
+            local_files_only=True,
+            repair=repair_hint(path),
+            query_encoder=_query_encoder(path),
         )
     return SentenceTransformerEmbeddings(model, query_prompt, passage_prompt)
 
