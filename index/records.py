@@ -4,21 +4,23 @@ Retrieval needs three things of an index: a dense search (a LangChain ``VectorSt
 a lexical search (``index.lexical.LexicalSearch``) and the records below: the chunks in index order, the action
 catalogue, and the lookups built over them. ``FaissStore`` (``index.store``) is one such record holder; ``PgStore``
 (``index.pgstore``) another, read from PostgreSQL. ``RecordSet`` is the plain in-memory implementation a store
-that is not a ``FaissStore`` builds on, with the same lookups as ``FaissStore``.
+that is not a ``FaissStore`` builds on, and ``FaissStore``'s own base: it lives in ``index.store`` (the store
+module imports nothing of this one) and is re-exported here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from functools import cached_property
 from typing import TYPE_CHECKING, Protocol
 
+from index.store import RecordSet, parts_by_action
 from ingest.records import Action, Chunk
 
 if TYPE_CHECKING:
     import numpy as np
 
     from index.store import Hit, Manifest
+
+__all__ = ["IndexStore", "RecordSet", "Records", "parts_by_action"]
 
 
 class Records(Protocol):
@@ -50,45 +52,3 @@ class IndexStore(Records, Protocol):
     (``Assistant.store``) and what the evaluation's tuning and latency tools search directly."""
 
     def search(self, vector: list[float] | np.ndarray, k: int) -> list[Hit]: ...
-
-
-def parts_by_action(chunks: Sequence[Chunk]) -> dict[str, tuple[Chunk, ...]]:
-    """The chunks of each catalogue action, in document order (a long table row is several chunks).
-
-    The same grouping as ``FaissStore.parts_by_action`` (tests/test_pgstore.py checks both agree)."""
-    parts: dict[str, list[Chunk]] = {}
-    for chunk in chunks:
-        # A table row holding several actions is a part of each (``action_ids``).
-        for action_id in chunk.metadata.get("action_ids") or (
-            [chunk.metadata["action_id"]] if chunk.metadata.get("action_id") else []
-        ):
-            parts.setdefault(action_id, []).append(chunk)
-    return {action_id: tuple(found) for action_id, found in parts.items()}
-
-
-class RecordSet:
-    """Chunks, actions and manifest held in memory, with the lookups built once on first use."""
-
-    def __init__(self, chunks: Sequence[Chunk], actions: Sequence[Action], manifest: Manifest) -> None:
-        self.chunks: list[Chunk] = list(chunks)
-        self.actions: list[Action] = list(actions)
-        self.manifest = manifest
-
-    def __len__(self) -> int:
-        return len(self.chunks)
-
-    @cached_property
-    def by_id(self) -> dict[str, Chunk]:
-        return {c.id: c for c in self.chunks}
-
-    @cached_property
-    def actions_by_id(self) -> dict[str, Action]:
-        return {a.id: a for a in self.actions}
-
-    @cached_property
-    def parts_by_action(self) -> dict[str, tuple[Chunk, ...]]:
-        return parts_by_action(self.chunks)
-
-    def action_of(self, chunk: Chunk) -> Action | None:
-        action_id = chunk.metadata.get("action_id")
-        return self.actions_by_id.get(action_id) if action_id else None

@@ -16,6 +16,7 @@ import json
 import logging
 import math
 import os
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -161,15 +162,53 @@ class Hit:
     rank: int
 
 
-class FaissStore:
-    """Chunks and their normalised vectors in a FAISS inner-product index."""
+def parts_by_action(chunks: Sequence[Chunk]) -> dict[str, tuple[Chunk, ...]]:
+    """The chunks of each catalogue action, in document order (a long table row is several chunks)."""
+    parts: dict[str, list[Chunk]] = {}
+    for chunk in chunks:
+        # A table row holding several actions is a part of each (``action_ids``).
+        for action_id in chunk.metadata.get("action_ids") or (
+            [chunk.metadata["action_id"]] if chunk.metadata.get("action_id") else []
+        ):
+            parts.setdefault(action_id, []).append(chunk)
+    return {action_id: tuple(found) for action_id, found in parts.items()}
+
+
+class RecordSet:
+    """Chunks, actions and manifest held in memory, with the lookups built once on first use."""
+
+    def __init__(self, chunks: Sequence[Chunk], actions: Sequence[Action], manifest: Manifest) -> None:
+        self.chunks: list[Chunk] = list(chunks)
+        self.actions: list[Action] = list(actions)
+        self.manifest = manifest
+
+    def __len__(self) -> int:
+        return len(self.chunks)
+
+    @cached_property
+    def by_id(self) -> dict[str, Chunk]:
+        return {c.id: c for c in self.chunks}
+
+    @cached_property
+    def actions_by_id(self) -> dict[str, Action]:
+        return {a.id: a for a in self.actions}
+
+    @cached_property
+    def parts_by_action(self) -> dict[str, tuple[Chunk, ...]]:
+        return parts_by_action(self.chunks)
+
+    def action_of(self, chunk: Chunk) -> Action | None:
+        action_id = chunk.metadata.get("action_id")
+        return self.actions_by_id.get(action_id) if action_id else None
+
+
+class FaissStore(RecordSet):
+    """Chunks and their normalised vectors in a FAISS inner-product index (the lookups by id are RecordSet's)."""
 
     def __init__(self, chunks: list[Chunk], vectors: np.ndarray, manifest: Manifest, actions: list[Action] | None = None) -> None:
         if len(chunks) != vectors.shape[0]:
             raise ValueError(f"{len(chunks)} chunks but {vectors.shape[0]} vectors: they must match one to one")
-        self.chunks = chunks
-        self.actions: list[Action] = list(actions or [])
-        self.manifest = manifest
+        super().__init__(chunks, actions or [], manifest)
         if manifest.faiss_index == "IndexIVFScalarQuantizer" and not len(chunks):
             raise ValueError("an IVF index is trained on its vectors: an empty index is an IndexFlatIP")
         self._index: Any = _new_index(manifest.faiss_index, manifest.dimension, vectors)
@@ -180,42 +219,12 @@ class FaissStore:
     @classmethod
     def from_faiss(cls, chunks: list[Chunk], index: Any, manifest: Manifest, actions: list[Action] | None = None) -> FaissStore:
         store = cls.__new__(cls)
-        store.chunks, store.manifest, store._index = chunks, manifest, index
-        store.actions = list(actions or [])
+        RecordSet.__init__(store, chunks, actions or [], manifest)
+        store._index = index
         _tune(index)
         if index.ntotal != len(chunks):
             raise IndexNotReady(f"Index abîmé : {index.ntotal} vecteurs pour {len(chunks)} passages. {REBUILD}")
         return store
-
-    def __len__(self) -> int:
-        return len(self.chunks)
-
-    @cached_property
-    def by_id(self) -> dict[str, Chunk]:
-        """Chunks by id (built once, on first use: a follow-up looks its referents up here)."""
-        return {c.id: c for c in self.chunks}
-
-    @cached_property
-    def actions_by_id(self) -> dict[str, Action]:
-        """The catalogue's actions by id (a chunk's ``action_id`` is looked up here)."""
-        return {a.id: a for a in self.actions}
-
-    @cached_property
-    def parts_by_action(self) -> dict[str, tuple[Chunk, ...]]:
-        """The chunks of each catalogue action, in document order (a long table row is several chunks)."""
-        parts: dict[str, list[Chunk]] = {}
-        for chunk in self.chunks:
-            # A table row holding several actions is a part of each (``action_ids``).
-            for action_id in chunk.metadata.get("action_ids") or (
-                [chunk.metadata["action_id"]] if chunk.metadata.get("action_id") else []
-            ):
-                parts.setdefault(action_id, []).append(chunk)
-        return {action_id: tuple(chunks) for action_id, chunks in parts.items()}
-
-    def action_of(self, chunk: Chunk) -> Action | None:
-        """The action ``chunk`` is part of, or None."""
-        action_id = chunk.metadata.get("action_id")
-        return self.actions_by_id.get(action_id) if action_id else None
 
     def search(self, vector: list[float] | np.ndarray, k: int) -> list[Hit]:
         """The ``k`` chunks most similar to ``vector``, best first."""
