@@ -627,7 +627,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     _ensure_index(assistant, _wants_progress(args))
     load_s = assistant.load()  # not warm_up: its example questions would double a one-question process's time
     answer = assistant.ask(args.question, k=args.k)
-    answer.timings_ms["load"] = load_s * 1000  # model + index load, paid once per process
+    answer.timings_ms["load"] = load_s * 1000  # index load, paid once per process (the model loads beside it)
     if args.json:
         print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
     else:

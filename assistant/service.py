@@ -49,6 +49,7 @@ class Assistant:
         self._answerer: Any = None
         self._classifier: KindClassifier | None = None
         self._lock = threading.RLock()
+        self._model_loading: threading.Thread | None = None  # load()'s model thread
 
     @property
     def embeddings(self) -> Embeddings:
@@ -201,18 +202,37 @@ class Assistant:
         )
 
     def load(self) -> float:
-        """Load the index and the model now; returns the seconds spent. What one question needs and no more:
-        a single `reperes ask` pays only this (the rest loads on first use, if that question uses it)."""
+        """Load the index now and the model beside it; returns the seconds spent on the index. What one question
+        needs and no more: a single `reperes ask` pays only this (the rest loads on first use, if that question
+        uses it).
+
+        The model loads in a thread: ONNX Runtime builds its session (1-2 s) without holding the GIL, so it
+        loads while this thread builds BM25 and the first question loads its analysis tables (territory,
+        vocabulary); the question's own ``embed_query`` waits for it on the encoder's lock. A failure there is
+        raised again, in French, by that ``embed_query``."""
         start = time.perf_counter()
+        self._model_loading = threading.Thread(target=self._load_model, name="reperes-model")
+        self._model_loading.start()
         lexical_index(self.store)  # loads the index and builds BM25
-        self.embeddings.embed_query("préchauffage")
         return time.perf_counter() - start
+
+    def _load_model(self) -> None:
+        try:
+            self.embeddings.embed_query("préchauffage")
+        except Exception as exc:  # said to the user by the question's own embed_query
+            log.debug("model preload failed: %s", exc)
+
+    def wait_loaded(self) -> None:
+        """Wait for the model ``load`` started (nothing to wait for when it was not called)."""
+        if self._model_loading is not None:
+            self._model_loading.join()
 
     def warm_up(self) -> float:
         """Load everything a first answer would load (for a server: not during a counsellor's first question);
         returns the seconds spent."""
         start = time.perf_counter()
         self.load()
+        self.wait_loaded()
         # One question through the whole chain: what loads on first use (the question-kind classifier's
         # examples, the vocabulary, the spelling lexicon, the catalogue) loads now. The first counsellor's
         # answer took 1.4 s instead of 0.15 s without it.

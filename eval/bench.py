@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, cast, overload
 
 import numpy as np
+from langchain_core.embeddings import Embeddings
 
 from assistant.service import Assistant
 from assistant.settings import REPO_ROOT, Settings
@@ -36,6 +37,7 @@ from eval.dataset import load_set
 from eval.metrics import percentile
 from index.atomic import write_text_atomic
 from index.build import CHUNKER_ID, load_records
+from index.embeddings import SentenceTransformerEmbeddings
 from index.store import FORMAT_VERSION, FaissStore, Manifest, index_kind
 from ingest.records import Chunk
 
@@ -55,6 +57,7 @@ TEXTBOOK_CHUNK_SIZE, TEXTBOOK_OVERLAP = 1000, 200
 EMBED_SAMPLE = 96  # passages of ours embedded to measure throughput
 METRICS = (
     "ingest_s",
+    "full_ingest_s",
     "embed_per_s",
     "build_s",
     "cold_ask_s",
@@ -76,6 +79,8 @@ class Row:
     faiss_index: str
     vectors: str  # "real" or "synthetic"
     ingest_s: float | None = None
+    full_ingest_s: float | None = None  # read, chunk, embed every passage, write the index (ours: a new process)
+    unchanged_ingest_s: float | None = None  # `reperes ingest` again, nothing changed (a new process)
     embed_per_s: float | None = None
     build_s: float | None = None
     cold_ask_s: float | None = None
@@ -210,8 +215,14 @@ def bench_ours(
         "index : FaissStore + écriture atomique (sommes de contrôle, fsync)",
         "réponse : composée, sans LLM",
     ]
-    cold_s = rss = None
+    cold_s = rss = full_s = unchanged_s = None
     if cold:
+        tick("ingest complet (nouveau processus)")
+        full_s, unchanged_s = _full_ingest(settings, repeats)
+        notes.append(
+            "ingest complet : `reperes ingest --force` dans un nouveau processus (modèle chargé, tous les passages "
+            "encodés, index écrit) ; inchangé : `reperes ingest` ensuite"
+        )
         tick("démarrage à froid de `reperes ask`")
         runs, peaks = [], []
         for n in range(repeats):
@@ -231,6 +242,8 @@ def bench_ours(
         manifest.faiss_index,
         "real",
         ingest_s=round(ingest_s, 3),
+        full_ingest_s=None if full_s is None else round(full_s, 2),
+        unchanged_ingest_s=None if unchanged_s is None else round(unchanged_s, 2),
         embed_per_s=round(embed_per_s, 2),
         build_s=round(build_s, 4),
         cold_ask_s=None if cold_s is None else round(cold_s, 2),
@@ -242,6 +255,19 @@ def bench_ours(
         notes=tuple(notes),
     )
     return row, vectors, chunks
+
+
+def _full_ingest(settings: Settings, repeats: int) -> tuple[float, float]:
+    """(full, unchanged) ingest seconds, medians of new `reperes ingest` processes in a scratch data home that
+    shares the converted model (converting it is setup, not ingest) and starts without index or embedding cache."""
+    runs, unchanged = [], []
+    with tempfile.TemporaryDirectory(prefix="reperes-bench-home-") as tmp:
+        (Path(tmp) / "models").symlink_to(settings.home / "models", target_is_directory=True)
+        env = {**os.environ, "REPERES_HOME": tmp}
+        for _ in range(repeats):
+            runs.append(timed_process([*_cli(), "ingest", "--force", "--no-progress"], env=env)[0])
+            unchanged.append(timed_process([*_cli(), "ingest", "--no-progress"], env=env)[0])
+    return median_of(runs), median_of(unchanged)
 
 
 def _index_vectors(store: FaissStore, chunks: list[Chunk]) -> np.ndarray:
@@ -271,32 +297,38 @@ def _textbook_documents(corpus: Path) -> list[Any]:
     return splitter.split_documents(docs)
 
 
-def bench_textbook(
-    settings: Settings, embeddings: Any, questions: list[str], repeats: int, cold: bool, tick: Callable[[str], None]
-) -> Row:
-    """The textbook LangChain pipeline on the bundled corpus, with the same embedder."""
-    from langchain_community.vectorstores import FAISS
+class TextbookEmbeddings(Embeddings):
+    """Our model, called the way LangChain's ``HuggingFaceEmbeddings`` calls a sentence-transformers model:
+    ``encode`` with each side's e5 prompt (its ``encode_kwargs`` / ``query_encode_kwargs``), normalised; no ONNX
+    question encoder, no single-text shortcut. The same weights object as ours (loaded once). Why not the package
+    itself: langchain-huggingface pins huggingface_hub < 2, and transformers 5 here runs on huggingface_hub 2."""
 
-    runs = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        docs = _textbook_documents(settings.corpus)
-        runs.append(time.perf_counter() - start)
-    ingest_s = median_of(runs)
-    tick("manuel : embedding")
-    texts = [d.page_content for d in docs]
-    start = time.perf_counter()
-    vectors = embeddings.embed_documents(texts)
-    embed_per_s = len(texts) / (time.perf_counter() - start)
-    tick("manuel : index")
-    runs = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        store = FAISS.from_embeddings(list(zip(texts, vectors, strict=True)), embeddings, metadatas=[d.metadata for d in docs])
-        runs.append(time.perf_counter() - start)
-    build_s = median_of(runs)
-    tick("manuel : recherches")
-    k = settings.top_k
+    def __init__(self, model: Any, query_prompt: str, passage_prompt: str) -> None:
+        self.model, self.query_prompt, self.passage_prompt = model, query_prompt, passage_prompt
+
+    def _encode(self, texts: list[str], prompt: str) -> list[list[float]]:
+        vectors = self.model.encode(
+            list(texts), prompt=prompt, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+        )
+        return [[float(x) for x in row] for row in vectors]
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self._encode(texts, self.passage_prompt)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._encode([text], self.query_prompt)[0]
+
+
+def textbook_embeddings(embeddings: Embeddings) -> Embeddings:
+    """The textbook's embedder for ours: the same sentence-transformers model called as LangChain does; any other
+    embedder (the tests' fake) as it is."""
+    if isinstance(embeddings, SentenceTransformerEmbeddings):
+        return TextbookEmbeddings(embeddings.model, embeddings.query_prompt, embeddings.passage_prompt)
+    return embeddings
+
+
+def _search_latencies(store: Any, questions: list[str], k: int, repeats: int) -> tuple[list[list[float]], list[list[float]]]:
+    """Per run, each question's retrieval ms (``similarity_search``) and answer ms (plus the "stuff" step)."""
     retrieve: list[list[float]] = []
     answer: list[list[float]] = []
     for _ in range(repeats):
@@ -312,6 +344,45 @@ def bench_textbook(
             a_run.append((end - start) * 1000)
         retrieve.append(r_run)
         answer.append(a_run)
+    return retrieve, answer
+
+
+def bench_textbook(
+    settings: Settings,
+    embeddings: Embeddings,
+    questions: list[str],
+    repeats: int,
+    cold: bool,
+    tick: Callable[[str], None],
+    our_embeddings: Embeddings | None = None,
+) -> tuple[Row, Row | None]:
+    """The textbook LangChain pipeline on the bundled corpus, with the same model (``textbook_embeddings``); and,
+    with ``our_embeddings``, a second row: the same store searched with our question encoder, which says how much
+    of the gap is the encoder and how much the rest of the pipeline."""
+    from langchain_community.vectorstores import FAISS
+
+    runs = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        docs = _textbook_documents(settings.corpus)
+        runs.append(time.perf_counter() - start)
+    ingest_s = median_of(runs)
+    tick("manuel : embedding")
+    texts = [d.page_content for d in docs]
+    start = time.perf_counter()
+    vectors = embeddings.embed_documents(texts)
+    embed_s = time.perf_counter() - start
+    embed_per_s = len(texts) / embed_s
+    tick("manuel : index")
+    runs = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        store = FAISS.from_embeddings(list(zip(texts, vectors, strict=True)), embeddings, metadatas=[d.metadata for d in docs])
+        runs.append(time.perf_counter() - start)
+    build_s = median_of(runs)
+    tick("manuel : recherches")
+    k = settings.top_k
+    retrieve, answer = _search_latencies(store, questions, k, repeats)
     notes = [
         "build: FAISS.from_embeddings en mémoire (save_local écrit un pickle : non mesuré)",
         "réponse : recherche + contexte assemblé, sans LLM",
@@ -335,13 +406,32 @@ def bench_textbook(
         notes.append("froid : nouveau processus, index FAISS + documents JSON relus, similarity_search")
     r50, r95 = _latencies(retrieve)
     a50, a95 = _latencies(answer)
-    return Row(
+    faster = None
+    if our_embeddings is not None and our_embeddings is not embeddings:
+        tick("manuel : recherches avec notre encodeur")
+        ours = FAISS(our_embeddings, store.index, store.docstore, store.index_to_docstore_id)
+        f_retrieve, f_answer = _search_latencies(ours, questions, k, repeats)
+        (f50, f95), (fa50, fa95) = _latencies(f_retrieve), _latencies(f_answer)
+        faster = Row(
+            "textbook_encoder",
+            "bundled",
+            len(texts),
+            type(store.index).__name__,
+            "real",
+            retrieval_p50_ms=f50,
+            retrieval_p95_ms=f95,
+            answer_p50_ms=fa50,
+            answer_p95_ms=fa95,
+            notes=("le même index que la ligne manuel, les questions encodées par notre encodeur (ONNX Runtime)",),
+        )
+    row = Row(
         "textbook",
         "bundled",
         len(texts),
         type(store.index).__name__,
         "real",
         ingest_s=round(ingest_s, 3),
+        full_ingest_s=round(ingest_s + embed_s + build_s, 2),
         embed_per_s=round(embed_per_s, 2),
         build_s=round(build_s, 4),
         cold_ask_s=None if cold_s is None else round(cold_s, 2),
@@ -352,6 +442,7 @@ def bench_textbook(
         peak_rss_mb=rss,
         notes=tuple(notes),
     )
+    return row, faster
 
 
 def textbook_cold(folder: Path, question: str) -> int:
@@ -364,7 +455,9 @@ def textbook_cold(folder: Path, question: str) -> int:
     from index.embeddings import make_embeddings
 
     settings = Settings.from_env()
-    embeddings = make_embeddings(settings.embed_model, settings.home, settings.query_prompt, settings.passage_prompt)
+    embeddings = textbook_embeddings(
+        make_embeddings(settings.embed_model, settings.home, settings.query_prompt, settings.passage_prompt)
+    )
     records = json.loads((folder / "docs.json").read_text(encoding="utf-8"))
     docstore = InMemoryDocstore({str(i): Document(page_content=r["text"], metadata=r["metadata"]) for i, r in enumerate(records)})
     store = FAISS(embeddings, faiss.read_index(str(folder / "index.faiss")), docstore, {i: str(i) for i in range(len(records))})
@@ -594,27 +687,29 @@ def run_bench(
 
     tick("nos passages : lecture et découpage")
     ours, vectors, chunks = bench_ours(assistant, items, repeats, cold, tick)
-    textbook = bench_textbook(settings, assistant.embeddings, items, repeats, cold, tick)
+    textbook, textbook_encoder = bench_textbook(
+        settings, textbook_embeddings(assistant.embeddings), items, repeats, cold, tick, assistant.embeddings
+    )
     query_vectors = np.asarray([assistant.embeddings.embed_query(q) for q in items], dtype=np.float32)
     synthetic = run_sizes(sizes, chunks, vectors, items, query_vectors, repeats, tick)
     bar.close()
     ratios = {m: _ratio(getattr(ours, m), getattr(textbook, m)) for m in METRICS}
-    full = (
-        None
-        if ours.ingest_s is None or not ours.embed_per_s
-        else ours.ingest_s + ours.chunks / ours.embed_per_s + (ours.build_s or 0)
-    )
     largest = max(synthetic, key=lambda r: r.chunks, default=None)
     targets = {
         "retrieval_p50_vs_textbook": _target(ratios["retrieval_p50_ms"], 0.6, "≤"),
+        # Not the issue's target (its textbook encodes questions as LangChain does): how much the encoder explains.
+        "retrieval_p50_vs_textbook_with_our_encoder": _target(
+            None if textbook_encoder is None else _ratio(ours.retrieval_p50_ms, textbook_encoder.retrieval_p50_ms), 0.6, "≤"
+        ),
         "answer_p50_ms": _target(ours.answer_p50_ms, 100, "≤"),
         "cold_ask_s": _target(ours.cold_ask_s, 4, "≤"),
-        "ingest_and_index_s": _target(None if full is None else round(full, 2), 45, "≤"),
+        "ingest_and_index_s": _target(ours.full_ingest_s, 45, "≤"),
+        "unchanged_ingest_s": _target(ours.unchanged_ingest_s, 5, "≤"),
         "recall_at_10_largest": _target(None if largest is None else largest.recall_at_10, 0.95, "≥"),
         "index_mb_largest": _target(None if largest is None else largest.index_mb, 1024, "≤"),
     }
     return BenchReport(
-        rows=(ours, textbook, *synthetic),
+        rows=(ours, textbook, *([textbook_encoder] if textbook_encoder else []), *synthetic),
         ratios=ratios,
         targets=targets,
         repeats=repeats,
@@ -639,7 +734,9 @@ COLUMNS = (
     ("chunks", "passages"),
     ("faiss_index", "index FAISS"),
     ("vectors", "vecteurs"),
-    ("ingest_s", "ingest s"),
+    ("ingest_s", "lecture s"),
+    ("full_ingest_s", "ingest s"),
+    ("unchanged_ingest_s", "inchangé s"),
     ("embed_per_s", "emb./s"),
     ("build_s", "index s"),
     ("cold_ask_s", "froid s"),
@@ -655,6 +752,7 @@ COLUMNS = (
 LABELS = {
     "reperes": "Repères",
     "textbook": "manuel LangChain",
+    "textbook_encoder": "manuel + notre encodeur",
     "synthetic": "Repères (synth.)",
     "real": "réels",
     "synthetic_v": "synthétiques",

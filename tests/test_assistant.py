@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import threading
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from assistant.records import Answer, Citation
 from assistant.render import render
 from assistant.service import Assistant
 from assistant.settings import Settings, SettingsError
+from tests.conftest import KeywordEmbeddings
 
 
 class ListRetriever(BaseRetriever):
@@ -250,3 +252,45 @@ def test_a_follow_up_pointing_at_a_piste_by_what_it_does_is_about_that_one(setti
     top = pointed.retrieved[0]
     assert (top.why or {}).get("referent") is True
     assert (top.source, top.line_start) == (second.source, second.line_start)
+
+
+class _GatedEmbeddings(KeywordEmbeddings):
+    """Keyword embeddings whose first question waits for a gate: a model still loading."""
+
+    def __init__(self, fail: bool = False) -> None:
+        super().__init__()
+        self.gate = threading.Event()
+        self.fail = fail
+        self.threads: list[str] = []
+
+    def embed_query(self, text: str) -> list[float]:
+        self.threads.append(threading.current_thread().name)
+        self.gate.wait(timeout=30)
+        if self.fail:
+            raise RuntimeError("modèle abîmé")
+        return super().embed_query(text)
+
+
+def test_load_returns_with_the_index_while_the_model_loads_in_its_own_thread(settings: Settings) -> None:
+    embeddings = _GatedEmbeddings()
+    assistant = Assistant(settings, embeddings=embeddings)
+    assistant.ingest()
+    assistant.load()  # returns although the model is still loading (the gate is closed)
+    assert embeddings.threads == ["reperes-model"] and assistant._model_loading is not None
+    assert assistant._model_loading.is_alive()
+    embeddings.gate.set()
+    assistant.wait_loaded()
+    assert not assistant._model_loading.is_alive()
+    assert assistant.ask("foyer de jeunes travailleurs logement temporaire").citations[0].source == "logement.md"
+    assert embeddings.threads[1:] == ["MainThread"]  # the question embedded its own text, once the model was there
+
+
+def test_a_model_that_fails_to_load_in_the_thread_fails_the_question_not_the_load(settings: Settings) -> None:
+    embeddings = _GatedEmbeddings(fail=True)
+    embeddings.gate.set()
+    assistant = Assistant(settings, embeddings=embeddings)
+    assistant.ingest()
+    assistant.load()
+    assistant.wait_loaded()  # the thread's failure is not raised here…
+    with pytest.raises(RuntimeError, match="modèle abîmé"):  # …but by the question's own embedding
+        assistant.ask("foyer de jeunes travailleurs logement temporaire")
