@@ -78,7 +78,7 @@ def is_guide(lines: list[str]) -> bool:
 
 def _key(text: str) -> str:
     """Comparison key for labels: no accents, case, spaces or hyphens."""
-    return "".join(c for c in fold(text) if c.isalnum())
+    return "".join(filter(str.isalnum, fold(text)))
 
 
 def _all_upper(line: str) -> bool:
@@ -118,10 +118,11 @@ def _glued_labels(line: str, labels: frozenset[str]) -> list[str] | None:
         return None
     best: list[list[str] | None] = [None] * (len(key) + 1)
     best[0] = []
+    longest = max(map(len, labels), default=0)  # no longer piece can be a label: every line of the guide is tried
     for i in range(len(key)):
         if best[i] is None:
             continue
-        for j in range(i + 3, len(key) + 1):
+        for j in range(i + 3, min(len(key), i + longest) + 1):
             if key[i:j] in labels and best[j] is None:
                 best[j] = [*best[i], key[i:j]]  # type: ignore[misc]
     return best[len(key)]

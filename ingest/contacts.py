@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ingest.metadata import SHORT_NUMBER, clean_spaces, find_urls, join_cut_emails
 from ingest.records import Contact
@@ -505,6 +506,7 @@ def _is_caps(text: str) -> bool:
     return len(letters) >= 4 and all(c.isupper() for c in letters)
 
 
+@lru_cache(maxsize=4096)  # a line is read again in each chunk and action holding it (frozen result, shared)
 def _classify(text: str) -> _Line:
     body = text.strip()
     if not body:

@@ -10,6 +10,7 @@ retrieval can rely on them:
 from __future__ import annotations
 
 from collections import Counter
+from functools import lru_cache
 from typing import Any
 
 from ingest.contacts import extract_people
@@ -49,9 +50,23 @@ def document_epci(text: str, gazetteer: Gazetteer | None = None) -> str | None:
 
     Returns None when neither clearly dominates (a text about both, like the PIA notice).
     """
-    gazetteer = gazetteer or load_gazetteer()
-    votes = Counter(c.epci for c in gazetteer.find(text))
-    votes.update(gazetteer.scopes(text))
+    if gazetteer is None or gazetteer is load_gazetteer():
+        return _packaged_document_epci(text)
+    return _document_epci(text, gazetteer)
+
+
+# The catalogue and the chunker both ask for each document's EPCI: a document's whole text is scanned once.
+# Keyed on the text alone, so only for the packaged gazetteer (itself built once from package data).
+@lru_cache(maxsize=16)
+def _packaged_document_epci(text: str) -> str | None:
+    return _document_epci(text, load_gazetteer())
+
+
+def _document_epci(text: str, gazetteer: Gazetteer) -> str | None:
+    # One pass for both votes: ``find``'s communes (each once) and ``scopes``' phrases (each once).
+    mentions = gazetteer.mentions(text)
+    votes = Counter(c.epci for c in dict.fromkeys(m.commune for m in mentions if m.commune is not None))
+    votes.update(list(dict.fromkeys(m.scope for m in mentions if m.scope is not None)))  # a list: a dict would be counts
     if not votes:
         return None
     (first, n), *rest = votes.most_common(2)

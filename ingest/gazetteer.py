@@ -147,6 +147,10 @@ def load_phrases() -> Phrases:
 
 def _split_camel(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """Split text[start:end] where a lower-case letter is directly followed by an upper-case one."""
+    # Most runs have no such step: no capital after the first letter, or no lower-case letter at all
+    # (str.islower/isupper test the same character properties as the loop below, without the loop).
+    if text[start + 1 : end].islower() or text[start:end].isupper():
+        return [(start, end)]
     pieces: list[tuple[int, int]] = []
     piece_start = start
     for i in range(start + 1, end):
@@ -234,6 +238,9 @@ class Gazetteer:
             for key, entry in self._index.items()
             if len(key) >= _MIN_FUZZY_NAME and not entry.cased and not entry.upper
         ]
+        # Every prefix of a key: a span whose joined keys are no key's prefix cannot grow into a name, so
+        # ``_match_exact`` stops there instead of trying the next tokens (most words of a document).
+        self._prefixes = frozenset(key[:n] for key in self._index for n in range(1, len(key) + 1))
         # By first letter (a fuzzy match keeps it): every question word is tried against the keys, and scanning
         # all of them was a tenth of an answer's time.
         self._fuzzy_by_first: dict[str, list[tuple[str, _Entry]]] = {}
@@ -345,6 +352,8 @@ class Gazetteer:
             if j > i and not _GAP.fullmatch(text, tokens[j - 1].end, tokens[j].start):
                 break
             joined += tokens[j].key
+            if joined not in self._prefixes:
+                break
             entry = self._index.get(joined)
             if entry is not None and self._accept(entry, text, tokens, i, j, question):
                 best = (j, entry, entry.kind)

@@ -129,6 +129,8 @@ def _block_boundary(match: re.Match[str]) -> str:
 
 def strip_markup(line: str) -> str:
     """Remove Markdown emphasis, LaTeX superscripts, HTML tags and entities; keep the words."""
+    if not any(c in line for c in "*^<&"):
+        return line  # every pattern below needs one of these characters; most lines have none
     text = _BOLD.sub("", line)
     text = _EMPHASIS.sub("", text)
     text = _SUPERSCRIPT.sub(r"\1", text)  # "4 ^{ème}" -> "4ème", "1^{er}" -> "1er"
@@ -245,8 +247,8 @@ def _letter_spaced_run(tokens: list[re.Match[str]], start: int, vocabulary: set[
     first = tokens[start].group()
     prefix = _ELISION.match(first)
     head = first[prefix.end() :] if prefix else first
-    if not _ONLY_LETTERS.fullmatch(head):
-        return None
+    if not _ONLY_LETTERS.fullmatch(head) or not _is_fragment(head, vocabulary):
+        return None  # (the head is every run's first piece: a known word ends them all; most words are)
     lead = first[: len(first) - len(head)]
     for end in range(min(start + _MAX_RUN, len(tokens)) - 1, start, -1):
         pieces = [head]

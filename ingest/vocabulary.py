@@ -99,21 +99,27 @@ def _trigger(text: str) -> re.Pattern[str]:
     """A trigger as a pattern: words matched whole, a trailing ``*`` for any ending, " … " for a gap of up to
     three words ("sorti* … lycee": "sorti du lycée", "sortie du lycée général"), "(a/b)" for one of several
     words ("(quitt/lach)* … (lycee/college)"), groups and words side by side ("(son/sa) (nom/adresse)")."""
+    return re.compile(_trigger_source(text))
+
+
+def _trigger_source(text: str) -> str:
+    """``_trigger``'s pattern as text, so that pieces and whole alternations (``_document_patterns``) are
+    compiled once, as a whole, not piece by piece first."""
     if "…" in text:
-        pieces = [_trigger(piece.strip()).pattern for piece in text.split("…") if piece.strip()]
+        pieces = [_trigger_source(piece.strip()) for piece in text.split("…") if piece.strip()]
         # (Punctuation between the words is no word of the gap: "la fac « ce n'est pas pour elle »".)
-        return re.compile(r"(?:\s+[^\w\s]+)*(?:\s+\w\S*(?:\s+[^\w\s]+)*){0,3}?\s+".join(pieces))
+        return r"(?:\s+[^\w\s]+)*(?:\s+\w\S*(?:\s+[^\w\s]+)*){0,3}?\s+".join(pieces)
     group = re.fullmatch(r"\(([^()]+)\)(\*?)", text.strip())
     if group:
-        alternatives = [_trigger(a.strip() + group.group(2)).pattern for a in group.group(1).split("/") if a.strip()]
-        return re.compile("(?:" + "|".join(alternatives) + ")")
+        alternatives = [_trigger_source(a.strip() + group.group(2)) for a in group.group(1).split("/") if a.strip()]
+        return "(?:" + "|".join(alternatives) + ")"
     parts = re.findall(r"\([^()]+\)\*?|[^\s()]+", text)
     if len(parts) > 1 and any(p.startswith("(") for p in parts):
         # Words and groups side by side: "(son/sa) (nom/adresse)", "a cause de (son/sa) origine".
-        return re.compile(r"\s+".join(_trigger(p).pattern for p in parts))
+        return r"\s+".join(_trigger_source(p) for p in parts)
     words = fold_words(text.rstrip("*")).split()
     if not words:
-        return re.compile(r"(?!x)x")
+        return r"(?!x)x"
     # Every word of a phrase with its silent plural mark or without it: "jeune maman" is also "jeunes mamans",
     # "jeune mamans"; and SMS style drops the silent final s ("le permi"). Short words (de, la, un) stay as written.
     pieces = [_plural(w) for w in words[:-1]]
@@ -121,7 +127,7 @@ def _trigger(text: str) -> re.Pattern[str]:
     pieces.append(re.escape(last) + r"\w*" if text.endswith("*") else _plural(last))
     # SMS style glues an elided article to its word ("partir a letranger", "lach lecole", "pas dargent").
     glued = r"(?:[ldjnmst](?=[aeiouyh]))?" if words[0][:1] in "aeiouyh" else ""
-    return re.compile(r"\b" + glued + r"\s+".join(pieces) + r"\b")
+    return r"\b" + glued + r"\s+".join(pieces) + r"\b"
 
 
 def _plural(word: str) -> str:
@@ -137,13 +143,20 @@ def concepts_in(text: str, kind: str | None = None) -> list[str]:
     """Keys of the concepts a document text speaks of: a trigger or one of the documents' own words
     (the expansions) occurs in it. ``kind`` keeps only "situation" or "need"."""
     folded = fold_words(text)
-    found = []
+    return [key for key, of_kind, pattern in _document_patterns() if kind in (None, of_kind) and pattern.search(folded)]
+
+
+@cache
+def _document_patterns() -> tuple[tuple[str, str, re.Pattern[str]], ...]:
+    """Each concept's triggers and expansions as one alternation (key, kind, pattern), compiled once.
+
+    An alternation matches somewhere exactly when one of its patterns does, and one scan of a text is several
+    times faster than one per pattern (the catalogue reads every action's text with all of them)."""
+    patterns = []
     for concept in load_concepts():
-        if kind is not None and concept.kind != kind:
-            continue
-        if any(p.search(folded) for p in concept.triggers) or any(_trigger(e).search(folded) for e in concept.expansions):
-            found.append(concept.key)
-    return found
+        sources = [p.pattern for p in concept.triggers] + [_trigger_source(e) for e in concept.expansions]
+        patterns.append((concept.key, concept.kind, re.compile("|".join(f"(?:{s})" for s in sources))))
+    return tuple(patterns)
 
 
 def label(key: str) -> str:
@@ -163,7 +176,7 @@ def _english() -> tuple[frozenset[str], tuple[tuple[re.Pattern[str], tuple[str, 
         if french == "function":
             function = frozenset(fold_words(w) for w in english.split("|"))
             continue
-        pattern = "|".join(_trigger(w).pattern for w in english.split("|") if w.strip())
+        pattern = "|".join(_trigger_source(w) for w in english.split("|") if w.strip())
         pairs.append((re.compile(pattern), tuple(f for f in french.split("|") if f.strip())))
     return function, tuple(pairs)
 
