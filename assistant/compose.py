@@ -293,11 +293,7 @@ def _list_line(
         shown += (figure,)
     if detail:
         stated = next(
-            (
-                x
-                for x in passage_sentences(doc.page_content)
-                if holds(detail, x, analysis.text) and all(x not in y for y in shown)
-            ),
+            (x for x in _sentences(doc.page_content) if holds(detail, x, analysis.text) and all(x not in y for y in shown)),
             "",
         )
         if stated:
@@ -349,7 +345,7 @@ def _whole_measure(doc: Document, key: str, limit: int = 420) -> str:
     two or three sentences: a plan's row lists measures, each a title then what is done ("La diversité, un atout
     pour l'emploi" / "Engager les demandeurs d'emploi des QPV dans des programmes … NQT" / "Former ces acteurs aux
     pratiques d'embauche … sans discriminer"); the sentence nearest the question alone would leave out the means."""
-    sentences = passage_sentences(doc.page_content)
+    sentences = _sentences(doc.page_content)
     start = fold(key.removesuffix(" …"))[:60]
     k = next((i for i, x in enumerate(sentences) if fold(_readable(_unmarked(x.strip()))).startswith(start)), None)
     if k is None:
@@ -379,7 +375,7 @@ def _whole_measure(doc: Document, key: str, limit: int = 420) -> str:
 
 def _next_item(doc: Document, sentence: str) -> str:
     """The list item right after ``sentence`` when both are items holding a figure, else ""."""
-    sentences = passage_sentences(doc.page_content)
+    sentences = _sentences(doc.page_content)
     k = next((k for k, x in enumerate(sentences) if x.strip() == sentence.strip()), None)
     if k is None or k + 1 >= len(sentences) or not sentence.lstrip().startswith(("-", "•")):
         return ""
@@ -393,7 +389,7 @@ def _local_sentence(doc: Document, analysis: QueryAnalysis, skip: tuple[str, ...
     shown = [fold_question(x) for x in skip if x]
     if not names or any(p.search(x) for p in names for x in shown):
         return ""
-    for sentence in passage_sentences(doc.page_content):
+    for sentence in _sentences(doc.page_content):
         folded = fold_question(sentence)
         if len(sentence) >= 20 and not _is_heading(sentence) and any(p.search(folded) for p in names):
             return _clip(sentence, 220)
@@ -451,6 +447,17 @@ def _profile(analysis: QueryAnalysis) -> str:
 _NAME_WORD = re.compile(r"(?<=[^\W\d_][’' ])[A-ZÀ-Ý][\w’'-]+|\b[A-ZÀ-Ý]{2,}[A-ZÀ-Ý0-9’'-]*\b")
 
 
+def _sentences(text: str) -> list[str]:
+    """``ingest.text.passage_sentences`` of a passage, split once per passage text: an answer reads the same
+    passages' sentences a dozen times (lines, key sentences, slots, corrections), a tenth of its time."""
+    return list(_split(text))  # a list of its own: a caller may change it
+
+
+@lru_cache(maxsize=4096)
+def _split(text: str) -> tuple[str, ...]:
+    return tuple(passage_sentences(text))
+
+
 @lru_cache(maxsize=65536)
 def _stems(text: str) -> frozenset[str]:
     from index.lexical import analyse_text
@@ -490,7 +497,7 @@ def _key_sentence(
     best, best_score = "", 0.0
     # A table cell's list flattened into one line: each item is a sentence of its own ("… - Se former en milieu
     # carcéral : …" is what fits a young person in detention, not the cell's opening).
-    pieces = [_unmarked(x) for sentence in passage_sentences(doc.page_content) for x in _inline_items(sentence)]
+    pieces = [_unmarked(x) for sentence in _sentences(doc.page_content) for x in _inline_items(sentence)]
     for sentence in pieces:
         if len(sentence) < 20 or _is_heading(sentence) or _PERSON_LINE.match(sentence) or sentence.rstrip().endswith("?"):
             continue  # (a slide's question, "La plus-value du FIJeM ?", heads what follows)
@@ -499,8 +506,8 @@ def _key_sentence(
             continue
         if numbers_only and not _OFFER.search(sentence):
             continue
-        if sum(c.isdigit() for c in sentence) > 0.2 * len(sentence) or _tally(sentence):
-            continue  # a flattened table row or a tally, not a sentence a counsellor can read
+        if _not_prose(sentence):
+            continue
         shared = wanted & _stems(sentence)
         score = (sum(_rarity(w, frequency) for w in shared) if frequency else len(shared)) + (1 if numbers_only else 0)
         if score > best_score:
@@ -511,6 +518,12 @@ def _key_sentence(
 def _rarity(stem: str, frequency: Callable[[str], float]) -> float:
     share = frequency(stem)
     return 1.0 if share < 0.05 else 0.5 if share < 0.2 else 0.25
+
+
+@lru_cache(maxsize=65536)  # a passage's sentence, read again for every question its passage answers
+def _not_prose(sentence: str) -> bool:
+    """A flattened table row (a fifth of digits) or a tally, not a sentence a counsellor can read."""
+    return sum(c.isdigit() for c in sentence) > 0.2 * len(sentence) or _tally(sentence)
 
 
 def _tally(sentence: str) -> bool:
@@ -550,6 +563,7 @@ def _readable(sentence: str) -> str:
     return rest if len(rest) >= 20 and rest != sentence else sentence
 
 
+@lru_cache(maxsize=65536)  # asked of the same passages' sentences by every step of an answer
 def _is_heading(sentence: str) -> bool:
     """A title line in capitals ("INTERNET ET LES RÉSEAUX SOCIAUX…"): it names, it does not describe."""
     letters = [c for c in sentence if c.isalpha()]
@@ -573,7 +587,7 @@ def _sentences_answering(
     asked_figures = set(re.findall(r"\d+(?:[,.]\d+)?", question))
     scored: list[tuple[float, int, str, int]] = []
     for rank, item in enumerate([*items[:4], *(extra or [])]):
-        for sentence in passage_sentences(item.doc.page_content):
+        for sentence in _sentences(item.doc.page_content):
             if len(sentence) < 12 or sentence.isupper():
                 continue  # titles in capitals name an action, they do not answer
             overlap = len(wanted & _stems(sentence))
@@ -627,7 +641,7 @@ def _with_list(sentence: str, n: int, items: list[Item]) -> str:
     year = re.match(r"(?:19|20)\d{2} : ", sentence)  # the year ``_slot_sentences`` put before it
     if year:
         return year.group(0) + _with_list(sentence[year.end() :], n, items)
-    found = next((passage_sentences(i.doc.page_content) for i in items if i.n == n), [])
+    found = next((_sentences(i.doc.page_content) for i in items if i.n == n), [])
     # The sentence as read from a year's part of the passage may start or end apart from the whole's.
     at = next((k for k, x in enumerate(found) if x == sentence or x.endswith(sentence) or sentence.endswith(x)), None)
     after = found[at + 1 :] if at is not None else []
@@ -1145,7 +1159,7 @@ class ComposingAnswerer:
                 else:
                     # No "Porteur de l'action" line: the passage's opening lines name the organisation
                     # in these documents (FIJeM slides), then the sentence closest to the question.
-                    opening = " · ".join(passage_sentences(item.doc.page_content)[:3])
+                    opening = " · ".join(_sentences(item.doc.page_content)[:3])
                     opening = _clip(opening, 300)  # between words, never inside a phone number or a figure
                     key = _key_sentence(context, item.doc, skip=opening)
                     lines.append(" — ".join(x for x in (opening, key) if x) + f" [{item.n}]")
@@ -1579,7 +1593,7 @@ class ComposingAnswerer:
                 scored_wheres = [
                     (-places, -len(wanted & _stems(x)), k, _clip(_readable(x), 400), i.n)
                     for k, i in enumerate(entity_items or referred)
-                    for x in passage_sentences(i.doc.page_content)
+                    for x in _sentences(i.doc.page_content)
                     if len(x) >= 20 and not _is_heading(x) and (places := _places_named(x))
                 ]
                 wheres = [(x, n) for *_, x, n in sorted(scored_wheres)[:1]]
@@ -1750,7 +1764,7 @@ def _on_the_need(
     for item in items if measures_first else items[:6]:
         # A list written in one line (a table cell) is heard whole, to say whether it speaks of the need, and
         # quoted by its item that does (the one holding most of the need's words).
-        cells = [(piece, x) for x in passage_sentences(item.doc.page_content) for piece in _inline_items(x)]
+        cells = [(piece, x) for x in _sentences(item.doc.page_content) for piece in _inline_items(x)]
         sentences = [piece for piece, _ in cells]
         for k, sentence in enumerate(sentences):
             if len(sentence) < 30 or _is_heading(sentence) or _PERSON_LINE.match(sentence) or _label(sentence):
@@ -1906,7 +1920,7 @@ def _how_it_goes(item: Item, skip: str = "", most: int = 2, limit: int = 400) ->
     long), those ``skip`` holds aside, or "" when the passage has none."""
     action = item.record or item.action  # the part that presents it holds its summary
     summary = action.summary if action else None
-    sentences = passage_sentences(item.doc.page_content)
+    sentences = _sentences(item.doc.page_content)
     at = next((k for k, x in enumerate(sentences) if summary and x.strip() == summary.strip()), None)
     if at is None:
         return ""
@@ -2034,7 +2048,7 @@ def _slot_sentences(
         for year, part in _year_sections(item.doc.page_content) if years else [(None, item.doc.page_content)]:
             if year is not None and year not in years:
                 continue  # "2017 … 267 missions créées" under another year's heading
-            sentences = list(map(_readable, passage_sentences(part)))
+            sentences = list(map(_readable, _sentences(part)))
             # A list of several actions that writes the name asked: only its sentences speak of it (a part of
             # a table row that does not write it, "402 jeunes insérés" under INDICATEURS, is the row's own).
             listed = (
@@ -2069,7 +2083,7 @@ def _slot_sentences(
 
 def _years_of(text: str) -> dict[str, str]:
     """Each sentence of a passage (spaces squeezed, as ``_readable`` gives it) with the year it is under."""
-    return {" ".join(_readable(x).split()): year for year, part in _year_sections(text) if year for x in passage_sentences(part)}
+    return {" ".join(_readable(x).split()): year for year, part in _year_sections(text) if year for x in _sentences(part)}
 
 
 def _dated_above(item: Item, year: str, items: list[Item], depth: int = 3) -> bool:
@@ -2187,7 +2201,7 @@ def _contradiction(assertion: Assertion, item: Item, question: str = "") -> str:
         unit_period = assertion.value.split(" ", 1)[1]
         given = [
             (sentence, value)
-            for sentence in passage_sentences(item.doc.page_content)
+            for sentence in _sentences(item.doc.page_content)
             for value in map(rhythm_of, RHYTHM.finditer(sentence))
             if value.split(" ", 1)[1] == unit_period
         ]
@@ -2198,7 +2212,7 @@ def _contradiction(assertion: Assertion, item: Item, question: str = "") -> str:
         # "6 mois ?" of an action "d'une durée d'un an": the same family of units (months and years, or weeks
         # and days), in words or digits; a sentence with the asserted length confirms it.
         family, length = claimed[0]
-        sentences = passage_sentences(item.doc.page_content)
+        sentences = _sentences(item.doc.page_content)
         lengths = [(x, d) for x in sentences for f, d in durations(x) if f == family]
         if lengths and not any(abs(d - length) < 0.5 for _, d in lengths):
             return f"**{title}** : {_clip(lengths[0][0], 300)}"
@@ -2219,7 +2233,7 @@ def _contradiction(assertion: Assertion, item: Item, question: str = "") -> str:
         unit = re.sub(r"[\d\s.,]+", " ", value).split()
         evidence = [
             s
-            for s in passage_sentences(item.doc.page_content)
+            for s in _sentences(item.doc.page_content)
             if (slot == "place" or holds(slot, s))
             and _shares_subject(assertion, s)
             and (slot == "place" or not (PHONE.search(s) or EMAIL.search(s)))  # a contact line holds no figure
@@ -2434,7 +2448,7 @@ def _eligibility_sentence(item: Item) -> str:
     its communes ("résidant sur le Versant Nord-Est : … Roubaix, Wattrelos-Leers") or an age range; or ""."""
     action = item.record or item.action
     names = [re.compile(rf"\b{re.escape(fold_question(c))}\b") for c in (action.communes if action else ())]
-    for sentence in passage_sentences(item.doc.page_content):
+    for sentence in _sentences(item.doc.page_content):
         if len(sentence) < 20 or _is_heading(sentence) or _PERSON_LINE.match(sentence):
             continue
         folded = fold_question(sentence)
@@ -2642,7 +2656,7 @@ def _naming_sentences(item: Item, names: list[str], most: int = 6, limit: int = 
     pattern = _name_pattern(names)
     if pattern is None or pattern.search(fold_question(_title(item.doc))):
         return []
-    sentences = passage_sentences(item.doc.page_content)
+    sentences = _sentences(item.doc.page_content)
     first = next((k for k, x in enumerate(sentences) if pattern.search(fold_question(x))), None)
     if first is None:
         return []

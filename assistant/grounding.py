@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 # EMAIL and PHONE are also what assistant/compose.py and assistant/answerability.py use from here.
 from ingest.text import AGE_RANGE, EMAIL, MARKER, PHONE, line_sentences
@@ -116,7 +117,7 @@ def contact_keys(text: str) -> set[str]:
 def _missing(text: str, support: Iterable[str]) -> dict[str, list[str]]:
     facts = _facts(PROVENANCE.sub(" ", text))
     joined = " ".join(" ".join(support).split())
-    have = _facts(joined)
+    have = _support_facts(joined)
     return {
         kind: [shown for key, shown in facts[kind].items() if key not in have[kind] and not _verbatim(shown, joined)]
         for kind in _LABELS
@@ -161,6 +162,13 @@ def _facts(text: str) -> dict[str, dict[object, str]]:
     take("amount", AMOUNT, lambda m: _amount_key(m.group(1), m.group(2)))
     take("number", NUMBER, lambda m: _number_key(m.group(0)))
     return found
+
+
+@lru_cache(maxsize=1024)
+def _support_facts(text: str) -> dict[str, dict[object, str]]:
+    """``_facts`` of the texts a line is checked against, read once: the composer checks each line of a piste (its
+    reasons, its offer) against the same passage and question. Read only (shared between the calls)."""
+    return _facts(text)
 
 
 def _phone_key(phone: str) -> str:

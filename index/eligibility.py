@@ -19,8 +19,9 @@ person with a reason that names the condition.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from index.query import QueryAnalysis
@@ -89,10 +90,13 @@ def _age_verdict(meta: dict[str, Any], q: QueryAnalysis) -> tuple[str, str] | No
     return None
 
 
-def _place_verdict(meta: dict[str, Any], q: QueryAnalysis, gazetteer: Gazetteer) -> tuple[str, str] | None:
+def _place_verdict(
+    meta: dict[str, Any], q: QueryAnalysis, gazetteer: Gazetteer, home_outside: str | None
+) -> tuple[str, str] | None:
+    """``home_outside``: where the young person lives when outside both territories (``QueryAnalysis.outside``)."""
     scope = meta.get("territory_scope")
-    if q.lives_outside:
-        return _outside_verdict(meta, q.outside[0].name)
+    if home_outside is not None:
+        return _outside_verdict(meta, home_outside)
     if not q.communes:
         return _territory_verdict(meta, q.epci) if q.epci else None
     if scope is None:
@@ -189,10 +193,26 @@ def _gender_verdict(meta: dict[str, Any], q: QueryAnalysis) -> tuple[str, str] |
 
 def eligibility(meta: dict[str, Any], q: QueryAnalysis, gazetteer: Gazetteer | None = None) -> Verdict:
     """The verdict of a chunk (its metadata) for the person of ``q``."""
+    return judge(q, gazetteer)(meta)
+
+
+def judge(q: QueryAnalysis, gazetteer: Gazetteer | None = None) -> Callable[[dict[str, Any]], Verdict]:
+    """``eligibility`` for the person of ``q``, as a function of a chunk's metadata: what it reads of the question
+    (whether it gives criteria, a home outside both territories) is read once for the hundred passages that
+    retrieval re-scores (``index.hybrid.rescore``), where reading it for each was most of the verdicts' time."""
     if not q.has_criteria:
-        return Verdict(UNKNOWN)
-    gazetteer = gazetteer or load_gazetteer()
-    checks = (_age_verdict(meta, q), _place_verdict(meta, q, gazetteer), _qpv_verdict(meta, q), _gender_verdict(meta, q))
+        return lambda meta: Verdict(UNKNOWN)
+    home_outside = q.outside[0].name if q.lives_outside else None
+    return partial(_verdict, q=q, gazetteer=gazetteer or load_gazetteer(), home_outside=home_outside)
+
+
+def _verdict(meta: dict[str, Any], q: QueryAnalysis, gazetteer: Gazetteer, home_outside: str | None) -> Verdict:
+    checks = (
+        _age_verdict(meta, q),
+        _place_verdict(meta, q, gazetteer, home_outside),
+        _qpv_verdict(meta, q),
+        _gender_verdict(meta, q),
+    )
     results = [r for r in checks if r]
     reasons = tuple(reason for _, reason in results)
     if any(status == EXCLUDED for status, _ in results):

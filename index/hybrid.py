@@ -42,7 +42,7 @@ from langchain_core.vectorstores import VectorStore
 from pydantic import ConfigDict, Field, SkipValidation, model_validator
 
 from index.documents import hit_to_document
-from index.eligibility import EXCLUDED, MATCH, UNKNOWN, eligibility
+from index.eligibility import EXCLUDED, MATCH, UNKNOWN, judge
 from index.intent import find_entities, is_institution, plans_asked, value_asked
 from index.lexical import LexicalSearch, lexical_index
 from index.query import QueryAnalysis, analyse
@@ -97,12 +97,17 @@ def mentioned(chunk: Chunk, question: str) -> str | None:
         if not name or (name == meta.get("porteur") and is_institution(name)):
             # "la Métropole européenne de Lille" runs dozens of actions: naming it names none of them.
             continue
-        # The whole name, or one of its parts: « Mon Avenir J'Y Crois » (MAJ'YC) is named by "MAJ'YC".
-        for part in [name, *re.split(r"[«»():–]", name)]:
-            key = _squash(part)
-            if len(key) >= 5 and key in squashed:
-                return name
+        if any(key in squashed for key in _name_keys(name)):
+            return name
     return None
+
+
+@lru_cache(maxsize=8192)
+def _name_keys(name: str) -> tuple[str, ...]:
+    """The squashed forms of a name that name it: the whole name, or one of its parts (« Mon Avenir J'Y Crois »
+    (MAJ'YC) is named by "MAJ'YC"); five letters at least. Read once per name, not per passage and question."""
+    keys = (_squash(part) for part in [name, *re.split(r"[«»():–]", name)])
+    return tuple(key for key in keys if len(key) >= 5)
 
 
 def _resident(analysis: QueryAnalysis) -> bool:
@@ -173,37 +178,41 @@ def rescore(
     ``use_eligibility``), the young person's commune named in the passage, an action or porteur named in
     the question. Same order as ``fused``."""
     scored: list[Scored] = []
-    places_home = {p.name for p in analysis.places if p.kind == "quartier" and p.residence} if _resident(analysis) else set()
+    # What the question says is read once, not for each of the hundred passages.
+    resident, has_person = _resident(analysis), analysis.has_person
+    places_home = {p.name for p in analysis.places if p.kind == "quartier" and p.residence} if resident else set()
+    verdict_of = judge(analysis) if use_eligibility else None
     for chunk, rrf, why in fused:
         factor = 1.0
-        if use_eligibility:
-            verdict = eligibility(chunk.metadata, analysis)
+        changes: dict[str, Any] = {}  # of ``why``, made in one ``replace``
+        if verdict_of is not None:
+            verdict = verdict_of(chunk.metadata)
             if verdict.status == EXCLUDED:
                 factor *= params.excluded_factor
-            elif verdict.status == UNKNOWN and analysis.has_person:
+            elif verdict.status == UNKNOWN and has_person:
                 factor *= params.unknown_factor
             elif verdict.status == MATCH:
                 factor *= 1.0 + params.match_boost * verdict.matched
-            why = replace(why, eligibility=verdict)
+            changes["eligibility"] = verdict
         # Only for a described person ("16 ans d'Anzin"): in "la Mission locale de Lille" the commune
         # names an organisation, not where the young person lives.
-        places = chunk.metadata.get("places") or [] if _resident(analysis) else []
+        places = chunk.metadata.get("places") or [] if resident else []
         local = next((c for c in analysis.communes if c in places), None) if len(places) <= params.max_places else None
         if local and params.place_boost:
             factor *= 1.0 + params.place_boost
-            why = replace(why, place=local)
+            changes["place"] = local
         # The young person's quartier named in the action's title or public ("CONCIERGERIE DE QUARTIER À
         # MOULINS", "jeunes du quartier Moulins"): an action made for where they live.
         named_here = _quartiers_named(chunk.title, str(chunk.metadata.get("public") or "")) if places_home else ()
         home = next((q for q in named_here if q in places_home), None)
         if home and params.quartier_boost:
             factor *= 1.0 + params.quartier_boost
-            why = replace(why, place=home)
+            changes["place"] = home
         named = mentioned(chunk, question)
         if named:
             factor *= 1.0 + params.mention_boost
-            why = replace(why, mention=named)
-        scored.append((chunk, rrf * factor, why))
+            changes["mention"] = named
+        scored.append((chunk, rrf * factor, replace(why, **changes) if changes else why))
     return scored
 
 

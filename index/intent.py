@@ -32,6 +32,7 @@ from functools import cache, lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
+from index.memo import per_question
 from index.query import QueryAnalysis, analyse
 from ingest.gazetteer import load_gazetteer, osa_distance_at_most_one
 from ingest.records import Action
@@ -233,6 +234,11 @@ def _cue_regex(cue: str) -> str:
         left = r"(?:^|(?<=[?!.;:(] ))(?:(?:et|mais|alors|bon|ok|donc|question|du coup|sinon)\s+(?:[,:]\s+)?)?"
     if end:
         right = r"(?=\s*(?:[?!.,;:)]|$))"
+    if left == r"(?<!\w)":
+        # The same test after the first letter ("x(?<!\w.)" for "(?<!\w)x"): a cue that opens with a letter lets
+        # the regex engine jump to where its first letters are, where the lookbehind in front had it try every
+        # cue at every position of the question (1.3 ms of a dev question's reading, 0.2 ms now).
+        return rx[0] + r"(?<!\w.)" + rx[1:] + right
     return left + rx + right
 
 
@@ -312,7 +318,7 @@ def plans_asked(text: str) -> bool:
     return any(h.cls == "plans" for h in _hits(_prepare(text)))
 
 
-@lru_cache(maxsize=1024)  # one question's text is read by several stages (retrieval, kind, slots, injection)
+@per_question(1024)  # one question's text is read by several stages (retrieval, kind, slots, injection)
 def _hits(prepared: str) -> tuple[_Hit, ...]:
     found = []
     for row in _table().cues:
@@ -595,6 +601,53 @@ def _names(key: tuple[tuple[str, str, str | None, str | None], ...]) -> tuple[_N
     return tuple(names)
 
 
+@lru_cache(maxsize=65536)
+def _forms(key: str) -> frozenset[str]:
+    """``key``, ``key`` less one letter and ``key`` without its final s/x: two keys that ``_similar`` reads as the
+    same word (equal, a plural, one typo: a letter changed, added, dropped or two swapped) share one of them."""
+    return frozenset({key, key.rstrip("sx"), *(key[:i] + key[i + 1 :] for i in range(len(key)))})
+
+
+@lru_cache(maxsize=8)
+def _name_index(key: tuple[tuple[str, str, str | None, str | None], ...]) -> dict[str, tuple[int, ...]]:
+    """The positions in ``_names(key)`` of the names, by every way ``_score`` can match one of their words: as
+    written ("=" and the word or joined compound), with a typo (a distinctive word's or compound's ``_forms``)
+    or as said ("~" and the ``_sounds`` of an ordinary word)."""
+    index: dict[str, list[int]] = {}
+    for n, name in enumerate(_names(key)):
+        keys: set[str] = set()
+        for unit in name.units:
+            keys.add("=" + unit.key)
+            if unit.distinctive and not unit.short:
+                keys |= _forms(unit.key)
+            elif not unit.short and len(_sounds(unit.key)) >= 4:
+                keys.add("~" + _sounds(unit.key))
+        for joined, distinctive in name.compounds:
+            if distinctive:
+                keys |= {"=" + joined, *(_forms(joined) if len(joined) >= 5 else ())}
+        for k in keys:
+            index.setdefault(k, []).append(n)
+    return {k: tuple(positions) for k, positions in index.items()}
+
+
+def _candidates(key: tuple[tuple[str, str, str | None, str | None], ...], tokens: list[_QToken]) -> list[_Name]:
+    """The names of ``_names(key)`` that ``_score`` may find in the question (``_name_index``), in their order:
+    it finds nothing of the others, and scoring all the catalogue's names for every question took a third of
+    an answer's time."""
+    probes: set[str] = set()
+    for i, token in enumerate(tokens):
+        probes.add("=" + token.key.rstrip("sx"))
+        if _word_class(token.key) == "distinctive":
+            probes.add("~" + _sounds(token.key))
+        # A word, or two or three joined ("maj yc" for MAJ'YC), as written or with a typo.
+        for width in (1, 2, 3):
+            if i + width <= len(tokens):
+                surface = "".join(t.key for t in tokens[i : i + width])
+                probes |= {"=" + surface, *(_forms(surface) if _word_class(surface) == "distinctive" else ())}
+    index, names = _name_index(key), _names(key)
+    return [names[n] for n in sorted({n for probe in probes for n in index.get(probe, ())})]
+
+
 def _acronym_name_from(title: str, acronym: str | None) -> list[str]:
     found = [acronym] if acronym else []
     if not title.isupper():
@@ -825,15 +878,21 @@ def find_entities(text: str, actions: Sequence[Action]) -> tuple[EntityMatch, ..
     one typo allowed in a word of five letters or more), or all of its words side by side ("forum emploi",
     "fabrique ta ville"); an ordinary word alone ("emploi", "filles") names nothing. A name whose matched
     words are a part of another's (COOP for COOP LAB) gives way to it."""
+    # Retrieval and the answer's reading both ask it of the same question: read once (the result is a frozen
+    # record of the text and the catalogue).
+    return _entities(text, tuple((a.id, a.title, a.acronym, a.porteur) for a in actions))
+
+
+@per_question(256)
+def _entities(text: str, key: tuple[tuple[str, str, str | None, str | None], ...]) -> tuple[EntityMatch, ...]:
     tokens = _question_tokens(text)
-    if not tokens or not actions:
+    if not tokens or not key:
         return ()
     by_key: dict[str, list[int]] = {}
     for position, token in enumerate(tokens):
         by_key.setdefault(token.key, []).append(position)
         by_key.setdefault(token.key.rstrip("sx"), []).append(position)
-    key = tuple((a.id, a.title, a.acronym, a.porteur) for a in actions)
-    scored = [s for name in _names(key) if (s := _score(name, tokens, by_key)) is not None]
+    scored = [s for name in _candidates(key, tokens) if (s := _score(name, tokens, by_key)) is not None]
     # Best per action / organisation.
     best: dict[tuple[str | None, str], _Scored] = {}
     for s in scored:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from index.lexical import analyse_text
+from index.memo import per_question
 from ingest.france import France, Place, load_france
 from ingest.gazetteer import Gazetteer
 from ingest.quartiers import QuartierMention, QuartierPlace, load_quartiers, quartier_place
@@ -202,6 +203,20 @@ def _ages(folded: str) -> tuple[int | None, int | None, int | None, list[tuple[i
 
 def analyse(question: str, gazetteer: Gazetteer | None = None, france: France | None = None) -> QueryAnalysis:
     """Read the person and the topic out of ``question`` (see the module docstring)."""
+    if gazetteer is None and france is None:
+        return _analysed(question)
+    return _analyse(question, gazetteer, france)
+
+
+@per_question(1024)
+def _analysed(question: str) -> QueryAnalysis:
+    """``analyse`` with the bundled tables, remembered: one answer reads the same text at several stages (the
+    chain, the follow-up tests, the question's reading, the composer's checks), each a few milliseconds. The
+    analysis is a frozen record of the text alone."""
+    return _analyse(question, None, None)
+
+
+def _analyse(question: str, gazetteer: Gazetteer | None, france: France | None) -> QueryAnalysis:
     original, question = question, _SELF.sub(" ", question)
     france = france or load_france()
     gazetteer = gazetteer or france.gazetteer

@@ -2640,3 +2640,16 @@ def test_a_plan_row_on_who_the_person_is_is_not_quoted_by_its_own_heading() -> N
     row.metadata["title"] = "EDUCATION — Prévention des jeunes suivis par la justice et du sport"
     text, _, _ = ComposingAnswerer(frequency=lambda stem: 0.01)(question, [*sport, row], analyse(question))
     assert "du sport** : Ouvrir des lieux de parole avec la PJJ" in text, text
+
+
+def test_a_passage_is_split_once_and_each_reader_gets_its_own_sentences() -> None:
+    # The sentences of a passage are remembered per text (an answer reads them a dozen times): a reader that
+    # changes its list must not change what the next one reads.
+    from assistant.compose import _sentences
+    from ingest.text import passage_sentences
+
+    text = "Pour les jeunes de 16 à 25 ans.\n\nContact : Mme Durand, 03 20 00 00 00.\n\n- Atelier CV\n- Atelier lettre"
+    first = _sentences(text)
+    assert first == passage_sentences(text) and len(first) >= 3
+    first.clear()
+    assert _sentences(text) == passage_sentences(text)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -369,6 +370,58 @@ def test_entities_on_a_small_catalogue() -> None:
     assert find_entities("un chantier", actions) == ()
     (kestrel,) = find_entities("Kestrel", actions)
     assert (kestrel.action_id, kestrel.runs, kestrel.via) == (None, ("x-alpha",), "porteur")
+
+
+def _typos(word: str) -> list[str]:
+    """``word`` with each kind of typo the reading tolerates: a letter dropped, changed, added, two swapped."""
+    if len(word) < 4:
+        return [word]
+    return [word[1:], word[:2] + "z" + word[3:], word[:2] + "e" + word[2:], word[:1] + word[2] + word[1] + word[3:]]
+
+
+def _spoken(word: str) -> str:
+    """``word`` spelled as it is said ("fabrique" -> "fabrik", "coop" -> "koop")."""
+    for written, said in (("que", "k"), ("qu", "k"), ("ca", "ka"), ("co", "ko"), ("ph", "f"), ("eau", "o"), ("ai", "e")):
+        word = word.replace(written, said)
+    return word
+
+
+def test_the_candidate_names_hold_every_name_a_question_names(catalogue: list[Action]) -> None:
+    # Only the names sharing a form with the question's words are scored (``_candidates``): every name that
+    # scoring all of them finds must be among them, for names written whole, in part, in lower case, joined,
+    # misspelt or spelled as said.
+    from index.intent import _candidates, _names, _question_tokens, _score
+
+    key = tuple((a.id, a.title, a.acronym, a.porteur) for a in catalogue)
+    texts = ["c qui qui porte fabrik ta ville ?", "les ateliers wifiles", "maj yc pour mon jeune", "le koop lab ?"]
+    for action in catalogue:
+        for name in filter(None, (action.title, action.acronym, action.porteur)):
+            words = name.split()
+            texts += [name, name.lower(), f"qui porte {name} ?", "".join(words), " ".join(words[:2])]
+            texts += [" ".join([*words[:k], typo, *words[k + 1 :]]) for k, w in enumerate(words[:3]) for typo in _typos(w)]
+            texts += [" ".join(_spoken(fold_words(w)) for w in words), _spoken(fold_words(words[0]))]
+    for text in texts:
+        tokens = _question_tokens(text)
+        by_key: dict[str, list[int]] = {}
+        for position, token in enumerate(tokens):
+            by_key.setdefault(token.key, []).append(position)
+            by_key.setdefault(token.key.rstrip("sx"), []).append(position)
+        named = [name for name in _names(key) if _score(name, tokens, by_key) is not None]
+        candidates = _candidates(key, tokens)
+        assert [n for n in named if n not in candidates] == [], text
+        assert len(candidates) < len(_names(key)) / 3, text  # a few names, not the catalogue
+
+
+def test_a_cue_is_matched_on_whole_words_only() -> None:
+    # ``_cue_regex`` tests the word boundary after a cue's first letter (faster): the same matches as before it.
+    from index.intent import _cue_regex
+
+    cue = re.compile(_cue_regex("combien de temps"))
+    assert [m.span() for m in cue.finditer("combien de temps ? et combien de temps !")] == [(0, 16), (22, 38)]
+    assert cue.search("xcombien de temps") is None and cue.search("2combien de temps") is None
+    assert cue.search("combien de tempsx") is None
+    prefix = re.compile(_cue_regex("contact*"))
+    assert [m.group(0) for m in prefix.finditer("contacter un contact, recontacter")] == ["contacter", "contact"]
 
 
 def test_what_is_told_before_a_colon_does_not_ask(catalogue: list[Action]) -> None:
