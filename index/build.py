@@ -272,7 +272,9 @@ def embed_passages(
     for start in range(0, len(missing), size):
         batch = missing[start : start + size]
         computed = np.asarray(embeddings.embed_documents(batch), dtype=np.float32).reshape(len(batch), -1)
-        if cache is not None:
+        # Stand-in vectors (index.embeddings: torch answering for a broken int8 export) are not kept under the
+        # model's name: the next ingest with the export back computes them again.
+        if cache is not None and not getattr(embeddings, "approximate", False):
             cache.put(batch, computed)
         vectors.update(zip(batch, computed, strict=True))
         if progress is not None:

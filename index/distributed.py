@@ -96,15 +96,23 @@ def import_ray() -> ModuleType:
 
 
 class _Embedder:
-    """The actor of the pool: builds the embedder once, then embeds the batches it is given."""
+    """The actor of the pool: builds the embedder once, then embeds the batches it is given.
 
-    def __init__(self, factory: EmbedderFactory) -> None:
+    ``threads``: the CPUs Ray gives the actor; an ONNX encoder would otherwise start one thread per core of
+    the machine in every actor, and the actors of one machine would fight over its cores."""
+
+    def __init__(self, factory: EmbedderFactory, threads: int = 1) -> None:
         self.embeddings = factory()
+        encoder = getattr(self.embeddings, "encoder", None)
+        if encoder is not None and hasattr(encoder, "threads"):
+            encoder.threads = threads
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         texts = [str(t) for t in batch["text"]]
         vectors = np.asarray(self.embeddings.embed_documents(texts), dtype=np.float32).reshape(len(texts), -1)
-        return {"position": batch["position"], "vector": vectors}
+        # Said per row: torch answered for a broken ONNX export in this actor (index.embeddings).
+        approximate = np.full(len(texts), bool(getattr(self.embeddings, "approximate", False)))
+        return {"position": batch["position"], "vector": vectors, "approximate": approximate}
 
 
 class RayEmbeddings(Embeddings):
@@ -126,6 +134,13 @@ class RayEmbeddings(Embeddings):
         self.options = options or RayOptions()
         self._local: Embeddings | None = None
         self._started = False
+        self._approximate = False
+
+    @property
+    def approximate(self) -> bool:
+        """Some vectors of the last ``embed_documents`` are stand-ins (see ``index.embeddings``: torch answering
+        for a broken ONNX export, on an actor or here): ``index.build`` does not cache them."""
+        return self._approximate or bool(getattr(self._local, "approximate", False))
 
     @classmethod
     def for_model(
@@ -177,7 +192,7 @@ class RayEmbeddings(Embeddings):
             [{"position": i, "text": t} for i, t in enumerate(texts)], override_num_blocks=math.ceil(len(texts) / batch)
         ).map_batches(
             _Embedder,
-            fn_constructor_args=(self.factory,),
+            fn_constructor_args=(self.factory, max(1, math.floor(self.options.cpus_per_actor))),
             compute=ActorPoolStrategy(size=actors, max_tasks_in_flight_per_actor=self.options.in_flight),
             batch_size=batch,
             batch_format="numpy",
@@ -186,6 +201,7 @@ class RayEmbeddings(Embeddings):
         # Ray Data does not keep the input order across actors: each row carries its position back.
         vectors: np.ndarray | None = None
         seen = np.zeros(len(texts), dtype=bool)
+        self._approximate = False
         try:
             for out in dataset.iter_batches(batch_format="numpy", batch_size=None):
                 positions, rows = out["position"], np.asarray(out["vector"], dtype=np.float32)
@@ -193,6 +209,7 @@ class RayEmbeddings(Embeddings):
                     vectors = np.empty((len(texts), rows.shape[1]), dtype=np.float32)
                 vectors[positions] = rows
                 seen[positions] = True
+                self._approximate = self._approximate or bool(np.any(out["approximate"]))
         except Exception as exc:  # an actor's error (a worker without the model…) arrives wrapped by Ray
             raise RayUnavailable(f"Le calcul des vecteurs sur Ray a échoué : {_actor_error(exc)}") from exc
         if vectors is None or not seen.all():

