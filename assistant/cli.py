@@ -37,6 +37,7 @@ from index.atomic import write_text_atomic
 from index.build import BuildReport, load_actions, load_chunks
 from index.catalogue import ActionFilter, Listed, filter_actions
 from index.e5_convert import ConversionError
+from index.prefetch import QuestionPrefetch
 from index.store import IndexNotReady
 from ingest.loaders import file_size_limit, os_reason
 from ingest.report import corpus_report, format_report
@@ -624,8 +625,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if problem := question_problem(args.question, settings):
         raise UsageError(problem[:1].upper() + problem[1:] + ".")
     assistant = Assistant(settings)
+    if args.prefetch is not None:  # the question's vector comes from the helper process: no model load here
+        assistant.use_prefetch(args.prefetch)
     _ensure_index(assistant, _wants_progress(args))
-    load_s = assistant.load()  # not warm_up: its example questions would double a one-question process's time
+    # Not warm_up: its example questions would double a one-question process's time.
+    load_s = assistant.load(model=args.prefetch is None)
     answer = assistant.ask(args.question, k=args.k)
     answer.timings_ms["load"] = load_s * 1000  # index load, paid once per process (the model loads beside it)
     if args.json:
@@ -849,7 +853,8 @@ COMMANDS = {
 }
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, prefetch: QuestionPrefetch | None = None) -> int:
+    """``prefetch``: the question's vector being computed by a helper process (``assistant.launch``)."""
     argv = sys.argv[1:] if argv is None else argv
     if problem := _argument_problem(argv):
         print(f"Erreur : {problem}.", file=sys.stderr)
@@ -858,6 +863,7 @@ def main(argv: list[str] | None = None) -> int:
         args = _parser().parse_args(argv)
     except SystemExit as exc:  # --help (0) or a bad argument (2, already explained in French)
         return exc.code if isinstance(exc.code, int) else 2
+    args.prefetch = prefetch
     try:
         with file_size_limit(Settings.from_env().max_corpus_file_bytes):
             return COMMANDS[args.command](args)

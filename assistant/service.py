@@ -21,11 +21,12 @@ from assistant.inputs import check_question
 from assistant.records import Answer
 from assistant.settings import Settings
 from index.build import BuildReport, Progress, build_index
-from index.embeddings import make_embeddings, model_fingerprint
-from index.hybrid import FusionParams
+from index.embeddings import PrefetchedEmbeddings, make_embeddings, model_fingerprint
+from index.fusion import FusionParams
 from index.intent import KindClassifier
 from index.lexical import lexical_index
 from index.modes import RETRIEVAL_MODES, make_retriever
+from index.prefetch import QuestionPrefetch
 from index.query import Filters
 from index.records import IndexStore
 from index.reload import Identity, index_version, manifest_identity
@@ -201,7 +202,12 @@ class Assistant:
             **{f.name: getattr(self.settings, f.name) for f in fields(FusionParams) if hasattr(self.settings, f.name)}
         )
 
-    def load(self) -> float:
+    def use_prefetch(self, prefetch: QuestionPrefetch) -> None:
+        """Answer the questions ``prefetch`` embedded from it (a one-question `reperes ask`: ``assistant.launch``);
+        any other text goes to the model as before."""
+        self._embeddings = PrefetchedEmbeddings(self.embeddings, prefetch)
+
+    def load(self, model: bool = True) -> float:
         """Load the index now and the model beside it; returns the seconds spent on the index. What one question
         needs and no more: a single `reperes ask` pays only this (the rest loads on first use, if that question
         uses it).
@@ -209,10 +215,12 @@ class Assistant:
         The model loads in a thread: ONNX Runtime builds its session (1-2 s) without holding the GIL, so it
         loads while this thread builds BM25 and the first question loads its analysis tables (territory,
         vocabulary); the question's own ``embed_query`` waits for it on the encoder's lock. A failure there is
-        raised again, in French, by that ``embed_query``."""
+        raised again, in French, by that ``embed_query``. ``model`` False: not the model (a question prefetched
+        by another process needs none; it loads on first use if another text needs it)."""
         start = time.perf_counter()
-        self._model_loading = threading.Thread(target=self._load_model, name="reperes-model")
-        self._model_loading.start()
+        if model:
+            self._model_loading = threading.Thread(target=self._load_model, name="reperes-model")
+            self._model_loading.start()
         lexical_index(self.store)  # loads the index and builds BM25
         return time.perf_counter() - start
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from index.hybrid import FusionParams
+from index.fusion import FusionParams
 from ingest.loaders import DEFAULT_MAX_FILE_BYTES
 
 # The bundled corpus ships inside the repo, next to the packages.
@@ -48,7 +48,7 @@ class Settings:
     # nothing when the question describes a person, relative boost per matched criterion and for an
     # action or organisation named in the question. Values from `python -m eval.tune` on the dev set
     # (BM25 carries most of the signal on these documents; the dense list breaks its ties). The values
-    # are written once, as the defaults of index.hybrid.FusionParams.
+    # are written once, as the defaults of index.fusion.FusionParams.
     rrf_k: int = FusionParams.rrf_k
     lexical_weight: float = FusionParams.lexical_weight
     dense_weight: float = FusionParams.dense_weight

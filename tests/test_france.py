@@ -539,3 +539,16 @@ def test_an_intercommunality_next_door_is_a_place_outside_both_territories() -> 
         assert (place.name, place.in_territory, place.residence) == (name, False, True), text
     # Initials that mean something else in youth work are no place.
     assert france.find_places("un jeune réfugié hébergé en CADA") == []
+
+
+def test_token_keys_are_tokenize_keys_for_every_name_of_the_table() -> None:
+    # France keys its 35,000 names with token_keys (the fast path): the keys must be tokenize's, name by name.
+    from ingest.france import _rows
+    from ingest.gazetteer import load_phrases, token_keys, tokenize
+
+    names = [row[1] for row in _rows("france_communes.tsv")] + [alias for alias, _ in load_phrases().pairs("alias")]
+    assert len(names) > 30_000
+    assert [n for n in names if token_keys(n) != [t.key for t in tokenize(n)]] == []
+    # Texts off the fast path: a step inside a word, a fraction, another script, abbreviations.
+    for text in ("McDonald", "1½ rue", "Ἀθῆναι", "L'Haÿ-les-Roses", "St-Amand-lez-Eaux", "ŒUVRE d’Art", "aB cD"):
+        assert token_keys(text) == [t.key for t in tokenize(text)], text

@@ -26,7 +26,7 @@ ALLOWED = {
 def test_pyproject_lists_the_packages_explicitly() -> None:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert config["project"]["name"] == "reperes"
-    assert config["project"]["scripts"]["reperes"] == "assistant.cli:main"
+    assert config["project"]["scripts"]["reperes"] == "assistant.launch:main"  # the prefetch, then the CLI
     assert config["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"] == PACKAGES
 
 
