@@ -258,9 +258,10 @@ class Gazetteer:
         self._prefixes = frozenset(key[:n] for key in self._index for n in range(1, len(key) + 1))
         # By first letter (a fuzzy match keeps it): every question word is tried against the keys, and scanning
         # all of them was a tenth of an answer's time.
-        self._fuzzy_by_first: dict[str, list[tuple[str, _Entry]]] = {}
-        for key, entry in self._fuzzy_keys:
-            self._fuzzy_by_first.setdefault(key[0], []).append((key, entry))
+        # And by length (a fuzzy match is one letter longer or shorter at most), with their order in the table.
+        self._fuzzy_by_first: dict[tuple[str, int], list[tuple[int, str, _Entry]]] = {}
+        for n, (key, entry) in enumerate(self._fuzzy_keys):
+            self._fuzzy_by_first.setdefault((key[0], len(key)), []).append((n, key, entry))
 
     def _add(self, text: str, entry: _Entry, replace: bool = True) -> None:
         tokens = tokenize(text)
@@ -391,11 +392,11 @@ class Gazetteer:
                 continue
             span = j - i + 1
             first, last = tokens[i].key, tokens[j].key
+            near = [c for size in (-1, 0, 1) for c in self._fuzzy_by_first.get((joined[0], len(joined) + size), ())]
             matches = [
                 (key, entry)
-                for key, entry in self._fuzzy_by_first.get(joined[0], ())
-                if abs(len(key) - len(joined)) <= 1
-                and span <= self._key_tokens[key] + 1
+                for _, key, entry in sorted(near, key=lambda c: c[0])  # the table's order: matches[0] below
+                if span <= self._key_tokens[key] + 1
                 and (first not in _FUNCTION_WORDS or key.startswith(first))
                 and (last not in _FUNCTION_WORDS or key.endswith(last))
                 and osa_distance_at_most_one(joined, key)
