@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from assistant.service import Assistant
@@ -64,3 +66,28 @@ def test_the_chain_reads_the_texted_question_and_keeps_it_as_typed(settings: Set
     assert "sans_diplome" in answer.filters["situations"]  # "ss diplom": "sans diplôme"
     follow = assistant.ask("et s'il a 20 ans ?", history=["1 jeune ss diplom a Roubaix"])
     assert follow.filters is not None and "sans_diplome" in follow.filters["situations"]  # the history too
+
+
+def test_skipping_the_shorthands_absent_changes_nothing() -> None:
+    # written_out runs only the patterns whose shorthand the text holds: the same text as running them all.
+    import json
+
+    from ingest import texting
+    from ingest.spelling import mended
+
+    def every_pattern(text: str) -> str:
+        if texting.english_words(text):
+            return text
+        text = texting._AGE.sub(r"\1 ans", text)
+        text = texting._ONE.sub("un ", text)
+        text = texting._J_H.sub("j'", texting._JE.sub("je ", text))
+        for _, pattern, full in texting._table():
+            text = pattern.sub(full, text)
+        return mended(text)
+
+    root = Path(__file__).parents[1] / "eval" / "data"
+    texts = [json.loads(line).get("question", "") for path in root.glob("*.jsonl") for line in path.open(encoding="utf-8")]
+    for short, _, _ in texting._table():
+        texts += [f"g 1 jeune {short} ki cherche", f"{short.upper()} ?", f"{short.capitalize()}, stp", f"x{short}x"]
+    assert len(texts) > 500
+    assert [t for t in texts if texting.written_out(t) != every_pattern(t)] == []
