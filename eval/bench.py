@@ -108,6 +108,8 @@ class BenchReport:
     seconds: float
     created: str
     cpus: int = field(default_factory=lambda: os.cpu_count() or 0)
+    # ours / the textbook's dense search with our question encoder: for information, not a target
+    ratios_to_textbook_with_our_encoder: dict[str, float | None] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -131,17 +133,33 @@ def peak_rss_mb(pid: int | str = "self") -> float | None:
     return None
 
 
-def timed_process(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float | None, str]:
-    """Run ``cmd`` to its end: (wall seconds, peak RSS in MB of that process, stdout). Raises on failure.
+def _children(pid: int) -> list[int]:
+    """The child processes of ``pid`` (Linux /proc; empty elsewhere)."""
+    found: list[int] = []
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            found += [int(c) for c in (task / "children").read_text().split()]
+    except (OSError, ValueError):
+        pass
+    return found
 
-    The peak is read from /proc every 20 ms while the process runs (VmHWM only grows; once it exits it is gone)."""
+
+def timed_process(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float | None, str]:
+    """Run ``cmd`` to its end: (wall seconds, peak RSS in MB, stdout). Raises on failure.
+
+    The peak is read from /proc every 20 ms while the process runs (VmHWM only grows; once it exits it is gone):
+    the process's own, plus the peak of each child it starts (`reperes ask`'s question prefetch), summed as if
+    they peaked together: the figure is never below what the command held at once."""
     start = time.perf_counter()
-    peak: float | None = None
+    peaks: dict[int, float] = {}
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env)
         while proc.poll() is None:
-            peak = peak_rss_mb(proc.pid) or peak
+            for pid in [proc.pid, *_children(proc.pid)]:
+                if (rss := peak_rss_mb(pid)) is not None:
+                    peaks[pid] = max(rss, peaks.get(pid, 0.0))
             time.sleep(0.02)
+        peak = round(sum(peaks.values()), 1) if peaks else None
         seconds = time.perf_counter() - start
         out.seek(0)
         err.seek(0)
@@ -439,7 +457,7 @@ def bench_textbook(
         type(store.index).__name__,
         "real",
         ingest_s=round(ingest_s, 3),
-        full_ingest_s=round(ingest_s + embed_s + build_s, 2),
+        full_ingest_s=round(ingest_s + embed_s + build_s, 3),  # as ingest_s: a tiny corpus takes milliseconds
         embed_per_s=round(embed_per_s, 2),
         build_s=round(build_s, 4),
         cold_ask_s=None if cold_s is None else round(cold_s, 2),
@@ -705,10 +723,6 @@ def run_bench(
     largest = max(synthetic, key=lambda r: r.chunks, default=None)
     targets = {
         "retrieval_p50_vs_textbook": _target(ratios["retrieval_p50_ms"], 0.6, "≤"),
-        # Not the issue's target (its textbook encodes questions as LangChain does): how much the encoder explains.
-        "retrieval_p50_vs_textbook_with_our_encoder": _target(
-            None if textbook_encoder is None else _ratio(ours.retrieval_p50_ms, textbook_encoder.retrieval_p50_ms), 0.6, "≤"
-        ),
         "answer_p50_ms": _target(ours.answer_p50_ms, 100, "≤"),
         "cold_ask_s": _target(ours.cold_ask_s, 4, "≤"),
         "ingest_and_index_s": _target(ours.full_ingest_s, 45, "≤"),
@@ -719,6 +733,12 @@ def run_bench(
     return BenchReport(
         rows=(ours, textbook, *([textbook_encoder] if textbook_encoder else []), *synthetic),
         ratios=ratios,
+        # Not a target (the issue's textbook encodes questions as LangChain does): how much the encoder explains.
+        ratios_to_textbook_with_our_encoder={
+            m: _ratio(getattr(ours, m), getattr(textbook_encoder, m)) for m in ("retrieval_p50_ms", "answer_p50_ms")
+        }
+        if textbook_encoder
+        else {},
         targets=targets,
         repeats=repeats,
         questions=len(items),
@@ -798,6 +818,12 @@ def format_table(report: BenchReport) -> str:
     for name, target in report.targets.items():
         verdict = "non mesuré" if target["met"] is None else "atteint" if target["met"] else "NON atteint"
         out.append(f"  - {name} : {target['value']} (objectif {target['target']}) {verdict}")
+    if report.ratios_to_textbook_with_our_encoder:
+        shown = " ; ".join(f"{k} ×{v}" for k, v in report.ratios_to_textbook_with_our_encoder.items() if v is not None)
+        out.append(
+            f"Pour information (pas un objectif) : Repères / manuel + notre encodeur : {shown} (le manuel ne fait que "
+            "la recherche dense ; Repères y ajoute BM25, la lecture de la question, la fusion et l'éligibilité)"
+        )
     out.append("Notes :")
     for row in report.rows:
         out.append(f"  - {LABELS[row.pipeline]} {row.corpus} : " + " ; ".join(row.notes))

@@ -130,3 +130,15 @@ def test_per_question_memos_are_forgotten_between_timed_questions() -> None:
     assert query._analysed.cache_info().currsize >= 1
     forget_questions()
     assert query._analysed.cache_info().currsize == 0
+
+
+def test_the_peak_rss_of_a_command_counts_the_children_it_starts() -> None:
+    # `reperes ask` embeds its question in a child process: the command's memory is both processes'.
+    import sys
+
+    from eval.bench import timed_process
+
+    child = "x = bytearray(200_000_000); import time; time.sleep(0.6)"
+    script = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {child!r}], check=True)"
+    _, peak, _ = timed_process([sys.executable, "-c", script])
+    assert peak is not None and peak >= 200
