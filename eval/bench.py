@@ -249,7 +249,7 @@ def bench_ours(
             runs.append(seconds)
             peaks.append(peak)
         cold_s, rss = median_of(runs), max((p for p in peaks if p is not None), default=None)
-        notes.append("RSS : pic du processus `reperes ask`")
+        notes.append("RSS : pics de `reperes ask` et de son processus qui encode la question, additionnés")
     else:
         notes.append("démarrage à froid et RSS non mesurés (embedder de test)")
     r50, r95 = _latencies(retrieve)
