@@ -16,20 +16,12 @@ from index.prefetch import QuestionPrefetch, usable_cpus
 
 
 def question_candidates(argv: list[str]) -> list[str]:
-    """The texts that may be the question of ``reperes ask …``: its arguments that are neither an option nor
-    an option's value. The prefetch embeds each (a few ms); the retriever asks for the one it embeds."""
+    """The texts that may be the question of ``reperes ask …``: its arguments that are not options. An option's
+    value ("3" of ``-k 3``) is among them: the child embeds it too (a few ms, on the other core) and the retriever
+    asks only for the text it embeds, so the launcher need not know the CLI's options (``assistant.cli``)."""
     if not argv or argv[0] != "ask" or {"--batch", "-h", "--help"} & set(argv):
         return []
-    takes_value = {"-k", "--out", "--corpus"}
-    found, skip = [], False
-    for arg in argv[1:]:
-        if skip:
-            skip = False
-        elif arg in takes_value:
-            skip = True
-        elif not arg.startswith("-"):
-            found.append(arg)
-    return found
+    return [arg for arg in argv[1:] if not arg.startswith("-")]
 
 
 def start_prefetch(argv: list[str]) -> QuestionPrefetch | None:

@@ -212,9 +212,10 @@ class Assistant:
         needs and no more: a single `reperes ask` pays only this (the rest loads on first use, if that question
         uses it).
 
-        The model loads in a thread: ONNX Runtime builds its session (1-2 s) without holding the GIL, so it
-        loads while this thread builds BM25 and the first question loads its analysis tables (territory,
-        vocabulary); the question's own ``embed_query`` waits for it on the encoder's lock. A failure there is
+        The model loads in a thread, beside BM25 and the first question's analysis tables: ONNX Runtime builds
+        its session (0.2 s) without holding the GIL, though the tokenizer (about a second) holds it, which is why
+        a one-question `reperes ask` embeds its question in another process instead (``index.prefetch``). The
+        question's own ``embed_query`` waits for the model on the encoder's lock. A failure there is
         raised again, in French, by that ``embed_query``. ``model`` False: not the model (a question prefetched
         by another process needs none; it loads on first use if another text needs it)."""
         start = time.perf_counter()
