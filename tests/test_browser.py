@@ -548,9 +548,8 @@ def test_the_filters_explain_a_bad_age_complete_the_question_and_reset(server: t
     age = page.get_by_label("Âge du jeune")
     assert not age.is_visible()  # the panel starts closed
     page.get_by_role("button", name="Filtres").last.click()  # the accordion under the question box
-    age.fill("7")
     note = page.locator("#filtres-note")
-    note.get_by_text("Âge 7 invalide").wait_for()  # as typed, before any question
+    _type_until(age, "7", note.get_by_text("Âge 7 invalide"))  # as typed, before any question
     assert _answers(page) == 0
     accordion = page.locator(".gr-accordion", has=age).bounding_box()
     below = note.bounding_box()
@@ -577,6 +576,24 @@ def test_the_filters_explain_a_bad_age_complete_the_question_and_reset(server: t
     page.wait_for_function("() => document.querySelector('#filtre-age textarea, #filtre-age input').value === ''")
     assert age.input_value() == "" and commune.input_value() == ""
     assert page.locator("#filtres-note").inner_text().strip() == ""
+
+
+def _type_until(box: Any, value: str, shown: Any, tries: int = 3) -> None:
+    """Type ``value`` in ``box`` until ``shown`` appears. Right after the page loads, Gradio may not yet have
+    bound the box's change event (a loaded CI machine: the note never came in 60 s, no request reached the
+    server); a counsellor would type again, and so does the test, emptying the box first so that the value
+    changes."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(tries):
+        box.fill("")
+        box.fill(value)
+        try:
+            shown.wait_for(timeout=20_000)
+            return
+        except PlaywrightTimeout:
+            if attempt == tries - 1:
+                raise
 
 
 def _count(page: Any) -> int:
